@@ -1,0 +1,2 @@
+import SwitchboardHub
+print("bench")

@@ -1,0 +1,111 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Switchboard: a durable, throttling-aware integration hub for Dynamics 365 landscapes.
+///
+/// Each heavy dependency is imported by exactly one target (see ../shared/STYLE.md):
+/// Yams by the model, GRDB by the SQLite store, AsyncHTTPClient by the connectors,
+/// Hummingbird by the server, ArgumentParser by the command-line tool.
+let package = Package(
+    name: "switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"]),
+        .library(name: "SwitchboardModel", targets: ["SwitchboardModel"]),
+        .library(name: "SwitchboardEngine", targets: ["SwitchboardEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Workspace types and YAML loading with file:line:column diagnostics.
+        .target(
+            name: "SwitchboardModel",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // Message lifecycle, dispatcher, steps, retry, budgets, audit. Storage and connectors
+        // only through protocols.
+        .target(
+            name: "SwitchboardEngine",
+            dependencies: [
+                "SwitchboardModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The embedded store.
+        .target(
+            name: "SwitchboardSQLite",
+            dependencies: [
+                "SwitchboardEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Outbound connectors.
+        .target(
+            name: "SwitchboardConnectors",
+            dependencies: [
+                "SwitchboardEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // Inbound endpoints, health and metrics.
+        .target(
+            name: "SwitchboardServer",
+            dependencies: [
+                "SwitchboardEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        // Wires a workspace into a running hub and implements each command's behaviour.
+        .target(
+            name: "SwitchboardHub",
+            dependencies: [
+                "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
+                "SwitchboardConnectors", "SwitchboardServer",
+            ]
+        ),
+        // The command-line tool: parses arguments and calls SwitchboardHub.
+        .executableTarget(
+            name: "switchboard",
+            dependencies: [
+                "SwitchboardHub",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Release-build benchmark: ingest, end-to-end delivery, latency, memory.
+        .executableTarget(
+            name: "SwitchboardBenchmark",
+            dependencies: ["SwitchboardHub"],
+            path: "Benchmarks/SwitchboardBenchmark"
+        ),
+        .testTarget(
+            name: "SwitchboardTests",
+            dependencies: [
+                "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
+                "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
+    ]
+)

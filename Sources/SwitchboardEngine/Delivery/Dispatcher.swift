@@ -1,0 +1,230 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import SwitchboardModel
+
+/// Settings of the delivery loop.
+public struct DispatcherConfiguration: Sendable {
+    /// How often an idle dispatcher looks for due retries. Default 200 ms; new arrivals wake it at once.
+    public var pollInterval: Duration = .milliseconds(200)
+    /// How long a graceful shutdown lets in-flight deliveries finish before it cancels them. Default 10 s.
+    public var shutdownGrace: Duration = .seconds(10)
+    /// Added to an attempt's timeout to make its lease, covering waits for the target's budget. Default 60 s.
+    public var leaseMargin: Duration = .seconds(60)
+    /// This node's id in the store's leases. Default `local`.
+    public var nodeID: String = "local"
+
+    public init() {}
+}
+
+/// Claims ready messages and delivers them: steps, budget, connector, classification, lifecycle.
+///
+/// Guarantees: at-least-once delivery (a message is marked delivered only after its target answered
+/// 2xx; a crash between the answer and the record sends it again); per-key order as the store's
+/// `claim` keeps it; at most `delivery.concurrency` deliveries in flight per integration and the
+/// target system's budget across integrations. On graceful shutdown it stops claiming, lets
+/// in-flight deliveries finish within `shutdownGrace`, and gives the rest back unattempted.
+public final class Dispatcher: Service, Sendable {
+    private let store: any MessageStore
+    private let routes: [Route]
+    private let connector: any Connector
+    private let budgets: [String: SystemBudget]
+    private let clock: any WallClock
+    private let configuration: DispatcherConfiguration
+    private let metrics: HubMetrics
+    private let logger: Logger
+    private let random: @Sendable () -> Double
+    private let wake = WakeUp()
+    private let inFlight = Mutex<[String: Int]>([:])
+    private let stopping = Atomic<Bool>(false)
+    private let completions: GroupCommitter<Completion, Bool>
+
+    public init(store: any MessageStore, routes: [Route], connector: any Connector, budgets: [String: SystemBudget], clock: any WallClock,
+                configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger,
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.store = store
+        self.routes = routes
+        self.connector = connector
+        self.budgets = budgets
+        self.clock = clock
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        self.random = random
+        self.completions = GroupCommitter { batch in try await store.complete(batch) }
+    }
+
+    /// Tells the dispatcher that new work may be ready.
+    public func wakeUp() { wake.signal() }
+
+    public func run() async throws {
+        let released = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now())
+        if released > 0 { logger.notice("resumed messages leased before the last stop", metadata: ["sb.count": "\(released)"]) }
+        try await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                    let claimed = await claimRound { message, route in
+                        group.addTask { await self.deliver(message, route: route) }
+                    }
+                    if !claimed { await wake.wait(until: clock.now() + configuration.pollInterval.milliseconds, clock: clock) }
+                }
+                let deadline = clock.now() + configuration.shutdownGrace.milliseconds
+                while totalInFlight > 0 && clock.now() < deadline {
+                    await wake.wait(until: min(deadline, clock.now() + configuration.pollInterval.milliseconds), clock: clock)
+                }
+                if totalInFlight > 0 {
+                    logger.warning("shutdown grace ended; giving unfinished deliveries back", metadata: ["sb.count": "\(totalInFlight)"])
+                }
+                group.cancelAll()
+            }
+            _ = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now())
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            self.wake.signal()
+        }
+    }
+
+    private var totalInFlight: Int { inFlight.withLock { $0.values.reduce(0, +) } }
+
+    /// Claims for every route with free capacity whose target is not paused. True when it claimed any.
+    private func claimRound(start: (Message, Route) -> Void) async -> Bool {
+        var claimedAny = false
+        let now = clock.now()
+        for route in routes {
+            let free = route.policy.concurrency - inFlight.withLock { $0[route.id, default: 0] }
+            guard free > 0 else { continue }
+            if let budget = budgets[route.targetSystem], await budget.pausedUntil > now { continue }
+            let lease = route.policy.timeout.milliseconds + configuration.leaseMargin.milliseconds
+            do {
+                let messages = try await store.claim(integration: route.id, limit: free, now: now, leaseMillis: lease, owner: configuration.nodeID)
+                for message in messages {
+                    inFlight.withLock { $0[route.id, default: 0] += 1 }
+                    start(message, route)
+                    claimedAny = true
+                }
+            } catch {
+                logger.error("claiming messages failed", metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error)"])
+            }
+        }
+        return claimedAny
+    }
+
+    private func deliver(_ message: Message, route: Route) async {
+        defer {
+            inFlight.withLock { $0[route.id, default: 1] -= 1 }
+            wake.signal()
+        }
+        var work = Work(message: message, route: route)
+        let preview: Route.Preview
+        do {
+            preview = try route.preview(try JSONValue(json: message.payload), messageID: message.id)
+        } catch let error as StepError {
+            return await finish(&work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil, detail: error.message)
+        } catch {
+            return await finish(&work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil, detail: "the stored payload is not valid JSON")
+        }
+        guard case .request(let request) = preview else {
+            if case .filtered(let reason) = preview { await finish(&work, .filtered, status: nil, detail: reason) }
+            return
+        }
+        let budget = budgets[route.targetSystem]
+        if let budget {
+            let pausedUntil = await budget.pausedUntil
+            if pausedUntil > clock.now() + 1_000 {
+                return await finish(&work, .released(at: pausedUntil), status: nil, detail: "target \(route.targetSystem) is paused by Retry-After")
+            }
+            do { try await budget.acquire() } catch {
+                return await finish(&work, .released(at: clock.now()), status: nil, detail: "shutting down")
+            }
+        }
+        let started = clock.now()
+        let outcome = await connector.send(request, timeout: route.policy.timeout)
+        await budget?.release()
+        let now = clock.now()
+        if Task.isCancelled, OutcomeClassifier.classify(outcome, now: now) != .delivered {
+            return await finish(&work, .released(at: now), status: nil, detail: "shutting down")
+        }
+        let verdict = OutcomeClassifier.classify(outcome, now: now)
+        var status: Int?
+        var detail: String
+        switch outcome {
+        case .response(let code, _, let body):
+            status = code
+            detail = body
+        case .timeout: detail = "no answer within \(route.policy.timeout)"
+        case .connectionFailed(let reason): detail = reason
+        }
+        if case .retryable(let notBefore?) = verdict, let budget {
+            await budget.pause(until: notBefore)
+            metrics.throttled(system: route.targetSystem)
+            logger.notice("target asked to wait", metadata: ["sb.system": "\(route.targetSystem)", "sb.until": "\(notBefore)"])
+        }
+        let attempt = message.lifecycle.attempts + 1
+        work.audit.append(AuditRecord(at: now, messageID: message.id, integration: route.id, kind: .attempt, attempt: attempt, status: status,
+                                      durationMillis: now - started, detail: verdict == .delivered ? nil : detail))
+        switch verdict {
+        case .delivered:
+            await finish(&work, .delivered, status: status, detail: nil)
+        case .retryable(let notBefore):
+            let backoff = route.policy.backoff.delayMillis(afterAttempt: attempt, unit: random())
+            await finish(&work, .failed(.retryable(notBefore: notBefore), now: now, backoff: backoff, maxAttempts: route.policy.maxAttempts), status: status, detail: detail)
+        case .permanent:
+            await finish(&work, .failed(.permanent, now: now, backoff: 0, maxAttempts: route.policy.maxAttempts), status: status, detail: detail)
+        }
+    }
+
+    private struct Work {
+        var message: Message
+        var route: Route
+        var audit: [AuditRecord] = []
+    }
+
+    /// Applies the event, records the change and its audit in one store call, and counts it.
+    private func finish(_ work: inout Work, _ event: MessageLifecycle.Event, status: Int?, detail: String?) async {
+        var lifecycle = work.message.lifecycle
+        let before = lifecycle.state
+        let reason: MessageLifecycle.Reason
+        do {
+            reason = try lifecycle.apply(event)
+        } catch {
+            logger.error("lifecycle refused an event", metadata: ["sb.message.id": "\(work.message.id)", "sb.error": "\(error)"])
+            return
+        }
+        let now = clock.now()
+        let kind: AuditRecord.Kind = switch reason {
+        case .delivered: .delivered
+        case .filtered: .filtered
+        case .retryScheduled: .retry
+        case .permanentFailure, .attemptsExhausted: .dead
+        case .released: .released
+        case .leased: .leased
+        case .replayed: .replayed
+        }
+        let text = reason == .attemptsExhausted ? "attempts exhausted (\(lifecycle.attempts)): \(detail ?? "")" : detail
+        work.audit.append(AuditRecord(at: now, messageID: work.message.id, integration: work.route.id, kind: kind, fromState: before, toState: lifecycle.state,
+                                      attempt: reason == .released || reason == .filtered ? nil : lifecycle.attempts, status: status, detail: text))
+        do {
+            let recorded = try await completions.submit(Completion(
+                messageID: work.message.id, leaseToken: work.message.leaseToken ?? "", lifecycle: lifecycle,
+                lastStatus: status, lastError: lifecycle.state == .delivered ? nil : text, audit: work.audit))
+            guard recorded else {
+                logger.warning("lease was lost before the outcome was recorded", metadata: ["sb.message.id": "\(work.message.id)"])
+                return
+            }
+        } catch {
+            logger.error("recording an outcome failed; the lease will expire and the message will be retried",
+                         metadata: ["sb.message.id": "\(work.message.id)", "sb.error": "\(error)"])
+            return
+        }
+        let integration = work.route.id
+        switch lifecycle.state {
+        case .delivered: metrics.delivered(integration, acceptToDeliveryMillis: now - work.message.receivedAt)
+        case .filtered: metrics.filtered(integration)
+        case .retryWait: metrics.retried(integration)
+        case .dead:
+            metrics.dead(integration)
+            logger.warning("message is dead", metadata: ["sb.message.id": "\(work.message.id)", "sb.integration": "\(integration)", "sb.reason": "\(text ?? "")"])
+        default: break
+        }
+    }
+}

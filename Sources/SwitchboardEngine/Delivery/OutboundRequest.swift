@@ -1,0 +1,48 @@
+/// An HTTP request the engine asks a connector to send. The body is JSON bytes.
+public struct OutboundRequest: Sendable, Hashable {
+    public var method: String
+    /// Absolute URL: the system's base URL and the rendered path.
+    public var url: String
+    /// The rendered path alone, as `switchboard test` compares it.
+    public var path: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(method: String, url: String, path: String, headers: [(String, String)], body: [UInt8]) {
+        self.method = method
+        self.url = url
+        self.path = path
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body && lhs.headers.elementsEqual(rhs.headers, by: ==)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(method)
+        hasher.combine(url)
+        hasher.combine(body)
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+}
+
+/// What came back from one attempt, before the engine classifies it.
+public enum TransportOutcome: Sendable, Hashable {
+    /// The target answered. `retryAfter` is the raw `Retry-After` header, when present.
+    case response(status: Int, retryAfter: String?, body: String)
+    /// No answer in time.
+    case timeout
+    /// No connection, or it broke: the target may never have seen the request.
+    case connectionFailed(String)
+}
+
+/// Sends outbound requests. Connectors implement it; retries, budgets and classification wrap it
+/// in the engine, so a connector does one attempt and reports what happened.
+public protocol Connector: Sendable {
+    func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Decides what an attempt's outcome means for the message.
+public enum OutcomeClassifier {
+    public enum Verdict: Sendable, Hashable {
+        case delivered
+        /// Retry later; `notBefore` from `Retry-After`, epoch ms.
+        case retryable(notBefore: Int64?)
+        case permanent
+    }
+
+    /// 2xx delivered; 408, 425, 429, 5xx, timeouts and connection errors retryable; other 4xx (and
+    /// anything else) permanent.
+    public static func classify(_ outcome: TransportOutcome, now: Int64) -> Verdict {
+        switch outcome {
+        case .timeout, .connectionFailed:
+            return .retryable(notBefore: nil)
+        case .response(let status, let retryAfter, _):
+            switch status {
+            case 200..<300: return .delivered
+            case 408, 425, 429, 500..<600: return .retryable(notBefore: retryAfter.flatMap { RetryAfter.deadline($0, now: now) })
+            default: return .permanent
+            }
+        }
+    }
+}
+
+/// Parses `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
+public enum RetryAfter {
+    /// The deadline in epoch ms, or nil when the header cannot be read.
+    public static func deadline(_ value: String, now: Int64) -> Int64? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(text), seconds >= 0 { return now + Int64(seconds * 1000) }
+        return httpDate(text).map { max(now, $0) }
+    }
+
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`, in epoch ms. The obsolete formats are not accepted.
+    static func httpDate(_ text: String) -> Int64? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let monthIndex = months.firstIndex(of: String(parts[2])),
+              let year = Int(parts[3]) else { return nil }
+        let time = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard time.count == 3 else { return nil }
+        let days = daysFromCivil(year: year, month: monthIndex + 1, day: day)
+        return (days * 86_400 + Int64(time[0] * 3600 + time[1] * 60 + time[2])) * 1000
+    }
+
+    /// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+}

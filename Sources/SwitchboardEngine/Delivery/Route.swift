@@ -1,0 +1,31 @@
+import SwitchboardModel
+
+/// An integration made ready to run: its steps compiled, its target rendered against the active
+/// environment's connection.
+public struct Route: Sendable {
+    public let integration: Integration
+    public let pipeline: Pipeline
+    public let renderer: RequestRenderer
+    public var id: String { integration.id }
+    public var targetSystem: String { integration.target.system }
+    public var policy: DeliveryPolicy { integration.delivery }
+
+    public init(integration: Integration, connection: Connection?) {
+        self.integration = integration
+        self.pipeline = Pipeline(integration.steps)
+        self.renderer = RequestRenderer(template: integration.target.request, baseURL: connection?.baseURL ?? "", connectionHeaders: connection?.headers ?? [:])
+    }
+
+    /// What the hub would do with this input: the request it would send, or why it would drop it.
+    public enum Preview: Sendable {
+        case request(OutboundRequest)
+        case filtered(reason: String)
+    }
+
+    public func preview(_ document: JSONValue, messageID: String = "test") throws(StepError) -> Preview {
+        switch try pipeline.run(document) {
+        case .drop(let reason): return .filtered(reason: reason)
+        case .next(let output): return .request(try renderer.render(output, messageID: messageID))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import SwitchboardModel
+
+/// The traffic budget of one target system, shared by every integration and worker that writes to it.
+///
+/// Guarantees: never more than `maxConcurrent` permits out at once; never more than `maxRequests`
+/// permits granted in any sliding `window`; no permit granted before a pause (from `Retry-After`)
+/// ends. Waiters are woken by releases and by the clock; state is re-checked after every wait,
+/// because another waiter may have taken the slot (actor reentrancy).
+public actor SystemBudget {
+    public nonisolated let systemID: String
+    public nonisolated let limits: SystemLimits
+    private let clock: any WallClock
+    private var inFlight = 0
+    /// Grant times inside the current window, oldest first.
+    private var recentGrants: [Int64] = []
+    private var grantsHead = 0
+    private var releaseWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Epoch ms until which no permit is granted. 0 when not paused.
+    public private(set) var pausedUntil: Int64 = 0
+
+    public init(systemID: String, limits: SystemLimits, clock: any WallClock) {
+        self.systemID = systemID
+        self.limits = limits
+        self.clock = clock
+    }
+
+    /// Waits for a permit. Call `release()` once for every permit, whatever the outcome.
+    public func acquire() async throws {
+        while true {
+            try Task.checkCancellation()
+            let now = clock.now()
+            if pausedUntil > now {
+                try await clock.sleep(until: pausedUntil)
+                continue
+            }
+            if let maximum = limits.maxConcurrent, inFlight >= maximum {
+                await withCheckedContinuation { releaseWaiters.append($0) }
+                continue
+            }
+            if let maximum = limits.maxRequests {
+                let windowMillis = limits.window.milliseconds
+                while grantsHead < recentGrants.count, recentGrants[grantsHead] <= now - windowMillis { grantsHead += 1 }
+                if grantsHead > 1024 { recentGrants.removeFirst(grantsHead); grantsHead = 0 }
+                if recentGrants.count - grantsHead >= maximum {
+                    try await clock.sleep(until: recentGrants[grantsHead] + windowMillis)
+                    continue
+                }
+                recentGrants.append(now)
+            }
+            inFlight += 1
+            return
+        }
+    }
+
+    public func release() {
+        inFlight -= 1
+        if !releaseWaiters.isEmpty { releaseWaiters.removeFirst().resume() }
+    }
+
+    /// Stops granting permits until `deadline` (epoch ms); a later deadline extends the pause, an earlier one is ignored.
+    public func pause(until deadline: Int64) {
+        pausedUntil = max(pausedUntil, deadline)
+    }
+
+    /// Permits currently out.
+    public var permitsInUse: Int { inFlight }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import SwitchboardModel
+
+/// Accepts inbound messages: authenticates, validates, derives keys and stores them durably
+/// before the caller is answered.
+///
+/// Guarantee: a call that returns has committed the message (or found its idempotency key inside
+/// the window); a call that throws has stored nothing.
+public final class Ingestor: Sendable {
+    private let routes: [String: Route]
+    private let committer: GroupCommitter<NewMessage, EnqueueResult>
+    private let clock: any WallClock
+    private let onAccepted: @Sendable () -> Void
+    private let metrics: HubMetrics
+    private let logger: Logger
+    /// Largest accepted body in bytes.
+    public let maxBodyBytes: Int
+
+    public init(routes: [Route], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int, metrics: HubMetrics, logger: Logger,
+                onAccepted: @escaping @Sendable () -> Void) {
+        self.routes = Dictionary(routes.map { ($0.integration.source.webhook.path, $0) }, uniquingKeysWith: { first, _ in first })
+        self.committer = GroupCommitter { messages in try await store.enqueue(messages) }
+        self.clock = clock
+        self.maxBodyBytes = maxBodyBytes
+        self.metrics = metrics
+        self.logger = logger
+        self.onAccepted = onAccepted
+    }
+
+    public func route(forPath path: String) -> Route? { routes[path] }
+
+    /// Accepts one webhook call. `header` and `query` look values up by name (headers case-insensitively).
+    /// Throws only `IngestError`.
+    public func accept(path: String, header: (String) -> String?, query: (String) -> String?, body: [UInt8]) async throws -> EnqueueResult {
+        guard let route = routes[path] else { throw IngestError.notFound(path) }
+        if let failure = InboundAuthenticator.check(route.integration.source.webhook.authentication, header: header, query: query, body: body) {
+            metrics.rejected(route.id, reason: "unauthorized")
+            switch failure {
+            case .missing(let what): throw IngestError.unauthorized("authentication is required: \(what) is missing")
+            case .wrong(let what): throw IngestError.unauthorized("authentication failed: \(what) does not match")
+            }
+        }
+        guard body.count <= maxBodyBytes else {
+            metrics.rejected(route.id, reason: "too_large")
+            throw IngestError.payloadTooLarge(limit: maxBodyBytes)
+        }
+        let document: JSONValue
+        do {
+            document = try JSONValue(json: body)
+        } catch {
+            metrics.rejected(route.id, reason: "invalid_json")
+            throw IngestError.invalidJSON(Self.describe(error))
+        }
+        let policy = route.policy
+        var idempotencyKey: String?
+        switch policy.idempotencyKey {
+        case .header(let name)?: idempotencyKey = header(name)
+        case .path(let path)?:
+            guard let value = path.value(in: document), value != .null else {
+                throw IngestError.missingKey("the idempotency key \(path) is missing from the body")
+            }
+            idempotencyKey = value.text
+        case nil: break
+        }
+        let orderingKey = policy.orderingKey.flatMap { $0.value(in: document) }.map(\.text)
+        let now = clock.now()
+        let message = NewMessage(id: MessageID.make(now: now), integration: route.id, payload: body, orderingKey: orderingKey,
+                                 idempotencyKey: idempotencyKey, idempotencyWindowMillis: policy.idempotencyWindow.milliseconds, receivedAt: now)
+        do {
+            let result = try await committer.submit(message)
+            switch result {
+            case .accepted:
+                metrics.received(route.id)
+                onAccepted()
+            case .duplicate:
+                metrics.duplicate(route.id)
+            }
+            return result
+        } catch {
+            logger.error("store refused a message", metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error)"])
+            throw IngestError.unavailable
+        }
+    }
+
+    /// The decoder's complaint in one line without Swift type names.
+    static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            return underlying ?? context.debugDescription
+        }
+        return "it cannot be parsed"
+    }
+}

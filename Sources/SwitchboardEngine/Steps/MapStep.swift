@@ -1,0 +1,79 @@
+import Foundation
+import SwitchboardModel
+
+/// Builds a new document, field by field, from expressions over the incoming one.
+/// A field whose expression has no value (a missing path with no default) is left out.
+public struct MapStep: MessageStep {
+    public let fields: [(field: String, value: MapExpression)]
+
+    public func apply(to document: JSONValue) throws(StepError) -> StepOutcome {
+        var output = JSONValue.object([:])
+        for (field, expression) in fields {
+            if let value = try expression.evaluate(in: document) {
+                output.set(value, atDottedPath: field)
+            }
+        }
+        return .next(output)
+    }
+}
+
+extension MapExpression {
+    /// The expression's value over `document`, or nil when a path it reads is missing.
+    public func evaluate(in document: JSONValue) throws(StepError) -> JSONValue? {
+        switch self {
+        case .path(let path):
+            return path.value(in: document)
+        case .constant(let value):
+            return value
+        case .withDefault(let inner, let fallback):
+            let value = try inner.evaluate(in: document)
+            return value == nil || value == .null ? fallback : value
+        case .concat(let parts):
+            var text = ""
+            for part in parts { text += try part.evaluate(in: document)?.text ?? "" }
+            return .string(text)
+        case .lower(let inner):
+            return try inner.evaluate(in: document).map { .string($0.text.lowercased()) }
+        case .upper(let inner):
+            return try inner.evaluate(in: document).map { .string($0.text.uppercased()) }
+        case .date(let inner, let format):
+            guard let value = try inner.evaluate(in: document), value != .null else { return nil }
+            guard let millis = DateValue.epochMillis(value) else {
+                throw StepError("date cannot read '\(value.text)'; expected ISO 8601 text or epoch milliseconds")
+            }
+            return DateValue.format(millis, as: format)
+        case .lookup(let inner, let table, let fallback):
+            guard let value = try inner.evaluate(in: document) else { return fallback }
+            if let hit = table[value.text] { return hit }
+            if let fallback { return fallback }
+            throw StepError("lookup has no entry for '\(value.text)' and no default")
+        }
+    }
+}
+
+/// Date parsing and formatting for the `date` function, without `DateFormatter` (slow on Linux).
+enum DateValue {
+    static func epochMillis(_ value: JSONValue) -> Int64? {
+        switch value {
+        case .int(let millis): return millis
+        case .double(let millis): return Int64(millis)
+        case .string(let text):
+            if let millis = Int64(text) { return millis }
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return Int64(date.timeIntervalSince1970 * 1000) }
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return Int64(date.timeIntervalSince1970 * 1000) }
+            if text.count == 10, let date = try? Date(text + "T00:00:00Z", strategy: Date.ISO8601FormatStyle()) { return Int64(date.timeIntervalSince1970 * 1000) }
+            return nil
+        default: return nil
+        }
+    }
+
+    static func format(_ millis: Int64, as format: DateFormat) -> JSONValue {
+        let date = Date(timeIntervalSince1970: Double(millis) / 1000)
+        switch format {
+        case .iso8601: return .string(date.formatted(Date.ISO8601FormatStyle()))
+        case .date: return .string(String(date.formatted(Date.ISO8601FormatStyle()).prefix(10)))
+        case .epochSeconds: return .int(millis / 1000)
+        case .epochMillis: return .int(millis)
+        }
+    }
+}

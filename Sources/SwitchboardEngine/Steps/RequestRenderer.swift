@@ -1,0 +1,69 @@
+import SwitchboardModel
+
+/// Renders an integration's HTTP target for one message: placeholders `{$.path}` in the path and
+/// header values are replaced with values from the document (URL-encoded in the path).
+public struct RequestRenderer: Sendable {
+    public let template: HTTPRequestTemplate
+    /// The system's base URL in the active environment, without a trailing slash.
+    public let baseURL: String
+    /// Headers of the system's connection, secrets already resolved; sent with every request.
+    public let connectionHeaders: [String: String]
+
+    public init(template: HTTPRequestTemplate, baseURL: String, connectionHeaders: [String: String]) {
+        self.template = template
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.connectionHeaders = connectionHeaders
+    }
+
+    public func render(_ document: JSONValue, messageID: String) throws(StepError) -> OutboundRequest {
+        let path = try Self.fill(template.path, from: document, encode: true)
+        var headers: [(String, String)] = [("Content-Type", "application/json")]
+        for (name, value) in connectionHeaders.sorted(by: { $0.key < $1.key }) { headers.append((name, value)) }
+        for (name, value) in template.headers.sorted(by: { $0.key < $1.key }) {
+            headers.removeAll { $0.0.lowercased() == name.lowercased() }
+            headers.append((name, try Self.fill(value, from: document, encode: false)))
+        }
+        // Lets the target de-duplicate: the same message always carries the same id.
+        headers.append(("X-Switchboard-Message-Id", messageID))
+        var body: [UInt8] = []
+        if template.method != "GET" && template.method != "DELETE", let bodyPath = template.body {
+            guard let value = bodyPath.value(in: document) else { throw StepError("target.http.body path \(bodyPath) has no value in the message") }
+            body = Array(value.jsonData())
+        }
+        return OutboundRequest(method: template.method, url: baseURL + path, path: path, headers: headers, body: body)
+    }
+
+    static func fill(_ text: String, from document: JSONValue, encode: Bool) throws(StepError) -> String {
+        guard text.contains("{$") else { return text }
+        var output = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "{$") {
+            output += rest[..<open.lowerBound]
+            guard let close = rest[open.lowerBound...].firstIndex(of: "}") else { throw StepError("placeholder in '\(text)' is not closed") }
+            let pathText = String(rest[rest.index(after: open.lowerBound)..<close])
+            guard let path = JSONPath(pathText) else { throw StepError("placeholder {\(pathText)} in '\(text)' is not a path") }
+            guard let value = path.value(in: document), value != .null else { throw StepError("placeholder {\(pathText)} has no value in the message") }
+            output += encode ? percentEncode(value.text) : value.text
+            rest = rest[rest.index(after: close)...]
+        }
+        return output + rest
+    }
+
+    /// Percent-encodes everything but RFC 3986 unreserved characters.
+    static func percentEncode(_ text: String) -> String {
+        var output = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                output.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                output.unicodeScalars.append("%")
+                output.unicodeScalars.append(hex[Int(byte >> 4)])
+                output.unicodeScalars.append(hex[Int(byte & 15)])
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,75 @@
+/// Durable storage of messages and their audit log. The engine sees storage only through this protocol.
+///
+/// Guarantees every implementation gives:
+/// - `enqueue` returns only after the message and its `received` audit record are committed with
+///   the store's durability (by default on disk); a message it returned for survives a crash.
+/// - A state change and its audit record commit together or not at all.
+/// - `claim` hands a message to one caller at a time: it leases it with a fresh token, and a
+///   completion that presents an older token is refused, so a worker whose lease expired cannot
+///   overwrite the work of the one that claimed it next.
+/// - `claim` keeps per-key order: a message with an ordering key is claimable only while no earlier
+///   message of the same integration and key is ready, leased or waiting for a retry.
+public protocol MessageStore: Sendable {
+    /// Stores messages, suppressing those whose idempotency key was seen inside its window.
+    /// Results are in the order of `messages`.
+    func enqueue(_ messages: [NewMessage]) async throws -> [EnqueueResult]
+
+    /// Leases up to `limit` claimable messages of one integration, oldest first, to `owner` (a node id),
+    /// recording a `leased` audit record for each.
+    func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String) async throws -> [Message]
+
+    /// Records outcomes of work on leased messages, each with its new lifecycle and audit records,
+    /// in one transaction. For each, false means nothing was changed because its lease token is
+    /// no longer the message's lease.
+    func complete(_ completions: [Completion]) async throws -> [Bool]
+
+    /// Puts every message leased by `owner` back to ready, unattempted: at start, after a crash of
+    /// that node, and at the end of a graceful shutdown. Returns how many.
+    func releaseLeases(owner: String, now: Int64) async throws -> Int
+
+    func message(id: String) async throws -> Message?
+    func messages(matching filter: MessageFilter) async throws -> [Message]
+    /// Counts by integration and state.
+    func counts() async throws -> [StateCount]
+    func audit(matching filter: AuditFilter) async throws -> [AuditRecord]
+
+    /// Moves dead messages back to ready; returns the ids replayed.
+    func replay(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String) async throws -> [String]
+    /// Deletes dead messages, leaving an audit record for each; returns the ids discarded.
+    func discard(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String, reason: String?) async throws -> [String]
+
+    /// Deletes audit records, finished messages and expired idempotency keys older than `cutoff`.
+    func prune(before cutoff: Int64, now: Int64) async throws -> Int
+}
+
+/// Messages of one integration in one state.
+public struct StateCount: Sendable, Hashable {
+    public var integration: String
+    public var state: MessageState
+    public var count: Int
+
+    public init(integration: String, state: MessageState, count: Int) {
+        self.integration = integration
+        self.state = state
+        self.count = count
+    }
+}
+
+/// The outcome of working on one leased message.
+public struct Completion: Sendable {
+    public var messageID: String
+    public var leaseToken: String
+    public var lifecycle: MessageLifecycle
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var audit: [AuditRecord]
+
+    public init(messageID: String, leaseToken: String, lifecycle: MessageLifecycle, lastStatus: Int?, lastError: String?, audit: [AuditRecord]) {
+        self.messageID = messageID
+        self.leaseToken = leaseToken
+        self.lifecycle = lifecycle
+        self.lastStatus = lastStatus
+        self.lastError = lastError
+        self.audit = audit
+    }
+}

@@ -1,0 +1,57 @@
+import Logging
+import ServiceLifecycle
+
+/// Periodic chores of a running hub: refreshes queue-depth gauges and prunes what the retention
+/// setting no longer keeps (audit records, finished messages, expired idempotency keys).
+public final class Housekeeping: Service, Sendable {
+    private let store: any MessageStore
+    private let metrics: HubMetrics
+    private let clock: any WallClock
+    private let retentionMillis: Int64
+    private let integrations: [String]
+    private let logger: Logger
+    /// How often gauges are refreshed. Default 5 s.
+    public let sampleInterval: Duration
+    /// How often pruning runs. Default 10 min.
+    public let pruneInterval: Duration
+
+    public init(store: any MessageStore, metrics: HubMetrics, clock: any WallClock, retention: Duration, integrations: [String], logger: Logger,
+                sampleInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(600)) {
+        self.store = store
+        self.metrics = metrics
+        self.clock = clock
+        self.retentionMillis = retention.milliseconds
+        self.integrations = integrations
+        self.logger = logger
+        self.sampleInterval = sampleInterval
+        self.pruneInterval = pruneInterval
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var nextPrune = self.clock.now()
+            while !Task.isCancelled {
+                await self.sample()
+                let now = self.clock.now()
+                if now >= nextPrune {
+                    do {
+                        let removed = try await self.store.prune(before: now - self.retentionMillis, now: now)
+                        if removed > 0 { self.logger.info("pruned records past retention", metadata: ["sb.count": "\(removed)"]) }
+                    } catch {
+                        self.logger.error("pruning failed", metadata: ["sb.error": "\(error)"])
+                    }
+                    nextPrune = now + self.pruneInterval.milliseconds
+                }
+                try await self.clock.sleep(until: self.clock.now() + self.sampleInterval.milliseconds)
+            }
+        }
+    }
+
+    func sample() async {
+        guard let counts = try? await store.counts() else { return }
+        for integration in integrations {
+            let waiting = counts.filter { $0.integration == integration && [.ready, .leased, .retryWait].contains($0.state) }.reduce(0) { $0 + $1.count }
+            metrics.setQueueDepth(integration, waiting)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Metrics
+import Synchronization
+
+/// The hub's metrics, with handles cached per integration and system so the hot path only increments.
+///
+/// Names follow OpenTelemetry's dotted style; the Prometheus exporter turns dots into underscores
+/// (`switchboard.messages.received` is scraped as `switchboard_messages_received_total`).
+public final class HubMetrics: Sendable {
+    private struct Handles {
+        let received: Counter
+        let duplicates: Counter
+        let delivered: Counter
+        let retried: Counter
+        let dead: Counter
+        let filtered: Counter
+        let latency: Timer
+    }
+
+    private let factory: any MetricsFactory
+    private let handles = Mutex<[String: Handles]>([:])
+    private let other = Mutex<[String: Counter]>([:])
+    private let depth = Mutex<[String: Gauge]>([:])
+
+    /// - Parameter factory: Where metrics go; the hub passes its Prometheus registry's factory.
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    private func handles(_ integration: String) -> Handles {
+        handles.withLock { cache in
+            if let cached = cache[integration] { return cached }
+            let dimensions = [("integration", integration)]
+            let made = Handles(
+                received: Counter(label: "switchboard.messages.received", dimensions: dimensions, factory: factory),
+                duplicates: Counter(label: "switchboard.messages.duplicates", dimensions: dimensions, factory: factory),
+                delivered: Counter(label: "switchboard.messages.delivered", dimensions: dimensions, factory: factory),
+                retried: Counter(label: "switchboard.messages.retried", dimensions: dimensions, factory: factory),
+                dead: Counter(label: "switchboard.messages.dead", dimensions: dimensions, factory: factory),
+                filtered: Counter(label: "switchboard.messages.filtered", dimensions: dimensions, factory: factory),
+                latency: Timer(label: "switchboard.delivery.latency", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory))
+            cache[integration] = made
+            return made
+        }
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        return other.withLock { cache in
+            if let cached = cache[key] { return cached }
+            let made = Counter(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = made
+            return made
+        }
+    }
+
+    public func received(_ integration: String) { handles(integration).received.increment() }
+    public func duplicate(_ integration: String) { handles(integration).duplicates.increment() }
+    public func filtered(_ integration: String) { handles(integration).filtered.increment() }
+    public func retried(_ integration: String) { handles(integration).retried.increment() }
+    public func dead(_ integration: String) { handles(integration).dead.increment() }
+
+    /// A delivery, with the time from acceptance to delivery.
+    public func delivered(_ integration: String, acceptToDeliveryMillis: Int64) {
+        let handles = handles(integration)
+        handles.delivered.increment()
+        handles.latency.recordMilliseconds(acceptToDeliveryMillis)
+    }
+
+    public func rejected(_ integration: String, reason: String) {
+        counter("switchboard.messages.rejected", [("integration", integration), ("reason", reason)]).increment()
+    }
+
+    /// A target answered 429 or 503 with `Retry-After`.
+    public func throttled(system: String) {
+        counter("switchboard.target.throttled", [("system", system)]).increment()
+    }
+
+    /// Messages waiting (ready, leased or retry-wait) per integration, refreshed by the hub.
+    public func setQueueDepth(_ integration: String, _ value: Int) {
+        let gauge = depth.withLock { cache in
+            if let cached = cache[integration] { return cached }
+            let made = Gauge(label: "switchboard.queue.depth", dimensions: [("integration", integration)], factory: factory)
+            cache[integration] = made
+            return made
+        }
+        gauge.record(value)
+    }
+}

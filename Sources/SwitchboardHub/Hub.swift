@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import SwitchboardConnectors
+import SwitchboardEngine
+import SwitchboardModel
+import SwitchboardServer
+import SwitchboardSQLite
+
+/// Options of a running hub beyond what the workspace says.
+public struct HubOptions: Sendable {
+    /// Overrides `server.port`; 0 picks a free port. Nil: the workspace's.
+    public var port: Int?
+    /// Overrides `server.host`.
+    public var host: String?
+    /// Overrides the delivery loop's settings; the grace comes from `server.shutdown_grace` unless set here.
+    public var dispatcher: DispatcherConfiguration?
+    /// Stop on SIGTERM and SIGINT. Default true; tests stop the hub with `shutdown()` instead.
+    public var handleSignals: Bool = true
+
+    public init(port: Int? = nil, host: String? = nil, dispatcher: DispatcherConfiguration? = nil, handleSignals: Bool = true) {
+        self.port = port
+        self.host = host
+        self.dispatcher = dispatcher
+        self.handleSignals = handleSignals
+    }
+}
+
+/// A running hub: the store, the HTTP listener, the delivery loop and housekeeping, as one
+/// service group. Graceful shutdown stops the listener first, then lets deliveries finish.
+public final class Hub: Sendable {
+    public let workspace: Workspace
+    public let store: SQLiteMessageStore
+    private let group: ServiceGroup
+    private let connector: HTTPConnector
+    private let listening = Latch<Int>()
+
+    /// Opens the store and wires the services; nothing runs until `run()`.
+    public init(workspace: Workspace, options: HubOptions = HubOptions(), logger: Logger) throws {
+        self.workspace = workspace
+        let landscape = workspace.landscape
+        store = try SQLiteMessageStore(path: Self.storePath(workspace), durability: landscape.store.durability)
+        let clock = SystemClock()
+        let exporter = MetricsExporter()
+        let metrics = HubMetrics(factory: exporter.factory)
+        let routes = workspace.integrations.map { Route(integration: $0, connection: workspace.connection(of: $0.target.system)) }
+        var budgets: [String: SystemBudget] = [:]
+        for system in Set(routes.map(\.targetSystem)) {
+            budgets[system] = SystemBudget(systemID: system, limits: landscape.system(system)?.limits ?? SystemLimits(), clock: clock)
+        }
+        let connector = HTTPConnector(maxConnectionsPerHost: max(8, routes.map(\.policy.concurrency).reduce(0, +)))
+        self.connector = connector
+        var dispatcherConfiguration = options.dispatcher ?? DispatcherConfiguration()
+        if options.dispatcher == nil { dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace }
+        let dispatcher = Dispatcher(store: store, routes: routes, connector: connector, budgets: budgets, clock: clock,
+                                    configuration: dispatcherConfiguration, metrics: metrics, logger: logger)
+        let ingestor = Ingestor(routes: routes, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics, logger: logger,
+                                onAccepted: { dispatcher.wakeUp() })
+        let listening = self.listening
+        let server = HubServer.application(
+            configuration: .init(host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port),
+            ingestor: ingestor, metrics: exporter, logger: logger,
+            onListening: { port in listening.set(port) })
+        let housekeeping = Housekeeping(store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
+                                        integrations: routes.map(\.id), logger: logger)
+        // Started in this order, stopped in reverse: the listener stops accepting first, then
+        // housekeeping, then the dispatcher finishes in-flight deliveries.
+        group = ServiceGroup(configuration: .init(
+            services: [.init(service: dispatcher), .init(service: housekeeping), .init(service: server)],
+            gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+    }
+
+    /// The store file of a workspace: `store.path` relative to the workspace root.
+    public static func storePath(_ workspace: Workspace) -> String {
+        storePath(root: workspace.root, settings: workspace.landscape.store)
+    }
+
+    static func storePath(root: URL, settings: StoreSettings) -> String {
+        settings.path.hasPrefix("/") ? settings.path : root.appendingPathComponent(settings.path).path
+    }
+
+    /// Runs until a signal or `shutdown()`, then stops gracefully.
+    public func run() async throws {
+        do {
+            try await group.run()
+        } catch {
+            try? await connector.shutdown()
+            throw error
+        }
+        try await connector.shutdown()
+    }
+
+    /// The port the listener bound; waits until it listens.
+    public func listeningPort() async -> Int { await listening.value() }
+
+    /// Starts a graceful shutdown.
+    public func shutdown() async { await group.triggerGracefulShutdown() }
+}

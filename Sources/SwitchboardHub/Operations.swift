@@ -1,0 +1,138 @@
+import Foundation
+import SwitchboardEngine
+import SwitchboardModel
+import SwitchboardSQLite
+
+/// `messages`, `dlq` and `audit`: read and change the store of a running or stopped hub.
+///
+/// SQLite in WAL mode lets these run beside a hub; a change (replay, discard) waits for the
+/// hub's write lock and is picked up by its next claim.
+public struct Operations: Sendable {
+    public let store: any MessageStore
+    private let clock: any WallClock
+
+    /// Opens the store a workspace names, reading only its `store` settings.
+    public init(workspace directory: URL) throws {
+        let settings = try Workspace.storeSettings(directory: directory)
+        let path = Hub.storePath(root: directory, settings: settings)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw OperationError("no store at \(path); start the hub once with `switchboard run` to create it")
+        }
+        self.init(store: try SQLiteMessageStore(path: path, durability: settings.durability))
+    }
+
+    public init(store: any MessageStore, clock: any WallClock = SystemClock()) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public func listMessages(_ filter: MessageFilter, json: Bool) async throws -> String {
+        let messages = try await store.messages(matching: filter)
+        if json { return JSONValue.array(messages.map(Self.summary)).jsonString }
+        guard !messages.isEmpty else { return "no messages match" }
+        var lines = [Self.row("ID", "INTEGRATION", "STATE", "ATTEMPTS", "RECEIVED", "LAST ERROR")]
+        for message in messages {
+            lines.append(Self.row(message.id, message.integration, message.state.description, String(message.lifecycle.attempts),
+                                  Self.time(message.receivedAt), (message.lastError ?? "").prefix(60).replacingOccurrences(of: "\n", with: " ")))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public func showMessage(id: String, json: Bool) async throws -> String {
+        guard let message = try await store.message(id: id) else { throw OperationError("no message with id \(id)") }
+        let history = try await store.audit(matching: AuditFilter(messageID: id, limit: 10_000)).reversed()
+        if json {
+            var object = Self.summary(message)
+            object.set(.string(String(decoding: message.payload, as: UTF8.self)), atDottedPath: "payload")
+            object.set(.array(history.map(Self.auditJSON)), atDottedPath: "history")
+            return object.jsonString
+        }
+        var lines = [
+            "id:           \(message.id)",
+            "integration:  \(message.integration)",
+            "state:        \(message.state)",
+            "attempts:     \(message.lifecycle.attempts)",
+            "received:     \(Self.time(message.receivedAt))",
+            "next attempt: \(message.state == .retryWait ? Self.time(message.lifecycle.availableAt) : "-")",
+        ]
+        if let key = message.orderingKey { lines.append("ordering key: \(key)") }
+        if let key = message.idempotencyKey { lines.append("idempotency:  \(key)") }
+        if let error = message.lastError { lines.append("last error:   \(message.lastStatus.map { "\($0) " } ?? "")\(error)") }
+        lines.append("payload:      \(String(decoding: message.payload, as: UTF8.self))")
+        lines.append("history:")
+        for record in history { lines.append("  " + Self.auditLine(record)) }
+        return lines.joined(separator: "\n")
+    }
+
+    public func replay(_ filter: MessageFilter, ids: [String]?, actor: String) async throws -> String {
+        let replayed = try await store.replay(matching: filter, ids: ids, now: clock.now(), actor: actor)
+        return "replayed \(replayed.count) dead message\(replayed.count == 1 ? "" : "s")" + replayed.map { "\n  \($0)" }.joined()
+    }
+
+    public func discard(_ filter: MessageFilter, ids: [String]?, actor: String, reason: String?) async throws -> String {
+        let discarded = try await store.discard(matching: filter, ids: ids, now: clock.now(), actor: actor, reason: reason)
+        return "discarded \(discarded.count) dead message\(discarded.count == 1 ? "" : "s")" + discarded.map { "\n  \($0)" }.joined()
+    }
+
+    public func audit(_ filter: AuditFilter, json: Bool) async throws -> String {
+        let records = try await store.audit(matching: filter)
+        if json { return JSONValue.array(records.map(Self.auditJSON)).jsonString }
+        guard !records.isEmpty else { return "no audit records match" }
+        return records.map(Self.auditLine).joined(separator: "\n")
+    }
+
+    static func row(_ columns: String...) -> String {
+        let widths = [26, 20, 11, 8, 24]
+        return columns.enumerated().map { index, column in
+            index < widths.count ? column.padding(toLength: max(widths[index], column.count), withPad: " ", startingAt: 0) : column
+        }.joined(separator: " ")
+    }
+
+    static func time(_ millis: Int64) -> String {
+        Date(timeIntervalSince1970: Double(millis) / 1000).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static func summary(_ message: Message) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(message.id), "integration": .string(message.integration), "state": .string(message.state.description),
+            "attempts": .int(Int64(message.lifecycle.attempts)), "received_at": .string(time(message.receivedAt)),
+        ]
+        if message.state == .retryWait { object["next_attempt_at"] = .string(time(message.lifecycle.availableAt)) }
+        if let error = message.lastError { object["last_error"] = .string(error) }
+        if let status = message.lastStatus { object["last_status"] = .int(Int64(status)) }
+        if let key = message.orderingKey { object["ordering_key"] = .string(key) }
+        if let key = message.idempotencyKey { object["idempotency_key"] = .string(key) }
+        return .object(object)
+    }
+
+    static func auditJSON(_ record: AuditRecord) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "at": .string(time(record.at)), "message_id": .string(record.messageID), "integration": .string(record.integration),
+            "event": .string(record.kind.rawValue), "actor": .string(record.actor),
+        ]
+        if let state = record.fromState { object["from"] = .string(state.description) }
+        if let state = record.toState { object["to"] = .string(state.description) }
+        if let attempt = record.attempt { object["attempt"] = .int(Int64(attempt)) }
+        if let status = record.status { object["status"] = .int(Int64(status)) }
+        if let duration = record.durationMillis { object["duration_ms"] = .int(duration) }
+        if let detail = record.detail { object["detail"] = .string(detail) }
+        return .object(object)
+    }
+
+    static func auditLine(_ record: AuditRecord) -> String {
+        var parts = [time(record.at), record.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0), record.messageID, record.integration]
+        if let from = record.fromState, let to = record.toState { parts.append("\(from)->\(to)") } else if let to = record.toState { parts.append("->\(to)") }
+        if let attempt = record.attempt { parts.append("attempt \(attempt)") }
+        if let status = record.status { parts.append("status \(status)") }
+        if let duration = record.durationMillis { parts.append("\(duration)ms") }
+        if record.actor != "hub" { parts.append("by \(record.actor)") }
+        if let detail = record.detail { parts.append(detail.replacingOccurrences(of: "\n", with: " ").prefix(120).description) }
+        return parts.joined(separator: "  ")
+    }
+}
+
+/// A command that cannot do what was asked, in one sentence.
+public struct OperationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,125 @@
+/// One integration, one file in `integrations/`: why it exists, where data comes from, what is done
+/// to it, where it goes and how delivery behaves.
+public struct Integration: Sendable {
+    public enum Pattern: String, Sendable, CaseIterable { case async, sync }
+
+    public var id: String
+    public var title: String
+    /// The business goal in words.
+    public var goal: String?
+    public var benefits: [String]
+    /// Ids of organisation goals declared in `switchboard.yaml`.
+    public var alignsWith: [String]
+    public var owner: String?
+    public var stakeholders: [String]
+    /// Default `.async`.
+    public var pattern: Pattern
+    public var source: Source
+    public var steps: [StepDefinition]
+    public var target: Target
+    public var delivery: DeliveryPolicy
+    public var volumes: Volumes?
+    public var slo: ServiceLevel?
+    public var tests: [IntegrationTestCase]
+    /// The file this integration was read from, relative to the workspace.
+    public var file: String
+}
+
+/// Where an integration's messages come from.
+public struct Source: Sendable {
+    public var system: String
+    public var webhook: WebhookTrigger
+}
+
+/// An inbound HTTP endpoint: `POST` to `path` with a JSON body.
+public struct WebhookTrigger: Sendable {
+    public var path: String
+    public var authentication: WebhookAuthentication
+}
+
+/// How a webhook's caller proves who it is. Secrets are compared in constant time and never logged.
+public enum WebhookAuthentication: Sendable {
+    /// No authentication: only for trusted networks; `check` warns about it.
+    case none
+    /// A shared key sent in a header, for example `X-Api-Key`.
+    case sharedKey(header: String, secret: Secret)
+    /// An HMAC-SHA256 of the raw body with the shared secret, hex encoded (an optional `sha256=` prefix is accepted).
+    case hmacSHA256(header: String, secret: Secret)
+    /// A key in the query string, as Dataverse webhooks send `?code=...` (WebhookKey authentication).
+    case queryKey(parameter: String, secret: Secret)
+}
+
+/// Where an integration's messages go. Version 1 knows HTTP requests.
+public struct Target: Sendable {
+    public var system: String
+    public var request: HTTPRequestTemplate
+}
+
+/// An outbound HTTP request built from the message: `{$.path}` placeholders in the path and header
+/// values are replaced by values from the (mapped) message.
+public struct HTTPRequestTemplate: Sendable {
+    /// Default `POST`.
+    public var method: String
+    /// Appended to the system's base URL, for example `/api/orders/{$.order_id}`.
+    public var path: String
+    public var headers: [String: String]
+    /// What is sent as the body. Default `$`: the whole document after the steps.
+    public var body: JSONPath?
+}
+
+/// The delivery policy of one integration.
+public struct DeliveryPolicy: Sendable {
+    /// Attempts before a message goes to the dead letters. Default 10.
+    public var maxAttempts: Int = 10
+    public var backoff: Backoff = Backoff()
+    /// Time allowed for one attempt. Default 30 s.
+    public var timeout: Duration = .seconds(30)
+    /// Messages with the same value at this path are delivered one at a time, in arrival order.
+    public var orderingKey: JSONPath?
+    /// Where the idempotency key is read: a header or a path in the body.
+    public var idempotencyKey: IdempotencyKeySource?
+    /// How long an idempotency key is remembered. Default 24 h.
+    public var idempotencyWindow: Duration = .seconds(86_400)
+    /// Deliveries of this integration in flight at once. Default 16.
+    public var concurrency: Int = 16
+
+    public init() {}
+}
+
+/// Exponential backoff with full jitter: attempt n waits a random time in [0, min(max, initial * multiplier^(n-1))].
+public struct Backoff: Sendable, Hashable {
+    public enum Jitter: String, Sendable, CaseIterable { case full, none }
+    /// Default 1 s.
+    public var initial: Duration = .seconds(1)
+    /// Default 5 min.
+    public var maximum: Duration = .seconds(300)
+    /// Default 2.
+    public var multiplier: Double = 2
+    /// Default `.full`.
+    public var jitter: Jitter = .full
+
+    public init(initial: Duration = .seconds(1), maximum: Duration = .seconds(300), multiplier: Double = 2, jitter: Jitter = .full) {
+        self.initial = initial
+        self.maximum = maximum
+        self.multiplier = multiplier
+        self.jitter = jitter
+    }
+}
+
+public enum IdempotencyKeySource: Sendable, Hashable {
+    case header(String)
+    case path(JSONPath)
+}
+
+/// Expected traffic, used by `plan` and `check`.
+public struct Volumes: Sendable, Hashable {
+    public var perDay: Int?
+    public var peakPerMinute: Int?
+    public var payloadBytes: Int?
+}
+
+/// Service level objectives.
+public struct ServiceLevel: Sendable, Hashable {
+    /// Time from acceptance to delivery that most messages should meet.
+    public var deliveryLatency: Duration?
+}

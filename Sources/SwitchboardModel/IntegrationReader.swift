@@ -1,0 +1,191 @@
+/// Reads one `integrations/*.yaml` file into an `Integration`, checking it against the landscape.
+struct IntegrationReader {
+    let landscape: Landscape
+    let environment: String
+    let resolver: SecretResolver
+    let sink: DiagnosticSink
+
+    static let reservedPaths = ["/healthz", "/readyz", "/metrics", "/api/"]
+
+    func read(_ root: YAMLValue) -> Integration? {
+        guard let map = root.mapping() else { return nil }
+        map.rejectUnknownKeys(["id", "title", "goal", "benefits", "aligns_with", "owner", "stakeholders", "pattern",
+                               "source", "steps", "target", "delivery", "volumes", "slo", "tests", "design"])
+        let id = map.requiredString("id")
+        if let id, !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+            map["id"]?.report("id '\(id)' may hold only letters, digits, '-' and '_'")
+        }
+        let title = map.requiredString("title")
+        let alignsWith = map["aligns_with"]?.stringList() ?? []
+        for (index, goal) in alignsWith.enumerated() where !landscape.goals.contains(where: { $0.id == goal }) {
+            (map["aligns_with"]?.sequence()?[index] ?? map.value).report("aligns_with names goal '\(goal)', which is not declared in switchboard.yaml")
+        }
+        let source = map.required("source").flatMap(readSource)
+        let steps = (map["steps"]?.sequence() ?? []).compactMap(StepReader.readStep)
+        let target = map.required("target").flatMap(readTarget)
+        let delivery = map["delivery"].flatMap(readDelivery) ?? DeliveryPolicy()
+        let tests = (map["tests"]?.sequence() ?? []).compactMap(readTest)
+        guard let id, let title, let source, let target else { return nil }
+        return Integration(
+            id: id, title: title, goal: map.string("goal"), benefits: map["benefits"]?.stringList() ?? [],
+            alignsWith: alignsWith, owner: map.string("owner"), stakeholders: map["stakeholders"]?.stringList() ?? [],
+            pattern: map["pattern"]?.choice(Integration.Pattern.self) ?? .async,
+            source: source, steps: steps, target: target, delivery: delivery,
+            volumes: map["volumes"].flatMap(readVolumes), slo: map["slo"].flatMap(readSLO), tests: tests, file: root.file)
+    }
+
+    /// Reports a system id that `switchboard.yaml` does not declare.
+    private func checkSystem(_ field: YAMLValue?) -> String? {
+        guard let field, let id = field.string() else { return nil }
+        guard landscape.system(id) != nil else {
+            field.report("\(field.path) '\(id)' is not declared in switchboard.yaml")
+            return nil
+        }
+        return id
+    }
+
+    private func readSource(_ value: YAMLValue) -> Source? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["system", "webhook"])
+        let system = checkSystem(map.required("system"))
+        guard let webhook = map.required("webhook")?.mapping() else { return nil }
+        webhook.rejectUnknownKeys(["path", "auth"])
+        let path = webhook.requiredString("path")
+        if let path {
+            if !path.hasPrefix("/") || path.contains("?") || path.contains(" ") {
+                webhook["path"]?.report("source.webhook.path must start with '/' and hold no spaces or query, like /hooks/orders")
+            } else if Self.reservedPaths.contains(where: { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+                webhook["path"]?.report("source.webhook.path '\(path)' is reserved by the hub; use a path such as /hooks/orders")
+            }
+        }
+        let auth = webhook.required("auth").flatMap(readAuthentication)
+        guard let system, let path, let auth else { return nil }
+        return Source(system: system, webhook: WebhookTrigger(path: path, authentication: auth))
+    }
+
+    private func readAuthentication(_ value: YAMLValue) -> WebhookAuthentication? {
+        guard let map = value.mapping() else { return nil }
+        enum Kind: String, CaseIterable { case none, header, hmac, query }
+        map.rejectUnknownKeys(["kind", "header", "parameter", "secret"])
+        guard let kind = map.required("kind")?.choice(Kind.self) else { return nil }
+        if kind == .none { return WebhookAuthentication.none }
+        guard let secret = readSecret(map.required("secret")) else { return nil }
+        switch kind {
+        case .none: return WebhookAuthentication.none
+        case .header: return .sharedKey(header: map.string("header") ?? "X-Api-Key", secret: secret)
+        case .hmac: return .hmacSHA256(header: map.string("header") ?? "X-Signature", secret: secret)
+        case .query: return .queryKey(parameter: map.string("parameter") ?? "code", secret: secret)
+        }
+    }
+
+    /// A secret field: must be a reference, and the reference must resolve.
+    private func readSecret(_ value: YAMLValue?) -> Secret? {
+        guard let value, let text = value.string() else { return nil }
+        guard SecretResolver.containsReference(text) else {
+            value.report("\(value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
+            return nil
+        }
+        let resolved = LandscapeReader(resolver: resolver, sink: sink).resolve(text, at: value)
+        if resolved.isEmpty { value.report("\(value.path) resolves to an empty secret") }
+        return Secret(value: resolved, reference: text)
+    }
+
+    private func readTarget(_ value: YAMLValue) -> Target? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["system", "http"])
+        let systemField = map.required("system")
+        let system = checkSystem(systemField)
+        if let system, let definition = landscape.system(system) {
+            if definition.kind != .http {
+                systemField?.report("target.system '\(system)' is a \(definition.kind.rawValue) system; this version delivers to http systems only")
+            } else if definition.connections[environment]?.baseURL == nil {
+                systemField?.report("target.system '\(system)' has no connection with a base_url for environment '\(environment)'")
+            }
+        }
+        guard let http = map.required("http")?.mapping() else { return nil }
+        http.rejectUnknownKeys(["method", "path", "headers", "body"])
+        let method = (http.string("method") ?? "POST").uppercased()
+        if !["POST", "PUT", "PATCH", "DELETE", "GET"].contains(method) {
+            http["method"]?.report("target.http.method must be POST, PUT, PATCH, DELETE or GET, not '\(method)'")
+        }
+        let path = http.requiredString("path")
+        if let path, !path.hasPrefix("/") { http["path"]?.report("target.http.path must start with '/'") }
+        var headers: [String: String] = [:]
+        for entry in http["headers"]?.mapping()?.entries ?? [] {
+            guard let text = entry.value.string() else { continue }
+            if SecretResolver.isSensitiveHeader(entry.key) && !text.contains("{$") {
+                entry.value.report("\(entry.value.path) holds a credential; put it in the system's connection headers as a ${env:NAME} reference")
+                continue
+            }
+            headers[entry.key] = text
+        }
+        let body = http["body"].flatMap { StepReader.readPath($0) }
+        guard let system, let path else { return nil }
+        return Target(system: system, request: HTTPRequestTemplate(method: method, path: path, headers: headers, body: body ?? JSONPath("$")))
+    }
+
+    private func readDelivery(_ value: YAMLValue) -> DeliveryPolicy? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["max_attempts", "backoff", "timeout", "ordering_key", "idempotency_key", "idempotency_window", "concurrency"])
+        var policy = DeliveryPolicy()
+        if let attempts = map["max_attempts"]?.int(min: 1) { policy.maxAttempts = attempts }
+        if let backoff = map["backoff"]?.mapping() {
+            backoff.rejectUnknownKeys(["initial", "max", "multiplier", "jitter"])
+            if let initial = backoff["initial"]?.duration() { policy.backoff.initial = initial }
+            if let maximum = backoff["max"]?.duration() { policy.backoff.maximum = maximum }
+            if let multiplier = backoff["multiplier"]?.double() {
+                if multiplier < 1 { backoff["multiplier"]?.report("delivery.backoff.multiplier must be at least 1") } else { policy.backoff.multiplier = multiplier }
+            }
+            if let jitter = backoff["jitter"]?.choice(Backoff.Jitter.self) { policy.backoff.jitter = jitter }
+            if policy.backoff.maximum < policy.backoff.initial { backoff.value.report("delivery.backoff.max must not be shorter than delivery.backoff.initial") }
+        }
+        if let timeout = map["timeout"]?.duration() { policy.timeout = timeout }
+        policy.orderingKey = map["ordering_key"].flatMap { StepReader.readPath($0) }
+        if let key = map["idempotency_key"]?.mapping() {
+            key.rejectUnknownKeys(["header", "path"])
+            if let header = key.string("header") { policy.idempotencyKey = .header(header) }
+            else if let path = key["path"].flatMap({ StepReader.readPath($0) }) { policy.idempotencyKey = .path(path) }
+            else { key.value.report("delivery.idempotency_key needs either header or path") }
+        }
+        if let window = map["idempotency_window"]?.duration() { policy.idempotencyWindow = window }
+        if let concurrency = map["concurrency"]?.int(min: 1) { policy.concurrency = concurrency }
+        return policy
+    }
+
+    private func readVolumes(_ value: YAMLValue) -> Volumes? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["per_day", "peak_per_minute", "payload_bytes"])
+        return Volumes(perDay: map["per_day"]?.int(min: 0), peakPerMinute: map["peak_per_minute"]?.int(min: 0), payloadBytes: map["payload_bytes"]?.int(min: 0))
+    }
+
+    private func readSLO(_ value: YAMLValue) -> ServiceLevel? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["delivery_latency"])
+        return ServiceLevel(deliveryLatency: map["delivery_latency"]?.duration())
+    }
+
+    private func readTest(_ value: YAMLValue) -> IntegrationTestCase? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["name", "input", "headers", "expect"])
+        let name = map.requiredString("name")
+        let input = map.required("input")?.json()
+        var headers: [String: String] = [:]
+        for entry in map["headers"]?.mapping()?.entries ?? [] { headers[entry.key] = entry.value.string() }
+        guard let expect = map.required("expect")?.mapping() else { return nil }
+        expect.rejectUnknownKeys(["request", "filtered"])
+        let expectation: IntegrationTestCase.Expectation
+        if let filtered = expect["filtered"]?.bool(), filtered {
+            expectation = .filtered
+        } else if let request = expect["request"]?.mapping() {
+            request.rejectUnknownKeys(["method", "path", "headers", "body"])
+            var expectedHeaders: [String: String] = [:]
+            for entry in request["headers"]?.mapping()?.entries ?? [] { expectedHeaders[entry.key] = entry.value.string() }
+            expectation = .request(method: request.string("method")?.uppercased(), path: request.string("path"), headers: expectedHeaders, body: request["body"]?.json())
+        } else {
+            expect.value.report("\(expect.path) needs either request or filtered: true")
+            return nil
+        }
+        guard let name, let input else { return nil }
+        return IntegrationTestCase(name: name, input: input, headers: headers, expectation: expectation, location: value.location)
+    }
+}

@@ -1,0 +1,100 @@
+/// `switchboard.yaml`: the organisation's goals, its systems, environments, the listener and the store.
+public struct Landscape: Sendable {
+    /// Format version; only `1` exists.
+    public var version: Int
+    public var goals: [Goal]
+    public var systems: [SystemDefinition]
+    /// Environment names in order; the first is the default for `run`, `validate` and `test`.
+    public var environments: [String]
+    public var server: ServerSettings
+    public var store: StoreSettings
+
+    public func system(_ id: String) -> SystemDefinition? { systems.first { $0.id == id } }
+}
+
+/// An organisation goal that integrations align with.
+public struct Goal: Sendable, Hashable {
+    public var id: String
+    public var title: String
+}
+
+/// Where the hub listens and how it treats inbound requests.
+public struct ServerSettings: Sendable {
+    /// Host to bind. Default `127.0.0.1`.
+    public var host: String = "127.0.0.1"
+    /// Port to bind. Default `8080`; `0` picks a free port.
+    public var port: Int = 8080
+    /// Largest accepted inbound body. Default 1 MiB (1,048,576 bytes).
+    public var maxBodyBytes: Int = 1 << 20
+    /// How long a graceful shutdown waits for in-flight deliveries. Default 10 s.
+    public var shutdownGrace: Duration = .seconds(10)
+
+    public init() {}
+}
+
+/// How the hub keeps its state.
+public struct StoreSettings: Sendable {
+    public enum Durability: String, Sendable, CaseIterable {
+        /// Every acknowledged message has reached the disk (fsync) before the source is answered. The default.
+        case full
+        /// Commits reach the operating system but not necessarily the disk: a power loss may lose
+        /// the last moments of acknowledged messages; a crash of the hub process alone does not.
+        case normal
+    }
+
+    /// SQLite file, relative to the workspace. Default `.switchboard/state.sqlite`.
+    public var path: String = ".switchboard/state.sqlite"
+    /// Default `.full`.
+    public var durability: Durability = .full
+    /// How long audit records and finished (delivered, filtered) messages are kept. Default 7 days.
+    public var retention: Duration = .seconds(7 * 86_400)
+
+    public init() {}
+}
+
+/// A system in the landscape: a source, a target or both.
+public struct SystemDefinition: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case http, dataverse, postgres, sqlite, files
+    }
+
+    public enum Location: String, Sendable, CaseIterable {
+        case cloud
+        case onPremises = "on-premises"
+    }
+
+    public var id: String
+    public var kind: Kind
+    public var location: Location
+    public var owner: String?
+    public var description: String?
+    /// Connection settings by environment name.
+    public var connections: [String: Connection]
+    /// Limits shared by every integration that writes to this system. Nil fields mean unlimited.
+    public var limits: SystemLimits
+    public var declaredAt: SourceLocation
+}
+
+/// How to reach a system in one environment.
+public struct Connection: Sendable {
+    /// Base URL that target paths are appended to, for example `https://erp.example.com`.
+    public var baseURL: String?
+    /// Headers sent with every request; values may hold secret references (resolved for the active environment).
+    public var headers: [String: String]
+}
+
+/// A target system's budget: the hub never exceeds it, whichever integrations share the system.
+public struct SystemLimits: Sendable, Hashable {
+    /// Requests in flight at once. Nil: no limit.
+    public var maxConcurrent: Int?
+    /// Requests allowed per sliding `window`. Nil: no limit.
+    public var maxRequests: Int?
+    /// Length of the sliding window for `maxRequests`. Default 1 s.
+    public var window: Duration = .seconds(1)
+
+    public init(maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1)) {
+        self.maxConcurrent = maxConcurrent
+        self.maxRequests = maxRequests
+        self.window = window
+    }
+}

@@ -1,0 +1,119 @@
+/// Reads `switchboard.yaml` into a `Landscape`, reporting problems to the sink.
+struct LandscapeReader {
+    let resolver: SecretResolver
+    let sink: DiagnosticSink
+
+    mutating func read(_ root: YAMLValue, environment: String?) -> Landscape {
+        var landscape = Landscape(version: 1, goals: [], systems: [], environments: [], server: ServerSettings(), store: StoreSettings())
+        guard let map = root.mapping() else { return landscape }
+        map.rejectUnknownKeys(["version", "name", "description", "goals", "systems", "environments", "server", "store"])
+        if let version = map["version"]?.int(), version != 1 {
+            map["version"]?.report("version must be 1, the only workspace format version")
+        }
+        landscape.environments = map["environments"]?.stringList() ?? ["default"]
+        if landscape.environments.isEmpty { landscape.environments = ["default"] }
+        if let environment, !landscape.environments.contains(environment) {
+            sink.report(map.location, "environment '\(environment)' is not declared in environments (\(landscape.environments.joined(separator: ", ")))")
+        }
+        let active = environment ?? landscape.environments[0]
+        for item in map["goals"]?.sequence() ?? [] {
+            guard let goal = item.mapping() else { continue }
+            goal.rejectUnknownKeys(["id", "title", "description"])
+            if let id = goal.requiredString("id"), let title = goal.requiredString("title") {
+                if landscape.goals.contains(where: { $0.id == id }) { item.report("goal id '\(id)' is declared twice") }
+                landscape.goals.append(Goal(id: id, title: title))
+            }
+        }
+        var systemIDs = Set<String>()
+        for item in map.required("systems")?.sequence() ?? [] {
+            guard let system = readSystem(item, environments: landscape.environments, active: active) else { continue }
+            if !systemIDs.insert(system.id).inserted { item.report("system id '\(system.id)' is declared twice") }
+            landscape.systems.append(system)
+        }
+        if let server = map["server"]?.mapping() { landscape.server = readServer(server) }
+        if let store = map["store"]?.mapping() { landscape.store = readStore(store) }
+        return landscape
+    }
+
+    private func readSystem(_ item: YAMLValue, environments: [String], active: String) -> SystemDefinition? {
+        guard let map = item.mapping() else { return nil }
+        map.rejectUnknownKeys(["id", "kind", "location", "owner", "description", "connections", "limits", "cost"])
+        let id = map.requiredString("id")
+        let kind = map.required("kind")?.choice(SystemDefinition.Kind.self)
+        let location = map.required("location")?.choice(SystemDefinition.Location.self)
+        var connections: [String: Connection] = [:]
+        if let connectionMap = map["connections"]?.mapping() {
+            for entry in connectionMap.entries {
+                if !environments.contains(entry.key) {
+                    sink.report(entry.keyLocation, "\(entry.value.path) names environment '\(entry.key)', which is not declared in environments")
+                }
+                if let connection = readConnection(entry.value, resolveSecrets: entry.key == active) {
+                    connections[entry.key] = connection
+                }
+            }
+        }
+        var limits = SystemLimits()
+        if let limitMap = map["limits"]?.mapping() {
+            limitMap.rejectUnknownKeys(["max_concurrent", "max_requests", "window"])
+            limits.maxConcurrent = limitMap["max_concurrent"]?.int(min: 1)
+            limits.maxRequests = limitMap["max_requests"]?.int(min: 1)
+            if let window = limitMap["window"]?.duration() { limits.window = window }
+        }
+        guard let id, let kind, let location else { return nil }
+        return SystemDefinition(id: id, kind: kind, location: location, owner: map.string("owner"), description: map.string("description"),
+                                connections: connections, limits: limits, declaredAt: item.location)
+    }
+
+    private func readConnection(_ value: YAMLValue, resolveSecrets: Bool) -> Connection? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["base_url", "headers"])
+        var headers: [String: String] = [:]
+        for entry in map["headers"]?.mapping()?.entries ?? [] {
+            guard let text = entry.value.string() else { continue }
+            if SecretResolver.isSensitiveHeader(entry.key) && !SecretResolver.containsReference(text) {
+                entry.value.report("\(entry.value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
+                continue
+            }
+            headers[entry.key] = resolveSecrets ? resolve(text, at: entry.value) : text
+        }
+        let baseURL = map.string("base_url").map { resolveSecrets ? resolve($0, at: map["base_url"]!) : $0 }
+        if let baseURL, resolveSecrets, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
+            map["base_url"]?.report("\(map.path).base_url must start with http:// or https://")
+        }
+        return Connection(baseURL: baseURL, headers: headers)
+    }
+
+    func resolve(_ text: String, at value: YAMLValue) -> String {
+        do {
+            return try resolver.resolve(text)
+        } catch {
+            switch error {
+            case .unresolved(let reference): value.report("\(value.path) refers to \(reference), which is not set")
+            case .malformed(let reference): value.report("\(value.path) has a malformed reference \(reference); write ${env:NAME} or ${file:PATH}")
+            }
+        }
+        return text
+    }
+
+    private func readServer(_ map: YAMLMapping) -> ServerSettings {
+        map.rejectUnknownKeys(["host", "port", "max_body_bytes", "shutdown_grace"])
+        var server = ServerSettings()
+        if let host = map.string("host") { server.host = host }
+        if let port = map["port"]?.int(min: 0) {
+            if port > 65535 { map["port"]?.report("server.port must be at most 65535") } else { server.port = port }
+        }
+        if let limit = map["max_body_bytes"]?.int(min: 1) { server.maxBodyBytes = limit }
+        if let grace = map["shutdown_grace"]?.duration() { server.shutdownGrace = grace }
+        return server
+    }
+
+    func readStore(_ map: YAMLMapping) -> StoreSettings {
+        map.rejectUnknownKeys(["kind", "path", "durability", "retention"])
+        var store = StoreSettings()
+        if let kind = map.string("kind"), kind != "sqlite" { map["kind"]?.report("store.kind must be 'sqlite' in this version") }
+        if let path = map.string("path") { store.path = path }
+        if let durability = map["durability"]?.choice(StoreSettings.Durability.self) { store.durability = durability }
+        if let retention = map["retention"]?.duration() { store.retention = retention }
+        return store
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A secret value resolved from a reference. Its description never shows the value.
+public struct Secret: Sendable, Hashable, CustomStringConvertible {
+    public let value: String
+    /// The reference it came from, such as `${env:WEBSHOP_KEY}`, safe to show.
+    public let reference: String
+
+    public init(value: String, reference: String) {
+        self.value = value
+        self.reference = reference
+    }
+
+    public var description: String { reference }
+}
+
+/// Resolves `${env:NAME}` and `${file:PATH}` references inside text.
+public struct SecretResolver: Sendable {
+    /// The process environment, injected so tests and `check` need not touch the real one.
+    public var environment: [String: String]
+    /// `${file:PATH}` is read relative to this directory; the file's trailing newline is dropped.
+    public var baseDirectory: URL
+
+    public init(environment: [String: String], baseDirectory: URL) {
+        self.environment = environment
+        self.baseDirectory = baseDirectory
+    }
+
+    public enum Failure: Error, Equatable {
+        case malformed(String)
+        case unresolved(String)
+    }
+
+    /// True when the text holds at least one `${env:...}` or `${file:...}` reference.
+    public static func containsReference(_ text: String) -> Bool {
+        text.contains("${env:") || text.contains("${file:")
+    }
+
+    /// Replaces every reference in `text`; throws naming the first reference that cannot be resolved.
+    public func resolve(_ text: String) throws(Failure) -> String {
+        var output = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            output += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { throw .malformed(String(rest[start.lowerBound...])) }
+            let reference = String(rest[start.lowerBound...end])
+            let body = rest[start.upperBound..<end]
+            if body.hasPrefix("env:") {
+                let name = String(body.dropFirst(4))
+                guard !name.isEmpty, let value = environment[name] else { throw .unresolved(reference) }
+                output += value
+            } else if body.hasPrefix("file:") {
+                let path = String(body.dropFirst(5))
+                let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : baseDirectory.appendingPathComponent(path)
+                guard !path.isEmpty, let data = FileManager.default.contents(atPath: url.path) else { throw .unresolved(reference) }
+                var value = String(decoding: data, as: UTF8.self)
+                while value.hasSuffix("\n") || value.hasSuffix("\r") { value.removeLast() }
+                output += value
+            } else {
+                throw .malformed(reference)
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return output + rest
+    }
+
+    /// Header names whose values are credentials and must be written as references.
+    public static func isSensitiveHeader(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["authorization", "proxy-authorization", "cookie"].contains(lower)
+            || ["key", "token", "secret", "password", "signature"].contains { lower.contains($0) }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Yams
+
+/// A workspace: `switchboard.yaml` and `integrations/*.yaml`, loaded and checked together.
+public struct Workspace: Sendable {
+    public var root: URL
+    public var landscape: Landscape
+    public var integrations: [Integration]
+    /// The environment whose connections and secrets were resolved.
+    public var environment: String
+
+    public func integration(_ id: String) -> Integration? { integrations.first { $0.id == id } }
+
+    /// The active environment's connection of a system.
+    public func connection(of systemID: String) -> Connection? {
+        landscape.system(systemID)?.connections[environment]
+    }
+
+    /// Loads and validates a workspace, reporting every problem at once.
+    ///
+    /// - Parameters:
+    ///   - directory: The workspace root.
+    ///   - environment: The environment to resolve connections and secrets for; default the first declared.
+    ///   - variables: Values for `${env:NAME}` references; default the process environment.
+    /// - Throws: `WorkspaceError` with a diagnostic per problem, each naming file, line and column.
+    public static func load(
+        directory: URL,
+        environment: String? = nil,
+        variables: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(WorkspaceError) -> Workspace {
+        let sink = DiagnosticSink()
+        let resolver = SecretResolver(environment: variables, baseDirectory: directory)
+        let landscapeFile = "switchboard.yaml"
+        guard let landscapeRoot = readYAML(directory.appendingPathComponent(landscapeFile), name: landscapeFile, sink: sink) else {
+            throw WorkspaceError(diagnostics: sink.diagnostics)
+        }
+        var reader = LandscapeReader(resolver: resolver, sink: sink)
+        let landscape = reader.read(landscapeRoot, environment: environment)
+        let active = environment ?? landscape.environments.first ?? "default"
+
+        var integrations: [Integration] = []
+        for name in integrationFiles(in: directory) {
+            let file = "integrations/\(name)"
+            guard let root = readYAML(directory.appendingPathComponent(file), name: file, sink: sink) else { continue }
+            let reader = IntegrationReader(landscape: landscape, environment: active, resolver: resolver, sink: sink)
+            if let integration = reader.read(root) { integrations.append(integration) }
+        }
+        crossCheck(integrations, landscape: landscape, environment: active, sink: sink)
+        if !sink.diagnostics.isEmpty {
+            throw WorkspaceError(diagnostics: sink.diagnostics.sorted { ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column) })
+        }
+        return Workspace(root: directory, landscape: landscape, integrations: integrations, environment: active)
+    }
+
+    /// The store settings alone, for commands that only read the store (`messages`, `dlq`, `audit`):
+    /// they work while other parts of the workspace have problems or secrets are not set.
+    public static func storeSettings(directory: URL) throws(WorkspaceError) -> StoreSettings {
+        let sink = DiagnosticSink()
+        guard let root = readYAML(directory.appendingPathComponent("switchboard.yaml"), name: "switchboard.yaml", sink: sink) else {
+            throw WorkspaceError(diagnostics: sink.diagnostics)
+        }
+        let reader = LandscapeReader(resolver: SecretResolver(environment: [:], baseDirectory: directory), sink: sink)
+        guard let store = root.mapping()?["store"]?.mapping() else { return StoreSettings() }
+        let settings = reader.readStore(store)
+        if !sink.diagnostics.isEmpty { throw WorkspaceError(diagnostics: sink.diagnostics) }
+        return settings
+    }
+
+    static func integrationFiles(in directory: URL) -> [String] {
+        let folder = directory.appendingPathComponent("integrations")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+    }
+
+    private static func readYAML(_ url: URL, name: String, sink: DiagnosticSink) -> YAMLValue? {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            sink.report(SourceLocation(file: name, line: 1, column: 1), "\(name) cannot be read; `switchboard init DIR` writes a workspace to start from")
+            return nil
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                sink.report(SourceLocation(file: name, line: 1, column: 1), "\(name) is empty")
+                return nil
+            }
+            return YAMLValue(node: node, file: name, path: "", sink: sink)
+        } catch let error as YamlError {
+            sink.report(error.location(file: name), "the file is not valid YAML: \(error.problem)")
+            return nil
+        } catch {
+            sink.report(SourceLocation(file: name, line: 1, column: 1), "the file is not valid YAML")
+            return nil
+        }
+    }
+
+    /// Checks that span files: duplicate ids and webhook paths, unknown systems and goals.
+    private static func crossCheck(_ integrations: [Integration], landscape: Landscape, environment: String, sink: DiagnosticSink) {
+        var ids: [String: String] = [:]
+        var paths: [String: String] = [:]
+        for integration in integrations {
+            let here = SourceLocation(file: integration.file, line: 1, column: 1)
+            if let other = ids[integration.id] {
+                sink.report(here, "integration id '\(integration.id)' is already used by \(other)")
+            }
+            ids[integration.id] = integration.file
+            let path = integration.source.webhook.path
+            if let other = paths[path] {
+                sink.report(here, "source.webhook.path '\(path)' is already used by \(other)")
+            }
+            paths[path] = integration.file
+        }
+    }
+}
+
+extension YamlError {
+    fileprivate var problem: String {
+        switch self {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+        case .duplicatedKeysInMapping(let duplicates, _): return "duplicate key \(duplicates.joined(separator: ", "))"
+        default: return String(describing: self).split(separator: "\n").first.map(String.init) ?? "unreadable"
+        }
+    }
+
+    fileprivate func location(file: String) -> SourceLocation {
+        switch self {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return SourceLocation(file: file, line: mark.line, column: mark.column)
+        default:
+            return SourceLocation(file: file, line: 1, column: 1)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Yams
+
+/// Collects diagnostics while a workspace file is read, so that every problem is reported at once.
+final class DiagnosticSink {
+    private(set) var diagnostics: [Diagnostic] = []
+
+    func report(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+}
+
+/// A YAML node together with where it came from and the dotted field path that leads to it.
+///
+/// Accessors report a diagnostic and return nil on a missing or mistyped value instead of throwing,
+/// so loading goes on and the user sees every problem in one run.
+struct YAMLValue {
+    let node: Node
+    let file: String
+    /// Dotted field path for messages, for example `delivery.backoff.initial`.
+    let path: String
+    let sink: DiagnosticSink
+
+    var location: SourceLocation {
+        let mark = node.mark
+        return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    func report(_ message: String) { sink.report(location, message) }
+
+    var isNull: Bool {
+        if case .scalar(let scalar) = node { return scalar.style == .plain && (scalar.string == "~" || scalar.string == "null" || scalar.string.isEmpty) }
+        return false
+    }
+
+    /// The value as a string; numbers and booleans written in YAML are accepted as their text.
+    func string() -> String? {
+        guard case .scalar(let scalar) = node else {
+            report("\(path) must be a text value")
+            return nil
+        }
+        return scalar.string
+    }
+
+    func int(min: Int? = nil) -> Int? {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            report("\(path) must be a whole number")
+            return nil
+        }
+        if let min, value < min {
+            report("\(path) must be at least \(min), not \(value)")
+            return nil
+        }
+        return value
+    }
+
+    func double() -> Double? {
+        guard case .scalar(let scalar) = node, let value = Double(scalar.string) else {
+            report("\(path) must be a number")
+            return nil
+        }
+        return value
+    }
+
+    func bool() -> Bool? {
+        guard let value = node.bool else {
+            report("\(path) must be true or false")
+            return nil
+        }
+        return value
+    }
+
+    /// A duration such as `250ms`, `30s`, `5m`, `1h` or `7d`.
+    func duration() -> Duration? {
+        guard case .scalar(let scalar) = node, let value = Duration.parse(scalar.string) else {
+            report("\(path) must be a duration such as 250ms, 30s, 5m, 1h or 7d")
+            return nil
+        }
+        return value
+    }
+
+    /// One of the given words; the message lists them.
+    func choice<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> T? where T.RawValue == String {
+        guard let text = string() else { return nil }
+        if let value = T(rawValue: text) { return value }
+        let allowed = T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        report("\(path) must be one of \(allowed), not '\(text)'")
+        return nil
+    }
+
+    func mapping() -> YAMLMapping? {
+        guard case .mapping(let mapping) = node else {
+            report("\(path) must be a mapping of fields")
+            return nil
+        }
+        return YAMLMapping(mapping: mapping, value: self)
+    }
+
+    func sequence() -> [YAMLValue]? {
+        guard case .sequence(let sequence) = node else {
+            report("\(path) must be a list")
+            return nil
+        }
+        return sequence.enumerated().map { index, node in
+            YAMLValue(node: node, file: file, path: "\(path)[\(index)]", sink: sink)
+        }
+    }
+
+    func stringList() -> [String]? {
+        guard let items = sequence() else { return nil }
+        return items.compactMap { $0.string() }
+    }
+
+    /// The node as plain JSON, for constants, test inputs and expected bodies.
+    func json() -> JSONValue {
+        JSONValue(yaml: node)
+    }
+}
+
+/// A YAML mapping whose fields are read by name; unknown names are reported so typos do not pass.
+struct YAMLMapping {
+    let mapping: Node.Mapping
+    let value: YAMLValue
+
+    var location: SourceLocation { value.location }
+    var path: String { value.path }
+
+    private func childPath(_ key: String) -> String { value.path.isEmpty ? key : "\(value.path).\(key)" }
+
+    subscript(_ key: String) -> YAMLValue? {
+        guard let node = mapping[key], !YAMLValue(node: node, file: value.file, path: "", sink: value.sink).isNull else { return nil }
+        return YAMLValue(node: node, file: value.file, path: childPath(key), sink: value.sink)
+    }
+
+    /// The field, or a diagnostic naming it when it is missing.
+    func required(_ key: String) -> YAMLValue? {
+        if let field = self[key] { return field }
+        value.report("\(childPath(key)) is required")
+        return nil
+    }
+
+    func string(_ key: String) -> String? { self[key]?.string() }
+    func requiredString(_ key: String) -> String? { required(key)?.string() }
+
+    /// Every key with its value, in file order.
+    var entries: [(key: String, keyLocation: SourceLocation, value: YAMLValue)] {
+        mapping.compactMap { key, node in
+            guard let name = key.string else { return nil }
+            let mark = key.mark
+            let location = SourceLocation(file: value.file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+            return (name, location, YAMLValue(node: node, file: value.file, path: childPath(name), sink: value.sink))
+        }
+    }
+
+    /// Reports each key that is not among `allowed`, so a misspelt field is not silently ignored.
+    func rejectUnknownKeys(_ allowed: Set<String>) {
+        for entry in entries where !allowed.contains(entry.key) {
+            let known = allowed.sorted().joined(separator: ", ")
+            value.sink.report(entry.keyLocation, "\(childPath(entry.key)) is not a known field here (known: \(known))")
+        }
+    }
+}
+
+extension Duration {
+    /// Parses `250ms`, `30s`, `5m`, `1h`, `7d`; a bare number means seconds.
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
+            let number = trimmed.dropLast(suffix.count)
+            guard let value = Double(number), value >= 0 else { return nil }
+            return .milliseconds(Int64((value * seconds * 1000).rounded()))
+        }
+        guard let value = Double(trimmed), value >= 0 else { return nil }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import GRDB
+import SwitchboardEngine
+import SwitchboardModel
+
+/// The embedded store: one SQLite file in WAL mode, shared safely by a running hub and the CLI.
+///
+/// Durability: with `.full` (the default) every commit is fsynced before `enqueue` returns
+/// (`PRAGMA synchronous = FULL`); `.normal` survives a crash of the process but may lose the last
+/// commits on power loss. Concurrent arrivals share one commit through `GroupCommitter`.
+/// One `DatabasePool` per file per process; other processes wait up to 10 s for the write lock.
+public final class SQLiteMessageStore: MessageStore {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the store at `path`, creating its folder, and migrates it forward.
+    public init(path: String, durability: StoreSettings.Durability = .full) throws {
+        self.path = path
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "switchboard"
+        pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets the writer to NORMAL when it enables WAL; state the durability explicitly.
+        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    static let columns = "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error"
+
+    static func message(_ row: Row) -> Message {
+        let lifecycle = MessageLifecycle(state: MessageState(rawValue: row["state"]) ?? .ready, attempts: row["attempts"],
+                                         availableAt: row["available_at"], leaseExpiresAt: row["lease_expires_at"])
+        return Message(id: row["id"], integration: row["integration"], sequence: row["seq"], lifecycle: lifecycle,
+                       payload: [UInt8](row["payload"] as Data), orderingKey: row["ordering_key"], idempotencyKey: row["idempotency_key"],
+                       receivedAt: row["received_at"], updatedAt: row["updated_at"], leaseToken: row["lease_token"],
+                       lastError: row["last_error"], lastStatus: row["last_status"])
+    }
+
+    static func insert(_ record: AuditRecord, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO audit (at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [record.at, record.messageID, record.integration, record.kind.rawValue, record.fromState?.rawValue, record.toState?.rawValue,
+                        record.attempt, record.status, record.durationMillis, record.detail, record.actor])
+    }
+
+    public func enqueue(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
+        try await pool.write { db in
+            var results: [EnqueueResult] = []
+            results.reserveCapacity(messages.count)
+            let insertMessage = try db.cachedStatement(sql: """
+                INSERT INTO messages (id, integration, state, attempts, available_at, ordering_key, idempotency_key, payload, received_at, updated_at)
+                VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
+                """)
+            let insertAudit = try db.cachedStatement(sql: "INSERT INTO audit (at, message_id, integration, kind, to_state, actor) VALUES (?, ?, ?, 'received', 0, 'hub')")
+            for message in messages {
+                if let key = message.idempotencyKey {
+                    let existing = try String.fetchOne(db, sql: "SELECT message_id FROM idempotency_keys WHERE integration = ? AND key = ? AND expires_at > ?",
+                                                       arguments: [message.integration, key, message.receivedAt])
+                    if let existing {
+                        results.append(.duplicate(ofID: existing))
+                        continue
+                    }
+                    try db.execute(sql: "INSERT OR REPLACE INTO idempotency_keys (integration, key, message_id, expires_at) VALUES (?, ?, ?, ?)",
+                                   arguments: [message.integration, key, message.id, message.receivedAt + message.idempotencyWindowMillis])
+                }
+                try insertMessage.execute(arguments: [message.id, message.integration, message.receivedAt, message.orderingKey, message.idempotencyKey,
+                                                      Data(message.payload), message.receivedAt, message.receivedAt])
+                try insertAudit.execute(arguments: [message.receivedAt, message.id, message.integration])
+                results.append(.accepted(id: message.id))
+            }
+            return results
+        }
+    }
+
+    public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String) async throws -> [Message] {
+        try await pool.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT \(Self.columns) FROM messages AS m INDEXED BY messages_pending
+                WHERE m.integration = ? AND m.state IN (0, 1, 3)
+                  AND ((m.state IN (0, 3) AND m.available_at <= ?) OR (m.state = 1 AND m.lease_expires_at <= ?))
+                  AND (m.ordering_key IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM messages AS p INDEXED BY messages_ordering
+                        WHERE p.integration = m.integration AND p.ordering_key = m.ordering_key AND p.seq < m.seq AND p.state IN (0, 1, 3)))
+                ORDER BY m.seq
+                LIMIT ?
+                """, arguments: [integration, now, now, limit])
+            var claimed: [Message] = []
+            for row in rows {
+                var message = Self.message(row)
+                let before = message.state
+                do { try message.lifecycle.apply(.lease(now: now, duration: leaseMillis)) } catch { continue }
+                let token = MessageID.make(now: now)
+                message.leaseToken = token
+                try db.execute(sql: "UPDATE messages SET state = 1, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?",
+                               arguments: [owner, token, message.lifecycle.leaseExpiresAt, now, message.sequence])
+                try Self.insert(AuditRecord(at: now, messageID: message.id, integration: integration, kind: .leased, fromState: before, toState: .leased,
+                                            attempt: message.lifecycle.attempts + 1, detail: before == .leased ? "previous lease expired" : nil), db)
+                claimed.append(message)
+            }
+            return claimed
+        }
+    }
+
+    public func complete(_ completions: [Completion]) async throws -> [Bool] {
+        try await pool.write { db in
+            try completions.map { completion in
+                let lifecycle = completion.lifecycle
+                try db.execute(sql: """
+                    UPDATE messages SET state = ?, attempts = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                        updated_at = ?, last_status = ?, last_error = ?
+                    WHERE id = ? AND state = 1 AND lease_token = ?
+                    """, arguments: [lifecycle.state.rawValue, lifecycle.attempts, lifecycle.availableAt, completion.audit.last?.at ?? lifecycle.availableAt,
+                                     completion.lastStatus, completion.lastError, completion.messageID, completion.leaseToken])
+                guard db.changesCount == 1 else { return false }
+                for record in completion.audit { try Self.insert(record, db) }
+                return true
+            }
+        }
+    }
+
+    public func releaseLeases(owner: String, now: Int64) async throws -> Int {
+        try await pool.write { db in
+            let leased = try Row.fetchAll(db, sql: "SELECT id, integration FROM messages WHERE state = 1 AND lease_owner = ?", arguments: [owner])
+            try db.execute(sql: "UPDATE messages SET state = 0, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE state = 1 AND lease_owner = ?",
+                           arguments: [now, now, owner])
+            for row in leased {
+                try Self.insert(AuditRecord(at: now, messageID: row["id"], integration: row["integration"], kind: .released, fromState: .leased, toState: .ready,
+                                            detail: "lease given back unattempted at start or shutdown"), db)
+            }
+            return leased.count
+        }
+    }
+
+    public func message(id: String) async throws -> Message? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM messages WHERE id = ?", arguments: [id]).map(Self.message)
+        }
+    }
+
+    static func whereClause(_ filter: MessageFilter, ids: [String]? = nil) -> (String, StatementArguments) {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let integration = filter.integration { conditions.append("integration = ?"); arguments += [integration] }
+        if let states = filter.states, !states.isEmpty { conditions.append("state IN (\(states.map { String($0.rawValue) }.joined(separator: ",")))") }
+        if let since = filter.since { conditions.append("received_at >= ?"); arguments += [since] }
+        if let until = filter.until { conditions.append("received_at < ?"); arguments += [until] }
+        if let ids { conditions.append("id IN (\(ids.map { _ in "?" }.joined(separator: ",")))"); arguments += StatementArguments(ids) }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
+    }
+
+    public func messages(matching filter: MessageFilter) async throws -> [Message] {
+        try await pool.read { db in
+            let (clause, arguments) = Self.whereClause(filter)
+            return try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages \(clause) ORDER BY seq DESC LIMIT \(max(0, filter.limit))", arguments: arguments)
+                .map(Self.message)
+        }
+    }
+
+    public func counts() async throws -> [StateCount] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT integration, state, COUNT(*) AS n FROM messages GROUP BY integration, state ORDER BY integration, state").map {
+                StateCount(integration: $0["integration"], state: MessageState(rawValue: $0["state"]) ?? .ready, count: $0["n"])
+            }
+        }
+    }
+
+    public func audit(matching filter: AuditFilter) async throws -> [AuditRecord] {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let id = filter.messageID { conditions.append("message_id = ?"); arguments += [id] }
+            if let integration = filter.integration { conditions.append("integration = ?"); arguments += [integration] }
+            if let kinds = filter.kinds, !kinds.isEmpty { conditions.append("kind IN (\(kinds.map { "'\($0.rawValue)'" }.joined(separator: ",")))") }
+            if let since = filter.since { conditions.append("at >= ?"); arguments += [since] }
+            if let until = filter.until { conditions.append("at < ?"); arguments += [until] }
+            let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM audit \(clause) ORDER BY id DESC LIMIT \(max(0, filter.limit))", arguments: arguments).map { row in
+                AuditRecord(at: row["at"], messageID: row["message_id"], integration: row["integration"],
+                            kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .received,
+                            fromState: (row["from_state"] as Int?).flatMap(MessageState.init(rawValue:)),
+                            toState: (row["to_state"] as Int?).flatMap(MessageState.init(rawValue:)),
+                            attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"])
+            }
+        }
+    }
+
+    public func replay(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String) async throws -> [String] {
+        try await pool.write { db in
+            var deadOnly = filter
+            deadOnly.states = [.dead]
+            let (clause, arguments) = Self.whereClause(deadOnly, ids: ids)
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages \(clause) ORDER BY seq", arguments: arguments)
+            var replayed: [String] = []
+            for row in rows {
+                var message = Self.message(row)
+                do { try message.lifecycle.apply(.replay(now: now)) } catch { continue }
+                try db.execute(sql: "UPDATE messages SET state = 0, attempts = 0, available_at = ?, updated_at = ? WHERE seq = ?", arguments: [now, now, message.sequence])
+                try Self.insert(AuditRecord(at: now, messageID: message.id, integration: message.integration, kind: .replayed, fromState: .dead, toState: .ready, actor: actor), db)
+                replayed.append(message.id)
+            }
+            return replayed
+        }
+    }
+
+    public func discard(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String, reason: String?) async throws -> [String] {
+        try await pool.write { db in
+            var deadOnly = filter
+            deadOnly.states = [.dead]
+            let (clause, arguments) = Self.whereClause(deadOnly, ids: ids)
+            let rows = try Row.fetchAll(db, sql: "SELECT id, integration, seq FROM messages \(clause) ORDER BY seq", arguments: arguments)
+            for row in rows {
+                try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [row["seq"] as Int64])
+                try Self.insert(AuditRecord(at: now, messageID: row["id"], integration: row["integration"], kind: .discarded, fromState: .dead,
+                                            detail: reason, actor: actor), db)
+            }
+            return rows.map { $0["id"] }
+        }
+    }
+
+    public func prune(before cutoff: Int64, now: Int64) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM audit WHERE at < ?", arguments: [cutoff])
+            var removed = db.changesCount
+            try db.execute(sql: "DELETE FROM messages WHERE state IN (2, 5) AND updated_at < ?", arguments: [cutoff])
+            removed += db.changesCount
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE expires_at < ?", arguments: [now])
+            return removed
+        }
+    }
+}

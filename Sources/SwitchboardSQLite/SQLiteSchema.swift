@@ -1,0 +1,68 @@
+import GRDB
+
+/// The store's schema as numbered migrations, applied in order when a store opens.
+///
+/// A migration, once released, never changes: later versions add new ones. GRDB records the
+/// applied ones in `grdb_migrations`, so a store written by any earlier version opens forward.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: messages, idempotency keys, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE messages (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    integration TEXT NOT NULL,
+                    state INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    available_at INTEGER NOT NULL,
+                    lease_owner TEXT,
+                    lease_token TEXT,
+                    lease_expires_at INTEGER,
+                    ordering_key TEXT,
+                    idempotency_key TEXT,
+                    payload BLOB NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    last_status INTEGER,
+                    last_error TEXT
+                );
+                -- Work to do, in arrival order per integration: what claim scans.
+                CREATE INDEX messages_pending ON messages(integration, seq) WHERE state IN (0, 1, 3);
+                -- The earlier unfinished message of an ordering key: what keeps per-key order.
+                CREATE INDEX messages_ordering ON messages(integration, ordering_key, seq) WHERE ordering_key IS NOT NULL AND state IN (0, 1, 3);
+                CREATE INDEX messages_state ON messages(integration, state, received_at);
+                CREATE INDEX messages_received ON messages(received_at);
+                CREATE INDEX messages_leases ON messages(lease_owner) WHERE state = 1;
+
+                CREATE TABLE idempotency_keys (
+                    integration TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    PRIMARY KEY (integration, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX idempotency_expiry ON idempotency_keys(expires_at);
+
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    message_id TEXT NOT NULL,
+                    integration TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    from_state INTEGER,
+                    to_state INTEGER,
+                    attempt INTEGER,
+                    status INTEGER,
+                    duration_ms INTEGER,
+                    detail TEXT,
+                    actor TEXT NOT NULL
+                );
+                CREATE INDEX audit_message ON audit(message_id, id);
+                CREATE INDEX audit_at ON audit(at);
+                CREATE INDEX audit_integration ON audit(integration, at);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Logging
+import Prometheus
+import SwitchboardEngine
+
+/// The hub's HTTP listener: webhook endpoints, `/healthz` and `/metrics`.
+public enum HubServer {
+    /// Where and how to listen.
+    public struct Configuration: Sendable {
+        /// Default `127.0.0.1`.
+        public var host: String = "127.0.0.1"
+        /// Default 8080; 0 picks a free port, reported through `onListening`.
+        public var port: Int = 8080
+
+        public init(host: String = "127.0.0.1", port: Int = 8080) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    /// Builds the application; it is a `Service`, run in the hub's service group.
+    ///
+    /// - Parameter onListening: Called with the bound port once the listener accepts connections.
+    public static func application(
+        configuration: Configuration, ingestor: Ingestor, metrics: MetricsExporter, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.middlewares.add(JSONErrorMiddleware())
+        router.get("healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))
+        }
+        router.post("**") { request, context in
+            try await WebhookEndpoint.receive(request, context: context, ingestor: ingestor)
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}
+
+/// `POST` to an integration's webhook path.
+enum WebhookEndpoint {
+    static func receive(_ request: Request, context: some RequestContext, ingestor: Ingestor) async throws -> Response {
+        let path = request.uri.path
+        guard ingestor.route(forPath: path) != nil else {
+            throw JSONError(status: .notFound, code: "not_found", message: "no integration receives at \(path)")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > ingestor.maxBodyBytes {
+            throw JSONError(status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit of \(ingestor.maxBodyBytes) bytes")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: ingestor.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw JSONError(status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit of \(ingestor.maxBodyBytes) bytes")
+        }
+        let body = Array(buffer.readableBytesView)
+        let headers = request.headers
+        let query = request.uri.queryParameters
+        do {
+            let result = try await ingestor.accept(
+                path: path,
+                header: { name in HTTPField.Name(name).flatMap { headers[$0] } },
+                query: { name in query[name[...]].map(String.init) },
+                body: body)
+            switch result {
+            case .accepted(let id):
+                return json(.accepted, #"{"id":"\#(id)"}"#)
+            case .duplicate(let id):
+                return json(.ok, #"{"id":"\#(id)","duplicate":true}"#)
+            }
+        } catch let error as IngestError {
+            throw JSONError(status: .init(code: error.status), code: error.codeName, message: error.message)
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

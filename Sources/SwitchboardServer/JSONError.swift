@@ -1,0 +1,44 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An error answered as `{"error": {"code": "...", "message": "..."}}` with its status.
+public struct JSONError: HTTPResponseError {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+
+    public init(status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = ["error": ["code": code, "message": message]]
+        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Answers every error as JSON: the router's 404 and 405, a too-large body, and anything unexpected
+/// (as a 500 without internals; the details go to the log).
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as JSONError {
+            throw error
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "bad_request"
+            let message = error.status == .notFound ? "no endpoint at \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
+            throw JSONError(status: error.status, code: code, message: message)
+        } catch is NIOTooManyBytesError {
+            throw JSONError(status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit")
+        } catch {
+            context.logger.error("request failed", metadata: ["sb.error": "\(error)"])
+            throw JSONError(status: .internalServerError, code: "internal", message: "the hub could not handle the request; see its log")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import SwitchboardEngine
+
+/// A loopback HTTP receiver for development, demos and tests: records every request and answers
+/// as told (by default `200`). `switchboard sink` runs one; the test suite uses it as the target.
+public final class Sink: Sendable {
+    /// One request as the sink received it.
+    public struct Received: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+        /// Epoch milliseconds.
+        public var at: Int64
+
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+        public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    }
+
+    /// The answer to one request.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: String
+        /// Wait this long before answering (a slow target).
+        public var delay: Duration
+
+        public init(status: Int = 200, headers: [String: String] = [:], body: String = #"{"ok":true}"#, delay: Duration = .zero) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.delay = delay
+        }
+    }
+
+    /// Decides the answer from the request and how many requests came before it (0-based).
+    public typealias Behaviour = @Sendable (_ request: Received, _ index: Int) -> Answer
+
+    private let state = Mutex<(received: [Received], behaviour: Behaviour)>(([], { _, _ in Answer() }))
+    private let listening = Latch<Int>()
+    private let printRequests: Bool
+
+    /// - Parameter printRequests: Print one line per request on standard output (for `switchboard sink`).
+    public init(printRequests: Bool = false) {
+        self.printRequests = printRequests
+    }
+
+    public func setBehaviour(_ behaviour: @escaping Behaviour) {
+        state.withLock { $0.behaviour = behaviour }
+    }
+
+    /// Every request received so far, in order.
+    public var received: [Received] { state.withLock { $0.received } }
+
+    /// The port once the sink listens.
+    public func port() async -> Int { await listening.value() }
+
+    /// An application serving the sink on `host:port` (0: any free port).
+    public func application(host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "sink")) -> some ApplicationProtocol {
+        let router = Router()
+        router.on("**", method: .post) { request, context in try await self.handle(request) }
+        router.on("**", method: .put) { request, context in try await self.handle(request) }
+        router.on("**", method: .patch) { request, context in try await self.handle(request) }
+        router.on("**", method: .delete) { request, context in try await self.handle(request) }
+        router.on("**", method: .get) { request, context in try await self.handle(request) }
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "switchboard-sink"),
+                           onServerRunning: { channel in self.listening.set(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    private func handle(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 20)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let received = Received(method: request.method.rawValue, path: request.uri.path, headers: headers, body: Array(body.readableBytesView),
+                                at: Int64(Date().timeIntervalSince1970 * 1000))
+        let answer = state.withLock { state -> Answer in
+            let answer = state.behaviour(received, state.received.count)
+            state.received.append(received)
+            return answer
+        }
+        if printRequests { print("\(received.method) \(received.path) -> \(answer.status) \(received.bodyText)") }
+        if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        for (name, value) in answer.headers { if let field = HTTPField.Name(name) { fields[field] = value } }
+        return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+    }
+}
