@@ -1,0 +1,102 @@
+import Testing
+@testable import SwitchboardEngine
+@testable import SwitchboardModel
+
+@Suite("Steps and request rendering")
+struct StepTests {
+    let order: JSONValue = try! JSONValue(json: Array("""
+        {"id": 7, "status": "paid", "total": 12.5, "created": "2026-11-26T10:15:00Z",
+         "customer": {"first": "Ada", "last": "Lovelace", "email": "ADA@X.ORG", "tier": "gold"},
+         "lines": [{"sku": "A/1"}]}
+        """.utf8))
+
+    func path(_ text: String) -> JSONPath { JSONPath(text)! }
+
+    @Test("map copies, nests, defaults, concatenates, changes case, formats dates and looks up")
+    func map() throws {
+        let step = MapStep(fields: [
+            ("number", .path(path("$.id"))),
+            ("customer.name", .concat([.path(path("$.customer.first")), .constant(.string(" ")), .path(path("$.customer.last"))])),
+            ("customer.email", .lower(.path(path("$.customer.email")))),
+            ("currency", .withDefault(.path(path("$.currency")), .string("EUR"))),
+            ("day", .date(.path(path("$.created")), format: .date)),
+            ("epoch", .date(.path(path("$.created")), format: .epochSeconds)),
+            ("discount", .lookup(.path(path("$.customer.tier")), table: ["gold": .int(10)], fallback: .int(0))),
+            ("first_sku", .path(path("$.lines[0].sku"))),
+            ("missing", .path(path("$.nothing"))),
+        ])
+        guard case .next(let output) = try step.apply(to: order) else { Issue.record("map dropped the message"); return }
+        let expected = try JSONValue(json: Array("""
+            {"number": 7, "customer": {"name": "Ada Lovelace", "email": "ada@x.org"}, "currency": "EUR", "day": "2026-11-26",
+             "epoch": 1795688100, "discount": 10, "first_sku": "A/1"}
+            """.utf8))
+        #expect(output == expected)
+    }
+
+    @Test("a lookup without an entry or default, and an unreadable date, are step errors")
+    func stepErrors() {
+        let lookup = MapStep(fields: [("x", .lookup(.path(path("$.status")), table: ["open": .int(1)], fallback: nil))])
+        #expect(throws: StepError("lookup has no entry for 'paid' and no default")) { try lookup.apply(to: order) }
+        let date = MapStep(fields: [("x", .date(.path(path("$.status")), format: .iso8601))])
+        #expect(throws: StepError.self) { try date.apply(to: order) }
+    }
+
+    @Test("filter conditions")
+    func filter() {
+        func holds(_ condition: Condition) -> Bool { condition.holds(for: order) }
+        #expect(holds(.compare(path("$.status"), .equals(.string("paid")))))
+        #expect(!holds(.compare(path("$.status"), .notEquals(.string("paid")))))
+        #expect(holds(.compare(path("$.id"), .equals(.double(7.0)))))
+        #expect(holds(.compare(path("$.status"), .oneOf([.string("open"), .string("paid")]))))
+        #expect(holds(.compare(path("$.customer.email"), .exists(true))))
+        #expect(holds(.compare(path("$.customer.phone"), .exists(false))))
+        #expect(holds(.compare(path("$.total"), .greaterThan(10))))
+        #expect(!holds(.compare(path("$.total"), .lessThan(10))))
+        #expect(holds(.all([.compare(path("$.id"), .exists(true)), .not(.compare(path("$.status"), .equals(.string("open"))))])))
+        #expect(!holds(.any([.compare(path("$.status"), .equals(.string("open"))), .compare(path("$.missing"), .exists(true))])))
+    }
+
+    @Test("a pipeline stops at the first filter that drops, with the step named")
+    func pipeline() throws {
+        let pipeline = Pipeline([.filter(.compare(path("$.status"), .equals(.string("open")))), .map([("x", .constant(.int(1)))])])
+        #expect(try pipeline.run(order) == .drop(reason: "step 1: filter did not match"))
+    }
+
+    @Test("the request renders placeholders, encodes the path, merges headers and marks the message id")
+    func render() throws {
+        let template = HTTPRequestTemplate(method: "PUT", path: "/items/{$.lines[0].sku}", headers: ["X-Tier": "{$.customer.tier}"], body: path("$.customer"))
+        let renderer = RequestRenderer(template: template, baseURL: "http://erp.local/", connectionHeaders: ["Authorization": "Bearer t"])
+        let request = try renderer.render(order, messageID: "M1")
+        #expect(request.url == "http://erp.local/items/A%2F1")
+        #expect(request.path == "/items/A%2F1")
+        #expect(request.header("authorization") == "Bearer t")
+        #expect(request.header("X-Tier") == "gold")
+        #expect(request.header("X-Switchboard-Message-Id") == "M1")
+        #expect(try JSONValue(json: request.body) == order["customer"])
+        let missing = RequestRenderer(template: HTTPRequestTemplate(method: "POST", path: "/x/{$.nope}", headers: [:], body: path("$")), baseURL: "http://e", connectionHeaders: [:])
+        #expect(throws: StepError("placeholder {$.nope} has no value in the message")) { try missing.render(order, messageID: "M1") }
+    }
+
+    @Test("inbound authentication: shared key, HMAC-SHA256 and query key, compared in constant time")
+    func authentication() {
+        let secret = Secret(value: "s3cret", reference: "${env:K}")
+        let body = Array(#"{"a":1}"#.utf8)
+        let none: (String) -> String? = { _ in nil }
+        #expect(InboundAuthenticator.check(.sharedKey(header: "X-Key", secret: secret), header: { $0 == "X-Key" ? "s3cret" : nil }, query: none, body: body) == nil)
+        #expect(InboundAuthenticator.check(.sharedKey(header: "X-Key", secret: secret), header: { _ in "s3cret!" }, query: none, body: body) == .wrong("header X-Key"))
+        #expect(InboundAuthenticator.check(.sharedKey(header: "X-Key", secret: secret), header: none, query: none, body: body) == .missing("header X-Key"))
+        let signature = InboundAuthenticator.signature(of: body, secret: "s3cret")
+        #expect(signature.count == 64)
+        #expect(InboundAuthenticator.check(.hmacSHA256(header: "X-Sig", secret: secret), header: { _ in "sha256=" + signature }, query: none, body: body) == nil)
+        #expect(InboundAuthenticator.check(.hmacSHA256(header: "X-Sig", secret: secret), header: { _ in signature }, query: none, body: body + [32]) == .wrong("header X-Sig"))
+        #expect(InboundAuthenticator.check(.queryKey(parameter: "code", secret: secret), header: none, query: { $0 == "code" ? "s3cret" : nil }, body: body) == nil)
+    }
+
+    @Test("message ids sort by time and do not repeat")
+    func messageIDs() {
+        let ids = (0..<1000).map { MessageID.make(now: 1_700_000_000_000 + Int64($0 / 10)) }
+        #expect(Set(ids).count == 1000)
+        #expect(ids.allSatisfy { $0.count == 26 })
+        #expect(MessageID.make(now: 1_700_000_000_000) < MessageID.make(now: 1_700_000_000_001))
+    }
+}

@@ -1,0 +1,51 @@
+import Testing
+@testable import SwitchboardEngine
+@testable import SwitchboardModel
+
+@Suite("Target system budgets on a manual clock")
+struct SystemBudgetTests {
+    @Test("no more than max_requests permits in any sliding window")
+    func slidingWindow() async throws {
+        let clock = ManualClock()
+        let budget = SystemBudget(systemID: "erp", limits: SystemLimits(maxRequests: 2, window: .seconds(1)), clock: clock)
+        try await budget.acquire()
+        await budget.release()
+        clock.advance(by: 400)
+        try await budget.acquire()
+        await budget.release()
+        let third = Task { try await budget.acquire(); return clock.now() }
+        #expect(await eventually { clock.sleeperCount == 1 })
+        clock.advance(by: 599)  // 999 ms after the first grant: still two in the window
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: 1)
+        let grantedAt = try await third.value
+        #expect(grantedAt == 1_000_000 + 1_000)
+    }
+
+    @Test("no more than max_concurrent permits out at once")
+    func concurrency() async throws {
+        let budget = SystemBudget(systemID: "erp", limits: SystemLimits(maxConcurrent: 2), clock: ManualClock())
+        try await budget.acquire()
+        try await budget.acquire()
+        let third = Task { try await budget.acquire() }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(await budget.permitsInUse == 2)
+        await budget.release()
+        try await third.value
+        #expect(await budget.permitsInUse == 2)
+    }
+
+    @Test("a pause from Retry-After holds every permit until it ends")
+    func pause() async throws {
+        let clock = ManualClock()
+        let budget = SystemBudget(systemID: "erp", limits: SystemLimits(), clock: clock)
+        await budget.pause(until: clock.now() + 2_000)
+        await budget.pause(until: clock.now() + 500)  // an earlier deadline does not shorten it
+        let waiting = Task { try await budget.acquire(); return clock.now() }
+        #expect(await eventually { clock.sleeperCount == 1 })
+        clock.advance(by: 1_999)
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: 1)
+        #expect(try await waiting.value == 1_000_000 + 2_000)
+    }
+}
