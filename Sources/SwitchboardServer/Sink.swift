@@ -42,6 +42,7 @@ public final class Sink: Sendable {
     public typealias Behaviour = @Sendable (_ request: Received, _ index: Int) -> Answer
 
     private let state = Mutex<(received: [Received], behaviour: Behaviour)>(([], { _, _ in Answer() }))
+    private let concurrency = Mutex<(now: Int, peak: Int)>((0, 0))
     private let listening = Latch<Int>()
     private let printRequests: Bool
 
@@ -53,6 +54,9 @@ public final class Sink: Sendable {
     public func setBehaviour(_ behaviour: @escaping Behaviour) {
         state.withLock { $0.behaviour = behaviour }
     }
+
+    /// The most requests the sink was answering at the same moment.
+    public var peakConcurrency: Int { concurrency.withLock { $0.peak } }
 
     /// Every request received so far, in order.
     public var received: [Received] { state.withLock { $0.received } }
@@ -73,17 +77,20 @@ public final class Sink: Sendable {
     }
 
     private func handle(_ request: Request) async throws -> Response {
+        concurrency.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+        defer { concurrency.withLock { $0.now -= 1 } }
         var request = request
         let body = try await request.collectBody(upTo: 16 << 20)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let received = Received(method: request.method.rawValue, path: request.uri.path, headers: headers, body: Array(body.readableBytesView),
                                 at: Int64(Date().timeIntervalSince1970 * 1000))
-        let answer = state.withLock { state -> Answer in
-            let answer = state.behaviour(received, state.received.count)
+        // The behaviour runs outside the lock, so it may read `received` (which already holds this request).
+        let (behaviour, index) = state.withLock { state in
             state.received.append(received)
-            return answer
+            return (state.behaviour, state.received.count - 1)
         }
+        let answer = behaviour(received, index)
         if printRequests { print("\(received.method) \(received.path) -> \(answer.status) \(received.bodyText)") }
         if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
         var fields = HTTPFields()

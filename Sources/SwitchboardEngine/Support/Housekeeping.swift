@@ -28,7 +28,7 @@ public final class Housekeeping: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var nextPrune = self.clock.now()
             while !Task.isCancelled {
                 await self.sample()
@@ -42,7 +42,7 @@ public final class Housekeeping: Service, Sendable {
                     }
                     nextPrune = now + self.pruneInterval.milliseconds
                 }
-                try await self.clock.sleep(until: self.clock.now() + self.sampleInterval.milliseconds)
+                do { try await self.clock.sleep(until: self.clock.now() + self.sampleInterval.milliseconds) } catch { return }
             }
         }
     }

@@ -3,8 +3,8 @@ import Synchronization
 
 /// The hub's metrics, with handles cached per integration and system so the hot path only increments.
 ///
-/// Names follow OpenTelemetry's dotted style; the Prometheus exporter turns dots into underscores
-/// (`switchboard.messages.received` is scraped as `switchboard_messages_received_total`).
+/// Names follow Prometheus conventions as scraped (counters end in `_total`, durations in
+/// `_seconds`), because the exporter writes labels as given. docs/operations.md lists them.
 public final class HubMetrics: Sendable {
     private struct Handles {
         let received: Counter
@@ -31,13 +31,13 @@ public final class HubMetrics: Sendable {
             if let cached = cache[integration] { return cached }
             let dimensions = [("integration", integration)]
             let made = Handles(
-                received: Counter(label: "switchboard.messages.received", dimensions: dimensions, factory: factory),
-                duplicates: Counter(label: "switchboard.messages.duplicates", dimensions: dimensions, factory: factory),
-                delivered: Counter(label: "switchboard.messages.delivered", dimensions: dimensions, factory: factory),
-                retried: Counter(label: "switchboard.messages.retried", dimensions: dimensions, factory: factory),
-                dead: Counter(label: "switchboard.messages.dead", dimensions: dimensions, factory: factory),
-                filtered: Counter(label: "switchboard.messages.filtered", dimensions: dimensions, factory: factory),
-                latency: Timer(label: "switchboard.delivery.latency", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory))
+                received: Counter(label: "switchboard_messages_received_total", dimensions: dimensions, factory: factory),
+                duplicates: Counter(label: "switchboard_messages_duplicates_total", dimensions: dimensions, factory: factory),
+                delivered: Counter(label: "switchboard_messages_delivered_total", dimensions: dimensions, factory: factory),
+                retried: Counter(label: "switchboard_messages_retried_total", dimensions: dimensions, factory: factory),
+                dead: Counter(label: "switchboard_messages_dead_total", dimensions: dimensions, factory: factory),
+                filtered: Counter(label: "switchboard_messages_filtered_total", dimensions: dimensions, factory: factory),
+                latency: Timer(label: "switchboard_delivery_latency_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory))
             cache[integration] = made
             return made
         }
@@ -67,19 +67,19 @@ public final class HubMetrics: Sendable {
     }
 
     public func rejected(_ integration: String, reason: String) {
-        counter("switchboard.messages.rejected", [("integration", integration), ("reason", reason)]).increment()
+        counter("switchboard_messages_rejected_total", [("integration", integration), ("reason", reason)]).increment()
     }
 
     /// A target answered 429 or 503 with `Retry-After`.
     public func throttled(system: String) {
-        counter("switchboard.target.throttled", [("system", system)]).increment()
+        counter("switchboard_target_throttled_total", [("system", system)]).increment()
     }
 
     /// Messages waiting (ready, leased or retry-wait) per integration, refreshed by the hub.
     public func setQueueDepth(_ integration: String, _ value: Int) {
         let gauge = depth.withLock { cache in
             if let cached = cache[integration] { return cached }
-            let made = Gauge(label: "switchboard.queue.depth", dimensions: [("integration", integration)], factory: factory)
+            let made = Gauge(label: "switchboard_queue_depth", dimensions: [("integration", integration)], factory: factory)
             cache[integration] = made
             return made
         }
