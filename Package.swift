@@ -99,6 +99,8 @@ let package = Package(
         .testTarget(
             name: "SwitchboardTests",
             dependencies: [
+                // Built before the tests run: process tests start the real binary.
+                "switchboard",
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
                 "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub",
                 .product(name: "Hummingbird", package: "hummingbird"),

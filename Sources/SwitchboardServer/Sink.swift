@@ -55,6 +55,13 @@ public final class Sink: Sendable {
         state.withLock { $0.behaviour = behaviour }
     }
 
+    /// Logs warnings and errors only.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "switchboard.sink")
+        logger.logLevel = .warning
+        return logger
+    }
+
     /// The most requests the sink was answering at the same moment.
     public var peakConcurrency: Int { concurrency.withLock { $0.peak } }
 
@@ -65,7 +72,7 @@ public final class Sink: Sendable {
     public func port() async -> Int { await listening.value() }
 
     /// An application serving the sink on `host:port` (0: any free port).
-    public func application(host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "sink")) -> some ApplicationProtocol {
+    public func application(host: String = "127.0.0.1", port: Int = 0, logger: Logger = Sink.quietLogger) -> some ApplicationProtocol {
         let router = Router()
         router.on("**", method: .post) { request, context in try await self.handle(request) }
         router.on("**", method: .put) { request, context in try await self.handle(request) }

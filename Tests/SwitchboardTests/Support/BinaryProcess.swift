@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+
+/// The real `switchboard` binary, built next to the test bundle.
+enum Binary {
+    static var url: URL {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle, bundle.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("switchboard")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return Bundle.main.bundleURL.appendingPathComponent("switchboard")
+    }
+
+    /// Runs the binary to completion; returns its exit code, standard output and standard error.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
+
+/// A `switchboard run` process: started, its port read from its first line, then killed or stopped.
+final class RunningHub: @unchecked Sendable {
+    let process = Process()
+    private let output = Pipe()
+    let port: Int
+
+    init(workspace: URL, extraArguments: [String] = []) throws {
+        process.executableURL = Binary.url
+        process.arguments = ["run", workspace.path, "--port", "0", "--log-level", "error"] + extraArguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line says where it listens: "switchboard listening on http://127.0.0.1:PORT (...)".
+        var line = Data()
+        let handle = output.fileHandleForReading
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+              let port = Int(text[range].split(separator: ":").last ?? "") else {
+            process.terminate()
+            throw HubStartFailure(output: text)
+        }
+        self.port = port
+    }
+
+    struct HubStartFailure: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "the hub did not report a port; it printed: \(output)" }
+    }
+
+    /// SIGKILL: no chance to clean up. Does not wait (waiting would block a concurrency thread).
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+    }
+
+    /// SIGTERM, then wait (polling, without blocking a thread) for the exit status.
+    func terminate() async -> Int32 {
+        process.terminate()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+}
+
+/// A mutex-guarded value that closures can share (a `Mutex` itself cannot be captured by copy).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}
