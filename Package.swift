@@ -93,7 +93,10 @@ let package = Package(
         // Release-build benchmark: ingest, end-to-end delivery, latency, memory.
         .executableTarget(
             name: "SwitchboardBenchmark",
-            dependencies: ["SwitchboardHub"],
+            dependencies: [
+                "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Benchmarks/SwitchboardBenchmark"
         ),
         .testTarget(

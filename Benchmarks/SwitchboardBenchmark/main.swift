@@ -1,2 +1,204 @@
+// Switchboard's throughput and latency benchmark. Build and run in release:
+//
+//     swift run -c release SwitchboardBenchmark [--messages N] [--durability full|normal]
+//
+// Everything runs in this one process on loopback: the hub (real SQLite file in a temporary folder,
+// real HTTP listener), a sink standing in for the target, and 64 HTTP clients. Client and sink
+// share the machine's cores with the hub, so the figures are a floor for the hub alone.
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+import SwitchboardEngine
 import SwitchboardHub
-print("bench")
+import SwitchboardModel
+import SwitchboardServer
+
+struct Options {
+    var messages = 50_000
+    var latencySeconds = 10
+    var durability = "full"
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--messages": messages = Int(iterator.next() ?? "") ?? messages
+            case "--latency-seconds": latencySeconds = Int(iterator.next() ?? "") ?? latencySeconds
+            case "--durability": durability = iterator.next() ?? durability
+            default: print("unknown argument \(argument)"); exit(2)
+            }
+        }
+    }
+}
+
+let options = Options(CommandLine.arguments)
+let quiet: Logger = {
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    return logger
+}()
+
+func workspace(sinkPort: Int) throws -> Workspace {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory.appendingPathComponent("integrations"), withIntermediateDirectories: true)
+    try """
+    version: 1
+    server: { host: 127.0.0.1, port: 0 }
+    store: { durability: \(options.durability) }
+    systems:
+      - { id: shop, kind: http, location: cloud }
+      - id: sink
+        kind: http
+        location: on-premises
+        connections: { default: { base_url: "http://127.0.0.1:\(sinkPort)" } }
+    """.write(to: directory.appendingPathComponent("switchboard.yaml"), atomically: true, encoding: .utf8)
+    try """
+    id: orders
+    title: Orders
+    source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: header, header: X-Key, secret: "${env:BENCH_KEY}" } } }
+    steps:
+      - map: { order: $.n, sent_at: $.sent_at, customer: { upper: $.customer }, lines: $.lines }
+    target: { system: sink, http: { method: POST, path: "/orders/{$.order}" } }
+    delivery: { concurrency: 64 }
+    """.write(to: directory.appendingPathComponent("integrations/orders.yaml"), atomically: true, encoding: .utf8)
+    return try Workspace.load(directory: directory, variables: ["BENCH_KEY": "bench"])
+}
+
+func nowMillis() -> Int64 { SystemClock().now() }
+
+/// A typical order of about 300 bytes.
+func body(_ n: Int) -> String {
+    #"{"n": \#(n), "sent_at": \#(nowMillis()), "customer": "c\#(n % 500)", "lines": [{"sku": "SKU-\#(n % 97)", "quantity": 2, "price": 19.95}, {"sku": "SKU-\#(n % 89)", "quantity": 1, "price": 5.5}], "note": "benchmark order with a realistic payload size"}"#
+}
+
+let client: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()
+
+func post(port: Int, _ n: Int) async -> Bool {
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/hooks/orders")
+    request.method = .POST
+    request.headers.add(name: "X-Key", value: "bench")
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.body = .bytes(ByteBuffer(string: body(n)))
+    guard let response = try? await client.execute(request, timeout: .seconds(30)) else { return false }
+    _ = try? await response.body.collect(upTo: 4096)
+    return response.status.code == 202
+}
+
+/// Sends `count` messages with 64 concurrent clients; returns seconds taken and per-request latencies (ms).
+func closedLoop(port: Int, count: Int) async -> (seconds: Double, latencies: [Double]) {
+    let next = Ticket()
+    let start = ContinuousClock.now
+    let latencies = await withTaskGroup(of: [Double].self) { group in
+        for _ in 0..<64 {
+            group.addTask {
+                var mine: [Double] = []
+                while true {
+                    guard let n = next.take(below: count) else { return mine }
+                    let began = ContinuousClock.now
+                    if await post(port: port, n) { mine.append((ContinuousClock.now - began).millisecondsDouble) }
+                }
+            }
+        }
+        return await group.reduce(into: []) { $0 += $1 }
+    }
+    return ((ContinuousClock.now - start).secondsDouble, latencies)
+}
+
+/// Hands out 0, 1, 2, ... to concurrent senders.
+final class Ticket: Sendable {
+    private let next = Mutex(0)
+
+    func take(below limit: Int) -> Int? {
+        next.withLock { value in
+            guard value < limit else { return nil }
+            defer { value += 1 }
+            return value
+        }
+    }
+}
+
+extension Duration {
+    var secondsDouble: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var millisecondsDouble: Double { secondsDouble * 1000 }
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+func peakMemoryMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+    return kib / 1024
+}
+
+func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+/// Runs a hub with a sink; `body` gets the hub's port.
+func withHub<T>(deliver: Bool, sink: Sink, _ body: (Hub, Int) async throws -> T) async throws -> T {
+    let sinkTask = Task { try await sink.application(port: 0, logger: quiet).runService() }
+    let hub = try Hub(workspace: try workspace(sinkPort: await sink.port()), options: HubOptions(handleSignals: false, deliver: deliver), logger: quiet)
+    let hubTask = Task { try await hub.run() }
+    let port = await hub.listeningPort()
+    let result = try await body(hub, port)
+    await hub.shutdown()
+    try await hubTask.value
+    sinkTask.cancel()
+    try? FileManager.default.removeItem(at: hub.workspace.root)
+    return result
+}
+
+print("Switchboard benchmark: \(options.messages) messages, durability \(options.durability), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+// 1. Durable ingest: 64 clients, delivery off, every 202 is a committed (fsynced) message.
+let ingest = try await withHub(deliver: false, sink: Sink()) { _, port in
+    _ = await closedLoop(port: port, count: 2_000)  // warm up connections
+    return await closedLoop(port: port, count: options.messages)
+}
+print("ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0)) messages/s durable over HTTP (64 clients); request p50 \(format(percentile(ingest.latencies, 0.5), 2)) ms, p99 \(format(percentile(ingest.latencies, 0.99), 2)) ms")
+
+// 2. End to end: the same load with delivery on; from the first send to the last delivery at the sink.
+let endToEnd = try await withHub(deliver: true, sink: Sink()) { hub, port in
+    let start = ContinuousClock.now
+    let sent = await closedLoop(port: port, count: options.messages)
+    while true {
+        let counts = try await hub.store.counts()
+        let done = counts.filter { $0.state == .delivered }.reduce(0) { $0 + $1.count }
+        if done >= sent.latencies.count { break }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return (Double(sent.latencies.count), (ContinuousClock.now - start).secondsDouble)
+}
+print("end to end: \(format(endToEnd.0 / endToEnd.1, 0)) messages/s accepted and delivered to a loopback sink")
+
+// 3. Latency at a steady 1,000 messages/s: accept-to-delivery, measured at the sink.
+let latencySink = Sink()
+let latency = try await withHub(deliver: true, sink: latencySink) { hub, port in
+    let total = options.latencySeconds * 1_000
+    let start = ContinuousClock.now
+    await withTaskGroup(of: Void.self) { group in
+        for n in 0..<total {
+            // Open loop: message n is due at start + n ms, whatever the answers do.
+            let due = start + .milliseconds(n)
+            if due > ContinuousClock.now { try? await Task.sleep(until: due) }
+            group.addTask { _ = await post(port: port, n) }
+        }
+    }
+    while latencySink.received.count < total { try await Task.sleep(for: .milliseconds(10)) }
+    return latencySink.received.compactMap { received -> Double? in
+        guard let sentAt = (try? JSONValue(json: received.body))?["sent_at"], case .int(let millis) = sentAt else { return nil }
+        return Double(received.at - millis)
+    }
+}
+print("latency:    accept to delivery at 1,000 messages/s over \(options.latencySeconds) s: p50 \(format(percentile(latency, 0.5), 0)) ms, p99 \(format(percentile(latency, 0.99), 0)) ms, max \(format(latency.max() ?? .nan, 0)) ms")
+print("memory:     peak resident \(format(peakMemoryMiB(), 0)) MiB (hub, sink and clients in one process)")
+try await client.shutdown()

@@ -18,12 +18,16 @@ public struct HubOptions: Sendable {
     public var dispatcher: DispatcherConfiguration?
     /// Stop on SIGTERM and SIGINT. Default true; tests stop the hub with `shutdown()` instead.
     public var handleSignals: Bool = true
+    /// Deliver messages. Default true; false accepts and stores only (the ingest benchmark, or
+    /// holding everything while a target is down for maintenance).
+    public var deliver: Bool = true
 
-    public init(port: Int? = nil, host: String? = nil, dispatcher: DispatcherConfiguration? = nil, handleSignals: Bool = true) {
+    public init(port: Int? = nil, host: String? = nil, dispatcher: DispatcherConfiguration? = nil, handleSignals: Bool = true, deliver: Bool = true) {
         self.port = port
         self.host = host
         self.dispatcher = dispatcher
         self.handleSignals = handleSignals
+        self.deliver = deliver
     }
 }
 
@@ -67,7 +71,7 @@ public final class Hub: Sendable {
         // Started in this order, stopped in reverse: the listener stops accepting first, then
         // housekeeping, then the dispatcher finishes in-flight deliveries.
         group = ServiceGroup(configuration: .init(
-            services: [.init(service: dispatcher), .init(service: housekeeping), .init(service: server)],
+            services: (options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping), .init(service: server)],
             gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
     }
