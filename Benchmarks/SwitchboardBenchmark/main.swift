@@ -167,15 +167,11 @@ let ingest = try await withHub(deliver: false, sink: Sink()) { _, port in
 print("ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0)) messages/s durable over HTTP (64 clients); request p50 \(format(percentile(ingest.latencies, 0.5), 2)) ms, p99 \(format(percentile(ingest.latencies, 0.99), 2)) ms")
 
 // 2. End to end: the same load with delivery on; from the first send to the last delivery at the sink.
-let endToEnd = try await withHub(deliver: true, sink: Sink()) { hub, port in
+let endToEndSink = Sink()
+let endToEnd = try await withHub(deliver: true, sink: endToEndSink) { hub, port in
     let start = ContinuousClock.now
     let sent = await closedLoop(port: port, count: options.messages)
-    while true {
-        let counts = try await hub.store.counts()
-        let done = counts.filter { $0.state == .delivered }.reduce(0) { $0 + $1.count }
-        if done >= sent.latencies.count { break }
-        try await Task.sleep(for: .milliseconds(5))
-    }
+    while endToEndSink.received.count < sent.latencies.count { try await Task.sleep(for: .milliseconds(5)) }
     return (Double(sent.latencies.count), (ContinuousClock.now - start).secondsDouble)
 }
 print("end to end: \(format(endToEnd.0 / endToEnd.1, 0)) messages/s accepted and delivered to a loopback sink")

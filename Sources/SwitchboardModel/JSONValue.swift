@@ -13,20 +13,15 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Decodes JSON bytes; throws when they are not valid JSON.
+    /// Decodes JSON bytes; throws `ParseError` when they are not valid JSON.
     public init(json bytes: some Collection<UInt8>) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try self.init(parsing: bytes)
     }
 
-    /// Encodes as compact JSON with sorted keys, so equal values give equal bytes.
-    public func jsonData() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: every case maps to a JSON value.
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
-    }
+    /// Compact JSON with sorted keys, so equal values give equal bytes.
+    public func jsonData() -> Data { Data(serialized()) }
 
-    public var jsonString: String { String(decoding: jsonData(), as: UTF8.self) }
+    public var jsonString: String { String(decoding: serialized(), as: UTF8.self) }
 
     /// The value as text, the way it is spliced into a URL, a header or a concatenation.
     public var text: String {

@@ -8,10 +8,16 @@ import SwitchboardModel
 /// Durability: with `.full` (the default) every commit is fsynced before `enqueue` returns
 /// (`PRAGMA synchronous = FULL`); `.normal` survives a crash of the process but may lose the last
 /// commits on power loss. Concurrent arrivals share one commit through `GroupCommitter`.
+///
+/// Leases and outcomes (`claim`, `complete`, `releaseLeases`, `prune`) commit without their own
+/// fsync: losing one to a power cut costs a repeated delivery, which at-least-once allows, never a
+/// message; the next durable commit (an arrival) syncs them with it, since WAL frames reach the disk
+/// in order.
 /// One `DatabasePool` per file per process; other processes wait up to 10 s for the write lock.
 public final class SQLiteMessageStore: MessageStore {
     let pool: DatabasePool
     public let path: String
+    private let synchronous: String
 
     /// Opens (creating if needed) the store at `path`, creating its folder, and migrates it forward.
     public init(path: String, durability: StoreSettings.Durability = .full) throws {
@@ -23,11 +29,27 @@ public final class SQLiteMessageStore: MessageStore {
         pool = try DatabasePool(path: path, configuration: configuration)
         // GRDB sets the writer to NORMAL when it enables WAL; state the durability explicitly.
         let synchronous = durability == .full ? "FULL" : "NORMAL"
+        self.synchronous = synchronous
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         try SQLiteSchema.migrator.migrate(pool)
     }
 
     static let columns = "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error"
+
+    /// A write transaction whose commit is not fsynced on its own (see the type's documentation).
+    func writeWithoutSync<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let restore = "PRAGMA synchronous = \(synchronous)"
+        return try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: restore) }
+            var result: T?
+            try db.inTransaction {
+                result = try updates(db)
+                return .commit
+            }
+            return result!
+        }
+    }
 
     static func message(_ row: Row) -> Message {
         let lifecycle = MessageLifecycle(state: MessageState(rawValue: row["state"]) ?? .ready, attempts: row["attempts"],
@@ -75,7 +97,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String) async throws -> [Message] {
-        try await pool.write { db in
+        try await writeWithoutSync { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT \(Self.columns) FROM messages AS m INDEXED BY messages_pending
                 WHERE m.integration = ? AND m.state IN (0, 1, 3)
@@ -104,7 +126,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func complete(_ completions: [Completion]) async throws -> [Bool] {
-        try await pool.write { db in
+        try await writeWithoutSync { db in
             try completions.map { completion in
                 let lifecycle = completion.lifecycle
                 try db.execute(sql: """
@@ -121,7 +143,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func releaseLeases(owner: String, now: Int64) async throws -> Int {
-        try await pool.write { db in
+        try await writeWithoutSync { db in
             let leased = try Row.fetchAll(db, sql: "SELECT id, integration FROM messages WHERE state = 1 AND lease_owner = ?", arguments: [owner])
             try db.execute(sql: "UPDATE messages SET state = 0, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE state = 1 AND lease_owner = ?",
                            arguments: [now, now, owner])
@@ -220,7 +242,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func prune(before cutoff: Int64, now: Int64) async throws -> Int {
-        try await pool.write { db in
+        try await writeWithoutSync { db in
             try db.execute(sql: "DELETE FROM audit WHERE at < ?", arguments: [cutoff])
             var removed = db.changesCount
             try db.execute(sql: "DELETE FROM messages WHERE state IN (2, 5) AND updated_at < ?", arguments: [cutoff])

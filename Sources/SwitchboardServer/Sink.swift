@@ -41,7 +41,16 @@ public final class Sink: Sendable {
     /// Decides the answer from the request and how many requests came before it (0-based).
     public typealias Behaviour = @Sendable (_ request: Received, _ index: Int) -> Answer
 
-    private let state = Mutex<(received: [Received], behaviour: Behaviour)>(([], { _, _ in Answer() }))
+    /// Holds the behaviour by reference: a closure kept in a generic container that is mutated in
+    /// place gets wrapped in one more reabstraction thunk on every write, which grew without bound
+    /// under load (found by the benchmark: a stack overflow after some 10^5 requests).
+    private final class BehaviourBox: Sendable {
+        let call: Behaviour
+        init(_ call: @escaping Behaviour) { self.call = call }
+    }
+
+    private let received_ = Mutex<[Received]>([])
+    private let behaviour = Mutex(BehaviourBox { _, _ in Answer() })
     private let concurrency = Mutex<(now: Int, peak: Int)>((0, 0))
     private let listening = Latch<Int>()
     private let printRequests: Bool
@@ -52,13 +61,14 @@ public final class Sink: Sendable {
     }
 
     public func setBehaviour(_ behaviour: @escaping Behaviour) {
-        state.withLock { $0.behaviour = behaviour }
+        let box = BehaviourBox(behaviour)
+        self.behaviour.withLock { $0 = box }
     }
 
-    /// Logs warnings and errors only.
+    /// Logs only critical problems (tests and benchmarks cancel sinks, which logs an error otherwise).
     public static var quietLogger: Logger {
         var logger = Logger(label: "switchboard.sink")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         return logger
     }
 
@@ -66,7 +76,7 @@ public final class Sink: Sendable {
     public var peakConcurrency: Int { concurrency.withLock { $0.peak } }
 
     /// Every request received so far, in order.
-    public var received: [Received] { state.withLock { $0.received } }
+    public var received: [Received] { received_.withLock { $0 } }
 
     /// The port once the sink listens.
     public func port() async -> Int { await listening.value() }
@@ -93,11 +103,11 @@ public final class Sink: Sendable {
         let received = Received(method: request.method.rawValue, path: request.uri.path, headers: headers, body: Array(body.readableBytesView),
                                 at: Int64(Date().timeIntervalSince1970 * 1000))
         // The behaviour runs outside the lock, so it may read `received` (which already holds this request).
-        let (behaviour, index) = state.withLock { state in
-            state.received.append(received)
-            return (state.behaviour, state.received.count - 1)
+        let index = received_.withLock { list in
+            list.append(received)
+            return list.count - 1
         }
-        let answer = behaviour(received, index)
+        let answer = behaviour.withLock { $0 }.call(received, index)
         if printRequests { print("\(received.method) \(received.path) -> \(answer.status) \(received.bodyText)") }
         if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
         var fields = HTTPFields()

@@ -74,12 +74,15 @@ struct Run: AsyncParsableCommand {
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the quickstart end to end: a sink stands in for the ERP on port 9090, sample orders flow through the hub.")
-    @OptionGroup var workspace: WorkspaceArgument
+    @Argument(help: "Workspace folder; written with the quickstart if it has none. Default: a new temporary folder.", completion: .directory)
+    var directory: String?
 
     func run() async throws {
         let logger = makeLogger(level: .notice)
+        let url = directory.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-demo-\(UUID().uuidString.prefix(8))")
         do {
-            try await SwitchboardHub.Demo.run(directory: workspace.url, logger: logger, print: say)
+            try await SwitchboardHub.Demo.run(directory: url, logger: logger, print: say)
         } catch let error as WorkspaceError {
             fail(error.description)
         }

@@ -27,7 +27,11 @@ public actor SystemBudget {
     /// Waits for a permit. Call `release()` once for every permit, whatever the outcome.
     public func acquire() async throws {
         while true {
-            try Task.checkCancellation()
+            if Task.isCancelled {
+                // Pass a wake-up on, so a cancelled waiter never swallows the release meant for another.
+                if !releaseWaiters.isEmpty { releaseWaiters.removeFirst().resume() }
+                throw CancellationError()
+            }
             let now = clock.now()
             if pausedUntil > now {
                 try await clock.sleep(until: pausedUntil)

@@ -83,12 +83,8 @@ public final class Ingestor: Sendable {
         }
     }
 
-    /// The decoder's complaint in one line without Swift type names.
+    /// The parser's complaint in one line without Swift type names.
     static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "it cannot be parsed"
+        (error as? JSONValue.ParseError)?.description ?? "it cannot be parsed"
     }
 }

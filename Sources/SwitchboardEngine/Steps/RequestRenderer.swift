@@ -28,7 +28,7 @@ public struct RequestRenderer: Sendable {
         var body: [UInt8] = []
         if template.method != "GET" && template.method != "DELETE", let bodyPath = template.body {
             guard let value = bodyPath.value(in: document) else { throw StepError("target.http.body path \(bodyPath) has no value in the message") }
-            body = Array(value.jsonData())
+            body = value.serialized()
         }
         return OutboundRequest(method: template.method, url: baseURL + path, path: path, headers: headers, body: body)
     }

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import SwitchboardModel
+
+@Suite("JSON reading and writing")
+struct JSONParsingTests {
+    @Test("values of every kind parse, keep integers apart from fractions, and round-trip")
+    func roundTrip() throws {
+        let text = #"{"a": [1, -2, 3.5, 1e3, -0.25E-2], "b": {"c": null, "d": true, "e": false}, "s": "quote \" slash \\ \/ tab \t é \u00e9 \ud83d\ude00", "n": 9223372036854775807}"#
+        let value = try JSONValue(parsing: Array(text.utf8))
+        #expect(value["a"] == .array([.int(1), .int(-2), .double(3.5), .double(1000), .double(-0.0025)]))
+        #expect(value["b"] == .object(["c": .null, "d": .bool(true), "e": .bool(false)]))
+        #expect(value["s"] == .string("quote \" slash \\ / tab \t é é 😀"))
+        #expect(value["n"] == .int(Int64.max))
+        #expect(try JSONValue(parsing: value.serialized()) == value)
+        // Foundation reads what this writes.
+        #expect(try JSONSerialization.jsonObject(with: Data(value.serialized())) is [String: Any])
+        #expect(JSONValue.object(["b": .int(1), "a": .string("x\n")]).jsonString == #"{"a":"x\n","b":1}"#)
+    }
+
+    @Test("invalid JSON is refused with the reason and the byte offset")
+    func invalid() {
+        let cases: [(String, String)] = [
+            (#"{"a": 1"#, "unexpected end of input at byte 7"),
+            (#"{"a" 1}"#, "expected ':' after a key at byte 5"),
+            (#"[1, 2,]"#, "unexpected character ']' at byte 6"),
+            (#"{"a": 01}"#, "expected ',' or '}' at byte 7"),
+            (#"tru"#, "unexpected end of input at byte 0"),
+            (#""abc"#, "unterminated string at byte 4"),
+            (#"{} x"#, "unexpected text after the value at byte 3"),
+            ("", "unexpected end of input at byte 0"),
+            (String(repeating: "[", count: 600), "nesting deeper than 512 at byte 512"),
+        ]
+        for (text, reason) in cases {
+            #expect(throws: JSONValue.ParseError.self) { try JSONValue(parsing: Array(text.utf8)) }
+            do {
+                _ = try JSONValue(parsing: Array(text.utf8))
+            } catch {
+                #expect(error.description == reason, "\(text.prefix(20))")
+            }
+        }
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue(parsing: [0x22, 0xFF, 0x22]) }
+    }
+}
