@@ -61,9 +61,10 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     static func insert(_ record: AuditRecord, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO audit (at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            arguments: [record.at, record.messageID, record.integration, record.kind.rawValue, record.fromState?.rawValue, record.toState?.rawValue,
+        // Cached: prepared once per connection, not on every record (the hot path writes several per message).
+        try db.cachedStatement(
+            sql: "INSERT INTO audit (at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [record.at, record.messageID, record.integration, record.kind.rawValue, record.fromState?.rawValue, record.toState?.rawValue,
                         record.attempt, record.status, record.durationMillis, record.detail, record.actor])
     }
 
@@ -98,7 +99,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String) async throws -> [Message] {
         try await writeWithoutSync { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(Self.columns) FROM messages AS m INDEXED BY messages_pending
                 WHERE m.integration = ? AND m.state IN (0, 1, 3)
                   AND ((m.state IN (0, 3) AND m.available_at <= ?) OR (m.state = 1 AND m.lease_expires_at <= ?))
@@ -107,7 +108,7 @@ public final class SQLiteMessageStore: MessageStore {
                         WHERE p.integration = m.integration AND p.ordering_key = m.ordering_key AND p.seq < m.seq AND p.state IN (0, 1, 3)))
                 ORDER BY m.seq
                 LIMIT ?
-                """, arguments: [integration, now, now, limit])
+                """), arguments: [integration, now, now, limit])
             var claimed: [Message] = []
             for row in rows {
                 var message = Self.message(row)
@@ -115,8 +116,8 @@ public final class SQLiteMessageStore: MessageStore {
                 do { try message.lifecycle.apply(.lease(now: now, duration: leaseMillis)) } catch { continue }
                 let token = MessageID.make(now: now)
                 message.leaseToken = token
-                try db.execute(sql: "UPDATE messages SET state = 1, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?",
-                               arguments: [owner, token, message.lifecycle.leaseExpiresAt, now, message.sequence])
+                try db.cachedStatement(sql: "UPDATE messages SET state = 1, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?")
+                    .execute(arguments: [owner, token, message.lifecycle.leaseExpiresAt, now, message.sequence])
                 try Self.insert(AuditRecord(at: now, messageID: message.id, integration: integration, kind: .leased, fromState: before, toState: .leased,
                                             attempt: message.lifecycle.attempts + 1, detail: before == .leased ? "previous lease expired" : nil), db)
                 claimed.append(message)
@@ -129,11 +130,11 @@ public final class SQLiteMessageStore: MessageStore {
         try await writeWithoutSync { db in
             try completions.map { completion in
                 let lifecycle = completion.lifecycle
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     UPDATE messages SET state = ?, attempts = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
                         updated_at = ?, last_status = ?, last_error = ?
                     WHERE id = ? AND state = 1 AND lease_token = ?
-                    """, arguments: [lifecycle.state.rawValue, lifecycle.attempts, lifecycle.availableAt, completion.audit.last?.at ?? lifecycle.availableAt,
+                    """).execute(arguments: [lifecycle.state.rawValue, lifecycle.attempts, lifecycle.availableAt, completion.audit.last?.at ?? lifecycle.availableAt,
                                      completion.lastStatus, completion.lastError, completion.messageID, completion.leaseToken])
                 guard db.changesCount == 1 else { return false }
                 for record in completion.audit { try Self.insert(record, db) }
