@@ -164,7 +164,7 @@ let ingest = try await withHub(deliver: false, sink: Sink()) { _, port in
     _ = await closedLoop(port: port, count: 2_000)  // warm up connections
     return await closedLoop(port: port, count: options.messages)
 }
-print("ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0)) messages/s durable over HTTP (64 clients); request p50 \(format(percentile(ingest.latencies, 0.5), 2)) ms, p99 \(format(percentile(ingest.latencies, 0.99), 2)) ms")
+print("ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0)) messages/s stored over HTTP with durability \(options.durability) (64 clients); request p50 \(format(percentile(ingest.latencies, 0.5), 2)) ms, p99 \(format(percentile(ingest.latencies, 0.99), 2)) ms")
 
 // 2. End to end: the same load with delivery on; from the first send to the last delivery at the sink.
 let endToEndSink = Sink()
