@@ -1,6 +1,7 @@
 // Switchboard's throughput and latency benchmark. Build and run in release:
 //
-//     swift run -c release SwitchboardBenchmark [--messages N] [--durability full|normal]
+//     swift run -c release SwitchboardBenchmark [--messages N] [--latency-seconds S]
+//         [--durability full|normal] [--phases ingest,end-to-end,latency]
 //
 // Everything runs in this one process on loopback: the hub (real SQLite file in a temporary folder,
 // real HTTP listener), a sink standing in for the target, and 64 HTTP clients. Client and sink
@@ -19,6 +20,7 @@ struct Options {
     var messages = 50_000
     var latencySeconds = 10
     var durability = "full"
+    var phases: Set<String> = ["ingest", "end-to-end", "latency"]
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -27,6 +29,7 @@ struct Options {
             case "--messages": messages = Int(iterator.next() ?? "") ?? messages
             case "--latency-seconds": latencySeconds = Int(iterator.next() ?? "") ?? latencySeconds
             case "--durability": durability = iterator.next() ?? durability
+            case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             default: print("unknown argument \(argument)"); exit(2)
             }
         }
@@ -160,13 +163,17 @@ func withHub<T>(deliver: Bool, sink: Sink, _ body: (Hub, Int) async throws -> T)
 print("Switchboard benchmark: \(options.messages) messages, durability \(options.durability), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
 // 1. Durable ingest: 64 clients, delivery off, every 202 is a committed (fsynced) message.
+if options.phases.contains("ingest") {
 let ingest = try await withHub(deliver: false, sink: Sink()) { _, port in
     _ = await closedLoop(port: port, count: 2_000)  // warm up connections
     return await closedLoop(port: port, count: options.messages)
 }
 print("ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0)) messages/s stored over HTTP with durability \(options.durability) (64 clients); request p50 \(format(percentile(ingest.latencies, 0.5), 2)) ms, p99 \(format(percentile(ingest.latencies, 0.99), 2)) ms")
 
+}
+
 // 2. End to end: the same load with delivery on; from the first send to the last delivery at the sink.
+if options.phases.contains("end-to-end") {
 let endToEndSink = Sink()
 let endToEnd = try await withHub(deliver: true, sink: endToEndSink) { hub, port in
     let start = ContinuousClock.now
@@ -176,7 +183,10 @@ let endToEnd = try await withHub(deliver: true, sink: endToEndSink) { hub, port 
 }
 print("end to end: \(format(endToEnd.0 / endToEnd.1, 0)) messages/s accepted and delivered to a loopback sink")
 
+}
+
 // 3. Latency at a steady 1,000 messages/s: accept-to-delivery, measured at the sink.
+if options.phases.contains("latency") {
 let latencySink = Sink()
 let latency = try await withHub(deliver: true, sink: latencySink) { hub, port in
     let total = options.latencySeconds * 1_000
@@ -196,5 +206,6 @@ let latency = try await withHub(deliver: true, sink: latencySink) { hub, port in
     }
 }
 print("latency:    accept to delivery at 1,000 messages/s over \(options.latencySeconds) s: p50 \(format(percentile(latency, 0.5), 0)) ms, p99 \(format(percentile(latency, 0.99), 0)) ms, max \(format(latency.max() ?? .nan, 0)) ms")
+}
 print("memory:     peak resident \(format(peakMemoryMiB(), 0)) MiB (hub, sink and clients in one process)")
 try await client.shutdown()

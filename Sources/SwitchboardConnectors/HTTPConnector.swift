@@ -22,6 +22,8 @@ public final class HTTPConnector: Connector {
     public init(maxConnectionsPerHost: Int = 16, maxRecordedBody: Int = 4096) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
+        // The hub does not trace yet; a span per delivery was measurable overhead for nothing.
+        configuration.tracing.tracer = nil
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.maxRecordedBody = maxRecordedBody
     }

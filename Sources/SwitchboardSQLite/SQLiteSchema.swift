@@ -31,8 +31,8 @@ enum SQLiteSchema {
                 CREATE INDEX messages_pending ON messages(integration, seq) WHERE state IN (0, 1, 3);
                 -- The earlier unfinished message of an ordering key: what keeps per-key order.
                 CREATE INDEX messages_ordering ON messages(integration, ordering_key, seq) WHERE ordering_key IS NOT NULL AND state IN (0, 1, 3);
+                -- Listing and counting by state (messages list, dlq, queue depth).
                 CREATE INDEX messages_state ON messages(integration, state, received_at);
-                CREATE INDEX messages_received ON messages(received_at);
                 CREATE INDEX messages_leases ON messages(lease_owner) WHERE state = 1;
 
                 CREATE TABLE idempotency_keys (
@@ -58,9 +58,10 @@ enum SQLiteSchema {
                     detail TEXT,
                     actor TEXT NOT NULL
                 );
+                -- Every index costs a b-tree write for each of the several records a message leaves,
+                -- so the audit log keeps two: by message (messages show) and by time (audit, prune).
                 CREATE INDEX audit_message ON audit(message_id, id);
                 CREATE INDEX audit_at ON audit(at);
-                CREATE INDEX audit_integration ON audit(integration, at);
                 """)
         }
         return migrator

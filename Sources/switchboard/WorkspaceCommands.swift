@@ -50,13 +50,14 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Environment to run; default the first declared.") var env: String?
     @Option(help: "Port to listen on, overriding server.port; 0 picks a free one.") var port: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Flag(help: "Accept and store messages but deliver none, for example while a target is down for maintenance.") var hold = false
 
     func run() async throws {
         let logger = makeLogger(level: Logger.Level(rawValue: logLevel) ?? .info)
         let loaded = loadWorkspace(workspace.url, environment: env)
         let hub: Hub
         do {
-            hub = try Hub(workspace: loaded, options: HubOptions(port: port), logger: logger)
+            hub = try Hub(workspace: loaded, options: HubOptions(port: port, deliver: !hold), logger: logger)
         } catch {
             fail("cannot open the store: \(error)")
         }

@@ -91,8 +91,11 @@ public final class Dispatcher: Service, Sendable {
         var claimedAny = false
         let now = clock.now()
         for route in routes {
-            let free = route.policy.concurrency - inFlight.withLock { $0[route.id, default: 0] }
-            guard free > 0 else { continue }
+            let busy = inFlight.withLock { $0[route.id, default: 0] }
+            let free = route.policy.concurrency - busy
+            // Under load, claim in batches: wait until a quarter of the slots are free rather than
+            // claiming (one store write) after every single completion.
+            guard free > 0, busy == 0 || free >= max(1, route.policy.concurrency / 4) else { continue }
             if let budget = budgets[route.targetSystem], await budget.pausedUntil > now { continue }
             let lease = route.policy.timeout.milliseconds + configuration.leaseMargin.milliseconds
             do {
