@@ -1,7 +1,7 @@
 // Switchboard's throughput and latency benchmark. Build and run in release:
 //
 //     swift run -c release SwitchboardBenchmark [--messages N] [--latency-seconds S]
-//         [--durability full|normal] [--phases ingest,end-to-end,latency]
+//         [--durability full|normal] [--phases ingest,end-to-end,latency] [--load swift|wrk] [--seconds S]
 //
 // Everything runs in this one process on loopback: the hub (real SQLite file in a temporary folder,
 // real HTTP listener), a sink standing in for the target, and 64 HTTP clients. Client and sink
@@ -21,6 +21,10 @@ struct Options {
     var latencySeconds = 10
     var durability = "full"
     var phases: Set<String> = ["ingest", "end-to-end", "latency"]
+    /// `swift`: 64 AsyncHTTPClient clients in this process; `wrk`: wrk (Debian's package) as a
+    /// separate process with 64 connections, for `--seconds`.
+    var load = "swift"
+    var seconds = 10
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -29,6 +33,8 @@ struct Options {
             case "--messages": messages = Int(iterator.next() ?? "") ?? messages
             case "--latency-seconds": latencySeconds = Int(iterator.next() ?? "") ?? latencySeconds
             case "--durability": durability = iterator.next() ?? durability
+            case "--load": load = iterator.next() ?? load
+            case "--seconds": seconds = Int(iterator.next() ?? "") ?? seconds
             case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             default: print("unknown argument \(argument)"); exit(2)
             }
@@ -126,6 +132,33 @@ final class Ticket: Sendable {
     }
 }
 
+/// Drives the hub with wrk in a separate process; returns requests answered, requests/s, p50 and p99 as wrk prints them.
+func wrk(port: Int, seconds: Int) throws -> (requests: Int, rate: Double, p50: String, p99: String) {
+    let script = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString).lua")
+    try """
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+    wrk.headers["X-Key"] = "bench"
+    wrk.body = '\(body(17))'
+    """.write(to: script, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: script) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+    process.arguments = ["-t1", "-c64", "-d\(seconds)s", "--latency", "-s", script.path, "http://127.0.0.1:\(port)/hooks/orders"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    if output.contains("Non-2xx") { print("wrk saw non-2xx answers:\n\(output)"); exit(1) }
+    func field(_ prefix: String) -> String {
+        output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }?
+            .split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? "?"
+    }
+    let requests = output.split(separator: "\n").first { $0.contains("requests in") }?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+    return (requests, Double(field("Requests/sec:")) ?? 0, field("50%"), field("99%"))
+}
+
 extension Duration {
     var secondsDouble: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
     var millisecondsDouble: Double { secondsDouble * 1000 }
@@ -164,11 +197,20 @@ print("Switchboard benchmark: \(options.messages) messages, durability \(options
 
 // 1. Durable ingest: 64 clients, delivery off, every 202 is a committed (fsynced) message.
 if options.phases.contains("ingest") {
+if options.load == "wrk" {
+    let (answered, rate, p50, p99, stored) = try await withHub(deliver: false, sink: Sink()) { hub, port in
+        let run = try wrk(port: port, seconds: options.seconds)
+        let stored = try await hub.store.counts().reduce(0) { $0 + $1.count }
+        return (run.requests, run.rate, run.p50, run.p99, stored)
+    }
+    print("ingest:     \(format(rate, 0)) messages/s stored over HTTP with durability \(options.durability) (wrk, 64 connections); request p50 \(p50), p99 \(p99); \(stored) stored for \(answered) answered")
+} else {
 let ingest = try await withHub(deliver: false, sink: Sink()) { _, port in
     _ = await closedLoop(port: port, count: 2_000)  // warm up connections
     return await closedLoop(port: port, count: options.messages)
 }
 print("ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0)) messages/s stored over HTTP with durability \(options.durability) (64 clients); request p50 \(format(percentile(ingest.latencies, 0.5), 2)) ms, p99 \(format(percentile(ingest.latencies, 0.99), 2)) ms")
+}
 
 }
 
@@ -177,9 +219,15 @@ if options.phases.contains("end-to-end") {
 let endToEndSink = Sink()
 let endToEnd = try await withHub(deliver: true, sink: endToEndSink) { hub, port in
     let start = ContinuousClock.now
-    let sent = await closedLoop(port: port, count: options.messages)
-    while endToEndSink.received.count < sent.latencies.count { try await Task.sleep(for: .milliseconds(5)) }
-    return (Double(sent.latencies.count), (ContinuousClock.now - start).secondsDouble)
+    let sent: Int
+    if options.load == "wrk" {
+        _ = try wrk(port: port, seconds: options.seconds)
+        sent = try await hub.store.counts().reduce(0) { $0 + $1.count }
+    } else {
+        sent = await closedLoop(port: port, count: options.messages).latencies.count
+    }
+    while endToEndSink.received.count < sent { try await Task.sleep(for: .milliseconds(5)) }
+    return (Double(sent), (ContinuousClock.now - start).secondsDouble)
 }
 print("end to end: \(format(endToEnd.0 / endToEnd.1, 0)) messages/s accepted and delivered to a loopback sink")
 
