@@ -58,9 +58,9 @@ struct DispatcherShutdownTests {
         }
     }
 
-    @Test("a delivery in flight when shutdown starts finishes within the grace")
-    func finishesInFlight() async throws {
-        let setup = try await Setup(answerDelay: .milliseconds(300), grace: .seconds(5))
+    /// Runs the dispatcher, enqueues one message, starts a graceful shutdown once the sink has the
+    /// request in hand, and returns the message's id after the dispatcher has stopped.
+    func shutDownDuringDelivery(_ setup: Setup) async throws -> String {
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await setup.dispatcher.run() }
@@ -68,29 +68,28 @@ struct DispatcherShutdownTests {
                 #expect(await eventually { setup.sink.received.count == 1 })
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()
-                #expect(try await setup.store.message(id: id)?.state == .delivered)
+                return id
             }
         }
+    }
+
+    @Test("a delivery in flight when shutdown starts finishes within the grace")
+    func finishesInFlight() async throws {
+        let setup = try await Setup(answerDelay: .milliseconds(300), grace: .seconds(5))
+        let id = try await shutDownDuringDelivery(setup)
+        #expect(try await setup.store.message(id: id)?.state == .delivered)
         try await setup.tearDown()
     }
 
     @Test("a delivery still running when the grace ends is given back unattempted, not failed")
     func releasesAfterGrace() async throws {
         let setup = try await Setup(answerDelay: .seconds(3), grace: .milliseconds(100))
-        try await testGracefulShutdown { trigger in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await setup.dispatcher.run() }
-                let id = try await setup.enqueue()
-                #expect(await eventually { setup.sink.received.count == 1 })
-                trigger.triggerGracefulShutdown()
-                try await group.waitForAll()
-                let message = try #require(try await setup.store.message(id: id))
-                #expect(message.state == .ready)
-                #expect(message.lifecycle.attempts == 0)
-                let released = try await setup.store.audit(matching: AuditFilter(messageID: id, kinds: [.released]))
-                #expect(released.count == 1)
-            }
-        }
+        let id = try await shutDownDuringDelivery(setup)
+        let message = try #require(try await setup.store.message(id: id))
+        #expect(message.state == .ready)
+        #expect(message.lifecycle.attempts == 0)
+        let released = try await setup.store.audit(matching: AuditFilter(messageID: id, kinds: [.released]))
+        #expect(released.count == 1)
         try await setup.tearDown()
     }
 }

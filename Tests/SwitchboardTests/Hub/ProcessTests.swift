@@ -81,6 +81,16 @@ struct ProcessTests {
             """)
     }
 
+    /// A slow sink and a workspace that delivers to it.
+    func crashSetup(answerDelay: Duration) async throws -> (TemporaryDirectory, Sink, Task<Void, any Error>) {
+        let directory = try TemporaryDirectory()
+        let sink = Sink()
+        sink.setBehaviour { _, _ in .init(status: 200, delay: answerDelay) }
+        let sinkTask = Task { try await sink.application(port: 0).runService() }
+        try crashWorkspace(directory, sinkPort: await sink.port())
+        return (directory, sink, sinkTask)
+    }
+
     /// Sends the messages in `range` with 16 clients until one fails (the hub was killed); returns the
     /// ids acknowledged with 202.
     func send(_ range: Range<Int>, port: Int, after: @escaping @Sendable (Int) -> Void = { _ in }) async -> [String] {
@@ -114,13 +124,8 @@ struct ProcessTests {
 
     @Test("kill -9 half way through 2,000 messages to a slow target loses no acknowledged message")
     func crashLosesNothing() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let sink = Sink()
-        sink.setBehaviour { _, _ in .init(status: 200, delay: .milliseconds(5)) }
-        let sinkTask = Task { try await sink.application(port: 0).runService() }
-        defer { sinkTask.cancel() }
-        try crashWorkspace(directory, sinkPort: await sink.port())
+        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(5))
+        defer { directory.remove(); sinkTask.cancel() }
 
         let first = try RunningHub(workspace: directory.url)
         let killed = Locked(false)
@@ -146,13 +151,8 @@ struct ProcessTests {
 
     @Test("SIGTERM stops the hub gracefully with exit code 0, and a restart resumes the backlog")
     func sigterm() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let sink = Sink()
-        sink.setBehaviour { _, _ in .init(status: 200, delay: .milliseconds(20)) }
-        let sinkTask = Task { try await sink.application(port: 0).runService() }
-        defer { sinkTask.cancel() }
-        try crashWorkspace(directory, sinkPort: await sink.port())
+        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(20))
+        defer { directory.remove(); sinkTask.cancel() }
         let hub = try RunningHub(workspace: directory.url)
         let acknowledged = await send(0..<300, port: hub.port)
         #expect(acknowledged.count == 300)
