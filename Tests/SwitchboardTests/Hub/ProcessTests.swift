@@ -167,3 +167,36 @@ struct ProcessTests {
         #expect(dlq.output == "no messages match\n")
     }
 }
+
+@Suite("README's first command")
+struct DemoCommandTests {
+    @Test("switchboard demo writes the quickstart, runs it end to end, and stops cleanly on SIGINT")
+    func demo() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let process = Process()
+        process.executableURL = Binary.url
+        process.arguments = ["demo", directory.url.appendingPathComponent("quickstart").path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // A watchdog: if the demo never gets there, end it so the read below returns.
+        let watchdog = DispatchWorkItem { process.terminate() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
+        var text = ""
+        while !text.contains("erp received PUT /api/sales-orders/1003") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        watchdog.cancel()
+        #expect(text.contains("wrote the quickstart workspace"))
+        #expect(text.contains("web shop sent order 1002: 202"))
+        #expect(text.contains(#"erp received PUT /api/sales-orders/1001 {"channel":"web""#), "\(text)")
+        #expect(!text.contains("/api/sales-orders/1002"), "the pending order is filtered, never sent")
+        #expect(process.terminationStatus == 0)
+    }
+}
