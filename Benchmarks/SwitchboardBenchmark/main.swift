@@ -256,4 +256,6 @@ let latency = try await withHub(deliver: true, sink: latencySink) { hub, port in
 print("latency:    accept to delivery at 1,000 messages/s over \(options.latencySeconds) s: p50 \(format(percentile(latency, 0.5), 0)) ms, p99 \(format(percentile(latency, 0.99), 0)) ms, max \(format(latency.max() ?? .nan, 0)) ms")
 }
 print("memory:     peak resident \(format(peakMemoryMiB(), 0)) MiB (hub, sink and clients in one process)")
-try await client.shutdown()
+// At top level the compiler would pick the blocking `shutdown()`; inside an async function it picks the async one.
+func shutDownClient() async throws { try await client.shutdown() }
+try await shutDownClient()

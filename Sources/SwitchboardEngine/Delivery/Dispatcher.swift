@@ -96,7 +96,7 @@ public final class Dispatcher: Service, Sendable {
             // Under load, claim in batches: wait until a quarter of the slots are free rather than
             // claiming (one store write) after every single completion.
             guard free > 0, busy == 0 || free >= max(1, route.policy.concurrency / 4) else { continue }
-            if let budget = budgets[route.targetSystem], await budget.pausedUntil > now { continue }
+            if let budget = budgets[route.targetSystem], budget.pausedUntil > now { continue }
             let lease = route.policy.timeout.milliseconds + configuration.leaseMargin.milliseconds
             do {
                 let messages = try await store.claim(integration: route.id, limit: free, now: now, leaseMillis: lease, owner: configuration.nodeID)
@@ -130,9 +130,10 @@ public final class Dispatcher: Service, Sendable {
             if case .filtered(let reason) = preview { await finish(&work, .filtered, status: nil, detail: reason) }
             return
         }
-        let budget = budgets[route.targetSystem]
+        // An unlimited system that is not paused needs no permit: skip the actor entirely.
+        let budget = budgets[route.targetSystem].flatMap { $0.isUnlimited && $0.pausedUntil <= clock.now() ? nil : $0 }
         if let budget {
-            let pausedUntil = await budget.pausedUntil
+            let pausedUntil = budget.pausedUntil
             if pausedUntil > clock.now() + 1_000 {
                 return await finish(&work, .released(at: pausedUntil), status: nil, detail: "target \(route.targetSystem) is paused by Retry-After")
             }
@@ -157,8 +158,8 @@ public final class Dispatcher: Service, Sendable {
         case .timeout: detail = "no answer within \(route.policy.timeout)"
         case .connectionFailed(let reason): detail = reason
         }
-        if case .retryable(let notBefore?) = verdict, let budget {
-            await budget.pause(until: notBefore)
+        if case .retryable(let notBefore?) = verdict, let system = budgets[route.targetSystem] {
+            await system.pause(until: notBefore)
             metrics.throttled(system: route.targetSystem)
             logger.notice("target asked to wait", metadata: ["sb.system": "\(route.targetSystem)", "sb.until": "\(notBefore)"])
         }

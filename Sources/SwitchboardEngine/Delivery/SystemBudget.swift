@@ -1,3 +1,4 @@
+import Synchronization
 import SwitchboardModel
 
 /// The traffic budget of one target system, shared by every integration and worker that writes to it.
@@ -15,8 +16,16 @@ public actor SystemBudget {
     private var recentGrants: [Int64] = []
     private var grantsHead = 0
     private var releaseWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Epoch ms until which no permit is granted; 0 when not paused. Atomic, so a caller can read
+    /// it without a hop onto the actor.
+    private let pause = Atomic<Int64>(0)
+
     /// Epoch ms until which no permit is granted. 0 when not paused.
-    public private(set) var pausedUntil: Int64 = 0
+    public nonisolated var pausedUntil: Int64 { pause.load(ordering: .relaxed) }
+
+    /// True when the limits set neither a concurrency nor a rate: then a permit only has to wait
+    /// for a pause, and callers may skip `acquire` and `release` while `pausedUntil` has passed.
+    public nonisolated var isUnlimited: Bool { limits.maxConcurrent == nil && limits.maxRequests == nil }
 
     public init(systemID: String, limits: SystemLimits, clock: any WallClock) {
         self.systemID = systemID
@@ -63,7 +72,7 @@ public actor SystemBudget {
 
     /// Stops granting permits until `deadline` (epoch ms); a later deadline extends the pause, an earlier one is ignored.
     public func pause(until deadline: Int64) {
-        pausedUntil = max(pausedUntil, deadline)
+        pause.store(max(pause.load(ordering: .relaxed), deadline), ordering: .relaxed)
     }
 
     /// Permits currently out.
