@@ -109,7 +109,8 @@ struct ProcessTests {
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/hooks/orders")
                         request.method = .POST
                         request.body = .bytes(ByteBuffer(string: #"{"n": \#(n)}"#))
-                        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)),
+                        // A short deadline: after a kill, requests queued for a new connection fail fast.
+                        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)),
                               response.status.code == 202,
                               let body = try? await response.body.collect(upTo: 4096),
                               let id = (try? JSONValue(json: Array(body.readableBytesView)))?["id"]?.text else { return }
@@ -124,7 +125,8 @@ struct ProcessTests {
 
     @Test("kill -9 half way through 2,000 messages to a slow target loses no acknowledged message")
     func crashLosesNothing() async throws {
-        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(5))
+        // 16 deliveries at a time, 50 ms each: at most 320 a second, slower than the hub accepts.
+        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(50))
         defer { directory.remove(); sinkTask.cancel() }
 
         let first = try RunningHub(workspace: directory.url)
@@ -138,6 +140,7 @@ struct ProcessTests {
         let deliveredBeforeRestart = Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })
         #expect(deliveredBeforeRestart.count < acknowledged.count, "the slow target should still have had work when the hub was killed")
 
+        sink.setBehaviour { _, _ in .init(status: 200) }
         let second = try RunningHub(workspace: directory.url)
         acknowledged += await send(2_000..<(4_000 - acknowledged.count), port: second.port)
         let expected = Set(acknowledged)
