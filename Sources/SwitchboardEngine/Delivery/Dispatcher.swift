@@ -37,6 +37,8 @@ public final class Dispatcher: Service, Sendable {
     private let wake = WakeUp()
     private let inFlight = Mutex<[String: Int]>([:])
     private let stopping = Atomic<Bool>(false)
+    /// Claimed messages whose outcome is not yet committed (a slot is freed before its commit).
+    private let unfinished = Atomic<Int>(0)
     private let completions: GroupCommitter<Completion, Bool>
 
     public init(store: any MessageStore, routes: [Route], connector: any Connector, budgets: [String: SystemBudget], clock: any WallClock,
@@ -69,11 +71,11 @@ public final class Dispatcher: Service, Sendable {
                     if !claimed { await wake.wait(until: clock.now() + configuration.pollInterval.milliseconds, clock: clock) }
                 }
                 let deadline = clock.now() + configuration.shutdownGrace.milliseconds
-                while totalInFlight > 0 && clock.now() < deadline {
+                while unfinished.load(ordering: .relaxed) > 0 && clock.now() < deadline {
                     await wake.wait(until: min(deadline, clock.now() + configuration.pollInterval.milliseconds), clock: clock)
                 }
-                if totalInFlight > 0 {
-                    logger.warning("shutdown grace ended; giving unfinished deliveries back", metadata: ["sb.count": "\(totalInFlight)"])
+                if unfinished.load(ordering: .relaxed) > 0 {
+                    logger.warning("shutdown grace ended; giving unfinished deliveries back", metadata: ["sb.count": "\(unfinished.load(ordering: .relaxed))"])
                 }
                 group.cancelAll()
             }
@@ -83,8 +85,6 @@ public final class Dispatcher: Service, Sendable {
             self.wake.signal()
         }
     }
-
-    private var totalInFlight: Int { inFlight.withLock { $0.values.reduce(0, +) } }
 
     /// Claims for every route with free capacity whose target is not paused. True when it claimed any.
     private func claimRound(start: (Message, Route) -> Void) async -> Bool {
@@ -102,6 +102,7 @@ public final class Dispatcher: Service, Sendable {
                 let messages = try await store.claim(integration: route.id, limit: free, now: now, leaseMillis: lease, owner: configuration.nodeID)
                 for message in messages {
                     inFlight.withLock { $0[route.id, default: 0] += 1 }
+                    unfinished.add(1, ordering: .relaxed)
                     start(message, route)
                     claimedAny = true
                 }
@@ -113,11 +114,12 @@ public final class Dispatcher: Service, Sendable {
     }
 
     private func deliver(_ message: Message, route: Route) async {
+        var work = Work(message: message, route: route)
         defer {
-            inFlight.withLock { $0[route.id, default: 1] -= 1 }
+            releaseSlot(&work)
+            unfinished.subtract(1, ordering: .relaxed)
             wake.signal()
         }
-        var work = Work(message: message, route: route)
         let preview: Route.Preview
         do {
             preview = try route.preview(try JSONValue(json: message.payload), messageID: message.id)
@@ -181,6 +183,15 @@ public final class Dispatcher: Service, Sendable {
         var message: Message
         var route: Route
         var audit: [AuditRecord] = []
+        var holdsSlot = true
+    }
+
+    /// Frees the delivery's slot in its integration's concurrency and wakes the claim loop, once.
+    private func releaseSlot(_ work: inout Work) {
+        guard work.holdsSlot else { return }
+        work.holdsSlot = false
+        inFlight.withLock { $0[work.route.id, default: 1] -= 1 }
+        wake.signal()
     }
 
     /// Applies the event, records the change and its audit in one store call, and counts it.
@@ -207,6 +218,9 @@ public final class Dispatcher: Service, Sendable {
         let text = reason == .attemptsExhausted ? "attempts exhausted (\(lifecycle.attempts)): \(detail ?? "")" : detail
         work.audit.append(AuditRecord(at: now, messageID: work.message.id, integration: work.route.id, kind: kind, fromState: before, toState: lifecycle.state,
                                       attempt: reason == .released || reason == .filtered ? nil : lifecycle.attempts, status: status, detail: text))
+        // The target is done with this message: free its slot now, so the next delivery need not
+        // wait for this outcome's commit (the message stays leased until the commit lands).
+        releaseSlot(&work)
         do {
             let recorded = try await completions.submit(Completion(
                 messageID: work.message.id, leaseToken: work.message.leaseToken ?? "", lifecycle: lifecycle,
