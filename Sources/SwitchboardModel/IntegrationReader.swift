@@ -85,7 +85,7 @@ struct IntegrationReader {
             value.report("\(value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
             return nil
         }
-        let resolved = LandscapeReader(resolver: resolver, sink: sink).resolve(text, at: value)
+        let resolved = resolver.resolve(text, reportingTo: value)
         if resolved.isEmpty { value.report("\(value.path) resolves to an empty secret") }
         return Secret(value: resolved, reference: text)
     }

@@ -18,9 +18,6 @@ public enum JSONValue: Sendable, Hashable {
         try self.init(parsing: bytes)
     }
 
-    /// Compact JSON with sorted keys, so equal values give equal bytes.
-    public func jsonData() -> Data { Data(serialized()) }
-
     public var jsonString: String { String(decoding: serialized(), as: UTF8.self) }
 
     /// The value as text, the way it is spliced into a URL, a header or a concatenation.

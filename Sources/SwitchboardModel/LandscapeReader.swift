@@ -74,25 +74,13 @@ struct LandscapeReader {
                 entry.value.report("\(entry.value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
                 continue
             }
-            headers[entry.key] = resolveSecrets ? resolve(text, at: entry.value) : text
+            headers[entry.key] = resolveSecrets ? resolver.resolve(text, reportingTo: entry.value) : text
         }
-        let baseURL = map.string("base_url").map { resolveSecrets ? resolve($0, at: map["base_url"]!) : $0 }
+        let baseURL = map.string("base_url").map { resolveSecrets ? resolver.resolve($0, reportingTo: map["base_url"]!) : $0 }
         if let baseURL, resolveSecrets, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
             map["base_url"]?.report("\(map.path).base_url must start with http:// or https://")
         }
         return Connection(baseURL: baseURL, headers: headers)
-    }
-
-    func resolve(_ text: String, at value: YAMLValue) -> String {
-        do {
-            return try resolver.resolve(text)
-        } catch {
-            switch error {
-            case .unresolved(let reference): value.report("\(value.path) refers to \(reference), which is not set")
-            case .malformed(let reference): value.report("\(value.path) has a malformed reference \(reference); write ${env:NAME} or ${file:PATH}")
-            }
-        }
-        return text
     }
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {

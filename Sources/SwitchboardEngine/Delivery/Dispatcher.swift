@@ -147,10 +147,10 @@ public final class Dispatcher: Service, Sendable {
         let outcome = await connector.send(request, timeout: route.policy.timeout)
         await budget?.release()
         let now = clock.now()
-        if Task.isCancelled, OutcomeClassifier.classify(outcome, now: now) != .delivered {
+        let verdict = OutcomeClassifier.classify(outcome, now: now)
+        if Task.isCancelled, verdict != .delivered {
             return await finish(&work, .released(at: now), status: nil, detail: "shutting down")
         }
-        let verdict = OutcomeClassifier.classify(outcome, now: now)
         var status: Int?
         var detail: String
         switch outcome {
