@@ -79,9 +79,11 @@ let package = Package(
             name: "SwitchboardHub",
             dependencies: [
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
-                "SwitchboardConnectors", "SwitchboardServer",
+                "SwitchboardConnectors", "SwitchboardServer", "CMalloc",
             ]
         ),
+        // glibc's malloc.h, which the Glibc module leaves out (MallocTuning).
+        .target(name: "CMalloc"),
         // The command-line tool: parses arguments and calls SwitchboardHub.
         .executableTarget(
             name: "switchboard",

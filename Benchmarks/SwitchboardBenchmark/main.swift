@@ -223,6 +223,8 @@ let endToEnd = try await withHub(deliver: true, sink: endToEndSink) { hub, port 
     if options.load == "wrk" {
         _ = try wrk(port: port, seconds: options.seconds)
         sent = try await hub.store.counts().reduce(0) { $0 + $1.count }
+        let seconds = (ContinuousClock.now - start).secondsDouble
+        print("  while wrk ran: \(format(Double(sent) / seconds, 0)) accepted/s, \(format(Double(endToEndSink.received.count) / seconds, 0)) delivered/s")
     } else {
         sent = await closedLoop(port: port, count: options.messages).latencies.count
     }

@@ -42,6 +42,7 @@ public final class Hub: Sendable {
 
     /// Opens the store and wires the services; nothing runs until `run()`.
     public init(workspace: Workspace, options: HubOptions = HubOptions(), logger: Logger) throws {
+        MallocTuning.apply()
         self.workspace = workspace
         let landscape = workspace.landscape
         store = try SQLiteMessageStore(path: Self.storePath(workspace), durability: landscape.store.durability)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import SwitchboardEngine
 import SwitchboardModel
 
@@ -18,6 +19,11 @@ public final class SQLiteMessageStore: MessageStore {
     let pool: DatabasePool
     public let path: String
     private let synchronous: String
+    /// When `claim` last looked for expired leases, per integration (the `now` it was given).
+    private let leaseSweeps = Mutex<[String: Int64]>([:])
+    /// How often `claim` looks for leases that expired: 1 s, so a crashed worker's messages are
+    /// picked up at most this long after their lease ends.
+    static let leaseSweepMillis: Int64 = 1_000
 
     /// Opens (creating if needed) the store at `path`, creating its folder, and migrates it forward.
     public init(path: String, durability: StoreSettings.Durability = .full) throws {
@@ -98,17 +104,31 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String) async throws -> [Message] {
-        try await writeWithoutSync { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(Self.columns) FROM messages AS m INDEXED BY messages_pending
-                WHERE m.integration = ? AND m.state IN (0, 1, 3)
-                  AND ((m.state IN (0, 3) AND m.available_at <= ?) OR (m.state = 1 AND m.lease_expires_at <= ?))
-                  AND (m.ordering_key IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM messages AS p INDEXED BY messages_ordering
-                        WHERE p.integration = m.integration AND p.ordering_key = m.ordering_key AND p.seq < m.seq AND p.state IN (0, 1, 3)))
-                ORDER BY m.seq
-                LIMIT ?
-                """), arguments: [integration, now, now, limit])
+        let sweep = leaseSweeps.withLock { sweeps in
+            guard now >= (sweeps[integration] ?? .min) + Self.leaseSweepMillis else { return false }
+            sweeps[integration] = now
+            return true
+        }
+        return try await writeWithoutSync { db in
+            var rows: [Row] = []
+            if sweep {
+                // Leases held by a worker that crashed or hung; few rows (at most the integration's concurrency per node).
+                rows = try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT \(Self.columns) FROM messages INDEXED BY messages_state
+                    WHERE integration = ? AND state = 1 AND lease_expires_at <= ? ORDER BY seq LIMIT ?
+                    """), arguments: [integration, now, limit])
+            }
+            if rows.count < limit {
+                rows += try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT \(Self.columns) FROM messages AS m INDEXED BY messages_ready
+                    WHERE m.integration = ? AND m.state IN (0, 3) AND m.available_at <= ?
+                      AND (m.ordering_key IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM messages AS p INDEXED BY messages_ordering
+                            WHERE p.integration = m.integration AND p.ordering_key = m.ordering_key AND p.seq < m.seq AND p.state IN (0, 1, 3)))
+                    ORDER BY m.seq
+                    LIMIT ?
+                    """), arguments: [integration, now, limit - rows.count])
+            }
             var claimed: [Message] = []
             for row in rows {
                 var message = Self.message(row)
@@ -145,10 +165,14 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func releaseLeases(owner: String, now: Int64) async throws -> Int {
         try await writeWithoutSync { db in
-            let leased = try Row.fetchAll(db, sql: "SELECT id, integration FROM messages WHERE state = 1 AND lease_owner = ?", arguments: [owner])
-            try db.execute(sql: "UPDATE messages SET state = 0, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE state = 1 AND lease_owner = ?",
-                           arguments: [now, now, owner])
+            let leased = try Row.fetchAll(db, sql: """
+                SELECT seq, id, integration FROM messages WHERE state = 1 AND lease_owner = ?
+                """, arguments: [owner])
+            let release = try db.cachedStatement(sql: """
+                UPDATE messages SET state = 0, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ?
+                """)
             for row in leased {
+                try release.execute(arguments: [now, now, row["seq"]])
                 try Self.insert(AuditRecord(at: now, messageID: row["id"], integration: row["integration"], kind: .released, fromState: .leased, toState: .ready,
                                             detail: "lease given back unattempted at start or shutdown"), db)
             }

@@ -64,6 +64,17 @@ enum SQLiteSchema {
                 CREATE INDEX audit_at ON audit(at);
                 """)
         }
+        migrator.registerMigration("v2: claim scans ready messages only") { db in
+            // messages_pending held leased messages too, at the head of the arrival order, so every
+            // claim stepped over up to `concurrency` leased rows before the first ready one.
+            // Expired leases are found through messages_state instead, at most once a second.
+            // messages_leases was written twice per message and read only when a hub starts or stops.
+            try db.execute(sql: """
+                DROP INDEX messages_pending;
+                DROP INDEX messages_leases;
+                CREATE INDEX messages_ready ON messages(integration, seq, available_at) WHERE state IN (0, 3);
+                """)
+        }
         return migrator
     }
 }

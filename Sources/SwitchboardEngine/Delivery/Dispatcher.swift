@@ -148,9 +148,6 @@ public final class Dispatcher: Service, Sendable {
         await budget?.release()
         let now = clock.now()
         let verdict = OutcomeClassifier.classify(outcome, now: now)
-        if Task.isCancelled, verdict != .delivered {
-            return await finish(&work, .released(at: now), status: nil, detail: "shutting down")
-        }
         var status: Int?
         var detail: String
         switch outcome {
@@ -160,22 +157,27 @@ public final class Dispatcher: Service, Sendable {
         case .timeout: detail = "no answer within \(route.policy.timeout)"
         case .connectionFailed(let reason): detail = reason
         }
+        if Task.isCancelled, verdict != .delivered {
+            return await finish(&work, .released(at: now), status: status, duration: now - started, detail: "shutting down after a failed attempt: \(detail)")
+        }
         if case .retryable(let notBefore?) = verdict, let system = budgets[route.targetSystem] {
             await system.pause(until: notBefore)
             metrics.throttled(system: route.targetSystem)
             logger.notice("target asked to wait", metadata: ["sb.system": "\(route.targetSystem)", "sb.until": "\(notBefore)"])
         }
         let attempt = message.lifecycle.attempts + 1
-        work.audit.append(AuditRecord(at: now, messageID: message.id, integration: route.id, kind: .attempt, attempt: attempt, status: status,
-                                      durationMillis: now - started, detail: verdict == .delivered ? nil : detail))
+        let duration = now - started
+        // The attempt and the transition it causes are one audit record: its outcome's kind, with
+        // the attempt number, status and duration.
         switch verdict {
         case .delivered:
-            await finish(&work, .delivered, status: status, detail: nil)
+            await finish(&work, .delivered, status: status, duration: duration, detail: nil)
         case .retryable(let notBefore):
             let backoff = route.policy.backoff.delayMillis(afterAttempt: attempt, unit: random())
-            await finish(&work, .failed(.retryable(notBefore: notBefore), now: now, backoff: backoff, maxAttempts: route.policy.maxAttempts), status: status, detail: detail)
+            await finish(&work, .failed(.retryable(notBefore: notBefore), now: now, backoff: backoff, maxAttempts: route.policy.maxAttempts),
+                         status: status, duration: duration, detail: detail)
         case .permanent:
-            await finish(&work, .failed(.permanent, now: now, backoff: 0, maxAttempts: route.policy.maxAttempts), status: status, detail: detail)
+            await finish(&work, .failed(.permanent, now: now, backoff: 0, maxAttempts: route.policy.maxAttempts), status: status, duration: duration, detail: detail)
         }
     }
 
@@ -195,7 +197,7 @@ public final class Dispatcher: Service, Sendable {
     }
 
     /// Applies the event, records the change and its audit in one store call, and counts it.
-    private func finish(_ work: inout Work, _ event: MessageLifecycle.Event, status: Int?, detail: String?) async {
+    private func finish(_ work: inout Work, _ event: MessageLifecycle.Event, status: Int?, duration: Int64? = nil, detail: String?) async {
         var lifecycle = work.message.lifecycle
         let before = lifecycle.state
         let reason: MessageLifecycle.Reason
@@ -217,7 +219,8 @@ public final class Dispatcher: Service, Sendable {
         }
         let text = reason == .attemptsExhausted ? "attempts exhausted (\(lifecycle.attempts)): \(detail ?? "")" : detail
         work.audit.append(AuditRecord(at: now, messageID: work.message.id, integration: work.route.id, kind: kind, fromState: before, toState: lifecycle.state,
-                                      attempt: reason == .released || reason == .filtered ? nil : lifecycle.attempts, status: status, detail: text))
+                                      attempt: reason == .released || reason == .filtered ? nil : lifecycle.attempts, status: status,
+                                      durationMillis: duration, detail: text))
         // The target is done with this message: free its slot now, so the next delivery need not
         // wait for this outcome's commit (the message stays leased until the commit lands).
         releaseSlot(&work)

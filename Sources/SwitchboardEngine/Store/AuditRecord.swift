@@ -1,8 +1,20 @@
-/// One line of the audit log: a state change or a delivery attempt, with who or what caused it.
+/// One line of the audit log: a state change, with who or what caused it.
+///
+/// A delivery attempt is the record of the transition it caused (`delivered`, `retry`, `dead`, or
+/// `released` when the hub stopped meanwhile), carrying the attempt number, the target's status,
+/// the duration and a truncated error or response body.
 public struct AuditRecord: Sendable, Hashable {
     public enum Kind: String, Sendable, CaseIterable {
-        case received, duplicate, leased, attempt, delivered, retry, dead, filtered, released, replayed, discarded
+        case received, duplicate, leased, delivered, retry, dead, filtered, released, replayed, discarded
+        /// An attempt on a line of its own, as stores written before schema v2 hold them.
+        case attempt
+
+        /// The kinds a delivery attempt is recorded as.
+        public static let attemptOutcomes: [Kind] = [.delivered, .retry, .dead, .released]
     }
+
+    /// True when this record is the outcome of a delivery attempt (it has a duration).
+    public var isAttempt: Bool { durationMillis != nil }
 
     /// Epoch milliseconds.
     public var at: Int64

@@ -35,7 +35,7 @@ struct DeliveryEndToEndTests {
         #expect(try await harness.waitForState(id, .delivered))
         #expect(try await harness.message(id)?.lifecycle.attempts == 3)
         #expect(harness.sink.received.count == 3)
-        let attempts = try await harness.hub.store.audit(matching: AuditFilter(messageID: id, kinds: [.attempt])).reversed().map(\.status)
+        let attempts = try await harness.hub.store.audit(matching: AuditFilter(messageID: id)).reversed().filter(\.isAttempt).map(\.status)
         #expect(attempts == [503, 503, 200])
         try await harness.stop()
     }

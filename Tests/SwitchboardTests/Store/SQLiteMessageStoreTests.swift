@@ -160,12 +160,22 @@ struct SQLiteMessageStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.url.appendingPathComponent("old.sqlite").path
-        // Version 0: an empty file, as a crash during the first start would leave.
-        _ = try DatabaseQueue(path: path)
+        // A file at schema v1 holding a ready message, as the first release left it.
+        do {
+            let old = try DatabaseQueue(path: path)
+            try SQLiteSchema.migrator.migrate(old, upTo: "v1: messages, idempotency keys, audit")
+            try await old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO messages (id, integration, state, available_at, payload, received_at, updated_at) VALUES ('OLD', 'orders', 0, 0, X'7B7D', 0, 0)
+                    """)
+            }
+        }
         let store = try SQLiteMessageStore(path: path)
-        #expect(try await store.enqueue([message("A")]) == [.accepted(id: "A")])
         let applied = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1: messages, idempotency keys, audit"])
+        #expect(applied == ["v1: messages, idempotency keys, audit", "v2: claim scans ready messages only"])
+        #expect(try await store.enqueue([message("A")]) == [.accepted(id: "A")])
+        let claimed = try await store.claim(integration: "orders", limit: 5, now: now, leaseMillis: 1_000, owner: "n")
+        #expect(claimed.map(\.id) == ["OLD", "A"])
     }
 
     @Test("group commit: concurrent arrivals all commit and each gets its own result")
