@@ -2,10 +2,13 @@
 //
 //     swift run -c release SwitchboardBenchmark [--messages N] [--latency-seconds S]
 //         [--durability full|normal] [--phases ingest,end-to-end,latency] [--load swift|wrk] [--seconds S]
+//         [--sink swift|nginx]
 //
-// Everything runs in this one process on loopback: the hub (real SQLite file in a temporary folder,
-// real HTTP listener), a sink standing in for the target, and 64 HTTP clients. Client and sink
-// share the machine's cores with the hub, so the figures are a floor for the hub alone.
+// By default everything runs in this one process on loopback: the hub (real SQLite file in a
+// temporary folder, real HTTP listener), a sink standing in for the target, and 64 HTTP clients.
+// Client and sink share the machine's cores with the hub, so the figures are a floor for the hub
+// alone. `--load wrk` and `--sink nginx` move the load and the end-to-end target into processes of
+// their own (Debian's wrk and nginx), which cost less CPU than the Swift stand-ins.
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -25,6 +28,9 @@ struct Options {
     /// separate process with 64 connections, for `--seconds`.
     var load = "swift"
     var seconds = 10
+    /// `swift`: the in-process `Sink` as the end-to-end target; `nginx`: nginx answering 200 in its
+    /// own process (deliveries are then counted in the hub's store).
+    var sink = "swift"
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -35,6 +41,7 @@ struct Options {
             case "--durability": durability = iterator.next() ?? durability
             case "--load": load = iterator.next() ?? load
             case "--seconds": seconds = Int(iterator.next() ?? "") ?? seconds
+            case "--sink": sink = iterator.next() ?? sink
             case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             default: print("unknown argument \(argument)"); exit(2)
             }
@@ -179,18 +186,66 @@ func peakMemoryMiB() -> Double {
 
 func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
-/// Runs a hub with a sink; `body` gets the hub's port.
-func withHub<T>(deliver: Bool, sink: Sink, _ body: (Hub, Int) async throws -> T) async throws -> T {
-    let sinkTask = Task { try await sink.application(port: 0, logger: quiet).runService() }
-    let hub = try Hub(workspace: try workspace(sinkPort: await sink.port()), options: HubOptions(handleSignals: false, deliver: deliver), logger: quiet)
+/// Runs a hub delivering to `sinkPort`; `body` gets the hub and its port.
+func withHub<T>(deliver: Bool, sinkPort: Int, _ body: (Hub, Int) async throws -> T) async throws -> T {
+    let hub = try Hub(workspace: try workspace(sinkPort: sinkPort), options: HubOptions(handleSignals: false, deliver: deliver), logger: quiet)
     let hubTask = Task { try await hub.run() }
     let port = await hub.listeningPort()
     let result = try await body(hub, port)
     await hub.shutdown()
     try await hubTask.value
-    sinkTask.cancel()
     try? FileManager.default.removeItem(at: hub.workspace.root)
     return result
+}
+
+/// Runs a hub with the in-process sink as its target.
+func withHub<T>(deliver: Bool, sink: Sink, _ body: (Hub, Int) async throws -> T) async throws -> T {
+    let sinkTask = Task { try await sink.application(port: 0, logger: quiet).runService() }
+    defer { sinkTask.cancel() }
+    return try await withHub(deliver: deliver, sinkPort: await sink.port(), body)
+}
+
+/// nginx answering every request with 200, in its own process in the foreground, until `stop()`.
+struct Nginx {
+    let folder: URL
+    let port = 19_876
+    let process = Process()
+
+    init() async throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-nginx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        try """
+        daemon off;
+        worker_processes 1;
+        pid \(folder.path)/nginx.pid;
+        error_log \(folder.path)/logs/error.log;
+        events { worker_connections 1024; }
+        http {
+          access_log off;
+          client_body_temp_path \(folder.path)/body;
+          server { listen 127.0.0.1:\(port); location / { client_max_body_size 1m; return 200 '{"ok":true}'; } }
+        }
+        """.write(to: folder.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+        process.arguments = ["-c", folder.appendingPathComponent("nginx.conf").path]
+        do { try process.run() } catch { print("nginx did not start (apt-get install -y nginx): \(error)"); exit(1) }
+        for _ in 0..<100 {
+            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"), timeout: .seconds(1)), response.status == .ok { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        print("nginx did not answer on port \(port); is the port free?")
+        exit(1)
+    }
+
+    func stop() {
+        process.terminate()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+/// Messages the hub has delivered, from its store.
+func delivered(_ hub: Hub) async throws -> Int {
+    try await hub.store.counts().filter { $0.state == .delivered }.reduce(0) { $0 + $1.count }
 }
 
 print("Switchboard benchmark: \(options.messages) messages, durability \(options.durability), \(ProcessInfo.processInfo.activeProcessorCount) cores")
@@ -217,21 +272,27 @@ print("ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0))
 // 2. End to end: the same load with delivery on; from the first send to the last delivery at the sink.
 if options.phases.contains("end-to-end") {
 let endToEndSink = Sink()
-let endToEnd = try await withHub(deliver: true, sink: endToEndSink) { hub, port in
+let nginx = options.sink == "nginx" ? try await Nginx() : nil
+let sinkTask = nginx == nil ? Task { try await endToEndSink.application(port: 0, logger: quiet).runService() } : nil
+let endToEndPort = if let nginx { nginx.port } else { await endToEndSink.port() }
+let endToEnd = try await withHub(deliver: true, sinkPort: endToEndPort) { hub, port in
+    func arrived() async throws -> Int { nginx == nil ? endToEndSink.received.count : try await delivered(hub) }
     let start = ContinuousClock.now
     let sent: Int
     if options.load == "wrk" {
         _ = try wrk(port: port, seconds: options.seconds)
         sent = try await hub.store.counts().reduce(0) { $0 + $1.count }
         let seconds = (ContinuousClock.now - start).secondsDouble
-        print("  while wrk ran: \(format(Double(sent) / seconds, 0)) accepted/s, \(format(Double(endToEndSink.received.count) / seconds, 0)) delivered/s")
+        print("  while wrk ran: \(format(Double(sent) / seconds, 0)) accepted/s, \(format(Double(try await arrived()) / seconds, 0)) delivered/s")
     } else {
         sent = await closedLoop(port: port, count: options.messages).latencies.count
     }
-    while endToEndSink.received.count < sent { try await Task.sleep(for: .milliseconds(5)) }
+    while try await arrived() < sent { try await Task.sleep(for: .milliseconds(5)) }
     return (Double(sent), (ContinuousClock.now - start).secondsDouble)
 }
-print("end to end: \(format(endToEnd.0 / endToEnd.1, 0)) messages/s accepted and delivered to a loopback sink")
+sinkTask?.cancel()
+nginx?.stop()
+print("end to end: \(format(endToEnd.0 / endToEnd.1, 0)) messages/s accepted and delivered to a loopback \(nginx == nil ? "sink" : "nginx")")
 
 }
 

@@ -40,6 +40,7 @@ public final class SQLiteMessageStore: MessageStore {
         try SQLiteSchema.migrator.migrate(pool)
     }
 
+    /// The columns `message(_:)` reads, in this order: every query that builds a `Message` selects these.
     static let columns = "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error"
 
     /// A write transaction whose commit is not fsynced on its own (see the type's documentation).
@@ -57,13 +58,13 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
+    /// A row selected with `columns`, read by position: GRDB's lookup by name compares names
+    /// case-insensitively on every access, which showed in the claim's profile.
     static func message(_ row: Row) -> Message {
-        let lifecycle = MessageLifecycle(state: MessageState(rawValue: row["state"]) ?? .ready, attempts: row["attempts"],
-                                         availableAt: row["available_at"], leaseExpiresAt: row["lease_expires_at"])
-        return Message(id: row["id"], integration: row["integration"], sequence: row["seq"], lifecycle: lifecycle,
-                       payload: [UInt8](row["payload"] as Data), orderingKey: row["ordering_key"], idempotencyKey: row["idempotency_key"],
-                       receivedAt: row["received_at"], updatedAt: row["updated_at"], leaseToken: row["lease_token"],
-                       lastError: row["last_error"], lastStatus: row["last_status"])
+        let lifecycle = MessageLifecycle(state: MessageState(rawValue: row[3]) ?? .ready, attempts: row[4], availableAt: row[5], leaseExpiresAt: row[7])
+        return Message(id: row[1], integration: row[2], sequence: row[0], lifecycle: lifecycle,
+                       payload: [UInt8](row[10] as Data), orderingKey: row[8], idempotencyKey: row[9],
+                       receivedAt: row[11], updatedAt: row[12], leaseToken: row[6], lastError: row[14], lastStatus: row[13])
     }
 
     static func insert(_ record: AuditRecord, _ db: Database) throws {
