@@ -77,20 +77,7 @@ public struct Workspace: Sendable {
             sink.report(SourceLocation(file: name, line: 1, column: 1), "\(name) cannot be read; `switchboard init DIR` writes a workspace to start from")
             return nil
         }
-        let text = String(decoding: data, as: UTF8.self)
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                sink.report(SourceLocation(file: name, line: 1, column: 1), "\(name) is empty")
-                return nil
-            }
-            return YAMLValue(node: node, file: name, path: "", sink: sink)
-        } catch let error as YamlError {
-            sink.report(error.location(file: name), "the file is not valid YAML: \(error.problem)")
-            return nil
-        } catch {
-            sink.report(SourceLocation(file: name, line: 1, column: 1), "the file is not valid YAML")
-            return nil
-        }
+        return YAMLValue.document(String(decoding: data, as: UTF8.self), file: name, sink: sink)
     }
 
     /// Checks that span files: duplicate ids and webhook paths, unknown systems and goals.
@@ -113,7 +100,7 @@ public struct Workspace: Sendable {
 }
 
 extension YamlError {
-    fileprivate var problem: String {
+    var problem: String {
         switch self {
         case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
         case .duplicatedKeysInMapping(let duplicates, _): return "duplicate key \(duplicates.joined(separator: ", "))"
@@ -121,7 +108,7 @@ extension YamlError {
         }
     }
 
-    fileprivate func location(file: String) -> SourceLocation {
+    func location(file: String) -> SourceLocation {
         switch self {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
             return SourceLocation(file: file, line: mark.line, column: mark.column)

@@ -2,10 +2,12 @@ import Foundation
 import Yams
 
 /// Collects diagnostics while a workspace file is read, so that every problem is reported at once.
-final class DiagnosticSink {
-    private(set) var diagnostics: [Diagnostic] = []
+package final class DiagnosticSink {
+    package private(set) var diagnostics: [Diagnostic] = []
 
-    func report(_ location: SourceLocation, _ message: String) {
+    package init() {}
+
+    package func report(_ location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(location, message))
     }
 }
@@ -14,27 +16,45 @@ final class DiagnosticSink {
 ///
 /// Accessors report a diagnostic and return nil on a missing or mistyped value instead of throwing,
 /// so loading goes on and the user sees every problem in one run.
-struct YAMLValue {
-    let node: Node
-    let file: String
+package struct YAMLValue {
+    package let node: Node
+    package let file: String
     /// Dotted field path for messages, for example `delivery.backoff.initial`.
-    let path: String
-    let sink: DiagnosticSink
+    package let path: String
+    package let sink: DiagnosticSink
 
-    var location: SourceLocation {
+    package var location: SourceLocation {
         let mark = node.mark
         return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    func report(_ message: String) { sink.report(location, message) }
+    package func report(_ message: String) { sink.report(location, message) }
 
-    var isNull: Bool {
+    /// The root of one YAML document named `file` in messages; nil, with a diagnostic, when the
+    /// text is empty or not YAML.
+    package static func document(_ text: String, file: String, sink: DiagnosticSink) -> YAMLValue? {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                sink.report(SourceLocation(file: file, line: 1, column: 1), "\(file) is empty")
+                return nil
+            }
+            return YAMLValue(node: node, file: file, path: "", sink: sink)
+        } catch let error as YamlError {
+            sink.report(error.location(file: file), "the file is not valid YAML: \(error.problem)")
+            return nil
+        } catch {
+            sink.report(SourceLocation(file: file, line: 1, column: 1), "the file is not valid YAML")
+            return nil
+        }
+    }
+
+    package var isNull: Bool {
         if case .scalar(let scalar) = node { return scalar.style == .plain && (scalar.string == "~" || scalar.string == "null" || scalar.string.isEmpty) }
         return false
     }
 
     /// The value as a string; numbers and booleans written in YAML are accepted as their text.
-    func string() -> String? {
+    package func string() -> String? {
         guard case .scalar(let scalar) = node else {
             report("\(path) must be a text value")
             return nil
@@ -42,7 +62,7 @@ struct YAMLValue {
         return scalar.string
     }
 
-    func int(min: Int? = nil) -> Int? {
+    package func int(min: Int? = nil) -> Int? {
         guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
             report("\(path) must be a whole number")
             return nil
@@ -54,7 +74,7 @@ struct YAMLValue {
         return value
     }
 
-    func double() -> Double? {
+    package func double() -> Double? {
         guard case .scalar(let scalar) = node, let value = Double(scalar.string) else {
             report("\(path) must be a number")
             return nil
@@ -62,7 +82,7 @@ struct YAMLValue {
         return value
     }
 
-    func bool() -> Bool? {
+    package func bool() -> Bool? {
         guard let value = node.bool else {
             report("\(path) must be true or false")
             return nil
@@ -71,7 +91,7 @@ struct YAMLValue {
     }
 
     /// A duration such as `250ms`, `30s`, `5m`, `1h` or `7d`.
-    func duration() -> Duration? {
+    package func duration() -> Duration? {
         guard case .scalar(let scalar) = node, let value = Duration.parse(scalar.string) else {
             report("\(path) must be a duration such as 250ms, 30s, 5m, 1h or 7d")
             return nil
@@ -80,7 +100,7 @@ struct YAMLValue {
     }
 
     /// One of the given words; the message lists them.
-    func choice<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> T? where T.RawValue == String {
+    package func choice<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> T? where T.RawValue == String {
         guard let text = string() else { return nil }
         if let value = T(rawValue: text) { return value }
         let allowed = T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
@@ -88,7 +108,7 @@ struct YAMLValue {
         return nil
     }
 
-    func mapping() -> YAMLMapping? {
+    package func mapping() -> YAMLMapping? {
         guard case .mapping(let mapping) = node else {
             report("\(path) must be a mapping of fields")
             return nil
@@ -96,7 +116,7 @@ struct YAMLValue {
         return YAMLMapping(mapping: mapping, value: self)
     }
 
-    func sequence() -> [YAMLValue]? {
+    package func sequence() -> [YAMLValue]? {
         guard case .sequence(let sequence) = node else {
             report("\(path) must be a list")
             return nil
@@ -106,44 +126,44 @@ struct YAMLValue {
         }
     }
 
-    func stringList() -> [String]? {
+    package func stringList() -> [String]? {
         guard let items = sequence() else { return nil }
         return items.compactMap { $0.string() }
     }
 
     /// The node as plain JSON, for constants, test inputs and expected bodies.
-    func json() -> JSONValue {
+    package func json() -> JSONValue {
         JSONValue(yaml: node)
     }
 }
 
 /// A YAML mapping whose fields are read by name; unknown names are reported so typos do not pass.
-struct YAMLMapping {
-    let mapping: Node.Mapping
-    let value: YAMLValue
+package struct YAMLMapping {
+    package let mapping: Node.Mapping
+    package let value: YAMLValue
 
-    var location: SourceLocation { value.location }
-    var path: String { value.path }
+    package var location: SourceLocation { value.location }
+    package var path: String { value.path }
 
     private func childPath(_ key: String) -> String { value.path.isEmpty ? key : "\(value.path).\(key)" }
 
-    subscript(_ key: String) -> YAMLValue? {
+    package subscript(_ key: String) -> YAMLValue? {
         guard let node = mapping[key], !YAMLValue(node: node, file: value.file, path: "", sink: value.sink).isNull else { return nil }
         return YAMLValue(node: node, file: value.file, path: childPath(key), sink: value.sink)
     }
 
     /// The field, or a diagnostic naming it when it is missing.
-    func required(_ key: String) -> YAMLValue? {
+    package func required(_ key: String) -> YAMLValue? {
         if let field = self[key] { return field }
         value.report("\(childPath(key)) is required")
         return nil
     }
 
-    func string(_ key: String) -> String? { self[key]?.string() }
-    func requiredString(_ key: String) -> String? { required(key)?.string() }
+    package func string(_ key: String) -> String? { self[key]?.string() }
+    package func requiredString(_ key: String) -> String? { required(key)?.string() }
 
     /// Every key with its value, in file order.
-    var entries: [(key: String, keyLocation: SourceLocation, value: YAMLValue)] {
+    package var entries: [(key: String, keyLocation: SourceLocation, value: YAMLValue)] {
         mapping.compactMap { key, node in
             guard let name = key.string else { return nil }
             let mark = key.mark
@@ -153,7 +173,7 @@ struct YAMLMapping {
     }
 
     /// Reports each key that is not among `allowed`, so a misspelt field is not silently ignored.
-    func rejectUnknownKeys(_ allowed: Set<String>) {
+    package func rejectUnknownKeys(_ allowed: Set<String>) {
         for entry in entries where !allowed.contains(entry.key) {
             let known = allowed.sorted().joined(separator: ", ")
             value.sink.report(entry.keyLocation, "\(childPath(entry.key)) is not a known field here (known: \(known))")

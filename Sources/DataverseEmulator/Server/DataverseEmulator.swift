@@ -1,0 +1,188 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import ServiceLifecycle
+import NIOCore
+import NIOSSL
+import SwitchboardModel
+
+/// A local Dataverse Web API: token endpoint, records, queries, metadata, service protection
+/// limits and admin endpoints, over HTTP or HTTPS. Build with `init`, serve with `application`.
+///
+/// Routes:
+/// - `POST /{tenant}/oauth2/v2.0/token`, `GET /{tenant}/discovery/v2.0/keys`: the Entra ID stand-in.
+/// - `/api/data/v9.2/...` (and v9.0, v9.1): the Web API; every request needs a bearer token.
+/// - `GET /_emulator/stats`, `GET /_emulator/metrics`, `POST /_emulator/reset`, `POST /_emulator/seed`.
+public final class DataverseEmulator: Sendable {
+    public let configuration: EmulatorConfiguration
+    public let store: RecordStore
+    public let issuer: TokenIssuer
+    public let protection: ServiceProtection
+    public let stats: EmulatorStats
+    let api: WebAPI
+
+    public init(configuration: EmulatorConfiguration) throws {
+        self.configuration = configuration
+        let millis: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        store = RecordStore(schema: configuration.schema)
+        issuer = try TokenIssuer(tenant: configuration.tenant, users: configuration.users)
+        protection = ServiceProtection(limits: configuration.limits, clock: millis)
+        stats = EmulatorStats(clock: millis)
+        api = WebAPI(store: store)
+    }
+
+    var scheme: String { configuration.tls == nil ? "http" : "https" }
+
+    /// The HTTP application; a `Service` to run in a service group.
+    ///
+    /// - Parameter onListening: Called with the bound port once the listener accepts connections.
+    public func application(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let router = Router()
+        let tenant = configuration.tenant
+        router.post("\(tenant)/oauth2/v2.0/token") { request, context in try await self.token(request, context: context) }
+        router.get("\(tenant)/discovery/v2.0/keys") { _, _ in Self.response(.json(200, self.issuer.jwks())) }
+        for method in [HTTPRequest.Method.get, .post, .patch, .put, .delete] {
+            router.on("api/data/**", method: method) { request, context in try await self.webAPI(request, context: context) }
+        }
+        router.get("_emulator/stats") { _, _ in Self.response(.json(200, self.stats.json())) }
+        router.get("_emulator/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: self.stats.prometheus())))
+        }
+        router.post("_emulator/reset") { _, _ in
+            self.store.reset()
+            self.stats.reset()
+            return Response(status: .noContent)
+        }
+        router.post("_emulator/seed") { request, context in try await self.seed(request, context: context) }
+        let server: HTTPServerBuilder
+        if let tls = configuration.tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
+            server = try .tls(.http1(), tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        } else {
+            server = .http1()
+        }
+        return Application(router: router, server: server,
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard-dataverse-emulator"),
+                           onServerRunning: { channel in await onListening(channel.localAddress?.port ?? self.configuration.port) },
+                           logger: logger)
+    }
+
+    // MARK: - Web API
+
+    private func webAPI(_ request: Request, context: some RequestContext) async throws -> Response {
+        let host = request.head.authority ?? "\(configuration.host):\(configuration.port)"
+        let resource = "\(scheme)://\(host)"
+        // /api/data/v9.2/accounts(...) → accounts(...); v9.0 and v9.1 keep working as on the service.
+        let rawPath = request.uri.path
+        var rest = Substring(rawPath.dropFirst("/api/data/".count))
+        guard let slash = rest.firstIndex(of: "/"), ["v9.0", "v9.1", "v9.2"].contains(rest[..<slash]) else {
+            return Self.response(.error(DataverseError.resourceNotFound(segment: String(rest.split(separator: "/").first ?? rest))))
+        }
+        rest = rest[rest.index(after: slash)...]
+        let baseURL = "\(resource)/api/data/\(rawPath.dropFirst("/api/data/".count).prefix { $0 != "/" })/"
+        let user: ApplicationUser
+        switch issuer.verify(authorization: request.headers[.authorization], resourceHost: host) {
+        case .success(let verified): user = verified
+        case .failure(let rejection):
+            return Self.response(.error(DataverseError.unauthorized(rejection.message, tenant: configuration.tenant, resource: resource)))
+        }
+        let started: Int64
+        switch protection.admit(user.clientID) {
+        case .failure(let error):
+            stats.record(user: user.clientID, status: 429, throttled: error.throttleReason)
+            return Self.response(.error(error), extra: rateHeaders(user))
+        case .success(let time): started = time
+        }
+        let clock = ContinuousClock()
+        let began = clock.now
+        var body: [UInt8] = []
+        do {
+            var request = request
+            body = Array(try await request.collectBody(upTo: configuration.maxBodyBytes).readableBytesView)
+        } catch {
+            protection.finish(user.clientID, startedAt: started, executionMillis: 0)
+            return Self.response(.error(DataverseError(status: 413, code: "0x8004e00b", message: "The request body is larger than \(configuration.maxBodyBytes) bytes.")))
+        }
+        let apiRequest = WebAPIRequest(
+            method: request.method.rawValue, resourcePath: String(rest).removingPercentEncoding ?? String(rest),
+            query: WebAPIRequest.parseQuery(request.uri.query),
+            headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }),
+            body: body)
+        let simulated = configuration.latency.draw(operations: 1)
+        if simulated > 0 { try? await Task.sleep(for: .microseconds(Int64(simulated * 1000))) }
+        let answer = api.handle(apiRequest, baseURL: baseURL, user: user)
+        let elapsed = clock.now - began
+        let executionMillis = max(Int64(simulated.rounded()), Int64(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+        protection.finish(user.clientID, startedAt: started, executionMillis: executionMillis)
+        stats.record(user: user.clientID, status: answer.status)
+        return Self.response(answer, extra: rateHeaders(user))
+    }
+
+    private func rateHeaders(_ user: ApplicationUser) -> [(String, String)] {
+        protection.headers(user.clientID) + [("x-ms-dop-hint", String(configuration.dopHint))]
+    }
+
+    // MARK: - Token endpoint
+
+    private func token(_ request: Request, context: some RequestContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 64 << 10)
+        let form = Dictionary(WebAPIRequest.parseQuery(String(buffer: body).replacingOccurrences(of: "+", with: " ")), uniquingKeysWith: { first, _ in first })
+        var basic: (String, String)?
+        if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("basic "),
+           let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
+           let colon = decoded.firstIndex(of: ":") {
+            basic = (String(decoded[..<colon]).removingPercentEncoding ?? "", String(decoded[decoded.index(after: colon)...]).removingPercentEncoding ?? "")
+        }
+        let host = request.head.authority ?? "\(configuration.host):\(configuration.port)"
+        let (status, json) = issuer.token(form: form, basic: basic, resourceHost: host)
+        return Response(status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: json.serialized())))
+    }
+
+    // MARK: - Admin
+
+    /// `POST /_emulator/seed` with `{"accounts": [{...}, ...], ...}`: creates the records as a client would.
+    private func seed(_ request: Request, context: some RequestContext) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        guard case .object(let sets)? = try? JSONValue(json: Array(buffer.readableBytesView)) else {
+            return Self.response(.error(.badRequest("The seed body must be a JSON object of entity set names to arrays of records.")))
+        }
+        var created = 0
+        for name in sets.keys.sorted() {
+            guard let table = store.schema.table(entitySet: name) else { return Self.response(.error(.resourceNotFound(segment: name))) }
+            guard case .array(let records) = sets[name]! else { return Self.response(.error(.badRequest("\(name) must be an array of records."))) }
+            for record in records {
+                do {
+                    _ = try store.create(table, try RecordPayload.parse(record, table: table))
+                    created += 1
+                } catch {
+                    return Self.response(.error(DataverseError(status: error.status, code: error.code, message: "\(name)[\(created)]: \(error.message)")))
+                }
+            }
+        }
+        return Self.response(.json(200, .object(["created": .int(Int64(created))])))
+    }
+
+    static func response(_ answer: WebAPIResponse, extra: [(String, String)] = []) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in answer.headers + extra {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+extension DataverseEmulator {
+    /// Serves until SIGTERM or SIGINT, then stops gracefully.
+    public func run(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(configuration: .init(services: [try application(logger: logger, onListening: onListening)],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

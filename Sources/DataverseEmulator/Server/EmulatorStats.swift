@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+import SwitchboardModel
+
+/// What the emulator counted: requests, 429s by reason, entitlement use per application user over
+/// the last 24 hours, and batch sizes. Served at `/_emulator/stats`.
+public final class EmulatorStats: Sendable {
+    private let state = Mutex(State())
+    private let clock: @Sendable () -> Int64
+
+    struct State {
+        var requests = 0
+        var throttled: [String: Int] = [:]
+        var statuses: [Int: Int] = [:]
+        /// Per user: request counts per minute (epoch minute), pruned past 24 hours.
+        var entitlement: [String: [Int64: Int]] = [:]
+        var perUser: [String: Int] = [:]
+    }
+
+    public init(clock: @escaping @Sendable () -> Int64) {
+        self.clock = clock
+    }
+
+    /// Counts one Web API request of `user` answered with `status`; `operations` is what it costs
+    /// against entitlements (each operation in a batch or bulk message counts).
+    public func record(user: String, status: Int, operations: Int = 1, throttled: ServiceProtection.Reason? = nil) {
+        let minute = clock() / 60_000
+        state.withLock { state in
+            state.requests += 1
+            state.statuses[status, default: 0] += 1
+            state.perUser[user, default: 0] += 1
+            if let throttled { state.throttled[throttled.rawValue, default: 0] += 1; return }
+            var buckets = state.entitlement[user] ?? [:]
+            buckets[minute, default: 0] += operations
+            if buckets.count > 1_500 { buckets = buckets.filter { $0.key > minute - 1_440 } }
+            state.entitlement[user] = buckets
+        }
+    }
+
+    public func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    /// The counters as JSON.
+    public func json() -> JSONValue {
+        let minute = clock() / 60_000
+        return state.withLock { state in
+            var users: [String: JSONValue] = [:]
+            for (user, total) in state.perUser {
+                let day = (state.entitlement[user] ?? [:]).filter { $0.key > minute - 1_440 }.values.reduce(0, +)
+                users[user] = .object(["requests": .int(Int64(total)), "entitlement_requests_24h": .int(Int64(day))])
+            }
+            return .object([
+                "requests": .int(Int64(state.requests)),
+                "throttled": .object(Dictionary(uniqueKeysWithValues: ServiceProtection.Reason.allCases.map { ($0.rawValue, JSONValue.int(Int64(state.throttled[$0.rawValue] ?? 0))) })),
+                "statuses": .object(Dictionary(uniqueKeysWithValues: state.statuses.map { (String($0.key), JSONValue.int(Int64($0.value))) })),
+                "users": .object(users),
+            ])
+        }
+    }
+
+    /// The counters in Prometheus text format.
+    public func prometheus() -> String {
+        let json = json()
+        var lines: [String] = []
+        lines.append("# TYPE dataverse_emulator_requests_total counter")
+        lines.append("dataverse_emulator_requests_total \(json["requests"]?.text ?? "0")")
+        lines.append("# TYPE dataverse_emulator_throttled_total counter")
+        for reason in ServiceProtection.Reason.allCases {
+            lines.append("dataverse_emulator_throttled_total{reason=\"\(reason.rawValue)\"} \(json["throttled"]?[reason.rawValue]?.text ?? "0")")
+        }
+        lines.append("# TYPE dataverse_emulator_entitlement_requests_24h gauge")
+        if case .object(let users) = json["users"] ?? .null {
+            for user in users.keys.sorted() {
+                lines.append("dataverse_emulator_entitlement_requests_24h{client_id=\"\(user)\"} \(users[user]?["entitlement_requests_24h"]?.text ?? "0")")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

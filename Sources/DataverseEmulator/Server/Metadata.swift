@@ -1,0 +1,187 @@
+import Foundation
+import SwitchboardModel
+
+/// Table metadata as the Web API serves it: `EntityDefinitions`, their `Attributes` and `Keys`,
+/// and the CSDL `$metadata` document.
+/// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query-metadata-web-api
+enum Metadata {
+    static let organizationID = "6f0a1f1c-1f3c-4d0e-9a6b-5e3c0de0a001"
+    static let businessUnitID = "6f0a1f1c-1f3c-4d0e-9a6b-5e3c0de0a002"
+
+    /// `EntityDefinitions`, `EntityDefinitions(LogicalName='x')`, `.../Attributes`, `.../Attributes(LogicalName='y')`, `.../Keys`.
+    static func entityDefinitions(path: String, query: [(String, String)], schema: EmulatorSchema, baseURL: String) throws(DataverseError) -> WebAPIResponse {
+        let segments = path.split(separator: "/").map(String.init)
+        let (_, keyText) = WebAPI.splitKey(segments[0])
+        let select = query.first { $0.0 == "$select" }.map { $0.1.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let filter = try query.first { $0.0 == "$filter" }.map { pair throws(DataverseError) in try FilterParser.parse(pair.1) }
+        guard let keyText else {
+            guard segments.count == 1 else { throw DataverseError.resourceNotFound(segment: segments[1]) }
+            let entities = schema.tables.map(entity).filter { matches($0, filter) }
+            return collection(entities, context: "\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")", select: select)
+        }
+        guard let table = table(keyText, schema: schema) else {
+            throw DataverseError(status: 404, code: "0x80040217", message: "Could not find entity with key \(keyText).")
+        }
+        let entityContext = "\(baseURL)$metadata#EntityDefinitions(\(keyText.replacingOccurrences(of: "'", with: "'")))"
+        if segments.count == 1 {
+            var object = project(entity(table), select)
+            object["@odata.context"] = .string("\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")/$entity")
+            return .json(200, .object(object))
+        }
+        let (member, memberKey) = WebAPI.splitKey(segments[1])
+        switch member {
+        case "Attributes":
+            let attributes = table.columns.map { attribute($0, table: table) }
+            if let memberKey {
+                guard let name = logicalName(memberKey), let found = attributes.first(where: { $0["LogicalName"] == .string(name) }) else {
+                    throw DataverseError(status: 404, code: "0x80040217", message: "Could not find attribute with key \(memberKey) on \(table.logicalName).")
+                }
+                var object = project(found, select)
+                object["@odata.context"] = .string("\(entityContext)/Attributes/$entity")
+                return .json(200, .object(object))
+            }
+            return collection(attributes.filter { matches($0, filter) }, context: "\(entityContext)/Attributes", select: select)
+        case "Keys":
+            return collection(table.keys.map { key($0, table: table) }.filter { matches($0, filter) }, context: "\(entityContext)/Keys", select: select)
+        default:
+            throw DataverseError.resourceNotFound(segment: member)
+        }
+    }
+
+    private static func table(_ keyText: String, schema: EmulatorSchema) -> TableSchema? {
+        if let name = logicalName(keyText) { return schema.table(logicalName: name) }
+        // EntityDefinitions(<MetadataId>)
+        return schema.tables.first { metadataID($0.logicalName) == RecordKey.normalizedGUID(keyText) }
+    }
+
+    private static func logicalName(_ keyText: String) -> String? {
+        guard case .alternate(let parts) = RecordKey.parse(keyText), parts.count == 1, let literal = parts["LogicalName"] else { return nil }
+        return literal.text
+    }
+
+    private static func collection(_ items: [[String: JSONValue]], context: String, select: [String]?) -> WebAPIResponse {
+        .json(200, .object(["@odata.context": .string(context), "value": .array(items.map { .object(project($0, select)) })]))
+    }
+
+    private static func project(_ object: [String: JSONValue], _ select: [String]?) -> [String: JSONValue] {
+        guard let select else { return object }
+        var projected: [String: JSONValue] = ["MetadataId": object["MetadataId"] ?? .null]
+        for name in select { projected[name] = object[name] ?? .null }
+        if let type = object["@odata.type"] { projected["@odata.type"] = type }
+        return projected
+    }
+
+    private static func matches(_ object: [String: JSONValue], _ filter: FilterExpression?) -> Bool {
+        guard let filter else { return true }
+        return filter.matches { object[$0] ?? .null }
+    }
+
+    /// A stable id per name, so `MetadataId` does not change between runs.
+    static func metadataID(_ name: String) -> String {
+        ApplicationUser.derivedID("metadata:\(name)")
+    }
+
+    private static func label(_ text: String) -> JSONValue {
+        let localized: JSONValue = .object(["Label": .string(text), "LanguageCode": .int(1033), "IsManaged": .bool(true)])
+        return .object(["LocalizedLabels": .array([localized]), "UserLocalizedLabel": localized])
+    }
+
+    static func entity(_ table: TableSchema) -> [String: JSONValue] {
+        [
+            "MetadataId": .string(metadataID(table.logicalName)),
+            "LogicalName": .string(table.logicalName), "SchemaName": .string(schemaName(table.logicalName)),
+            "EntitySetName": .string(table.entitySetName), "LogicalCollectionName": .string(table.entitySetName),
+            "CollectionSchemaName": .string(schemaName(table.entitySetName)),
+            "PrimaryIdAttribute": .string(table.primaryIDAttribute), "PrimaryNameAttribute": .string(table.primaryNameAttribute),
+            "DisplayName": label(table.displayName), "DisplayCollectionName": label(table.displayName + "s"),
+            "ChangeTrackingEnabled": .bool(table.changeTracking), "IsCustomEntity": .bool(false), "TableType": .string("Standard"),
+            "OwnershipType": .string("UserOwned"),
+        ]
+    }
+
+    static func attribute(_ column: Column, table: TableSchema) -> [String: JSONValue] {
+        var object: [String: JSONValue] = [
+            "MetadataId": .string(metadataID("\(table.logicalName).\(column.logicalName)")),
+            "LogicalName": .string(column.logicalName), "SchemaName": .string(schemaName(column.logicalName)),
+            "EntityLogicalName": .string(table.logicalName), "AttributeType": .string(column.type.attributeTypeName),
+            "AttributeTypeName": .object(["Value": .string("\(column.type.attributeTypeName)Type")]),
+            "DisplayName": label(column.displayName), "IsPrimaryId": .bool(column.logicalName == table.primaryIDAttribute),
+            "IsPrimaryName": .bool(column.logicalName == table.primaryNameAttribute),
+            "IsValidForCreate": .bool(!SystemColumns.names.contains(column.logicalName)),
+            "IsValidForUpdate": .bool(!SystemColumns.names.contains(column.logicalName) && column.logicalName != table.primaryIDAttribute),
+            "@odata.type": .string("#Microsoft.Dynamics.CRM.\(metadataType(column.type))"),
+        ]
+        switch column.type {
+        case .string(let maxLength), .memo(let maxLength): object["MaxLength"] = .int(Int64(maxLength))
+        case .lookup(let target): object["Targets"] = .array([.string(target)])
+        case .choice(let options):
+            object["OptionSet"] = .object(["Options": .array(options.keys.sorted().map { value in
+                .object(["Value": .int(Int64(value)), "Label": label(options[value]!)])
+            })])
+        default: break
+        }
+        return object
+    }
+
+    static func key(_ key: AlternateKey, table: TableSchema) -> [String: JSONValue] {
+        [
+            "MetadataId": .string(metadataID("\(table.logicalName).key.\(key.logicalName)")),
+            "LogicalName": .string(key.logicalName), "SchemaName": .string(schemaName(key.logicalName)),
+            "EntityLogicalName": .string(table.logicalName), "KeyAttributes": .array(key.columns.map { .string($0) }),
+            "DisplayName": label(key.displayName), "EntityKeyIndexStatus": .string("Active"),
+        ]
+    }
+
+    private static func metadataType(_ type: ColumnType) -> String {
+        switch type {
+        case .string: "StringAttributeMetadata"
+        case .memo: "MemoAttributeMetadata"
+        case .integer: "IntegerAttributeMetadata"
+        case .decimal: "DecimalAttributeMetadata"
+        case .money: "MoneyAttributeMetadata"
+        case .boolean: "BooleanAttributeMetadata"
+        case .datetime: "DateTimeAttributeMetadata"
+        case .lookup: "LookupAttributeMetadata"
+        case .choice: "PicklistAttributeMetadata"
+        case .uniqueIdentifier: "AttributeMetadata"
+        }
+    }
+
+    /// `accountnumber` to `AccountNumber`-like schema names: the first letter upper case.
+    private static func schemaName(_ name: String) -> String {
+        name.prefix(1).uppercased() + name.dropFirst()
+    }
+
+    /// The CSDL document for the served tables.
+    static func document(_ schema: EmulatorSchema) -> WebAPIResponse {
+        var xml = """
+        <?xml version="1.0" encoding="utf-8"?>
+        <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+          <edmx:DataServices>
+            <Schema Namespace="Microsoft.Dynamics.CRM" Alias="mscrm" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+
+        """
+        for table in schema.tables {
+            xml += "      <EntityType Name=\"\(table.logicalName)\">\n"
+            xml += "        <Key><PropertyRef Name=\"\(table.primaryIDAttribute)\" /></Key>\n"
+            for column in table.columns {
+                xml += "        <Property Name=\"\(column.propertyName)\" Type=\"\(column.type.edmType)\" />\n"
+            }
+            for column in table.columns {
+                if case .lookup(let target) = column.type {
+                    xml += "        <NavigationProperty Name=\"\(column.logicalName)\" Type=\"mscrm.\(target)\" />\n"
+                }
+            }
+            if table.changeTracking {
+                xml += "        <Annotation Term=\"Org.OData.Capabilities.V1.ChangeTracking\"><Record><PropertyValue Property=\"Supported\" Bool=\"true\" /></Record></Annotation>\n"
+            }
+            xml += "      </EntityType>\n"
+        }
+        xml += "      <EntityContainer Name=\"System\">\n"
+        for table in schema.tables {
+            xml += "        <EntitySet Name=\"\(table.entitySetName)\" EntityType=\"Microsoft.Dynamics.CRM.\(table.logicalName)\" />\n"
+        }
+        xml += "      </EntityContainer>\n    </Schema>\n  </edmx:DataServices>\n</edmx:Edmx>\n"
+        return WebAPIResponse(status: 200, headers: WebAPIResponse.odataHeaders + [("Content-Type", "application/xml")], body: Array(xml.utf8))
+    }
+}
