@@ -4,7 +4,7 @@ import SwitchboardModel
 /// Writes records the way the Web API returns them: the selected properties, `_x_value` for
 /// lookups, `@odata.etag`, and formatted values and lookup annotations when asked for.
 struct RecordSerializer {
-    let store: RecordStore
+    let tables: RecordTables
     let table: TableSchema
     let preferences: Preferences
 
@@ -58,8 +58,8 @@ struct RecordSerializer {
             format.timeZone = TimeZone(identifier: "UTC")!
             return date.formatted(format)
         case .lookup(let target):
-            guard case .string(let id) = value, let targetTable = store.schema.table(logicalName: target),
-                  let referenced = store.record(table: target, id: id) else { return nil }
+            guard case .string(let id) = value, let targetTable = tables.schema.table(logicalName: target),
+                  let referenced = tables.record(table: target, id: id) else { return nil }
             return referenced.values[targetTable.primaryNameAttribute]?.text
         case .string, .memo, .uniqueIdentifier:
             return nil

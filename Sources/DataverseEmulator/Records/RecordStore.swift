@@ -2,26 +2,71 @@ import Foundation
 import Synchronization
 import SwitchboardModel
 
-/// The emulator's records, in memory: every table's rows, alternate-key indexes, and the
-/// deletions change tracking reports.
-///
-/// Guarantees: each operation is atomic (one lock); alternate keys are unique across a table;
-/// every change takes the next row version, store-wide, so versions order all changes.
+/// The emulator's records, in memory, behind one lock: every operation is atomic, and a
+/// transaction (a `$batch` change set, a bulk message) commits all of its changes or none.
 public final class RecordStore: Sendable {
     public let schema: EmulatorSchema
-    private let state: Mutex<State>
-    private let clock: @Sendable () -> Date
+    private let tables: Mutex<RecordTables>
 
-    struct State {
-        var tables: [String: TableData] = [:]
-        var version: Int64 = 1_000
+    public init(schema: EmulatorSchema, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.schema = schema
+        self.tables = Mutex(RecordTables(schema: schema, clock: clock))
     }
 
-    struct TableData {
+    /// Runs `body` on the live tables; a change made before `body` throws stays made, so
+    /// operations check before they change.
+    public func write<T>(_ body: (inout RecordTables) throws(DataverseError) -> T) throws(DataverseError) -> T {
+        try tables.withLock { tables throws(DataverseError) in try body(&tables) }
+    }
+
+    /// Runs `body` on a copy of the tables and keeps the copy only when `body` returns.
+    public func transaction<T, Failure: Error>(_ body: (inout RecordTables) throws(Failure) -> T) throws(Failure) -> T {
+        try tables.withLock { tables throws(Failure) in
+            var draft = tables
+            let result = try body(&draft)
+            tables = draft
+            return result
+        }
+    }
+
+    /// The tables as they are now, to read without holding the lock (copy on write).
+    public func snapshot() -> RecordTables {
+        tables.withLock { $0 }
+    }
+
+    /// Removes every record and deletion.
+    public func reset() {
+        tables.withLock { $0 = RecordTables(schema: schema, clock: $0.clock) }
+    }
+
+    /// Replaces every record (restoring a saved state).
+    public func replace(with saved: RecordTables) {
+        tables.withLock { $0 = saved }
+    }
+}
+
+/// Every table's rows, alternate-key indexes and the deletions change tracking reports.
+///
+/// Guarantees: alternate keys are unique across a table; every change takes the next row
+/// version, store-wide, so versions order all changes.
+public struct RecordTables: Sendable {
+    public let schema: EmulatorSchema
+    let clock: @Sendable () -> Date
+    var tables: [String: TableData] = [:]
+    /// The highest row version any change has taken.
+    public private(set) var version: Int64 = 1_000
+
+    struct TableData: Sendable {
         var records: [String: StoredRecord] = [:]
         /// Alternate key name to the key's values (joined) to the record id.
         var keys: [String: [String: String]] = [:]
         var deletions: [Deletion] = []
+    }
+
+    init(schema: EmulatorSchema, clock: @escaping @Sendable () -> Date) {
+        self.schema = schema
+        self.clock = clock
+        for table in schema.tables { tables[table.logicalName] = TableData() }
     }
 
     /// How an upsert or update treats a record that does or does not exist.
@@ -36,134 +81,105 @@ public final class RecordStore: Sendable {
         case version(String)
     }
 
-    public init(schema: EmulatorSchema, clock: @escaping @Sendable () -> Date = Date.init) {
-        self.schema = schema
-        self.clock = clock
-        var state = State()
-        for table in schema.tables { state.tables[table.logicalName] = TableData() }
-        self.state = Mutex(state)
-    }
-
-    /// The current row version: the highest any change has taken.
-    public var currentVersion: Int64 { state.withLock { $0.version } }
-
-    /// Removes every record and deletion.
-    public func reset() {
-        state.withLock { state in
-            for table in schema.tables { state.tables[table.logicalName] = TableData() }
-        }
-    }
-
     // MARK: - Writes
 
     /// Creates a record; `id` comes from the body's primary id, or is new.
-    public func create(_ table: TableSchema, _ payload: RecordPayload) throws(DataverseError) -> StoredRecord {
-        try write { state throws(DataverseError) in
-            let id = payload.values[table.primaryIDAttribute].flatMap { if case .string(let id) = $0 { id } else { nil } } ?? UUID().uuidString.lowercased()
-            guard state.tables[table.logicalName]!.records[id] == nil else { throw DataverseError.recordExists }
-            return try insert(table, id: id, payload, into: &state)
-        }
+    public mutating func create(_ table: TableSchema, _ payload: RecordPayload) throws(DataverseError) -> StoredRecord {
+        let id = payload.values[table.primaryIDAttribute].flatMap { if case .string(let id) = $0 { id } else { nil } } ?? UUID().uuidString.lowercased()
+        guard tables[table.logicalName]!.records[id] == nil else { throw DataverseError.recordExists }
+        return try insert(table, id: id, payload)
     }
 
     /// Applies `payload` to the record `key` names, creating it when the condition allows.
     /// Returns the record and whether it was created.
-    public func upsert(_ table: TableSchema, key: RecordKey, _ payload: RecordPayload, condition: WriteCondition) throws(DataverseError) -> (record: StoredRecord, created: Bool) {
-        try write { state throws(DataverseError) in
-            let existing = try find(table, key, in: state)
-            if let existing {
-                switch condition {
-                case .createOnly: throw DataverseError.recordExists
-                case .version(let etag) where etag != existing.etag: throw DataverseError.versionMismatch
-                default: break
-                }
-                // Key columns are taken out of the body before an update (documented upsert behaviour).
-                var update = payload
-                if case .alternate(let parts) = key {
-                    for property in parts.keys { if let column = table.column(property: property) { update.values[column.logicalName] = nil; update.binds[column.logicalName] = nil } }
-                }
-                return (try apply(table, id: existing.id, update, into: &state), false)
-            }
+    public mutating func upsert(_ table: TableSchema, key: RecordKey, _ payload: RecordPayload, condition: WriteCondition) throws(DataverseError) -> (record: StoredRecord, created: Bool) {
+        let existing = try find(table, key)
+        if let existing {
             switch condition {
-            case .updateOnly, .version: throw DataverseError.upsertTargetMissing(table: table.logicalName, id: key.urlText)
-            case .upsert, .createOnly: break
+            case .createOnly: throw DataverseError.recordExists
+            case .version(let etag) where etag != existing.etag: throw DataverseError.versionMismatch
+            default: break
             }
-            // Key values are copied into the new record unless the body has them (the body wins).
-            var create = payload
-            var id = UUID().uuidString.lowercased()
-            switch key {
-            case .id(let keyID): id = keyID
-            case .alternate(let parts):
-                for (property, literal) in parts {
-                    guard let column = table.column(property: property) else { continue }
-                    if column.type == .uniqueIdentifier { id = RecordKey.normalizedGUID(literal.text) ?? id; continue }
-                    if case .lookup(let target) = column.type {
-                        if create.binds[column.logicalName] == nil, let targetTable = schema.table(logicalName: target) {
-                            create.binds[column.logicalName] = RecordPayload.BindTarget(entitySet: targetTable.entitySetName, key: .id(literal.text))
-                        }
-                    } else if create.values[column.logicalName] == nil {
-                        create.values[column.logicalName] = ValueCoercion.keyValue(literal, column: column)
+            // Key columns are taken out of the body before an update (documented upsert behaviour).
+            var update = payload
+            if case .alternate(let parts) = key {
+                for property in parts.keys { if let column = table.column(property: property) { update.values[column.logicalName] = nil; update.binds[column.logicalName] = nil } }
+            }
+            return (try store(table, id: existing.id, base: existing.values, update), false)
+        }
+        switch condition {
+        case .updateOnly, .version: throw DataverseError.upsertTargetMissing(table: table.logicalName, id: key.urlText)
+        case .upsert, .createOnly: break
+        }
+        // Key values are copied into the new record unless the body has them (the body wins).
+        var create = payload
+        var id = UUID().uuidString.lowercased()
+        switch key {
+        case .id(let keyID): id = keyID
+        case .alternate(let parts):
+            for (property, literal) in parts {
+                guard let column = table.column(property: property) else { continue }
+                if column.type == .uniqueIdentifier { id = RecordKey.normalizedGUID(literal.text) ?? id; continue }
+                if case .lookup(let target) = column.type {
+                    if create.binds[column.logicalName] == nil, let targetTable = schema.table(logicalName: target) {
+                        create.binds[column.logicalName] = RecordPayload.BindTarget(entitySet: targetTable.entitySetName, key: .id(literal.text))
                     }
+                } else if create.values[column.logicalName] == nil {
+                    create.values[column.logicalName] = ValueCoercion.keyValue(literal, column: column)
                 }
             }
-            return (try insert(table, id: id, create, into: &state), true)
         }
+        return (try insert(table, id: id, create), true)
     }
 
     /// Deletes the record `key` names; `etag`, when given, must be the record's.
-    public func delete(_ table: TableSchema, key: RecordKey, etag: String? = nil) throws(DataverseError) {
-        try write { state throws(DataverseError) in
-            guard let existing = try find(table, key, in: state) else { throw DataverseError.recordNotFound(table: table.logicalName, id: key.urlText) }
-            if let etag, etag != "*", etag != existing.etag { throw DataverseError.versionMismatch }
-            state.version += 1
-            var data = state.tables[table.logicalName]!
-            data.records[existing.id] = nil
-            for alternate in table.keys {
-                if let value = Self.keyString(alternate, existing.values) { data.keys[alternate.logicalName]?[value] = nil }
-            }
-            data.deletions.append(Deletion(id: existing.id, version: state.version))
-            state.tables[table.logicalName] = data
-            return ()
+    public mutating func delete(_ table: TableSchema, key: RecordKey, etag: String? = nil) throws(DataverseError) {
+        guard let existing = try find(table, key) else { throw DataverseError.recordNotFound(table: table.logicalName, id: key.urlText) }
+        if let etag, etag != "*", etag != existing.etag { throw DataverseError.versionMismatch }
+        version += 1
+        var data = tables.removeValue(forKey: table.logicalName)!
+        defer { tables[table.logicalName] = data }
+        data.records[existing.id] = nil
+        for alternate in table.keys {
+            if let value = Self.keyString(alternate, existing.values) { data.keys[alternate.logicalName]?[value] = nil }
         }
+        data.deletions.append(Deletion(id: existing.id, version: version))
     }
 
     // MARK: - Reads
 
     public func retrieve(_ table: TableSchema, key: RecordKey) throws(DataverseError) -> StoredRecord {
-        let found = try state.withLock { state throws(DataverseError) in try find(table, key, in: state) }
-        guard let found else { throw DataverseError.recordNotFound(table: table.logicalName, id: key.urlText) }
+        guard let found = try find(table, key) else { throw DataverseError.recordNotFound(table: table.logicalName, id: key.urlText) }
         return found
     }
 
     /// Every record of the table, oldest first.
     public func all(_ table: TableSchema) -> [StoredRecord] {
-        state.withLock { state in
-            state.tables[table.logicalName]!.records.values.sorted { ($0.values[SystemColumns.createdOn]?.text ?? "", $0.id) < ($1.values[SystemColumns.createdOn]?.text ?? "", $1.id) }
-        }
+        tables[table.logicalName]!.records.values.sorted { ($0.values[SystemColumns.createdOn]?.text ?? "", $0.id) < ($1.values[SystemColumns.createdOn]?.text ?? "", $1.id) }
     }
 
-    /// The record with this id in any table, for formatted lookup names.
+    /// Number of records in the table.
+    public func count(_ table: TableSchema) -> Int {
+        tables[table.logicalName]!.records.count
+    }
+
+    /// The record with this id in a table, for formatted lookup names.
     func record(table: String, id: String) -> StoredRecord? {
-        state.withLock { $0.tables[table]?.records[id] }
+        tables[table]?.records[id]
     }
 
     /// Records changed after `version` (oldest change first) and deletions after it, with the version now.
     func changes(_ table: TableSchema, since version: Int64) -> (changed: [StoredRecord], deleted: [Deletion], now: Int64) {
-        state.withLock { state in
-            let data = state.tables[table.logicalName]!
-            let changed = data.records.values.filter { $0.version > version }.sorted { $0.version < $1.version }
-            let deleted = data.deletions.filter { $0.version > version }
-            return (changed, deleted, state.version)
-        }
+        let data = tables[table.logicalName]!
+        let changed = data.records.values.filter { $0.version > version }.sorted { $0.version < $1.version }
+        let deleted = data.deletions.filter { $0.version > version }
+        return (changed, deleted, self.version)
     }
 
-    // MARK: - Inside the lock
+    // MARK: - Helpers
 
-    private func write<T>(_ body: (inout State) throws(DataverseError) -> T) throws(DataverseError) -> T {
-        try state.withLock { state throws(DataverseError) in try body(&state) }
-    }
-
-    private func find(_ table: TableSchema, _ key: RecordKey, in state: State) throws(DataverseError) -> StoredRecord? {
-        let data = state.tables[table.logicalName]!
+    func find(_ table: TableSchema, _ key: RecordKey) throws(DataverseError) -> StoredRecord? {
+        let data = tables[table.logicalName]!
         switch key {
         case .id(let id):
             return data.records[id]
@@ -183,19 +199,14 @@ public final class RecordStore: Sendable {
         }
     }
 
-    private func insert(_ table: TableSchema, id: String, _ payload: RecordPayload, into state: inout State) throws(DataverseError) -> StoredRecord {
+    private mutating func insert(_ table: TableSchema, id: String, _ payload: RecordPayload) throws(DataverseError) -> StoredRecord {
         var values: [String: JSONValue] = [:]
-        let now = JSONValue.string(ValueCoercion.formatDate(clock()))
         values[table.primaryIDAttribute] = .string(id)
-        values[SystemColumns.createdOn] = now
-        return try store(table, id: id, base: values, payload, into: &state)
+        values[SystemColumns.createdOn] = .string(ValueCoercion.formatDate(clock()))
+        return try store(table, id: id, base: values, payload)
     }
 
-    private func apply(_ table: TableSchema, id: String, _ payload: RecordPayload, into state: inout State) throws(DataverseError) -> StoredRecord {
-        try store(table, id: id, base: state.tables[table.logicalName]!.records[id]!.values, payload, into: &state)
-    }
-
-    private func store(_ table: TableSchema, id: String, base: [String: JSONValue], _ payload: RecordPayload, into state: inout State) throws(DataverseError) -> StoredRecord {
+    private mutating func store(_ table: TableSchema, id: String, base: [String: JSONValue], _ payload: RecordPayload) throws(DataverseError) -> StoredRecord {
         var values = base
         for (name, value) in payload.values where name != table.primaryIDAttribute { values[name] = value }
         for (name, target) in payload.binds {
@@ -204,12 +215,14 @@ public final class RecordStore: Sendable {
             guard target.entitySet == targetTable.entitySetName else {
                 throw DataverseError.badRequest("'\(name)@odata.bind' must reference a \(targetName) record (/\(targetTable.entitySetName)(...)), not \(target.entitySet).")
             }
-            guard let referenced = try find(targetTable, target.key, in: state) else {
+            guard let referenced = try find(targetTable, target.key) else {
                 throw DataverseError.recordNotFound(table: targetName, id: target.key.urlText)
             }
             values[name] = .string(referenced.id)
         }
-        var data = state.tables[table.logicalName]!
+        // Taken out and put back, so the dictionaries are changed in place rather than copied.
+        var data = tables.removeValue(forKey: table.logicalName)!
+        defer { tables[table.logicalName] = data }
         let previous = data.records[id]
         // Alternate keys stay unique.
         for alternate in table.keys {
@@ -223,12 +236,11 @@ public final class RecordStore: Sendable {
             if let previous, let old = Self.keyString(alternate, previous.values) { data.keys[alternate.logicalName]?[old] = nil }
             if let new = Self.keyString(alternate, values) { data.keys[alternate.logicalName, default: [:]][new] = id }
         }
-        state.version += 1
+        version += 1
         values[SystemColumns.modifiedOn] = .string(ValueCoercion.formatDate(clock()))
-        values[SystemColumns.versionNumber] = .int(state.version)
-        let record = StoredRecord(id: id, values: values, version: state.version)
+        values[SystemColumns.versionNumber] = .int(version)
+        let record = StoredRecord(id: id, values: values, version: version)
         data.records[id] = record
-        state.tables[table.logicalName] = data
         return record
     }
 

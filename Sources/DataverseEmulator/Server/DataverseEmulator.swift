@@ -112,13 +112,15 @@ public final class DataverseEmulator: Sendable {
             query: WebAPIRequest.parseQuery(request.uri.query),
             headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }),
             body: body)
-        let simulated = configuration.latency.draw(operations: 1)
-        if simulated > 0 { try? await Task.sleep(for: .microseconds(Int64(simulated * 1000))) }
         let answer = api.handle(apiRequest, baseURL: baseURL, user: user)
+        // Simulated execution time: one draw per operation (a bulk message's targets, a batch's requests).
+        let simulated = configuration.latency.draw(operations: answer.operations)
+        if simulated > 0 { try? await Task.sleep(for: .microseconds(Int64(simulated * 1000))) }
         let elapsed = clock.now - began
         let executionMillis = max(Int64(simulated.rounded()), Int64(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         protection.finish(user.clientID, startedAt: started, executionMillis: executionMillis)
-        stats.record(user: user.clientID, status: answer.status)
+        stats.record(user: user.clientID, status: answer.status, operations: answer.operations)
+        if apiRequest.resourcePath == "$batch" { stats.batch(size: answer.operations) }
         return Self.response(answer, extra: rateHeaders(user))
     }
 
@@ -159,7 +161,8 @@ public final class DataverseEmulator: Sendable {
             guard case .array(let records) = sets[name]! else { return Self.response(.error(.badRequest("\(name) must be an array of records."))) }
             for record in records {
                 do {
-                    _ = try store.create(table, try RecordPayload.parse(record, table: table))
+                    let payload = try RecordPayload.parse(record, table: table)
+                    _ = try store.write { tables throws(DataverseError) in try tables.create(table, payload) }
                     created += 1
                 } catch {
                     return Self.response(.error(DataverseError(status: error.status, code: error.code, message: "\(name)[\(created)]: \(error.message)")))

@@ -15,6 +15,9 @@ public final class EmulatorStats: Sendable {
         /// Per user: request counts per minute (epoch minute), pruned past 24 hours.
         var entitlement: [String: [Int64: Int]] = [:]
         var perUser: [String: Int] = [:]
+        var batches = 0
+        var batchRequests = 0
+        var largestBatch = 0
     }
 
     public init(clock: @escaping @Sendable () -> Int64) {
@@ -37,6 +40,15 @@ public final class EmulatorStats: Sendable {
         }
     }
 
+    /// Counts one `$batch` of `size` requests.
+    public func batch(size: Int) {
+        state.withLock { state in
+            state.batches += 1
+            state.batchRequests += size
+            state.largestBatch = max(state.largestBatch, size)
+        }
+    }
+
     public func reset() {
         state.withLock { $0 = State() }
     }
@@ -55,6 +67,7 @@ public final class EmulatorStats: Sendable {
                 "throttled": .object(Dictionary(uniqueKeysWithValues: ServiceProtection.Reason.allCases.map { ($0.rawValue, JSONValue.int(Int64(state.throttled[$0.rawValue] ?? 0))) })),
                 "statuses": .object(Dictionary(uniqueKeysWithValues: state.statuses.map { (String($0.key), JSONValue.int(Int64($0.value))) })),
                 "users": .object(users),
+                "batches": .object(["count": .int(Int64(state.batches)), "requests": .int(Int64(state.batchRequests)), "largest": .int(Int64(state.largestBatch))]),
             ])
         }
     }

@@ -18,14 +18,18 @@ public struct WebAPI: Sendable {
 
     /// Handles one request; `baseURL` is `https://host:port/api/data/v9.2/` as the client addressed it.
     public func handle(_ request: WebAPIRequest, baseURL: String, user: ApplicationUser) -> WebAPIResponse {
+        if request.resourcePath == "$batch" {
+            return Batch.handle(request, api: self, baseURL: baseURL, user: user)
+        }
         do {
-            return try route(request, baseURL: baseURL, user: user)
+            return try store.write { tables throws(DataverseError) in try route(request, baseURL: baseURL, user: user, tables: &tables) }
         } catch {
             return .error(error)
         }
     }
 
-    private func route(_ request: WebAPIRequest, baseURL: String, user: ApplicationUser) throws(DataverseError) -> WebAPIResponse {
+    /// Handles one request against `tables` (the live tables, or a change set's draft).
+    func route(_ request: WebAPIRequest, baseURL: String, user: ApplicationUser, tables: inout RecordTables) throws(DataverseError) -> WebAPIResponse {
         let path = request.resourcePath
         let preferences = Preferences(request.header("Prefer"))
         if path == "$metadata" { return Metadata.document(schema) }
@@ -44,17 +48,22 @@ public struct WebAPI: Sendable {
         if let keyText {
             guard let key = RecordKey.parse(keyText) else { throw DataverseError.invalidKey(table: table) }
             guard segments.count == 1 else { throw DataverseError.resourceNotFound(segment: segments[1]) }
-            return try record(request, table: table, key: key, preferences: preferences, baseURL: baseURL)
+            return try record(request, table: table, key: key, preferences: preferences, baseURL: baseURL, tables: &tables)
+        }
+        if segments.count == 2, segments[1].hasPrefix("Microsoft.Dynamics.CRM.") {
+            guard request.method == "POST" else { throw methodNotAllowed(request) }
+            return try BulkOperations.handle(String(segments[1].dropFirst("Microsoft.Dynamics.CRM.".count)), request: request, table: table,
+                                             baseURL: baseURL, tables: &tables)
         }
         if segments.count == 2, segments[1] == "$count" {
             guard request.method == "GET" else { throw methodNotAllowed(request) }
             return WebAPIResponse(status: 200, headers: WebAPIResponse.odataHeaders + [("Content-Type", "text/plain")],
-                                  body: Array(String(min(store.all(table).count, QueryOptions.maxPageSize)).utf8))
+                                  body: Array(String(min(tables.count(table), QueryOptions.maxPageSize)).utf8))
         }
         guard segments.count == 1 else { throw DataverseError.resourceNotFound(segment: segments[1]) }
         switch request.method {
-        case "GET": return try query(request, table: table, preferences: preferences, baseURL: baseURL)
-        case "POST": return try create(request, table: table, preferences: preferences, baseURL: baseURL)
+        case "GET": return try query(request, table: table, preferences: preferences, baseURL: baseURL, tables: tables)
+        case "POST": return try create(request, table: table, preferences: preferences, baseURL: baseURL, tables: &tables)
         default:
             // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors (405 on a collection)
             throw DataverseError(status: 405, code: DataverseError.odataCode, message: "The HTTP method '\(request.method)' is not allowed on the collection '\(setName)'; address one record as \(setName)(<id>).")
@@ -63,27 +72,27 @@ public struct WebAPI: Sendable {
 
     // MARK: - Records
 
-    private func create(_ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String) throws(DataverseError) -> WebAPIResponse {
-        let payload = try RecordPayload.parse(try body(request), table: table)
-        let record = try store.create(table, payload)
+    private func create(_ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String, tables: inout RecordTables) throws(DataverseError) -> WebAPIResponse {
+        let payload = try RecordPayload.parse(try Self.body(request), table: table)
+        let record = try tables.create(table, payload)
         if preferences.returnRepresentation {
-            return representation(record, table: table, status: 201, preferences: preferences, query: request.query, baseURL: baseURL)
+            return representation(record, table: table, status: 201, preferences: preferences, query: request.query, baseURL: baseURL, tables: tables)
         }
         return .noContent(headers: [("OData-EntityId", "\(baseURL)\(table.entitySetName)(\(record.id))")])
     }
 
-    private func record(_ request: WebAPIRequest, table: TableSchema, key: RecordKey, preferences: Preferences, baseURL: String) throws(DataverseError) -> WebAPIResponse {
+    private func record(_ request: WebAPIRequest, table: TableSchema, key: RecordKey, preferences: Preferences, baseURL: String, tables: inout RecordTables) throws(DataverseError) -> WebAPIResponse {
         switch request.method {
         case "GET":
-            let found = try store.retrieve(table, key: key)
+            let found = try tables.retrieve(table, key: key)
             // Conditional GET: https://learn.microsoft.com/power-apps/developer/data-platform/webapi/perform-conditional-operations-using-web-api
             if let etag = request.header("If-None-Match"), etag == found.etag, preferences.annotations.isEmpty {
                 return WebAPIResponse(status: 304, headers: WebAPIResponse.odataHeaders)
             }
-            return representation(found, table: table, status: 200, preferences: preferences, query: request.query, baseURL: baseURL, echoPreference: false)
+            return representation(found, table: table, status: 200, preferences: preferences, query: request.query, baseURL: baseURL, tables: tables, echoPreference: false)
         case "PATCH":
-            let payload = try RecordPayload.parse(try body(request), table: table)
-            let condition: RecordStore.WriteCondition
+            let payload = try RecordPayload.parse(try Self.body(request), table: table)
+            let condition: RecordTables.WriteCondition
             if let match = request.header("If-Match") {
                 condition = match == "*" ? .updateOnly : .version(match)
             } else if request.header("If-None-Match") == "*" {
@@ -91,14 +100,14 @@ public struct WebAPI: Sendable {
             } else {
                 condition = .upsert
             }
-            let (record, created) = try store.upsert(table, key: key, payload, condition: condition)
+            let (record, created) = try tables.upsert(table, key: key, payload, condition: condition)
             if preferences.returnRepresentation {
-                return representation(record, table: table, status: created ? 201 : 200, preferences: preferences, query: request.query, baseURL: baseURL)
+                return representation(record, table: table, status: created ? 201 : 200, preferences: preferences, query: request.query, baseURL: baseURL, tables: tables)
             }
             // "The response is identical for Create or Update operations": the key as addressed.
             return .noContent(headers: [("OData-EntityId", "\(baseURL)\(table.entitySetName)(\(key.urlText))")])
         case "DELETE":
-            try store.delete(table, key: key, etag: request.header("If-Match"))
+            try tables.delete(table, key: key, etag: request.header("If-Match"))
             return .noContent()
         default:
             throw methodNotAllowed(request)
@@ -106,9 +115,9 @@ public struct WebAPI: Sendable {
     }
 
     private func representation(_ record: StoredRecord, table: TableSchema, status: Int, preferences: Preferences, query: [(String, String)],
-                                baseURL: String, echoPreference: Bool = true) -> WebAPIResponse {
+                                baseURL: String, tables: RecordTables, echoPreference: Bool = true) -> WebAPIResponse {
         let select = (try? QueryOptions(query.filter { $0.0 == "$select" }, table: table))?.select
-        var object = RecordSerializer(store: store, table: table, preferences: preferences).object(record, select: select)
+        var object = RecordSerializer(tables: tables, table: table, preferences: preferences).object(record, select: select)
         let selected = select.map { "(\($0.map(\.propertyName).joined(separator: ",")))" } ?? ""
         object["@odata.context"] = .string("\(baseURL)$metadata#\(table.entitySetName)\(selected)/$entity")
         var headers = [("ETag", record.etag)]
@@ -121,10 +130,13 @@ public struct WebAPI: Sendable {
 
     // MARK: - Queries
 
-    private func query(_ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String) throws(DataverseError) -> WebAPIResponse {
+    private func query(_ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String, tables: RecordTables) throws(DataverseError) -> WebAPIResponse {
         let options = try QueryOptions(request.query, table: table)
-        let matching = options.run(store.all(table))
-        let serializer = RecordSerializer(store: store, table: table, preferences: preferences)
+        if preferences.trackChanges || options.deltaToken != nil {
+            return try ChangeTracking.answer(request, table: table, options: options, preferences: preferences, tables: tables, baseURL: baseURL)
+        }
+        let matching = options.run(tables.all(table))
+        let serializer = RecordSerializer(tables: tables, table: table, preferences: preferences)
         let selected = options.select.map { "(\($0.map(\.propertyName).joined(separator: ",")))" } ?? ""
         var body: [String: JSONValue] = ["@odata.context": .string("\(baseURL)$metadata#\(table.entitySetName)\(selected)")]
         var applied: [String] = []
@@ -160,7 +172,7 @@ public struct WebAPI: Sendable {
 
     // MARK: - Helpers
 
-    private func body(_ request: WebAPIRequest) throws(DataverseError) -> JSONValue {
+    static func body(_ request: WebAPIRequest) throws(DataverseError) -> JSONValue {
         guard !request.body.isEmpty else { throw DataverseError.badRequest("The request body is empty; send the record as a JSON object.") }
         do {
             return try JSONValue(json: request.body)

@@ -39,6 +39,9 @@ public struct WebAPIResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// Operations the request performed: 1, or a bulk message's targets, or a batch's requests.
+    /// Simulated execution time and entitlements count these.
+    public var operations = 1
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
