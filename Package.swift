@@ -100,7 +100,7 @@ let package = Package(
             name: "SwitchboardHub",
             dependencies: [
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
-                "SwitchboardConnectors", "SwitchboardServer", "CMalloc",
+                "SwitchboardConnectors", "SwitchboardServer", "CMalloc", "DataverseEmulator",
             ]
         ),
         // glibc's malloc.h, which the Glibc module leaves out (MallocTuning).

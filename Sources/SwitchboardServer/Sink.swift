@@ -13,6 +13,8 @@ public final class Sink: Sendable {
     public struct Received: Sendable {
         public var method: String
         public var path: String
+        /// The query string, without the `?`; empty when there was none.
+        public var query: String = ""
         public var headers: [String: String]
         public var body: [UInt8]
         /// Epoch milliseconds.
@@ -100,7 +102,7 @@ public final class Sink: Sendable {
         let body = try await request.collectBody(upTo: 16 << 20)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let received = Received(method: request.method.rawValue, path: request.uri.path, headers: headers, body: Array(body.readableBytesView),
+        let received = Received(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers, body: Array(body.readableBytesView),
                                 at: Int64(Date().timeIntervalSince1970 * 1000))
         // The behaviour runs outside the lock, so it may read `received` (which already holds this request).
         let index = received_.withLock { list in

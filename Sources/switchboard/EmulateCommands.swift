@@ -2,6 +2,7 @@ import ArgumentParser
 import DataverseEmulator
 import Foundation
 import Logging
+import SwitchboardHub
 import SwitchboardModel
 
 struct Emulate: AsyncParsableCommand {
@@ -81,7 +82,8 @@ struct EmulateDataverse: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else { fail("--log-level \(logLevel) is not a level (trace, debug, info, notice, warning, error, critical)") }
         let logger = makeLogger(level: level)
         let emulator: DataverseEmulator
-        do { emulator = try DataverseEmulator(configuration: configuration) } catch { fail("the emulator could not start: \(error)") }
+        let sender = EmulatorWebhookSender()
+        do { emulator = try DataverseEmulator(configuration: configuration, webhookSender: sender) } catch { fail("the emulator could not start: \(error)") }
         let scheme = configuration.tls == nil ? "http" : "https"
         let settings = configuration
         try await emulator.run(logger: logger) { port in
@@ -92,6 +94,7 @@ struct EmulateDataverse: AsyncParsableCommand {
                 ? "service protection limits per user: \(limits.maxRequests) requests and \(limits.maxExecutionMillis) ms of execution time per \(limits.windowMillis / 1000) s, \(limits.maxConcurrent) concurrent"
                 : "service protection limits are off")
         }
+        try? await sender.shutdown()
     }
 }
 

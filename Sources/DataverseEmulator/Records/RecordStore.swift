@@ -39,6 +39,19 @@ public final class RecordStore: Sendable {
         tables.withLock { $0 = RecordTables(schema: schema, clock: $0.clock) }
     }
 
+    /// Turns recording of change events on or off (on while webhooks are registered).
+    public func recordEvents(_ on: Bool) {
+        tables.withLock { $0.recordsEvents = on }
+    }
+
+    /// The changes committed since the last call, oldest first.
+    public func drainEvents() -> [ChangeEvent] {
+        tables.withLock { tables in
+            defer { tables.events.removeAll() }
+            return tables.events
+        }
+    }
+
     /// Replaces every record (restoring a saved state).
     public func replace(with saved: RecordTables) {
         tables.withLock { $0 = saved }
@@ -55,6 +68,10 @@ public struct RecordTables: Sendable {
     var tables: [String: TableData] = [:]
     /// The highest row version any change has taken.
     public private(set) var version: Int64 = 1_000
+    /// Whether changes are recorded in `events` (for webhooks).
+    var recordsEvents = false
+    /// Changes not yet handed to the webhooks; a rolled-back transaction takes its events with it.
+    var events: [ChangeEvent] = []
 
     struct TableData: Sendable {
         var records: [String: StoredRecord] = [:]
@@ -105,7 +122,9 @@ public struct RecordTables: Sendable {
             if case .alternate(let parts) = key {
                 for property in parts.keys { if let column = table.column(property: property) { update.values[column.logicalName] = nil; update.binds[column.logicalName] = nil } }
             }
-            return (try store(table, id: existing.id, base: existing.values, update), false)
+            let record = try store(table, id: existing.id, base: existing.values, update)
+            note(.update, table, record, before: existing)
+            return (record, false)
         }
         switch condition {
         case .updateOnly, .version: throw DataverseError.upsertTargetMissing(table: table.logicalName, id: key.urlText)
@@ -144,6 +163,7 @@ public struct RecordTables: Sendable {
             if let value = Self.keyString(alternate, existing.values) { data.keys[alternate.logicalName]?[value] = nil }
         }
         data.deletions.append(Deletion(id: existing.id, version: version))
+        note(.delete, table, existing, before: existing)
     }
 
     // MARK: - Reads
@@ -203,7 +223,14 @@ public struct RecordTables: Sendable {
         var values: [String: JSONValue] = [:]
         values[table.primaryIDAttribute] = .string(id)
         values[SystemColumns.createdOn] = .string(ValueCoercion.formatDate(clock()))
-        return try store(table, id: id, base: values, payload)
+        let record = try store(table, id: id, base: values, payload)
+        note(.create, table, record, before: nil)
+        return record
+    }
+
+    private mutating func note(_ message: ChangeEvent.Message, _ table: TableSchema, _ record: StoredRecord, before: StoredRecord?) {
+        guard recordsEvents else { return }
+        events.append(ChangeEvent(message: message, table: table.logicalName, record: record, before: before))
     }
 
     private mutating func store(_ table: TableSchema, id: String, base: [String: JSONValue], _ payload: RecordPayload) throws(DataverseError) -> StoredRecord {
@@ -254,4 +281,19 @@ public struct RecordTables: Sendable {
         }
         return parts.joined(separator: "\u{1F}")
     }
+}
+
+/// A committed change, as webhooks are told of it.
+public struct ChangeEvent: Sendable {
+    /// The Dataverse message names webhooks register for.
+    public enum Message: String, Sendable, CaseIterable {
+        case create = "Create", update = "Update", delete = "Delete"
+    }
+
+    public var message: Message
+    public var table: String
+    /// The record after the change (before it, for a delete).
+    public var record: StoredRecord
+    /// The record before the change, for updates and deletes.
+    public var before: StoredRecord?
 }

@@ -22,9 +22,11 @@ public final class DataverseEmulator: Sendable {
     public let issuer: TokenIssuer
     public let protection: ServiceProtection
     public let stats: EmulatorStats
+    public let webhooks: WebhookDispatcher
     let api: WebAPI
 
-    public init(configuration: EmulatorConfiguration) throws {
+    /// - Parameter webhookSender: How webhooks are posted; nil refuses webhook registrations.
+    public init(configuration: EmulatorConfiguration, webhookSender: (any WebhookSender)? = nil) throws {
         self.configuration = configuration
         let millis: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         store = RecordStore(schema: configuration.schema)
@@ -32,6 +34,7 @@ public final class DataverseEmulator: Sendable {
         protection = ServiceProtection(limits: configuration.limits, clock: millis)
         stats = EmulatorStats(clock: millis)
         api = WebAPI(store: store)
+        webhooks = WebhookDispatcher(sender: webhookSender, schema: configuration.schema)
     }
 
     var scheme: String { configuration.tls == nil ? "http" : "https" }
@@ -54,7 +57,37 @@ public final class DataverseEmulator: Sendable {
         router.post("_emulator/reset") { _, _ in
             self.store.reset()
             self.stats.reset()
+            self.webhooks.clearDeliveries()
             return Response(status: .noContent)
+        }
+        router.post("_emulator/webhooks") { request, _ in
+            var request = request
+            let buffer = try await request.collectBody(upTo: 1 << 20)
+            do throws(DataverseError) {
+                let registration = try WebhookRegistration.parse((try? JSONValue(json: Array(buffer.readableBytesView))) ?? .null, schema: self.store.schema)
+                try self.webhooks.register(registration)
+                self.store.recordEvents(true)
+                return Self.response(.json(201, registration.json))
+            } catch {
+                return Self.response(.error(error))
+            }
+        }
+        router.get("_emulator/webhooks") { _, _ in Self.response(.json(200, .object(["value": .array(self.webhooks.registrations.map(\.json))]))) }
+        router.delete("_emulator/webhooks/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard self.webhooks.unregister(id) else { return Self.response(.error(DataverseError(status: 404, code: "", message: "No webhook has the id \(id)."))) }
+            if self.webhooks.registrations.isEmpty { self.store.recordEvents(false) }
+            return Response(status: .noContent)
+        }
+        router.get("_emulator/webhooks/deliveries") { _, _ in
+            Self.response(.json(200, .object(["pending": .int(Int64(self.webhooks.pending)), "value": .array(self.webhooks.deliveries.map { delivery in
+                .object([
+                    "webhook": .string(delivery.registrationID), "message": .string(delivery.message), "table": .string(delivery.table),
+                    "record_id": .string(delivery.recordID), "url": .string(delivery.url), "attempts": .int(Int64(delivery.attempts)),
+                    "status": delivery.status.map { .int(Int64($0)) } ?? .null, "error": delivery.error.map(JSONValue.string) ?? .null,
+                    "succeeded": .bool(delivery.succeeded), "body": delivery.body,
+                ])
+            })])))
         }
         router.post("_emulator/seed") { request, context in try await self.seed(request, context: context) }
         let server: HTTPServerBuilder
@@ -113,6 +146,7 @@ public final class DataverseEmulator: Sendable {
             headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }),
             body: body)
         let answer = api.handle(apiRequest, baseURL: baseURL, user: user)
+        webhooks.publish(store.drainEvents(), userID: user.userID)
         // Simulated execution time: one draw per operation (a bulk message's targets, a batch's requests).
         let simulated = configuration.latency.draw(operations: answer.operations)
         if simulated > 0 { try? await Task.sleep(for: .microseconds(Int64(simulated * 1000))) }

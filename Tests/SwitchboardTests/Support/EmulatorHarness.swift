@@ -20,7 +20,7 @@ final class EmulatorHarness: Sendable {
     var base: String { "\(origin)/api/data/v9.2/" }
 
     init(limits: ServiceProtection.Limits = .init(), latency: LatencyModel = .none,
-         users: [ApplicationUser] = [ApplicationUser(clientID: "app-1", clientSecret: "secret-1")]) async throws {
+         users: [ApplicationUser] = [ApplicationUser(clientID: "app-1", clientSecret: "secret-1")], webhooks: (any WebhookSender)? = nil) async throws {
         folder = try TemporaryDirectory()
         let files = try SelfSignedCertificate.write(to: folder.url.appendingPathComponent("tls"))
         var configuration = EmulatorConfiguration()
@@ -29,7 +29,7 @@ final class EmulatorHarness: Sendable {
         configuration.limits = limits
         configuration.latency = latency
         configuration.users = users
-        emulator = try DataverseEmulator(configuration: configuration)
+        emulator = try DataverseEmulator(configuration: configuration, webhookSender: webhooks)
         var logger = Logger(label: "emulator-test")
         logger.logLevel = .critical
         let listening = Locked<Int?>(nil)
