@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "SwitchboardSQLite",
             dependencies: [
-                "SwitchboardEngine",
+                "SwitchboardEngine", "DataverseEmulatorCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -77,17 +77,26 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        // The local Dataverse Web API (`switchboard emulate dataverse`).
+        // The Dataverse Web API's behaviour, without a server: schema, records, OData queries,
+        // $batch, bulk messages, change tracking, tokens, service protection limits, webhooks.
+        .target(
+            name: "DataverseEmulatorCore",
+            dependencies: [
+                "SwitchboardModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // The emulator's HTTP and HTTPS server (`switchboard emulate dataverse`).
         .target(
             name: "DataverseEmulator",
             dependencies: [
-                "SwitchboardModel",
+                "DataverseEmulatorCore", "SwitchboardModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +109,7 @@ let package = Package(
             name: "SwitchboardHub",
             dependencies: [
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
-                "SwitchboardConnectors", "SwitchboardServer", "CMalloc", "DataverseEmulator",
+                "SwitchboardConnectors", "SwitchboardServer", "CMalloc", "DataverseEmulatorCore",
             ]
         ),
         // glibc's malloc.h, which the Glibc module leaves out (MallocTuning).
@@ -109,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardHub", "DataverseEmulator",
+                "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -128,7 +137,7 @@ let package = Package(
                 // Built before the tests run: process tests start the real binary.
                 "switchboard",
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
-                "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub", "DataverseEmulator",
+                "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

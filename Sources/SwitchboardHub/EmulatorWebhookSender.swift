@@ -1,4 +1,4 @@
-import DataverseEmulator
+import DataverseEmulatorCore
 import SwitchboardConnectors
 import SwitchboardEngine
 

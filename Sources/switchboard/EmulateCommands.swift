@@ -4,6 +4,8 @@ import Foundation
 import Logging
 import SwitchboardHub
 import SwitchboardModel
+import SwitchboardSQLite
+import DataverseEmulatorCore
 
 struct Emulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +32,7 @@ struct EmulateDataverse: AsyncParsableCommand {
     @Option(help: "Schema file (YAML) of the tables to serve; the default serves account, contact, lead, opportunity, product, salesorder, salesorderdetail.",
             completion: .file()) var schema: String?
     @Flag(help: "Print the default schema, to copy and extend, and exit.") var printSchema = false
+    @Option(help: "Keep the records in this SQLite file across restarts; without it they live in memory.", completion: .file()) var state: String?
     @Option(help: "Tenant in the token endpoint's path.") var tenant = "switchboard"
     @Option(name: .customLong("client"), help: "An application user as CLIENT_ID:SECRET; repeat for several. Default switchboard-app:switchboard-secret.")
     var clients: [String] = []
@@ -40,6 +43,10 @@ struct EmulateDataverse: AsyncParsableCommand {
     @Option(help: "The sliding window of the limits (Dataverse: 5m).") var window = "5m"
     @Option(help: "Simulated execution time per operation: 5ms, or a uniform range such as 2ms..20ms.") var latency = "0"
     @Option(help: "The x-ms-dop-hint header: recommended degree of parallelism.") var dopHint = 4
+    @Option(help: "Share of requests answered 500 or 503 (0 to 1), for resilience tests.") var failRate = 0.0
+    @Option(help: "Share of requests delayed by --spike (0 to 1).") var spikeRate = 0.0
+    @Option(help: "Length of a latency spike.") var spike = "2s"
+    @Option(help: "Share of requests whose connection is closed without an answer (0 to 1).") var dropRate = 0.0
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "notice"
 
     func run() async throws {
@@ -67,6 +74,11 @@ struct EmulateDataverse: AsyncParsableCommand {
         configuration.limits = ServiceProtection.Limits(maxRequests: maxRequests, maxExecutionMillis: executionTime.milliseconds, maxConcurrent: maxConcurrent,
                                                         windowMillis: windowLength.milliseconds, enabled: !noLimits)
         configuration.latency = latencyModel
+        for (name, rate) in [("--fail-rate", failRate), ("--spike-rate", spikeRate), ("--drop-rate", dropRate)] where !(0...1).contains(rate) {
+            fail("\(name) \(rate): write a share between 0 and 1, such as 0.05")
+        }
+        guard let spikeLength = Duration.parse(spike) else { fail("--spike \(spike): write a duration such as 2s or 500ms") }
+        configuration.faults = FaultInjection(failureRate: failRate, spikeRate: spikeRate, spikeMillis: Double(spikeLength.milliseconds), dropRate: dropRate)
         switch (tlsCert, tlsKey, selfSigned) {
         case (let cert?, let key?, nil):
             configuration.tls = .init(certificatePath: cert, keyPath: key)
@@ -83,7 +95,12 @@ struct EmulateDataverse: AsyncParsableCommand {
         let logger = makeLogger(level: level)
         let emulator: DataverseEmulator
         let sender = EmulatorWebhookSender()
-        do { emulator = try DataverseEmulator(configuration: configuration, webhookSender: sender) } catch { fail("the emulator could not start: \(error)") }
+        do {
+            let persistence = try state.map { try SQLiteEmulatorState(path: URL(fileURLWithPath: $0).standardizedFileURL.path) }
+            emulator = try DataverseEmulator(configuration: configuration, webhookSender: sender, persistence: persistence)
+        } catch {
+            fail("the emulator could not start: \(error)")
+        }
         let scheme = configuration.tls == nil ? "http" : "https"
         let settings = configuration
         try await emulator.run(logger: logger) { port in

@@ -7,6 +7,7 @@ import Logging
 import ServiceLifecycle
 import NIOCore
 import NIOSSL
+import DataverseEmulatorCore
 import SwitchboardModel
 
 /// A local Dataverse Web API: token endpoint, records, queries, metadata, service protection
@@ -25,8 +26,12 @@ public final class DataverseEmulator: Sendable {
     public let webhooks: WebhookDispatcher
     let api: WebAPI
 
-    /// - Parameter webhookSender: How webhooks are posted; nil refuses webhook registrations.
-    public init(configuration: EmulatorConfiguration, webhookSender: (any WebhookSender)? = nil) throws {
+    let persistence: (any EmulatorPersistence)?
+
+    /// - Parameters:
+    ///   - webhookSender: How webhooks are posted; nil refuses webhook registrations.
+    ///   - persistence: Where records are kept across restarts; nil keeps them in memory only.
+    public init(configuration: EmulatorConfiguration, webhookSender: (any WebhookSender)? = nil, persistence: (any EmulatorPersistence)? = nil) throws {
         self.configuration = configuration
         let millis: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         store = RecordStore(schema: configuration.schema)
@@ -35,6 +40,11 @@ public final class DataverseEmulator: Sendable {
         stats = EmulatorStats(clock: millis)
         api = WebAPI(store: store)
         webhooks = WebhookDispatcher(sender: webhookSender, schema: configuration.schema)
+        self.persistence = persistence
+        if let persistence {
+            if let saved = try persistence.load() { store.restore(saved) }
+            store.recordEvents(true)
+        }
     }
 
     var scheme: String { configuration.tls == nil ? "http" : "https" }
@@ -43,7 +53,7 @@ public final class DataverseEmulator: Sendable {
     ///
     /// - Parameter onListening: Called with the bound port once the listener accepts connections.
     public func application(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: EmulatorRequestContext.self)
         let tenant = configuration.tenant
         router.post("\(tenant)/oauth2/v2.0/token") { request, context in try await self.token(request, context: context) }
         router.get("\(tenant)/discovery/v2.0/keys") { _, _ in Self.response(.json(200, self.issuer.jwks())) }
@@ -58,6 +68,7 @@ public final class DataverseEmulator: Sendable {
             self.store.reset()
             self.stats.reset()
             self.webhooks.clearDeliveries()
+            try self.persistence?.clear()
             return Response(status: .noContent)
         }
         router.post("_emulator/webhooks") { request, _ in
@@ -106,7 +117,7 @@ public final class DataverseEmulator: Sendable {
 
     // MARK: - Web API
 
-    private func webAPI(_ request: Request, context: some RequestContext) async throws -> Response {
+    private func webAPI(_ request: Request, context: EmulatorRequestContext) async throws -> Response {
         let host = request.head.authority ?? "\(configuration.host):\(configuration.port)"
         let resource = "\(scheme)://\(host)"
         // /api/data/v9.2/accounts(...) → accounts(...); v9.0 and v9.1 keep working as on the service.
@@ -132,6 +143,19 @@ public final class DataverseEmulator: Sendable {
         }
         let clock = ContinuousClock()
         let began = clock.now
+        switch configuration.faults.draw() {
+        case .none: break
+        case .spike(let millis): try? await Task.sleep(for: .microseconds(Int64(millis * 1000)))
+        case .fail(let status):
+            protection.finish(user.clientID, startedAt: started, executionMillis: 0)
+            stats.record(user: user.clientID, status: status, injected: true)
+            return Self.response(.error(FaultInjection.error(status: status)), extra: rateHeaders(user))
+        case .drop:
+            protection.finish(user.clientID, startedAt: started, executionMillis: 0)
+            stats.record(user: user.clientID, status: 0, injected: true)
+            try await context.channel.close()
+            throw CancellationError()
+        }
         var body: [UInt8] = []
         do {
             var request = request
@@ -146,7 +170,13 @@ public final class DataverseEmulator: Sendable {
             headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }),
             body: body)
         let answer = api.handle(apiRequest, baseURL: baseURL, user: user)
-        webhooks.publish(store.drainEvents(), userID: user.userID)
+        let changes = store.drainEvents()
+        if !changes.isEmpty {
+            if let persistence {
+                do { try persistence.save(changes, version: store.version) } catch { context.logger.error("saving records failed", metadata: ["error": "\(error)"]) }
+            }
+            webhooks.publish(changes, userID: user.userID)
+        }
         // Simulated execution time: one draw per operation (a bulk message's targets, a batch's requests).
         let simulated = configuration.latency.draw(operations: answer.operations)
         if simulated > 0 { try? await Task.sleep(for: .microseconds(Int64(simulated * 1000))) }
@@ -198,6 +228,9 @@ public final class DataverseEmulator: Sendable {
                     let payload = try RecordPayload.parse(record, table: table)
                     _ = try store.write { tables throws(DataverseError) in try tables.create(table, payload) }
                     created += 1
+                    let changes = store.drainEvents()
+                    try? persistence?.save(changes, version: store.version)
+                    webhooks.publish(changes, userID: "seed")
                 } catch {
                     return Self.response(.error(DataverseError(status: error.status, code: error.code, message: "\(name)[\(created)]: \(error.message)")))
                 }
@@ -221,5 +254,17 @@ extension DataverseEmulator {
         let group = ServiceGroup(configuration: .init(services: [try application(logger: logger, onListening: onListening)],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// The request context of the emulator's routes: Hummingbird's, plus the connection, so a fault
+/// can drop it.
+public struct EmulatorRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
     }
 }

@@ -1,3 +1,4 @@
+import DataverseEmulatorCore
 import Foundation
 
 /// How `switchboard emulate dataverse` runs.
@@ -15,6 +16,8 @@ public struct EmulatorConfiguration: Sendable {
     public var limits = ServiceProtection.Limits()
     /// Simulated execution time per operation. Default none.
     public var latency = LatencyModel.none
+    /// Injected failures, latency spikes and dropped connections. Default none.
+    public var faults = FaultInjection()
     /// The `x-ms-dop-hint` header's value: the degree of parallelism recommended to clients. Default 4.
     public var dopHint = 4
     /// Largest request body accepted. Default 16 MiB.

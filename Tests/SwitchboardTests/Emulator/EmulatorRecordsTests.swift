@@ -1,4 +1,5 @@
 import DataverseEmulator
+import DataverseEmulatorCore
 import Foundation
 import SwitchboardModel
 import Testing

@@ -1,4 +1,5 @@
 import DataverseEmulator
+import DataverseEmulatorCore
 import Foundation
 import SwitchboardHub
 import SwitchboardModel

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import DataverseEmulator
+import DataverseEmulatorCore
 import Foundation
 import Logging
 import NIOCore
@@ -20,7 +21,8 @@ final class EmulatorHarness: Sendable {
     var base: String { "\(origin)/api/data/v9.2/" }
 
     init(limits: ServiceProtection.Limits = .init(), latency: LatencyModel = .none,
-         users: [ApplicationUser] = [ApplicationUser(clientID: "app-1", clientSecret: "secret-1")], webhooks: (any WebhookSender)? = nil) async throws {
+         users: [ApplicationUser] = [ApplicationUser(clientID: "app-1", clientSecret: "secret-1")], webhooks: (any WebhookSender)? = nil,
+         faults: FaultInjection = .init(), persistence: (any EmulatorPersistence)? = nil) async throws {
         folder = try TemporaryDirectory()
         let files = try SelfSignedCertificate.write(to: folder.url.appendingPathComponent("tls"))
         var configuration = EmulatorConfiguration()
@@ -29,7 +31,8 @@ final class EmulatorHarness: Sendable {
         configuration.limits = limits
         configuration.latency = latency
         configuration.users = users
-        emulator = try DataverseEmulator(configuration: configuration, webhookSender: webhooks)
+        configuration.faults = faults
+        emulator = try DataverseEmulator(configuration: configuration, webhookSender: webhooks, persistence: persistence)
         var logger = Logger(label: "emulator-test")
         logger.logLevel = .critical
         let listening = Locked<Int?>(nil)

@@ -21,7 +21,7 @@ public struct WebhookRegistration: Sendable, Hashable {
     public var authentication: Authentication
 
     /// Reads `{"url": ..., "table": "account", "messages": ["Create", "Update"], "authentication": {"type": "WebhookKey", "value": "..."}}`.
-    static func parse(_ json: JSONValue, schema: EmulatorSchema) throws(DataverseError) -> WebhookRegistration {
+    package static func parse(_ json: JSONValue, schema: EmulatorSchema) throws(DataverseError) -> WebhookRegistration {
         guard case .string(let url)? = json["url"], let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else {
             throw DataverseError.badRequest("The webhook needs a url starting with http:// or https://.")
         }
@@ -70,7 +70,7 @@ public struct WebhookRegistration: Sendable, Hashable {
     }
 
     /// As the admin endpoint lists it: the authentication's kind, never its secret.
-    var json: JSONValue {
+    package var json: JSONValue {
         let kind: String = switch authentication {
         case .httpHeader: "HttpHeader"
         case .webhookKey: "WebhookKey"

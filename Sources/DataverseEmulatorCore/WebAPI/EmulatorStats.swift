@@ -15,6 +15,7 @@ public final class EmulatorStats: Sendable {
         /// Per user: request counts per minute (epoch minute), pruned past 24 hours.
         var entitlement: [String: [Int64: Int]] = [:]
         var perUser: [String: Int] = [:]
+        var injected: [String: Int] = [:]
         var batches = 0
         var batchRequests = 0
         var largestBatch = 0
@@ -26,10 +27,11 @@ public final class EmulatorStats: Sendable {
 
     /// Counts one Web API request of `user` answered with `status`; `operations` is what it costs
     /// against entitlements (each operation in a batch or bulk message counts).
-    public func record(user: String, status: Int, operations: Int = 1, throttled: ServiceProtection.Reason? = nil) {
+    public func record(user: String, status: Int, operations: Int = 1, throttled: ServiceProtection.Reason? = nil, injected: Bool = false) {
         let minute = clock() / 60_000
         state.withLock { state in
             state.requests += 1
+            if injected { state.injected[status == 0 ? "dropped" : String(status), default: 0] += 1 }
             state.statuses[status, default: 0] += 1
             state.perUser[user, default: 0] += 1
             if let throttled { state.throttled[throttled.rawValue, default: 0] += 1; return }
@@ -67,6 +69,7 @@ public final class EmulatorStats: Sendable {
                 "throttled": .object(Dictionary(uniqueKeysWithValues: ServiceProtection.Reason.allCases.map { ($0.rawValue, JSONValue.int(Int64(state.throttled[$0.rawValue] ?? 0))) })),
                 "statuses": .object(Dictionary(uniqueKeysWithValues: state.statuses.map { (String($0.key), JSONValue.int(Int64($0.value))) })),
                 "users": .object(users),
+                "injected_faults": .object(state.injected.mapValues { .int(Int64($0)) }),
                 "batches": .object(["count": .int(Int64(state.batches)), "requests": .int(Int64(state.batchRequests)), "largest": .int(Int64(state.largestBatch))]),
             ])
         }

@@ -22,9 +22,9 @@ public struct DataverseError: Error, Sendable, Hashable, CustomStringConvertible
     public var description: String { "\(status) \(code) \(message)" }
 
     /// Generic OData request errors (unknown segment, property, query syntax) carry this code.
-    static let odataCode = "0x80060888"
+    package static let odataCode = "0x80060888"
 
-    static func resourceNotFound(segment: String) -> DataverseError {
+    package static func resourceNotFound(segment: String) -> DataverseError {
         DataverseError(status: 404, code: odataCode, message: "Resource not found for the segment '\(segment)'.")
     }
 
@@ -33,7 +33,7 @@ public struct DataverseError: Error, Sendable, Hashable, CustomStringConvertible
                        message: "The property '\(property)' does not exist on type '\(table.qualifiedName)'. Make sure to only use property names that are defined by the type.")
     }
 
-    static func badRequest(_ message: String) -> DataverseError {
+    package static func badRequest(_ message: String) -> DataverseError {
         DataverseError(status: 400, code: odataCode, message: message)
     }
 
@@ -70,7 +70,7 @@ public struct DataverseError: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     /// No bearer token, or one that is not valid (401; Dataverse also sends `WWW-Authenticate`).
-    static func unauthorized(_ message: String, tenant: String, resource: String) -> DataverseError {
+    package static func unauthorized(_ message: String, tenant: String, resource: String) -> DataverseError {
         DataverseError(status: 401, code: "0x80072560", message: message,
                        headers: ["WWW-Authenticate": "Bearer authorization_uri=\(resource)/\(tenant)/oauth2/authorize, resource_id=\(resource)/"])
     }

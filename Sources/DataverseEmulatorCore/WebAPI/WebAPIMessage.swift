@@ -49,17 +49,17 @@ public struct WebAPIResponse: Sendable {
         self.body = body
     }
 
-    static let odataHeaders = [("OData-Version", "4.0")]
+    package static let odataHeaders = [("OData-Version", "4.0")]
 
-    static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> WebAPIResponse {
+    package static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> WebAPIResponse {
         WebAPIResponse(status: status, headers: odataHeaders + [("Content-Type", "application/json; odata.metadata=minimal")] + headers, body: value.serialized())
     }
 
-    static func noContent(headers: [(String, String)] = []) -> WebAPIResponse {
+    package static func noContent(headers: [(String, String)] = []) -> WebAPIResponse {
         WebAPIResponse(status: 204, headers: odataHeaders + headers)
     }
 
-    static func error(_ error: DataverseError) -> WebAPIResponse {
+    package static func error(_ error: DataverseError) -> WebAPIResponse {
         let body: JSONValue = .object(["error": .object(["code": .string(error.code), "message": .string(error.message)])])
         return json(error.status, body, headers: error.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }

@@ -22,7 +22,7 @@ public struct RecordPayload: Sendable {
         self.binds = binds
     }
 
-    static func parse(_ body: JSONValue, table: TableSchema) throws(DataverseError) -> RecordPayload {
+    package static func parse(_ body: JSONValue, table: TableSchema) throws(DataverseError) -> RecordPayload {
         guard case .object(let object) = body else {
             throw DataverseError.badRequest("The request body must be a JSON object describing a \(table.logicalName) record.")
         }

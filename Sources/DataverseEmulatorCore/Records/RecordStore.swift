@@ -52,10 +52,29 @@ public final class RecordStore: Sendable {
         }
     }
 
-    /// Replaces every record (restoring a saved state).
-    public func replace(with saved: RecordTables) {
-        tables.withLock { $0 = saved }
+    /// Starts from saved records, rebuilding the alternate-key indexes.
+    public func restore(_ saved: SavedRecords) {
+        tables.withLock { tables in
+            var restored = RecordTables(schema: schema, clock: tables.clock)
+            restored.recordsEvents = tables.recordsEvents
+            for table in schema.tables {
+                var data = RecordTables.TableData()
+                for record in saved.records[table.logicalName] ?? [] {
+                    data.records[record.id] = record
+                    for key in table.keys {
+                        if let value = RecordTables.keyString(key, record.values) { data.keys[key.logicalName, default: [:]][value] = record.id }
+                    }
+                }
+                data.deletions = saved.deletions[table.logicalName] ?? []
+                restored.tables[table.logicalName] = data
+            }
+            restored.version = max(restored.version, saved.version)
+            tables = restored
+        }
     }
+
+    /// The current row version.
+    public var version: Int64 { tables.withLock { $0.version } }
 }
 
 /// Every table's rows, alternate-key indexes and the deletions change tracking reports.
@@ -67,7 +86,7 @@ public struct RecordTables: Sendable {
     let clock: @Sendable () -> Date
     var tables: [String: TableData] = [:]
     /// The highest row version any change has taken.
-    public private(set) var version: Int64 = 1_000
+    public internal(set) var version: Int64 = 1_000
     /// Whether changes are recorded in `events` (for webhooks).
     var recordsEvents = false
     /// Changes not yet handed to the webhooks; a rolled-back transaction takes its events with it.

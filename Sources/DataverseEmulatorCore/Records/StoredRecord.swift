@@ -21,7 +21,12 @@ public struct StoredRecord: Sendable, Hashable {
 }
 
 /// A removal, kept for change tracking.
-struct Deletion: Sendable, Hashable {
-    var id: String
-    var version: Int64
+public struct Deletion: Sendable, Hashable {
+    public var id: String
+    public var version: Int64
+
+    public init(id: String, version: Int64) {
+        self.id = id
+        self.version = version
+    }
 }

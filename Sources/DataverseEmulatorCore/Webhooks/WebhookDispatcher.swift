@@ -46,13 +46,13 @@ public final class WebhookDispatcher: Sendable {
     /// Deliveries started and not yet finished.
     public var pending: Int { state.withLock { $0.pending } }
 
-    func register(_ registration: WebhookRegistration) throws(DataverseError) {
+    package func register(_ registration: WebhookRegistration) throws(DataverseError) {
         guard sender != nil else { throw DataverseError.badRequest("This emulator was started without outbound HTTP, so it cannot call webhooks.") }
         state.withLock { $0.registrations.append(registration) }
     }
 
     /// Removes a registration; false when there was none with this id.
-    func unregister(_ id: String) -> Bool {
+    package func unregister(_ id: String) -> Bool {
         state.withLock { state in
             let before = state.registrations.count
             state.registrations.removeAll { $0.id == id }
@@ -61,12 +61,12 @@ public final class WebhookDispatcher: Sendable {
     }
 
     /// Forgets the delivery log; registrations stay.
-    func clearDeliveries() {
+    package func clearDeliveries() {
         state.withLock { $0.deliveries.removeAll() }
     }
 
     /// Starts a delivery of each event to each registration that asked for it.
-    func publish(_ events: [ChangeEvent], userID: String) {
+    package func publish(_ events: [ChangeEvent], userID: String) {
         guard let sender, !events.isEmpty else { return }
         let registrations = state.withLock { $0.registrations }
         let correlationID = UUID().uuidString.lowercased()
