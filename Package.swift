@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "SwitchboardBenchmark",
             dependencies: [
-                "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel",
+                "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "DataverseEmulator", "DataverseEmulatorCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/SwitchboardBenchmark"

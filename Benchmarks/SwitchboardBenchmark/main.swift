@@ -4,12 +4,17 @@
 //         [--durability full|normal] [--phases ingest,end-to-end,latency] [--load swift|wrk] [--seconds S]
 //         [--sink swift|nginx]
 //
+// `--phases emulator` measures `switchboard emulate dataverse` instead: simple Web API requests per
+// second with the service protection limits off, over HTTP and HTTPS (wrk with --load wrk).
+//
 // By default everything runs in this one process on loopback: the hub (real SQLite file in a
 // temporary folder, real HTTP listener), a sink standing in for the target, and 64 HTTP clients.
 // Client and sink share the machine's cores with the hub, so the figures are a floor for the hub
 // alone. `--load wrk` and `--sink nginx` move the load and the end-to-end target into processes of
 // their own (Debian's wrk and nginx), which cost less CPU than the Swift stand-ins.
 import AsyncHTTPClient
+import DataverseEmulator
+import DataverseEmulatorCore
 import Foundation
 import Logging
 import NIOCore
@@ -50,6 +55,7 @@ struct Options {
 }
 
 let options = Options(CommandLine.arguments)
+// The emulator phase runs only when asked for: --phases emulator.
 let quiet: Logger = {
     var logger = Logger(label: "bench")
     logger.logLevel = .error
@@ -318,7 +324,69 @@ let latency = try await withHub(deliver: true, sink: latencySink) { hub, port in
 }
 print("latency:    accept to delivery at 1,000 messages/s over \(options.latencySeconds) s: p50 \(format(percentile(latency, 0.5), 0)) ms, p99 \(format(percentile(latency, 0.99), 0)) ms, max \(format(latency.max() ?? .nan, 0)) ms")
 }
+// 4. The Dataverse emulator: simple requests per second with limits off.
+if options.phases.contains("emulator") {
+    for tls in [false, true] {
+        let result = try await emulatorThroughput(tls: tls)
+        print("emulator:   \(tls ? "HTTPS" : "HTTP "): \(result)")
+    }
+}
+
 print("memory:     peak resident \(format(peakMemoryMiB(), 0)) MiB (hub, sink and clients in one process)")
 // At top level the compiler would pick the blocking `shutdown()`; inside an async function it picks the async one.
 func shutDownClient() async throws { try await client.shutdown() }
 try await shutDownClient()
+
+/// Runs the emulator in this process with limits off and drives it with 64 connections.
+func emulatorThroughput(tls: Bool) async throws -> String {
+    var configuration = EmulatorConfiguration()
+    configuration.port = 0
+    configuration.limits.enabled = false
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-emulator-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    if tls {
+        let files = try SelfSignedCertificate.write(to: folder)
+        configuration.tls = .init(certificatePath: files.certificate.path, keyPath: files.key.path)
+    }
+    let emulator = try DataverseEmulator(configuration: configuration)
+    let listening = Latch<Int>()
+    let task = Task { try await emulator.application(logger: quiet) { port in listening.set(port) }.runService() }
+    defer { task.cancel() }
+    let port = await listening.value()
+    let origin = "\(tls ? "https" : "http")://127.0.0.1:\(port)"
+    let user = configuration.users[0]
+    let (_, tokenJSON) = emulator.issuer.token(form: ["grant_type": "client_credentials", "client_id": user.clientID, "client_secret": user.clientSecret,
+                                                      "scope": "\(origin)/.default"], basic: nil, resourceHost: "127.0.0.1:\(port)")
+    let token = tokenJSON["access_token"]?.text ?? ""
+    let account = try emulator.store.write { tables throws(DataverseError) in
+        try tables.create(DefaultSchema.schema.table(logicalName: "account")!, RecordPayload.parse(.object(["name": .string("Benchmark"), "accountnumber": .string("B-1")]),
+                                                                                              table: DefaultSchema.schema.table(logicalName: "account")!))
+    }
+    guard options.load == "wrk" else {
+        return "run with --load wrk (apt-get install -y wrk) to measure the emulator"
+    }
+    let get = try wrkRate(url: "\(origin)/api/data/v9.2/accounts(\(account.id))?$select=name", method: "GET", body: nil, token: token)
+    let create = try wrkRate(url: "\(origin)/api/data/v9.2/accounts", method: "POST", body: #"{"name": "created by wrk"}"#, token: token)
+    let upsert = try wrkRate(url: "\(origin)/api/data/v9.2/accounts(accountnumber='B-1')", method: "PATCH", body: #"{"name": "upserted by wrk"}"#, token: token)
+    return "\(format(get, 0)) retrieves/s, \(format(create, 0)) creates/s, \(format(upsert, 0)) upserts by alternate key/s (wrk, 64 connections, \(options.seconds) s each, limits off)"
+}
+
+/// wrk with a bearer token against one URL; returns requests per second, or exits when some failed.
+func wrkRate(url: String, method: String, body: String?, token: String) throws -> Double {
+    let script = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString).lua")
+    var lua = "wrk.method = \"\(method)\"\nwrk.headers[\"Authorization\"] = \"Bearer \(token)\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+    if let body { lua += "wrk.body = '\(body)'\n" }
+    try lua.write(to: script, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: script) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+    process.arguments = ["-t2", "-c64", "-d\(options.seconds)s", "-s", script.path, url]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    if output.contains("Non-2xx") { print("wrk saw non-2xx answers for \(method) \(url):\n\(output)"); exit(1) }
+    let line = output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
+    return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+}

@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import Synchronization
 import SwitchboardModel
 
 /// The emulator's stand-in for Microsoft Entra ID: issues RS256-signed JWT access tokens for the
@@ -14,7 +15,10 @@ public final class TokenIssuer: Sendable {
     public let tenant: String
     private let users: [String: ApplicationUser]
     private let key: _RSA.Signing.PrivateKey
+    private let publicKey: _RSA.Signing.PublicKey
     private let keyID: String
+    /// Tokens already verified, with their user and expiry: a signature is checked once per token.
+    private let verified = Mutex<[String: (user: ApplicationUser, expiry: Int64, audienceHost: String)]>([:])
     private let clock: @Sendable () -> Date
     /// Lifetime of a token: 3,599 s, as Entra ID answers.
     public let lifetime: Int
@@ -23,6 +27,7 @@ public final class TokenIssuer: Sendable {
         self.tenant = tenant
         self.users = Dictionary(users.map { ($0.clientID, $0) }, uniquingKeysWith: { first, _ in first })
         self.key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        self.publicKey = key.publicKey
         self.keyID = String(UUID().uuidString.prefix(8)).lowercased()
         self.lifetime = lifetime
         self.clock = clock
@@ -69,15 +74,25 @@ public final class TokenIssuer: Sendable {
     public func verify(authorization: String?, resourceHost: String) -> Result<ApplicationUser, TokenRejection> {
         guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return .failure(.missing) }
         let token = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        let now = Int64(clock().timeIntervalSince1970)
+        if let known = verified.withLock({ $0[token] }) {
+            guard known.expiry > now else { return .failure(.expired) }
+            guard known.audienceHost == Self.hostName(resourceHost) else { return .failure(.wrongAudience) }
+            return .success(known.user)
+        }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let signature = Self.base64URLDecode(parts[2]), let payload = Self.base64URLDecode(parts[1]),
-              key.publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: Array("\(parts[0]).\(parts[1])".utf8), padding: .insecurePKCS1v1_5),
+              publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: Array("\(parts[0]).\(parts[1])".utf8), padding: .insecurePKCS1v1_5),
               case .object(let claims) = try? JSONValue(json: payload) else {
             return .failure(.invalid)
         }
         guard case .int(let expiry) = claims["exp"] ?? .null, expiry > Int64(clock().timeIntervalSince1970) else { return .failure(.expired) }
         guard case .string(let audience) = claims["aud"] ?? .null, let url = URL(string: audience), Self.sameHost(url, resourceHost) else { return .failure(.wrongAudience) }
         guard case .string(let clientID) = claims["appid"] ?? .null, let user = users[clientID] else { return .failure(.invalid) }
+        verified.withLock { cache in
+            if cache.count >= 10_000 { cache = cache.filter { $0.value.expiry > now } }
+            if cache.count < 10_000 { cache[token] = (user, expiry, url.host?.lowercased() ?? "") }
+        }
         return .success(user)
     }
 
@@ -120,8 +135,12 @@ public final class TokenIssuer: Sendable {
     }
 
     private static func sameHost(_ url: URL, _ host: String) -> Bool {
-        let expected = host.split(separator: ":").first.map(String.init)?.lowercased() ?? host
-        return url.host?.lowercased() == expected
+        url.host?.lowercased() == hostName(host)
+    }
+
+    /// `127.0.0.1:8443` → `127.0.0.1`.
+    private static func hostName(_ host: String) -> String {
+        (host.split(separator: ":").first.map(String.init) ?? host).lowercased()
     }
 
     static func base64URL(_ data: Data) -> String {

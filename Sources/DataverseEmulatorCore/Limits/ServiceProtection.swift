@@ -121,9 +121,22 @@ public final class ServiceProtection: Sendable {
             let remainingSeconds = Double(max(0, limits.maxExecutionMillis - window.executionMillis)) / 1000
             return [
                 ("x-ms-ratelimit-burst-remaining-xrm-requests", String(remainingRequests)),
-                ("x-ms-ratelimit-time-remaining-xrm-requests", remainingSeconds.formatted(.number.precision(.fractionLength(2)).locale(Locale(identifier: "en_US")))),
+                ("x-ms-ratelimit-time-remaining-xrm-requests", Self.grouped(remainingSeconds)),
             ]
         }
+    }
+
+    /// `1199.97` → `1,199.97`, the culture-formatted seconds the header is seen to carry.
+    static func grouped(_ seconds: Double) -> String {
+        let hundredths = Int64((seconds * 100).rounded())
+        var whole = String(hundredths / 100)
+        var index = whole.count - 3
+        while index > 0 {
+            whole.insert(",", at: whole.index(whole.startIndex, offsetBy: index))
+            index -= 3
+        }
+        let fraction = hundredths % 100
+        return "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// Seconds until the oldest request in the window leaves it; at least 1.

@@ -104,3 +104,29 @@ struct EmulatorLimitsTests {
         }
     }
 }
+
+@Suite("Dataverse emulator: tokens")
+struct EmulatorTokenTests {
+    @Test("a token is refused once it expires, for another resource, or when it was not signed by the emulator")
+    func tokenLifetime() throws {
+        let now = Locked<Date>(Date(timeIntervalSince1970: 1_800_000_000))
+        let issuer = try TokenIssuer(tenant: "t", users: [ApplicationUser(clientID: "app", clientSecret: "s")], lifetime: 60, clock: { now.withLock { $0 } })
+        let (status, body) = issuer.token(form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://org.local/.default"],
+                                          basic: nil, resourceHost: "org.local:8443")
+        #expect(status == 200)
+        #expect(body["expires_in"] == .int(60))
+        let token = try #require(body["access_token"]?.text)
+        #expect((try? issuer.verify(authorization: "Bearer \(token)", resourceHost: "org.local:8443").get())?.clientID == "app")
+        #expect(throws: TokenIssuer.TokenRejection.self) { try issuer.verify(authorization: "Bearer \(token)", resourceHost: "other.local").get() }
+        now.withLock { $0 += 61 }
+        #expect(throws: TokenIssuer.TokenRejection.self) { try issuer.verify(authorization: "Bearer \(token)", resourceHost: "org.local:8443").get() }
+        let other = try TokenIssuer(tenant: "t", users: [ApplicationUser(clientID: "app", clientSecret: "s")])
+        let foreign = try #require(other.token(form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://org.local/.default"],
+                                               basic: nil, resourceHost: "org.local").body["access_token"]?.text)
+        #expect(throws: TokenIssuer.TokenRejection.self) { try issuer.verify(authorization: "Bearer \(foreign)", resourceHost: "org.local").get() }
+        let badScope = issuer.token(form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://elsewhere/.default"],
+                                    basic: nil, resourceHost: "org.local")
+        #expect(badScope.status == 400)
+        #expect(badScope.body["error"]?.text == "invalid_scope")
+    }
+}
