@@ -57,6 +57,17 @@ public final class DataverseEmulator: Sendable {
         let tenant = configuration.tenant
         router.post("\(tenant)/oauth2/v2.0/token") { request, context in try await self.token(request, context: context) }
         router.get("\(tenant)/discovery/v2.0/keys") { _, _ in Self.response(.json(200, self.issuer.jwks())) }
+        // OpenID discovery, which MSAL (under azure-identity) reads to find the token endpoint.
+        router.get("\(tenant)/v2.0/.well-known/openid-configuration") { request, _ in
+            let authority = "\(self.scheme)://\(request.head.authority ?? "\(self.configuration.host):\(self.configuration.port)")/\(tenant)"
+            return Self.response(.json(200, .object([
+                "issuer": .string("\(authority)/v2.0"), "token_endpoint": .string("\(authority)/oauth2/v2.0/token"),
+                "authorization_endpoint": .string("\(authority)/oauth2/v2.0/authorize"), "jwks_uri": .string("\(authority)/discovery/v2.0/keys"),
+                "token_endpoint_auth_methods_supported": .array([.string("client_secret_post"), .string("client_secret_basic")]),
+                "response_types_supported": .array([.string("code"), .string("token")]), "subject_types_supported": .array([.string("pairwise")]),
+                "id_token_signing_alg_values_supported": .array([.string("RS256")]), "tenant_region_scope": .null,
+            ])))
+        }
         for method in [HTTPRequest.Method.get, .post, .patch, .put, .delete] {
             router.on("api/data/**", method: method) { request, context in try await self.webAPI(request, context: context) }
         }
@@ -197,7 +208,7 @@ public final class DataverseEmulator: Sendable {
     private func token(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 64 << 10)
-        let form = Dictionary(WebAPIRequest.parseQuery(String(buffer: body).replacingOccurrences(of: "+", with: " ")), uniquingKeysWith: { first, _ in first })
+        let form = Dictionary(WebAPIRequest.parseQuery(String(buffer: body)), uniquingKeysWith: { first, _ in first })
         var basic: (String, String)?
         if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("basic "),
            let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),

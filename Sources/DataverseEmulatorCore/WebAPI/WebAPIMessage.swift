@@ -22,14 +22,17 @@ public struct WebAPIRequest: Sendable {
 
     func header(_ name: String) -> String? { headers[name.lowercased()] }
 
-    /// Splits `a=1&b=2` into decoded pairs, keeping their order.
+    /// Splits `a=1&b=2` into decoded pairs, keeping their order. `+` stands for a space, as
+    /// clients that form-encode query strings (Python's requests) write it; a plus is `%2B`.
     public static func parseQuery(_ query: String?) -> [(String, String)] {
         guard let query, !query.isEmpty else { return [] }
+        func decode(_ text: Substring) -> String {
+            let spaced = text.replacingOccurrences(of: "+", with: " ")
+            return spaced.removingPercentEncoding ?? spaced
+        }
         return query.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-            let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
-            return (name, value)
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
         }
     }
 }

@@ -1,0 +1,101 @@
+import DataverseEmulatorCore
+import Foundation
+import SwitchboardModel
+import Testing
+
+/// `switchboard emulate dataverse` as a process: the real binary, real HTTPS, real clients.
+@Suite("switchboard emulate dataverse, the process")
+struct EmulatorProcessTests {
+    /// The emulator binary serving HTTPS with a generated CA; its port read from what it prints.
+    final class RunningEmulator: @unchecked Sendable {
+        let process = Process()
+        let folder: TemporaryDirectory
+        let port: Int
+        var caPath: String { folder.url.appendingPathComponent("tls/ca.pem").path }
+
+        init(arguments: [String] = []) throws {
+            folder = try TemporaryDirectory()
+            let output = Pipe()
+            process.executableURL = Binary.url
+            process.arguments = ["emulate", "dataverse", "--self-signed", folder.url.appendingPathComponent("tls").path, "--port", "0"] + arguments
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            let handle = output.fileHandleForReading
+            while !text.contains("listening at") || !text.hasSuffix("\n") {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            guard let range = text.range(of: #"listening at https://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                  let port = Int(text[range].split(separator: ":").last ?? "") else {
+                process.terminate()
+                throw StartFailure(output: text)
+            }
+            self.port = port
+        }
+
+        struct StartFailure: Error, CustomStringConvertible {
+            let output: String
+            var description: String { "the emulator did not report its port; it printed: \(output)" }
+        }
+
+        func terminate() async -> Int32 {
+            process.terminate()
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+            folder.remove()
+            return process.terminationStatus
+        }
+    }
+
+    @Test("--print-schema prints the default schema as a file that loads back to the same tables")
+    func printSchema() throws {
+        let result = try Binary.run(["emulate", "dataverse", "--print-schema"])
+        #expect(result.status == 0)
+        let schema = try SchemaReader.read(result.output, file: "printed.yaml")
+        #expect(schema.tables == DefaultSchema.schema.tables)
+    }
+
+    @Test("bad options get one sentence and exit 1")
+    func badOptions() throws {
+        let latency = try Binary.run(["emulate", "dataverse", "--latency", "fast"])
+        #expect(latency.status == 1)
+        #expect(latency.error == "--latency fast: write a time such as 5ms, or a range such as 2ms..20ms\n")
+        let client = try Binary.run(["emulate", "dataverse", "--client", "no-secret"])
+        #expect(client.error == "--client no-secret: write it as CLIENT_ID:SECRET\n")
+        let tls = try Binary.run(["emulate", "dataverse", "--tls-cert", "a.pem"])
+        #expect(tls.error == "give --tls-cert and --tls-key together, or --self-signed FOLDER, not both\n")
+    }
+
+    static let pythonSDKAvailable: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import PowerPlatform.Dataverse, azure.identity"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    @Test("Microsoft's Python Dataverse SDK with azure-identity works against it unchanged but for the URL, authority and CA",
+          .enabled(if: pythonSDKAvailable, "needs pip install PowerPlatform-Dataverse-Client azure-identity (.ci/run installs them)"))
+    func pythonSDK() async throws {
+        let emulator = try RunningEmulator()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Benchmarks/clients/python_sdk_check.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, String(emulator.port), emulator.caPath]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("python SDK check passed"))
+        #expect(await emulator.terminate() == 0)
+    }
+}
