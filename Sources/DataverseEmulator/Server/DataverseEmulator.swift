@@ -223,31 +223,68 @@ public final class DataverseEmulator: Sendable {
 
     // MARK: - Admin
 
-    /// `POST /_emulator/seed` with `{"accounts": [{...}, ...], ...}`: creates the records as a client would.
+    /// `POST /_emulator/seed` with `{"accounts": [{...}, ...], ...}`: creates the records as a
+    /// client would, all or none. A table's records come after those of the tables it looks up,
+    /// so a seed may bind to records it creates itself.
     private func seed(_ request: Request, context: some RequestContext) async throws -> Response {
         var request = request
         let buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
         guard case .object(let sets)? = try? JSONValue(json: Array(buffer.readableBytesView)) else {
             return Self.response(.error(.badRequest("The seed body must be a JSON object of entity set names to arrays of records.")))
         }
-        var created = 0
+        var tables: [(TableSchema, [JSONValue])] = []
         for name in sets.keys.sorted() {
             guard let table = store.schema.table(entitySet: name) else { return Self.response(.error(.resourceNotFound(segment: name))) }
             guard case .array(let records) = sets[name]! else { return Self.response(.error(.badRequest("\(name) must be an array of records."))) }
-            for record in records {
-                do {
-                    let payload = try RecordPayload.parse(record, table: table)
-                    _ = try store.write { tables throws(DataverseError) in try tables.create(table, payload) }
-                    created += 1
-                    let changes = store.drainEvents()
-                    try? persistence?.save(changes, version: store.version)
-                    webhooks.publish(changes, userID: "seed")
-                } catch {
-                    return Self.response(.error(DataverseError(status: error.status, code: error.code, message: "\(name)[\(created)]: \(error.message)")))
+            tables.append((table, records))
+        }
+        let ordered = Self.dependencyOrder(tables)
+        do throws(DataverseError) {
+            let created = try store.transaction { draft throws(DataverseError) -> Int in
+                var created = 0
+                for (table, records) in ordered {
+                    for (index, record) in records.enumerated() {
+                        do throws(DataverseError) {
+                            _ = try draft.create(table, try RecordPayload.parse(record, table: table))
+                            created += 1
+                        } catch {
+                            throw DataverseError(status: error.status, code: error.code, message: "\(table.entitySetName)[\(index)]: \(error.message)")
+                        }
+                    }
+                }
+                return created
+            }
+            let changes = store.drainEvents()
+            try? persistence?.save(changes, version: store.version)
+            webhooks.publish(changes, userID: "seed")
+            return Self.response(.json(200, .object(["created": .int(Int64(created))])))
+        } catch {
+            return Self.response(.error(error))
+        }
+    }
+
+    /// Tables ordered so that a table comes after the tables its records bind to (`x@odata.bind`).
+    static func dependencyOrder(_ tables: [(TableSchema, [JSONValue])]) -> [(TableSchema, [JSONValue])] {
+        func boundTargets(_ entry: (TableSchema, [JSONValue])) -> Set<String> {
+            var targets: Set<String> = []
+            for record in entry.1 {
+                guard case .object(let fields) = record else { continue }
+                for name in fields.keys where name.hasSuffix("@odata.bind") {
+                    if let column = entry.0.column(String(name.dropLast("@odata.bind".count))), case .lookup(let target) = column.type,
+                       target != entry.0.logicalName { targets.insert(target) }
                 }
             }
+            return targets
         }
-        return Self.response(.json(200, .object(["created": .int(Int64(created))])))
+        var remaining = tables
+        var ordered: [(TableSchema, [JSONValue])] = []
+        while !remaining.isEmpty {
+            let pending = Set(remaining.map(\.0.logicalName))
+            // A cycle: take them in name order.
+            let index = remaining.firstIndex { boundTargets($0).isDisjoint(with: pending) } ?? 0
+            ordered.append(remaining.remove(at: index))
+        }
+        return ordered
     }
 
     static func response(_ answer: WebAPIResponse, extra: [(String, String)] = []) -> Response {

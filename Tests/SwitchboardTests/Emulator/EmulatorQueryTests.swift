@@ -71,6 +71,32 @@ struct EmulatorQueryTests {
     }
 }
 
+@Suite("Dataverse emulator: admin endpoints")
+struct EmulatorAdminTests {
+    @Test("seed creates records from JSON as a client would, naming a bad record; reset empties the tables")
+    func seedAndReset() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        let seeded = try await harness.send("POST", "\(harness.origin)/_emulator/seed", body: """
+            {"contacts": [{"fullname": "Seed Contact", "emailaddress1": "seed@example.com"}],
+             "accounts": [{"name": "Seed Account", "primarycontactid@odata.bind": "/contacts(emailaddress1='seed@example.com')"}]}
+            """)
+        #expect(seeded.status == 200)
+        #expect(seeded.json["created"] == .int(2))
+        let linked = try await harness.send("GET", "accounts?$filter=_primarycontactid_value ne null&$count=true", token: token)
+        #expect(linked.json["@odata.count"] == .int(1))
+        let bad = try await harness.send("POST", "\(harness.origin)/_emulator/seed", body: #"{"accounts": [{"name": "ok"}, {"size": 3}]}"#)
+        #expect(bad.status == 400)
+        #expect(bad.errorMessage?.hasPrefix("accounts[1]: The property 'size' does not exist") == true)
+        #expect(try await harness.send("POST", "\(harness.origin)/_emulator/reset").status == 204)
+        let empty = try await harness.send("GET", "accounts/$count", token: token)
+        #expect(empty.text == "0")
+        let metrics = try await harness.send("GET", "\(harness.origin)/_emulator/metrics")
+        #expect(metrics.text.contains("dataverse_emulator_throttled_total{reason=\"requests\"} 0"))
+        try await harness.stop()
+    }
+}
+
 extension JSONValue {
     var arrayItems: [JSONValue] { if case .array(let items) = self { items } else { [] } }
     var arrayCount: Int { arrayItems.count }
