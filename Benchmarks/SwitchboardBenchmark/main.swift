@@ -155,14 +155,7 @@ func wrk(port: Int, seconds: Int) throws -> (requests: Int, rate: Double, p50: S
     wrk.body = '\(body(17))'
     """.write(to: script, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: script) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-    process.arguments = ["-t1", "-c64", "-d\(seconds)s", "--latency", "-s", script.path, "http://127.0.0.1:\(port)/hooks/orders"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let output = try runWrk(["-t1", "-c64", "-d\(seconds)s", "--latency", "-s", script.path, "http://127.0.0.1:\(port)/hooks/orders"])
     if output.contains("Non-2xx") { print("wrk saw non-2xx answers:\n\(output)"); exit(1) }
     func field(_ prefix: String) -> String {
         output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }?
@@ -378,15 +371,21 @@ func wrkRate(url: String, method: String, body: String?, token: String) throws -
     if let body { lua += "wrk.body = '\(body)'\n" }
     try lua.write(to: script, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: script) }
+    let output = try runWrk(["-t2", "-c64", "-d\(options.seconds)s", "-s", script.path, url])
+    if output.contains("Non-2xx") { print("wrk saw non-2xx answers for \(method) \(url):\n\(output)"); exit(1) }
+    let line = output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
+    return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+}
+
+/// Runs wrk (Debian's package) to completion and returns what it printed.
+func runWrk(_ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
-    process.arguments = ["-t2", "-c64", "-d\(options.seconds)s", "-s", script.path, url]
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
     let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    if output.contains("Non-2xx") { print("wrk saw non-2xx answers for \(method) \(url):\n\(output)"); exit(1) }
-    let line = output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
-    return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    return output
 }

@@ -21,15 +21,8 @@ struct EmulatorProcessTests {
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
-            var text = ""
-            let handle = output.fileHandleForReading
-            while !text.contains("listening at") || !text.hasSuffix("\n") {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            guard let range = text.range(of: #"listening at https://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-                  let port = Int(text[range].split(separator: ":").last ?? "") else {
+            let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: "listening at")
+            guard let port else {
                 process.terminate()
                 throw StartFailure(output: text)
             }

@@ -29,6 +29,23 @@ enum Binary {
     }
 }
 
+extension Binary {
+    /// Reads a process's output until a whole line containing `marker` and a loopback address has
+    /// arrived; returns the address's port (nil when the output ended first) and what was read.
+    static func port(printedBy handle: FileHandle, after marker: String) -> (port: Int?, output: String) {
+        var text = ""
+        while true {
+            if let line = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.contains(marker) }),
+               let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                return (Int(line[range].split(separator: ":").last ?? ""), text)
+            }
+            let chunk = handle.availableData
+            if chunk.isEmpty { return (nil, text) }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+    }
+}
+
 /// A `switchboard run` process: started, its port read from its first line, then killed or stopped.
 final class RunningHub: @unchecked Sendable {
     let process = Process()
@@ -42,16 +59,8 @@ final class RunningHub: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         // The first line says where it listens: "switchboard listening on http://127.0.0.1:PORT (...)".
-        var line = Data()
-        let handle = output.fileHandleForReading
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-              let port = Int(text[range].split(separator: ":").last ?? "") else {
+        let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: "listening on")
+        guard let port else {
             process.terminate()
             throw HubStartFailure(output: text)
         }
