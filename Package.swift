@@ -63,6 +63,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Inbound endpoints, health and metrics.

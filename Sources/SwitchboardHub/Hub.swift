@@ -38,6 +38,7 @@ public final class Hub: Sendable {
     public let store: SQLiteMessageStore
     private let group: ServiceGroup
     private let connector: HTTPConnector
+    private let dataverseConnectors: [DataverseConnector]
     private let listening = Latch<Int>()
 
     /// Opens the store and wires the services; nothing runs until `run()`.
@@ -56,9 +57,22 @@ public final class Hub: Sendable {
         }
         let connector = HTTPConnector(maxConnectionsPerHost: max(8, routes.map(\.policy.concurrency).reduce(0, +)))
         self.connector = connector
+        // One signed-in connector per Dataverse system that integrations write to.
+        var bySystem: [String: any Connector] = [:]
+        var dataverse: [DataverseConnector] = []
+        for system in Set(routes.map(\.targetSystem)) {
+            guard let connection = workspace.connection(of: system), let credentials = connection.dataverse, let url = connection.baseURL else { continue }
+            let caFile = credentials.caFile.map { $0.hasPrefix("/") ? $0 : workspace.root.appendingPathComponent($0).path }
+            let concurrency = routes.filter { $0.targetSystem == system }.map(\.policy.concurrency).reduce(0, +)
+            let systemConnector = try DataverseConnector(environmentURL: url, credentials: credentials, caFile: caFile, maxConnections: max(8, concurrency))
+            bySystem[system] = systemConnector
+            dataverse.append(systemConnector)
+        }
+        dataverseConnectors = dataverse
         var dispatcherConfiguration = options.dispatcher ?? DispatcherConfiguration()
         if options.dispatcher == nil { dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace }
-        let dispatcher = Dispatcher(store: store, routes: routes, connector: connector, budgets: budgets, clock: clock,
+        let dispatcher = Dispatcher(store: store, routes: routes, connector: bySystem.isEmpty ? connector : SystemConnectors(default: connector, bySystem: bySystem),
+                                    budgets: budgets, clock: clock,
                                     configuration: dispatcherConfiguration, metrics: metrics, logger: logger)
         let ingestor = Ingestor(routes: routes, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics, logger: logger,
                                 onAccepted: { dispatcher.wakeUp() })
@@ -91,9 +105,14 @@ public final class Hub: Sendable {
         do {
             try await group.run()
         } catch {
-            try? await connector.shutdown()
+            try? await shutDownConnectors()
             throw error
         }
+        try await shutDownConnectors()
+    }
+
+    private func shutDownConnectors() async throws {
+        for dataverse in dataverseConnectors { try? await dataverse.shutdown() }
         try await connector.shutdown()
     }
 

@@ -52,7 +52,53 @@ public enum WebhookAuthentication: Sendable {
 /// Where an integration's messages go. Version 1 knows HTTP requests.
 public struct Target: Sendable {
     public var system: String
-    public var request: HTTPRequestTemplate
+    public var write: Write
+
+    /// What the target does with each message.
+    public enum Write: Sendable {
+        /// An HTTP request built from the message.
+        case http(HTTPRequestTemplate)
+        /// A record written to a Dataverse table.
+        case dataverse(DataverseWrite)
+    }
+
+    public init(system: String, write: Write) {
+        self.system = system
+        self.write = write
+    }
+
+    public init(system: String, request: HTTPRequestTemplate) {
+        self.init(system: system, write: .http(request))
+    }
+}
+
+/// Writes each message as one record of a Dataverse table: the document after the steps is the
+/// record's columns (lookups as `x@odata.bind`).
+public struct DataverseWrite: Sendable {
+    public enum Operation: String, Sendable, CaseIterable {
+        /// Create or update by key (the default: a repeated delivery is harmless).
+        case upsert
+        case create
+        /// Update only (`If-Match: *`); a missing record is an error.
+        case update
+        case delete
+    }
+
+    /// The table's entity set name, for example `salesorders`.
+    public var table: String
+    /// Default upsert.
+    public var operation: Operation
+    /// Key columns and where each value is read: an alternate key, or the primary id alone.
+    public var key: [(column: String, path: JSONPath)]
+    /// What is sent as the record. Default `$`.
+    public var body: JSONPath
+
+    public init(table: String, operation: Operation = .upsert, key: [(column: String, path: JSONPath)], body: JSONPath = JSONPath("$")!) {
+        self.table = table
+        self.operation = operation
+        self.key = key
+        self.body = body
+    }
 }
 
 /// An outbound HTTP request built from the message: `{$.path}` placeholders in the path and header

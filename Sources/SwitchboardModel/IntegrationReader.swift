@@ -92,16 +92,23 @@ struct IntegrationReader {
 
     private func readTarget(_ value: YAMLValue) -> Target? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(["system", "http"])
+        map.rejectUnknownKeys(["system", "http", "dataverse"])
         let systemField = map.required("system")
         let system = checkSystem(systemField)
-        if let system, let definition = landscape.system(system) {
-            if definition.kind != .http {
-                systemField?.report("target.system '\(system)' is a \(definition.kind.rawValue) system; this version delivers to http systems only")
-            } else if definition.connections[environment]?.baseURL == nil {
+        let kind = system.flatMap { landscape.system($0)?.kind }
+        if let system, let kind {
+            if kind != .http && kind != .dataverse {
+                systemField?.report("target.system '\(system)' is a \(kind.rawValue) system; this version delivers to http and dataverse systems only")
+            } else if landscape.system(system)?.connections[environment]?.baseURL == nil {
                 systemField?.report("target.system '\(system)' has no connection with a base_url for environment '\(environment)'")
             }
         }
+        if kind == .dataverse {
+            if map["http"] != nil { map["http"]?.report("target.http does not apply to a Dataverse system; write target.dataverse") }
+            guard let write = map.required("dataverse").flatMap(readDataverseWrite), let system else { return nil }
+            return Target(system: system, write: .dataverse(write))
+        }
+        if map["dataverse"] != nil { map["dataverse"]?.report("target.dataverse applies to a Dataverse system only") }
         guard let http = map.required("http")?.mapping() else { return nil }
         http.rejectUnknownKeys(["method", "path", "headers", "body"])
         let method = (http.string("method") ?? "POST").uppercased()
@@ -122,6 +129,27 @@ struct IntegrationReader {
         let body = http["body"].flatMap { StepReader.readPath($0) }
         guard let system, let path else { return nil }
         return Target(system: system, request: HTTPRequestTemplate(method: method, path: path, headers: headers, body: body ?? JSONPath("$")))
+    }
+
+    /// `dataverse: { table: salesorders, operation: upsert, key: { ordernumber: $.order_number } }`.
+    private func readDataverseWrite(_ value: YAMLValue) -> DataverseWrite? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["table", "operation", "key", "body"])
+        let table = map.requiredString("table")
+        if let table, table.contains("(") || table.contains("/") {
+            map["table"]?.report("target.dataverse.table is the entity set name alone, such as salesorders")
+        }
+        let operation = map["operation"]?.choice(DataverseWrite.Operation.self) ?? .upsert
+        var key: [(column: String, path: JSONPath)] = []
+        for entry in map["key"]?.mapping()?.entries ?? [] {
+            if let path = StepReader.readPath(entry.value) { key.append((entry.key, path)) }
+        }
+        if operation != .create, key.isEmpty, map["key"] == nil {
+            map.value.report("target.dataverse.key is required to \(operation.rawValue): the key columns and where their values are, such as { ordernumber: $.order_number }")
+        }
+        let body = map["body"].flatMap { StepReader.readPath($0) } ?? JSONPath("$")!
+        guard let table else { return nil }
+        return DataverseWrite(table: table, operation: operation, key: key, body: body)
     }
 
     private func readDelivery(_ value: YAMLValue) -> DeliveryPolicy? {

@@ -77,10 +77,39 @@ public struct SystemDefinition: Sendable {
 
 /// How to reach a system in one environment.
 public struct Connection: Sendable {
-    /// Base URL that target paths are appended to, for example `https://erp.example.com`.
+    /// Base URL that target paths are appended to, for example `https://erp.example.com`; for a
+    /// Dataverse system, the environment URL (`https://contoso.crm.dynamics.com`).
     public var baseURL: String?
     /// Headers sent with every request; values may hold secret references (resolved for the active environment).
     public var headers: [String: String]
+    /// How a Dataverse system is signed in to; nil for other kinds.
+    public var dataverse: DataverseCredentials?
+
+    public init(baseURL: String?, headers: [String: String], dataverse: DataverseCredentials? = nil) {
+        self.baseURL = baseURL
+        self.headers = headers
+        self.dataverse = dataverse
+    }
+}
+
+/// OAuth 2.0 client credentials of a Dataverse application user.
+public struct DataverseCredentials: Sendable, Hashable {
+    /// The token authority. Default `https://login.microsoftonline.com`.
+    public var authority: String
+    public var tenant: String
+    public var clientID: String
+    /// Resolved from its reference for the active environment; never written in a file.
+    public var clientSecret: String
+    /// A PEM file of certificate authorities to trust besides the system's (the emulator's `ca.pem`).
+    public var caFile: String?
+
+    public init(authority: String = "https://login.microsoftonline.com", tenant: String, clientID: String, clientSecret: String, caFile: String? = nil) {
+        self.authority = authority
+        self.tenant = tenant
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.caFile = caFile
+    }
 }
 
 /// A target system's budget: the hub never exceeds it, whichever integrations share the system.

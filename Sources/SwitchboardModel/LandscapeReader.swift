@@ -47,7 +47,7 @@ struct LandscapeReader {
                 if !environments.contains(entry.key) {
                     sink.report(entry.keyLocation, "\(entry.value.path) names environment '\(entry.key)', which is not declared in environments")
                 }
-                if let connection = readConnection(entry.value, resolveSecrets: entry.key == active) {
+                if let connection = readConnection(entry.value, resolveSecrets: entry.key == active, dataverse: kind == .dataverse) {
                     connections[entry.key] = connection
                 }
             }
@@ -64,9 +64,9 @@ struct LandscapeReader {
                                 connections: connections, limits: limits, declaredAt: item.location)
     }
 
-    private func readConnection(_ value: YAMLValue, resolveSecrets: Bool) -> Connection? {
+    private func readConnection(_ value: YAMLValue, resolveSecrets: Bool, dataverse: Bool) -> Connection? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(["base_url", "headers"])
+        map.rejectUnknownKeys(dataverse ? ["base_url", "headers", "authority", "tenant", "client_id", "client_secret", "ca_file"] : ["base_url", "headers"])
         var headers: [String: String] = [:]
         for entry in map["headers"]?.mapping()?.entries ?? [] {
             guard let text = entry.value.string() else { continue }
@@ -80,7 +80,26 @@ struct LandscapeReader {
         if let baseURL, resolveSecrets, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
             map["base_url"]?.report("\(map.path).base_url must start with http:// or https://")
         }
-        return Connection(baseURL: baseURL, headers: headers)
+        var credentials: DataverseCredentials?
+        if dataverse {
+            if baseURL == nil { map.value.report("\(map.path).base_url is required for a Dataverse system: the environment URL, such as https://contoso.crm.dynamics.com") }
+            let tenant = map.requiredString("tenant")
+            let clientID = map.requiredString("client_id")
+            var secret: String?
+            if let field = map.required("client_secret"), let text = field.string() {
+                if !SecretResolver.containsReference(text) {
+                    field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
+                } else {
+                    secret = resolveSecrets ? resolver.resolve(text, reportingTo: field) : text
+                }
+            }
+            let authority = map.string("authority") ?? "https://login.microsoftonline.com"
+            if !authority.hasPrefix("https://") { map["authority"]?.report("\(map.path).authority must start with https://") }
+            if let tenant, let clientID, let secret {
+                credentials = DataverseCredentials(authority: authority, tenant: tenant, clientID: clientID, clientSecret: secret, caFile: map.string("ca_file"))
+            }
+        }
+        return Connection(baseURL: baseURL, headers: headers, dataverse: credentials)
     }
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {

@@ -7,13 +7,16 @@ public struct OutboundRequest: Sendable, Hashable {
     public var path: String
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// The target system's id, so a connector per system (Dataverse's, with its sign-in) sends it.
+    public var system: String
 
-    public init(method: String, url: String, path: String, headers: [(String, String)], body: [UInt8]) {
+    public init(method: String, url: String, path: String, headers: [(String, String)], body: [UInt8], system: String = "") {
         self.method = method
         self.url = url
         self.path = path
         self.headers = headers
         self.body = body
+        self.system = system
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {

@@ -5,7 +5,7 @@ import SwitchboardModel
 public struct Route: Sendable {
     public let integration: Integration
     public let pipeline: Pipeline
-    public let renderer: RequestRenderer
+    public let renderer: TargetRenderer
     public var id: String { integration.id }
     public var targetSystem: String { integration.target.system }
     public var policy: DeliveryPolicy { integration.delivery }
@@ -13,7 +13,12 @@ public struct Route: Sendable {
     public init(integration: Integration, connection: Connection?) {
         self.integration = integration
         self.pipeline = Pipeline(integration.steps)
-        self.renderer = RequestRenderer(template: integration.target.request, baseURL: connection?.baseURL ?? "", connectionHeaders: connection?.headers ?? [:])
+        switch integration.target.write {
+        case .http(let template):
+            renderer = .http(RequestRenderer(template: template, baseURL: connection?.baseURL ?? "", connectionHeaders: connection?.headers ?? [:]))
+        case .dataverse(let write):
+            renderer = .dataverse(DataverseRenderer(write: write, environmentURL: connection?.baseURL ?? ""))
+        }
     }
 
     /// What the hub would do with this input: the request it would send, or why it would drop it.
@@ -25,7 +30,10 @@ public struct Route: Sendable {
     public func preview(_ document: JSONValue, messageID: String = "test") throws(StepError) -> Preview {
         switch try pipeline.run(document) {
         case .drop(let reason): return .filtered(reason: reason)
-        case .next(let output): return .request(try renderer.render(output, messageID: messageID))
+        case .next(let output):
+            var request = try renderer.render(output, messageID: messageID)
+            request.system = targetSystem
+            return .request(request)
         }
     }
 }

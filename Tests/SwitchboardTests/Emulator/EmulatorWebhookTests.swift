@@ -13,8 +13,12 @@ struct EmulatorWebhookTests {
         let receiver = Sink()
         let receiverTask = Task { try await receiver.application().runService() }
         let receiverPort = await receiver.port()
-        // The first delivery is refused with 503 once; the documented single retry delivers it.
-        receiver.setBehaviour { _, index in .init(status: index == 0 ? 503 : 200) }
+        // The Create's first attempt is refused with 503; the documented single retry delivers it.
+        // Deliveries are asynchronous and independent, so the Delete may arrive between the two.
+        receiver.setBehaviour { request, _ in
+            let creates = receiver.received.filter { $0.header("x-ms-dynamics-request-name") == "Create" }.count
+            return .init(status: request.header("x-ms-dynamics-request-name") == "Create" && creates == 1 ? 503 : 200)
+        }
         let sender = EmulatorWebhookSender()
         let harness = try await EmulatorHarness(webhooks: sender)
         let token = try await harness.token()
@@ -34,7 +38,9 @@ struct EmulatorWebhookTests {
         #expect(try await eventually { receiver.received.count >= 3 && harness.emulator.webhooks.pending == 0 })
         let received = receiver.received
         #expect(received.count == 3)
-        let create = received[1]
+        let creates = received.filter { $0.header("x-ms-dynamics-request-name") == "Create" }
+        #expect(creates.count == 2)
+        let create = try #require(creates.last)
         #expect(create.query == "code=k3y")
         #expect(create.header("x-ms-dynamics-entity-name") == "account")
         #expect(create.header("x-ms-dynamics-request-name") == "Create")
@@ -49,7 +55,7 @@ struct EmulatorWebhookTests {
         let target = context["InputParameters"]?.arrayItems.first?["value"]
         #expect(target?["LogicalName"]?.text == "account")
         #expect(target?["Attributes"]?.arrayItems.contains { $0["key"]?.text == "name" && $0["value"]?.text == "Hooked" } == true)
-        let delete = try JSONValue(json: received[2].body)
+        let delete = try JSONValue(json: try #require(received.first { $0.header("x-ms-dynamics-request-name") == "Delete" }).body)
         #expect(delete["MessageName"]?.text == "Delete")
         #expect(delete["PreEntityImages"]?.arrayCount == 1)
 

@@ -46,6 +46,8 @@ struct DeliveryEndToEndTests {
         harness.sink.setBehaviour { _, index in index == 0 ? .init(status: 429, headers: ["Retry-After": "2"]) : .init(status: 200) }
         let first = try #require(HubHarness.id(try await harness.post("/hooks/orders", #"{"id": 1}"#).body))
         #expect(await eventually { harness.sink.received.count == 1 })
+        // Once the 429 is recorded (the pause is set before the outcome is), the other integration sends.
+        #expect(try await harness.waitForState(first, .retryWait))
         let second = try #require(HubHarness.id(try await harness.post("/hooks/invoices", #"{"id": 2}"#).body))
         #expect(try await harness.waitForState(first, .delivered))
         #expect(try await harness.waitForState(second, .delivered))

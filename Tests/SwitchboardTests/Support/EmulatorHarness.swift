@@ -70,7 +70,7 @@ final class EmulatorHarness: Sendable {
 
     /// Sends a request to `url` (relative to the Web API base unless it starts with https://).
     func send(_ method: String, _ url: String, token: String? = nil, headers: [String: String] = [:], body: String? = nil) async throws -> Answer {
-        var request = HTTPClientRequest(url: url.hasPrefix("https://") ? url : base + url)
+        var request = HTTPClientRequest(url: url.hasPrefix("https://") || url.hasPrefix("http://") ? url : base + url)
         request.method = HTTPMethod(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.headers.add(name: "Accept", value: "application/json")

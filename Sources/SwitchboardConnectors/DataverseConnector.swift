@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import SwitchboardEngine
+import SwitchboardModel
+
+/// Sends record writes to one Dataverse environment as its application user: signs in with the
+/// OAuth 2.0 client-credentials grant, keeps the token and renews it before it expires, and adds
+/// it to every request.
+///
+/// Guarantees: at most one token request is in flight; a token is renewed when less than a tenth
+/// of its lifetime (at least 60 s) is left; a `401` drops the token so the next attempt signs in
+/// again. Throttling (`429` with `Retry-After`), transient faults and validation errors come back
+/// to the engine as the service answered them, which retries or dead-letters them.
+/// https://learn.microsoft.com/power-apps/developer/data-platform/authenticate-oauth
+public final class DataverseConnector: Connector {
+    private let client: HTTPClient
+    private let credentials: DataverseCredentials
+    private let environmentURL: String
+    private let tokens = TokenCache()
+    /// Response bodies kept for the audit log. Default 4 KiB.
+    public let maxRecordedBody = 4096
+
+    /// - Parameters:
+    ///   - environmentURL: For example `https://contoso.crm.dynamics.com`.
+    ///   - caFile: An absolute path of PEM authorities to trust, or nil for the system's.
+    public init(environmentURL: String, credentials: DataverseCredentials, caFile: String?, maxConnections: Int = 16) throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
+        configuration.tracing.tracer = nil
+        if let caFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caFile)
+            configuration.tlsConfiguration = tls
+        }
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.credentials = credentials
+        self.environmentURL = environmentURL.hasSuffix("/") ? String(environmentURL.dropLast()) : environmentURL
+    }
+
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    public func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome {
+        let token: String
+        do {
+            token = try await tokens.token { try await self.requestToken(timeout: timeout) }
+        } catch let failure as TokenFailure {
+            return failure.outcome
+        } catch {
+            return .connectionFailed("signing in to \(credentials.authority) failed: \(HTTPConnector.describe(error))")
+        }
+        var outbound = HTTPClientRequest(url: request.url)
+        outbound.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { outbound.headers.add(name: name, value: value) }
+        outbound.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if !request.body.isEmpty { outbound.body = .bytes(ByteBuffer(bytes: request.body)) }
+        do {
+            let response = try await client.execute(outbound, timeout: .milliseconds(timeout.milliseconds))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let status = Int(response.status.code)
+            if status == 401 { await tokens.invalidate() }
+            return .response(status: status, retryAfter: response.headers.first(name: "Retry-After"),
+                             body: body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? "")
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            return .timeout
+        } catch {
+            return .connectionFailed(HTTPConnector.describe(error))
+        }
+    }
+
+    /// A token request that was answered with an error: retried (throttled or 5xx) or not (a wrong secret).
+    struct TokenFailure: Error {
+        var outcome: TransportOutcome
+    }
+
+    private func requestToken(timeout: Duration) async throws -> (token: String, lifetime: Duration) {
+        var request = HTTPClientRequest(url: "\(credentials.authority)/\(credentials.tenant)/oauth2/v2.0/token")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        let form = [("grant_type", "client_credentials"), ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
+                    ("scope", "\(environmentURL)/.default")]
+        request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\(RequestRendererEncoding.formEncode($0.1))" }.joined(separator: "&")))
+        let response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        let json = (try? JSONValue(json: Array(bytes.readableBytesView))) ?? .null
+        guard response.status == .ok, case .string(let token)? = json["access_token"] else {
+            let description = json["error_description"]?.text ?? json["error"]?.text ?? "status \(response.status.code)"
+            // The sign-in's answer goes to the audit log as the attempt's; 401 and 400 dead-letter
+            // (a wrong secret does not fix itself), 429 and 5xx retry.
+            throw TokenFailure(outcome: .response(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
+                                                  body: "signing in failed: \(description)"))
+        }
+        let seconds: Int64 = if case .int(let value)? = json["expires_in"] { value } else { 3_599 }
+        return (token, .seconds(seconds))
+    }
+}
+
+/// The current token and its renewal, one request at a time.
+actor TokenCache {
+    private var current: (token: String, renewAt: ContinuousClock.Instant)?
+    private var pending: Task<(token: String, lifetime: Duration), any Error>?
+
+    func token(fetch: @escaping @Sendable () async throws -> (token: String, lifetime: Duration)) async throws -> String {
+        if let current, ContinuousClock.now < current.renewAt { return current.token }
+        let task = pending ?? Task { try await fetch() }
+        pending = task
+        defer { pending = nil }
+        let fetched = try await task.value
+        // Renew when a tenth of the lifetime is left, and at least a minute before it ends.
+        let margin = max(fetched.lifetime / 10, .seconds(60))
+        current = (fetched.token, ContinuousClock.now + max(fetched.lifetime - margin, .zero))
+        return fetched.token
+    }
+
+    func invalidate() {
+        current = nil
+    }
+}
+
+/// Form encoding for token requests (application/x-www-form-urlencoded).
+enum RequestRendererEncoding {
+    static func formEncode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// Sends each request through its target system's connector, or the default HTTP one.
+public final class SystemConnectors: Connector {
+    private let fallback: any Connector
+    private let bySystem: [String: any Connector]
+
+    public init(default fallback: any Connector, bySystem: [String: any Connector]) {
+        self.fallback = fallback
+        self.bySystem = bySystem
+    }
+
+    public func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome {
+        await (bySystem[request.system] ?? fallback).send(request, timeout: timeout)
+    }
+}

@@ -1,0 +1,141 @@
+import DataverseEmulator
+import DataverseEmulatorCore
+import Foundation
+import Logging
+import SwitchboardEngine
+import SwitchboardHub
+import SwitchboardModel
+import Testing
+
+/// A hub writing to the Dataverse emulator over HTTPS, signed in with client credentials.
+@Suite("Dataverse target against the emulator over HTTPS")
+struct DataverseTargetTests {
+    /// A hub whose `orders` integration upserts sales orders into `emulator` by order number.
+    final class Setup: Sendable {
+        let emulator: EmulatorHarness
+        let directory: TemporaryDirectory
+        let hub: Hub
+        let port: Int
+        private let task: Task<Void, any Error>
+
+        init(emulator: EmulatorHarness, operation: String = "upsert") async throws {
+            self.emulator = emulator
+            directory = try TemporaryDirectory()
+            try directory.write("switchboard.yaml", """
+                version: 1
+                environments: [test]
+                server: { host: 127.0.0.1, port: 0 }
+                systems:
+                  - { id: shop, kind: http, location: cloud }
+                  - id: crm
+                    kind: dataverse
+                    location: cloud
+                    connections:
+                      test:
+                        base_url: \(emulator.origin)
+                        authority: \(emulator.origin)
+                        tenant: switchboard
+                        client_id: app-1
+                        client_secret: ${env:DATAVERSE_SECRET}
+                        ca_file: \(emulator.folder.url.appendingPathComponent("tls/ca.pem").path)
+                """)
+            try directory.write("integrations/orders.yaml", """
+                id: orders
+                title: Web-shop orders into Dataverse
+                source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
+                steps:
+                  - map: { name: { concat: ["Order ", $.number] }, ordernumber: $.number, totalamount: $.total }
+                target:
+                  system: crm
+                  dataverse: { table: salesorders, operation: \(operation), key: { ordernumber: $.ordernumber } }
+                delivery: { max_attempts: 20, backoff: { initial: 50ms, max: 500ms, multiplier: 2 }, timeout: 5s, concurrency: 8, ordering_key: $.number }
+                """)
+            let workspace = try Workspace.load(directory: directory.url, variables: ["DATAVERSE_SECRET": "secret-1"])
+            var dispatcher = DispatcherConfiguration()
+            dispatcher.pollInterval = .milliseconds(20)
+            var logger = Logger(label: "dataverse-target-test")
+            logger.logLevel = .critical
+            let hub = try Hub(workspace: workspace, options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
+            self.hub = hub
+            task = Task { try await hub.run() }
+            port = await hub.listeningPort()
+        }
+
+        func post(_ body: String) async throws -> String {
+            let answer = try await emulator.send("POST", "http://127.0.0.1:\(port)/hooks/orders", body: body)
+            return answer.json["id"]?.text ?? ""
+        }
+
+        func stop() async throws {
+            await hub.shutdown()
+            try await task.value
+            directory.remove()
+        }
+    }
+
+    @Test("orders are upserted by alternate key: a repeated order updates its record; a bad one is dead with Dataverse's error")
+    func upserts() async throws {
+        let emulator = try await EmulatorHarness()
+        let setup = try await Setup(emulator: emulator)
+        let first = try await setup.post(#"{"number": "SO-1", "total": 100}"#)
+        _ = try await setup.post(#"{"number": "SO-2", "total": 250.5}"#)
+        let repeated = try await setup.post(#"{"number": "SO-1", "total": 120}"#)
+        let bad = try await setup.post(#"{"number": "SO-3", "total": "a lot"}"#)
+        #expect(first != repeated)
+        let settled = try await eventually {
+            let states = try await [first, repeated, bad].asyncMap { try await setup.hub.store.message(id: $0)?.state }
+            return states == [.delivered, .delivered, .dead]
+        }
+        #expect(settled)
+        let token = try await emulator.token()
+        let orders = try await emulator.send("GET", "salesorders?$select=ordernumber,totalamount&$orderby=ordernumber", token: token)
+        let rows = orders.json["value"]?.arrayItems ?? []
+        #expect(rows.map { $0["ordernumber"]?.text ?? "" } == ["SO-1", "SO-2"])
+        #expect(rows.first?["totalamount"] == .double(120))
+        let dead = try await setup.hub.store.message(id: bad)
+        #expect(dead?.lastStatus == 400)
+        #expect(dead?.lastError?.contains("Cannot convert the literal 'a lot' to the expected type 'Edm.Decimal'.") == true)
+        try await setup.stop()
+        try await emulator.stop()
+    }
+
+    @Test("when the service protection limit answers 429 with Retry-After, the hub waits and delivers every order exactly once")
+    func throttling() async throws {
+        let emulator = try await EmulatorHarness(limits: .init(maxRequests: 5, windowMillis: 1_500))
+        let setup = try await Setup(emulator: emulator)
+        var posted: [String] = []
+        for number in 1...12 { posted.append(try await setup.post(#"{"number": "T-\#(number)", "total": \#(number)}"#)) }
+        let ids = posted
+        let delivered = try await eventually(30) {
+            try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }.allSatisfy { $0 == .delivered }
+        }
+        #expect(delivered)
+        let stats = try await emulator.send("GET", "\(emulator.origin)/_emulator/stats")
+        #expect((stats.json["throttled"]?["requests"]?.text).flatMap(Int.init) ?? 0 > 0)
+        let token = try await emulator.token()
+        let count = try await emulator.send("GET", "salesorders/$count", token: token)
+        #expect(count.text == "12")
+        try await setup.stop()
+        try await emulator.stop()
+    }
+
+    @Test("a wrong client secret dead-letters the message with the sign-in's error instead of retrying forever")
+    func wrongSecret() async throws {
+        let emulator = try await EmulatorHarness(users: [ApplicationUser(clientID: "app-1", clientSecret: "another")])
+        let setup = try await Setup(emulator: emulator)
+        let id = try await setup.post(#"{"number": "X-1", "total": 1}"#)
+        #expect(try await eventually { try await setup.hub.store.message(id: id)?.state == .dead })
+        let message = try await setup.hub.store.message(id: id)
+        #expect(message?.lastError?.contains("signing in failed: AADSTS7000215") == true, "\(String(describing: message?.lastError))")
+        try await setup.stop()
+        try await emulator.stop()
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
