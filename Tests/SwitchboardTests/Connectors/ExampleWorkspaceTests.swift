@@ -1,0 +1,56 @@
+import DataverseEmulator
+import DataverseEmulatorCore
+import Foundation
+import Logging
+import SwitchboardEngine
+import SwitchboardHub
+import SwitchboardModel
+import Testing
+
+@Suite("The examples run against the emulator")
+struct ExampleWorkspaceTests {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples")
+
+    @Test("webshop-to-dataverse: a paid order becomes a sales order bound to its customer; a repeat is the same message")
+    func webshopToDataverse() async throws {
+        let emulator = try await EmulatorHarness(users: [ApplicationUser(clientID: "switchboard-app", clientSecret: "switchboard-secret")])
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let workspace = folder.url.appendingPathComponent("ws")
+        try FileManager.default.copyItem(at: Self.examples.appendingPathComponent("webshop-to-dataverse"), to: workspace)
+        // Point the example at this emulator: its port and its CA.
+        let landscape = workspace.appendingPathComponent("switchboard.yaml")
+        try String(contentsOf: landscape, encoding: .utf8).replacingOccurrences(of: "https://127.0.0.1:8443", with: emulator.origin)
+            .write(to: landscape, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: workspace.appendingPathComponent(".emulator-tls"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: emulator.folder.url.appendingPathComponent("tls/ca.pem"), to: workspace.appendingPathComponent(".emulator-tls/ca.pem"))
+        _ = try await emulator.send("POST", "\(emulator.origin)/_emulator/seed", body: #"{"accounts": [{"name": "Alpine Ski House", "accountnumber": "C-100"}]}"#)
+
+        var dispatcher = DispatcherConfiguration()
+        dispatcher.pollInterval = .milliseconds(20)
+        var logger = Logger(label: "example")
+        logger.logLevel = .critical
+        let hub = try Hub(workspace: try Workspace.load(directory: workspace), options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
+        let task = Task { try await hub.run() }
+        let port = await hub.listeningPort()
+        let order = #"{"order_number": "SO-1001", "status": "paid", "total": 149.9, "placed_at": "2026-11-27T10:00:00Z", "email": "ana@example.com", "customer_number": "C-100"}"#
+        let first = try await emulator.send("POST", "http://127.0.0.1:\(port)/hooks/orders", headers: ["X-Webshop-Key": "webshop-demo-key"], body: order)
+        #expect(first.status == 202)
+        let again = try await emulator.send("POST", "http://127.0.0.1:\(port)/hooks/orders", headers: ["X-Webshop-Key": "webshop-demo-key"], body: order)
+        #expect(again.status == 200)
+        #expect(again.json["id"] == first.json["id"])
+        let id = try #require(first.json["id"]?.text)
+        #expect(try await eventually { try await hub.store.message(id: id)?.state == .delivered })
+        let token = try await emulator.token(clientID: "switchboard-app", secret: "switchboard-secret")
+        let orders = try await emulator.send("GET", "salesorders?$select=name,totalamount,_customerid_value", token: token,
+                                             headers: ["Prefer": #"odata.include-annotations="*""#])
+        let row = orders.json["value"]?.arrayItems.first
+        #expect(orders.json["value"]?.arrayCount == 1)
+        #expect(row?["name"]?.text == "Web order SO-1001")
+        #expect(row?["_customerid_value@OData.Community.Display.V1.FormattedValue"]?.text == "Alpine Ski House")
+        await hub.shutdown()
+        try await task.value
+        try await emulator.stop()
+    }
+}
