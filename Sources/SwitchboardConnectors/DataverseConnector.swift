@@ -63,8 +63,14 @@ public final class DataverseConnector: Connector {
             let body = try await response.body.collect(upTo: 1 << 20)
             let status = Int(response.status.code)
             if status == 401 { await tokens.invalidate() }
-            return .response(status: status, retryAfter: response.headers.first(name: "Retry-After"),
-                             body: body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? "")
+            let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
+            let retryAfter = response.headers.first(name: "Retry-After")
+            // A 401 to a token that was valid a moment ago (it expired early, or was revoked): the
+            // token is dropped, and the next attempt signs in again.
+            if status == 401 || DataverseErrors.isTransient(status: status, body: text, request: request) {
+                return .transient(status: status, retryAfter: retryAfter, body: text)
+            }
+            return .response(status: status, retryAfter: retryAfter, body: text)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             return .timeout
         } catch {

@@ -111,6 +111,10 @@ public final class DataverseEmulator: Sendable {
                 ])
             })])))
         }
+        router.post("_emulator/tokens/revoke") { _, _ in
+            self.issuer.revokeAll()
+            return Response(status: .noContent)
+        }
         router.post("_emulator/seed") { request, context in try await self.seed(request, context: context) }
         let server: HTTPServerBuilder
         if let tls = configuration.tls {

@@ -17,6 +17,8 @@ public final class TokenIssuer: Sendable {
     private let key: _RSA.Signing.PrivateKey
     private let publicKey: _RSA.Signing.PublicKey
     private let keyID: String
+    /// Raised by `revokeAll()`; a token carries the epoch it was issued in.
+    private let epoch = Mutex<Int64>(0)
     /// Tokens already verified, with their user and expiry: a signature is checked once per token.
     private let verified = Mutex<[String: (user: ApplicationUser, expiry: Int64, audienceHost: String)]>([:])
     private let clock: @Sendable () -> Date
@@ -63,6 +65,7 @@ public final class TokenIssuer: Sendable {
             "iat": .int(Int64(now)), "nbf": .int(Int64(now)), "exp": .int(Int64(now + lifetime)),
             "appid": .string(clientID), "azp": .string(clientID), "oid": .string(user.userID), "sub": .string(user.userID),
             "tid": .string(tenant), "ver": .string("1.0"), "idtyp": .string("app"),
+            "xms_sb_epoch": .int(epoch.withLock { $0 }),
         ])
         guard let token = try? sign(claims) else {
             return (500, .object(["error": .string("server_error"), "error_description": .string("the token could not be signed")]))
@@ -89,11 +92,18 @@ public final class TokenIssuer: Sendable {
         guard case .int(let expiry) = claims["exp"] ?? .null, expiry > Int64(clock().timeIntervalSince1970) else { return .failure(.expired) }
         guard case .string(let audience) = claims["aud"] ?? .null, let url = URL(string: audience), Self.sameHost(url, resourceHost) else { return .failure(.wrongAudience) }
         guard case .string(let clientID) = claims["appid"] ?? .null, let user = users[clientID] else { return .failure(.invalid) }
+        guard claims["xms_sb_epoch"] == .int(epoch.withLock({ $0 })) else { return .failure(.expired) }
         verified.withLock { cache in
             if cache.count >= 10_000 { cache = cache.filter { $0.value.expiry > now } }
             if cache.count < 10_000 { cache[token] = (user, expiry, url.host?.lowercased() ?? "") }
         }
         return .success(user)
+    }
+
+    /// Makes every token issued so far invalid, as an expiry or a revocation would (fault injection).
+    public func revokeAll() {
+        epoch.withLock { $0 += 1 }
+        verified.withLock { $0.removeAll() }
     }
 
     /// Why a bearer token was refused, in the words of the 401 answer.

@@ -151,7 +151,7 @@ public final class Dispatcher: Service, Sendable {
         var status: Int?
         var detail: String
         switch outcome {
-        case .response(let code, _, let body):
+        case .response(let code, _, let body), .transient(let code, _, let body):
             status = code
             detail = body
         case .timeout: detail = "no answer within \(route.policy.timeout)"

@@ -42,6 +42,9 @@ public enum TransportOutcome: Sendable, Hashable {
     case timeout
     /// No connection, or it broke: the target may never have seen the request.
     case connectionFailed(String)
+    /// The target answered with an error its connector knows passes (a race, a busy server, a
+    /// deadlock), whatever the status says: retried like a 5xx.
+    case transient(status: Int, retryAfter: String?, body: String)
 }
 
 /// Sends outbound requests. Connectors implement it; retries, budgets and classification wrap it

@@ -15,6 +15,8 @@ public enum OutcomeClassifier {
         switch outcome {
         case .timeout, .connectionFailed:
             return .retryable(notBefore: nil)
+        case .transient(_, let retryAfter, _):
+            return .retryable(notBefore: retryAfter.flatMap { RetryAfter.deadline($0, now: now) })
         case .response(let status, let retryAfter, _):
             switch status {
             case 200..<300: return .delivered

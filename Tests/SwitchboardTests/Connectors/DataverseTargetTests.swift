@@ -119,6 +119,21 @@ struct DataverseTargetTests {
         try await emulator.stop()
     }
 
+    @Test("a token that stops being valid during a run is answered 401; the hub signs in again and delivers")
+    func tokenExpiresDuringRun() async throws {
+        let emulator = try await EmulatorHarness()
+        let setup = try await Setup(emulator: emulator)
+        let before = try await setup.post(#"{"number": "E-1", "total": 1}"#)
+        #expect(try await eventually { try await setup.hub.store.message(id: before)?.state == .delivered })
+        #expect(try await emulator.send("POST", "\(emulator.origin)/_emulator/tokens/revoke").status == 204)
+        let after = try await setup.post(#"{"number": "E-2", "total": 2}"#)
+        #expect(try await eventually { try await setup.hub.store.message(id: after)?.state == .delivered })
+        let attempts = try await setup.hub.store.audit(matching: AuditFilter(messageID: after)).filter(\.isAttempt).map(\.status)
+        #expect(attempts.contains(401))
+        try await setup.stop()
+        try await emulator.stop()
+    }
+
     @Test("a wrong client secret dead-letters the message with the sign-in's error instead of retrying forever")
     func wrongSecret() async throws {
         let emulator = try await EmulatorHarness(users: [ApplicationUser(clientID: "app-1", clientSecret: "another")])
