@@ -35,6 +35,21 @@ public struct Source: Sendable {
 public struct WebhookTrigger: Sendable {
     public var path: String
     public var authentication: WebhookAuthentication
+    /// What the caller posts. Default `json`: any JSON document, stored as it came.
+    public var format: Format = .json
+
+    public enum Format: String, Sendable, CaseIterable {
+        case json
+        /// A Dataverse webhook's `RemoteExecutionContext`, stored as a flat document (see
+        /// docs/workspace.md) with `operation_id` as the default idempotency key.
+        case dataverse
+    }
+
+    public init(path: String, authentication: WebhookAuthentication, format: Format = .json) {
+        self.path = path
+        self.authentication = authentication
+        self.format = format
+    }
 }
 
 /// How a webhook's caller proves who it is. Secrets are compared in constant time and never logged.

@@ -49,7 +49,8 @@ struct IntegrationReader {
         map.rejectUnknownKeys(["system", "webhook"])
         let system = checkSystem(map.required("system"))
         guard let webhook = map.required("webhook")?.mapping() else { return nil }
-        webhook.rejectUnknownKeys(["path", "auth"])
+        webhook.rejectUnknownKeys(["path", "auth", "format"])
+        let format = webhook["format"]?.choice(WebhookTrigger.Format.self) ?? .json
         let path = webhook.requiredString("path")
         if let path {
             if !path.hasPrefix("/") || path.contains("?") || path.contains(" ") {
@@ -60,7 +61,7 @@ struct IntegrationReader {
         }
         let auth = webhook.required("auth").flatMap(readAuthentication)
         guard let system, let path, let auth else { return nil }
-        return Source(system: system, webhook: WebhookTrigger(path: path, authentication: auth))
+        return Source(system: system, webhook: WebhookTrigger(path: path, authentication: auth, format: format))
     }
 
     private func readAuthentication(_ value: YAMLValue) -> WebhookAuthentication? {

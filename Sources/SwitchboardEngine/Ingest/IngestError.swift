@@ -6,6 +6,7 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
         case payloadTooLarge = "payload_too_large"
         case invalidJSON = "invalid_json"
         case missingKey = "missing_key"
+        case invalidPayload = "invalid_payload"
         case unavailable
     }
 
@@ -21,7 +22,7 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
         case .notFound: 404
         case .unauthorized: 401
         case .payloadTooLarge: 413
-        case .invalidJSON, .missingKey: 400
+        case .invalidJSON, .missingKey, .invalidPayload: 400
         case .unavailable: 503
         }
     }
@@ -33,5 +34,6 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func payloadTooLarge(limit: Int) -> Self { .init(code: .payloadTooLarge, message: "the body is larger than the limit of \(limit) bytes") }
     public static func invalidJSON(_ detail: String) -> Self { .init(code: .invalidJSON, message: "the body is not valid JSON: \(detail)") }
     public static func missingKey(_ message: String) -> Self { .init(code: .missingKey, message: message) }
+    public static func invalidPayload(_ message: String) -> Self { .init(code: .invalidPayload, message: message) }
     public static let unavailable = Self(code: .unavailable, message: "the hub is shutting down or its store is unavailable; retry later")
 }

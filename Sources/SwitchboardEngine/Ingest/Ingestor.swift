@@ -45,16 +45,28 @@ public final class Ingestor: Sendable {
             metrics.rejected(route.id, reason: "too_large")
             throw IngestError.payloadTooLarge(limit: maxBodyBytes)
         }
-        let document: JSONValue
+        var document: JSONValue
         do {
             document = try JSONValue(json: body)
         } catch {
             metrics.rejected(route.id, reason: "invalid_json")
             throw IngestError.invalidJSON(Self.describe(error))
         }
+        var payload = body
+        if route.integration.source.webhook.format == .dataverse {
+            do {
+                document = try DataverseExecutionContext.flatten(document)
+            } catch {
+                metrics.rejected(route.id, reason: "invalid_payload")
+                throw error
+            }
+            payload = document.serialized()
+        }
         let policy = route.policy
         var idempotencyKey: String?
-        switch policy.idempotencyKey {
+        // A Dataverse webhook posts the same operation again when it retries: its id is the default key.
+        let keySource = policy.idempotencyKey ?? (route.integration.source.webhook.format == .dataverse ? .path(JSONPath("$.operation_id")!) : nil)
+        switch keySource {
         case .header(let name)?: idempotencyKey = header(name)
         case .path(let path)?:
             guard let value = path.value(in: document), value != .null else {
@@ -65,7 +77,7 @@ public final class Ingestor: Sendable {
         }
         let orderingKey = policy.orderingKey.flatMap { $0.value(in: document) }.map(\.text)
         let now = clock.now()
-        let message = NewMessage(id: MessageID.make(now: now), integration: route.id, payload: body, orderingKey: orderingKey,
+        let message = NewMessage(id: MessageID.make(now: now), integration: route.id, payload: payload, orderingKey: orderingKey,
                                  idempotencyKey: idempotencyKey, idempotencyWindowMillis: policy.idempotencyWindow.milliseconds, receivedAt: now)
         do {
             let result = try await committer.submit(message)
