@@ -5,6 +5,7 @@ import Logging
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
+import SwitchboardServer
 import Testing
 
 @Suite("The examples run against the emulator")
@@ -52,5 +53,47 @@ struct ExampleWorkspaceTests {
         await hub.shutdown()
         try await task.value
         try await emulator.stop()
+    }
+
+    @Test("dataverse-accounts-to-erp: an account created in the emulator reaches the ERP through the webhook")
+    func accountsToERP() async throws {
+        let erp = Sink()
+        let erpTask = Task { try await erp.application().runService() }
+        let erpPort = await erp.port()
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let workspace = folder.url.appendingPathComponent("ws")
+        try FileManager.default.copyItem(at: Self.examples.appendingPathComponent("dataverse-accounts-to-erp"), to: workspace)
+        let landscape = workspace.appendingPathComponent("switchboard.yaml")
+        try String(contentsOf: landscape, encoding: .utf8).replacingOccurrences(of: "http://127.0.0.1:9090", with: "http://127.0.0.1:\(erpPort)")
+            .write(to: landscape, atomically: true, encoding: .utf8)
+        var dispatcher = DispatcherConfiguration()
+        dispatcher.pollInterval = .milliseconds(20)
+        var logger = Logger(label: "example")
+        logger.logLevel = .critical
+        let hub = try Hub(workspace: try Workspace.load(directory: workspace), options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
+        let task = Task { try await hub.run() }
+        let port = await hub.listeningPort()
+
+        let sender = EmulatorWebhookSender()
+        let emulator = try await EmulatorHarness(webhooks: sender)
+        let registration = try String(contentsOf: workspace.appendingPathComponent("webhook.json"), encoding: .utf8)
+            .replacingOccurrences(of: "http://127.0.0.1:8080", with: "http://127.0.0.1:\(port)")
+        #expect(try await emulator.send("POST", "\(emulator.origin)/_emulator/webhooks", body: registration).status == 201)
+        let token = try await emulator.token()
+        _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Fourth Coffee", "accountnumber": "C-200", "address1_city": "Redmond"}"#)
+        _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Prospect without a number"}"#)
+        #expect(try await eventually { erp.received.count == 1 })
+        let put = try #require(erp.received.first)
+        #expect(put.method == "PUT")
+        #expect(put.path == "/customers/C-200")
+        #expect(put.header("Authorization") == "Bearer erp-demo-token")
+        #expect(try JSONValue(json: put.body)["city"]?.text == "Redmond")
+        #expect(try await eventually { try await hub.store.counts().contains { $0.state == .filtered && $0.count == 1 } })
+        await hub.shutdown()
+        try await task.value
+        try await emulator.stop()
+        try await sender.shutdown()
+        erpTask.cancel()
     }
 }
