@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOSSL
 import SwitchboardEngine
 import SwitchboardModel
+import Synchronization
 
 /// Sends record writes to one Dataverse environment as its application user: signs in with the
 /// OAuth 2.0 client-credentials grant, keeps the token and renews it before it expires, and adds
@@ -22,11 +23,17 @@ public final class DataverseConnector: Connector {
     private let tokens = TokenCache()
     /// Response bodies kept for the audit log. Default 4 KiB.
     public let maxRecordedBody = 4096
+    /// Called with the service's recommended parallelism (`x-ms-dop-hint`) when it first comes or changes.
+    private let onHint: (@Sendable (Int) -> Void)?
+    private let lastHint = Mutex<Int?>(nil)
 
     /// - Parameters:
     ///   - environmentURL: For example `https://contoso.crm.dynamics.com`.
     ///   - caFile: An absolute path of PEM authorities to trust, or nil for the system's.
-    public init(environmentURL: String, credentials: DataverseCredentials, caFile: String?, maxConnections: Int = 16) throws {
+    ///   - onHint: Told the service's `x-ms-dop-hint` when it first comes and whenever it changes.
+    public init(environmentURL: String, credentials: DataverseCredentials, caFile: String?, maxConnections: Int = 16,
+                onHint: (@Sendable (Int) -> Void)? = nil) throws {
+        self.onHint = onHint
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
         configuration.tracing.tracer = nil
@@ -63,6 +70,10 @@ public final class DataverseConnector: Connector {
             let body = try await response.body.collect(upTo: 1 << 20)
             let status = Int(response.status.code)
             if status == 401 { await tokens.invalidate() }
+            if let onHint, let hint = response.headers.first(name: "x-ms-dop-hint").flatMap(Int.init),
+               lastHint.withLock({ last in defer { last = hint }; return last != hint }) {
+                onHint(hint)
+            }
             let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
             let retryAfter = response.headers.first(name: "Retry-After")
             // A 401 to a token that was valid a moment ago (it expired early, or was revoked): the

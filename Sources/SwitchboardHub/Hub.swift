@@ -64,7 +64,9 @@ public final class Hub: Sendable {
             guard let connection = workspace.connection(of: system), let credentials = connection.dataverse, let url = connection.baseURL else { continue }
             let caFile = credentials.caFile.map { $0.hasPrefix("/") ? $0 : workspace.root.appendingPathComponent($0).path }
             let concurrency = routes.filter { $0.targetSystem == system }.map(\.policy.concurrency).reduce(0, +)
-            let systemConnector = try DataverseConnector(environmentURL: url, credentials: credentials, caFile: caFile, maxConnections: max(8, concurrency))
+            let budget = budgets[system]
+            let systemConnector = try DataverseConnector(environmentURL: url, credentials: credentials, caFile: caFile, maxConnections: max(8, concurrency),
+                                                         onHint: { hint in Task { await budget?.record(.hint(hint)) } })
             bySystem[system] = systemConnector
             dataverse.append(systemConnector)
         }

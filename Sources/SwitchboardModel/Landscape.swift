@@ -120,10 +120,15 @@ public struct SystemLimits: Sendable, Hashable {
     public var maxRequests: Int?
     /// Length of the sliding window for `maxRequests`. Default 1 s.
     public var window: Duration = .seconds(1)
+    /// Concurrency that adapts to the target's answers, starting here: halved on a `429`, grown by
+    /// one per round of clean answers up to `maxConcurrent`, and set to the target's own hint
+    /// (Dataverse's `x-ms-dop-hint`) when one comes. Nil: fixed at `maxConcurrent`.
+    public var adaptiveStart: Int?
 
-    public init(maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1)) {
+    public init(maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1), adaptiveStart: Int? = nil) {
         self.maxConcurrent = maxConcurrent
         self.maxRequests = maxRequests
         self.window = window
+        self.adaptiveStart = adaptiveStart
     }
 }

@@ -53,12 +53,22 @@ struct LandscapeReader {
             }
         }
         var limits = SystemLimits()
+        var adaptive: Bool?
         if let limitMap = map["limits"]?.mapping() {
-            limitMap.rejectUnknownKeys(["max_concurrent", "max_requests", "window"])
+            limitMap.rejectUnknownKeys(["max_concurrent", "max_requests", "window", "adaptive"])
             limits.maxConcurrent = limitMap["max_concurrent"]?.int(min: 1)
             limits.maxRequests = limitMap["max_requests"]?.int(min: 1)
             if let window = limitMap["window"]?.duration() { limits.window = window }
+            adaptive = limitMap["adaptive"]?.bool()
+            if adaptive == true, limits.maxConcurrent == nil, kind != .dataverse {
+                limitMap["adaptive"]?.report("\(limitMap.path).adaptive needs max_concurrent: the most requests in flight it may grow to")
+            }
         }
+        // Dataverse: Microsoft's service protection limit of 52 concurrent requests per user, and
+        // concurrency that starts at 4 and adapts, unless the workspace says otherwise.
+        // https://learn.microsoft.com/power-apps/developer/data-platform/api-limits
+        if kind == .dataverse, limits.maxConcurrent == nil { limits.maxConcurrent = 52 }
+        if adaptive ?? (kind == .dataverse), let maximum = limits.maxConcurrent { limits.adaptiveStart = min(4, maximum) }
         guard let id, let kind, let location else { return nil }
         return SystemDefinition(id: id, kind: kind, location: location, owner: map.string("owner"), description: map.string("description"),
                                 connections: connections, limits: limits, declaredAt: item.location)

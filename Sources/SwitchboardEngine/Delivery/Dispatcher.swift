@@ -148,6 +148,13 @@ public final class Dispatcher: Service, Sendable {
         await budget?.release()
         let now = clock.now()
         let verdict = OutcomeClassifier.classify(outcome, now: now)
+        if let budget, budget.limits.adaptiveStart != nil {
+            switch outcome {
+            case .response(429, _, _): await budget.record(.throttled)
+            case .response(let code, _, _) where (200..<300).contains(code): await budget.record(.clean)
+            default: break
+            }
+        }
         var status: Int?
         var detail: String
         switch outcome {

@@ -3,7 +3,8 @@ import SwitchboardModel
 
 /// The traffic budget of one target system, shared by every integration and worker that writes to it.
 ///
-/// Guarantees: never more than `maxConcurrent` permits out at once; never more than `maxRequests`
+/// Guarantees: never more than `maxConcurrent` permits out at once (with adaptive concurrency,
+/// never more than the current adaptive limit, which stays between 1 and `maxConcurrent`); never more than `maxRequests`
 /// permits granted in any sliding `window`; no permit granted before a pause (from `Retry-After`)
 /// ends. Waiters are woken by releases and by the clock; state is re-checked after every wait,
 /// because another waiter may have taken the slot (actor reentrancy).
@@ -19,6 +20,10 @@ public actor SystemBudget {
     /// Epoch ms until which no permit is granted; 0 when not paused. Atomic, so a caller can read
     /// it without a hop onto the actor.
     private let pause = Atomic<Int64>(0)
+    /// The adaptive concurrency limit; nil when concurrency is fixed.
+    private var adaptiveLimit: Double?
+    /// Whether the target's own hint has set the adaptive limit yet.
+    private var hinted = false
 
     /// Epoch ms until which no permit is granted. 0 when not paused.
     public nonisolated var pausedUntil: Int64 { pause.load(ordering: .relaxed) }
@@ -31,6 +36,41 @@ public actor SystemBudget {
         self.systemID = systemID
         self.limits = limits
         self.clock = clock
+        self.adaptiveLimit = limits.adaptiveStart.map(Double.init)
+    }
+
+    /// What an answer says about the target's capacity, for adaptive concurrency.
+    public enum Signal: Sendable, Hashable {
+        /// Answered without throttling: grow by one permit per round of clean answers.
+        case clean
+        /// Throttled (`429`): halve.
+        case throttled
+        /// The target's recommended parallelism (`x-ms-dop-hint`): the first one sets the limit.
+        case hint(Int)
+    }
+
+    /// Adapts the concurrency limit; does nothing when concurrency is fixed.
+    public func record(_ signal: Signal) {
+        guard let current = adaptiveLimit, let maximum = limits.maxConcurrent else { return }
+        let updated: Double = switch signal {
+        case .clean: min(Double(maximum), current + 1 / current)
+        case .throttled: max(1, current / 2)
+        case .hint(let hint): hinted ? current : min(Double(maximum), Double(max(1, hint)))
+        }
+        if case .hint = signal { hinted = true }
+        adaptiveLimit = updated
+        // A higher limit may let waiters through.
+        var free = concurrencyLimit.map { $0 - inFlight } ?? 0
+        while free > 0, !releaseWaiters.isEmpty {
+            releaseWaiters.removeFirst().resume()
+            free -= 1
+        }
+    }
+
+    /// Permits allowed out at once now: the adaptive limit, or `maxConcurrent`.
+    public var concurrencyLimit: Int? {
+        if let adaptiveLimit { return Int(adaptiveLimit.rounded(.down)) }
+        return limits.maxConcurrent
     }
 
     /// Waits for a permit. Call `release()` once for every permit, whatever the outcome.
@@ -46,7 +86,7 @@ public actor SystemBudget {
                 try await clock.sleep(until: pausedUntil)
                 continue
             }
-            if let maximum = limits.maxConcurrent, inFlight >= maximum {
+            if let maximum = concurrencyLimit, inFlight >= maximum {
                 await withCheckedContinuation { releaseWaiters.append($0) }
                 continue
             }

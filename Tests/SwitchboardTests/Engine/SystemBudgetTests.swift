@@ -35,6 +35,32 @@ struct SystemBudgetTests {
         #expect(await budget.permitsInUse == 2)
     }
 
+    @Test("adaptive concurrency starts low, takes the target's hint, halves on 429 and grows one per round of clean answers")
+    func adaptive() async throws {
+        let budget = SystemBudget(systemID: "crm", limits: SystemLimits(maxConcurrent: 52, adaptiveStart: 4), clock: ManualClock())
+        #expect(await budget.concurrencyLimit == 4)
+        for _ in 0..<4 { try await budget.acquire() }
+        let fifth = Task { try await budget.acquire() }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(await budget.permitsInUse == 4)
+        // The first hint sets the limit and lets the waiter through; later hints do not override adaptation.
+        await budget.record(.hint(8))
+        try await fifth.value
+        #expect(await budget.permitsInUse == 5)
+        #expect(await budget.concurrencyLimit == 8)
+        await budget.record(.throttled)
+        #expect(await budget.concurrencyLimit == 4)
+        await budget.record(.hint(16))
+        #expect(await budget.concurrencyLimit == 4)
+        // About one more permit per `limit` clean answers: 4.0 → 6.03 after ten.
+        for _ in 0..<10 { await budget.record(.clean) }
+        #expect(await budget.concurrencyLimit == 6)
+        for _ in 0..<10 { await budget.record(.throttled) }
+        #expect(await budget.concurrencyLimit == 1)
+        for _ in 0..<10_000 { await budget.record(.clean) }
+        #expect(await budget.concurrencyLimit == 52)
+    }
+
     @Test("a pause from Retry-After holds every permit until it ends")
     func pause() async throws {
         let clock = ManualClock()
