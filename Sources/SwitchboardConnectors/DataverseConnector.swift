@@ -26,6 +26,8 @@ public final class DataverseConnector: Connector {
     /// Called with the service's recommended parallelism (`x-ms-dop-hint`) when it first comes or changes.
     private let onHint: (@Sendable (Int) -> Void)?
     private let lastHint = Mutex<Int?>(nil)
+    /// Gathers writes into `$batch` requests when the connection's batch size is above 1 (set once, in `init`).
+    private let batching = Mutex<DataverseBatcher?>(nil)
 
     /// - Parameters:
     ///   - environmentURL: For example `https://contoso.crm.dynamics.com`.
@@ -45,6 +47,12 @@ public final class DataverseConnector: Connector {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.credentials = credentials
         self.environmentURL = environmentURL.hasSuffix("/") ? String(environmentURL.dropLast()) : environmentURL
+        if credentials.batchSize > 1 {
+            let batcher = DataverseBatcher(size: credentials.batchSize, wait: credentials.batchWait) { [unowned self] body, boundary in
+                await self.sendBatch(body, boundary: boundary)
+            }
+            batching.withLock { $0 = batcher }
+        }
     }
 
     public func shutdown() async throws {
@@ -52,6 +60,37 @@ public final class DataverseConnector: Connector {
     }
 
     public func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome {
+        guard let batcher = batching.withLock({ $0 }) else { return await sendOne(request, timeout: timeout) }
+        let outcome = await batcher.submit(request)
+        return classify(outcome, request: request)
+    }
+
+    /// One `$batch` request with the gathered writes; its answer and the answer's content type.
+    private func sendBatch(_ body: [UInt8], boundary: String) async -> (outcome: TransportOutcome, contentType: String?, body: [UInt8]) {
+        var request = OutboundRequest(method: "POST", url: "\(environmentURL)/api/data/v9.2/$batch", path: "/api/data/v9.2/$batch",
+                                      headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)"), ("Accept", "application/json"),
+                                                ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0"), ("Prefer", "odata.continue-on-error")],
+                                      body: body)
+        request.system = ""
+        var contentType: String?
+        var bytes: [UInt8] = []
+        let outcome = await sendOne(request, timeout: .seconds(120)) { type, raw in
+            contentType = type
+            bytes = raw
+        }
+        return (outcome, contentType, bytes)
+    }
+
+    /// A part's or a request's answer with Dataverse's error codes read (see `DataverseErrors`).
+    private func classify(_ outcome: TransportOutcome, request: OutboundRequest) -> TransportOutcome {
+        guard case .response(let status, let retryAfter, let body) = outcome else { return outcome }
+        if status == 401 || DataverseErrors.isTransient(status: status, body: body, request: request) {
+            return .transient(status: status, retryAfter: retryAfter, body: body)
+        }
+        return outcome
+    }
+
+    private func sendOne(_ request: OutboundRequest, timeout: Duration, raw: ((String?, [UInt8]) -> Void)? = nil) async -> TransportOutcome {
         let token: String
         do {
             token = try await tokens.token { try await self.requestToken(timeout: timeout) }
@@ -67,7 +106,8 @@ public final class DataverseConnector: Connector {
         if !request.body.isEmpty { outbound.body = .bytes(ByteBuffer(bytes: request.body)) }
         do {
             let response = try await client.execute(outbound, timeout: .milliseconds(timeout.milliseconds))
-            let body = try await response.body.collect(upTo: 1 << 20)
+            let body = try await response.body.collect(upTo: 64 << 20)
+            raw?(response.headers.first(name: "Content-Type"), Array(body.readableBytesView))
             let status = Int(response.status.code)
             if status == 401 { await tokens.invalidate() }
             if let onHint, let hint = response.headers.first(name: "x-ms-dop-hint").flatMap(Int.init),
@@ -78,10 +118,7 @@ public final class DataverseConnector: Connector {
             let retryAfter = response.headers.first(name: "Retry-After")
             // A 401 to a token that was valid a moment ago (it expired early, or was revoked): the
             // token is dropped, and the next attempt signs in again.
-            if status == 401 || DataverseErrors.isTransient(status: status, body: text, request: request) {
-                return .transient(status: status, retryAfter: retryAfter, body: text)
-            }
-            return .response(status: status, retryAfter: retryAfter, body: text)
+            return classify(.response(status: status, retryAfter: retryAfter, body: text), request: request)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             return .timeout
         } catch {

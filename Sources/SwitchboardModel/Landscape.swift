@@ -102,6 +102,10 @@ public struct DataverseCredentials: Sendable, Hashable {
     public var clientSecret: String
     /// A PEM file of certificate authorities to trust besides the system's (the emulator's `ca.pem`).
     public var caFile: String?
+    /// Writes sent together in one `$batch` request, each with its own result. Default 1 (no batching).
+    public var batchSize: Int = 1
+    /// How long a write waits for others to share its batch. Default 10 ms.
+    public var batchWait: Duration = .milliseconds(10)
 
     public init(authority: String = "https://login.microsoftonline.com", tenant: String, clientID: String, clientSecret: String, caFile: String? = nil) {
         self.authority = authority

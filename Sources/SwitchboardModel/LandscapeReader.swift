@@ -76,7 +76,7 @@ struct LandscapeReader {
 
     private func readConnection(_ value: YAMLValue, resolveSecrets: Bool, dataverse: Bool) -> Connection? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(dataverse ? ["base_url", "headers", "authority", "tenant", "client_id", "client_secret", "ca_file"] : ["base_url", "headers"])
+        map.rejectUnknownKeys(dataverse ? ["base_url", "headers", "authority", "tenant", "client_id", "client_secret", "ca_file", "batch_size", "batch_wait"] : ["base_url", "headers"])
         var headers: [String: String] = [:]
         for entry in map["headers"]?.mapping()?.entries ?? [] {
             guard let text = entry.value.string() else { continue }
@@ -107,6 +107,12 @@ struct LandscapeReader {
             if !authority.hasPrefix("https://") { map["authority"]?.report("\(map.path).authority must start with https://") }
             if let tenant, let clientID, let secret {
                 credentials = DataverseCredentials(authority: authority, tenant: tenant, clientID: clientID, clientSecret: secret, caFile: map.string("ca_file"))
+                if let size = map["batch_size"]?.int(min: 1) {
+                    // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/execute-batch-operations-using-web-api (at most 1,000)
+                    if size > 1_000 { map["batch_size"]?.report("\(map.path).batch_size must be at most 1000, the most requests a $batch may hold") }
+                    credentials?.batchSize = min(size, 1_000)
+                }
+                if let wait = map["batch_wait"]?.duration() { credentials?.batchWait = wait }
             }
         }
         return Connection(baseURL: baseURL, headers: headers, dataverse: credentials)

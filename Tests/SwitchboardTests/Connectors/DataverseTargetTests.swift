@@ -18,7 +18,7 @@ struct DataverseTargetTests {
         let port: Int
         private let task: Task<Void, any Error>
 
-        init(emulator: EmulatorHarness, operation: String = "upsert") async throws {
+        init(emulator: EmulatorHarness, operation: String = "upsert", batchSize: Int = 1) async throws {
             self.emulator = emulator
             directory = try TemporaryDirectory()
             try directory.write("switchboard.yaml", """
@@ -38,6 +38,7 @@ struct DataverseTargetTests {
                         client_id: app-1
                         client_secret: ${env:DATAVERSE_SECRET}
                         ca_file: \(emulator.folder.url.appendingPathComponent("tls/ca.pem").path)
+                        batch_size: \(batchSize)
                 """)
             try directory.write("integrations/orders.yaml", """
                 id: orders
@@ -115,6 +116,33 @@ struct DataverseTargetTests {
         let token = try await emulator.token()
         let count = try await emulator.send("GET", "salesorders/$count", token: token)
         #expect(count.text == "12")
+        try await setup.stop()
+        try await emulator.stop()
+    }
+
+    @Test("with batch_size, writes share $batch requests; one bad record is dead with its error, the others are written")
+    func batches() async throws {
+        let emulator = try await EmulatorHarness()
+        let setup = try await Setup(emulator: emulator, batchSize: 10)
+        var posted: [String] = []
+        for number in 1...25 {
+            let total = number == 7 ? #""seven""# : "\(number)"
+            posted.append(try await setup.post(#"{"number": "B-\#(number)", "total": \#(total)}"#))
+        }
+        let ids = posted
+        let settled = try await eventually(20) {
+            let states = try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }
+            return states.allSatisfy { $0 == .delivered || $0 == .dead }
+        }
+        #expect(settled)
+        let dead = try await setup.hub.store.message(id: ids[6])
+        #expect(dead?.state == .dead)
+        #expect(dead?.lastError?.contains("Cannot convert the literal 'seven'") == true)
+        let token = try await emulator.token()
+        #expect(try await emulator.send("GET", "salesorders/$count", token: token).text == "24")
+        let stats = try await emulator.send("GET", "\(emulator.origin)/_emulator/stats")
+        let batches = (stats.json["batches"]?["count"]?.text).flatMap(Int.init) ?? 0
+        #expect(batches >= 3 && batches < 25, "\(batches) batches")
         try await setup.stop()
         try await emulator.stop()
     }
