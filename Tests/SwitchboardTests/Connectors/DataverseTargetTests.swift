@@ -120,6 +120,31 @@ struct DataverseTargetTests {
         try await emulator.stop()
     }
 
+    @Test("the execution-time and concurrency limits answer 429 too; the hub waits, adapts and delivers everything once", arguments: [
+        ServiceProtection.Limits(maxExecutionMillis: 300, windowMillis: 1_500),
+        ServiceProtection.Limits(maxConcurrent: 2),
+    ])
+    func otherLimits(limits: ServiceProtection.Limits) async throws {
+        // The test reads with its own application user: each user has its own limits.
+        let emulator = try await EmulatorHarness(limits: limits, latency: LatencyModel(minMillis: 40, maxMillis: 40),
+                                                 users: [ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "reader", clientSecret: "r")])
+        let setup = try await Setup(emulator: emulator)
+        var posted: [String] = []
+        for number in 1...20 { posted.append(try await setup.post(#"{"number": "L-\#(number)", "total": \#(number)}"#)) }
+        let ids = posted
+        let delivered = try await eventually(30) {
+            try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }.allSatisfy { $0 == .delivered }
+        }
+        #expect(delivered)
+        let stats = try await emulator.send("GET", "\(emulator.origin)/_emulator/stats")
+        let reason = limits.maxConcurrent == 2 ? "concurrency" : "execution_time"
+        #expect((stats.json["throttled"]?[reason]?.text).flatMap(Int.init) ?? 0 > 0, "\(stats.text)")
+        let token = try await emulator.token(clientID: "reader", secret: "r")
+        #expect(try await emulator.send("GET", "salesorders/$count", token: token).text == "20")
+        try await setup.stop()
+        try await emulator.stop()
+    }
+
     @Test("with batch_size, writes share $batch requests; one bad record is dead with its error, the others are written")
     func batches() async throws {
         let emulator = try await EmulatorHarness()
