@@ -20,7 +20,23 @@ public final class DataverseConnector: Connector {
     private let client: HTTPClient
     private let credentials: DataverseCredentials
     private let environmentURL: String
-    private let tokens = TokenCache()
+    /// One sign-in per application user, used in turn; a user throttled with `Retry-After` is
+    /// skipped until its pause ends.
+    private let lanes: [Lane]
+    private let nextLane = Mutex(0)
+
+    final class Lane: Sendable {
+        let clientID: String
+        let clientSecret: String
+        let tokens = TokenCache()
+        /// Until when this user's service protection limit asked to wait.
+        let pausedUntil = Mutex<ContinuousClock.Instant?>(nil)
+
+        init(clientID: String, clientSecret: String) {
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+        }
+    }
     /// Response bodies kept for the audit log. Default 4 KiB.
     public let maxRecordedBody = 4096
     /// Called with the service's recommended parallelism (`x-ms-dop-hint`) when it first comes or changes.
@@ -46,6 +62,8 @@ public final class DataverseConnector: Connector {
         }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.credentials = credentials
+        lanes = [Lane(clientID: credentials.clientID, clientSecret: credentials.clientSecret)]
+            + credentials.additionalUsers.map { Lane(clientID: $0.clientID, clientSecret: $0.clientSecret) }
         self.environmentURL = environmentURL.hasSuffix("/") ? String(environmentURL.dropLast()) : environmentURL
         if credentials.batchSize > 1 {
             let batcher = DataverseBatcher(size: credentials.batchSize, wait: credentials.batchWait) { [unowned self] body, boundary in
@@ -90,10 +108,41 @@ public final class DataverseConnector: Connector {
         return outcome
     }
 
+    /// The next application user not paused, or, when all are, the time the first pause ends.
+    private enum Choice {
+        case lane(Lane)
+        case allPaused(Duration)
+    }
+
+    private func lane() -> Choice {
+        let now = ContinuousClock.now
+        return nextLane.withLock { next -> Choice in
+            var soonest: Duration?
+            for offset in 0..<lanes.count {
+                let lane = lanes[(next + offset) % lanes.count]
+                if let until = lane.pausedUntil.withLock({ $0 }), until > now {
+                    soonest = min(soonest ?? until - now, until - now)
+                    continue
+                }
+                next = (next + offset + 1) % lanes.count
+                return .lane(lane)
+            }
+            return .allPaused(soonest ?? .seconds(1))
+        }
+    }
+
     private func sendOne(_ request: OutboundRequest, timeout: Duration, raw: ((String?, [UInt8]) -> Void)? = nil) async -> TransportOutcome {
+        let lane: Lane
+        switch self.lane() {
+        case .lane(let free): lane = free
+        case .allPaused(let wait):
+            // Every user is throttled: the system waits as long as the first pause has left.
+            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            return .response(status: 429, retryAfter: String(seconds), body: "every application user of this environment is throttled; the first may send again in \(seconds) s")
+        }
         let token: String
         do {
-            token = try await tokens.token { try await self.requestToken(timeout: timeout) }
+            token = try await lane.tokens.token { try await self.requestToken(for: lane, timeout: timeout) }
         } catch let failure as TokenFailure {
             return failure.outcome
         } catch {
@@ -109,7 +158,14 @@ public final class DataverseConnector: Connector {
             let body = try await response.body.collect(upTo: 64 << 20)
             raw?(response.headers.first(name: "Content-Type"), Array(body.readableBytesView))
             let status = Int(response.status.code)
-            if status == 401 { await tokens.invalidate() }
+            if status == 401 { await lane.tokens.invalidate() }
+            if status == 429, lanes.count > 1 {
+                // This user waits as long as it was told; the others carry on, so the message is retried soon.
+                let seconds = response.headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
+                lane.pausedUntil.withLock { $0 = ContinuousClock.now + .milliseconds(Int64(seconds * 1000)) }
+                let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
+                return .transient(status: 429, retryAfter: nil, body: "application user \(lane.clientID) throttled: \(text)")
+            }
             if let onHint, let hint = response.headers.first(name: "x-ms-dop-hint").flatMap(Int.init),
                lastHint.withLock({ last in defer { last = hint }; return last != hint }) {
                 onHint(hint)
@@ -131,11 +187,11 @@ public final class DataverseConnector: Connector {
         var outcome: TransportOutcome
     }
 
-    private func requestToken(timeout: Duration) async throws -> (token: String, lifetime: Duration) {
+    private func requestToken(for lane: Lane, timeout: Duration) async throws -> (token: String, lifetime: Duration) {
         var request = HTTPClientRequest(url: "\(credentials.authority)/\(credentials.tenant)/oauth2/v2.0/token")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let form = [("grant_type", "client_credentials"), ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret),
+        let form = [("grant_type", "client_credentials"), ("client_id", lane.clientID), ("client_secret", lane.clientSecret),
                     ("scope", "\(environmentURL)/.default")]
         request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\(RequestRendererEncoding.formEncode($0.1))" }.joined(separator: "&")))
         let response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))

@@ -93,7 +93,7 @@ public struct Connection: Sendable {
 }
 
 /// OAuth 2.0 client credentials of a Dataverse application user.
-public struct DataverseCredentials: Sendable, Hashable {
+public struct DataverseCredentials: Sendable {
     /// The token authority. Default `https://login.microsoftonline.com`.
     public var authority: String
     public var tenant: String
@@ -102,6 +102,9 @@ public struct DataverseCredentials: Sendable, Hashable {
     public var clientSecret: String
     /// A PEM file of certificate authorities to trust besides the system's (the emulator's `ca.pem`).
     public var caFile: String?
+    /// More application users (client id and resolved secret) to spread the load over, as
+    /// Microsoft recommends: each has its own service protection limits. Default none.
+    public var additionalUsers: [(clientID: String, clientSecret: String)] = []
     /// Writes sent together in one `$batch` request, each with its own result. Default 1 (no batching).
     public var batchSize: Int = 1
     /// How long a write waits for others to share its batch. Default 10 ms.

@@ -76,7 +76,7 @@ struct LandscapeReader {
 
     private func readConnection(_ value: YAMLValue, resolveSecrets: Bool, dataverse: Bool) -> Connection? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(dataverse ? ["base_url", "headers", "authority", "tenant", "client_id", "client_secret", "ca_file", "batch_size", "batch_wait"] : ["base_url", "headers"])
+        map.rejectUnknownKeys(dataverse ? ["base_url", "headers", "authority", "tenant", "client_id", "client_secret", "ca_file", "batch_size", "batch_wait", "more_users"] : ["base_url", "headers"])
         var headers: [String: String] = [:]
         for entry in map["headers"]?.mapping()?.entries ?? [] {
             guard let text = entry.value.string() else { continue }
@@ -113,6 +113,16 @@ struct LandscapeReader {
                     credentials?.batchSize = min(size, 1_000)
                 }
                 if let wait = map["batch_wait"]?.duration() { credentials?.batchWait = wait }
+                for item in map["more_users"]?.sequence() ?? [] {
+                    guard let user = item.mapping() else { continue }
+                    user.rejectUnknownKeys(["client_id", "client_secret"])
+                    guard let id = user.requiredString("client_id"), let field = user.required("client_secret"), let text = field.string() else { continue }
+                    guard SecretResolver.containsReference(text) else {
+                        field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
+                        continue
+                    }
+                    credentials?.additionalUsers.append((id, resolveSecrets ? resolver.resolve(text, reportingTo: field) : text))
+                }
             }
         }
         return Connection(baseURL: baseURL, headers: headers, dataverse: credentials)

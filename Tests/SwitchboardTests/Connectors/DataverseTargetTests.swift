@@ -18,7 +18,7 @@ struct DataverseTargetTests {
         let port: Int
         private let task: Task<Void, any Error>
 
-        init(emulator: EmulatorHarness, operation: String = "upsert", batchSize: Int = 1) async throws {
+        init(emulator: EmulatorHarness, operation: String = "upsert", batchSize: Int = 1, secondUser: String? = nil) async throws {
             self.emulator = emulator
             directory = try TemporaryDirectory()
             try directory.write("switchboard.yaml", """
@@ -39,6 +39,7 @@ struct DataverseTargetTests {
                         client_secret: ${env:DATAVERSE_SECRET}
                         ca_file: \(emulator.folder.url.appendingPathComponent("tls/ca.pem").path)
                         batch_size: \(batchSize)
+                \(secondUser.map { "        more_users: [{ client_id: \($0), client_secret: \"${env:SECOND_SECRET}\" }]" } ?? "")
                 """)
             try directory.write("integrations/orders.yaml", """
                 id: orders
@@ -51,7 +52,7 @@ struct DataverseTargetTests {
                   dataverse: { table: salesorders, operation: \(operation), key: { ordernumber: $.ordernumber } }
                 delivery: { max_attempts: 20, backoff: { initial: 50ms, max: 500ms, multiplier: 2 }, timeout: 5s, concurrency: 8, ordering_key: $.number }
                 """)
-            let workspace = try Workspace.load(directory: directory.url, variables: ["DATAVERSE_SECRET": "secret-1"])
+            let workspace = try Workspace.load(directory: directory.url, variables: ["DATAVERSE_SECRET": "secret-1", "SECOND_SECRET": "secret-2"])
             var dispatcher = DispatcherConfiguration()
             dispatcher.pollInterval = .milliseconds(20)
             var logger = Logger(label: "dataverse-target-test")
@@ -126,7 +127,9 @@ struct DataverseTargetTests {
     ])
     func otherLimits(limits: ServiceProtection.Limits) async throws {
         // The test reads with its own application user: each user has its own limits.
-        let emulator = try await EmulatorHarness(limits: limits, latency: LatencyModel(minMillis: 40, maxMillis: 40),
+        // Slow answers for the concurrency case, so that deliveries overlap however busy the machine is.
+        let millis: Double = limits.maxConcurrent == 2 ? 150 : 40
+        let emulator = try await EmulatorHarness(limits: limits, latency: LatencyModel(minMillis: millis, maxMillis: millis),
                                                  users: [ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "reader", clientSecret: "r")])
         let setup = try await Setup(emulator: emulator)
         var posted: [String] = []
@@ -141,6 +144,29 @@ struct DataverseTargetTests {
         #expect((stats.json["throttled"]?[reason]?.text).flatMap(Int.init) ?? 0 > 0, "\(stats.text)")
         let token = try await emulator.token(clientID: "reader", secret: "r")
         #expect(try await emulator.send("GET", "salesorders/$count", token: token).text == "20")
+        try await setup.stop()
+        try await emulator.stop()
+    }
+
+    @Test("with a second application user, a throttled user waits while the other carries on; every order is written once")
+    func twoUsers() async throws {
+        let emulator = try await EmulatorHarness(limits: .init(maxRequests: 6, windowMillis: 2_000),
+                                                 users: [ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "app-2", clientSecret: "secret-2"),
+                                                         ApplicationUser(clientID: "reader", clientSecret: "r")])
+        let setup = try await Setup(emulator: emulator, secondUser: "app-2")
+        var posted: [String] = []
+        for number in 1...16 { posted.append(try await setup.post(#"{"number": "U-\#(number)", "total": \#(number)}"#)) }
+        let ids = posted
+        let delivered = try await eventually(30) {
+            try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }.allSatisfy { $0 == .delivered }
+        }
+        #expect(delivered)
+        let stats = try await emulator.send("GET", "\(emulator.origin)/_emulator/stats")
+        let first = (stats.json["users"]?["app-1"]?["requests"]?.text).flatMap(Int.init) ?? 0
+        let second = (stats.json["users"]?["app-2"]?["requests"]?.text).flatMap(Int.init) ?? 0
+        #expect(first >= 6 && second >= 6, "\(stats.text)")
+        let token = try await emulator.token(clientID: "reader", secret: "r")
+        #expect(try await emulator.send("GET", "salesorders/$count", token: token).text == "16")
         try await setup.stop()
         try await emulator.stop()
     }
