@@ -13,6 +13,17 @@ struct ExampleWorkspaceTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples")
 
+    /// The example's hub on a free port, polling often; stop it with `shutdown()` and await the task.
+    static func startHub(_ workspace: URL) async throws -> (Hub, Task<Void, any Error>, Int) {
+        var dispatcher = DispatcherConfiguration()
+        dispatcher.pollInterval = .milliseconds(20)
+        var logger = Logger(label: "example")
+        logger.logLevel = .critical
+        let hub = try Hub(workspace: try Workspace.load(directory: workspace), options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
+        let task = Task { try await hub.run() }
+        return (hub, task, await hub.listeningPort())
+    }
+
     @Test("webshop-to-dataverse: a paid order becomes a sales order bound to its customer; a repeat is the same message")
     func webshopToDataverse() async throws {
         let emulator = try await EmulatorHarness(users: [ApplicationUser(clientID: "switchboard-app", clientSecret: "switchboard-secret")])
@@ -28,13 +39,7 @@ struct ExampleWorkspaceTests {
         try FileManager.default.copyItem(at: emulator.folder.url.appendingPathComponent("tls/ca.pem"), to: workspace.appendingPathComponent(".emulator-tls/ca.pem"))
         _ = try await emulator.send("POST", "\(emulator.origin)/_emulator/seed", body: #"{"accounts": [{"name": "Alpine Ski House", "accountnumber": "C-100"}]}"#)
 
-        var dispatcher = DispatcherConfiguration()
-        dispatcher.pollInterval = .milliseconds(20)
-        var logger = Logger(label: "example")
-        logger.logLevel = .critical
-        let hub = try Hub(workspace: try Workspace.load(directory: workspace), options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
-        let task = Task { try await hub.run() }
-        let port = await hub.listeningPort()
+        let (hub, task, port) = try await Self.startHub(workspace)
         let order = #"{"order_number": "SO-1001", "status": "paid", "total": 149.9, "placed_at": "2026-11-27T10:00:00Z", "email": "ana@example.com", "customer_number": "C-100"}"#
         let first = try await emulator.send("POST", "http://127.0.0.1:\(port)/hooks/orders", headers: ["X-Webshop-Key": "webshop-demo-key"], body: order)
         #expect(first.status == 202)
@@ -67,13 +72,7 @@ struct ExampleWorkspaceTests {
         let landscape = workspace.appendingPathComponent("switchboard.yaml")
         try String(contentsOf: landscape, encoding: .utf8).replacingOccurrences(of: "http://127.0.0.1:9090", with: "http://127.0.0.1:\(erpPort)")
             .write(to: landscape, atomically: true, encoding: .utf8)
-        var dispatcher = DispatcherConfiguration()
-        dispatcher.pollInterval = .milliseconds(20)
-        var logger = Logger(label: "example")
-        logger.logLevel = .critical
-        let hub = try Hub(workspace: try Workspace.load(directory: workspace), options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
-        let task = Task { try await hub.run() }
-        let port = await hub.listeningPort()
+        let (hub, task, port) = try await Self.startHub(workspace)
 
         let sender = EmulatorWebhookSender()
         let emulator = try await EmulatorHarness(webhooks: sender)
