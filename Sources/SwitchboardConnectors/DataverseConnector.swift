@@ -193,7 +193,7 @@ public final class DataverseConnector: Connector {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         let form = [("grant_type", "client_credentials"), ("client_id", lane.clientID), ("client_secret", lane.clientSecret),
                     ("scope", "\(environmentURL)/.default")]
-        request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\(RequestRendererEncoding.formEncode($0.1))" }.joined(separator: "&")))
+        request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\(RequestRenderer.percentEncode($0.1))" }.joined(separator: "&")))
         let response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         let json = (try? JSONValue(json: Array(bytes.readableBytesView))) ?? .null
@@ -228,15 +228,6 @@ actor TokenCache {
 
     func invalidate() {
         current = nil
-    }
-}
-
-/// Form encoding for token requests (application/x-www-form-urlencoded).
-enum RequestRendererEncoding {
-    static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }
 

@@ -58,15 +58,9 @@ extension JSONValue {
     /// Sets a value at a dotted output path such as `customer.name`, creating objects on the way.
     /// An OData annotation is one field, dots and all: `customerid@odata.bind`, `@odata.type`.
     public mutating func set(_ value: JSONValue, atDottedPath path: some StringProtocol) {
-        let firstDot = path.firstIndex(of: ".")
-        if let at = path.firstIndex(of: "@"), firstDot.map({ at < $0 }) ?? true {
-            var object: [String: JSONValue]
-            if case .object(let existing) = self { object = existing } else { object = [:] }
-            object[String(path)] = value
-            self = .object(object)
-            return
-        }
-        let parts = path.split(separator: ".", maxSplits: 1)
+        // An annotation's `@` comes before any dot that would nest: the whole rest is one field.
+        let isAnnotation = path.firstIndex(of: "@").map { at in path.firstIndex(of: ".").map { at < $0 } ?? true } ?? false
+        let parts = isAnnotation ? [path[...]] : path.split(separator: ".", maxSplits: 1)
         guard let first = parts.first else { return }
         let head = String(first)
         var object: [String: JSONValue]

@@ -95,37 +95,42 @@ struct LandscapeReader {
             if baseURL == nil { map.value.report("\(map.path).base_url is required for a Dataverse system: the environment URL, such as https://contoso.crm.dynamics.com") }
             let tenant = map.requiredString("tenant")
             let clientID = map.requiredString("client_id")
-            var secret: String?
-            if let field = map.required("client_secret"), let text = field.string() {
-                if !SecretResolver.containsReference(text) {
-                    field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
-                } else {
-                    secret = resolveSecrets ? resolver.resolve(text, reportingTo: field) : text
-                }
-            }
+            let secret = readSecretReference(map.required("client_secret"), resolveSecrets: resolveSecrets)
             let authority = map.string("authority") ?? "https://login.microsoftonline.com"
             if !authority.hasPrefix("https://") { map["authority"]?.report("\(map.path).authority must start with https://") }
+            var batchSize = 1
+            if let size = map["batch_size"]?.int(min: 1) {
+                // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/execute-batch-operations-using-web-api (at most 1,000)
+                if size > 1_000 { map["batch_size"]?.report("\(map.path).batch_size must be at most 1000, the most requests a $batch may hold") }
+                batchSize = min(size, 1_000)
+            }
+            var additionalUsers: [(clientID: String, clientSecret: String)] = []
+            for item in map["more_users"]?.sequence() ?? [] {
+                guard let user = item.mapping() else { continue }
+                user.rejectUnknownKeys(["client_id", "client_secret"])
+                let id = user.requiredString("client_id")
+                if let id, let userSecret = readSecretReference(user.required("client_secret"), resolveSecrets: resolveSecrets) {
+                    additionalUsers.append((id, userSecret))
+                }
+            }
             if let tenant, let clientID, let secret {
                 credentials = DataverseCredentials(authority: authority, tenant: tenant, clientID: clientID, clientSecret: secret, caFile: map.string("ca_file"))
-                if let size = map["batch_size"]?.int(min: 1) {
-                    // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/execute-batch-operations-using-web-api (at most 1,000)
-                    if size > 1_000 { map["batch_size"]?.report("\(map.path).batch_size must be at most 1000, the most requests a $batch may hold") }
-                    credentials?.batchSize = min(size, 1_000)
-                }
+                credentials?.batchSize = batchSize
                 if let wait = map["batch_wait"]?.duration() { credentials?.batchWait = wait }
-                for item in map["more_users"]?.sequence() ?? [] {
-                    guard let user = item.mapping() else { continue }
-                    user.rejectUnknownKeys(["client_id", "client_secret"])
-                    guard let id = user.requiredString("client_id"), let field = user.required("client_secret"), let text = field.string() else { continue }
-                    guard SecretResolver.containsReference(text) else {
-                        field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
-                        continue
-                    }
-                    credentials?.additionalUsers.append((id, resolveSecrets ? resolver.resolve(text, reportingTo: field) : text))
-                }
+                credentials?.additionalUsers = additionalUsers
             }
         }
         return Connection(baseURL: baseURL, headers: headers, dataverse: credentials)
+    }
+
+    /// A secret field of a connection: it must be a reference, resolved only for the active environment.
+    private func readSecretReference(_ field: YAMLValue?, resolveSecrets: Bool) -> String? {
+        guard let field, let text = field.string() else { return nil }
+        guard SecretResolver.containsReference(text) else {
+            field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
+            return nil
+        }
+        return resolveSecrets ? resolver.resolve(text, reportingTo: field) : text
     }
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {

@@ -185,13 +185,7 @@ public final class DataverseEmulator: Sendable {
             headers: Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }),
             body: body)
         let answer = api.handle(apiRequest, baseURL: baseURL, user: user)
-        let changes = store.drainEvents()
-        if !changes.isEmpty {
-            if let persistence {
-                do { try persistence.save(changes, version: store.version) } catch { context.logger.error("saving records failed", metadata: ["error": "\(error)"]) }
-            }
-            webhooks.publish(changes, userID: user.userID)
-        }
+        handOut(userID: user.userID, logger: context.logger)
         // Simulated execution time: one draw per operation (a bulk message's targets, a batch's requests).
         let simulated = configuration.latency.draw(operations: answer.operations)
         if simulated > 0 { try? await Task.sleep(for: .microseconds(Int64(simulated * 1000))) }
@@ -201,6 +195,16 @@ public final class DataverseEmulator: Sendable {
         stats.record(user: user.clientID, status: answer.status, operations: answer.operations)
         if apiRequest.resourcePath == "$batch" { stats.batch(size: answer.operations) }
         return Self.response(answer, extra: rateHeaders(user))
+    }
+
+    /// Gives the changes committed since the last call to the state file and the webhooks.
+    private func handOut(userID: String, logger: Logger) {
+        let changes = store.drainEvents()
+        guard !changes.isEmpty else { return }
+        if let persistence {
+            do { try persistence.save(changes, version: store.version) } catch { logger.error("saving records failed", metadata: ["error": "\(error)"]) }
+        }
+        webhooks.publish(changes, userID: userID)
     }
 
     private func rateHeaders(_ user: ApplicationUser) -> [(String, String)] {
@@ -258,9 +262,7 @@ public final class DataverseEmulator: Sendable {
                 }
                 return created
             }
-            let changes = store.drainEvents()
-            try? persistence?.save(changes, version: store.version)
-            webhooks.publish(changes, userID: "seed")
+            handOut(userID: "seed", logger: context.logger)
             return Self.response(.json(200, .object(["created": .int(Int64(created))])))
         } catch {
             return Self.response(.error(error))

@@ -89,7 +89,7 @@ public final class TokenIssuer: Sendable {
               case .object(let claims) = try? JSONValue(json: payload) else {
             return .failure(.invalid)
         }
-        guard case .int(let expiry) = claims["exp"] ?? .null, expiry > Int64(clock().timeIntervalSince1970) else { return .failure(.expired) }
+        guard case .int(let expiry) = claims["exp"] ?? .null, expiry > now else { return .failure(.expired) }
         guard case .string(let audience) = claims["aud"] ?? .null, let url = URL(string: audience), Self.sameHost(url, resourceHost) else { return .failure(.wrongAudience) }
         guard case .string(let clientID) = claims["appid"] ?? .null, let user = users[clientID] else { return .failure(.invalid) }
         guard claims["xms_sb_epoch"] == .int(epoch.withLock({ $0 })) else { return .failure(.expired) }

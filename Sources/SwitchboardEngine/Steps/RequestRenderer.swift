@@ -49,8 +49,8 @@ public struct RequestRenderer: Sendable {
         return output + rest
     }
 
-    /// Percent-encodes everything but RFC 3986 unreserved characters.
-    static func percentEncode(_ text: String) -> String {
+    /// Percent-encodes everything but RFC 3986 unreserved characters (also right for form values).
+    public static func percentEncode(_ text: String) -> String {
         var output = ""
         for byte in text.utf8 {
             switch byte {

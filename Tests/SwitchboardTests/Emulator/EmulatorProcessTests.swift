@@ -6,39 +6,23 @@ import Testing
 /// `switchboard emulate dataverse` as a process: the real binary, real HTTPS, real clients.
 @Suite("switchboard emulate dataverse, the process")
 struct EmulatorProcessTests {
-    /// The emulator binary serving HTTPS with a generated CA; its port read from what it prints.
-    final class RunningEmulator: @unchecked Sendable {
-        let process = Process()
+    /// The emulator binary serving HTTPS with a generated CA in a folder of its own.
+    final class RunningEmulator: Sendable {
+        let binary: RunningBinary
         let folder: TemporaryDirectory
-        let port: Int
+        var port: Int { binary.port }
         var caPath: String { folder.url.appendingPathComponent("tls/ca.pem").path }
 
-        init(arguments: [String] = []) throws {
+        init() throws {
             folder = try TemporaryDirectory()
-            let output = Pipe()
-            process.executableURL = Binary.url
-            process.arguments = ["emulate", "dataverse", "--self-signed", folder.url.appendingPathComponent("tls").path, "--port", "0"] + arguments
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: "listening at")
-            guard let port else {
-                process.terminate()
-                throw StartFailure(output: text)
-            }
-            self.port = port
-        }
-
-        struct StartFailure: Error, CustomStringConvertible {
-            let output: String
-            var description: String { "the emulator did not report its port; it printed: \(output)" }
+            binary = try RunningBinary(["emulate", "dataverse", "--self-signed", folder.url.appendingPathComponent("tls").path, "--port", "0"],
+                                       listeningLine: "listening at")
         }
 
         func terminate() async -> Int32 {
-            process.terminate()
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+            let status = await binary.terminate()
             folder.remove()
-            return process.terminationStatus
+            return status
         }
     }
 

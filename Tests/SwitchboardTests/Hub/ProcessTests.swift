@@ -129,7 +129,7 @@ struct ProcessTests {
         let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(50))
         defer { directory.remove(); sinkTask.cancel() }
 
-        let first = try RunningHub(workspace: directory.url)
+        let first = try RunningBinary(workspace: directory.url)
         let killed = Locked(false)
         var acknowledged = await send(0..<2_000, port: first.port) { count in
             if count == 1_000, killed.withLock({ value in defer { value = true }; return !value }) { first.kill() }
@@ -141,7 +141,7 @@ struct ProcessTests {
         #expect(deliveredBeforeRestart.count < acknowledged.count, "the slow target should still have had work when the hub was killed")
 
         sink.setBehaviour { _, _ in .init(status: 200) }
-        let second = try RunningHub(workspace: directory.url)
+        let second = try RunningBinary(workspace: directory.url)
         acknowledged += await send(2_000..<(4_000 - acknowledged.count), port: second.port)
         let expected = Set(acknowledged)
         let allArrived = await eventually(60) {
@@ -156,13 +156,13 @@ struct ProcessTests {
     func sigterm() async throws {
         let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(20))
         defer { directory.remove(); sinkTask.cancel() }
-        let hub = try RunningHub(workspace: directory.url)
+        let hub = try RunningBinary(workspace: directory.url)
         let acknowledged = await send(0..<300, port: hub.port)
         #expect(acknowledged.count == 300)
         #expect(await hub.terminate() == 0)
         let list = try Binary.run(["messages", "list", "-w", directory.path, "--state", "leased", "--json"])
         #expect(list.output == "[]\n", "no message may stay leased after a graceful stop")
-        let restarted = try RunningHub(workspace: directory.url)
+        let restarted = try RunningBinary(workspace: directory.url)
         let all = Set(acknowledged)
         #expect(await eventually(30) { all.isSubset(of: Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })) })
         #expect(await restarted.terminate() == 0)

@@ -46,30 +46,37 @@ extension Binary {
     }
 }
 
-/// A `switchboard run` process: started, its port read from its first line, then killed or stopped.
-final class RunningHub: @unchecked Sendable {
+/// A long-running `switchboard` process (`run`, `emulate dataverse`): started, its port read from
+/// the line that says where it listens, then killed or stopped.
+final class RunningBinary: @unchecked Sendable {
     let process = Process()
     private let output = Pipe()
     let port: Int
 
-    init(workspace: URL, extraArguments: [String] = []) throws {
+    /// Starts `switchboard ARGUMENTS` and waits for a line containing `marker` and a loopback address.
+    init(_ arguments: [String], listeningLine marker: String) throws {
         process.executableURL = Binary.url
-        process.arguments = ["run", workspace.path, "--port", "0", "--log-level", "error"] + extraArguments
+        process.arguments = arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // The first line says where it listens: "switchboard listening on http://127.0.0.1:PORT (...)".
-        let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: "listening on")
+        let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: marker)
         guard let port else {
             process.terminate()
-            throw HubStartFailure(output: text)
+            throw StartFailure(arguments: arguments, output: text)
         }
         self.port = port
     }
 
-    struct HubStartFailure: Error, CustomStringConvertible {
+    /// `switchboard run WORKSPACE` on a free port; it says "switchboard listening on http://127.0.0.1:PORT (...)".
+    convenience init(workspace: URL, extraArguments: [String] = []) throws {
+        try self.init(["run", workspace.path, "--port", "0", "--log-level", "error"] + extraArguments, listeningLine: "listening on")
+    }
+
+    struct StartFailure: Error, CustomStringConvertible {
+        let arguments: [String]
         let output: String
-        var description: String { "the hub did not report a port; it printed: \(output)" }
+        var description: String { "switchboard \(arguments.joined(separator: " ")) did not report a port; it printed: \(output)" }
     }
 
     /// SIGKILL: no chance to clean up. Does not wait (waiting would block a concurrency thread).
