@@ -18,7 +18,7 @@ struct DataverseTargetTests {
         let port: Int
         private let task: Task<Void, any Error>
 
-        init(emulator: EmulatorHarness, operation: String = "upsert", batchSize: Int = 1, secondUser: String? = nil) async throws {
+        init(emulator: EmulatorHarness, operation: String = "upsert", batchSize: Int = 1, batchWait: String = "10ms", secondUser: String? = nil) async throws {
             self.emulator = emulator
             directory = try TemporaryDirectory()
             try directory.write("switchboard.yaml", """
@@ -39,6 +39,7 @@ struct DataverseTargetTests {
                         client_secret: ${env:DATAVERSE_SECRET}
                         ca_file: \(emulator.folder.url.appendingPathComponent("tls/ca.pem").path)
                         batch_size: \(batchSize)
+                        batch_wait: \(batchWait)
                 \(secondUser.map { "        more_users: [{ client_id: \($0), client_secret: \"${env:SECOND_SECRET}\" }]" } ?? "")
                 """)
             try directory.write("integrations/orders.yaml", """
@@ -174,7 +175,8 @@ struct DataverseTargetTests {
     @Test("with batch_size, writes share $batch requests; one bad record is dead with its error, the others are written")
     func batches() async throws {
         let emulator = try await EmulatorHarness()
-        let setup = try await Setup(emulator: emulator, batchSize: 10)
+        // Writes wait long enough for others to join them however slowly the orders arrive on a busy machine.
+        let setup = try await Setup(emulator: emulator, batchSize: 10, batchWait: "300ms")
         var posted: [String] = []
         for number in 1...25 {
             let total = number == 7 ? #""seven""# : "\(number)"
