@@ -13,7 +13,9 @@ import Synchronization
 ///
 /// Guarantees: at most one token request is in flight; a token is renewed when less than a tenth
 /// of its lifetime (at least 60 s) is left; a `401` drops the token so the next attempt signs in
-/// again. Throttling (`429` with `Retry-After`), transient faults and validation errors come back
+/// again. With a budget, every HTTP request (a single write, or a `$batch` of many) takes one
+/// permit and reports its duration and whether it was throttled, so the budget counts what the
+/// service's limits count: requests, their execution time, and requests in flight. Throttling (`429` with `Retry-After`), transient faults and validation errors come back
 /// to the engine as the service answered them, which retries or dead-letters them.
 /// https://learn.microsoft.com/power-apps/developer/data-platform/authenticate-oauth
 public final class DataverseConnector: Connector {
@@ -39,8 +41,8 @@ public final class DataverseConnector: Connector {
     }
     /// Response bodies kept for the audit log. Default 4 KiB.
     public let maxRecordedBody = 4096
-    /// Called with the service's recommended parallelism (`x-ms-dop-hint`) when it first comes or changes.
-    private let onHint: (@Sendable (Int) -> Void)?
+    /// The environment's budget, shared by every integration writing to it; nil: unlimited.
+    private let budget: SystemBudget?
     private let lastHint = Mutex<Int?>(nil)
     /// Gathers writes into `$batch` requests when the connection's batch size is above 1 (set once, in `init`).
     private let batching = Mutex<DataverseBatcher?>(nil)
@@ -48,10 +50,11 @@ public final class DataverseConnector: Connector {
     /// - Parameters:
     ///   - environmentURL: For example `https://contoso.crm.dynamics.com`.
     ///   - caFile: An absolute path of PEM authorities to trust, or nil for the system's.
-    ///   - onHint: Told the service's `x-ms-dop-hint` when it first comes and whenever it changes.
+    ///   - budget: Taken once per HTTP request, and told each answer's duration, throttling and
+    ///     the service's recommended parallelism (`x-ms-dop-hint`).
     public init(environmentURL: String, credentials: DataverseCredentials, caFile: String?, maxConnections: Int = 16,
-                onHint: (@Sendable (Int) -> Void)? = nil) throws {
-        self.onHint = onHint
+                budget: SystemBudget? = nil) throws {
+        self.budget = budget
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
         configuration.tracing.tracer = nil
@@ -76,6 +79,8 @@ public final class DataverseConnector: Connector {
     public func shutdown() async throws {
         try await client.shutdown()
     }
+
+    public func governsBudget(of system: String) -> Bool { budget != nil }
 
     public func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome {
         guard let batcher = batching.withLock({ $0 }) else { return await sendOne(request, timeout: timeout) }
@@ -148,6 +153,24 @@ public final class DataverseConnector: Connector {
         } catch {
             return .connectionFailed("signing in to \(credentials.authority) failed: \(HTTPConnector.describe(error))")
         }
+        if let budget {
+            do { try await budget.acquire() } catch { return .connectionFailed("shutting down before the request was sent") }
+        }
+        let started = ContinuousClock.now
+        let outcome = await execute(request, token: token, lane: lane, timeout: timeout, raw: raw)
+        if let budget {
+            await budget.release(executionMillis: (ContinuousClock.now - started).milliseconds)
+            switch outcome {
+            case .response(let status, _, _) where (200..<300).contains(status): await budget.record(.clean)
+            case .response(429, _, _), .transient(429, _, _): await budget.record(.throttled)
+            default: break
+            }
+        }
+        return outcome
+    }
+
+    private func execute(_ request: OutboundRequest, token: String, lane: Lane, timeout: Duration,
+                         raw: ((String?, [UInt8]) -> Void)?) async -> TransportOutcome {
         var outbound = HTTPClientRequest(url: request.url)
         outbound.method = HTTPMethod(rawValue: request.method)
         for (name, value) in request.headers { outbound.headers.add(name: name, value: value) }
@@ -166,9 +189,9 @@ public final class DataverseConnector: Connector {
                 let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
                 return .transient(status: 429, retryAfter: nil, body: "application user \(lane.clientID) throttled: \(text)")
             }
-            if let onHint, let hint = response.headers.first(name: "x-ms-dop-hint").flatMap(Int.init),
+            if let budget, let hint = response.headers.first(name: "x-ms-dop-hint").flatMap(Int.init),
                lastHint.withLock({ last in defer { last = hint }; return last != hint }) {
-                onHint(hint)
+                await budget.record(.hint(hint))
             }
             let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
             let retryAfter = response.headers.first(name: "Retry-After")
@@ -243,5 +266,9 @@ public final class SystemConnectors: Connector {
 
     public func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome {
         await (bySystem[request.system] ?? fallback).send(request, timeout: timeout)
+    }
+
+    public func governsBudget(of system: String) -> Bool {
+        (bySystem[system] ?? fallback).governsBudget(of: system)
     }
 }

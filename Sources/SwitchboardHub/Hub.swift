@@ -53,9 +53,17 @@ public final class Hub: Sendable {
         let routes = workspace.integrations.map { Route(integration: $0, connection: workspace.connection(of: $0.target.system)) }
         var budgets: [String: SystemBudget] = [:]
         for system in Set(routes.map(\.targetSystem)) {
-            budgets[system] = SystemBudget(systemID: system, limits: landscape.system(system)?.limits ?? SystemLimits(), clock: clock)
+            let limits = landscape.system(system)?.limits ?? SystemLimits()
+            if let credentials = workspace.connection(of: system)?.dataverse {
+                // Dataverse's limits are per application user; the hub keeps 2% of the window in
+                // hand, since its clock and the service's see each request at slightly different times.
+                budgets[system] = SystemBudget(systemID: system, limits: limits.times(1 + credentials.additionalUsers.count), clock: clock,
+                                               margin: limits.window / 50)
+            } else {
+                budgets[system] = SystemBudget(systemID: system, limits: limits, clock: clock)
+            }
         }
-        let connector = HTTPConnector(maxConnectionsPerHost: max(8, routes.map(\.policy.concurrency).reduce(0, +)))
+        let connector = HTTPConnector(maxConnectionsPerHost: max(8, routes.map(\.concurrency).reduce(0, +)))
         self.connector = connector
         // One signed-in connector per Dataverse system that integrations write to.
         var bySystem: [String: any Connector] = [:]
@@ -63,10 +71,10 @@ public final class Hub: Sendable {
         for system in Set(routes.map(\.targetSystem)) {
             guard let connection = workspace.connection(of: system), let credentials = connection.dataverse, let url = connection.baseURL else { continue }
             let caFile = credentials.caFile.map { $0.hasPrefix("/") ? $0 : workspace.root.appendingPathComponent($0).path }
-            let concurrency = routes.filter { $0.targetSystem == system }.map(\.policy.concurrency).reduce(0, +)
-            let budget = budgets[system]
-            let systemConnector = try DataverseConnector(environmentURL: url, credentials: credentials, caFile: caFile, maxConnections: max(8, concurrency),
-                                                         onHint: { hint in Task { await budget?.record(.hint(hint)) } })
+            let concurrency = routes.filter { $0.targetSystem == system }.map(\.concurrency).reduce(0, +)
+            let systemConnector = try DataverseConnector(environmentURL: url, credentials: credentials, caFile: caFile,
+                                                         maxConnections: max(8, min(concurrency, budgets[system]?.limits.maxConcurrent ?? concurrency)),
+                                                         budget: budgets[system])
             bySystem[system] = systemConnector
             dataverse.append(systemConnector)
         }

@@ -141,8 +141,9 @@ public struct DeliveryPolicy: Sendable {
     public var idempotencyKey: IdempotencyKeySource?
     /// How long an idempotency key is remembered. Default 24 h.
     public var idempotencyWindow: Duration = .seconds(86_400)
-    /// Deliveries of this integration in flight at once. Default 16.
-    public var concurrency: Int = 16
+    /// Messages of this integration in flight at once. Nil: 16, or, for a Dataverse target that
+    /// writes in batches, eight batches' worth (`batch_size` × 8), so that batches fill up.
+    public var concurrency: Int?
 
     public init() {}
 }

@@ -125,17 +125,33 @@ public struct SystemLimits: Sendable, Hashable {
     public var maxConcurrent: Int?
     /// Requests allowed per sliding `window`. Nil: no limit.
     public var maxRequests: Int?
-    /// Length of the sliding window for `maxRequests`. Default 1 s.
+    /// Length of the sliding window for `maxRequests` and `maxExecution`. Default 1 s.
     public var window: Duration = .seconds(1)
+    /// Combined time requests may take per sliding `window` (the time from sending a request to
+    /// its answer, summed). Nil: no limit.
+    public var maxExecution: Duration?
     /// Concurrency that adapts to the target's answers, starting here: halved on a `429`, grown by
     /// one per round of clean answers up to `maxConcurrent`, and set to the target's own hint
     /// (Dataverse's `x-ms-dop-hint`) when one comes. Nil: fixed at `maxConcurrent`.
     public var adaptiveStart: Int?
 
-    public init(maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1), adaptiveStart: Int? = nil) {
+    public init(maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1), maxExecution: Duration? = nil, adaptiveStart: Int? = nil) {
         self.maxConcurrent = maxConcurrent
         self.maxRequests = maxRequests
         self.window = window
+        self.maxExecution = maxExecution
         self.adaptiveStart = adaptiveStart
+    }
+
+    /// The limits of `users` application users together: a Dataverse system's limits are per
+    /// user, so each user added adds a full set of them.
+    public func times(_ users: Int) -> SystemLimits {
+        guard users > 1 else { return self }
+        var scaled = self
+        scaled.maxConcurrent = maxConcurrent.map { $0 * users }
+        scaled.maxRequests = maxRequests.map { $0 * users }
+        scaled.maxExecution = maxExecution.map { $0 * users }
+        scaled.adaptiveStart = adaptiveStart.map { $0 * users }
+        return scaled
     }
 }

@@ -54,20 +54,33 @@ struct LandscapeReader {
         }
         var limits = SystemLimits()
         var adaptive: Bool?
+        var windowGiven = false
         if let limitMap = map["limits"]?.mapping() {
-            limitMap.rejectUnknownKeys(["max_concurrent", "max_requests", "window", "adaptive"])
+            limitMap.rejectUnknownKeys(["max_concurrent", "max_requests", "max_execution_time", "window", "adaptive"])
             limits.maxConcurrent = limitMap["max_concurrent"]?.int(min: 1)
             limits.maxRequests = limitMap["max_requests"]?.int(min: 1)
-            if let window = limitMap["window"]?.duration() { limits.window = window }
+            limits.maxExecution = limitMap["max_execution_time"]?.duration()
+            if let window = limitMap["window"]?.duration() {
+                limits.window = window
+                windowGiven = true
+            }
             adaptive = limitMap["adaptive"]?.bool()
             if adaptive == true, limits.maxConcurrent == nil, kind != .dataverse {
                 limitMap["adaptive"]?.report("\(limitMap.path).adaptive needs max_concurrent: the most requests in flight it may grow to")
             }
         }
-        // Dataverse: Microsoft's service protection limit of 52 concurrent requests per user, and
-        // concurrency that starts at 4 and adapts, unless the workspace says otherwise.
+        // Dataverse: Microsoft's service protection limits per application user (6,000 requests
+        // and 20 minutes of combined execution time per 300-second sliding window, 52 concurrent
+        // requests), and concurrency that starts at 4 and adapts, unless the workspace says otherwise.
+        // A shorter window scales the defaults with it, keeping the documented rates.
         // https://learn.microsoft.com/power-apps/developer/data-platform/api-limits
-        if kind == .dataverse, limits.maxConcurrent == nil { limits.maxConcurrent = 52 }
+        if kind == .dataverse {
+            if !windowGiven { limits.window = .seconds(300) }
+            let share = Double(limits.window.milliseconds) / 300_000
+            limits.maxConcurrent = limits.maxConcurrent ?? 52
+            limits.maxRequests = limits.maxRequests ?? max(1, Int((6_000 * share).rounded()))
+            limits.maxExecution = limits.maxExecution ?? .milliseconds(Int64((1_200_000 * share).rounded()))
+        }
         if adaptive ?? (kind == .dataverse), let maximum = limits.maxConcurrent { limits.adaptiveStart = min(4, maximum) }
         guard let id, let kind, let location else { return nil }
         return SystemDefinition(id: id, kind: kind, location: location, owner: map.string("owner"), description: map.string("description"),

@@ -182,6 +182,12 @@ package struct YAMLMapping {
 }
 
 extension Duration {
+    /// Whole milliseconds, rounded down.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
     /// Parses `250ms`, `30s`, `5m`, `1h`, `7d`; a bare number means seconds.
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)

@@ -114,7 +114,3 @@ struct EmulateDataverse: AsyncParsableCommand {
         try? await sender.shutdown()
     }
 }
-
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}

@@ -92,10 +92,10 @@ public final class Dispatcher: Service, Sendable {
         let now = clock.now()
         for route in routes {
             let busy = inFlight.withLock { $0[route.id, default: 0] }
-            let free = route.policy.concurrency - busy
+            let free = route.concurrency - busy
             // Under load, claim in batches: wait until a quarter of the slots are free rather than
             // claiming (one store write) after every single completion.
-            guard free > 0, busy == 0 || free >= max(1, route.policy.concurrency / 4) else { continue }
+            guard free > 0, busy == 0 || free >= max(1, route.concurrency / 4) else { continue }
             if let budget = budgets[route.targetSystem], budget.pausedUntil > now { continue }
             let lease = route.policy.timeout.milliseconds + configuration.leaseMargin.milliseconds
             do {
@@ -132,20 +132,21 @@ public final class Dispatcher: Service, Sendable {
             if case .filtered(let reason) = preview { await finish(&work, .filtered, status: nil, detail: reason) }
             return
         }
-        // An unlimited system that is not paused needs no permit: skip the actor entirely.
-        let budget = budgets[route.targetSystem].flatMap { $0.isUnlimited && $0.pausedUntil <= clock.now() ? nil : $0 }
+        if let pausedUntil = budgets[route.targetSystem]?.pausedUntil, pausedUntil > clock.now() + 1_000 {
+            return await finish(&work, .released(at: pausedUntil), status: nil, detail: "target \(route.targetSystem) is paused by Retry-After")
+        }
+        // A permit per message, unless the connector takes them per request; an unlimited system
+        // that is not paused needs none: skip the actor entirely.
+        let budget = connector.governsBudget(of: route.targetSystem) ? nil
+            : budgets[route.targetSystem].flatMap { $0.isUnlimited && $0.pausedUntil <= clock.now() ? nil : $0 }
         if let budget {
-            let pausedUntil = budget.pausedUntil
-            if pausedUntil > clock.now() + 1_000 {
-                return await finish(&work, .released(at: pausedUntil), status: nil, detail: "target \(route.targetSystem) is paused by Retry-After")
-            }
             do { try await budget.acquire() } catch {
                 return await finish(&work, .released(at: clock.now()), status: nil, detail: "shutting down")
             }
         }
         let started = clock.now()
         let outcome = await connector.send(request, timeout: route.policy.timeout)
-        await budget?.release()
+        await budget?.release(executionMillis: clock.now() - started)
         let now = clock.now()
         let verdict = OutcomeClassifier.classify(outcome, now: now)
         if let budget, budget.limits.adaptiveStart != nil {

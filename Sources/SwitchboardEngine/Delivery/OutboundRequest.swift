@@ -51,4 +51,13 @@ public enum TransportOutcome: Sendable, Hashable {
 /// in the engine, so a connector does one attempt and reports what happened.
 public protocol Connector: Sendable {
     func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome
+
+    /// True when this connector takes the system's budget itself, once per HTTP request it sends
+    /// (one for a whole batch of writes), and reports to it what the answers say. The dispatcher
+    /// then takes no permit per message for that system. Default false.
+    func governsBudget(of system: String) -> Bool
+}
+
+extension Connector {
+    public func governsBudget(of system: String) -> Bool { false }
 }

@@ -9,10 +9,15 @@ public struct Route: Sendable {
     public var id: String { integration.id }
     public var targetSystem: String { integration.target.system }
     public var policy: DeliveryPolicy { integration.delivery }
+    /// Messages of this integration in flight at once: `delivery.concurrency`, or its default
+    /// (16; for a Dataverse target writing in batches, `batch_size` × 8 so that batches fill).
+    public let concurrency: Int
 
     public init(integration: Integration, connection: Connection?) {
         self.integration = integration
         self.pipeline = Pipeline(integration.steps)
+        let batchSize = connection?.dataverse?.batchSize ?? 1
+        concurrency = integration.delivery.concurrency ?? (batchSize > 1 ? batchSize * 8 : 16)
         switch integration.target.write {
         case .http(let template):
             renderer = .http(RequestRenderer(template: template, baseURL: connection?.baseURL ?? "", connectionHeaders: connection?.headers ?? [:]))

@@ -5,8 +5,11 @@ import SwitchboardModel
 ///
 /// Guarantees: never more than `maxConcurrent` permits out at once (with adaptive concurrency,
 /// never more than the current adaptive limit, which stays between 1 and `maxConcurrent`); never more than `maxRequests`
-/// permits granted in any sliding `window`; no permit granted before a pause (from `Retry-After`)
-/// ends. Waiters are woken by releases and by the clock; state is re-checked after every wait,
+/// permits granted in any sliding `window`; with `maxExecution`, no permit granted while the time
+/// taken by requests that ended inside the window, plus the expected time of those in flight,
+/// has reached it; no permit granted before a pause (from `Retry-After`) ends. A window counts
+/// `margin` longer than the target's, since the hub's clock and the target's see a request at
+/// slightly different moments. Waiters are woken by releases and by the clock; state is re-checked after every wait,
 /// because another waiter may have taken the slot (actor reentrancy).
 public actor SystemBudget {
     public nonisolated let systemID: String
@@ -24,18 +27,27 @@ public actor SystemBudget {
     private var adaptiveLimit: Double?
     /// Whether the target's own hint has set the adaptive limit yet.
     private var hinted = false
+    /// End time and duration (ms) of each finished request inside the window, oldest first.
+    private var executions: [(end: Int64, millis: Int64)] = []
+    private var executionsHead = 0
+    private var executionMillis: Int64 = 0
+    /// A request's expected duration (ms): a moving average of recent ones.
+    private var expectedMillis: Double = 0
+    private let margin: Int64
 
     /// Epoch ms until which no permit is granted. 0 when not paused.
     public nonisolated var pausedUntil: Int64 { pause.load(ordering: .relaxed) }
 
     /// True when the limits set neither a concurrency nor a rate: then a permit only has to wait
     /// for a pause, and callers may skip `acquire` and `release` while `pausedUntil` has passed.
-    public nonisolated var isUnlimited: Bool { limits.maxConcurrent == nil && limits.maxRequests == nil }
+    public nonisolated var isUnlimited: Bool { limits.maxConcurrent == nil && limits.maxRequests == nil && limits.maxExecution == nil }
 
-    public init(systemID: String, limits: SystemLimits, clock: any WallClock) {
+    /// - Parameter margin: Added to the window when the budget decides; default none.
+    public init(systemID: String, limits: SystemLimits, clock: any WallClock, margin: Duration = .zero) {
         self.systemID = systemID
         self.limits = limits
         self.clock = clock
+        self.margin = margin.milliseconds
         self.adaptiveLimit = limits.adaptiveStart.map(Double.init)
     }
 
@@ -90,8 +102,25 @@ public actor SystemBudget {
                 await withCheckedContinuation { releaseWaiters.append($0) }
                 continue
             }
+            let windowMillis = limits.window.milliseconds + margin
+            if let maximum = limits.maxExecution?.milliseconds {
+                while executionsHead < executions.count, executions[executionsHead].end <= now - windowMillis {
+                    executionMillis -= executions[executionsHead].millis
+                    executionsHead += 1
+                }
+                if executionsHead > 1024 { executions.removeFirst(executionsHead); executionsHead = 0 }
+                let idle = inFlight == 0 && executionsHead == executions.count
+                if !idle, Double(executionMillis) + Double(inFlight + 1) * expectedMillis > Double(maximum) {
+                    if executionsHead < executions.count {
+                        try await clock.sleep(until: executions[executionsHead].end + windowMillis)
+                    } else {
+                        // All the time is in flight: the next release frees some.
+                        await withCheckedContinuation { releaseWaiters.append($0) }
+                    }
+                    continue
+                }
+            }
             if let maximum = limits.maxRequests {
-                let windowMillis = limits.window.milliseconds
                 while grantsHead < recentGrants.count, recentGrants[grantsHead] <= now - windowMillis { grantsHead += 1 }
                 if grantsHead > 1024 { recentGrants.removeFirst(grantsHead); grantsHead = 0 }
                 if recentGrants.count - grantsHead >= maximum {
@@ -105,8 +134,15 @@ public actor SystemBudget {
         }
     }
 
-    public func release() {
+    /// Returns a permit. `executionMillis`: how long the request took, counted against
+    /// `maxExecution` for a window from now.
+    public func release(executionMillis: Int64? = nil) {
         inFlight -= 1
+        if let executionMillis, limits.maxExecution != nil {
+            executions.append((clock.now(), executionMillis))
+            self.executionMillis += executionMillis
+            expectedMillis = expectedMillis == 0 ? Double(executionMillis) : expectedMillis * 0.9 + Double(executionMillis) * 0.1
+        }
         if !releaseWaiters.isEmpty { releaseWaiters.removeFirst().resume() }
     }
 

@@ -18,14 +18,6 @@ extension Backoff {
     }
 }
 
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    public var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

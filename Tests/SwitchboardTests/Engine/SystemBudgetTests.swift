@@ -74,4 +74,27 @@ struct SystemBudgetTests {
         clock.advance(by: 1)
         #expect(try await waiting.value == 1_000_000 + 2_000)
     }
+
+    @Test("with max_execution_time, no permit while finished time in the window plus the expected time of those in flight would pass it")
+    func executionTime() async throws {
+        let clock = ManualClock()
+        let budget = SystemBudget(systemID: "crm", limits: SystemLimits(window: .seconds(10), maxExecution: .seconds(1)), clock: clock)
+        // An idle budget always admits, however long requests have taken.
+        try await budget.acquire()
+        clock.advance(by: 400)
+        await budget.release(executionMillis: 400)
+        try await budget.acquire()
+        // 400 ms finished + 2 × 400 ms expected (the one in flight and this one) > 1 s: it waits.
+        let third = Task { try await budget.acquire(); return clock.now() }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(await budget.permitsInUse == 1)
+        clock.advance(by: 400)
+        await budget.release(executionMillis: 400)
+        // 800 ms finished in the window: the third waits until the first leaves it, 10 s after it ended.
+        #expect(await eventually { clock.sleeperCount == 1 })
+        clock.advance(by: 10_000 - 400 - 1)
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: 1)
+        #expect(try await third.value == 1_000_000 + 400 + 10_000)
+    }
 }
