@@ -129,6 +129,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "DataverseEmulator", "DataverseEmulatorCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Benchmarks/SwitchboardBenchmark"
         ),

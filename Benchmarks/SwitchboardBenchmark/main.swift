@@ -6,6 +6,9 @@
 //
 // `--phases emulator` measures `switchboard emulate dataverse` instead: simple Web API requests per
 // second with the service protection limits off, over HTTP and HTTPS (wrk with --load wrk).
+// `--phases dataverse-bulk [--records N] [--batch-size B]` loads N orders through the hub into the
+// emulator with its service protection limits on (scaled to a 10 s window), then sends them the
+// naive way (BulkLoad.swift).
 //
 // By default everything runs in this one process on loopback: the hub (real SQLite file in a
 // temporary folder, real HTTP listener), a sink standing in for the target, and 64 HTTP clients.
@@ -36,6 +39,9 @@ struct Options {
     /// `swift`: the in-process `Sink` as the end-to-end target; `nginx`: nginx answering 200 in its
     /// own process (deliveries are then counted in the hub's store).
     var sink = "swift"
+    /// `dataverse-bulk`: records loaded and the batch size.
+    var records = 100_000
+    var batchSize = 200
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -47,6 +53,8 @@ struct Options {
             case "--load": load = iterator.next() ?? load
             case "--seconds": seconds = Int(iterator.next() ?? "") ?? seconds
             case "--sink": sink = iterator.next() ?? sink
+            case "--records": records = Int(iterator.next() ?? "") ?? records
+            case "--batch-size": batchSize = Int(iterator.next() ?? "") ?? batchSize
             case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             default: print("unknown argument \(argument)"); exit(2)
             }
@@ -316,6 +324,13 @@ let latency = try await withHub(deliver: true, sink: latencySink) { hub, port in
     }
 }
 print("latency:    accept to delivery at 1,000 messages/s over \(options.latencySeconds) s: p50 \(format(percentile(latency, 0.5), 0)) ms, p99 \(format(percentile(latency, 0.99), 0)) ms, max \(format(latency.max() ?? .nan, 0)) ms")
+}
+// 5. A bulk load into the Dataverse emulator with its limits on, and the naive way beside it.
+if options.phases.contains("dataverse-bulk") {
+    var settings = BulkLoadSettings()
+    settings.records = options.records
+    settings.batchSize = options.batchSize
+    try await dataverseBulkLoad(settings, post: { port, n in await post(port: port, n) }, logger: quiet)
 }
 // 4. The Dataverse emulator: simple requests per second with limits off.
 if options.phases.contains("emulator") {

@@ -157,9 +157,11 @@ public final class DataverseConnector: Connector {
             do { try await budget.acquire() } catch { return .connectionFailed("shutting down before the request was sent") }
         }
         let started = ContinuousClock.now
-        let outcome = await execute(request, token: token, lane: lane, timeout: timeout, raw: raw)
+        var remaining: Int64?
+        let outcome = await execute(request, token: token, lane: lane, timeout: timeout, remaining: &remaining, raw: raw)
         if let budget {
             await budget.release(executionMillis: (ContinuousClock.now - started).milliseconds)
+            if let remaining { await budget.record(.executionRemaining(millis: remaining, users: lanes.count)) }
             switch outcome {
             case .response(let status, _, _) where (200..<300).contains(status): await budget.record(.clean)
             case .response(429, _, _), .transient(429, _, _): await budget.record(.throttled)
@@ -169,7 +171,9 @@ public final class DataverseConnector: Connector {
         return outcome
     }
 
-    private func execute(_ request: OutboundRequest, token: String, lane: Lane, timeout: Duration,
+    /// One request as `lane`'s user; `remaining` is set to the execution time the service says
+    /// this user has left in its window (`x-ms-ratelimit-time-remaining-xrm-requests`, seconds).
+    private func execute(_ request: OutboundRequest, token: String, lane: Lane, timeout: Duration, remaining: inout Int64?,
                          raw: ((String?, [UInt8]) -> Void)?) async -> TransportOutcome {
         var outbound = HTTPClientRequest(url: request.url)
         outbound.method = HTTPMethod(rawValue: request.method)
@@ -181,6 +185,9 @@ public final class DataverseConnector: Connector {
             let body = try await response.body.collect(upTo: 64 << 20)
             raw?(response.headers.first(name: "Content-Type"), Array(body.readableBytesView))
             let status = Int(response.status.code)
+            if let seconds = response.headers.first(name: "x-ms-ratelimit-time-remaining-xrm-requests").flatMap({ Double($0.replacingOccurrences(of: ",", with: "")) }) {
+                remaining = Int64(seconds * 1000)
+            }
             if status == 401 { await lane.tokens.invalidate() }
             if status == 429, lanes.count > 1 {
                 // This user waits as long as it was told; the others carry on, so the message is retried soon.

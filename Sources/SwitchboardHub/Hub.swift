@@ -55,10 +55,10 @@ public final class Hub: Sendable {
         for system in Set(routes.map(\.targetSystem)) {
             let limits = landscape.system(system)?.limits ?? SystemLimits()
             if let credentials = workspace.connection(of: system)?.dataverse {
-                // Dataverse's limits are per application user; the hub keeps 2% of the window in
+                // Dataverse's limits are per application user; the hub keeps 1% of the window in
                 // hand, since its clock and the service's see each request at slightly different times.
                 budgets[system] = SystemBudget(systemID: system, limits: limits.times(1 + credentials.additionalUsers.count), clock: clock,
-                                               margin: limits.window / 50)
+                                               margin: limits.window / 100)
             } else {
                 budgets[system] = SystemBudget(systemID: system, limits: limits, clock: clock)
             }

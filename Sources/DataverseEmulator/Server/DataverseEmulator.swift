@@ -71,7 +71,7 @@ public final class DataverseEmulator: Sendable {
         for method in [HTTPRequest.Method.get, .post, .patch, .put, .delete] {
             router.on("api/data/**", method: method) { request, context in try await self.webAPI(request, context: context) }
         }
-        router.get("_emulator/stats") { _, _ in Self.response(.json(200, self.stats.json())) }
+        router.get("_emulator/stats") { _, _ in Self.response(.json(200, self.statistics())) }
         router.get("_emulator/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: self.stats.prometheus())))
         }
@@ -192,9 +192,15 @@ public final class DataverseEmulator: Sendable {
         let elapsed = clock.now - began
         let executionMillis = max(Int64(simulated.rounded()), Int64(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         protection.finish(user.clientID, startedAt: started, executionMillis: executionMillis)
-        stats.record(user: user.clientID, status: answer.status, operations: answer.operations)
+        stats.record(user: user.clientID, status: answer.status, operations: answer.operations, executionMillis: executionMillis)
         if apiRequest.resourcePath == "$batch" { stats.batch(size: answer.operations) }
         return Self.response(answer, extra: rateHeaders(user))
+    }
+
+    /// What `/_emulator/stats` serves: requests, throttling, entitlement and execution time per
+    /// user, batches, and records created, updated and deleted.
+    public func statistics() -> JSONValue {
+        stats.json(changes: store.snapshot().changeCounts)
     }
 
     /// Gives the changes committed since the last call to the state file and the webhooks.

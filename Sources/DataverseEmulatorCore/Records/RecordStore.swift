@@ -91,6 +91,8 @@ public struct RecordTables: Sendable {
     var recordsEvents = false
     /// Changes not yet handed to the webhooks; a rolled-back transaction takes its events with it.
     var events: [ChangeEvent] = []
+    /// Records created, updated and deleted since the start or the last reset.
+    public internal(set) var changeCounts: [ChangeEvent.Message: Int] = [:]
 
     struct TableData: Sendable {
         var records: [String: StoredRecord] = [:]
@@ -248,6 +250,7 @@ public struct RecordTables: Sendable {
     }
 
     private mutating func note(_ message: ChangeEvent.Message, _ table: TableSchema, _ record: StoredRecord, before: StoredRecord?) {
+        changeCounts[message, default: 0] += 1
         guard recordsEvents else { return }
         events.append(ChangeEvent(message: message, table: table.logicalName, record: record, before: before))
     }

@@ -19,6 +19,8 @@ public final class EmulatorStats: Sendable {
         var batches = 0
         var batchRequests = 0
         var largestBatch = 0
+        /// Per user: execution time charged against the service protection limits, ms.
+        var executionMillis: [String: Int64] = [:]
     }
 
     public init(clock: @escaping @Sendable () -> Int64) {
@@ -27,10 +29,12 @@ public final class EmulatorStats: Sendable {
 
     /// Counts one Web API request of `user` answered with `status`; `operations` is what it costs
     /// against entitlements (each operation in a batch or bulk message counts).
-    public func record(user: String, status: Int, operations: Int = 1, throttled: ServiceProtection.Reason? = nil, injected: Bool = false) {
+    /// `executionMillis` is the time charged against the execution-time limit.
+    public func record(user: String, status: Int, operations: Int = 1, executionMillis: Int64 = 0, throttled: ServiceProtection.Reason? = nil, injected: Bool = false) {
         let minute = clock() / 60_000
         state.withLock { state in
             state.requests += 1
+            state.executionMillis[user, default: 0] += executionMillis
             if injected { state.injected[status == 0 ? "dropped" : String(status), default: 0] += 1 }
             state.statuses[status, default: 0] += 1
             state.perUser[user, default: 0] += 1
@@ -55,14 +59,15 @@ public final class EmulatorStats: Sendable {
         state.withLock { $0 = State() }
     }
 
-    /// The counters as JSON.
-    public func json() -> JSONValue {
+    /// The counters as JSON, with the records changed as `store` counted them.
+    public func json(changes: [ChangeEvent.Message: Int] = [:]) -> JSONValue {
         let minute = clock() / 60_000
         return state.withLock { state in
             var users: [String: JSONValue] = [:]
             for (user, total) in state.perUser {
                 let day = (state.entitlement[user] ?? [:]).filter { $0.key > minute - 1_440 }.values.reduce(0, +)
-                users[user] = .object(["requests": .int(Int64(total)), "entitlement_requests_24h": .int(Int64(day))])
+                users[user] = .object(["requests": .int(Int64(total)), "entitlement_requests_24h": .int(Int64(day)),
+                                       "execution_ms": .int(state.executionMillis[user] ?? 0)])
             }
             return .object([
                 "requests": .int(Int64(state.requests)),
@@ -70,6 +75,9 @@ public final class EmulatorStats: Sendable {
                 "statuses": .object(Dictionary(uniqueKeysWithValues: state.statuses.map { (String($0.key), JSONValue.int(Int64($0.value))) })),
                 "users": .object(users),
                 "injected_faults": .object(state.injected.mapValues { .int(Int64($0)) }),
+                "records": .object(Dictionary(uniqueKeysWithValues: ChangeEvent.Message.allCases.map {
+                    ($0.rawValue.lowercased() + "d", JSONValue.int(Int64(changes[$0] ?? 0)))
+                })),
                 "batches": .object(["count": .int(Int64(state.batches)), "requests": .int(Int64(state.batchRequests)), "largest": .int(Int64(state.largestBatch))]),
             ])
         }

@@ -7,7 +7,7 @@ import SwitchboardModel
 /// never more than the current adaptive limit, which stays between 1 and `maxConcurrent`); never more than `maxRequests`
 /// permits granted in any sliding `window`; with `maxExecution`, no permit granted while the time
 /// taken by requests that ended inside the window, plus the expected time of those in flight,
-/// has reached it; no permit granted before a pause (from `Retry-After`) ends. A window counts
+/// has reached it (a finished request counts from its start, as the target counts it); no permit granted before a pause (from `Retry-After`) ends. A window counts
 /// `margin` longer than the target's, since the hub's clock and the target's see a request at
 /// slightly different moments. Waiters are woken by releases and by the clock; state is re-checked after every wait,
 /// because another waiter may have taken the slot (actor reentrancy).
@@ -27,12 +27,14 @@ public actor SystemBudget {
     private var adaptiveLimit: Double?
     /// Whether the target's own hint has set the adaptive limit yet.
     private var hinted = false
-    /// End time and duration (ms) of each finished request inside the window, oldest first.
-    private var executions: [(end: Int64, millis: Int64)] = []
+    /// Start time and duration (ms) of each finished request inside the window, oldest first.
+    private var executions: [(start: Int64, millis: Int64)] = []
     private var executionsHead = 0
     private var executionMillis: Int64 = 0
     /// A request's expected duration (ms): a moving average of recent ones.
     private var expectedMillis: Double = 0
+    /// The target's count of execution time over the hub's (at most 1), from `executionRemaining`.
+    private var executionScale: Double = 1
     private let margin: Int64
 
     /// Epoch ms until which no permit is granted. 0 when not paused.
@@ -59,15 +61,28 @@ public actor SystemBudget {
         case throttled
         /// The target's recommended parallelism (`x-ms-dop-hint`): the first one sets the limit.
         case hint(Int)
+        /// The execution time one of `users` users has left in the target's window, as the target
+        /// counts it (Dataverse's `x-ms-ratelimit-time-remaining-xrm-requests`). The hub measures
+        /// a request from its side of the network, so it counts more than the target; this
+        /// corrects its count towards the target's, never below it.
+        case executionRemaining(millis: Int64, users: Int)
     }
 
     /// Adapts the concurrency limit; does nothing when concurrency is fixed.
     public func record(_ signal: Signal) {
+        if case .executionRemaining(let remaining, let users) = signal {
+            guard let maximum = limits.maxExecution?.milliseconds, executionMillis > 0 else { return }
+            let targetUsed = Double(maximum - remaining * Int64(max(1, users)))
+            let ratio = min(1, max(0.5, targetUsed / Double(executionMillis)))
+            executionScale = executionScale * 0.8 + ratio * 0.2
+            return
+        }
         guard let current = adaptiveLimit, let maximum = limits.maxConcurrent else { return }
         let updated: Double = switch signal {
         case .clean: min(Double(maximum), current + 1 / current)
         case .throttled: max(1, current / 2)
         case .hint(let hint): hinted ? current : min(Double(maximum), Double(max(1, hint)))
+        case .executionRemaining: current
         }
         if case .hint = signal { hinted = true }
         adaptiveLimit = updated
@@ -104,15 +119,15 @@ public actor SystemBudget {
             }
             let windowMillis = limits.window.milliseconds + margin
             if let maximum = limits.maxExecution?.milliseconds {
-                while executionsHead < executions.count, executions[executionsHead].end <= now - windowMillis {
+                while executionsHead < executions.count, executions[executionsHead].start <= now - windowMillis {
                     executionMillis -= executions[executionsHead].millis
                     executionsHead += 1
                 }
                 if executionsHead > 1024 { executions.removeFirst(executionsHead); executionsHead = 0 }
                 let idle = inFlight == 0 && executionsHead == executions.count
-                if !idle, Double(executionMillis) + Double(inFlight + 1) * expectedMillis > Double(maximum) {
+                if !idle, executionScale * (Double(executionMillis) + Double(inFlight + 1) * expectedMillis) > Double(maximum) {
                     if executionsHead < executions.count {
-                        try await clock.sleep(until: executions[executionsHead].end + windowMillis)
+                        try await clock.sleep(until: executions[executionsHead].start + windowMillis)
                     } else {
                         // All the time is in flight: the next release frees some.
                         await withCheckedContinuation { releaseWaiters.append($0) }
@@ -139,7 +154,11 @@ public actor SystemBudget {
     public func release(executionMillis: Int64? = nil) {
         inFlight -= 1
         if let executionMillis, limits.maxExecution != nil {
-            executions.append((clock.now(), executionMillis))
+            // Counted from when the request started, as the target counts it; kept in start order.
+            let entry = (start: clock.now() - executionMillis, millis: executionMillis)
+            var index = executions.count
+            while index > executionsHead, executions[index - 1].start > entry.start { index -= 1 }
+            executions.insert(entry, at: index)
             self.executionMillis += executionMillis
             expectedMillis = expectedMillis == 0 ? Double(executionMillis) : expectedMillis * 0.9 + Double(executionMillis) * 0.1
         }
