@@ -91,38 +91,6 @@ struct ProcessTests {
         return (directory, sink, sinkTask)
     }
 
-    /// Sends the messages in `range` with 16 clients until one fails (the hub was killed); returns the
-    /// ids acknowledged with 202.
-    func send(_ range: Range<Int>, port: Int, after: @escaping @Sendable (Int) -> Void = { _ in }) async -> [String] {
-        let acknowledged = Locked<[String]>([])
-        let next = Locked(range.lowerBound)
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<16 {
-                group.addTask {
-                    while true {
-                        let n = next.withLock { value -> Int? in
-                            guard value < range.upperBound else { return nil }
-                            defer { value += 1 }
-                            return value
-                        }
-                        guard let n else { return }
-                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/hooks/orders")
-                        request.method = .POST
-                        request.body = .bytes(ByteBuffer(string: #"{"n": \#(n)}"#))
-                        // A short deadline: after a kill, requests queued for a new connection fail fast.
-                        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)),
-                              response.status.code == 202,
-                              let body = try? await response.body.collect(upTo: 4096),
-                              let id = (try? JSONValue(json: Array(body.readableBytesView)))?["id"]?.text else { return }
-                        let count = acknowledged.withLock { $0.append(id); return $0.count }
-                        after(count)
-                    }
-                }
-            }
-        }
-        return acknowledged.withLock { $0 }
-    }
-
     @Test("kill -9 half way through 2,000 messages to a slow target loses no acknowledged message")
     func crashLosesNothing() async throws {
         // 16 deliveries at a time, 50 ms each: at most 320 a second, slower than the hub accepts.
@@ -131,9 +99,9 @@ struct ProcessTests {
 
         let first = try RunningBinary(workspace: directory.url)
         let killed = Locked(false)
-        var acknowledged = await send(0..<2_000, port: first.port) { count in
+        var acknowledged = await postNumbered(0..<2_000, port: first.port) { count in
             if count == 1_000, killed.withLock({ value in defer { value = true }; return !value }) { first.kill() }
-        }
+        }.map(\.id)
         let wasKilled = killed.withLock { $0 }
         #expect(wasKilled)
         #expect(acknowledged.count >= 1_000)
@@ -142,7 +110,7 @@ struct ProcessTests {
 
         sink.setBehaviour { _, _ in .init(status: 200) }
         let second = try RunningBinary(workspace: directory.url)
-        acknowledged += await send(2_000..<(4_000 - acknowledged.count), port: second.port)
+        acknowledged += await postNumbered(2_000..<(4_000 - acknowledged.count), port: second.port).map(\.id)
         let expected = Set(acknowledged)
         let allArrived = await eventually(60) {
             expected.isSubset(of: Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") }))
@@ -157,7 +125,7 @@ struct ProcessTests {
         let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(20))
         defer { directory.remove(); sinkTask.cancel() }
         let hub = try RunningBinary(workspace: directory.url)
-        let acknowledged = await send(0..<300, port: hub.port)
+        let acknowledged = await postNumbered(0..<300, port: hub.port).map(\.id)
         #expect(acknowledged.count == 300)
         #expect(await hub.terminate() == 0)
         let list = try Binary.run(["messages", "list", "-w", directory.path, "--state", "leased", "--json"])
