@@ -104,6 +104,19 @@ public final class DataverseConnector: Connector {
         return (outcome, contentType, bytes)
     }
 
+    /// A `GET` of a Web API URL as the application user, through the budget: the answer and its
+    /// whole body (the outcome's body is cut to `maxRecordedBody`).
+    func read(_ url: String, headers: [(String, String)], timeout: Duration) async -> (outcome: TransportOutcome, body: [UInt8]) {
+        var request = OutboundRequest(method: "GET", url: url, path: url, headers: [("Accept", "application/json"), ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0")] + headers, body: [])
+        request.system = ""
+        var bytes: [UInt8] = []
+        let outcome = await sendOne(request, timeout: timeout) { _, raw in bytes = raw }
+        return (outcome, bytes)
+    }
+
+    /// The environment's Web API root, for example `https://contoso.crm.dynamics.com/api/data/v9.2/`.
+    var webAPI: String { "\(environmentURL)/api/data/v9.2/" }
+
     /// A part's or a request's answer with Dataverse's error codes read (see `DataverseErrors`).
     private func classify(_ outcome: TransportOutcome, request: OutboundRequest) -> TransportOutcome {
         guard case .response(let status, let retryAfter, let body) = outcome else { return outcome }

@@ -46,13 +46,17 @@ public final class Hub: Sendable {
         MallocTuning.apply()
         self.workspace = workspace
         let landscape = workspace.landscape
-        store = try SQLiteMessageStore(path: Self.storePath(workspace), durability: landscape.store.durability)
+        let store = try SQLiteMessageStore(path: Self.storePath(workspace), durability: landscape.store.durability)
+        self.store = store
         let clock = SystemClock()
         let exporter = MetricsExporter()
         let metrics = HubMetrics(factory: exporter.factory)
         let routes = workspace.integrations.map { Route(integration: $0, connection: workspace.connection(of: $0.target.system)) }
+        // Systems the hub talks to: targets, and Dataverse tables it reads changes from.
+        let changeSources = routes.filter { $0.integration.source.changes != nil }
+        let systems = Set(routes.map(\.targetSystem)).union(changeSources.map(\.integration.source.system))
         var budgets: [String: SystemBudget] = [:]
-        for system in Set(routes.map(\.targetSystem)) {
+        for system in systems {
             let limits = landscape.system(system)?.limits ?? SystemLimits()
             if let credentials = workspace.connection(of: system)?.dataverse {
                 // Dataverse's limits are per application user; the hub keeps 1% of the window in
@@ -65,10 +69,10 @@ public final class Hub: Sendable {
         }
         let connector = HTTPConnector(maxConnectionsPerHost: max(8, routes.map(\.concurrency).reduce(0, +)))
         self.connector = connector
-        // One signed-in connector per Dataverse system that integrations write to.
-        var bySystem: [String: any Connector] = [:]
+        // One signed-in connector per Dataverse system that integrations write to or read from.
+        var bySystem: [String: DataverseConnector] = [:]
         var dataverse: [DataverseConnector] = []
-        for system in Set(routes.map(\.targetSystem)) {
+        for system in systems {
             guard let connection = workspace.connection(of: system), let credentials = connection.dataverse, let url = connection.baseURL else { continue }
             let caFile = credentials.caFile.map { $0.hasPrefix("/") ? $0 : workspace.root.appendingPathComponent($0).path }
             let concurrency = routes.filter { $0.targetSystem == system }.map(\.concurrency).reduce(0, +)
@@ -81,9 +85,14 @@ public final class Hub: Sendable {
         dataverseConnectors = dataverse
         var dispatcherConfiguration = options.dispatcher ?? DispatcherConfiguration()
         if options.dispatcher == nil { dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace }
-        let dispatcher = Dispatcher(store: store, routes: routes, connector: bySystem.isEmpty ? connector : SystemConnectors(default: connector, bySystem: bySystem),
+        let dispatcher = Dispatcher(store: store, routes: routes, connector: bySystem.isEmpty ? connector : SystemConnectors(default: connector, bySystem: bySystem.mapValues { $0 }),
                                     budgets: budgets, clock: clock,
                                     configuration: dispatcherConfiguration, metrics: metrics, logger: logger)
+        let pollers = changeSources.compactMap { route -> ChangePoller? in
+            guard let trigger = route.integration.source.changes, let connector = bySystem[route.integration.source.system] else { return nil }
+            return ChangePoller(route: route, feed: DataverseChangeFeed(connector: connector, trigger: trigger), store: store, clock: clock,
+                                interval: trigger.interval, metrics: metrics, logger: logger, onAccepted: { dispatcher.wakeUp() })
+        }
         let ingestor = Ingestor(routes: routes, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics, logger: logger,
                                 onAccepted: { dispatcher.wakeUp() })
         let listening = self.listening
@@ -93,10 +102,11 @@ public final class Hub: Sendable {
             onListening: { port in listening.set(port) })
         let housekeeping = Housekeeping(store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
                                         integrations: routes.map(\.id), logger: logger)
-        // Started in this order, stopped in reverse: the listener stops accepting first, then
-        // housekeeping, then the dispatcher finishes in-flight deliveries.
+        // Started in this order, stopped in reverse: the listener and the change pollers stop
+        // taking in first, then housekeeping, then the dispatcher finishes in-flight deliveries.
         group = ServiceGroup(configuration: .init(
-            services: (options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping), .init(service: server)],
+            services: (options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping), .init(service: server)]
+                + pollers.map { .init(service: $0) },
             gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
     }

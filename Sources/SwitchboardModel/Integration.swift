@@ -25,10 +25,41 @@ public struct Integration: Sendable {
     public var file: String
 }
 
-/// Where an integration's messages come from.
+/// Where an integration's messages come from: exactly one of a webhook the hub receives and a
+/// Dataverse table whose changes the hub polls.
 public struct Source: Sendable {
     public var system: String
-    public var webhook: WebhookTrigger
+    public var webhook: WebhookTrigger?
+    public var changes: ChangeTrackingTrigger?
+
+    public init(system: String, webhook: WebhookTrigger? = nil, changes: ChangeTrackingTrigger? = nil) {
+        self.system = system
+        self.webhook = webhook
+        self.changes = changes
+    }
+}
+
+/// A Dataverse table read through change tracking: the hub follows the table's `@odata.deltaLink`
+/// and turns every created or updated record into an `Upsert` message and every deleted one into
+/// a `Delete` message.
+/// https://learn.microsoft.com/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems
+public struct ChangeTrackingTrigger: Sendable {
+    /// The table's entity set name, for example `accounts`.
+    public var table: String
+    /// Columns read (`$select`). Default: all.
+    public var select: [String]
+    /// Time between polls once the hub has caught up. Default 10 s.
+    public var interval: Duration = .seconds(10)
+    /// Whether the first poll turns every existing record into a message. Default true; false
+    /// starts from the table as it is and sends only later changes.
+    public var initialLoad: Bool = true
+
+    public init(table: String, select: [String] = [], interval: Duration = .seconds(10), initialLoad: Bool = true) {
+        self.table = table
+        self.select = select
+        self.interval = interval
+        self.initialLoad = initialLoad
+    }
 }
 
 /// An inbound HTTP endpoint: `POST` to `path` with a JSON body.

@@ -46,9 +46,25 @@ struct IntegrationReader {
 
     private func readSource(_ value: YAMLValue) -> Source? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(["system", "webhook"])
+        map.rejectUnknownKeys(["system", "webhook", "changes"])
         let system = checkSystem(map.required("system"))
-        guard let webhook = map.required("webhook")?.mapping() else { return nil }
+        switch (map["webhook"], map["changes"]) {
+        case (nil, let changes?):
+            guard let trigger = readChanges(changes) else { return nil }
+            if let system, landscape.system(system)?.kind != .dataverse {
+                changes.report("\(changes.path) reads a Dataverse table's changes, but system '\(system)' is not of kind dataverse")
+            }
+            return system.map { Source(system: $0, changes: trigger) }
+        case (_?, _?):
+            map["changes"]?.report("\(map.path) has both webhook and changes; an integration has one source")
+            return nil
+        case (let webhook, nil):
+            guard let webhook = webhook?.mapping() ?? map.required("webhook")?.mapping() else { return nil }
+            return readWebhook(webhook).flatMap { trigger in system.map { Source(system: $0, webhook: trigger) } }
+        }
+    }
+
+    private func readWebhook(_ webhook: YAMLMapping) -> WebhookTrigger? {
         webhook.rejectUnknownKeys(["path", "auth", "format"])
         let format = webhook["format"]?.choice(WebhookTrigger.Format.self) ?? .json
         let path = webhook.requiredString("path")
@@ -60,8 +76,19 @@ struct IntegrationReader {
             }
         }
         let auth = webhook.required("auth").flatMap(readAuthentication)
-        guard let system, let path, let auth else { return nil }
-        return Source(system: system, webhook: WebhookTrigger(path: path, authentication: auth, format: format))
+        guard let path, let auth else { return nil }
+        return WebhookTrigger(path: path, authentication: auth, format: format)
+    }
+
+    private func readChanges(_ value: YAMLValue) -> ChangeTrackingTrigger? {
+        guard let map = value.mapping() else { return nil }
+        map.rejectUnknownKeys(["table", "select", "interval", "initial_load"])
+        let table = map.requiredString("table")
+        guard let table else { return nil }
+        var trigger = ChangeTrackingTrigger(table: table, select: map["select"]?.stringList() ?? [])
+        if let interval = map["interval"]?.duration() { trigger.interval = interval }
+        if let initial = map["initial_load"]?.bool() { trigger.initialLoad = initial }
+        return trigger
     }
 
     private func readAuthentication(_ value: YAMLValue) -> WebhookAuthentication? {

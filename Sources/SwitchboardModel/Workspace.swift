@@ -90,7 +90,7 @@ public struct Workspace: Sendable {
                 sink.report(here, "integration id '\(integration.id)' is already used by \(other)")
             }
             ids[integration.id] = integration.file
-            let path = integration.source.webhook.path
+            guard let path = integration.source.webhook?.path else { continue }
             if let other = paths[path] {
                 sink.report(here, "source.webhook.path '\(path)' is already used by \(other)")
             }

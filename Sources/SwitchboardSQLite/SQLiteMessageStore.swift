@@ -75,8 +75,17 @@ public final class SQLiteMessageStore: MessageStore {
                         record.attempt, record.status, record.durationMillis, record.detail, record.actor])
     }
 
-    public func enqueue(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
+    public func checkpoint(source: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT position FROM source_checkpoints WHERE source = ?", arguments: [source])
+        }
+    }
+
+    public func enqueue(_ messages: [NewMessage], checkpoint: SourceCheckpoint?) async throws -> [EnqueueResult] {
         try await pool.write { db in
+            if let checkpoint {
+                try db.execute(sql: "INSERT OR REPLACE INTO source_checkpoints (source, position) VALUES (?, ?)", arguments: [checkpoint.source, checkpoint.position])
+            }
             var results: [EnqueueResult] = []
             results.reserveCapacity(messages.count)
             let insertMessage = try db.cachedStatement(sql: """

@@ -75,6 +75,9 @@ enum SQLiteSchema {
                 CREATE INDEX messages_ready ON messages(integration, seq, available_at) WHERE state IN (0, 3);
                 """)
         }
+        migrator.registerMigration("v3: positions of polled sources") { db in
+            try db.execute(sql: "CREATE TABLE source_checkpoints (source TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID")
+        }
         return migrator
     }
 }

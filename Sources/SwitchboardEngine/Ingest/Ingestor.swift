@@ -19,7 +19,7 @@ public final class Ingestor: Sendable {
 
     public init(routes: [Route], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int, metrics: HubMetrics, logger: Logger,
                 onAccepted: @escaping @Sendable () -> Void) {
-        self.routes = Dictionary(routes.map { ($0.integration.source.webhook.path, $0) }, uniquingKeysWith: { first, _ in first })
+        self.routes = Dictionary(routes.compactMap { route in route.integration.source.webhook.map { ($0.path, route) } }, uniquingKeysWith: { first, _ in first })
         self.committer = GroupCommitter { messages in try await store.enqueue(messages) }
         self.clock = clock
         self.maxBodyBytes = maxBodyBytes
@@ -33,8 +33,8 @@ public final class Ingestor: Sendable {
     /// Accepts one webhook call. `header` and `query` look values up by name (headers case-insensitively).
     /// Throws only `IngestError`.
     public func accept(path: String, header: (String) -> String?, query: (String) -> String?, body: [UInt8]) async throws -> EnqueueResult {
-        guard let route = routes[path] else { throw IngestError.notFound(path) }
-        if let failure = InboundAuthenticator.check(route.integration.source.webhook.authentication, header: header, query: query, body: body) {
+        guard let route = routes[path], let webhook = route.integration.source.webhook else { throw IngestError.notFound(path) }
+        if let failure = InboundAuthenticator.check(webhook.authentication, header: header, query: query, body: body) {
             metrics.rejected(route.id, reason: "unauthorized")
             switch failure {
             case .missing(let what): throw IngestError.unauthorized("authentication is required: \(what) is missing")
@@ -53,7 +53,7 @@ public final class Ingestor: Sendable {
             throw IngestError.invalidJSON(Self.describe(error))
         }
         var payload = body
-        if route.integration.source.webhook.format == .dataverse {
+        if webhook.format == .dataverse {
             do {
                 document = try DataverseExecutionContext.flatten(document)
             } catch {
@@ -65,7 +65,7 @@ public final class Ingestor: Sendable {
         let policy = route.policy
         var idempotencyKey: String?
         // A Dataverse webhook posts the same operation again when it retries: its id is the default key.
-        let keySource = policy.idempotencyKey ?? (route.integration.source.webhook.format == .dataverse ? .path(JSONPath("$.operation_id")!) : nil)
+        let keySource = policy.idempotencyKey ?? (webhook.format == .dataverse ? .path(JSONPath("$.operation_id")!) : nil)
         switch keySource {
         case .header(let name)?: idempotencyKey = header(name)
         case .path(let path)?:

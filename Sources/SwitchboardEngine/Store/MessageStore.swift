@@ -10,9 +10,14 @@
 /// - `claim` keeps per-key order: a message with an ordering key is claimable only while no earlier
 ///   message of the same integration and key is ready, leased or waiting for a retry.
 public protocol MessageStore: Sendable {
-    /// Stores messages, suppressing those whose idempotency key was seen inside its window.
+    /// Stores messages, suppressing those whose idempotency key was seen inside its window, and
+    /// with them, in the same transaction, the position of the source that produced them: a crash
+    /// keeps both or neither, so a polled source neither skips nor repeats what it read.
     /// Results are in the order of `messages`.
-    func enqueue(_ messages: [NewMessage]) async throws -> [EnqueueResult]
+    func enqueue(_ messages: [NewMessage], checkpoint: SourceCheckpoint?) async throws -> [EnqueueResult]
+
+    /// The position last saved for a source, or nil when it has none yet.
+    func checkpoint(source: String) async throws -> String?
 
     /// Leases up to `limit` claimable messages of one integration, oldest first, to `owner` (a node id),
     /// recording a `leased` audit record for each.
@@ -40,6 +45,26 @@ public protocol MessageStore: Sendable {
 
     /// Deletes audit records, finished messages and expired idempotency keys older than `cutoff`.
     func prune(before cutoff: Int64, now: Int64) async throws -> Int
+}
+
+extension MessageStore {
+    /// Stores messages received from a caller (no source position).
+    public func enqueue(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
+        try await enqueue(messages, checkpoint: nil)
+    }
+}
+
+/// How far a polled source has been read: saved with the messages read up to there.
+public struct SourceCheckpoint: Sendable, Hashable {
+    /// Which source, for example `changes:accounts-to-erp`.
+    public var source: String
+    /// Where to go on from, for example a delta link.
+    public var position: String
+
+    public init(source: String, position: String) {
+        self.source = source
+        self.position = position
+    }
 }
 
 /// Messages of one integration in one state.

@@ -79,7 +79,7 @@ struct WorkspaceLoadingTests {
         #expect(orders.delivery.idempotencyKey == .path(JSONPath("$.id")!))
         #expect(workspace.connection(of: "erp")?.headers["Authorization"] == "Bearer t0k3n")
         #expect(workspace.landscape.system("erp")?.limits == SystemLimits(maxConcurrent: 4, maxRequests: 100, window: .seconds(1)))
-        guard case .sharedKey(let header, let secret) = orders.source.webhook.authentication else {
+        guard case .sharedKey(let header, let secret) = orders.source.webhook?.authentication else {
             Issue.record("expected shared-key authentication")
             return
         }
@@ -162,5 +162,24 @@ struct WorkspaceLoadingTests {
     func missingLandscape() throws {
         let found = try diagnostics([:])
         #expect(found == ["switchboard.yaml:1:1: switchboard.yaml cannot be read; `switchboard init DIR` writes a workspace to start from"])
+    }
+
+    @Test("a change-tracking source must read a Dataverse system, and an integration has one source")
+    func changeSources() throws {
+        let onHTTP = """
+            id: changes
+            title: Changes
+            source: { system: shop, changes: { table: accounts } }
+            target: { system: erp, http: { path: /x } }
+            """
+        let both = """
+            id: both
+            title: Both
+            source: { system: shop, webhook: { path: /hooks/both, auth: { kind: none } }, changes: { table: accounts } }
+            target: { system: erp, http: { path: /x } }
+            """
+        let found = try diagnostics(["switchboard.yaml": Self.landscape, "integrations/changes.yaml": onHTTP, "integrations/both.yaml": both])
+        #expect(found.contains("integrations/changes.yaml:3:34: source.changes reads a Dataverse table's changes, but system 'shop' is not of kind dataverse"), "\(found)")
+        #expect(found.contains { $0.hasPrefix("integrations/both.yaml:3:") && $0.hasSuffix("source has both webhook and changes; an integration has one source") }, "\(found)")
     }
 }

@@ -1,0 +1,113 @@
+import Logging
+import ServiceLifecycle
+import SwitchboardModel
+
+/// A source the hub reads by polling: each call returns what changed after a position, and the
+/// position to go on from. Connectors implement it (Dataverse change tracking).
+public protocol ChangeFeed: Sendable {
+    /// One page of changes after `position`; nil reads from the start.
+    func changes(after position: String?) async throws(ChangeFeedError) -> ChangePage
+}
+
+/// One page of a change feed.
+public struct ChangePage: Sendable {
+    /// One document per change, as steps see it.
+    public var documents: [JSONValue]
+    /// Where the next call goes on from.
+    public var position: String
+    /// False when more pages follow at once; true when the feed has nothing more for now.
+    public var caughtUp: Bool
+
+    public init(documents: [JSONValue], position: String, caughtUp: Bool) {
+        self.documents = documents
+        self.position = position
+        self.caughtUp = caughtUp
+    }
+}
+
+/// Why a change feed could not be read, in one sentence; `retryAfterMillis` when the source said
+/// how long to wait.
+public struct ChangeFeedError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var retryAfterMillis: Int64?
+
+    public init(_ message: String, retryAfterMillis: Int64? = nil) {
+        self.message = message
+        self.retryAfterMillis = retryAfterMillis
+    }
+
+    public var description: String { message }
+}
+
+/// Polls one integration's change feed and stores each change as a message.
+///
+/// Guarantees: the feed's position is saved in the same transaction as the messages read up to
+/// it, so after a crash the hub reads on from the last saved position: no change is skipped and
+/// none is stored twice. Pages that follow at once are read at once; once caught up it waits
+/// `interval`, or as long as the source asked after an error. On graceful shutdown it stops
+/// between pages.
+public final class ChangePoller: Service, Sendable {
+    private let route: Route
+    private let feed: any ChangeFeed
+    private let store: any MessageStore
+    private let clock: any WallClock
+    private let interval: Duration
+    private let metrics: HubMetrics
+    private let logger: Logger
+    private let onAccepted: @Sendable () -> Void
+
+    public init(route: Route, feed: any ChangeFeed, store: any MessageStore, clock: any WallClock, interval: Duration,
+                metrics: HubMetrics, logger: Logger, onAccepted: @escaping @Sendable () -> Void) {
+        self.route = route
+        self.feed = feed
+        self.store = store
+        self.clock = clock
+        self.interval = interval
+        self.metrics = metrics
+        self.logger = logger
+        self.onAccepted = onAccepted
+    }
+
+    /// The checkpoint's name in the store.
+    public var source: String { "changes:\(route.id)" }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                guard let wait = await self.pollOnce() else { continue }
+                do { try await self.clock.sleep(until: self.clock.now() + wait) } catch { return }
+            }
+        }
+    }
+
+    /// Reads and stores one page; returns how long to wait before the next (nil: at once).
+    func pollOnce() async -> Int64? {
+        do {
+            let position = try await store.checkpoint(source: source)
+            let page: ChangePage
+            do {
+                page = try await feed.changes(after: position)
+            } catch {
+                logger.warning("reading changes failed", metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error.message)"])
+                metrics.rejected(route.id, reason: "source_failed")
+                return max(error.retryAfterMillis ?? 0, interval.milliseconds)
+            }
+            let now = clock.now()
+            let messages = page.documents.map { document in
+                NewMessage(id: MessageID.make(now: now), integration: route.id, payload: document.serialized(),
+                           orderingKey: route.policy.orderingKey.flatMap { $0.value(in: document) }.map(\.text),
+                           idempotencyKey: nil, idempotencyWindowMillis: 0, receivedAt: now)
+            }
+            _ = try await store.enqueue(messages, checkpoint: SourceCheckpoint(source: source, position: page.position))
+            if !messages.isEmpty {
+                for _ in messages { metrics.received(route.id) }
+                logger.info("read changes", metadata: ["sb.integration": "\(route.id)", "sb.count": "\(messages.count)"])
+                onAccepted()
+            }
+            return page.caughtUp ? interval.milliseconds : nil
+        } catch {
+            logger.error("storing changes failed; reading again from the last saved position", metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error)"])
+            return interval.milliseconds
+        }
+    }
+}
