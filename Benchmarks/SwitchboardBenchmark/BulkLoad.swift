@@ -19,6 +19,8 @@ import SwitchboardModel
 struct BulkLoadSettings {
     var records = 100_000
     var batchSize = 200
+    /// `batch` ($batch) or `multiple` (UpsertMultiple).
+    var batchWith = "batch"
     var windowSeconds = 10
     var latencyMillis = 2.0
     /// How long the naive client runs at most.
@@ -73,7 +75,7 @@ struct BenchEmulator {
 /// The bulk load through the hub; prints what it measured.
 func dataverseBulkLoad(_ settings: BulkLoadSettings, post: @escaping @Sendable (Int, Int) async -> Bool, logger: Logger) async throws {
     let limits = settings.limits
-    print("dataverse-bulk: \(settings.records) records, limits per \(settings.windowSeconds) s window: \(limits.maxRequests) requests, \(limits.maxExecutionMillis) ms execution time, \(limits.maxConcurrent) concurrent; \(settings.latencyMillis) ms per record; batch size \(settings.batchSize); HTTPS")
+    print("dataverse-bulk: \(settings.records) records, limits per \(settings.windowSeconds) s window: \(limits.maxRequests) requests, \(limits.maxExecutionMillis) ms execution time, \(limits.maxConcurrent) concurrent; \(settings.latencyMillis) ms per record; batch size \(settings.batchSize) (\(settings.batchWith)); HTTPS")
     let emulator = try await BenchEmulator(limits: limits, latencyMillis: settings.latencyMillis, logger: logger)
     defer { emulator.stop() }
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-bulk-hub-\(UUID().uuidString)")
@@ -99,6 +101,7 @@ func dataverseBulkLoad(_ settings: BulkLoadSettings, post: @escaping @Sendable (
             client_secret: ${env:DATAVERSE_SECRET}
             ca_file: \(emulator.caFile)
             batch_size: \(settings.batchSize)
+            batch_with: \(settings.batchWith)
     """.write(to: directory.appendingPathComponent("switchboard.yaml"), atomically: true, encoding: .utf8)
     try """
     id: orders
@@ -162,7 +165,7 @@ func dataverseBulkLoad(_ settings: BulkLoadSettings, post: @escaping @Sendable (
     print("         execution time charged \(format(execution / 1000, 1)) s, \(format(perRecord, 2)) ms per record; the limits allow \(format(allowed, 0)) records in \(format(elapsed, 1)) s (bursting each window at 52 concurrent), \(format(sustained, 0)) at the sustained rate")
     print("         \(format(100 * Double(inTable) / allowed, 1)) % of what the limits allow, \(format(100 * Double(inTable) / sustained, 1)) % of the sustained rate")
 
-    try await naiveLoad(settings)
+    if settings.naiveSeconds > 0 { try await naiveLoad(settings) }
 }
 
 /// The same records sent one per request by 16 workers that retry a refused request at once,

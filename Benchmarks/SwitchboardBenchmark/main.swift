@@ -6,7 +6,7 @@
 //
 // `--phases emulator` measures `switchboard emulate dataverse` instead: simple Web API requests per
 // second with the service protection limits off, over HTTP and HTTPS (wrk with --load wrk).
-// `--phases dataverse-bulk [--records N] [--batch-size B]` loads N orders through the hub into the
+// `--phases dataverse-bulk [--records N] [--batch-size B] [--batch-with batch|multiple] [--naive-seconds S]` loads N orders through the hub into the
 // emulator with its service protection limits on (scaled to a 10 s window), then sends them the
 // naive way (BulkLoad.swift).
 //
@@ -42,6 +42,9 @@ struct Options {
     /// `dataverse-bulk`: records loaded and the batch size.
     var records = 100_000
     var batchSize = 200
+    var batchWith = "batch"
+    /// How long the naive comparison runs; 0 skips it.
+    var naiveSeconds = 60
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -55,6 +58,8 @@ struct Options {
             case "--sink": sink = iterator.next() ?? sink
             case "--records": records = Int(iterator.next() ?? "") ?? records
             case "--batch-size": batchSize = Int(iterator.next() ?? "") ?? batchSize
+            case "--batch-with": batchWith = iterator.next() ?? batchWith
+            case "--naive-seconds": naiveSeconds = Int(iterator.next() ?? "") ?? naiveSeconds
             case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             default: print("unknown argument \(argument)"); exit(2)
             }
@@ -330,6 +335,8 @@ if options.phases.contains("dataverse-bulk") {
     var settings = BulkLoadSettings()
     settings.records = options.records
     settings.batchSize = options.batchSize
+    settings.batchWith = options.batchWith
+    settings.naiveSeconds = options.naiveSeconds
     try await dataverseBulkLoad(settings, post: { port, n in await post(port: port, n) }, logger: quiet)
 }
 // 4. The Dataverse emulator: simple requests per second with limits off.

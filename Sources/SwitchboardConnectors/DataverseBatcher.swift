@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardEngine
+import SwitchboardModel
 
 /// Gathers writes that arrive together into one `$batch` request, and hands each its own answer.
 ///
@@ -10,16 +11,29 @@ import SwitchboardEngine
 /// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/execute-batch-operations-using-web-api
 actor DataverseBatcher {
     typealias Send = @Sendable (_ body: [UInt8], _ boundary: String) async -> (outcome: TransportOutcome, contentType: String?, body: [UInt8])
+    typealias Pending = (request: OutboundRequest, reply: CheckedContinuation<TransportOutcome, Never>)
+
+    /// How the batcher reaches the service for the bulk messages: sends one (URL, JSON body) and
+    /// tells a table's logical name from its entity set.
+    struct Bulk: Sendable {
+        var send: @Sendable (_ url: String, _ body: [UInt8]) async -> TransportOutcome
+        var logicalName: @Sendable (_ entitySet: String) async -> String?
+        /// The Web API root, for example `https://contoso.crm.dynamics.com/api/data/v9.2/`.
+        var webAPI: String
+    }
 
     private let size: Int
     private let wait: Duration
     private let send: Send
-    private var pending: [(request: OutboundRequest, reply: CheckedContinuation<TransportOutcome, Never>)] = []
+    private let bulk: Bulk?
+    private var pending: [Pending] = []
     private var flushScheduled = false
 
-    init(size: Int, wait: Duration, send: @escaping Send) {
+    /// - Parameter bulk: Set to send writes of one kind to one table as one bulk message.
+    init(size: Int, wait: Duration, bulk: Bulk? = nil, send: @escaping Send) {
         self.size = size
         self.wait = wait
+        self.bulk = bulk
         self.send = send
     }
 
@@ -39,7 +53,7 @@ actor DataverseBatcher {
         }
     }
 
-    private func takeBatch() -> [(request: OutboundRequest, reply: CheckedContinuation<TransportOutcome, Never>)] {
+    private func takeBatch() -> [Pending] {
         let batch = Array(pending.prefix(size))
         pending.removeFirst(batch.count)
         return batch
@@ -53,7 +67,75 @@ actor DataverseBatcher {
         }
     }
 
-    private func deliver(_ batch: [(request: OutboundRequest, reply: CheckedContinuation<TransportOutcome, Never>)]) async {
+    private func deliver(_ batch: [Pending]) async {
+        guard let bulk else { return await deliverAsBatch(batch) }
+        var rest: [Pending] = []
+        for (kind, group) in Self.bulkGroups(batch) {
+            guard let kind, group.count > 1, let logical = await bulk.logicalName(kind.entitySet) else {
+                rest += group
+                continue
+            }
+            let targets: [JSONValue] = group.map { item in
+                var fields: [String: JSONValue] = [:]
+                if case .object(let body)? = try? JSONValue(json: item.request.body) { fields = body }
+                fields["@odata.type"] = .string("Microsoft.Dynamics.CRM.\(logical)")
+                if let reference = kind.reference(item.request) { fields["@odata.id"] = .string(reference) }
+                return .object(fields)
+            }
+            let url = "\(bulk.webAPI)\(kind.entitySet)/Microsoft.Dynamics.CRM.\(kind.action)"
+            let outcome = await bulk.send(url, JSONValue.object(["Targets": .array(targets)]).serialized())
+            switch outcome {
+            case .response(let status, _, _) where (200..<300).contains(status):
+                for item in group { item.reply.resume(returning: .response(status: 204, retryAfter: nil, body: "")) }
+            case .response(let status, _, _) where (400..<500).contains(status) && status != 429:
+                // One record (or more) is refused and the message changed nothing: send the writes
+                // again one by one inside a $batch, so each gets its own answer.
+                rest += group
+            default:
+                for item in group { item.reply.resume(returning: outcome) }
+            }
+        }
+        if !rest.isEmpty { await deliverAsBatch(rest) }
+    }
+
+    /// A bulk message's name and table, for writes that one can carry.
+    struct BulkKind: Hashable {
+        var action: String
+        var entitySet: String
+
+        /// `@odata.id` naming the record a write addresses (`salesorders(ordernumber='SO-1')`); nil for a create.
+        func reference(_ request: OutboundRequest) -> String? {
+            guard action != "CreateMultiple", let range = request.path.range(of: "/api/data/v9.2/") else { return nil }
+            let tail = String(request.path[range.upperBound...])
+            return tail.removingPercentEncoding ?? tail
+        }
+    }
+
+    /// Writes grouped by the bulk message that can carry them (nil: none can, a delete), in order.
+    static func bulkGroups(_ batch: [Pending]) -> [(BulkKind?, [Pending])] {
+        var order: [BulkKind?] = []
+        var groups: [BulkKind?: [Pending]] = [:]
+        for item in batch {
+            let kind = bulkKind(item.request)
+            if groups[kind] == nil { order.append(kind) }
+            groups[kind, default: []].append(item)
+        }
+        return order.map { ($0, groups[$0]!) }
+    }
+
+    static func bulkKind(_ request: OutboundRequest) -> BulkKind? {
+        guard let range = request.path.range(of: "/api/data/v9.2/") else { return nil }
+        let tail = request.path[range.upperBound...]
+        let entitySet = String(tail.prefix { $0 != "(" && $0 != "/" && $0 != "?" })
+        let addressed = tail.dropFirst(entitySet.count).hasPrefix("(")
+        switch (request.method, addressed) {
+        case ("POST", false): return BulkKind(action: "CreateMultiple", entitySet: entitySet)
+        case ("PATCH", true): return BulkKind(action: request.header("If-Match") == nil ? "UpsertMultiple" : "UpdateMultiple", entitySet: entitySet)
+        default: return nil
+        }
+    }
+
+    private func deliverAsBatch(_ batch: [Pending]) async {
         let boundary = "batch_\(UUID().uuidString.lowercased())"
         var body = ""
         for (request, _) in batch {

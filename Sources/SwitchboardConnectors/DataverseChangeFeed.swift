@@ -14,8 +14,6 @@ import SwitchboardModel
 public final class DataverseChangeFeed: ChangeFeed {
     private let connector: DataverseConnector
     private let trigger: ChangeTrackingTrigger
-    /// The table's logical name and primary id column, looked up once.
-    private let names = Mutex<(logical: String, primaryID: String)?>(nil)
     /// Prefix of a position inside a first read whose records are skipped (`initial_load: false`).
     static let skipping = "skip-initial:"
     /// Records per page asked for. Default 1,000.
@@ -27,7 +25,7 @@ public final class DataverseChangeFeed: ChangeFeed {
     }
 
     public func changes(after position: String?) async throws(ChangeFeedError) -> ChangePage {
-        let table = try await tableNames()
+        let table = try await connector.table(entitySet: trigger.table)
         let url: String
         var skip = false
         if let position {
@@ -60,18 +58,6 @@ public final class DataverseChangeFeed: ChangeFeed {
         let attributes = fields.filter { !$0.key.contains("@") }
         return .object(["message": .string("Upsert"), "table": .string(table.logical), "id": fields[table.primaryID] ?? .null,
                         "attributes": .object(attributes)])
-    }
-
-    private func tableNames() async throws(ChangeFeedError) -> (logical: String, primaryID: String) {
-        if let known = names.withLock({ $0 }) { return known }
-        let query = "EntityDefinitions?$select=LogicalName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20'\(trigger.table)'"
-        let body = try await get(connector.webAPI + query, headers: [])
-        guard case .array(let list)? = body["value"], let first = list.first,
-              let logical = first["LogicalName"]?.text, let primaryID = first["PrimaryIdAttribute"]?.text else {
-            throw ChangeFeedError("Dataverse has no table with the entity set name '\(trigger.table)'")
-        }
-        names.withLock { $0 = (logical, primaryID) }
-        return (logical, primaryID)
     }
 
     private func get(_ url: String, headers: [(String, String)]) async throws(ChangeFeedError) -> JSONValue {

@@ -44,6 +44,8 @@ public final class DataverseConnector: Connector {
     /// The environment's budget, shared by every integration writing to it; nil: unlimited.
     private let budget: SystemBudget?
     private let lastHint = Mutex<Int?>(nil)
+    /// Logical name and primary id column by entity set name.
+    private let tables = Mutex<[String: (logical: String, primaryID: String)]>([:])
     /// Gathers writes into `$batch` requests when the connection's batch size is above 1 (set once, in `init`).
     private let batching = Mutex<DataverseBatcher?>(nil)
 
@@ -68,8 +70,13 @@ public final class DataverseConnector: Connector {
         lanes = [Lane(clientID: credentials.clientID, clientSecret: credentials.clientSecret)]
             + credentials.additionalUsers.map { Lane(clientID: $0.clientID, clientSecret: $0.clientSecret) }
         self.environmentURL = environmentURL.hasSuffix("/") ? String(environmentURL.dropLast()) : environmentURL
+        webAPI = "\(self.environmentURL)/api/data/v9.2/"
         if credentials.batchSize > 1 {
-            let batcher = DataverseBatcher(size: credentials.batchSize, wait: credentials.batchWait) { [unowned self] body, boundary in
+            let bulk = credentials.batchMode == .multiple ? DataverseBatcher.Bulk(
+                send: { [unowned self] url, body in await self.sendBulk(url, body: body) },
+                logicalName: { [unowned self] entitySet in try? await self.table(entitySet: entitySet).logical },
+                webAPI: webAPI) : nil
+            let batcher = DataverseBatcher(size: credentials.batchSize, wait: credentials.batchWait, bulk: bulk) { [unowned self] body, boundary in
                 await self.sendBatch(body, boundary: boundary)
             }
             batching.withLock { $0 = batcher }
@@ -104,6 +111,28 @@ public final class DataverseConnector: Connector {
         return (outcome, contentType, bytes)
     }
 
+    /// One bulk message (`UpsertMultiple` and its siblings) with its answer classified.
+    private func sendBulk(_ url: String, body: [UInt8]) async -> TransportOutcome {
+        var request = OutboundRequest(method: "POST", url: url, path: url,
+                                      headers: [("Content-Type", "application/json; charset=utf-8"), ("Accept", "application/json"),
+                                                ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0")], body: body)
+        request.system = ""
+        return await sendOne(request, timeout: .seconds(120))
+    }
+
+    /// A table's logical name and primary id column, from its entity set name; looked up once.
+    func table(entitySet: String) async throws(ChangeFeedError) -> (logical: String, primaryID: String) {
+        if let known = tables.withLock({ $0[entitySet] }) { return known }
+        let (outcome, body) = await read(webAPI + "EntityDefinitions?$select=LogicalName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20'\(entitySet)'",
+                                         headers: [], timeout: .seconds(60))
+        guard case .response(200, _, _) = outcome, case .array(let list)? = (try? JSONValue(json: body))?["value"], let first = list.first,
+              let logical = first["LogicalName"]?.text, let primaryID = first["PrimaryIdAttribute"]?.text else {
+            throw ChangeFeedError("Dataverse has no table with the entity set name '\(entitySet)'")
+        }
+        tables.withLock { $0[entitySet] = (logical, primaryID) }
+        return (logical, primaryID)
+    }
+
     /// A `GET` of a Web API URL as the application user, through the budget: the answer and its
     /// whole body (the outcome's body is cut to `maxRecordedBody`).
     func read(_ url: String, headers: [(String, String)], timeout: Duration) async -> (outcome: TransportOutcome, body: [UInt8]) {
@@ -115,7 +144,7 @@ public final class DataverseConnector: Connector {
     }
 
     /// The environment's Web API root, for example `https://contoso.crm.dynamics.com/api/data/v9.2/`.
-    var webAPI: String { "\(environmentURL)/api/data/v9.2/" }
+    let webAPI: String
 
     /// A part's or a request's answer with Dataverse's error codes read (see `DataverseErrors`).
     private func classify(_ outcome: TransportOutcome, request: OutboundRequest) -> TransportOutcome {

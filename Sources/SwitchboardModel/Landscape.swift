@@ -109,6 +109,18 @@ public struct DataverseCredentials: Sendable {
     public var batchSize: Int = 1
     /// How long a write waits for others to share its batch. Default 10 ms.
     public var batchWait: Duration = .milliseconds(10)
+    /// How gathered writes are sent. Default `.batch`.
+    public var batchMode: BatchMode = .batch
+
+    public enum BatchMode: String, Sendable, CaseIterable {
+        /// One `$batch` request whose writes each succeed or fail on their own.
+        case batch
+        /// The bulk messages (`UpsertMultiple`, `CreateMultiple`, `UpdateMultiple`), which cost
+        /// the service less time per record but succeed or fail as a whole: when one is refused,
+        /// its writes are sent again as a `$batch` so that each gets its own answer. Deletes
+        /// always go in a `$batch`.
+        case multiple
+    }
 
     public init(authority: String = "https://login.microsoftonline.com", tenant: String, clientID: String, clientSecret: String, caFile: String? = nil) {
         self.authority = authority

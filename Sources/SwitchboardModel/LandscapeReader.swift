@@ -89,7 +89,7 @@ struct LandscapeReader {
 
     private func readConnection(_ value: YAMLValue, resolveSecrets: Bool, dataverse: Bool) -> Connection? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(dataverse ? ["base_url", "headers", "authority", "tenant", "client_id", "client_secret", "ca_file", "batch_size", "batch_wait", "more_users"] : ["base_url", "headers"])
+        map.rejectUnknownKeys(dataverse ? ["base_url", "headers", "authority", "tenant", "client_id", "client_secret", "ca_file", "batch_size", "batch_wait", "batch_with", "more_users"] : ["base_url", "headers"])
         var headers: [String: String] = [:]
         for entry in map["headers"]?.mapping()?.entries ?? [] {
             guard let text = entry.value.string() else { continue }
@@ -130,6 +130,7 @@ struct LandscapeReader {
                 credentials = DataverseCredentials(authority: authority, tenant: tenant, clientID: clientID, clientSecret: secret, caFile: map.string("ca_file"))
                 credentials?.batchSize = batchSize
                 if let wait = map["batch_wait"]?.duration() { credentials?.batchWait = wait }
+                if let mode = map["batch_with"]?.choice(DataverseCredentials.BatchMode.self) { credentials?.batchMode = mode }
                 credentials?.additionalUsers = additionalUsers
             }
         }

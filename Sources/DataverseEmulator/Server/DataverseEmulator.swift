@@ -194,6 +194,9 @@ public final class DataverseEmulator: Sendable {
         protection.finish(user.clientID, startedAt: started, executionMillis: executionMillis)
         stats.record(user: user.clientID, status: answer.status, operations: answer.operations, executionMillis: executionMillis)
         if apiRequest.resourcePath == "$batch" { stats.batch(size: answer.operations) }
+        if let range = apiRequest.resourcePath.range(of: "/Microsoft.Dynamics.CRM."), apiRequest.resourcePath.hasSuffix("Multiple"), (200..<300).contains(answer.status) {
+            stats.bulk(String(apiRequest.resourcePath[range.upperBound...]), size: answer.operations)
+        }
         return Self.response(answer, extra: rateHeaders(user))
     }
 

@@ -19,6 +19,8 @@ public final class EmulatorStats: Sendable {
         var batches = 0
         var batchRequests = 0
         var largestBatch = 0
+        /// Bulk messages answered with success, by name (UpsertMultiple, ...), and their records.
+        var bulk: [String: (requests: Int, records: Int)] = [:]
         /// Per user: execution time charged against the service protection limits, ms.
         var executionMillis: [String: Int64] = [:]
     }
@@ -43,6 +45,14 @@ public final class EmulatorStats: Sendable {
             buckets[minute, default: 0] += operations
             if buckets.count > 1_500 { buckets = buckets.filter { $0.key > minute - 1_440 } }
             state.entitlement[user] = buckets
+        }
+    }
+
+    /// Counts one bulk message (`UpsertMultiple`, ...) of `size` records that succeeded.
+    public func bulk(_ name: String, size: Int) {
+        state.withLock { state in
+            let current = state.bulk[name] ?? (0, 0)
+            state.bulk[name] = (current.requests + 1, current.records + size)
         }
     }
 
@@ -78,6 +88,7 @@ public final class EmulatorStats: Sendable {
                 "records": .object(Dictionary(uniqueKeysWithValues: ChangeEvent.Message.allCases.map {
                     ($0.rawValue.lowercased() + "d", JSONValue.int(Int64(changes[$0] ?? 0)))
                 })),
+                "bulk": .object(state.bulk.mapValues { .object(["requests": .int(Int64($0.requests)), "records": .int(Int64($0.records))]) }),
                 "batches": .object(["count": .int(Int64(state.batches)), "requests": .int(Int64(state.batchRequests)), "largest": .int(Int64(state.largestBatch))]),
             ])
         }
