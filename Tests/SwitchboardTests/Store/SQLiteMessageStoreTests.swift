@@ -155,6 +155,22 @@ struct SQLiteMessageStoreTests {
         #expect(try await store.message(id: "new")?.state == .ready)
     }
 
+    @Test("a source's position is saved with its messages, in one transaction: when the messages fail, so does the position")
+    func checkpoints() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let store = fixture.store
+        #expect(try await store.checkpoint(source: "changes:accounts") == nil)
+        _ = try await store.enqueue([message("A")], checkpoint: SourceCheckpoint(source: "changes:accounts", position: "delta-1"))
+        #expect(try await store.checkpoint(source: "changes:accounts") == "delta-1")
+        // A message id already stored fails the insert: the position must not move either.
+        await #expect(throws: (any Error).self) {
+            try await store.enqueue([message("B"), message("A")], checkpoint: SourceCheckpoint(source: "changes:accounts", position: "delta-2"))
+        }
+        #expect(try await store.checkpoint(source: "changes:accounts") == "delta-1")
+        #expect(try await store.message(id: "B") == nil)
+    }
+
     @Test("a store written by an earlier version opens and migrates forward")
     func migratesForward() async throws {
         let directory = try TemporaryDirectory()
@@ -172,7 +188,7 @@ struct SQLiteMessageStoreTests {
         }
         let store = try SQLiteMessageStore(path: path)
         let applied = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1: messages, idempotency keys, audit", "v2: claim scans ready messages only"])
+        #expect(applied == ["v1: messages, idempotency keys, audit", "v2: claim scans ready messages only", "v3: positions of polled sources"])
         #expect(try await store.enqueue([message("A")]) == [.accepted(id: "A")])
         let claimed = try await store.claim(integration: "orders", limit: 5, now: now, leaseMillis: 1_000, owner: "n")
         #expect(claimed.map(\.id) == ["OLD", "A"])
