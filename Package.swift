@@ -113,13 +113,15 @@ let package = Package(
                 "SwitchboardConnectors", "SwitchboardServer", "CMalloc", "DataverseEmulatorCore",
             ]
         ),
+        // The strategy review (`check`) and capacity plan (`plan`) over the workspace model.
+        .target(name: "SwitchboardGovernance", dependencies: ["SwitchboardModel"]),
         // glibc's malloc.h, which the Glibc module leaves out (MallocTuning).
         .target(name: "CMalloc"),
         // The command-line tool: parses arguments and calls SwitchboardHub.
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardSQLite",
+                "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardSQLite", "SwitchboardGovernance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -139,7 +141,7 @@ let package = Package(
                 // Built before the tests run: process tests start the real binary.
                 "switchboard",
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
-                "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore",
+                "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardGovernance",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

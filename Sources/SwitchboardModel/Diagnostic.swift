@@ -19,10 +19,13 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public var location: SourceLocation
     /// One sentence: names the field and says what is wrong, never a Swift type name.
     public var message: String
+    /// The `check` rule this problem breaks (for example `SB190`, a secret written inline), if any.
+    public var rule: String?
 
-    public init(_ location: SourceLocation, _ message: String) {
+    public init(_ location: SourceLocation, _ message: String, rule: String? = nil) {
         self.location = location
         self.message = message
+        self.rule = rule
     }
 
     /// `file:line:column: message`, the form compilers use so editors can jump to it.

@@ -14,6 +14,10 @@ public struct Integration: Sendable {
     public var stakeholders: [String]
     /// Default `.async`.
     public var pattern: Pattern
+    /// Why this integration must be synchronous (`pattern: sync`), in words.
+    public var syncJustification: String?
+    /// How it crosses between cloud and on-premises systems (a gateway, a relay, a VPN), in words.
+    public var boundaryCrossing: String?
     public var source: Source
     public var steps: [StepDefinition]
     public var target: Target

@@ -10,7 +10,8 @@ struct IntegrationReader {
     func read(_ root: YAMLValue) -> Integration? {
         guard let map = root.mapping() else { return nil }
         map.rejectUnknownKeys(["id", "title", "goal", "benefits", "aligns_with", "owner", "stakeholders", "pattern",
-                               "source", "steps", "target", "delivery", "volumes", "slo", "tests", "design"])
+                               "source", "steps", "target", "delivery", "volumes", "slo", "tests", "design",
+                               "sync_justification", "boundary_crossing"])
         let id = map.requiredString("id")
         if let id, !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
             map["id"]?.report("id '\(id)' may hold only letters, digits, '-' and '_'")
@@ -30,6 +31,7 @@ struct IntegrationReader {
             id: id, title: title, goal: map.string("goal"), benefits: map["benefits"]?.stringList() ?? [],
             alignsWith: alignsWith, owner: map.string("owner"), stakeholders: map["stakeholders"]?.stringList() ?? [],
             pattern: map["pattern"]?.choice(Integration.Pattern.self) ?? .async,
+            syncJustification: map.string("sync_justification"), boundaryCrossing: map.string("boundary_crossing"),
             source: source, steps: steps, target: target, delivery: delivery,
             volumes: map["volumes"].flatMap(readVolumes), slo: map["slo"].flatMap(readSLO), tests: tests, file: root.file)
     }
@@ -110,7 +112,7 @@ struct IntegrationReader {
     private func readSecret(_ value: YAMLValue?) -> Secret? {
         guard let value, let text = value.string() else { return nil }
         guard SecretResolver.containsReference(text) else {
-            value.report("\(value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
+            value.report("\(value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
             return nil
         }
         let resolved = resolver.resolve(text, reportingTo: value)

@@ -30,6 +30,42 @@ extension JSONValue {
         return output
     }
 
+    /// JSON with sorted keys, indented by two spaces per level, for people and for files in git.
+    public func pretty() -> String {
+        var output: [UInt8] = []
+        writePretty(into: &output, depth: 0)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private func writePretty(into output: inout [UInt8], depth: Int) {
+        let indent = { (level: Int) in [UInt8](repeating: UInt8(ascii: " "), count: level * 2) }
+        switch self {
+        case .array(let values) where !values.isEmpty:
+            output.append(contentsOf: "[\n".utf8)
+            for (index, value) in values.enumerated() {
+                output.append(contentsOf: indent(depth + 1))
+                value.writePretty(into: &output, depth: depth + 1)
+                output.append(contentsOf: (index < values.count - 1 ? ",\n" : "\n").utf8)
+            }
+            output.append(contentsOf: indent(depth))
+            output.append(UInt8(ascii: "]"))
+        case .object(let object) where !object.isEmpty:
+            output.append(contentsOf: "{\n".utf8)
+            let keys = object.keys.sorted()
+            for (index, key) in keys.enumerated() {
+                output.append(contentsOf: indent(depth + 1))
+                Self.writeString(key, into: &output)
+                output.append(contentsOf: ": ".utf8)
+                object[key]!.writePretty(into: &output, depth: depth + 1)
+                output.append(contentsOf: (index < keys.count - 1 ? ",\n" : "\n").utf8)
+            }
+            output.append(contentsOf: indent(depth))
+            output.append(UInt8(ascii: "}"))
+        default:
+            write(into: &output)
+        }
+    }
+
     private func write(into output: inout [UInt8]) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)

@@ -8,6 +8,10 @@ public struct Landscape: Sendable {
     public var environments: [String]
     public var server: ServerSettings
     public var store: StoreSettings
+    /// Alert rules. Default none.
+    public var alerts: [AlertRule] = []
+    /// Severities and suppressions for `switchboard check`.
+    public var check: CheckSettings = CheckSettings()
 
     public func system(_ id: String) -> SystemDefinition? { systems.first { $0.id == id } }
 }
@@ -65,7 +69,8 @@ public struct SystemDefinition: Sendable {
 
     public var id: String
     public var kind: Kind
-    public var location: Location
+    /// Nil when not declared (`check` reports it, SB110).
+    public var location: Location?
     public var owner: String?
     public var description: String?
     /// Connection settings by environment name.
@@ -73,6 +78,8 @@ public struct SystemDefinition: Sendable {
     /// Limits shared by every integration that writes to this system. Nil fields mean unlimited.
     public var limits: SystemLimits
     public var declaredAt: SourceLocation
+    /// What it costs, for `plan`. Nil: not declared.
+    public var cost: CostModel?
 }
 
 /// How to reach a system in one environment.
@@ -142,6 +149,11 @@ public struct SystemLimits: Sendable, Hashable {
     /// Combined time requests may take per sliding `window` (the time from sending a request to
     /// its answer, summed). Nil: no limit.
     public var maxExecution: Duration?
+    /// Requests (Dataverse: operations, each write in a batch counted) allowed per 24 hours by the
+    /// system's entitlement. Nil: none. Used by `plan` and `check`, not enforced.
+    public var requestsPerDay: Int?
+    /// The time one record takes the system to write, for `plan`. Nil: not known.
+    public var timePerRecord: Duration?
     /// Concurrency that adapts to the target's answers, starting here: halved on a `429`, grown by
     /// one per round of clean answers up to `maxConcurrent`, and set to the target's own hint
     /// (Dataverse's `x-ms-dop-hint`) when one comes. Nil: fixed at `maxConcurrent`.

@@ -6,7 +6,7 @@ struct LandscapeReader {
     mutating func read(_ root: YAMLValue, environment: String?) -> Landscape {
         var landscape = Landscape(version: 1, goals: [], systems: [], environments: [], server: ServerSettings(), store: StoreSettings())
         guard let map = root.mapping() else { return landscape }
-        map.rejectUnknownKeys(["version", "name", "description", "goals", "systems", "environments", "server", "store"])
+        map.rejectUnknownKeys(["version", "name", "description", "goals", "systems", "environments", "server", "store", "alerts", "check"])
         if let version = map["version"]?.int(), version != 1 {
             map["version"]?.report("version must be 1, the only workspace format version")
         }
@@ -32,6 +32,8 @@ struct LandscapeReader {
         }
         if let server = map["server"]?.mapping() { landscape.server = readServer(server) }
         if let store = map["store"]?.mapping() { landscape.store = readStore(store) }
+        landscape.alerts = (map["alerts"]?.sequence() ?? []).compactMap(readAlert)
+        if let check = map["check"]?.mapping() { landscape.check = readCheck(check) }
         return landscape
     }
 
@@ -40,7 +42,8 @@ struct LandscapeReader {
         map.rejectUnknownKeys(["id", "kind", "location", "owner", "description", "connections", "limits", "cost"])
         let id = map.requiredString("id")
         let kind = map.required("kind")?.choice(SystemDefinition.Kind.self)
-        let location = map.required("location")?.choice(SystemDefinition.Location.self)
+        // Optional here: `check` reports a system without one (SB110).
+        let location = map["location"]?.choice(SystemDefinition.Location.self)
         var connections: [String: Connection] = [:]
         if let connectionMap = map["connections"]?.mapping() {
             for entry in connectionMap.entries {
@@ -56,7 +59,9 @@ struct LandscapeReader {
         var adaptive: Bool?
         var windowGiven = false
         if let limitMap = map["limits"]?.mapping() {
-            limitMap.rejectUnknownKeys(["max_concurrent", "max_requests", "max_execution_time", "window", "adaptive"])
+            limitMap.rejectUnknownKeys(["max_concurrent", "max_requests", "max_execution_time", "window", "adaptive", "requests_per_day", "time_per_record"])
+            limits.requestsPerDay = limitMap["requests_per_day"]?.int(min: 1)
+            limits.timePerRecord = limitMap["time_per_record"]?.duration()
             limits.maxConcurrent = limitMap["max_concurrent"]?.int(min: 1)
             limits.maxRequests = limitMap["max_requests"]?.int(min: 1)
             limits.maxExecution = limitMap["max_execution_time"]?.duration()
@@ -80,11 +85,16 @@ struct LandscapeReader {
             limits.maxConcurrent = limits.maxConcurrent ?? 52
             limits.maxRequests = limits.maxRequests ?? max(1, Int((6_000 * share).rounded()))
             limits.maxExecution = limits.maxExecution ?? .milliseconds(Int64((1_200_000 * share).rounded()))
+            // The non-licensed identities' pool of a Dynamics 365 Enterprise or Professional tenant
+            // (500,000 per 24 hours, plus 5,000 per licence): application users draw from it.
+            // https://learn.microsoft.com/power-platform/admin/api-request-limits-allocations
+            limits.requestsPerDay = limits.requestsPerDay ?? 500_000
         }
         if adaptive ?? (kind == .dataverse), let maximum = limits.maxConcurrent { limits.adaptiveStart = min(4, maximum) }
-        guard let id, let kind, let location else { return nil }
+        guard let id, let kind else { return nil }
         return SystemDefinition(id: id, kind: kind, location: location, owner: map.string("owner"), description: map.string("description"),
-                                connections: connections, limits: limits, declaredAt: item.location)
+                                connections: connections, limits: limits, declaredAt: item.location,
+                                cost: map["cost"].flatMap(readCost))
     }
 
     private func readConnection(_ value: YAMLValue, resolveSecrets: Bool, dataverse: Bool) -> Connection? {
@@ -94,7 +104,7 @@ struct LandscapeReader {
         for entry in map["headers"]?.mapping()?.entries ?? [] {
             guard let text = entry.value.string() else { continue }
             if SecretResolver.isSensitiveHeader(entry.key) && !SecretResolver.containsReference(text) {
-                entry.value.report("\(entry.value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
+                entry.value.report("\(entry.value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
                 continue
             }
             headers[entry.key] = resolveSecrets ? resolver.resolve(text, reportingTo: entry.value) : text
@@ -141,7 +151,7 @@ struct LandscapeReader {
     private func readSecretReference(_ field: YAMLValue?, resolveSecrets: Bool) -> String? {
         guard let field, let text = field.string() else { return nil }
         guard SecretResolver.containsReference(text) else {
-            field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead")
+            field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
             return nil
         }
         return resolveSecrets ? resolver.resolve(text, reportingTo: field) : text

@@ -20,10 +20,14 @@ public struct SecretResolver: Sendable {
     public var environment: [String: String]
     /// `${file:PATH}` is read relative to this directory; the file's trailing newline is dropped.
     public var baseDirectory: URL
+    /// True: a reference that cannot be resolved stands for an empty value instead of failing
+    /// (`check` and `plan` read a workspace without its secrets). Default false.
+    public var lenient = false
 
-    public init(environment: [String: String], baseDirectory: URL) {
+    public init(environment: [String: String], baseDirectory: URL, lenient: Bool = false) {
         self.environment = environment
         self.baseDirectory = baseDirectory
+        self.lenient = lenient
     }
 
     public enum Failure: Error, Equatable {
@@ -47,15 +51,17 @@ public struct SecretResolver: Sendable {
             let body = rest[start.upperBound..<end]
             if body.hasPrefix("env:") {
                 let name = String(body.dropFirst(4))
-                guard !name.isEmpty, let value = environment[name] else { throw .unresolved(reference) }
-                output += value
+                if let value = environment[name], !name.isEmpty { output += value } else if !lenient { throw .unresolved(reference) }
             } else if body.hasPrefix("file:") {
                 let path = String(body.dropFirst(5))
                 let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : baseDirectory.appendingPathComponent(path)
-                guard !path.isEmpty, let data = FileManager.default.contents(atPath: url.path) else { throw .unresolved(reference) }
-                var value = String(decoding: data, as: UTF8.self)
-                while value.hasSuffix("\n") || value.hasSuffix("\r") { value.removeLast() }
-                output += value
+                if !path.isEmpty, let data = FileManager.default.contents(atPath: url.path) {
+                    var value = String(decoding: data, as: UTF8.self)
+                    while value.hasSuffix("\n") || value.hasSuffix("\r") { value.removeLast() }
+                    output += value
+                } else if !lenient {
+                    throw .unresolved(reference)
+                }
             } else {
                 throw .malformed(reference)
             }

@@ -22,14 +22,17 @@ public struct Workspace: Sendable {
     ///   - directory: The workspace root.
     ///   - environment: The environment to resolve connections and secrets for; default the first declared.
     ///   - variables: Values for `${env:NAME}` references; default the process environment.
+    ///   - resolvingSecrets: False reads the workspace without its secrets: a reference that
+    ///     cannot be resolved is not a problem (`check`, `plan`). Default true.
     /// - Throws: `WorkspaceError` with a diagnostic per problem, each naming file, line and column.
     public static func load(
         directory: URL,
         environment: String? = nil,
-        variables: [String: String] = ProcessInfo.processInfo.environment
+        variables: [String: String] = ProcessInfo.processInfo.environment,
+        resolvingSecrets: Bool = true
     ) throws(WorkspaceError) -> Workspace {
         let sink = DiagnosticSink()
-        let resolver = SecretResolver(environment: variables, baseDirectory: directory)
+        let resolver = SecretResolver(environment: variables, baseDirectory: directory, lenient: !resolvingSecrets)
         let landscapeFile = "switchboard.yaml"
         guard let landscapeRoot = readYAML(directory.appendingPathComponent(landscapeFile), name: landscapeFile, sink: sink) else {
             throw WorkspaceError(diagnostics: sink.diagnostics)

@@ -7,8 +7,8 @@ package final class DiagnosticSink {
 
     package init() {}
 
-    package func report(_ location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(location, message))
+    package func report(_ location: SourceLocation, _ message: String, rule: String? = nil) {
+        diagnostics.append(Diagnostic(location, message, rule: rule))
     }
 }
 
@@ -28,7 +28,8 @@ package struct YAMLValue {
         return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    package func report(_ message: String) { sink.report(location, message) }
+    /// Reports a problem at this value; `rule` names the `check` rule it breaks, if any.
+    package func report(_ message: String, rule: String? = nil) { sink.report(location, message, rule: rule) }
 
     /// The root of one YAML document named `file` in messages; nil, with a diagnostic, when the
     /// text is empty or not YAML.
@@ -46,6 +47,15 @@ package struct YAMLValue {
             sink.report(SourceLocation(file: file, line: 1, column: 1), "the file is not valid YAML")
             return nil
         }
+    }
+
+    /// The field `key` of a mapping and where its key is written; nil, without a diagnostic, when
+    /// this is not a mapping or has no such field.
+    package func field(_ key: String) -> (value: YAMLValue, keyLocation: SourceLocation)? {
+        guard case .mapping(let mapping) = node, let entry = mapping.first(where: { $0.key.string == key }) else { return nil }
+        let mark = entry.key.mark
+        return (YAMLValue(node: entry.value, file: file, path: path.isEmpty ? key : "\(path).\(key)", sink: sink),
+                SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1))
     }
 
     package var isNull: Bool {

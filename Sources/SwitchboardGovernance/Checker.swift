@@ -1,0 +1,148 @@
+import Foundation
+import SwitchboardModel
+
+/// `switchboard check`: everything `validate` does, then the strategy review, with the
+/// workspace's severities and suppressions applied.
+public enum Checker {
+    /// Checks the workspace in `directory` for `environment` (default the first declared),
+    /// without needing its secrets.
+    public static func check(directory: URL, environment: String? = nil) -> CheckReport {
+        let workspace: Workspace
+        do {
+            workspace = try Workspace.load(directory: directory, environment: environment, resolvingSecrets: false)
+        } catch {
+            // The workspace does not load: its problems are the findings (a secret written inline is SB190).
+            let findings = error.diagnostics.map { diagnostic in
+                let rule = Rules.rule(diagnostic.rule ?? "SB000") ?? Rules.all[0]
+                return Finding(rule: rule, severity: rule.severity, message: diagnostic.message, location: diagnostic.location)
+            }
+            return CheckReport(findings: findings)
+        }
+        return review(workspace)
+    }
+
+    /// The strategy review of a workspace that loads.
+    public static func review(_ workspace: Workspace) -> CheckReport {
+        var review = Review(workspace: workspace)
+        review.run()
+        let settings = workspace.landscape.check
+        let findings = review.findings.map { finding -> Finding in
+            var finding = finding
+            if let override = settings.overrides[finding.rule.id] {
+                finding.severity = override.severity
+                if override.severity == .off { finding.suppressed = override.reason }
+            }
+            if let suppression = settings.suppressions.first(where: { $0.rule == finding.rule.id && ($0.integration == nil || $0.integration == finding.integration) }) {
+                finding.suppressed = suppression.reason
+            }
+            return finding
+        }
+        return CheckReport(findings: findings.sorted { ($0.location.file, $0.location.line, $0.location.column, $0.rule.id) < ($1.location.file, $1.location.line, $1.location.column, $1.rule.id) })
+    }
+}
+
+/// The rules applied to one workspace.
+struct Review {
+    let workspace: Workspace
+    let locator: Locator
+    var findings: [Finding] = []
+
+    init(workspace: Workspace) {
+        self.workspace = workspace
+        locator = Locator(directory: workspace.root)
+    }
+
+    mutating func report(_ id: String, _ message: String, in integration: Integration? = nil, at path: [String] = [], location: SourceLocation? = nil) {
+        let rule = Rules.rule(id)!
+        let where_ = location ?? locator.locate(integration?.file ?? "switchboard.yaml", path)
+        findings.append(Finding(rule: rule, severity: rule.severity, message: message, location: where_, integration: integration?.id))
+    }
+
+    mutating func run() {
+        let landscape = workspace.landscape
+        for system in landscape.systems where system.location == nil {
+            report("SB110", "system '\(system.id)' does not say whether it runs in the cloud or on premises", location: system.declaredAt)
+        }
+        for integration in workspace.integrations { review(integration) }
+        // Connections in every environment, for the systems the hub sends to or reads from.
+        let reached = Set(workspace.integrations.map(\.target.system) + workspace.integrations.filter { $0.source.changes != nil }.map(\.source.system))
+        for system in landscape.systems where reached.contains(system.id) && [.http, .dataverse].contains(system.kind) {
+            let missing = landscape.environments.filter { system.connections[$0] == nil }
+            if !missing.isEmpty {
+                report("SB191", "system '\(system.id)' has no connection for environment\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))", location: system.declaredAt)
+            }
+        }
+        for plan in Planner.plan(workspace) {
+            guard let system = landscape.system(plan.system) else { continue }
+            for use in plan.limits where use.share >= 0.8 {
+                let share = Int((use.share * 100).rounded())
+                let message = "the integrations writing to '\(plan.system)' (\(plan.integrations.joined(separator: ", "))) use \(share)% of its \(use.name) at their declared peak"
+                    + (use.share >= 1 ? ", more than it allows" : ", leaving less than 20% to spare")
+                report("SB170", message, location: system.declaredAt)
+                if use.share < 1 { findings[findings.count - 1].severity = .warning }
+            }
+        }
+    }
+
+    mutating func review(_ integration: Integration) {
+        let landscape = workspace.landscape
+        let id = integration.id
+        if integration.goal?.isEmpty ?? true { report("SB101", "integration '\(id)' does not say its business goal", in: integration) }
+        if integration.benefits.isEmpty { report("SB102", "integration '\(id)' lists no benefits", in: integration, at: ["goal"]) }
+        if integration.owner?.isEmpty ?? true {
+            report("SB103", "integration '\(id)' names no owner", in: integration)
+        } else if integration.stakeholders.isEmpty {
+            report("SB103", "integration '\(id)' names no stakeholders", in: integration, at: ["owner"])
+        }
+        if integration.alignsWith.isEmpty { report("SB104", "integration '\(id)' names no organisation goal it serves (aligns_with)", in: integration) }
+
+        let source = landscape.system(integration.source.system)
+        let target = landscape.system(integration.target.system)
+        if let from = source?.location, let to = target?.location, from != to, integration.boundaryCrossing?.isEmpty ?? true {
+            report("SB111", "integration '\(id)' goes from \(from.rawValue) system '\(integration.source.system)' to \(to.rawValue) system '\(integration.target.system)' but does not say how it crosses the boundary",
+                   in: integration, at: ["target"])
+        }
+        if integration.pattern == .sync, integration.syncJustification?.isEmpty ?? true {
+            report("SB120", "integration '\(id)' is synchronous without a written justification", in: integration, at: ["pattern"])
+        }
+        let alerted = landscape.alerts.contains { $0.covers(id) && ($0.conditions.contains(.deadLetters) || $0.conditions.contains(.errors)) }
+        if !alerted { report("SB130", "no alert rule covers integration '\(id)' on dead letters or errors", in: integration) }
+
+        let delivery = integration.delivery
+        if delivery.maxAttempts < 2 {
+            report("SB140", "integration '\(id)' never retries: one failed attempt sends a message to the dead letters", in: integration, at: ["delivery", "max_attempts"])
+        } else if delivery.maxAttempts > 100 {
+            report("SB140", "integration '\(id)' retries \(delivery.maxAttempts) times, so a message that cannot succeed takes days to reach the dead letters", in: integration, at: ["delivery", "max_attempts"])
+        }
+        if delivery.backoff.maximum < delivery.backoff.initial {
+            report("SB140", "integration '\(id)' has a backoff maximum below its initial wait", in: integration, at: ["delivery", "backoff"])
+        }
+        if delivery.timeout > .seconds(300) {
+            report("SB140", "integration '\(id)' lets one attempt run longer than 5 minutes", in: integration, at: ["delivery", "timeout"])
+        }
+
+        switch integration.target.write {
+        case .dataverse(let write) where write.operation == .create:
+            report("SB150", "integration '\(id)' creates Dataverse records, so a repeated delivery creates a second record; upsert by a key instead",
+                   in: integration, at: ["target", "dataverse", "operation"])
+        case .http(let template) where ["POST", "PATCH"].contains(template.method.uppercased())
+            && !template.headers.keys.contains(where: { $0.lowercased() == "idempotency-key" }):
+            report("SB150", "integration '\(id)' sends \(template.method.uppercased()) without an Idempotency-Key header, so a repeated delivery may act twice at the target",
+                   in: integration, at: ["target", "http"])
+        default: break
+        }
+
+        if integration.volumes?.perDay == nil || integration.volumes?.peakPerMinute == nil {
+            report("SB160", "integration '\(id)' does not declare its volumes (per_day and peak_per_minute)", in: integration, at: ["volumes"])
+        }
+        if integration.slo?.deliveryLatency == nil { report("SB161", "integration '\(id)' declares no delivery-latency objective", in: integration, at: ["slo"]) }
+
+        let mapped = integration.steps.contains { if case .map = $0 { true } else { false } }
+        if let changes = integration.source.changes, changes.select.isEmpty {
+            report("SB180", "integration '\(id)' reads every column of '\(changes.table)'; select the ones it uses", in: integration, at: ["source", "changes"])
+        } else if integration.source.webhook?.format == .dataverse || integration.source.changes != nil, !mapped {
+            report("SB180", "integration '\(id)' passes whole Dataverse records on without a map step that keeps the fields the target uses", in: integration, at: ["steps"])
+        }
+        if integration.tests.isEmpty { report("SB195", "integration '\(id)' has no tests", in: integration) }
+    }
+}

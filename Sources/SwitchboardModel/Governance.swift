@@ -1,0 +1,74 @@
+/// An alert rule: which integrations' trouble is sent where. `switchboard check` (SB130) asks that
+/// every integration be covered by one.
+public struct AlertRule: Sendable {
+    public enum Condition: String, Sendable, CaseIterable {
+        /// A message went to the dead letters.
+        case deadLetters = "dead_letters"
+        /// Attempts fail (retries scheduled).
+        case errors
+        /// Messages wait longer than the integration's delivery-latency objective.
+        case backlog
+    }
+
+    public enum Channel: String, Sendable, CaseIterable { case teams, slack, webhook, email }
+
+    public var id: String
+    public var conditions: [Condition]
+    /// Integration ids, or nil for every integration.
+    public var integrations: [String]?
+    public var channel: Channel
+    /// Where notifications go: a reference such as `${env:TEAMS_WEBHOOK}` (never resolved by `check`).
+    public var target: String?
+    public var declaredAt: SourceLocation
+
+    public func covers(_ integration: String) -> Bool { integrations?.contains(integration) ?? true }
+}
+
+/// `check:` in `switchboard.yaml`: severities per rule and suppressions, each with its reason.
+public struct CheckSettings: Sendable {
+    public enum Severity: String, Sendable, CaseIterable, Comparable {
+        case off, note, warning, error
+
+        private var rank: Int { Self.allCases.firstIndex(of: self)! }
+        public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    /// A rule's severity changed for the whole workspace, with the reason the report shows.
+    public struct Override: Sendable {
+        public var severity: Severity
+        public var reason: String
+    }
+
+    /// A rule switched off for one integration (or all when nil), with the reason the report shows.
+    public struct Suppression: Sendable {
+        public var rule: String
+        public var integration: String?
+        public var reason: String
+    }
+
+    public var overrides: [String: Override] = [:]
+    public var suppressions: [Suppression] = []
+
+    public init() {}
+}
+
+/// What a system costs to run, for `switchboard plan`. All amounts per month unless named
+/// otherwise, in `currency`.
+public struct CostModel: Sendable, Hashable {
+    /// Per request sent to the system (after batching). Default 0.
+    public var perRequest: Double = 0
+    /// Per record written (Dataverse entitlements count each operation in a batch). Default 0.
+    public var perRecord: Double = 0
+    /// Per GB of data added in a month (records × payload bytes). Default 0.
+    public var perGBStored: Double = 0
+    /// Per node (server, instance) per month. Default 0.
+    public var perNode: Double = 0
+    /// Nodes. Default 1.
+    public var nodes: Int = 1
+    /// Fixed per month (licences, subscriptions). Default 0.
+    public var fixed: Double = 0
+    /// Default `EUR`.
+    public var currency: String = "EUR"
+
+    public init() {}
+}
