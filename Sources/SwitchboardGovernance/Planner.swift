@@ -80,21 +80,26 @@ public enum Planner {
         let peakRecordsPerWindow = peakPerSecond * windowSeconds
         let peakRequestsPerWindow = peakRecordsPerWindow / batch
         let documented = "Microsoft's service protection limit per user (learn.microsoft.com/power-apps/developer/data-platform/api-limits)"
+        /// Where a limit's figure comes from: Microsoft's documented default (scaled to the window), or the workspace.
+        func source(_ field: String, isDefault: Bool) -> String {
+            dataverse && isDefault ? "\(documented), × \(users) user(s)" : "systems[].limits.\(field)" + (users > 1 ? ", × \(users) user(s)" : "")
+        }
+        let share = windowSeconds / 300
         var uses: [LimitUse] = []
         if let maximum = limits.maxRequests {
             uses.append(LimitUse(name: "requests per \(format(windowSeconds)) s", used: peakRequestsPerWindow, allowed: Double(maximum * users),
-                                 source: dataverse ? "\(documented), × \(users) user(s)" : "systems[].limits.max_requests"))
+                                 source: source("max_requests", isDefault: maximum == max(1, Int((6_000 * share).rounded())))))
         }
         let perRecord = limits.timePerRecord.map { Double($0.milliseconds) / 1000 }
         if let perRecord {
             if let maximum = limits.maxExecution {
                 uses.append(LimitUse(name: "execution time per \(format(windowSeconds)) s", used: peakRecordsPerWindow * perRecord,
                                      allowed: Double(maximum.milliseconds) / 1000 * Double(users),
-                                     source: dataverse ? "\(documented), × \(users) user(s)" : "systems[].limits.max_execution_time"))
+                                     source: source("max_execution_time", isDefault: maximum.milliseconds == Int64((1_200_000 * share).rounded()))))
             }
             if let maximum = limits.maxConcurrent {
                 uses.append(LimitUse(name: "requests in flight", used: peakPerSecond * perRecord, allowed: Double(maximum * users),
-                                     source: dataverse ? "\(documented), × \(users) user(s)" : "systems[].limits.max_concurrent"))
+                                     source: source("max_concurrent", isDefault: maximum == 52)))
             }
         } else if limits.maxExecution != nil || limits.maxConcurrent != nil {
             assumptions.append("No limits.time_per_record: execution time and concurrency are not planned; measure a write (the emulator's --latency helps) and set it.")

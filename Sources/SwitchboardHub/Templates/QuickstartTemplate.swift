@@ -70,6 +70,13 @@ systems:
       max_concurrent: 8
       max_requests: 200
       window: 1s
+
+# Who hears about trouble: on dead_letters, errors or backlog, for every integration (or a list
+# in integrations), through teams, slack, webhook (a URL reference) or email.
+alerts:
+  - id: integration-team
+    on: [dead_letters, errors]
+    notify: { kind: webhook, url: "${env:ALERT_WEBHOOK_URL}" }
 """#
 
     static let webshopOrders = #"""
@@ -87,7 +94,10 @@ owner: Integration team
 stakeholders: [Finance IT, E-commerce team]
 
 # async (the default): the source gets 202 as soon as the message is stored; delivery follows.
+# A sync integration needs sync_justification. From the cloud shop to the on-premises ERP:
+# boundary_crossing says how the data gets there (switchboard check asks for both).
 pattern: async
+boundary_crossing: The hub runs in the data centre; the shop's webhook reaches it through the reverse proxy in the DMZ.
 
 # Where messages come from: a webhook. POST JSON to http://127.0.0.1:8080/hooks/webshop-orders.
 # auth kind: header (a shared key in a header), hmac (hex HMAC-SHA256 of the body in a header),
