@@ -24,7 +24,7 @@ public enum Rules {
         Rule(id: "SB000", name: "valid-workspace", checklist: "Version everything", severity: .error,
              summary: "The workspace loads: every field known, every reference declared, every value of the right type.",
              fix: "Correct the field the message names; `switchboard validate` reports the same."),
-        Rule(id: "SB101", name: "goal-documented", checklist: "Document each integration's business goal", severity: .warning,
+        Rule(id: "SB101", name: "goal-documented", checklist: "Document each integration's business goal and benefits", severity: .warning,
              summary: "Every integration says its business goal.",
              fix: "Add `goal:` with one sentence on what the business gains."),
         Rule(id: "SB102", name: "benefits-documented", checklist: "Document each integration's business goal and benefits", severity: .warning,

@@ -45,3 +45,27 @@ struct Plan: ParsableCommand {
         print(PlanOutput.render(Planner.plan(loaded), as: format), terminator: "")
     }
 }
+
+struct Docs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a static site (no external assets): the landscape diagram, the checklist status, a page per integration, and Markdown with a Mermaid diagram.")
+    @OptionGroup var workspace: WorkspaceArgument
+    @Option(help: "Environment to describe; default the first declared.") var env: String?
+    @Option(help: "The folder to write the site into.") var out: String = "site"
+
+    func run() throws {
+        let loaded: Workspace
+        do {
+            loaded = try Workspace.load(directory: workspace.url, environment: env, resolvingSecrets: false)
+        } catch {
+            fail(error.description)
+        }
+        let folder = URL(fileURLWithPath: out).standardizedFileURL
+        do {
+            let files = try SiteWriter.write(loaded, report: Checker.review(loaded), plans: Planner.plan(loaded), to: folder)
+            print("wrote \(files.count) files in \(folder.path): open \(folder.appendingPathComponent("index.html").path)")
+        } catch {
+            fail("cannot write the site into \(folder.path): \(error.localizedDescription)")
+        }
+    }
+}

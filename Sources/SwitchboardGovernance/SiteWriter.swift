@@ -1,0 +1,185 @@
+import Foundation
+import SwitchboardModel
+
+/// `switchboard docs`: a static site with no external assets, for stakeholders who do not read
+/// YAML: the landscape diagram, the checklist status, a page per integration with its plan
+/// figures and findings, and Markdown with a Mermaid diagram for wikis.
+public enum SiteWriter {
+    /// Writes the site into `folder` (created if needed); returns the files written, relative to it.
+    public static func write(_ workspace: Workspace, report: CheckReport, plans: [SystemPlan], to folder: URL) throws -> [String] {
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("integrations"), withIntermediateDirectories: true)
+        var files: [(String, String)] = [
+            ("index.html", index(workspace, report: report, plans: plans)),
+            ("landscape.svg", LandscapeDiagram.svg(workspace, linkPrefix: "integrations/")),
+            ("landscape.md", markdown(workspace, report: report)),
+        ]
+        for integration in workspace.integrations {
+            files.append(("integrations/\(integration.id).html", page(integration, workspace: workspace, report: report, plans: plans)))
+        }
+        for (name, text) in files {
+            try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return files.map(\.0)
+    }
+
+    static func e(_ text: String) -> String { LandscapeDiagram.escape(text) }
+
+    /// `250 ms`, `30 s`, `10 min`, `24 h`, as people write durations.
+    static func human(_ duration: Duration) -> String {
+        let millis = duration.milliseconds
+        func whole(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
+        if millis < 1_000 { return "\(millis) ms" }
+        if millis < 120_000 { return "\(whole(Double(millis) / 1_000)) s" }
+        if millis < 7_200_000 { return "\(whole(Double(millis) / 60_000)) min" }
+        return "\(whole(Double(millis) / 3_600_000)) h"
+    }
+
+    static let css = """
+        body { font: 15px/1.5 system-ui, sans-serif; color: #1f2933; margin: 0; }
+        header { background: #243b53; color: #fff; padding: 14px 28px; }
+        header a { color: #fff; }
+        main { padding: 20px 28px; max-width: 1400px; }
+        h1 { font-size: 22px; margin: 0; } h2 { font-size: 18px; margin-top: 28px; }
+        table { border-collapse: collapse; margin: 8px 0 16px; }
+        th, td { border: 1px solid #cbd2d9; padding: 4px 10px; text-align: left; vertical-align: top; }
+        th { background: #f0f4f8; }
+        .ok { color: #2f855a; font-weight: 600; } .warning { color: #b7791f; font-weight: 600; } .error { color: #c53030; font-weight: 600; }
+        .note { color: #52606d; } .suppressed { color: #7b8794; }
+        .diagram { overflow-x: auto; border: 1px solid #cbd2d9; padding: 8px; }
+        code { background: #f0f4f8; padding: 0 3px; }
+        """
+
+    static func html(title: String, depth: Int, body: String) -> String {
+        let home = depth == 0 ? "index.html" : "../index.html"
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(e(title))</title><style>\(css)</style></head>
+            <body><header><h1><a href="\(home)">Integration landscape</a> · \(e(title))</h1></header><main>
+            \(body)
+            </main></body></html>
+            """
+    }
+
+    /// Each checklist item with the worst counting finding of its rules.
+    static func checklist(_ report: CheckReport, integration: String? = nil) -> String {
+        var items: [String] = []
+        for item in Rules.all.map(\.checklist).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
+            let rules = Rules.all.filter { $0.checklist == item }
+            let findings = report.findings.filter { finding in rules.contains(finding.rule) && (integration == nil || finding.integration == integration) }
+            let counting = findings.filter(\.counts)
+            let worst = counting.map(\.severity).max()
+            let status = switch worst {
+            case .error?: #"<span class="error">✖ \#(counting.count) to fix</span>"#
+            case .warning?: #"<span class="warning">⚠ \#(counting.count) to look at</span>"#
+            case .note?: #"<span class="note">ℹ \#(counting.count) note\#(counting.count == 1 ? "" : "s")</span>"#
+            default: #"<span class="ok">✔ met</span>"#
+            }
+            let suppressed = findings.count - counting.count
+            items.append("<tr><td>\(e(item))</td><td>\(rules.map { "<code>\($0.id)</code>" }.joined(separator: " "))</td><td>\(status)\(suppressed > 0 ? #" <span class="suppressed">(\#(suppressed) suppressed)</span>"# : "")</td></tr>")
+        }
+        return "<table><tr><th>Checklist item</th><th>Rules</th><th>Status</th></tr>\(items.joined())</table>"
+    }
+
+    static func findings(_ list: [Finding]) -> String {
+        guard !list.isEmpty else { return #"<p class="ok">No findings.</p>"# }
+        let rows = list.map { finding in
+            let severity = finding.counts ? #"<span class="\#(finding.severity.rawValue)">\#(finding.severity.rawValue)</span>"# : #"<span class="suppressed">suppressed: \#(e(finding.suppressed ?? ""))</span>"#
+            return "<tr><td>\(severity)</td><td><code>\(finding.rule.id)</code> \(e(finding.rule.name))</td><td>\(e(finding.message))<br><small>\(e(finding.rule.fix))</small></td><td>\(e(finding.location.description))</td></tr>"
+        }
+        return "<table><tr><th>Severity</th><th>Rule</th><th>Finding</th><th>Where</th></tr>\(rows.joined())</table>"
+    }
+
+    static func index(_ workspace: Workspace, report: CheckReport, plans: [SystemPlan]) -> String {
+        let rows = workspace.integrations.map { integration in
+            "<tr><td><a href=\"integrations/\(e(integration.id)).html\">\(e(integration.id))</a></td><td>\(e(integration.title))</td><td>\(e(integration.source.system)) → \(e(integration.target.system))</td><td>\(integration.pattern.rawValue)</td><td>\(integration.volumes?.perDay.map { LandscapeDiagram.grouped($0) } ?? "—")</td><td>\(e(integration.owner ?? "—"))</td></tr>"
+        }
+        let systems = workspace.landscape.systems.map { system in
+            "<tr><td>\(e(system.id))</td><td>\(system.kind.rawValue)</td><td>\(system.location?.rawValue ?? "not declared")</td><td>\(e(system.owner ?? "—"))</td><td>\(e(system.description ?? ""))</td></tr>"
+        }
+        let planRows = plans.map { plan in
+            "<tr><td>\(e(plan.system))</td><td>\(PlanOutput.number(plan.recordsPerDay))</td><td>\(PlanOutput.number(plan.requestsPerDay))</td><td>\(PlanOutput.percent(plan.headroom))</td><td>\(e(PlanOutput.money(plan.monthlyCost, plan.currency)))</td><td>\(e(plan.growth.first { $0.firstLimit != nil }.map { "\($0.factor)×: \($0.firstLimit!)" } ?? "fits at 10×"))</td></tr>"
+        }
+        let body = """
+            <p>\(workspace.landscape.systems.count) system\(workspace.landscape.systems.count == 1 ? "" : "s"), \(workspace.integrations.count) integration\(workspace.integrations.count == 1 ? "" : "s"); environment <code>\(e(workspace.environment))</code>. Findings:
+            \(report.count(.error)) errors, \(report.count(.warning)) warnings, \(report.suppressedCount) suppressed.</p>
+            <h2>Landscape</h2>
+            <p>Dashed links cross between cloud and on-premises systems; orange links are synchronous. Select an integration to open its page.</p>
+            <div class="diagram">\(LandscapeDiagram.svg(workspace, linkPrefix: "integrations/"))</div>
+            <h2>Integration strategy checklist</h2>
+            \(checklist(report))
+            <h2>Integrations</h2>
+            <table><tr><th>Id</th><th>Title</th><th>From → to</th><th>Pattern</th><th>Per day</th><th>Owner</th></tr>\(rows.joined())</table>
+            <h2>Systems</h2>
+            <table><tr><th>Id</th><th>Kind</th><th>Location</th><th>Owner</th><th>Description</th></tr>\(systems.joined())</table>
+            <h2>Capacity</h2>
+            <table><tr><th>System</th><th>Records/day</th><th>Requests/day</th><th>Headroom</th><th>Cost</th><th>First limit as volumes grow</th></tr>\(planRows.joined())</table>
+            <h2>Findings</h2>
+            \(findings(report.findings))
+            """
+        return html(title: "Overview", depth: 0, body: body)
+    }
+
+    static func page(_ integration: Integration, workspace: Workspace, report: CheckReport, plans: [SystemPlan]) -> String {
+        let goals = integration.alignsWith.map { id in workspace.landscape.goals.first { $0.id == id }?.title ?? id }
+        let source: String = {
+            if let webhook = integration.source.webhook { return "webhook <code>POST \(e(webhook.path))</code> (\(webhook.format.rawValue))" }
+            if let changes = integration.source.changes {
+                return "change tracking of <code>\(e(changes.table))</code>, every \(human(changes.interval))" + (changes.select.isEmpty ? ", all columns" : ", columns \(e(changes.select.joined(separator: ", ")))")
+            }
+            return ""
+        }()
+        let steps = integration.steps.map { step -> String in
+            switch step {
+            case .filter: return "<li>filter (keeps the messages whose condition holds)</li>"
+            case .map(let fields): return "<li>map to \(fields.map { "<code>\(e($0.field))</code>" }.joined(separator: ", "))</li>"
+            }
+        }
+        let target: String = switch integration.target.write {
+        case .http(let template): "<code>\(e(template.method)) \(e(template.path))</code>"
+        case .dataverse(let write): "Dataverse <code>\(e(write.operation.rawValue))</code> into <code>\(e(write.table))</code>" + (write.key.isEmpty ? "" : " by \(write.key.map { "<code>\(e($0.column))</code>" }.joined(separator: ", "))")
+        }
+        let delivery = integration.delivery
+        let plan = plans.first { $0.integrations.contains(integration.id) }
+        let planRows = plan.map { plan in
+            plan.limits.map { "<tr><td>\(e($0.name))</td><td>\(PlanOutput.number($0.used))</td><td>\(PlanOutput.number($0.allowed))</td><td>\(PlanOutput.percent($0.share))</td></tr>" }.joined()
+        } ?? ""
+        func row(_ name: String, _ value: String) -> String { "<tr><th>\(name)</th><td>\(value)</td></tr>" }
+        let body = """
+            <h2>\(e(integration.title))</h2>
+            <table>
+            \(row("Goal", e(integration.goal ?? "not documented")))
+            \(row("Benefits", integration.benefits.isEmpty ? "not documented" : "<ul>\(integration.benefits.map { "<li>\(e($0))</li>" }.joined())</ul>"))
+            \(row("Serves", goals.isEmpty ? "no organisation goal named" : e(goals.joined(separator: "; "))))
+            \(row("Owner", e(integration.owner ?? "not named")))
+            \(row("Stakeholders", e(integration.stakeholders.joined(separator: ", "))))
+            \(row("Pattern", integration.pattern.rawValue + (integration.syncJustification.map { " — \(e($0))" } ?? "")))
+            \(row("Boundary", e(integration.boundaryCrossing ?? "does not cross, or not said")))
+            \(row("Source", "\(e(integration.source.system)): \(source)"))
+            \(row("Steps", steps.isEmpty ? "none" : "<ol>\(steps.joined())</ol>"))
+            \(row("Target", "\(e(integration.target.system)): \(target)"))
+            \(row("Delivery", "\(delivery.maxAttempts) attempts, backoff \(human(delivery.backoff.initial)) to \(human(delivery.backoff.maximum)), timeout \(human(delivery.timeout))" + (delivery.orderingKey.map { ", ordered by <code>\(e($0.description))</code>" } ?? "")))
+            \(row("Volumes", integration.volumes.map { v in [v.perDay.map { "\(LandscapeDiagram.grouped($0)) a day" }, v.peakPerMinute.map { "\(LandscapeDiagram.grouped($0)) at the peak minute" }, v.payloadBytes.map { "\($0) bytes each" }].compactMap { $0 }.joined(separator: ", ") } ?? "not declared"))
+            \(row("Objective", integration.slo?.deliveryLatency.map { "delivered within \(human($0))" } ?? "not declared"))
+            \(row("Tests", "\(integration.tests.count)"))
+            </table>
+            <h2>Checklist</h2>
+            \(checklist(report, integration: integration.id))
+            <h2>Findings</h2>
+            \(findings(report.findings.filter { $0.integration == integration.id }))
+            <h2>Capacity of \(e(integration.target.system))</h2>
+            \(plan == nil ? "<p>No plan.</p>" : "<p>Shared with \(plan!.integrations.count - 1) other integration(s). Headroom \(PlanOutput.percent(plan!.headroom)).</p><table><tr><th>Limit</th><th>Used at peak</th><th>Allowed</th><th>Share</th></tr>\(planRows)</table>")
+            """
+        return html(title: integration.id, depth: 1, body: body)
+    }
+
+    static func markdown(_ workspace: Workspace, report: CheckReport) -> String {
+        var lines = ["# Integration landscape", "", "```mermaid", LandscapeDiagram.mermaid(workspace), "```", "",
+                     "| integration | from → to | pattern | per day | owner | goal |", "|---|---|---|---|---|---|"]
+        for integration in workspace.integrations {
+            lines.append("| \(integration.id) | \(integration.source.system) → \(integration.target.system) | \(integration.pattern.rawValue) | \(integration.volumes?.perDay.map { LandscapeDiagram.grouped($0) } ?? "—") | \(integration.owner ?? "—") | \(integration.goal ?? "—") |")
+        }
+        lines += ["", "\(report.count(.error)) errors, \(report.count(.warning)) warnings, \(report.suppressedCount) suppressed findings (`switchboard check`)."]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
