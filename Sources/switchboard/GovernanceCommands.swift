@@ -69,3 +69,70 @@ struct Docs: ParsableCommand {
         }
     }
 }
+
+struct ImpactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "impact",
+        abstract: "Every integration that reads or writes system[.table[.column]], and what lies downstream of it, with the path.")
+    @Argument(help: "What is asked about: crm, crm.accounts or crm.accounts.name.") var subject: String
+    @OptionGroup var workspace: WorkspaceOption
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        guard let parsed = Impact.Subject(parsing: subject) else { fail("impact needs a system, such as crm, crm.accounts or crm.accounts.name") }
+        let loaded: Workspace
+        do { loaded = try Workspace.load(directory: workspace.url, resolvingSecrets: false) } catch { fail(error.description) }
+        guard loaded.landscape.system(parsed.system) != nil else {
+            fail("system '\(parsed.system)' is not declared in switchboard.yaml (declared: \(loaded.landscape.systems.map(\.id).joined(separator: ", ")))")
+        }
+        let touches = Impact.analyse(parsed, in: loaded)
+        print(json ? Impact.json(parsed, touches).pretty() : Impact.text(parsed, touches), terminator: json ? "\n" : "")
+    }
+}
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "What changed in the workspace between a git ref and the working tree, field by field, with the impact of each change.")
+    @Argument(help: "A git ref: a branch, a tag or a commit, such as origin/main.") var ref: String
+    @OptionGroup var workspace: WorkspaceOption
+    @Flag(help: "Markdown for a pull-request comment.") var markdown = false
+
+    func run() throws {
+        let folder = workspace.url
+        let old = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-diff-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: old) }
+        // The workspace's place inside its repository (ls-tree may print paths from the top or from
+        // the folder), then its files as they were at REF.
+        let prefix = git(["rev-parse", "--show-prefix"], in: folder).trimmingCharacters(in: .whitespacesAndNewlines)
+        let listed = git(["ls-tree", "-r", "--name-only", ref, "--", "."], in: folder, failure: "'\(ref)' is not a git ref of the repository holding \(folder.path)")
+        for path in listed.split(separator: "\n").map(String.init) {
+            let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+            guard relative == "switchboard.yaml" || (relative.hasPrefix("integrations/") && (relative.hasSuffix(".yaml") || relative.hasSuffix(".yml"))) else { continue }
+            let target = old.appendingPathComponent(relative)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            // `REF:./path` is relative to the folder git runs in.
+            try git(["show", "\(ref):./\(relative)"], in: folder).write(to: target, atomically: true, encoding: .utf8)
+        }
+        let changes = WorkspaceDiff.compare(old: old, new: folder)
+        print(markdown ? WorkspaceDiff.markdown(changes, ref: ref) : WorkspaceDiff.text(changes, ref: ref), terminator: "")
+    }
+
+    /// Runs git in `folder`; exits with `failure` (or git's own message) when it fails.
+    func git(_ arguments: [String], in folder: URL, failure: String? = nil) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", folder.path] + arguments
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        do { try process.run() } catch { fail("git could not be started: \(error.localizedDescription)") }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            fail(failure ?? "git \(arguments.joined(separator: " ")) failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

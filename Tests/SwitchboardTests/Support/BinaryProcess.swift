@@ -14,8 +14,13 @@ enum Binary {
 
     /// Runs the binary to completion; returns its exit code, standard output and standard error.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+        try runTool(url.path, arguments, environment: environment)
+    }
+
+    /// Runs any program to completion (git, for the diff tests).
+    static func runTool(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe(), error = Pipe()
