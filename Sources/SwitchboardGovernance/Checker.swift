@@ -144,5 +144,83 @@ struct Review {
             report("SB180", "integration '\(id)' passes whole Dataverse records on without a map step that keeps the fields the target uses", in: integration, at: ["steps"])
         }
         if integration.tests.isEmpty { report("SB195", "integration '\(id)' has no tests", in: integration) }
+        reviewDesign(integration)
+    }
+
+    /// SB200–SB203: the design decision, held against the landscape's principles.
+    mutating func reviewDesign(_ integration: Integration) {
+        let id = integration.id
+        if let design = integration.design {
+            var missing: [String] = []
+            if design.style == nil { missing.append("style") }
+            if design.options.count < 2 { missing.append("at least two options") }
+            if design.options.contains(where: { $0.benefits.isEmpty || $0.drawbacks.isEmpty }) { missing.append("benefits and drawbacks for every option") }
+            if design.chosen == nil { missing.append("chosen") }
+            if design.reason?.isEmpty ?? true { missing.append("reason") }
+            if !missing.isEmpty { report("SB200", "the design of integration '\(id)' does not record \(missing.joined(separator: ", "))", in: integration, at: ["design"]) }
+            if let chosen = design.chosen, !design.options.contains(where: { $0.name == chosen }) {
+                report("SB201", "integration '\(id)' chose '\(chosen)', which is not among its options (\(design.options.map(\.name).joined(separator: ", ")))",
+                       in: integration, at: ["design", "chosen"])
+            }
+            for exception in design.exceptions where (exception.reason?.isEmpty ?? true) || (exception.approver?.isEmpty ?? true) {
+                let lacking = [(exception.reason?.isEmpty ?? true) ? "a reason" : nil, (exception.approver?.isEmpty ?? true) ? "an approver" : nil].compactMap { $0 }
+                report("SB203", "the exception of integration '\(id)' to principle \(exception.principle) lacks \(lacking.joined(separator: " and "))",
+                       in: integration, location: exception.declaredAt)
+            }
+        } else {
+            report("SB200", "integration '\(id)' records no design decision", in: integration)
+        }
+        for principle in workspace.landscape.principles {
+            guard let (breach, path) = breach(of: principle, by: integration) else { continue }
+            if integration.design?.exceptions.contains(where: { $0.principle == principle.id }) == true { continue }
+            report("SB202", "integration '\(id)' breaks principle \(principle.id) (\(principle.title)): \(breach), and records no exception", in: integration, at: path)
+        }
+    }
+
+    /// How an integration breaks a principle, and the field where it does; nil when it keeps it.
+    func breach(of principle: Principle, by integration: Integration) -> (String, [String])? {
+        let landscape = workspace.landscape
+        switch principle.rule {
+        case .defaultPattern(let pattern):
+            guard integration.pattern != pattern else { return nil }
+            // A principle that allows synchronous calls when justified covers a justified one.
+            let allowed = landscape.principles.contains { if case .syncAllowedWhen = $0.rule { true } else { false } }
+            if integration.pattern == .sync, allowed, !(integration.syncJustification?.isEmpty ?? true) { return nil }
+            return ("it is \(integration.pattern.rawValue)", ["pattern"])
+        case .syncAllowedWhen(let condition):
+            guard integration.pattern == .sync, integration.syncJustification?.isEmpty ?? true else { return nil }
+            return ("it is synchronous without saying how it meets \"\(condition)\"", ["pattern"])
+        case .boundaryVia(let ways):
+            let from = landscape.system(integration.source.system)?.location, to = landscape.system(integration.target.system)?.location
+            guard let from, let to, from != to else { return nil }
+            let crossing = integration.boundaryCrossing?.lowercased() ?? ""
+            guard !ways.contains(where: { crossing.contains($0.lowercased()) }) else { return nil }
+            return ("it crosses between cloud and on-premises \(integration.boundaryCrossing.map { "by \"\($0)\"" } ?? "without saying how"), not by \(ways.joined(separator: " or "))",
+                    ["boundary_crossing"])
+        case .preferredStyles(let preferred):
+            guard let style = integration.design?.style else { return nil }
+            let kinds = [integration.source.system, integration.target.system].compactMap { landscape.system($0)?.kind.rawValue }
+            for kind in kinds {
+                if let styles = preferred[kind], !styles.contains(style) {
+                    return ("its style \(style.rawValue) is not one preferred for \(kind) systems (\(styles.map(\.rawValue).joined(separator: ", ")))", ["design", "style"])
+                }
+            }
+            return nil
+        case .noPersonalDataTo(let systems, let fields):
+            guard systems.contains(integration.target.system) else { return nil }
+            let mapped = integration.steps.last { if case .map = $0 { true } else { false } }
+            guard case .map(let outputs)? = mapped else {
+                return ("it sends whole records to \(integration.target.system), which may hold personal data", ["target"])
+            }
+            let personal = Set(fields.map { $0.lowercased() })
+            let named = outputs.map(\.field).filter { field in
+                field.lowercased().split(separator: ".").contains { personal.contains(String($0)) }
+            }
+            let read = Impact.paths(integration).filter { path in
+                path.lowercased().split(whereSeparator: { ".[]$".contains($0) }).contains { personal.contains(String($0)) }
+            }
+            guard !named.isEmpty || !read.isEmpty else { return nil }
+            return ("it sends personal data (\((named + read).joined(separator: ", "))) to \(integration.target.system)", ["steps"])
+        }
     }
 }

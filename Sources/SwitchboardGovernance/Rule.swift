@@ -75,6 +75,18 @@ public enum Rules {
         Rule(id: "SB195", name: "tested", checklist: "Test under realistic conditions", severity: .warning,
              summary: "Every integration has at least one test case.",
              fix: "Add `tests:` with an input and the request it must produce; `switchboard test` runs them."),
+        Rule(id: "SB200", name: "design-recorded", checklist: "Align each integration's design with the integration architecture", severity: .warning,
+             summary: "Every integration records its design decision: its style, the options considered with benefits and drawbacks, the one chosen and why.",
+             fix: "Add `design:` with `style`, at least two `options`, `chosen` and `reason`."),
+        Rule(id: "SB201", name: "chosen-among-options", checklist: "State the options and benefits of each way to integrate", severity: .error,
+             summary: "The chosen option is one of the options the decision lists.",
+             fix: "Make `design.chosen` the `name` of one of `design.options`, or add the option that was chosen."),
+        Rule(id: "SB202", name: "principle-kept", checklist: "Align each integration's design with the integration architecture", severity: .error,
+             summary: "An integration keeps every architecture principle of the landscape, or records an exception with its reason and approver.",
+             fix: "Change the design, or add `design.exceptions: [{ principle: ID, reason, approver }]`."),
+        Rule(id: "SB203", name: "exception-approved", checklist: "Align each integration's design with the integration architecture", severity: .error,
+             summary: "Every exception to a principle says why and who approved it.",
+             fix: "Give the exception a `reason` and an `approver`."),
     ]
 
     public static func rule(_ id: String) -> Rule? { all.first { $0.id == id } }

@@ -12,6 +12,7 @@ public enum SiteWriter {
             ("index.html", index(workspace, report: report, plans: plans)),
             ("landscape.svg", LandscapeDiagram.svg(workspace, linkPrefix: "integrations/")),
             ("landscape.md", markdown(workspace, report: report)),
+            ("exceptions.html", exceptions(workspace)),
         ]
         for integration in workspace.integrations {
             files.append(("integrations/\(integration.id).html", page(integration, workspace: workspace, report: report, plans: plans)))
@@ -108,6 +109,8 @@ public enum SiteWriter {
             <div class="diagram">\(LandscapeDiagram.svg(workspace, linkPrefix: "integrations/"))</div>
             <h2>Integration strategy checklist</h2>
             \(checklist(report))
+            <h2>Architecture principles</h2>
+            \(principles(workspace))
             <h2>Integrations</h2>
             <table><tr><th>Id</th><th>Title</th><th>From → to</th><th>Pattern</th><th>Per day</th><th>Owner</th></tr>\(rows.joined())</table>
             <h2>Systems</h2>
@@ -163,6 +166,8 @@ public enum SiteWriter {
             \(row("Objective", integration.slo?.deliveryLatency.map { "delivered within \(human($0))" } ?? "not declared"))
             \(row("Tests", "\(integration.tests.count)"))
             </table>
+            <h2>Design decision</h2>
+            \(decision(integration.design, principles: workspace.landscape.principles))
             <h2>Checklist</h2>
             \(checklist(report, integration: integration.id))
             <h2>Findings</h2>
@@ -171,6 +176,57 @@ public enum SiteWriter {
             \(plan == nil ? "<p>No plan.</p>" : "<p>Shared with \(plan!.integrations.count - 1) other integration(s). Headroom \(PlanOutput.percent(plan!.headroom)).</p><table><tr><th>Limit</th><th>Used at peak</th><th>Allowed</th><th>Share</th></tr>\(planRows)</table>")
             """
         return html(title: integration.id, depth: 1, body: body)
+    }
+
+    /// The options side by side, one column each, the chosen one marked; then the reason and any exceptions.
+    static func decision(_ design: DesignDecision?, principles: [Principle]) -> String {
+        guard let design else { return "<p class=\"warning\">No design decision is recorded.</p>" }
+        let header = design.options.map { option in
+            option.name == design.chosen ? "<th class=\"ok\">★ \(e(option.name)) (chosen)</th>" : "<th>\(e(option.name))</th>"
+        }
+        func list(_ items: [String]) -> String { items.isEmpty ? "—" : "<ul>\(items.map { "<li>\(e($0))</li>" }.joined())</ul>" }
+        var html = "<p>Style: <strong>\(design.style?.rawValue ?? "not stated")</strong>.</p>"
+        if !design.options.isEmpty {
+            html += "<table><tr><th></th>\(header.joined())</tr>"
+            html += "<tr><th>Style</th>\(design.options.map { "<td>\($0.style?.rawValue ?? "—")</td>" }.joined())</tr>"
+            html += "<tr><th>Benefits</th>\(design.options.map { "<td>\(list($0.benefits))</td>" }.joined())</tr>"
+            html += "<tr><th>Drawbacks</th>\(design.options.map { "<td>\(list($0.drawbacks))</td>" }.joined())</tr></table>"
+        }
+        html += "<p>Why: \(e(design.reason ?? "not recorded"))</p>"
+        for exception in design.exceptions {
+            let title = principles.first { $0.id == exception.principle }?.title ?? exception.principle
+            html += "<p class=\"warning\">Exception to <code>\(e(exception.principle))</code> (\(e(title))): \(e(exception.reason ?? "no reason given")) — approved by \(e(exception.approver ?? "nobody"))</p>"
+        }
+        return html
+    }
+
+    static func principles(_ workspace: Workspace) -> String {
+        guard !workspace.landscape.principles.isEmpty else { return "<p>No principles are declared.</p>" }
+        let rows = workspace.landscape.principles.map { principle -> String in
+            let rule: String = switch principle.rule {
+            case .defaultPattern(let pattern): "default pattern: \(pattern.rawValue)"
+            case .syncAllowedWhen(let text): "synchronous only when \(text)"
+            case .boundaryVia(let ways): "cross the boundary by \(ways.joined(separator: " or "))"
+            case .preferredStyles(let styles): styles.keys.sorted().map { "\($0): \(styles[$0]!.map(\.rawValue).joined(separator: ", "))" }.joined(separator: "; ")
+            case .noPersonalDataTo(let systems, let fields): "no \(fields.joined(separator: ", ")) to \(systems.joined(separator: ", "))"
+            }
+            let count = workspace.integrations.filter { $0.design?.exceptions.contains { $0.principle == principle.id } == true }.count
+            return "<tr><td><code>\(e(principle.id))</code></td><td>\(e(principle.title))</td><td>\(e(rule))</td><td>\(count == 0 ? "none" : "<a href=\"exceptions.html\">\(count)</a>")</td></tr>"
+        }
+        return "<table><tr><th>Id</th><th>Principle</th><th>Rule</th><th>Exceptions</th></tr>\(rows.joined())</table>"
+    }
+
+    /// Every exception to a principle on one page, so a change board sees them together.
+    static func exceptions(_ workspace: Workspace) -> String {
+        let rows = workspace.integrations.flatMap { integration in
+            (integration.design?.exceptions ?? []).map { exception in
+                let title = workspace.landscape.principles.first { $0.id == exception.principle }?.title ?? exception.principle
+                return "<tr><td><a href=\"integrations/\(e(integration.id)).html\">\(e(integration.id))</a></td><td><code>\(e(exception.principle))</code> \(e(title))</td><td>\(e(exception.reason ?? "—"))</td><td>\(e(exception.approver ?? "—"))</td></tr>"
+            }
+        }
+        let body = rows.isEmpty ? "<p class=\"ok\">No integration makes an exception to a principle.</p>"
+            : "<table><tr><th>Integration</th><th>Principle</th><th>Reason</th><th>Approved by</th></tr>\(rows.joined())</table>"
+        return html(title: "Exceptions to principles", depth: 0, body: "<h2>Exceptions to the architecture principles</h2>\n" + body)
     }
 
     static func markdown(_ workspace: Workspace, report: CheckReport) -> String {

@@ -6,7 +6,13 @@ import SwitchboardModel
 public enum WorkspaceDiff {
     /// One thing added, removed or changed.
     public struct Change: Sendable {
-        public enum Kind: String, Sendable { case added, removed, changed }
+        public enum Kind: String, Sendable {
+            case added, removed, changed
+            /// A design decision's style, choice or reason changed: a change board wants it on its own line.
+            case decisionChanged = "decision changed"
+            case exceptionAdded = "new exception"
+            case exceptionRemoved = "exception withdrawn"
+        }
         public enum Subject: String, Sendable { case system, integration, goal, setting }
         public var kind: Kind
         public var subject: Subject
@@ -48,8 +54,35 @@ public enum WorkspaceDiff {
         }
         compare(.system, before.systems, after.systems)
         compare(.integration, before.integrations, after.integrations)
+        changes += decisions(previous, workspace)
         compare(.goal, before.goals, after.goals)
         compare(.setting, before.settings, after.settings)
+        return changes
+    }
+
+    /// Decisions and exceptions that changed in integrations present on both sides.
+    static func decisions(_ old: Workspace?, _ new: Workspace?) -> [Change] {
+        guard let old, let new else { return [] }
+        var changes: [Change] = []
+        for integration in new.integrations {
+            guard let before = old.integration(integration.id) else { continue }
+            let was = before.design, now = integration.design
+            var fields: [(String, String?, String?)] = []
+            if was?.style != now?.style { fields.append(("design.style", was?.style?.rawValue, now?.style?.rawValue)) }
+            if was?.chosen != now?.chosen { fields.append(("design.chosen", was?.chosen, now?.chosen)) }
+            if was?.reason != now?.reason { fields.append(("design.reason", was?.reason, now?.reason)) }
+            if !fields.isEmpty {
+                changes.append(Change(kind: .decisionChanged, subject: .integration, id: integration.id, fields: fields, impact: []))
+            }
+            let oldExceptions = Set((was?.exceptions ?? []).map(\.principle)), newExceptions = (now?.exceptions ?? [])
+            for exception in newExceptions where !oldExceptions.contains(exception.principle) {
+                changes.append(Change(kind: .exceptionAdded, subject: .integration, id: integration.id,
+                                      fields: [("principle", nil, exception.principle), ("reason", nil, exception.reason), ("approver", nil, exception.approver)], impact: []))
+            }
+            for principle in oldExceptions.subtracting(newExceptions.map(\.principle)).sorted() {
+                changes.append(Change(kind: .exceptionRemoved, subject: .integration, id: integration.id, fields: [("principle", principle, nil)], impact: []))
+            }
+        }
         return changes
     }
 

@@ -72,3 +72,64 @@ public struct CostModel: Sendable, Hashable {
 
     public init() {}
 }
+
+/// An architecture principle of the landscape: what `check` holds every integration's design
+/// against. Exactly one of its rules is set.
+public struct Principle: Sendable {
+    public enum Rule: Sendable {
+        /// Integrations use this pattern unless an allowed exception says otherwise.
+        case defaultPattern(Integration.Pattern)
+        /// When a synchronous call is allowed, in words; a synchronous integration must say why
+        /// (`sync_justification`) to fall under it.
+        case syncAllowedWhen(String)
+        /// The ways the cloud/on-premises boundary may be crossed; an integration's
+        /// `boundary_crossing` must name one.
+        case boundaryVia([String])
+        /// Integration styles preferred for each kind of system.
+        case preferredStyles([String: [DesignDecision.Style]])
+        /// Fields that are personal data never reach these systems.
+        case noPersonalDataTo(systems: [String], fields: [String])
+    }
+
+    public var id: String
+    public var title: String
+    public var rule: Rule
+    public var declaredAt: SourceLocation
+}
+
+/// An integration's design decision: its style, the options weighed, the one chosen and why, and
+/// any exception to a principle.
+public struct DesignDecision: Sendable {
+    /// The ways to integrate with Dynamics 365 Microsoft's checklist names.
+    public enum Style: String, Sendable, CaseIterable {
+        /// Through the user interface: embedding, look and feel.
+        case userInterface = "user-interface"
+        /// Through data: synchronising records.
+        case data
+        /// Through processes: one system's process calling another's.
+        case process
+        /// Through Dataverse itself: virtual tables, native connectors, dual-write.
+        case dataverse
+    }
+
+    public struct Option: Sendable {
+        public var name: String
+        public var style: Style?
+        public var benefits: [String]
+        public var drawbacks: [String]
+    }
+
+    public struct Exception: Sendable {
+        public var principle: String
+        public var reason: String?
+        public var approver: String?
+        public var declaredAt: SourceLocation
+    }
+
+    public var style: Style?
+    public var options: [Option]
+    public var chosen: String?
+    public var reason: String?
+    public var exceptions: [Exception]
+    public var declaredAt: SourceLocation
+}

@@ -18,6 +18,8 @@ public struct Integration: Sendable {
     public var syncJustification: String?
     /// How it crosses between cloud and on-premises systems (a gateway, a relay, a VPN), in words.
     public var boundaryCrossing: String?
+    /// The design decision; nil when not recorded.
+    public var design: DesignDecision?
     public var source: Source
     public var steps: [StepDefinition]
     public var target: Target

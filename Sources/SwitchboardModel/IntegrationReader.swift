@@ -32,6 +32,7 @@ struct IntegrationReader {
             alignsWith: alignsWith, owner: map.string("owner"), stakeholders: map["stakeholders"]?.stringList() ?? [],
             pattern: map["pattern"]?.choice(Integration.Pattern.self) ?? .async,
             syncJustification: map.string("sync_justification"), boundaryCrossing: map.string("boundary_crossing"),
+            design: map["design"].flatMap(readDesign),
             source: source, steps: steps, target: target, delivery: delivery,
             volumes: map["volumes"].flatMap(readVolumes), slo: map["slo"].flatMap(readSLO), tests: tests, file: root.file)
     }
@@ -116,7 +117,7 @@ struct IntegrationReader {
             return nil
         }
         let resolved = resolver.resolve(text, reportingTo: value)
-        if resolved.isEmpty { value.report("\(value.path) resolves to an empty secret") }
+        if resolved.isEmpty, !resolver.lenient { value.report("\(value.path) resolves to an empty secret") }
         return Secret(value: resolved, reference: text)
     }
 

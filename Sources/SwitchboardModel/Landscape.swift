@@ -10,6 +10,8 @@ public struct Landscape: Sendable {
     public var store: StoreSettings
     /// Alert rules. Default none.
     public var alerts: [AlertRule] = []
+    /// Architecture principles. Default none.
+    public var principles: [Principle] = []
     /// Severities and suppressions for `switchboard check`.
     public var check: CheckSettings = CheckSettings()
 

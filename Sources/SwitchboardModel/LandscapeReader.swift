@@ -6,7 +6,7 @@ struct LandscapeReader {
     mutating func read(_ root: YAMLValue, environment: String?) -> Landscape {
         var landscape = Landscape(version: 1, goals: [], systems: [], environments: [], server: ServerSettings(), store: StoreSettings())
         guard let map = root.mapping() else { return landscape }
-        map.rejectUnknownKeys(["version", "name", "description", "goals", "systems", "environments", "server", "store", "alerts", "check"])
+        map.rejectUnknownKeys(["version", "name", "description", "goals", "systems", "environments", "server", "store", "alerts", "check", "principles"])
         if let version = map["version"]?.int(), version != 1 {
             map["version"]?.report("version must be 1, the only workspace format version")
         }
@@ -33,6 +33,11 @@ struct LandscapeReader {
         if let server = map["server"]?.mapping() { landscape.server = readServer(server) }
         if let store = map["store"]?.mapping() { landscape.store = readStore(store) }
         landscape.alerts = (map["alerts"]?.sequence() ?? []).compactMap(readAlert)
+        landscape.principles = (map["principles"]?.sequence() ?? []).compactMap(readPrinciple)
+        var principleIDs = Set<String>()
+        for principle in landscape.principles where !principleIDs.insert(principle.id).inserted {
+            sink.report(principle.declaredAt, "principle id '\(principle.id)' is declared twice")
+        }
         if let check = map["check"]?.mapping() { landscape.check = readCheck(check) }
         return landscape
     }

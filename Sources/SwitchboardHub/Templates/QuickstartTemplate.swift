@@ -77,6 +77,24 @@ alerts:
   - id: integration-team
     on: [dead_letters, errors]
     notify: { kind: webhook, url: "${env:ALERT_WEBHOOK_URL}" }
+
+# Architecture principles: switchboard check holds every integration's design against them; an
+# integration that breaks one records an exception with its reason and approver. Each states one of
+# default_pattern, sync_allowed_when, boundary_via, preferred_styles (styles: user-interface, data,
+# process, dataverse, per system kind) or no_personal_data_to (with personal_fields).
+principles:
+  - id: async-first
+    title: Integrations exchange asynchronous messages
+    default_pattern: async
+  - id: sync-only-when-waiting
+    title: A synchronous call only where a person waits for the answer
+    sync_allowed_when: a person waits on screen for the answer and the target answers within 2 seconds
+  - id: one-way-into-the-data-centre
+    title: The cloud reaches on-premises systems only through the reverse proxy or Azure Relay
+    boundary_via: [reverse proxy, Azure Relay]
+  - id: integrate-by-data
+    title: Business systems are integrated by data or by process, Dynamics 365 natively where it can be
+    preferred_styles: { http: [data, process], dataverse: [dataverse, data] }
 """#
 
     static let webshopOrders = #"""
@@ -98,6 +116,23 @@ stakeholders: [Finance IT, E-commerce team]
 # boundary_crossing says how the data gets there (switchboard check asks for both).
 pattern: async
 boundary_crossing: The hub runs in the data centre; the shop's webhook reaches it through the reverse proxy in the DMZ.
+
+# The design decision: the style (user-interface, data, process or dataverse), the options that
+# were weighed with their benefits and drawbacks, the one chosen and why, and any exception to a
+# principle (principle, reason, approver).
+design:
+  style: data
+  options:
+    - name: Nightly CSV export from the shop
+      style: data
+      benefits: [no change to the shop]
+      drawbacks: [orders wait up to a day, a failed file loses a whole day]
+    - name: Order webhook through the hub
+      style: data
+      benefits: [orders reach the ERP within a minute, every order retried and audited on its own]
+      drawbacks: [the hub is one more service to run]
+  chosen: Order webhook through the hub
+  reason: Fulfilment must start the same day, and a failed order must be visible and replayable.
 
 # Where messages come from: a webhook. POST JSON to http://127.0.0.1:8080/hooks/webshop-orders.
 # auth kind: header (a shared key in a header), hmac (hex HMAC-SHA256 of the body in a header),

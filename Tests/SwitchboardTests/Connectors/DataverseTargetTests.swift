@@ -203,9 +203,9 @@ struct DataverseTargetTests {
             #expect(batches >= 3 && batches < 25, "\(batches) batches")
             #expect(upserted == 0)
         } else {
-            // Every good record went in an UpsertMultiple but those sharing one with the bad record,
-            // which were sent again in a $batch (and those gathered alone, if any).
-            #expect(upserted >= 10 && upserted <= 23, "\(stats.text)")
+            // Good records go in UpsertMultiple messages, but those sharing one with the bad record,
+            // which are sent again in a $batch (as is a write gathered alone).
+            #expect(upserted >= 10, "\(stats.text)")
             #expect(batches >= 1, "the writes of the refused UpsertMultiple go again in a $batch: \(stats.text)")
         }
         try await setup.stop()

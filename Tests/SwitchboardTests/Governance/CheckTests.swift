@@ -27,6 +27,11 @@ struct CheckTests {
                 connections:
                   dev: { base_url: "https://crm.example.com", tenant: t, client_id: c, client_secret: "${env:CRM_SECRET}" }
                   prod: { base_url: "https://crm.example.com", tenant: t, client_id: c, client_secret: "${env:CRM_SECRET}" }
+            principles:
+              - { id: async-first, title: Asynchronous by default, default_pattern: async }
+              - { id: relay-only, title: The data centre is reached through Azure Relay, boundary_via: [Azure Relay] }
+              - { id: no-personal-data-in-erp, title: No personal data in the ERP, no_personal_data_to: [erp], personal_fields: [emailaddress1] }
+              - { id: dataverse-natively, title: Dataverse natively, preferred_styles: { dataverse: [dataverse] } }
             """)
         try directory.write("integrations/bare.yaml", """
             id: bare
@@ -50,6 +55,15 @@ struct CheckTests {
             slo: { delivery_latency: 5m }
             tests:
               - { name: an account, input: { id: "1" }, expect: { request: { method: PUT, path: /accounts/1 } } }
+            design:
+              style: data
+              options:
+                - { name: Copy by change tracking, style: data, benefits: [simple], drawbacks: [a copy] }
+                - { name: Virtual table, style: dataverse, benefits: [no copy], drawbacks: [load on the ERP] }
+              chosen: Nightly export
+              reason: The ERP needs its own copy.
+              exceptions:
+                - { principle: dataverse-natively, reason: The ERP cannot serve a virtual table }
             """)
         return directory
     }
