@@ -54,8 +54,8 @@ struct Review {
 
     mutating func report(_ id: String, _ message: String, in integration: Integration? = nil, at path: [String] = [], location: SourceLocation? = nil) {
         let rule = Rules.rule(id)!
-        let where_ = location ?? locator.locate(integration?.file ?? "switchboard.yaml", path)
-        findings.append(Finding(rule: rule, severity: rule.severity, message: message, location: where_, integration: integration?.id))
+        let site = location ?? locator.locate(integration?.file ?? "switchboard.yaml", path)
+        findings.append(Finding(rule: rule, severity: rule.severity, message: message, location: site, integration: integration?.id))
     }
 
     mutating func run() {

@@ -8,22 +8,55 @@ import SwitchboardSQLite
 /// SQLite in WAL mode lets these run beside a hub; a change (replay, discard) waits for the
 /// hub's write lock and is picked up by its next claim.
 public struct Operations: Sendable {
-    public let store: any MessageStore
+    public let store: any MessageStore & TokenStore
     private let clock: any WallClock
 
     /// Opens the store a workspace names, reading only its `store` settings.
-    public init(workspace directory: URL) throws {
+    /// - Parameter creating: Create the store when there is none yet (for tokens made before the hub first runs).
+    public init(workspace directory: URL, creating: Bool = false) throws {
         let settings = try Workspace.storeSettings(directory: directory)
         let path = Hub.storePath(root: directory, settings: settings)
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard creating || FileManager.default.fileExists(atPath: path) else {
             throw OperationError("no store at \(path); start the hub once with `switchboard run` to create it")
         }
         self.init(store: try SQLiteMessageStore(path: path, durability: settings.durability))
     }
 
-    public init(store: any MessageStore, clock: any WallClock = SystemClock()) {
+    public init(store: any MessageStore & TokenStore, clock: any WallClock = SystemClock()) {
         self.store = store
         self.clock = clock
+    }
+
+    /// Makes a token and returns the text that shows it, the only time it is shown.
+    public func createToken(name: String, role: APIToken.Role) async throws -> String {
+        let (token, record) = APIToken.generate(name: name, role: role, now: clock.now())
+        try await store.insertToken(record)
+        return """
+            token \(record.id) (\(role.rawValue)) for \(name):
+            \(token)
+            It is shown only now; the hub keeps only its hash. Revoke it with `switchboard token revoke \(record.id)`.
+            """
+    }
+
+    public func listTokens(json: Bool) async throws -> String {
+        let tokens = try await store.tokens()
+        if json {
+            return JSONValue.array(tokens.map { token in
+                .object(["id": .string(token.id), "name": .string(token.name), "role": .string(token.role.rawValue), "created_at": .string(Self.time(token.createdAt)),
+                         "revoked_at": token.revokedAt.map { .string(Self.time($0)) } ?? .null])
+            }).jsonString
+        }
+        guard !tokens.isEmpty else { return "no tokens; create one with `switchboard token create --role viewer|operator|admin --name NAME`" }
+        return ([Self.row("ID", "ROLE", "CREATED", "REVOKED", "NAME", "")] + tokens.map { token in
+            Self.row(token.id, token.role.rawValue, Self.time(token.createdAt), token.revokedAt.map(Self.time) ?? "-", token.name, "")
+        }).joined(separator: "\n")
+    }
+
+    public func revokeToken(id: String) async throws -> String {
+        guard try await store.revokeToken(id: id, now: clock.now()) else {
+            throw OperationError("no token \(id) that is not revoked already; `switchboard token list` shows them")
+        }
+        return "revoked \(id)"
     }
 
     public func listMessages(_ filter: MessageFilter, json: Bool) async throws -> String {

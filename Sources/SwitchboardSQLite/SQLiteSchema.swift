@@ -78,6 +78,18 @@ enum SQLiteSchema {
         migrator.registerMigration("v3: positions of polled sources") { db in
             try db.execute(sql: "CREATE TABLE source_checkpoints (source TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID")
         }
+        migrator.registerMigration("v4: management API tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_tokens (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                ) WITHOUT ROWID
+                """)
+        }
         return migrator
     }
 }

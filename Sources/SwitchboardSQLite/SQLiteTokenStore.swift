@@ -1,0 +1,35 @@
+import GRDB
+import SwitchboardEngine
+
+extension SQLiteMessageStore: TokenStore {
+    public func insertToken(_ token: APIToken) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [token.id, token.name, token.role.rawValue, token.hash, token.createdAt])
+        }
+    }
+
+    public func tokens() async throws -> [APIToken] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, role, hash, created_at, revoked_at FROM api_tokens ORDER BY created_at, id").compactMap(Self.token)
+        }
+    }
+
+    public func token(hash: String) async throws -> APIToken? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, name, role, hash, created_at, revoked_at FROM api_tokens WHERE hash = ?", arguments: [hash]).flatMap(Self.token)
+        }
+    }
+
+    public func revokeToken(id: String, now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
+            return db.changesCount == 1
+        }
+    }
+
+    private static func token(_ row: Row) -> APIToken? {
+        guard let role = APIToken.Role(rawValue: row[2]) else { return nil }
+        return APIToken(id: row[0], name: row[1], role: role, hash: row[3], createdAt: row[4], revokedAt: row[5])
+    }
+}
