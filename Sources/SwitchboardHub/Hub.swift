@@ -99,6 +99,7 @@ public final class Hub: Sendable {
         let server = HubServer.application(
             configuration: .init(host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port),
             ingestor: ingestor, metrics: exporter, logger: logger,
+            management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock),
             onListening: { port in listening.set(port) })
         let housekeeping = Housekeeping(store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
                                         integrations: routes.map(\.id), logger: logger)

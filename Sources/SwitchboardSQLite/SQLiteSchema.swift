@@ -90,6 +90,9 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID
                 """)
         }
+        migrator.registerMigration("v5: paused integrations") { db in
+            try db.execute(sql: "CREATE TABLE paused_integrations (integration TEXT PRIMARY KEY, paused_at INTEGER NOT NULL, actor TEXT NOT NULL) WITHOUT ROWID")
+        }
         return migrator
     }
 }

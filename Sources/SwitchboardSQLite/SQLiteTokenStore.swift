@@ -33,3 +33,22 @@ extension SQLiteMessageStore: TokenStore {
         return APIToken(id: row[0], name: row[1], role: role, hash: row[3], createdAt: row[4], revokedAt: row[5])
     }
 }
+
+extension SQLiteMessageStore: PauseStore {
+    public func pausedIntegrations() async throws -> Set<String> {
+        try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT integration FROM paused_integrations")) }
+    }
+
+    public func setPaused(_ integration: String, _ paused: Bool, actor: String, now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            if paused {
+                try db.execute(sql: "INSERT OR IGNORE INTO paused_integrations (integration, paused_at, actor) VALUES (?, ?, ?)", arguments: [integration, now, actor])
+            } else {
+                try db.execute(sql: "DELETE FROM paused_integrations WHERE integration = ?", arguments: [integration])
+            }
+            guard db.changesCount == 1 else { return false }
+            try Self.insert(AuditRecord(at: now, messageID: "", integration: integration, kind: paused ? .paused : .resumed, actor: actor), db)
+            return true
+        }
+    }
+}

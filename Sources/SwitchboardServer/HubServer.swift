@@ -6,7 +6,7 @@ import Logging
 import Prometheus
 import SwitchboardEngine
 
-/// The hub's HTTP listener: webhook endpoints, `/healthz` and `/metrics`.
+/// The hub's HTTP listener: webhook endpoints, `/healthz`, `/metrics` and the management API.
 public enum HubServer {
     /// Where and how to listen.
     public struct Configuration: Sendable {
@@ -23,13 +23,18 @@ public enum HubServer {
 
     /// Builds the application; it is a `Service`, run in the hub's service group.
     ///
-    /// - Parameter onListening: Called with the bound port once the listener accepts connections.
+    /// - Parameters:
+    ///   - management: The backend of `/api/v1`; nil leaves the management API out.
+    ///   - onListening: Called with the bound port once the listener accepts connections.
     public static func application(
         configuration: Configuration, ingestor: Ingestor, metrics: MetricsExporter, logger: Logger,
+        management: (any ManagementBackend)? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(JSONErrorMiddleware())
+        if let management { ManagementAPI.register(on: router, backend: management) }
         router.get("healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }

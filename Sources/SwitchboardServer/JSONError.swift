@@ -18,7 +18,9 @@ public struct JSONError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = ["error": ["code": code, "message": message]]
         let data = (try? JSONEncoder().encode(body)) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var headers = SecurityHeaders.fields
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
@@ -40,5 +42,26 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("request failed", metadata: ["sb.error": "\(error)"])
             throw JSONError(status: .internalServerError, code: "internal", message: "the hub could not handle the request; see its log")
         }
+    }
+}
+
+/// Headers every answer of the hub carries: no sniffing, no framing, no referrer, no caching of
+/// management answers, and a policy that allows nothing to load from elsewhere.
+enum SecurityHeaders {
+    static let fields: HTTPFields = [
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        HTTPField.Name("Content-Security-Policy")!: "default-src 'none'; frame-ancestors 'none'",
+        .cacheControl: "no-store",
+    ]
+}
+
+/// Adds `SecurityHeaders` to every answer that does not set them itself.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        for field in SecurityHeaders.fields where response.headers[field.name] == nil { response.headers.append(field) }
+        return response
     }
 }

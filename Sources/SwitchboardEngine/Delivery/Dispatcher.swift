@@ -40,6 +40,8 @@ public final class Dispatcher: Service, Sendable {
     /// Claimed messages whose outcome is not yet committed (a slot is freed before its commit).
     private let unfinished = Atomic<Int>(0)
     private let completions: GroupCommitter<Completion, Bool>
+    /// Integrations that store but do not deliver.
+    private let paused = Mutex<Set<String>>([])
 
     public init(store: any MessageStore, routes: [Route], connector: any Connector, budgets: [String: SystemBudget], clock: any WallClock,
                 configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger,
@@ -59,7 +61,19 @@ public final class Dispatcher: Service, Sendable {
     /// Tells the dispatcher that new work may be ready.
     public func wakeUp() { wake.signal() }
 
+    /// Stops or starts claiming an integration's messages; deliveries in flight finish.
+    public func setPaused(_ integration: String, _ isPaused: Bool) {
+        paused.withLock { if isPaused { $0.insert(integration) } else { $0.remove(integration) } }
+        wake.signal()
+    }
+
+    public func isPaused(_ integration: String) -> Bool { paused.withLock { $0.contains(integration) } }
+
     public func run() async throws {
+        if let pauses = store as? any PauseStore {
+            let stored = try await pauses.pausedIntegrations()
+            paused.withLock { $0.formUnion(stored) }
+        }
         let released = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now())
         if released > 0 { logger.notice("resumed messages leased before the last stop", metadata: ["sb.count": "\(released)"]) }
         try await withGracefulShutdownHandler {
@@ -90,7 +104,8 @@ public final class Dispatcher: Service, Sendable {
     private func claimRound(start: (Message, Route) -> Void) async -> Bool {
         var claimedAny = false
         let now = clock.now()
-        for route in routes {
+        let pausedNow = paused.withLock { $0 }
+        for route in routes where !pausedNow.contains(route.id) {
             let busy = inFlight.withLock { $0[route.id, default: 0] }
             let free = route.concurrency - busy
             // Under load, claim in batches: wait until a quarter of the slots are free rather than

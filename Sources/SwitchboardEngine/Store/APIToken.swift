@@ -65,3 +65,10 @@ public protocol TokenStore: Sendable {
     /// Marks a token revoked; false when there is no such token or it was revoked already.
     func revokeToken(id: String, now: Int64) async throws -> Bool
 }
+
+/// Which integrations are paused: they accept and store messages but do not deliver them.
+public protocol PauseStore: Sendable {
+    func pausedIntegrations() async throws -> Set<String>
+    /// Pauses or resumes, recording who did it in the audit log; false when it already was so.
+    func setPaused(_ integration: String, _ paused: Bool, actor: String, now: Int64) async throws -> Bool
+}

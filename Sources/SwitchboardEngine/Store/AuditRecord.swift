@@ -6,6 +6,8 @@
 public struct AuditRecord: Sendable, Hashable {
     public enum Kind: String, Sendable, CaseIterable {
         case received, duplicate, leased, delivered, retry, dead, filtered, released, replayed, discarded
+        /// An integration paused or resumed (its `messageID` is empty).
+        case paused, resumed
         /// An attempt on a line of its own, as stores written before schema v2 hold them.
         case attempt
 

@@ -188,7 +188,7 @@ struct SQLiteMessageStoreTests {
         }
         let store = try SQLiteMessageStore(path: path)
         let applied = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1: messages, idempotency keys, audit", "v2: claim scans ready messages only", "v3: positions of polled sources", "v4: management API tokens"])
+        #expect(applied == ["v1: messages, idempotency keys, audit", "v2: claim scans ready messages only", "v3: positions of polled sources", "v4: management API tokens", "v5: paused integrations"])
         #expect(try await store.enqueue([message("A")]) == [.accepted(id: "A")])
         let claimed = try await store.claim(integration: "orders", limit: 5, now: now, leaseMillis: 1_000, owner: "n")
         #expect(claimed.map(\.id) == ["OLD", "A"])

@@ -1,0 +1,69 @@
+import Foundation
+import SwitchboardEngine
+import SwitchboardModel
+import SwitchboardServer
+import SwitchboardSQLite
+
+/// The management API's backend: the running hub's store and dispatcher.
+struct HubManagement: ManagementBackend {
+    let workspace: Workspace
+    let store: SQLiteMessageStore
+    let dispatcher: Dispatcher
+    let clock: any WallClock
+
+    var operations: Operations { Operations(store: store, clock: clock) }
+
+    func authenticate(_ token: String) async -> APIToken? {
+        guard let found = try? await store.token(hash: APIToken.hash(of: token)), !found.isRevoked else { return nil }
+        return found
+    }
+
+    func ready() async -> Bool { (try? await store.counts()) != nil }
+
+    func integrations() async throws -> JSONValue {
+        let counts = try await store.counts()
+        return .array(workspace.integrations.map { integration in
+            var byState: [String: JSONValue] = [:]
+            for count in counts where count.integration == integration.id { byState[count.state.description] = .int(Int64(count.count)) }
+            return .object([
+                "id": .string(integration.id), "title": .string(integration.title),
+                "source": .string(integration.source.system), "target": .string(integration.target.system),
+                "state": .string(dispatcher.isPaused(integration.id) ? "paused" : "running"), "messages": .object(byState),
+            ])
+        })
+    }
+
+    func setPaused(_ integration: String, _ paused: Bool, actor: String) async throws -> JSONValue? {
+        guard workspace.integration(integration) != nil else { return nil }
+        let changed = try await store.setPaused(integration, paused, actor: actor, now: clock.now())
+        dispatcher.setPaused(integration, paused)
+        return .object(["id": .string(integration), "state": .string(paused ? "paused" : "running"), "changed": .bool(changed)])
+    }
+
+    func messages(_ filter: MessageFilter) async throws -> JSONValue {
+        .array(try await store.messages(matching: filter).map(Operations.summary))
+    }
+
+    func message(id: String) async throws -> JSONValue? {
+        guard let message = try await store.message(id: id) else { return nil }
+        var object = Operations.summary(message)
+        object.set(.string(String(decoding: message.payload, as: UTF8.self)), atDottedPath: "payload")
+        let history = try await store.audit(matching: AuditFilter(messageID: id, limit: 10_000)).reversed()
+        object.set(.array(history.map(Operations.auditJSON)), atDottedPath: "history")
+        return object
+    }
+
+    func replay(_ filter: MessageFilter, ids: [String]?, actor: String) async throws -> [String] {
+        let replayed = try await store.replay(matching: filter, ids: ids, now: clock.now(), actor: actor)
+        if !replayed.isEmpty { dispatcher.wakeUp() }
+        return replayed
+    }
+
+    func discard(_ filter: MessageFilter, ids: [String]?, reason: String?, actor: String) async throws -> [String] {
+        try await store.discard(matching: filter, ids: ids, now: clock.now(), actor: actor, reason: reason)
+    }
+
+    func audit(_ filter: AuditFilter) async throws -> JSONValue {
+        .array(try await store.audit(matching: filter).map(Operations.auditJSON))
+    }
+}
