@@ -96,8 +96,8 @@ public final class Hub: Sendable {
         let ingestor = Ingestor(routes: routes, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics, logger: logger,
                                 onAccepted: { dispatcher.wakeUp() })
         let listening = self.listening
-        let server = HubServer.application(
-            configuration: .init(host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port),
+        let server = try HubServer.application(
+            configuration: .init(host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port, tls: landscape.server.tls),
             ingestor: ingestor, metrics: exporter, logger: logger,
             management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock),
             onListening: { port in listening.set(port) })

@@ -34,6 +34,8 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// How long a graceful shutdown waits for in-flight deliveries. Default 10 s.
     public var shutdownGrace: Duration = .seconds(10)
+    /// PEM certificate chain and private key files (absolute paths) to serve HTTPS with; nil: HTTP.
+    public var tls: (certificate: String, key: String)?
 
     public init() {}
 }

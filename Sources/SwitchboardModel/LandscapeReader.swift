@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads `switchboard.yaml` into a `Landscape`, reporting problems to the sink.
 struct LandscapeReader {
     let resolver: SecretResolver
@@ -163,7 +165,7 @@ struct LandscapeReader {
     }
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {
-        map.rejectUnknownKeys(["host", "port", "max_body_bytes", "shutdown_grace"])
+        map.rejectUnknownKeys(["host", "port", "max_body_bytes", "shutdown_grace", "tls"])
         var server = ServerSettings()
         if let host = map.string("host") { server.host = host }
         if let port = map["port"]?.int(min: 0) {
@@ -171,6 +173,19 @@ struct LandscapeReader {
         }
         if let limit = map["max_body_bytes"]?.int(min: 1) { server.maxBodyBytes = limit }
         if let grace = map["shutdown_grace"]?.duration() { server.shutdownGrace = grace }
+        if let tls = map["tls"]?.mapping() {
+            tls.rejectUnknownKeys(["certificate", "key"])
+            let files = [tls.requiredString("certificate"), tls.requiredString("key")]
+            for (name, file) in zip(["certificate", "key"], files) {
+                guard let file, let field = tls[name] else { continue }
+                let path = file.hasPrefix("/") ? file : resolver.baseDirectory.appendingPathComponent(file).path
+                if !FileManager.default.isReadableFile(atPath: path) { field.report("server.tls.\(name) '\(file)' cannot be read") }
+            }
+            if let certificate = files[0], let key = files[1] {
+                func absolute(_ file: String) -> String { file.hasPrefix("/") ? file : resolver.baseDirectory.appendingPathComponent(file).path }
+                server.tls = (absolute(certificate), absolute(key))
+            }
+        }
         return server
     }
 

@@ -3,6 +3,9 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Logging
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Prometheus
 import SwitchboardEngine
 
@@ -14,10 +17,13 @@ public enum HubServer {
         public var host: String = "127.0.0.1"
         /// Default 8080; 0 picks a free port, reported through `onListening`.
         public var port: Int = 8080
+        /// PEM certificate chain and key files to serve HTTPS with; nil (the default) serves HTTP.
+        public var tls: (certificate: String, key: String)?
 
-        public init(host: String = "127.0.0.1", port: Int = 8080) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, tls: (certificate: String, key: String)? = nil) {
             self.host = host
             self.port = port
+            self.tls = tls
         }
     }
 
@@ -30,7 +36,7 @@ public enum HubServer {
         configuration: Configuration, ingestor: Ingestor, metrics: MetricsExporter, logger: Logger,
         management: (any ManagementBackend)? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(JSONErrorMiddleware())
@@ -45,8 +51,15 @@ public enum HubServer {
         router.post("**") { request, context in
             try await WebhookEndpoint.receive(request, context: context, ingestor: ingestor)
         }
+        var server: HTTPServerBuilder = .http1()
+        if let tls = configuration.tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
+            server = try .tls(.http1(), tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        }
         return Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)

@@ -65,7 +65,7 @@ struct Run: AsyncParsableCommand {
             group.addTask { try await hub.run() }
             group.addTask {
                 let bound = await hub.listeningPort()
-                say("switchboard listening on http://\(loaded.landscape.server.host):\(bound) (environment \(loaded.environment), \(loaded.integrations.count) integrations)")
+                say("switchboard listening on \(loaded.landscape.server.tls == nil ? "http" : "https")://\(loaded.landscape.server.host):\(bound) (environment \(loaded.environment), \(loaded.integrations.count) integrations)")
             }
             try await group.waitForAll()
         }
