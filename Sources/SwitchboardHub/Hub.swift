@@ -21,6 +21,8 @@ public struct HubOptions: Sendable {
     /// Deliver messages. Default true; false accepts and stores only (the ingest benchmark, or
     /// holding everything while a target is down for maintenance).
     public var deliver: Bool = true
+    /// How often alert rules look at the audit log. Default 30 s.
+    public var alertInterval: Duration = .seconds(30)
 
     public init(port: Int? = nil, host: String? = nil, dispatcher: DispatcherConfiguration? = nil, handleSignals: Bool = true, deliver: Bool = true) {
         self.port = port
@@ -101,12 +103,14 @@ public final class Hub: Sendable {
             ingestor: ingestor, metrics: exporter, logger: logger,
             management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock),
             onListening: { port in listening.set(port) })
+        let alerts = AlertNotifier(rules: landscape.alerts, store: store, connector: connector, clock: clock, interval: options.alertInterval, logger: logger)
         let housekeeping = Housekeeping(store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
                                         integrations: routes.map(\.id), logger: logger)
         // Started in this order, stopped in reverse: the listener and the change pollers stop
         // taking in first, then housekeeping, then the dispatcher finishes in-flight deliveries.
         group = ServiceGroup(configuration: .init(
-            services: (options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping), .init(service: server)]
+            services: (options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping)]
+                + (landscape.alerts.isEmpty ? [] : [.init(service: alerts)]) + [.init(service: server)]
                 + pollers.map { .init(service: $0) },
             gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))

@@ -17,8 +17,10 @@ public struct AlertRule: Sendable {
     /// Integration ids, or nil for every integration.
     public var integrations: [String]?
     public var channel: Channel
-    /// Where notifications go: a reference such as `${env:TEAMS_WEBHOOK}` (never resolved by `check`).
+    /// Where notifications go, as written: a reference such as `${env:TEAMS_WEBHOOK}`, or an address.
     public var target: String?
+    /// `target` resolved for the active environment; nil when it cannot be (the hub then says so at start).
+    public var resolvedTarget: String?
     public var declaredAt: SourceLocation
 
     public func covers(_ integration: String) -> Bool { integrations?.contains(integration) ?? true }

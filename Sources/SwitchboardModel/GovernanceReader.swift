@@ -8,6 +8,7 @@ extension LandscapeReader {
         let integrations = map["integrations"]?.stringList()
         var channel: AlertRule.Channel?
         var target: String?
+        var resolvedTarget: String?
         if let notify = map.required("notify")?.mapping() {
             notify.rejectUnknownKeys(["kind", "url", "to"])
             channel = notify.required("kind")?.choice(AlertRule.Channel.self)
@@ -18,10 +19,15 @@ extension LandscapeReader {
                                  rule: "SB190")
                 }
                 target = text
+                // Not a problem when it cannot be resolved here: `check` runs without secrets, and a
+                // hub whose alert address is not set says so when it starts.
+                resolvedTarget = try? resolver.resolve(text)
+                if resolvedTarget?.isEmpty == true { resolvedTarget = nil }
             }
         }
         guard let id, let channel else { return nil }
-        return AlertRule(id: id, conditions: conditions, integrations: integrations, channel: channel, target: target, declaredAt: item.location)
+        return AlertRule(id: id, conditions: conditions, integrations: integrations, channel: channel, target: target, resolvedTarget: resolvedTarget,
+                         declaredAt: item.location)
     }
 
     /// `check: { rules: { SB101: { severity, reason } }, suppress: [{ rule, integration, reason }] }`.

@@ -19,7 +19,7 @@ final class HubHarness: Sendable {
     static let variables = ["SHOP_KEY": "shop-secret", "ERP_TOKEN": "erp-token"]
 
     /// A landscape with a `shop` source and an `erp` target at the sink; `limits` is YAML for erp's limits.
-    static func landscape(sinkPort: Int, limits: String, server: String) -> String {
+    static func landscape(sinkPort: Int, limits: String, server: String, extra: String = "") -> String {
         """
         version: 1
         environments: [test]
@@ -34,6 +34,7 @@ final class HubHarness: Sendable {
                 base_url: http://127.0.0.1:\(sinkPort)
                 headers: { Authorization: "Bearer ${env:ERP_TOKEN}" }
             limits: { \(limits) }
+        \(extra)
         """
     }
 
@@ -57,13 +58,16 @@ final class HubHarness: Sendable {
         """
     }
 
-    init(integrations: [String], limits: String = "", server: String = "", grace: Duration = .seconds(5)) async throws {
+    /// - Parameter extra: Appended to switchboard.yaml (alerts, principles).
+    init(integrations: [String], limits: String = "", server: String = "", extra: String = "", grace: Duration = .seconds(5),
+         files: [String: String] = [:]) async throws {
         directory = try TemporaryDirectory()
         sink = Sink()
         let sink = self.sink
         sinkTask = Task { try await sink.application(port: 0).runService() }
         let sinkPort = await sink.port()
-        try directory.write("switchboard.yaml", Self.landscape(sinkPort: sinkPort, limits: limits, server: server))
+        try directory.write("switchboard.yaml", Self.landscape(sinkPort: sinkPort, limits: limits, server: server, extra: extra))
+        for (path, contents) in files { try directory.write(path, contents) }
         for (index, integration) in integrations.enumerated() { try directory.write("integrations/\(index).yaml", integration) }
         let workspace = try Workspace.load(directory: directory.url, variables: Self.variables)
         var dispatcher = DispatcherConfiguration()
@@ -71,7 +75,9 @@ final class HubHarness: Sendable {
         dispatcher.shutdownGrace = grace
         var logger = Logger(label: "test-hub")
         logger.logLevel = .critical
-        let hub = try Hub(workspace: workspace, options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
+        var options = HubOptions(dispatcher: dispatcher, handleSignals: false)
+        options.alertInterval = .milliseconds(100)
+        let hub = try Hub(workspace: workspace, options: options, logger: logger)
         self.hub = hub
         hubTask = Task { try await hub.run() }
         port = await hub.listeningPort()
