@@ -113,7 +113,7 @@ let package = Package(
             name: "SwitchboardHub",
             dependencies: [
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
-                "SwitchboardConnectors", "SwitchboardServer", "CMalloc", "DataverseEmulatorCore",
+                "SwitchboardConnectors", "SwitchboardServer", "CMalloc", "DataverseEmulatorCore", "SwitchboardGovernance",
             ]
         ),
         // The strategy review (`check`) and capacity plan (`plan`) over the workspace model.

@@ -63,7 +63,7 @@ public enum SiteWriter {
     }
 
     /// Each checklist item with the worst counting finding of its rules.
-    static func checklist(_ report: CheckReport, integration: String? = nil) -> String {
+    public static func checklist(_ report: CheckReport, integration: String? = nil) -> String {
         var items: [String] = []
         for item in Rules.all.map(\.checklist).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
             let rules = Rules.all.filter { $0.checklist == item }

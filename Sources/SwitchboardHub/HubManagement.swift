@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardEngine
+import SwitchboardGovernance
 import SwitchboardModel
 import SwitchboardServer
 import SwitchboardSQLite
@@ -66,4 +67,19 @@ struct HubManagement: ManagementBackend {
     func audit(_ filter: AuditFilter) async throws -> JSONValue {
         .array(try await store.audit(matching: filter).map(Operations.auditJSON))
     }
+
+    func activity(since: Int64) async throws -> [AuditRecord] {
+        try await store.audit(matching: AuditFilter(kinds: [.received, .delivered, .retry, .dead, .filtered], since: since, limit: 200_000))
+    }
+
+    func waiting() async throws -> [String: Int] {
+        try await store.counts().filter { [.ready, .leased, .retryWait].contains($0.state) }
+            .reduce(into: [:]) { $0[$1.integration, default: 0] += $1.count }
+    }
+
+    func landscape() -> (svg: String, checklist: String) {
+        (LandscapeDiagram.svg(workspace, linkPrefix: "/integrations/"), SiteWriter.checklist(Checker.review(workspace)))
+    }
+
+    func now() -> Int64 { clock.now() }
 }

@@ -40,7 +40,10 @@ public enum HubServer {
         let router = Router()
         router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(JSONErrorMiddleware())
-        if let management { ManagementAPI.register(on: router, backend: management) }
+        if let management {
+            ManagementAPI.register(on: router, backend: management)
+            Dashboard(backend: management, secure: configuration.tls != nil).register(on: router)
+        }
         router.get("healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }

@@ -19,6 +19,13 @@ public protocol ManagementBackend: Sendable {
     func replay(_ filter: MessageFilter, ids: [String]?, actor: String) async throws -> [String]
     func discard(_ filter: MessageFilter, ids: [String]?, reason: String?, actor: String) async throws -> [String]
     func audit(_ filter: AuditFilter) async throws -> JSONValue
+    /// Audit records since `since` (epoch ms), for the dashboard's charts.
+    func activity(since: Int64) async throws -> [AuditRecord]
+    /// Messages waiting now (ready, leased or waiting for a retry) per integration.
+    func waiting() async throws -> [String: Int]
+    /// The landscape diagram (SVG) and the checklist status (an HTML table), rendered by `docs`.
+    func landscape() -> (svg: String, checklist: String)
+    func now() -> Int64
 }
 
 /// `/api/v1`: JSON over HTTP with bearer tokens. Every route is in `routes`, which both registers

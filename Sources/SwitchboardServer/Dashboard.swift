@@ -1,0 +1,195 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+import SwitchboardEngine
+import SwitchboardModel
+
+/// The dashboard at `/`: server-rendered pages with no scripts and no external assets, signed in
+/// with a management token. A sign-in makes a session (a random id in an `HttpOnly`,
+/// `SameSite=Strict` cookie, kept in memory for 8 hours); every form carries the session's own
+/// anti-forgery value; every change is made through the same backend as the API, so it is audited
+/// with the token that signed in.
+public final class Dashboard: Sendable {
+    struct Session: Sendable {
+        var token: APIToken
+        var csrf: String
+        var expires: Int64
+    }
+
+    private let backend: any ManagementBackend
+    private let sessions = Mutex<[String: Session]>([:])
+    /// True when the listener serves HTTPS: the cookie is then `Secure`.
+    private let secure: Bool
+    static let lifetime: Int64 = 8 * 3_600_000
+
+    public init(backend: any ManagementBackend, secure: Bool) {
+        self.backend = backend
+        self.secure = secure
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { request, _ in try await self.page(request, role: .viewer) { session in try await self.overview(session) } }
+        router.get("/login") { request, _ in self.html(Pages.login(error: nil)) }
+        router.post("/login") { request, _ in try await self.login(request) }
+        router.post("/logout") { request, _ in try await self.form(request, role: .viewer) { session, _ in
+            self.sessions.withLock { $0 = $0.filter { $0.value.csrf != session.csrf } }
+            return self.redirect("/login", cookie: "sb_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
+        } }
+        router.get("/integrations/:id") { request, context in
+            try await self.page(request, role: .viewer) { session in try await self.integration(context.parameters.get("id") ?? "", session: session) }
+        }
+        router.post("/integrations/:id/pause") { request, context in try await self.pause(request, context, true) }
+        router.post("/integrations/:id/resume") { request, context in try await self.pause(request, context, false) }
+        router.get("/messages/:id") { request, context in
+            try await self.page(request, role: .viewer) { session in try await self.message(context.parameters.get("id") ?? "", session: session) }
+        }
+        router.get("/dead-letters") { request, _ in try await self.page(request, role: .viewer) { session in try await self.deadLetters(session) } }
+        router.post("/dead-letters/replay") { request, _ in try await self.deadLetterAction(request, replay: true) }
+        router.post("/dead-letters/discard") { request, _ in try await self.deadLetterAction(request, replay: false) }
+        router.get("/audit") { request, _ in try await self.page(request, role: .viewer) { session in try await self.audit(session) } }
+        router.get("/landscape") { request, _ in try await self.page(request, role: .viewer) { session in
+            let (svg, checklist) = self.backend.landscape()
+            return Pages.layout("Landscape", session: session, body: "<h2>Landscape</h2><div class=\"diagram\">\(svg)</div><h2>Integration strategy checklist</h2>\(checklist)")
+        } }
+    }
+
+    // MARK: - Sessions
+
+    private func session(_ request: Request) -> Session? {
+        guard let cookie = request.headers[.cookie] else { return nil }
+        let id = cookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix("sb_session=") }.map { String($0.dropFirst("sb_session=".count)) }
+        guard let id else { return nil }
+        let now = backend.now()
+        return sessions.withLock { sessions in
+            guard let session = sessions[id], session.expires > now else { sessions[id] = nil; return nil }
+            return session
+        }
+    }
+
+    private func login(_ request: Request) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let token = form["token"].map({ $0.trimmingCharacters(in: .whitespaces) }), !token.isEmpty,
+              let found = await backend.authenticate(token) else {
+            return html(Pages.login(error: "That token is not valid, or it was revoked."), status: .unauthorized)
+        }
+        let id = Self.random()
+        sessions.withLock { $0[id] = Session(token: found, csrf: Self.random(), expires: backend.now() + Self.lifetime) }
+        return redirect("/", cookie: "sb_session=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Self.lifetime / 1000)\(secure ? "; Secure" : "")")
+    }
+
+    /// A page for a signed-in user with at least `role`; others go to the sign-in page.
+    private func page(_ request: Request, role: APIToken.Role, _ render: (Session) async throws -> String) async throws -> Response {
+        guard let session = session(request) else { return redirect("/login") }
+        guard session.token.role.allows(role) else { return html(Pages.layout("Not allowed", session: session, body: "<p class=\"error\">Your token is a \(session.token.role.rawValue); this needs \(role.rawValue).</p>"), status: .forbidden) }
+        return html(try await render(session))
+    }
+
+    /// A form post from a signed-in user with at least `role` and the session's anti-forgery value.
+    private func form(_ request: Request, role: APIToken.Role, _ act: (Session, [String: String]) async throws -> Response) async throws -> Response {
+        guard let session = session(request) else { return redirect("/login") }
+        let form = try await Self.form(request)
+        guard form["csrf"] == session.csrf else { return html(Pages.layout("Refused", session: session, body: "<p class=\"error\">The form is out of date; reload the page and try again.</p>"), status: .forbidden) }
+        guard session.token.role.allows(role) else {
+            return html(Pages.layout("Not allowed", session: session, body: "<p class=\"error\">Your token is a \(session.token.role.rawValue); this needs \(role.rawValue).</p>"), status: .forbidden)
+        }
+        return try await act(session, form)
+    }
+
+    private func actor(_ session: Session) -> String { "token \(session.token.id) (\(session.token.name)) on the dashboard" }
+
+    // MARK: - Pages
+
+    private func overview(_ session: Session) async throws -> String {
+        let now = backend.now()
+        let integrations = try await backend.integrations()
+        let activity = try await backend.activity(since: now - 3_600_000)
+        let waiting = try await backend.waiting()
+        return Pages.overview(integrations, activity: activity, waiting: waiting, now: now, session: session)
+    }
+
+    private func integration(_ id: String, session: Session) async throws -> String {
+        guard let summary = try await backend.integrations().arrayValues.first(where: { $0["id"]?.text == id }) else {
+            return Pages.layout("Not found", session: session, body: "<p class=\"error\">No integration '\(Pages.e(id))'.</p>")
+        }
+        let messages = try await backend.messages(MessageFilter(integration: id, limit: 50))
+        return Pages.integration(summary, messages: messages, session: session)
+    }
+
+    private func message(_ id: String, session: Session) async throws -> String {
+        guard let message = try await backend.message(id: id) else {
+            return Pages.layout("Not found", session: session, body: "<p class=\"error\">No message with id \(Pages.e(id)).</p>")
+        }
+        return Pages.message(message, session: session)
+    }
+
+    private func deadLetters(_ session: Session) async throws -> String {
+        Pages.deadLetters(try await backend.messages(MessageFilter(states: [.dead], limit: 200)), session: session)
+    }
+
+    private func audit(_ session: Session) async throws -> String {
+        Pages.audit(try await backend.audit(AuditFilter(limit: 200)), session: session)
+    }
+
+    private func pause(_ request: Request, _ context: BasicRequestContext, _ paused: Bool) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        return try await form(request, role: .operator) { session, _ in
+            _ = try await backend.setPaused(id, paused, actor: actor(session))
+            return redirect("/integrations/\(id)")
+        }
+    }
+
+    private func deadLetterAction(_ request: Request, replay: Bool) async throws -> Response {
+        try await form(request, role: .operator) { session, form in
+            guard let id = form["id"], !id.isEmpty else { return redirect("/dead-letters") }
+            let filter = MessageFilter(states: [.dead], limit: 1)
+            if replay {
+                _ = try await backend.replay(filter, ids: [id], actor: actor(session))
+            } else {
+                _ = try await backend.discard(filter, ids: [id], reason: form["reason"].flatMap { $0.isEmpty ? nil : $0 }, actor: actor(session))
+            }
+            return redirect("/dead-letters")
+        }
+    }
+
+    // MARK: - HTTP
+
+    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = SecurityHeaders.fields
+        headers[.contentType] = "text/html; charset=utf-8"
+        // Inline styles only: nothing loads from elsewhere, and no script runs.
+        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func redirect(_ location: String, cookie: String? = nil) -> Response {
+        var headers = SecurityHeaders.fields
+        headers[.location] = location
+        if let cookie { headers[.setCookie] = cookie }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// An `application/x-www-form-urlencoded` body.
+    static func form(_ request: Request) async throws -> [String: String] {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 64 << 10)
+        let text = String(buffer: buffer)
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
+            if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
+    }
+
+    static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}
+
+extension JSONValue {
+    var arrayValues: [JSONValue] { if case .array(let items) = self { items } else { [] } }
+}

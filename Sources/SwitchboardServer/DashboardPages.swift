@@ -1,0 +1,173 @@
+import Foundation
+import SwitchboardEngine
+import SwitchboardModel
+
+/// The dashboard's HTML: readable without scripts, styles inline, charts as inline SVG.
+enum Pages {
+    static func e(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
+    }
+
+    static let css = """
+        body { font: 15px/1.5 system-ui, sans-serif; color: #1f2933; margin: 0; }
+        header { background: #243b53; color: #fff; padding: 10px 24px; display: flex; gap: 18px; align-items: center; }
+        header a { color: #fff; } header form { margin-left: auto; }
+        main { padding: 16px 24px; }
+        table { border-collapse: collapse; margin: 8px 0 16px; }
+        th, td { border: 1px solid #cbd2d9; padding: 4px 10px; text-align: left; vertical-align: top; }
+        th { background: #f0f4f8; }
+        .error { color: #c53030; font-weight: 600; } .ok { color: #2f855a; font-weight: 600; } .paused { color: #b7791f; font-weight: 600; }
+        pre { background: #f0f4f8; padding: 8px; overflow-x: auto; max-width: 1000px; }
+        .diagram { overflow-x: auto; border: 1px solid #cbd2d9; }
+        button { font: inherit; }
+        """
+
+    static func layout(_ title: String, session: Dashboard.Session?, refresh: Bool = false, body: String) -> String {
+        let nav = session.map { session in
+            """
+            <a href="/">Overview</a><a href="/dead-letters">Dead letters</a><a href="/audit">Audit log</a><a href="/landscape">Landscape</a>
+            <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(session.csrf)"><span>\(e(session.token.name)) (\(session.token.role.rawValue))</span> <button>Sign out</button></form>
+            """
+        } ?? ""
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(e(title)) · Switchboard</title>\(refresh ? #"<meta http-equiv="refresh" content="30">"# : "")
+            <style>\(css)</style></head>
+            <body><header><strong>Switchboard</strong>\(nav)</header><main><h1>\(e(title))</h1>
+            \(body)
+            </main></body></html>
+            """
+    }
+
+    static func login(error: String?) -> String {
+        layout("Sign in", session: nil, body: """
+            \(error.map { "<p class=\"error\">\(e($0))</p>" } ?? "")
+            <form method="post" action="/login"><label>Management token <input type="password" name="token" size="60" autocomplete="off"></label>
+            <button>Sign in</button></form>
+            <p>Create one with <code>switchboard token create --role viewer|operator|admin --name NAME</code>.</p>
+            """)
+    }
+
+    /// Twelve five-minute buckets over the last hour.
+    static func buckets(_ records: [AuditRecord], now: Int64, _ value: ([AuditRecord]) -> Double) -> [Double] {
+        (0..<12).map { index in
+            let start = now - Int64(12 - index) * 300_000
+            return value(records.filter { $0.at >= start && $0.at < start + 300_000 })
+        }
+    }
+
+    /// A small inline line chart with its last value.
+    static func sparkline(_ values: [Double], unit: String, colour: String) -> String {
+        let maximum = max(values.max() ?? 0, 1)
+        let points = values.enumerated().map { index, value in
+            "\(Double(index) * 10),\(String(format: "%.1f", 28 - value / maximum * 26))"
+        }.joined(separator: " ")
+        let last = values.last ?? 0
+        return #"<svg width="112" height="30" viewBox="0 0 112 30" role="img" aria-label="last hour, now \#(Int(last)) \#(unit)"><polyline fill="none" stroke="\#(colour)" stroke-width="1.5" points="\#(points)"/></svg> \#(Int(last.rounded())) \#(unit)"#
+    }
+
+    static func overview(_ integrations: JSONValue, activity: [AuditRecord], waiting: [String: Int], now: Int64, session: Dashboard.Session) -> String {
+        let rows = integrations.arrayValues.map { integration -> String in
+            let id = integration["id"]?.text ?? ""
+            let mine = activity.filter { $0.integration == id }
+            let delivered = buckets(mine, now: now) { Double($0.filter { $0.kind == .delivered }.count) }
+            let errors = buckets(mine, now: now) { Double($0.filter { $0.kind == .retry || $0.kind == .dead }.count) }
+            let latency = buckets(mine, now: now) { records in
+                let durations = records.filter { $0.kind == .delivered }.compactMap(\.durationMillis)
+                return durations.isEmpty ? 0 : Double(durations.reduce(0, +)) / Double(durations.count)
+            }
+            // Depth back from now: each bucket undoes what arrived and what finished in the later ones.
+            var depth = Double(waiting[id] ?? 0)
+            var depths: [Double] = []
+            for index in (0..<12).reversed() {
+                depths.insert(depth, at: 0)
+                let start = now - Int64(12 - index) * 300_000
+                let inBucket = mine.filter { $0.at >= start && $0.at < start + 300_000 }
+                depth = max(0, depth - Double(inBucket.filter { $0.kind == .received }.count)
+                                + Double(inBucket.filter { [.delivered, .dead, .filtered].contains($0.kind) }.count))
+            }
+            let state = integration["state"]?.text ?? ""
+            let dead = integration["messages"]?["dead"]?.text ?? "0"
+            return """
+                <tr><td><a href="/integrations/\(e(id))">\(e(id))</a><br><small>\(e(integration["title"]?.text ?? ""))</small></td>
+                <td class="\(state == "paused" ? "paused" : "ok")">\(e(state))</td>
+                <td>\(sparkline(delivered, unit: "delivered", colour: "#2f855a"))</td><td>\(sparkline(errors, unit: "errors", colour: "#c53030"))</td>
+                <td>\(sparkline(latency, unit: "ms", colour: "#2b6cb0"))</td><td>\(sparkline(depths, unit: "waiting", colour: "#b7791f"))</td>
+                <td>\(dead == "0" ? "0" : "<a class=\"error\" href=\"/dead-letters\">\(dead)</a>")</td></tr>
+                """
+        }
+        return layout("Integrations", session: session, refresh: true, body: """
+            <p>The last hour in five-minute steps; the page refreshes itself every 30 seconds.</p>
+            <table><tr><th>Integration</th><th>State</th><th>Throughput</th><th>Errors</th><th>Latency</th><th>Queue depth</th><th>Dead</th></tr>\(rows.joined())</table>
+            """)
+    }
+
+    static func csrf(_ session: Dashboard.Session) -> String { "<input type=\"hidden\" name=\"csrf\" value=\"\(session.csrf)\">" }
+
+    static func messageRows(_ messages: JSONValue) -> String {
+        messages.arrayValues.map { message in
+            let id = message["id"]?.text ?? ""
+            return "<tr><td><a href=\"/messages/\(e(id))\">\(e(id))</a></td><td>\(e(message["state"]?.text ?? ""))</td><td>\(e(message["attempts"]?.text ?? ""))</td><td>\(e(message["received_at"]?.text ?? ""))</td><td>\(e(String((message["last_error"]?.text ?? "").prefix(120))))</td></tr>"
+        }.joined()
+    }
+
+    static func integration(_ summary: JSONValue, messages: JSONValue, session: Dashboard.Session) -> String {
+        let id = summary["id"]?.text ?? ""
+        let paused = summary["state"]?.text == "paused"
+        let counts: String = if case .object(let byState)? = summary["messages"] {
+            byState.keys.sorted().map { "\(e($0)): \(byState[$0]!.text)" }.joined(separator: ", ")
+        } else { "" }
+        let control = session.token.role.allows(.operator)
+            ? "<form method=\"post\" action=\"/integrations/\(e(id))/\(paused ? "resume" : "pause")\">\(csrf(session))<button>\(paused ? "Resume delivery" : "Pause delivery")</button></form>"
+            : ""
+        return layout(id, session: session, refresh: true, body: """
+            <p>\(e(summary["title"]?.text ?? "")): \(e(summary["source"]?.text ?? "")) → \(e(summary["target"]?.text ?? "")).
+            State: <span class="\(paused ? "paused" : "ok")">\(paused ? "paused (accepting and storing, not delivering)" : "running")</span>. Messages: \(counts.isEmpty ? "none" : counts).</p>
+            \(control)
+            <h2>Recent messages</h2>
+            <table><tr><th>Id</th><th>State</th><th>Attempts</th><th>Received</th><th>Last error</th></tr>\(messageRows(messages))</table>
+            """)
+    }
+
+    static func message(_ message: JSONValue, session: Dashboard.Session) -> String {
+        let id = message["id"]?.text ?? ""
+        let history = (message["history"]?.arrayValues ?? []).map { record in
+            "<tr><td>\(e(record["at"]?.text ?? ""))</td><td>\(e(record["event"]?.text ?? ""))</td><td>\(e(record["attempt"]?.text ?? ""))</td><td>\(e(record["status"]?.text ?? ""))</td><td>\(e(record["duration_ms"].map { $0.text + " ms" } ?? ""))</td><td>\(e(record["actor"]?.text ?? ""))</td><td>\(e(String((record["detail"]?.text ?? "").prefix(300))))</td></tr>"
+        }.joined()
+        let dead = message["state"]?.text == "dead"
+        let actions = dead && session.token.role.allows(.operator) ? deadLetterActions(id, session: session) : ""
+        return layout("Message \(id)", session: session, body: """
+            <p>Integration <a href="/integrations/\(e(message["integration"]?.text ?? ""))">\(e(message["integration"]?.text ?? ""))</a>, state \(e(message["state"]?.text ?? "")), \(e(message["attempts"]?.text ?? "0")) attempt(s).</p>
+            \(actions)
+            <h2>Payload</h2><pre>\(e(message["payload"]?.text ?? ""))</pre>
+            <h2>History</h2>
+            <table><tr><th>At</th><th>Event</th><th>Attempt</th><th>Status</th><th>Duration</th><th>By</th><th>Detail</th></tr>\(history)</table>
+            """)
+    }
+
+    static func deadLetterActions(_ id: String, session: Dashboard.Session) -> String {
+        """
+        <form method="post" action="/dead-letters/replay" style="display:inline">\(csrf(session))<input type="hidden" name="id" value="\(e(id))"><button name="replay" value="\(e(id))">Replay</button></form>
+        <form method="post" action="/dead-letters/discard" style="display:inline">\(csrf(session))<input type="hidden" name="id" value="\(e(id))"><input name="reason" placeholder="reason" size="16"><button>Discard</button></form>
+        """
+    }
+
+    static func deadLetters(_ messages: JSONValue, session: Dashboard.Session) -> String {
+        let operatorRole = session.token.role.allows(.operator)
+        let rows = messages.arrayValues.map { message in
+            let id = message["id"]?.text ?? ""
+            return "<tr><td><a href=\"/messages/\(e(id))\">\(e(id))</a></td><td>\(e(message["integration"]?.text ?? ""))</td><td>\(e(message["attempts"]?.text ?? ""))</td><td>\(e(String((message["last_error"]?.text ?? "").prefix(160))))</td>\(operatorRole ? "<td>\(deadLetterActions(id, session: session))</td>" : "")</tr>"
+        }.joined()
+        return layout("Dead letters", session: session, refresh: true, body: messages.arrayValues.isEmpty ? "<p class=\"ok\">No dead letters.</p>" : """
+            <table><tr><th>Id</th><th>Integration</th><th>Attempts</th><th>Last error</th>\(operatorRole ? "<th></th>" : "")</tr>\(rows)</table>
+            """)
+    }
+
+    static func audit(_ records: JSONValue, session: Dashboard.Session) -> String {
+        let rows = records.arrayValues.map { record in
+            "<tr><td>\(e(record["at"]?.text ?? ""))</td><td>\(e(record["event"]?.text ?? ""))</td><td>\(e(record["integration"]?.text ?? ""))</td><td>\(record["message_id"]?.text.isEmpty == false ? "<a href=\"/messages/\(e(record["message_id"]!.text))\">\(e(record["message_id"]!.text))</a>" : "")</td><td>\(e(record["actor"]?.text ?? ""))</td><td>\(e(String((record["detail"]?.text ?? "").prefix(160))))</td></tr>"
+        }.joined()
+        return layout("Audit log", session: session, body: "<table><tr><th>At</th><th>Event</th><th>Integration</th><th>Message</th><th>By</th><th>Detail</th></tr>\(rows)</table>")
+    }
+}
