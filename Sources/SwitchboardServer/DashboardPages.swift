@@ -125,9 +125,16 @@ enum Pages {
             <p>\(e(summary["title"]?.text ?? "")): \(e(summary["source"]?.text ?? "")) → \(e(summary["target"]?.text ?? "")).
             State: <span class="\(paused ? "paused" : "ok")">\(paused ? "paused (accepting and storing, not delivering)" : "running")</span>. Messages: \(counts.isEmpty ? "none" : counts).</p>
             \(control)
+            <h2>Delivery policy</h2>
+            \(policy(summary["policy"]))
             <h2>Recent messages</h2>
             <table><tr><th>Id</th><th>State</th><th>Attempts</th><th>Received</th><th>Last error</th></tr>\(messageRows(messages))</table>
             """)
+    }
+
+    static func policy(_ policy: JSONValue?) -> String {
+        guard case .object(let fields)? = policy else { return "<p>Not known.</p>" }
+        return "<table>" + fields.keys.sorted().map { "<tr><th>\(e($0.replacingOccurrences(of: "_", with: " ")))</th><td>\(e(fields[$0]!.text.isEmpty ? "—" : fields[$0]!.text))</td></tr>" }.joined() + "</table>"
     }
 
     static func message(_ message: JSONValue, session: Dashboard.Session) -> String {

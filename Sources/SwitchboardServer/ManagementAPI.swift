@@ -54,7 +54,8 @@ public enum ManagementAPI {
         Operation(method: .get, path: "/api/v1/dead-letters", role: .viewer, summary: "Dead messages, newest first.", query: ["integration", "limit"]),
         Operation(method: .post, path: "/api/v1/dead-letters/replay", role: .operator, summary: "Replay dead messages: body {\"ids\": [...]} or {\"integration\": ID, \"all\": true}."),
         Operation(method: .post, path: "/api/v1/dead-letters/discard", role: .operator, summary: "Discard dead messages: body as for replay, with an optional \"reason\"."),
-        Operation(method: .get, path: "/api/v1/audit", role: .viewer, summary: "The audit log, newest first.", query: ["integration", "message", "limit"]),
+        Operation(method: .get, path: "/api/v1/audit", role: .viewer, summary: "The audit log, newest first; since and until are epoch milliseconds.",
+                  query: ["integration", "message", "since", "until", "limit"]),
     ]
 
     /// Adds the routes to `router`, each answering JSON with the security headers.
@@ -128,7 +129,15 @@ public enum ManagementAPI {
                 : try await backend.discard(filter, ids: body.ids, reason: body.reason, actor: actor)
             return json(.object([operation.path.hasSuffix("replay") ? "replayed" : "discarded": .array(done.map(JSONValue.string))]))
         case (.get, "/api/v1/audit"):
-            return json(try await backend.audit(AuditFilter(messageID: query["message"].map(String.init), integration: integration, limit: try limit())))
+            func time(_ name: String) throws -> Int64? {
+                guard let text = query[name[...]] else { return nil }
+                guard let value = Int64(String(text)) else {
+                    throw JSONError(status: .badRequest, code: "bad_request", message: "\(name) must be epoch milliseconds, not '\(text)'")
+                }
+                return value
+            }
+            return json(try await backend.audit(AuditFilter(messageID: query["message"].map(String.init), integration: integration,
+                                                             since: try time("since"), until: try time("until"), limit: try limit())))
         default:
             throw JSONError(status: .notFound, code: "not_found", message: "no such operation")
         }
@@ -162,7 +171,7 @@ public enum ManagementAPI {
         var paths: [String: JSONValue] = [:]
         for operation in routes {
             var parameters: [JSONValue] = operation.query.map { name in
-                .object(["name": .string(name), "in": .string("query"), "required": .bool(false), "schema": .object(["type": .string(name == "limit" ? "integer" : "string")])])
+                .object(["name": .string(name), "in": .string("query"), "required": .bool(false), "schema": .object(["type": .string(["limit", "since", "until"].contains(name) ? "integer" : "string")])])
             }
             if operation.path.contains("{id}") {
                 parameters.append(.object(["name": .string("id"), "in": .string("path"), "required": .bool(true), "schema": .object(["type": .string("string")])]))
