@@ -26,7 +26,7 @@ public enum SiteWriter {
     static func e(_ text: String) -> String { LandscapeDiagram.escape(text) }
 
     /// `250 ms`, `30 s`, `10 min`, `24 h`, as people write durations.
-    static func human(_ duration: Duration) -> String {
+    public static func human(_ duration: Duration) -> String {
         let millis = duration.milliseconds
         func whole(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
         if millis < 1_000 { return "\(millis) ms" }

@@ -32,11 +32,11 @@ struct HubManagement: ManagementBackend {
                 "state": .string(dispatcher.isPaused(integration.id) ? "paused" : "running"), "messages": .object(byState),
                 "policy": .object([
                     "max_attempts": .int(Int64(integration.delivery.maxAttempts)),
-                    "backoff": .string("\(integration.delivery.backoff.initial) to \(integration.delivery.backoff.maximum), × \(integration.delivery.backoff.multiplier)"),
-                    "timeout": .string("\(integration.delivery.timeout)"),
+                    "backoff": .string("\(SiteWriter.human(integration.delivery.backoff.initial)) to \(SiteWriter.human(integration.delivery.backoff.maximum)), × \(integration.delivery.backoff.multiplier)"),
+                    "timeout": .string(SiteWriter.human(integration.delivery.timeout)),
                     "concurrency": integration.delivery.concurrency.map { .int(Int64($0)) } ?? .string("default"),
                     "ordering_key": integration.delivery.orderingKey.map { .string($0.description) } ?? .null,
-                    "idempotency_window": .string("\(integration.delivery.idempotencyWindow)"),
+                    "idempotency_window": .string(SiteWriter.human(integration.delivery.idempotencyWindow)),
                 ]),
             ])
         })

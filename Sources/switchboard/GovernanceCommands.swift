@@ -6,6 +6,11 @@ import SwitchboardModel
 extension CheckOutput.Format: ExpressibleByArgument {}
 extension PlanOutput.Format: ExpressibleByArgument {}
 
+/// Loads a workspace without its secrets (`plan`, `docs`, `impact` need none), or prints every problem and exits 1.
+func loadWithoutSecrets(_ url: URL, environment: String? = nil) -> Workspace {
+    do { return try Workspace.load(directory: url, environment: environment, resolvingSecrets: false) } catch { fail(error.description) }
+}
+
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate a workspace and review it against the integration strategy checklist; exit 1 on errors.",
@@ -36,12 +41,7 @@ struct Plan: ParsableCommand {
     @Option(help: "text, json, or markdown.") var format: PlanOutput.Format = .text
 
     func run() throws {
-        let loaded: Workspace
-        do {
-            loaded = try Workspace.load(directory: workspace.url, environment: env, resolvingSecrets: false)
-        } catch {
-            fail(error.description)
-        }
+        let loaded = loadWithoutSecrets(workspace.url, environment: env)
         print(PlanOutput.render(Planner.plan(loaded), as: format), terminator: "")
     }
 }
@@ -54,12 +54,7 @@ struct Docs: ParsableCommand {
     @Option(help: "The folder to write the site into.") var out: String = "site"
 
     func run() throws {
-        let loaded: Workspace
-        do {
-            loaded = try Workspace.load(directory: workspace.url, environment: env, resolvingSecrets: false)
-        } catch {
-            fail(error.description)
-        }
+        let loaded = loadWithoutSecrets(workspace.url, environment: env)
         let folder = URL(fileURLWithPath: out).standardizedFileURL
         do {
             let files = try SiteWriter.write(loaded, report: Checker.review(loaded), plans: Planner.plan(loaded), to: folder)
@@ -80,8 +75,7 @@ struct ImpactCommand: ParsableCommand {
 
     func run() throws {
         guard let parsed = Impact.Subject(parsing: subject) else { fail("impact needs a system, such as crm, crm.accounts or crm.accounts.name") }
-        let loaded: Workspace
-        do { loaded = try Workspace.load(directory: workspace.url, resolvingSecrets: false) } catch { fail(error.description) }
+        let loaded = loadWithoutSecrets(workspace.url)
         guard loaded.landscape.system(parsed.system) != nil else {
             fail("system '\(parsed.system)' is not declared in switchboard.yaml (declared: \(loaded.landscape.systems.map(\.id).joined(separator: ", ")))")
         }

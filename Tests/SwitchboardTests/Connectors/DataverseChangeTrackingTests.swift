@@ -22,12 +22,7 @@ struct DataverseChangeTrackingTests {
                 location: cloud
                 connections:
                   default:
-                    base_url: \(emulator.origin)
-                    authority: \(emulator.origin)
-                    tenant: switchboard
-                    client_id: app-1
-                    client_secret: ${file:secrets/dataverse}
-                    ca_file: \(emulator.folder.url.appendingPathComponent("tls/ca.pem").path)
+            \(emulator.connectionFields(indent: 8))
               - { id: erp, kind: http, location: on-premises, connections: { default: { base_url: "http://127.0.0.1:\(erpPort)" } } }
             """)
         try directory.write("integrations/accounts.yaml", """

@@ -23,13 +23,7 @@ struct DataverseCrashTests {
                 location: cloud
                 connections:
                   default:
-                    base_url: \(emulator.origin)
-                    authority: \(emulator.origin)
-                    tenant: switchboard
-                    client_id: app-1
-                    client_secret: ${file:secrets/dataverse}
-                    ca_file: \(emulator.folder.url.appendingPathComponent("tls/ca.pem").path)
-                    batch_size: 50
+            \(emulator.connectionFields(indent: 8, extra: ["batch_size: 50"]))
             """)
         try directory.write("integrations/orders.yaml", """
             id: orders

@@ -88,6 +88,14 @@ final class EmulatorHarness: Sendable {
         return Answer(status: Int(response.status.code), headers: fields, body: Array(bytes.readableBytesView))
     }
 
+    /// The fields of a workspace connection to this emulator as `app-1` (secret `secrets/dataverse`,
+    /// which the caller writes), each line indented by `indent` spaces.
+    func connectionFields(indent: Int, extra: [String] = []) -> String {
+        (["base_url: \(origin)", "authority: \(origin)", "tenant: switchboard", "client_id: app-1",
+          "client_secret: ${file:secrets/dataverse}", "ca_file: \(folder.url.appendingPathComponent("tls/ca.pem").path)"] + extra)
+            .map { String(repeating: " ", count: indent) + $0 }.joined(separator: "\n")
+    }
+
     /// A token for the client credentials, from the emulator's token endpoint.
     func token(clientID: String = "app-1", secret: String = "secret-1") async throws -> String {
         let answer = try await send("POST", "\(origin)/switchboard/oauth2/v2.0/token", headers: ["Content-Type": "application/x-www-form-urlencoded"],
