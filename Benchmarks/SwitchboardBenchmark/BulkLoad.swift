@@ -26,10 +26,11 @@ struct BulkLoadSettings {
     /// How long the naive client runs at most.
     var naiveSeconds = 60
 
+    /// The emulator enforces what the hub assumes: Dataverse's documented limits for this window.
     var limits: ServiceProtection.Limits {
-        let share = Double(windowSeconds) / 300
-        return ServiceProtection.Limits(maxRequests: Int(6_000 * share), maxExecutionMillis: Int64(1_200_000 * share), maxConcurrent: 52,
-                                        windowMillis: Int64(windowSeconds) * 1000)
+        let documented = SystemLimits.dataverse(window: .seconds(windowSeconds))
+        return ServiceProtection.Limits(maxRequests: documented.maxRequests!, maxExecutionMillis: documented.maxExecution!.milliseconds,
+                                        maxConcurrent: documented.maxConcurrent!, windowMillis: Int64(windowSeconds) * 1000)
     }
 }
 

@@ -97,11 +97,8 @@ public final class DataverseConnector: Connector {
 
     /// One `$batch` request with the gathered writes; its answer and the answer's content type.
     private func sendBatch(_ body: [UInt8], boundary: String) async -> (outcome: TransportOutcome, contentType: String?, body: [UInt8]) {
-        var request = OutboundRequest(method: "POST", url: "\(environmentURL)/api/data/v9.2/$batch", path: "/api/data/v9.2/$batch",
-                                      headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)"), ("Accept", "application/json"),
-                                                ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0"), ("Prefer", "odata.continue-on-error")],
-                                      body: body)
-        request.system = ""
+        let request = Self.webAPIRequest("POST", webAPI + "$batch", headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)"),
+                                                                             ("Prefer", "odata.continue-on-error")], body: body)
         var contentType: String?
         var bytes: [UInt8] = []
         let outcome = await sendOne(request, timeout: .seconds(120)) { type, raw in
@@ -111,13 +108,16 @@ public final class DataverseConnector: Connector {
         return (outcome, contentType, bytes)
     }
 
+    /// A request of the connector's own (a batch, a bulk message, a read) with the OData headers
+    /// every Web API request carries.
+    private static func webAPIRequest(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8] = []) -> OutboundRequest {
+        OutboundRequest(method: method, url: url, path: url, headers: [("Accept", "application/json"), ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0")] + headers,
+                        body: body)
+    }
+
     /// One bulk message (`UpsertMultiple` and its siblings) with its answer classified.
     private func sendBulk(_ url: String, body: [UInt8]) async -> TransportOutcome {
-        var request = OutboundRequest(method: "POST", url: url, path: url,
-                                      headers: [("Content-Type", "application/json; charset=utf-8"), ("Accept", "application/json"),
-                                                ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0")], body: body)
-        request.system = ""
-        return await sendOne(request, timeout: .seconds(120))
+        await sendOne(Self.webAPIRequest("POST", url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body), timeout: .seconds(120))
     }
 
     /// A table's logical name and primary id column, from its entity set name; looked up once.
@@ -136,8 +136,7 @@ public final class DataverseConnector: Connector {
     /// A `GET` of a Web API URL as the application user, through the budget: the answer and its
     /// whole body (the outcome's body is cut to `maxRecordedBody`).
     func read(_ url: String, headers: [(String, String)], timeout: Duration) async -> (outcome: TransportOutcome, body: [UInt8]) {
-        var request = OutboundRequest(method: "GET", url: url, path: url, headers: [("Accept", "application/json"), ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0")] + headers, body: [])
-        request.system = ""
+        let request = Self.webAPIRequest("GET", url, headers: headers)
         var bytes: [UInt8] = []
         let outcome = await sendOne(request, timeout: timeout) { _, raw in bytes = raw }
         return (outcome, bytes)

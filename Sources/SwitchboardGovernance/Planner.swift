@@ -84,22 +84,22 @@ public enum Planner {
         func source(_ field: String, isDefault: Bool) -> String {
             dataverse && isDefault ? "\(documented), × \(users) user(s)" : "systems[].limits.\(field)" + (users > 1 ? ", × \(users) user(s)" : "")
         }
-        let share = windowSeconds / 300
+        let defaults = SystemLimits.dataverse(window: limits.window)
         var uses: [LimitUse] = []
         if let maximum = limits.maxRequests {
             uses.append(LimitUse(name: "requests per \(format(windowSeconds)) s", used: peakRequestsPerWindow, allowed: Double(maximum * users),
-                                 source: source("max_requests", isDefault: maximum == max(1, Int((6_000 * share).rounded())))))
+                                 source: source("max_requests", isDefault: maximum == defaults.maxRequests)))
         }
         let perRecord = limits.timePerRecord.map { Double($0.milliseconds) / 1000 }
         if let perRecord {
             if let maximum = limits.maxExecution {
                 uses.append(LimitUse(name: "execution time per \(format(windowSeconds)) s", used: peakRecordsPerWindow * perRecord,
                                      allowed: Double(maximum.milliseconds) / 1000 * Double(users),
-                                     source: source("max_execution_time", isDefault: maximum.milliseconds == Int64((1_200_000 * share).rounded()))))
+                                     source: source("max_execution_time", isDefault: maximum == defaults.maxExecution)))
             }
             if let maximum = limits.maxConcurrent {
                 uses.append(LimitUse(name: "requests in flight", used: peakPerSecond * perRecord, allowed: Double(maximum * users),
-                                     source: source("max_concurrent", isDefault: maximum == 52)))
+                                     source: source("max_concurrent", isDefault: maximum == defaults.maxConcurrent)))
             }
         } else if limits.maxExecution != nil || limits.maxConcurrent != nil {
             assumptions.append("No limits.time_per_record: execution time and concurrency are not planned; measure a write (the emulator's --latency helps) and set it.")
@@ -108,7 +108,7 @@ public enum Planner {
             // Dataverse's entitlement counts every operation, batched or not.
             uses.append(LimitUse(name: dataverse ? "operations per 24 h (entitlement)" : "requests per 24 h (entitlement)",
                                  used: dataverse ? recordsPerDay : requestsPerDay, allowed: Double(entitlement),
-                                 source: dataverse && entitlement == 500_000
+                                 source: dataverse && entitlement == defaults.requestsPerDay
                                     ? "the non-licensed pool's base for Dynamics 365 Enterprise and Professional tenants, 500,000 + 5,000 per licence (learn.microsoft.com/power-platform/admin/api-request-limits-allocations)"
                                     : "systems[].limits.requests_per_day"))
         }

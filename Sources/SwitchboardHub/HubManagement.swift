@@ -54,12 +54,7 @@ struct HubManagement: ManagementBackend {
     }
 
     func message(id: String) async throws -> JSONValue? {
-        guard let message = try await store.message(id: id) else { return nil }
-        var object = Operations.summary(message)
-        object.set(.string(String(decoding: message.payload, as: UTF8.self)), atDottedPath: "payload")
-        let history = try await store.audit(matching: AuditFilter(messageID: id, limit: 10_000)).reversed()
-        object.set(.array(history.map(Operations.auditJSON)), atDottedPath: "history")
-        return object
+        try await operations.messageDetail(id: id)
     }
 
     func replay(_ filter: MessageFilter, ids: [String]?, actor: String) async throws -> [String] {

@@ -71,15 +71,23 @@ public struct Operations: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// A message with its payload and its whole history, oldest first, as JSON; nil when there is none.
+    public func messageDetail(id: String) async throws -> JSONValue? {
+        guard let message = try await store.message(id: id) else { return nil }
+        let history = try await store.audit(matching: AuditFilter(messageID: id, limit: 10_000)).reversed()
+        var object = Self.summary(message)
+        object.set(.string(String(decoding: message.payload, as: UTF8.self)), atDottedPath: "payload")
+        object.set(.array(history.map(Self.auditJSON)), atDottedPath: "history")
+        return object
+    }
+
     public func showMessage(id: String, json: Bool) async throws -> String {
+        if json {
+            guard let detail = try await messageDetail(id: id) else { throw OperationError("no message with id \(id)") }
+            return detail.jsonString
+        }
         guard let message = try await store.message(id: id) else { throw OperationError("no message with id \(id)") }
         let history = try await store.audit(matching: AuditFilter(messageID: id, limit: 10_000)).reversed()
-        if json {
-            var object = Self.summary(message)
-            object.set(.string(String(decoding: message.payload, as: UTF8.self)), atDottedPath: "payload")
-            object.set(.array(history.map(Self.auditJSON)), atDottedPath: "history")
-            return object.jsonString
-        }
         var lines = [
             "id:           \(message.id)",
             "integration:  \(message.integration)",

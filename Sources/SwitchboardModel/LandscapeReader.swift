@@ -81,21 +81,16 @@ struct LandscapeReader {
                 limitMap["adaptive"]?.report("\(limitMap.path).adaptive needs max_concurrent: the most requests in flight it may grow to")
             }
         }
-        // Dataverse: Microsoft's service protection limits per application user (6,000 requests
-        // and 20 minutes of combined execution time per 300-second sliding window, 52 concurrent
-        // requests), and concurrency that starts at 4 and adapts, unless the workspace says otherwise.
-        // A shorter window scales the defaults with it, keeping the documented rates.
-        // https://learn.microsoft.com/power-apps/developer/data-platform/api-limits
+        // Dataverse: Microsoft's service protection limits per application user, scaled to a shorter
+        // window when one is given, and concurrency that starts at 4 and adapts, unless the
+        // workspace says otherwise (`SystemLimits.dataverse`).
         if kind == .dataverse {
             if !windowGiven { limits.window = .seconds(300) }
-            let share = Double(limits.window.milliseconds) / 300_000
-            limits.maxConcurrent = limits.maxConcurrent ?? 52
-            limits.maxRequests = limits.maxRequests ?? max(1, Int((6_000 * share).rounded()))
-            limits.maxExecution = limits.maxExecution ?? .milliseconds(Int64((1_200_000 * share).rounded()))
-            // The non-licensed identities' pool of a Dynamics 365 Enterprise or Professional tenant
-            // (500,000 per 24 hours, plus 5,000 per licence): application users draw from it.
-            // https://learn.microsoft.com/power-platform/admin/api-request-limits-allocations
-            limits.requestsPerDay = limits.requestsPerDay ?? 500_000
+            let documented = SystemLimits.dataverse(window: limits.window)
+            limits.maxConcurrent = limits.maxConcurrent ?? documented.maxConcurrent
+            limits.maxRequests = limits.maxRequests ?? documented.maxRequests
+            limits.maxExecution = limits.maxExecution ?? documented.maxExecution
+            limits.requestsPerDay = limits.requestsPerDay ?? documented.requestsPerDay
         }
         if adaptive ?? (kind == .dataverse), let maximum = limits.maxConcurrent { limits.adaptiveStart = min(4, maximum) }
         guard let id, let kind else { return nil }

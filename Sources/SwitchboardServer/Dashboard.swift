@@ -83,7 +83,7 @@ public final class Dashboard: Sendable {
     /// A page for a signed-in user with at least `role`; others go to the sign-in page.
     private func page(_ request: Request, role: APIToken.Role, _ render: (Session) async throws -> String) async throws -> Response {
         guard let session = session(request) else { return redirect("/login") }
-        guard session.token.role.allows(role) else { return html(Pages.layout("Not allowed", session: session, body: "<p class=\"error\">Your token is a \(session.token.role.rawValue); this needs \(role.rawValue).</p>"), status: .forbidden) }
+        guard session.token.role.allows(role) else { return notAllowed(session, needs: role) }
         return html(try await render(session))
     }
 
@@ -92,10 +92,13 @@ public final class Dashboard: Sendable {
         guard let session = session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard form["csrf"] == session.csrf else { return html(Pages.layout("Refused", session: session, body: "<p class=\"error\">The form is out of date; reload the page and try again.</p>"), status: .forbidden) }
-        guard session.token.role.allows(role) else {
-            return html(Pages.layout("Not allowed", session: session, body: "<p class=\"error\">Your token is a \(session.token.role.rawValue); this needs \(role.rawValue).</p>"), status: .forbidden)
-        }
+        guard session.token.role.allows(role) else { return notAllowed(session, needs: role) }
         return try await act(session, form)
+    }
+
+    private func notAllowed(_ session: Session, needs role: APIToken.Role) -> Response {
+        html(Pages.layout("Not allowed", session: session, body: "<p class=\"error\">Your token is a \(session.token.role.rawValue); this needs \(role.rawValue).</p>"),
+             status: .forbidden)
     }
 
     private func actor(_ session: Session) -> String { "token \(session.token.id) (\(session.token.name)) on the dashboard" }

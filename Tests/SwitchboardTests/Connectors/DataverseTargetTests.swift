@@ -135,9 +135,11 @@ struct DataverseTargetTests {
         let emulator = try await EmulatorHarness(limits: limits, latency: LatencyModel(minMillis: millis, maxMillis: millis),
                                                  users: [ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "reader", clientSecret: "r")])
         let setup = try await Setup(emulator: emulator)
-        var posted: [String] = []
-        for number in 1...20 { posted.append(try await setup.post(#"{"number": "L-\#(number)", "total": \#(number)}"#)) }
-        let ids = posted
+        // Posted together, so that deliveries overlap however busy the machine is.
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for number in 1...20 { group.addTask { try await setup.post(#"{"number": "L-\#(number)", "total": \#(number)}"#) } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
         let delivered = try await eventually(30) {
             try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }.allSatisfy { $0 == .delivered }
         }

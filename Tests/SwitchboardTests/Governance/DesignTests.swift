@@ -65,13 +65,9 @@ struct DesignTests {
         defer { directory.remove() }
         try FileManager.default.removeItem(at: directory.url)
         try FileManager.default.copyItem(at: CheckTests.examples.appendingPathComponent("webshop-to-dataverse"), to: directory.url)
-        func git(_ arguments: String...) throws {
-            let result = try Binary.runTool("/usr/bin/git", ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments)
-            #expect(result.status == 0, "\(result.error)")
-        }
-        try git("init", "-q")
-        try git("add", ".")
-        try git("commit", "-q", "-m", "first")
+        try Binary.git(directory, "init", "-q")
+        try Binary.git(directory, "add", ".")
+        try Binary.git(directory, "commit", "-q", "-m", "first")
         let file = directory.url.appendingPathComponent("integrations/orders-to-salesorders.yaml")
         let text = try String(contentsOf: file, encoding: .utf8)
             .replacingOccurrences(of: "chosen: Upsert by order number through the hub", with: "chosen: A Power Automate flow per order")

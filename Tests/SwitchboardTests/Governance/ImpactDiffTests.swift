@@ -71,13 +71,9 @@ struct ImpactDiffTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try Self.write(directory)
-        func git(_ arguments: String...) throws {
-            let result = try Binary.runTool("/usr/bin/git", ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments)
-            #expect(result.status == 0, "\(result.error)")
-        }
-        try git("init", "-q")
-        try git("add", ".")
-        try git("commit", "-q", "-m", "first")
+        try Binary.git(directory, "init", "-q")
+        try Binary.git(directory, "add", ".")
+        try Binary.git(directory, "commit", "-q", "-m", "first")
         try Self.write(directory, bankLimits: ", limits: { max_requests: 5 }")
         try FileManager.default.removeItem(at: directory.url.appendingPathComponent("integrations/orders.yaml"))
         let mapped = try String(contentsOf: directory.url.appendingPathComponent("integrations/accounts-to-erp.yaml"), encoding: .utf8)

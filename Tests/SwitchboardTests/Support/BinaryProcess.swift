@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Synchronization
 
 /// The real `switchboard` binary, built next to the test bundle.
@@ -15,6 +16,12 @@ enum Binary {
     /// Runs the binary to completion; returns its exit code, standard output and standard error.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
         try runTool(url.path, arguments, environment: environment)
+    }
+
+    /// Runs git in `directory` as a test author, expecting it to succeed.
+    static func git(_ directory: TemporaryDirectory, _ arguments: String...) throws {
+        let result = try runTool("/usr/bin/git", ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments)
+        #expect(result.status == 0, "\(result.error)")
     }
 
     /// Runs any program to completion (git, for the diff tests).
