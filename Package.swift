@@ -124,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardSQLite", "SwitchboardGovernance",
+                "SwitchboardHub", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardSQLite", "SwitchboardGovernance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "SwitchboardBenchmark",
             dependencies: [
-                "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "DataverseEmulator", "DataverseEmulatorCore",
+                "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

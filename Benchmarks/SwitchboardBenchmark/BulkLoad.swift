@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import Synchronization
+import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
@@ -28,7 +29,7 @@ struct BulkLoadSettings {
 
     /// The emulator enforces what the hub assumes: Dataverse's documented limits for this window.
     var limits: ServiceProtection.Limits {
-        let documented = SystemLimits.dataverse(window: .seconds(windowSeconds))
+        let documented = DataverseLimits.documented(window: .seconds(windowSeconds))
         return ServiceProtection.Limits(maxRequests: documented.maxRequests!, maxExecutionMillis: documented.maxExecution!.milliseconds,
                                         maxConcurrent: documented.maxConcurrent!, windowMillis: Int64(windowSeconds) * 1000)
     }
@@ -114,7 +115,7 @@ func dataverseBulkLoad(_ settings: BulkLoadSettings, post: @escaping @Sendable (
       system: crm
       dataverse: { table: salesorders, operation: upsert, key: { ordernumber: $.ordernumber } }
     """.write(to: directory.appendingPathComponent("integrations/orders.yaml"), atomically: true, encoding: .utf8)
-    let workspace = try Workspace.load(directory: directory, variables: ["BENCH_KEY": "bench", "DATAVERSE_SECRET": emulator.user.clientSecret])
+    let workspace = try Workspace.load(directory: directory, registry: .standard, variables: ["BENCH_KEY": "bench", "DATAVERSE_SECRET": emulator.user.clientSecret])
     let hub = try Hub(workspace: workspace, options: HubOptions(handleSignals: false), logger: logger)
     let hubTask = Task { try await hub.run() }
     let port = await hub.listeningPort()

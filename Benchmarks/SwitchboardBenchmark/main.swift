@@ -22,6 +22,7 @@ import Foundation
 import Logging
 import NIOCore
 import Synchronization
+import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
@@ -98,7 +99,7 @@ func workspace(sinkPort: Int) throws -> Workspace {
     target: { system: sink, http: { method: POST, path: "/orders/{$.order}" } }
     delivery: { concurrency: 64 }
     """.write(to: directory.appendingPathComponent("integrations/orders.yaml"), atomically: true, encoding: .utf8)
-    return try Workspace.load(directory: directory, variables: ["BENCH_KEY": "bench"])
+    return try Workspace.load(directory: directory, registry: .standard, variables: ["BENCH_KEY": "bench"])
 }
 
 func nowMillis() -> Int64 { SystemClock().now() }

@@ -6,10 +6,10 @@ import SwitchboardModel
 public enum Checker {
     /// Checks the workspace in `directory` for `environment` (default the first declared),
     /// without needing its secrets.
-    public static func check(directory: URL, environment: String? = nil) -> CheckReport {
+    public static func check(directory: URL, registry: ConnectorRegistry, environment: String? = nil) -> CheckReport {
         let workspace: Workspace
         do {
-            workspace = try Workspace.load(directory: directory, environment: environment, resolvingSecrets: false)
+            workspace = try Workspace.load(directory: directory, registry: registry, environment: environment, resolvingSecrets: false)
         } catch {
             // The workspace does not load: its problems are the findings (a secret written inline is SB190).
             let findings = error.diagnostics.map { diagnostic in
@@ -65,8 +65,8 @@ struct Review {
         }
         for integration in workspace.integrations { review(integration) }
         // Connections in every environment, for the systems the hub sends to or reads from.
-        let reached = Set(workspace.integrations.map(\.target.system) + workspace.integrations.filter { $0.source.changes != nil }.map(\.source.system))
-        for system in landscape.systems where reached.contains(system.id) && [.http, .dataverse].contains(system.kind) {
+        let reached = Set(workspace.integrations.map(\.target.system) + workspace.integrations.filter { $0.source.poll != nil }.map(\.source.system))
+        for system in landscape.systems where reached.contains(system.id) && !(workspace.registry.spec(system.kind)?.connection.isEmpty ?? true) {
             let missing = landscape.environments.filter { system.connections[$0] == nil }
             if !missing.isEmpty {
                 report("SB191", "system '\(system.id)' has no connection for environment\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))", location: system.declaredAt)
@@ -121,15 +121,8 @@ struct Review {
             report("SB140", "integration '\(id)' lets one attempt run longer than 5 minutes", in: integration, at: ["delivery", "timeout"])
         }
 
-        switch integration.target.write {
-        case .dataverse(let write) where write.operation == .create:
-            report("SB150", "integration '\(id)' creates Dataverse records, so a repeated delivery creates a second record; upsert by a key instead",
-                   in: integration, at: ["target", "dataverse", "operation"])
-        case .http(let template) where ["POST", "PATCH"].contains(template.method.uppercased())
-            && !template.headers.keys.contains(where: { $0.lowercased() == "idempotency-key" }):
-            report("SB150", "integration '\(id)' sends \(template.method.uppercased()) without an Idempotency-Key header, so a repeated delivery may act twice at the target",
-                   in: integration, at: ["target", "http"])
-        default: break
+        if let problem = integration.target.settings.idempotencyProblem {
+            report("SB150", "integration '\(id)' \(problem.message)", in: integration, at: problem.path)
         }
 
         if integration.volumes?.perDay == nil || integration.volumes?.peakPerMinute == nil {
@@ -138,10 +131,11 @@ struct Review {
         if integration.slo?.deliveryLatency == nil { report("SB161", "integration '\(id)' declares no delivery-latency objective", in: integration, at: ["slo"]) }
 
         let mapped = integration.steps.contains { if case .map = $0 { true } else { false } }
-        if let changes = integration.source.changes, changes.select.isEmpty {
-            report("SB180", "integration '\(id)' reads every column of '\(changes.table)'; select the ones it uses", in: integration, at: ["source", "changes"])
-        } else if integration.source.webhook?.format == .dataverse || integration.source.changes != nil, !mapped {
-            report("SB180", "integration '\(id)' passes whole Dataverse records on without a map step that keeps the fields the target uses", in: integration, at: ["steps"])
+        if let problem = integration.source.poll?.settings.replicationProblem(mapped: mapped) {
+            report("SB180", "integration '\(id)' \(problem.message)", in: integration, at: problem.path)
+        } else if let format = integration.source.webhook.flatMap({ workspace.registry.webhookFormat($0.format) }), format.carriesWholeRecords, !mapped {
+            report("SB180", "integration '\(id)' passes whole \(workspace.registry.kinds.first { $0.spec.webhookFormats.contains { $0.name == format.name } }?.spec.title ?? "") records on without a map step that keeps the fields the target uses",
+                   in: integration, at: ["steps"])
         }
         if integration.tests.isEmpty { report("SB195", "integration '\(id)' has no tests", in: integration) }
         reviewDesign(integration)
@@ -199,7 +193,7 @@ struct Review {
                     ["boundary_crossing"])
         case .preferredStyles(let preferred):
             guard let style = integration.design?.style else { return nil }
-            let kinds = [integration.source.system, integration.target.system].compactMap { landscape.system($0)?.kind.rawValue }
+            let kinds = [integration.source.system, integration.target.system].compactMap { landscape.system($0)?.kind }
             for kind in kinds {
                 if let styles = preferred[kind], !styles.contains(style) {
                     return ("its style \(style.rawValue) is not one preferred for \(kind) systems (\(styles.map(\.rawValue).joined(separator: ", ")))", ["design", "style"])

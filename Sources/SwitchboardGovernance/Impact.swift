@@ -43,7 +43,7 @@ public enum Impact {
     public static func analyse(_ subject: Subject, in workspace: Workspace) -> [Touch] {
         var touches: [Touch] = []
         for integration in workspace.integrations {
-            if let reason = reads(integration, subject) {
+            if let reason = reads(integration, subject, registry: workspace.registry) {
                 touches.append(Touch(integration: integration.id, way: .reads, reason: reason, downstream: downstream(of: integration, in: workspace)))
             }
             if let reason = writes(integration, subject) {
@@ -58,14 +58,11 @@ public enum Impact {
     /// Dataverse table, a reader of another table is not downstream.
     public static func downstream(of integration: Integration, in workspace: Workspace) -> [[String]] {
         var paths: [[String]] = []
-        func table(written by: Integration) -> String? {
-            if case .dataverse(let write) = by.target.write { return write.table }
-            return nil
-        }
+        func table(written by: Integration) -> String? { by.target.settings.footprint.table }
         func walk(_ system: String, _ written: String?, _ path: [String], _ seen: Set<String>) {
             let readers = workspace.integrations.filter { reader in
                 guard reader.source.system == system else { return false }
-                if let written, let read = reader.source.changes?.table { return sameTable(written, read) }
+                if let written, let read = reader.source.poll?.settings.footprint.table { return sameTable(written, read) }
                 return true
             }
             if readers.isEmpty { if path.count > 1 { paths.append(path) }; return }
@@ -82,21 +79,21 @@ public enum Impact {
         return paths
     }
 
-    static func reads(_ integration: Integration, _ subject: Subject) -> String? {
+    static func reads(_ integration: Integration, _ subject: Subject, registry: ConnectorRegistry) -> String? {
         guard integration.source.system == subject.system else { return nil }
         var reason = "reads \(subject.system)"
         if let table = subject.table {
-            if let changes = integration.source.changes {
-                guard sameTable(changes.table, table) else { return nil }
-                reason = "source.changes reads \(changes.table)"
-            } else if integration.source.webhook?.format == .dataverse {
-                reason = "a Dataverse webhook (its table is set where the webhook is registered)"
+            if let read = integration.source.poll?.settings.footprint {
+                guard let readTable = read.table, sameTable(readTable, table) else { return nil }
+                reason = read.description
+            } else if let format = integration.source.webhook.flatMap({ registry.webhookFormat($0.format) }) {
+                reason = format.readsDescription
             } else {
                 return nil
             }
         }
         if let column = subject.column {
-            if let changes = integration.source.changes, changes.select.contains(column) { return "source.changes selects \(column)" }
+            if let read = integration.source.poll, read.settings.footprint.columns.contains(column) { return "source.\(read.key) selects \(column)" }
             let used = paths(integration).filter { $0.split(whereSeparator: { ".[]$".contains($0) }).map(String.init).contains(column) }
             guard !used.isEmpty else { return nil }
             reason = "steps use \(used.sorted().joined(separator: ", "))"
@@ -108,14 +105,9 @@ public enum Impact {
         guard integration.target.system == subject.system else { return nil }
         var reason = "writes \(subject.system)"
         if let table = subject.table {
-            switch integration.target.write {
-            case .dataverse(let write):
-                guard sameTable(write.table, table) else { return nil }
-                reason = "target.dataverse \(write.operation.rawValue) into \(write.table)"
-            case .http(let template):
-                guard template.path.split(separator: "/").contains(where: { $0 == table }) else { return nil }
-                reason = "target.http \(template.method) \(template.path)"
-            }
+            let written = integration.target.settings.footprint
+            guard written.table.map({ sameTable($0, table) }) ?? written.segments.contains(table) else { return nil }
+            reason = written.description
         }
         if let column = subject.column {
             let fields = integration.steps.reduce(into: [String]()) { fields, step in

@@ -93,7 +93,7 @@ public enum LandscapeDiagram {
         }
         for (x, boxes) in [(leftX, sourceBox), (rightX, targetBox)] {
             for (id, box) in boxes.sorted(by: { $0.key < $1.key }) {
-                let kind = landscape.system(id)?.kind.rawValue ?? ""
+                let kind = landscape.system(id)?.kind ?? ""
                 body.append(#"<g class="system"><title>\#(escape(landscape.system(id)?.description ?? id))</title><rect x="\#(x)" y="\#(box.y)" width="\#(columnWidth)" height="\#(box.height)" rx="5"/><text x="\#(x + 10)" y="\#(box.y + min(box.height / 2 + 5, 17))">\#(escape(id))<tspan class="kind"> \#(escape(kind))</tspan></text></g>"#)
             }
         }
@@ -136,10 +136,10 @@ public enum LandscapeDiagram {
             let members = landscape.systems.filter { $0.location == location }
             guard !members.isEmpty else { continue }
             lines.append("  subgraph \(location == .cloud ? "cloud" : "onpremises")[\"\(title)\"]")
-            lines += members.map { "    \(node($0.id))[\"\($0.id) (\($0.kind.rawValue))\"]" }
+            lines += members.map { "    \(node($0.id))[\"\($0.id) (\($0.kind))\"]" }
             lines.append("  end")
         }
-        lines += landscape.systems.filter { $0.location == nil }.map { "  \(node($0.id))[\"\($0.id) (\($0.kind.rawValue))\"]" }
+        lines += landscape.systems.filter { $0.location == nil }.map { "  \(node($0.id))[\"\($0.id) (\($0.kind))\"]" }
         for integration in workspace.integrations {
             let volume = integration.volumes?.perDay.map { ", \(grouped($0))/day" } ?? ""
             let arrow = integration.pattern == .sync ? "==>" : "-->"

@@ -53,15 +53,16 @@ public enum Planner {
     public static func plan(_ workspace: Workspace) -> [SystemPlan] {
         workspace.landscape.systems.compactMap { system in
             let writers = workspace.integrations.filter { $0.target.system == system.id }
-            return writers.isEmpty ? nil : plan(system, writers: writers, connection: workspace.connection(of: system.id))
+            guard !writers.isEmpty else { return nil }
+            let facts = workspace.registry.kind(system.kind)?.planning(of: workspace.connection(of: system.id)?.settings, window: system.limits.window) ?? PlanningFacts()
+            return plan(system, writers: writers, facts: facts)
         }
     }
 
-    static func plan(_ system: SystemDefinition, writers: [Integration], connection: Connection?) -> SystemPlan {
+    static func plan(_ system: SystemDefinition, writers: [Integration], facts: PlanningFacts) -> SystemPlan {
         var assumptions: [String] = []
-        let dataverse = system.kind == .dataverse
-        let users = dataverse ? 1 + (connection?.dataverse?.additionalUsers.count ?? 0) : 1
-        let batch = Double(connection?.dataverse?.batchSize ?? 1)
+        let users = facts.users
+        let batch = Double(facts.batchSize)
         let limits = system.limits
         let windowSeconds = Double(limits.window.milliseconds) / 1000
         var recordsPerDay = 0.0, peakPerSecond = 0.0
@@ -79,12 +80,11 @@ public enum Planner {
         let requestsPerDay = (recordsPerDay / batch).rounded(.up)
         let peakRecordsPerWindow = peakPerSecond * windowSeconds
         let peakRequestsPerWindow = peakRecordsPerWindow / batch
-        let documented = "Microsoft's service protection limit per user (learn.microsoft.com/power-apps/developer/data-platform/api-limits)"
-        /// Where a limit's figure comes from: Microsoft's documented default (scaled to the window), or the workspace.
+        /// Where a limit's figure comes from: the service's documented default (scaled to the window), or the workspace.
         func source(_ field: String, isDefault: Bool) -> String {
-            dataverse && isDefault ? "\(documented), × \(users) user(s)" : "systems[].limits.\(field)" + (users > 1 ? ", × \(users) user(s)" : "")
+            facts.documented != nil && isDefault ? "\(facts.documentedSource), × \(users) user(s)" : "systems[].limits.\(field)" + (users > 1 ? ", × \(users) user(s)" : "")
         }
-        let defaults = SystemLimits.dataverse(window: limits.window)
+        let defaults = facts.documented ?? SystemLimits()
         var uses: [LimitUse] = []
         if let maximum = limits.maxRequests {
             uses.append(LimitUse(name: "requests per \(format(windowSeconds)) s", used: peakRequestsPerWindow, allowed: Double(maximum * users),
@@ -105,21 +105,20 @@ public enum Planner {
             assumptions.append("No limits.time_per_record: execution time and concurrency are not planned; measure a write (the emulator's --latency helps) and set it.")
         }
         if let entitlement = limits.requestsPerDay {
-            // Dataverse's entitlement counts every operation, batched or not.
-            uses.append(LimitUse(name: dataverse ? "operations per 24 h (entitlement)" : "requests per 24 h (entitlement)",
-                                 used: dataverse ? recordsPerDay : requestsPerDay, allowed: Double(entitlement),
-                                 source: dataverse && entitlement == defaults.requestsPerDay
-                                    ? "the non-licensed pool's base for Dynamics 365 Enterprise and Professional tenants, 500,000 + 5,000 per licence (learn.microsoft.com/power-platform/admin/api-request-limits-allocations)"
-                                    : "systems[].limits.requests_per_day"))
+            // An entitlement may count every operation, batched or not (Dataverse's does).
+            let operations = facts.entitlementCountsOperations
+            uses.append(LimitUse(name: operations ? "operations per 24 h (entitlement)" : "requests per 24 h (entitlement)",
+                                 used: operations ? recordsPerDay : requestsPerDay, allowed: Double(entitlement),
+                                 source: facts.documented != nil && entitlement == defaults.requestsPerDay ? facts.entitlementSource : "systems[].limits.requests_per_day"))
         }
         var fittingBatch: Int?, neededUsers: Int?, neededConcurrency: Int?
         if let maximum = limits.maxRequests {
             fittingBatch = min(1_000, max(1, Int((peakRecordsPerWindow / Double(maximum * users)).rounded(.up))))
-            if dataverse { neededUsers = max(1, Int((peakRequestsPerWindow / Double(maximum)).rounded(.up))) }
+            if facts.limitsPerUser { neededUsers = max(1, Int((peakRequestsPerWindow / Double(maximum)).rounded(.up))) }
         }
         if let perRecord {
             neededConcurrency = max(1, Int((peakPerSecond * perRecord).rounded(.up)))
-            if dataverse, let execution = limits.maxExecution {
+            if facts.limitsPerUser, let execution = limits.maxExecution {
                 let byTime = Int((peakRecordsPerWindow * perRecord / (Double(execution.milliseconds) / 1000)).rounded(.up))
                 neededUsers = max(neededUsers ?? 1, byTime)
             }

@@ -26,13 +26,12 @@ public enum SiteWriter {
     static func e(_ text: String) -> String { LandscapeDiagram.escape(text) }
 
     /// `250 ms`, `30 s`, `10 min`, `24 h`, as people write durations.
-    public static func human(_ duration: Duration) -> String {
-        let millis = duration.milliseconds
-        func whole(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
-        if millis < 1_000 { return "\(millis) ms" }
-        if millis < 120_000 { return "\(whole(Double(millis) / 1_000)) s" }
-        if millis < 7_200_000 { return "\(whole(Double(millis) / 60_000)) min" }
-        return "\(whole(Double(millis) / 3_600_000)) h"
+    public static func human(_ duration: Duration) -> String { duration.spoken }
+
+    /// A connector's one-line Markdown summary as HTML: escaped, with `code` spans as `<code>`.
+    static func code(_ markdown: String) -> String {
+        let pieces = markdown.split(separator: "`", omittingEmptySubsequences: false)
+        return pieces.enumerated().map { index, piece in index % 2 == 1 ? "<code>\(e(String(piece)))</code>" : e(String(piece)) }.joined()
     }
 
     static let css = """
@@ -96,7 +95,7 @@ public enum SiteWriter {
             "<tr><td><a href=\"integrations/\(e(integration.id)).html\">\(e(integration.id))</a></td><td>\(e(integration.title))</td><td>\(e(integration.source.system)) → \(e(integration.target.system))</td><td>\(integration.pattern.rawValue)</td><td>\(integration.volumes?.perDay.map { LandscapeDiagram.grouped($0) } ?? "—")</td><td>\(e(integration.owner ?? "—"))</td></tr>"
         }
         let systems = workspace.landscape.systems.map { system in
-            "<tr><td>\(e(system.id))</td><td>\(system.kind.rawValue)</td><td>\(system.location?.rawValue ?? "not declared")</td><td>\(e(system.owner ?? "—"))</td><td>\(e(system.description ?? ""))</td></tr>"
+            "<tr><td>\(e(system.id))</td><td>\(e(system.kind))</td><td>\(system.location?.rawValue ?? "not declared")</td><td>\(e(system.owner ?? "—"))</td><td>\(e(system.description ?? ""))</td></tr>"
         }
         let planRows = plans.map { plan in
             "<tr><td>\(e(plan.system))</td><td>\(PlanOutput.number(plan.recordsPerDay))</td><td>\(PlanOutput.number(plan.requestsPerDay))</td><td>\(PlanOutput.percent(plan.headroom))</td><td>\(e(PlanOutput.money(plan.monthlyCost, plan.currency)))</td><td>\(e(plan.growth.first { $0.firstLimit != nil }.map { "\($0.factor)×: \($0.firstLimit!)" } ?? "fits at 10×"))</td></tr>"
@@ -126,10 +125,8 @@ public enum SiteWriter {
     static func page(_ integration: Integration, workspace: Workspace, report: CheckReport, plans: [SystemPlan]) -> String {
         let goals = integration.alignsWith.map { id in workspace.landscape.goals.first { $0.id == id }?.title ?? id }
         let source: String = {
-            if let webhook = integration.source.webhook { return "webhook <code>POST \(e(webhook.path))</code> (\(webhook.format.rawValue))" }
-            if let changes = integration.source.changes {
-                return "change tracking of <code>\(e(changes.table))</code>, every \(human(changes.interval))" + (changes.select.isEmpty ? ", all columns" : ", columns \(e(changes.select.joined(separator: ", ")))")
-            }
+            if let webhook = integration.source.webhook { return "webhook <code>POST \(e(webhook.path))</code> (\(webhook.format))" }
+            if let poll = integration.source.poll { return code(poll.settings.summary) }
             return ""
         }()
         let steps = integration.steps.map { step -> String in
@@ -138,10 +135,7 @@ public enum SiteWriter {
             case .map(let fields): return "<li>map to \(fields.map { "<code>\(e($0.field))</code>" }.joined(separator: ", "))</li>"
             }
         }
-        let target: String = switch integration.target.write {
-        case .http(let template): "<code>\(e(template.method)) \(e(template.path))</code>"
-        case .dataverse(let write): "Dataverse <code>\(e(write.operation.rawValue))</code> into <code>\(e(write.table))</code>" + (write.key.isEmpty ? "" : " by \(write.key.map { "<code>\(e($0.column))</code>" }.joined(separator: ", "))")
-        }
+        let target = code(integration.target.settings.summary)
         let delivery = integration.delivery
         let plan = plans.first { $0.integrations.contains(integration.id) }
         let planRows = plan.map { plan in

@@ -25,10 +25,10 @@ public enum WorkspaceDiff {
 
     /// Compares the workspace files in `old` with those in `new`. The newer workspace is loaded
     /// (without secrets) for the impact; when it does not load, changes are listed without it.
-    public static func compare(old: URL, new: URL) -> [Change] {
+    public static func compare(old: URL, new: URL, registry: ConnectorRegistry) -> [Change] {
         let before = Snapshot(directory: old), after = Snapshot(directory: new)
-        let workspace = try? Workspace.load(directory: new, resolvingSecrets: false)
-        let previous = try? Workspace.load(directory: old, resolvingSecrets: false)
+        let workspace = try? Workspace.load(directory: new, registry: registry, resolvingSecrets: false)
+        let previous = try? Workspace.load(directory: old, registry: registry, resolvingSecrets: false)
         var changes: [Change] = []
         func compare(_ subject: Change.Subject, _ lhs: [String: [String: String]], _ rhs: [String: [String: String]]) {
             for id in Set(lhs.keys).union(rhs.keys).sorted() {

@@ -15,15 +15,15 @@ import SwitchboardModel
 final class AlertNotifier: Service, Sendable {
     private let rules: [AlertRule]
     private let store: any MessageStore
-    private let connector: any Connector
+    private let sender: any RequestSender
     private let clock: any WallClock
     private let interval: Duration
     private let logger: Logger
 
-    init(rules: [AlertRule], store: any MessageStore, connector: any Connector, clock: any WallClock, interval: Duration, logger: Logger) {
+    init(rules: [AlertRule], store: any MessageStore, sender: any RequestSender, clock: any WallClock, interval: Duration, logger: Logger) {
         self.rules = rules
         self.store = store
-        self.connector = connector
+        self.sender = sender
         self.clock = clock
         self.interval = interval
         self.logger = logger
@@ -84,12 +84,12 @@ final class AlertNotifier: Service, Sendable {
         }
         let body = alert.payload(for: rule.channel).serialized()
         let request = OutboundRequest(method: "POST", url: url, path: "", headers: [("Content-Type", "application/json")], body: body)
-        switch await connector.send(request, timeout: .seconds(10)) {
+        switch await sender.send(request, timeout: .seconds(10)) {
         case .response(let status, _, _) where (200..<300).contains(status): break
         case .response(let status, _, let text), .transient(let status, _, let text):
             // The address itself is a credential: never logged.
             logger.error("alert notification refused", metadata: ["sb.alert": "\(rule.id)", "sb.status": "\(status)", "sb.body": "\(text.prefix(200))"])
-        case .timeout, .connectionFailed:
+        case .timeout, .connectionFailed, .unsendable:
             logger.error("alert notification could not be delivered", metadata: ["sb.alert": "\(rule.id)"])
         }
     }

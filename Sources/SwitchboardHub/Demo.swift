@@ -14,7 +14,7 @@ public enum Demo {
             _ = try WorkspaceScaffold.write(to: directory)
             print("wrote the quickstart workspace to \(directory.path)")
         }
-        let workspace = try Workspace.load(directory: directory)
+        let workspace = try Workspace.load(directory: directory, registry: .standard)
         let sink = Sink(printRequests: false)
         sink.setBehaviour { request, _ in
             print("erp received \(request.method) \(request.path) \(request.bodyText)")

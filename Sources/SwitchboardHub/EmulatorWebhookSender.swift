@@ -19,7 +19,7 @@ public final class EmulatorWebhookSender: WebhookSender {
         switch await connector.send(OutboundRequest(method: "POST", url: url, path: "", headers: headers, body: body), timeout: timeout) {
         case .response(let status, _, _), .transient(let status, _, _): return (status, nil)
         case .timeout: return (nil, "no answer within \(timeout)")
-        case .connectionFailed(let reason): return (nil, reason)
+        case .connectionFailed(let reason), .unsendable(let reason): return (nil, reason)
         }
     }
 }

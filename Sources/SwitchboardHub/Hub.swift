@@ -33,14 +33,22 @@ public struct HubOptions: Sendable {
     }
 }
 
+/// A workspace the hub cannot start with, in one sentence (a connector that cannot be made).
+public struct HubSetupError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// A running hub: the store, the HTTP listener, the delivery loop and housekeeping, as one
-/// service group. Graceful shutdown stops the listener first, then lets deliveries finish.
+/// service group, built from the workspace and its connector registry: each system's connector
+/// is made by its kind, by name, so nothing here names a kind. Graceful shutdown stops the listener first, then lets deliveries finish.
 public final class Hub: Sendable {
     public let workspace: Workspace
     public let store: SQLiteMessageStore
     private let group: ServiceGroup
-    private let connector: HTTPConnector
-    private let dataverseConnectors: [DataverseConnector]
+    /// Each system's connector, shut down after the services stop.
+    private let connectors: [any Connector]
+    private let alertSender: HTTPConnector
     private let listening = Latch<Int>()
 
     /// Opens the store and wires the services; nothing runs until `run()`.
@@ -53,49 +61,59 @@ public final class Hub: Sendable {
         let clock = SystemClock()
         let exporter = MetricsExporter()
         let metrics = HubMetrics(factory: exporter.factory)
-        let routes = workspace.integrations.map { Route(integration: $0, connection: workspace.connection(of: $0.target.system)) }
-        // Systems the hub talks to: targets, and Dataverse tables it reads changes from.
-        let changeSources = routes.filter { $0.integration.source.changes != nil }
-        let systems = Set(routes.map(\.targetSystem)).union(changeSources.map(\.integration.source.system))
+        let registry = workspace.registry
+        let routes = workspace.integrations.map { integration in
+            Route(integration: integration, defaultConcurrency: registry.kind(integration.target.kind)?
+                .defaultConcurrency(connection: workspace.connection(of: integration.target.system)?.settings) ?? 16)
+        }
+        // Systems the hub talks to: targets, and the systems of polled sources.
+        let polled = routes.filter { $0.integration.source.poll != nil }
+        let systems = Set(routes.map(\.targetSystem)).union(polled.map(\.integration.source.system))
         var budgets: [String: SystemBudget] = [:]
-        for system in systems {
-            let limits = landscape.system(system)?.limits ?? SystemLimits()
-            if let credentials = workspace.connection(of: system)?.dataverse {
-                // Dataverse's limits are per application user; the hub keeps 1% of the window in
-                // hand, since its clock and the service's see each request at slightly different times.
-                budgets[system] = SystemBudget(systemID: system, limits: limits.times(1 + credentials.additionalUsers.count), clock: clock,
-                                               margin: limits.window / 100)
-            } else {
-                budgets[system] = SystemBudget(systemID: system, limits: limits, clock: clock)
+        // As each kind made it (a polled source reads through it), and as the dispatcher sends
+        // through it: wrapped for batching when the connector asks.
+        var made: [String: any Connector] = [:]
+        var connectors: [String: any Connector] = [:]
+        for id in systems.sorted() {
+            guard let system = landscape.system(id), let runtime = registry.runtime(system.kind) else { continue }
+            let connection = workspace.connection(of: id)
+            let enforced = runtime.enforcedLimits(system.limits, connection: connection?.settings)
+            let budget = SystemBudget(systemID: id, limits: enforced.limits, clock: clock, margin: enforced.margin)
+            budgets[id] = budget
+            guard let connection else { continue }
+            let concurrency = routes.filter { $0.targetSystem == id }.map(\.concurrency).reduce(0, +)
+            let context = ConnectorContext(system: system, connection: connection, budget: budget, maxConnections: max(8, concurrency), root: workspace.root)
+            do {
+                let connector = try runtime.makeConnector(context)
+                made[id] = connector
+                connectors[id] = BatchingConnector.wrapping(connector)
+            } catch {
+                throw HubSetupError(error.message)
             }
         }
-        let connector = HTTPConnector(maxConnectionsPerHost: max(8, routes.map(\.concurrency).reduce(0, +)))
-        self.connector = connector
-        // One signed-in connector per Dataverse system that integrations write to or read from.
-        var bySystem: [String: DataverseConnector] = [:]
-        var dataverse: [DataverseConnector] = []
-        for system in systems {
-            guard let connection = workspace.connection(of: system), let credentials = connection.dataverse, let url = connection.baseURL else { continue }
-            let caFile = credentials.caFile.map { $0.hasPrefix("/") ? $0 : workspace.root.appendingPathComponent($0).path }
-            let concurrency = routes.filter { $0.targetSystem == system }.map(\.concurrency).reduce(0, +)
-            let systemConnector = try DataverseConnector(environmentURL: url, credentials: credentials, caFile: caFile,
-                                                         maxConnections: max(8, min(concurrency, budgets[system]?.limits.maxConcurrent ?? concurrency)),
-                                                         budget: budgets[system])
-            bySystem[system] = systemConnector
-            dataverse.append(systemConnector)
-        }
-        dataverseConnectors = dataverse
+        self.connectors = Array(made.values)
         var dispatcherConfiguration = options.dispatcher ?? DispatcherConfiguration()
         if options.dispatcher == nil { dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace }
-        let dispatcher = Dispatcher(store: store, routes: routes, connector: bySystem.isEmpty ? connector : SystemConnectors(default: connector, bySystem: bySystem.mapValues { $0 }),
-                                    budgets: budgets, clock: clock,
+        let dispatcher = Dispatcher(store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
                                     configuration: dispatcherConfiguration, metrics: metrics, logger: logger)
-        let pollers = changeSources.compactMap { route -> ChangePoller? in
-            guard let trigger = route.integration.source.changes, let connector = bySystem[route.integration.source.system] else { return nil }
-            return ChangePoller(route: route, feed: DataverseChangeFeed(connector: connector, trigger: trigger), store: store, clock: clock,
-                                interval: trigger.interval, metrics: metrics, logger: logger, onAccepted: { dispatcher.wakeUp() })
+        var pollers: [ChangePoller] = []
+        for route in polled {
+            guard let poll = route.integration.source.poll, let system = landscape.system(route.integration.source.system),
+                  let runtime = registry.runtime(system.kind), let connector = made[system.id] else { continue }
+            do {
+                let feed = try runtime.makeFeed(poll, connector: connector)
+                pollers.append(ChangePoller(route: route, feed: feed, store: store, clock: clock, interval: poll.settings.interval, metrics: metrics,
+                                            logger: logger, onAccepted: { dispatcher.wakeUp() }))
+            } catch {
+                throw HubSetupError(error.message)
+            }
         }
-        let ingestor = Ingestor(routes: routes, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics, logger: logger,
+        var formats: [String: WebhookFormat] = [:]
+        for route in routes {
+            guard let name = route.integration.source.webhook?.format, name != "json" else { continue }
+            formats[name] = registry.webhookDecoder(name)
+        }
+        let ingestor = Ingestor(routes: routes, formats: formats, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics, logger: logger,
                                 onAccepted: { dispatcher.wakeUp() })
         let listening = self.listening
         let server = try HubServer.application(
@@ -103,7 +121,9 @@ public final class Hub: Sendable {
             ingestor: ingestor, metrics: exporter, logger: logger,
             management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock),
             onListening: { port in listening.set(port) })
-        let alerts = AlertNotifier(rules: landscape.alerts, store: store, connector: connector, clock: clock, interval: options.alertInterval, logger: logger)
+        let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
+        self.alertSender = alertSender
+        let alerts = AlertNotifier(rules: landscape.alerts, store: store, sender: alertSender, clock: clock, interval: options.alertInterval, logger: logger)
         let housekeeping = Housekeeping(store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
                                         integrations: routes.map(\.id), logger: logger)
         // Started in this order, stopped in reverse: the listener and the change pollers stop
@@ -137,8 +157,8 @@ public final class Hub: Sendable {
     }
 
     private func shutDownConnectors() async throws {
-        for dataverse in dataverseConnectors { try? await dataverse.shutdown() }
-        try await connector.shutdown()
+        for connector in connectors { try? await connector.shutdown() }
+        try await alertSender.shutdown()
     }
 
     /// The port the listener bound; waits until it listens.

@@ -14,11 +14,29 @@ public enum IntegrationTestRunner {
 
     public static func run(_ workspace: Workspace) -> [Result] {
         workspace.integrations.flatMap { integration in
-            let route = Route(integration: integration, connection: workspace.connection(of: integration.target.system))
+            let route = Route(integration: integration)
+            let target = Target(runtime: workspace.registry.runtime(integration.target.kind), connection: workspace.connection(of: integration.target.system))
             return integration.tests.map { test in
-                Result(integration: integration.id, name: test.name, location: test.location, failure: check(test, route: route))
+                Result(integration: integration.id, name: test.name, location: test.location, failure: check(test, route: route, target: target))
             }
         }
+    }
+
+    /// How the target kind would send a delivery.
+    struct Target {
+        var runtime: (any ConnectorRuntime)?
+        var connection: Connection?
+
+        func preview(_ delivery: Delivery) throws(StepError) -> OutboundRequest {
+            guard let runtime else { throw StepError("the hub cannot deliver to this system's kind") }
+            return try runtime.preview(delivery, connection: connection)
+        }
+    }
+
+    /// What the hub would do with a test's input: the request it would send, or why it would drop it.
+    enum Preview {
+        case request(OutboundRequest)
+        case filtered(reason: String)
     }
 
     /// The report: a line per test, then `N passed, N failed`.
@@ -37,10 +55,13 @@ public enum IntegrationTestRunner {
         return lines.joined(separator: "\n")
     }
 
-    static func check(_ test: IntegrationTestCase, route: Route) -> String? {
-        let preview: Route.Preview
+    static func check(_ test: IntegrationTestCase, route: Route, target: Target) -> String? {
+        let preview: Preview
         do {
-            preview = try route.preview(test.input)
+            switch try route.run(test.input) {
+            case .filtered(let reason): preview = .filtered(reason: reason)
+            case .deliver(let delivery): preview = .request(try target.preview(delivery))
+            }
         } catch {
             return "the steps failed: \(error.message)"
         }

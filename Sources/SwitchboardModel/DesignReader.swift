@@ -20,8 +20,8 @@ extension LandscapeReader {
         case "preferred_styles":
             var styles: [String: [DesignDecision.Style]] = [:]
             for entry in map["preferred_styles"]?.mapping()?.entries ?? [] {
-                if SystemDefinition.Kind(rawValue: entry.key) == nil {
-                    sink.report(entry.keyLocation, "\(entry.value.path) names kind '\(entry.key)', which is not a system kind (\(SystemDefinition.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                if registry.kind(entry.key) == nil {
+                    sink.report(entry.keyLocation, "\(entry.value.path) names kind '\(entry.key)', which is not a system kind (\(registry.kinds.map(\.spec.kind).joined(separator: ", ")))")
                 }
                 styles[entry.key] = (entry.value.sequence() ?? []).compactMap { $0.choice(DesignDecision.Style.self) }
             }

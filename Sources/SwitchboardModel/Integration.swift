@@ -31,40 +31,29 @@ public struct Integration: Sendable {
     public var file: String
 }
 
-/// Where an integration's messages come from: exactly one of a webhook the hub receives and a
-/// Dataverse table whose changes the hub polls.
+/// Where an integration's messages come from: exactly one of a webhook the hub receives (push)
+/// and a source of the system's kind that the hub polls.
 public struct Source: Sendable {
     public var system: String
     public var webhook: WebhookTrigger?
-    public var changes: ChangeTrackingTrigger?
+    public var poll: PolledSource?
 
-    public init(system: String, webhook: WebhookTrigger? = nil, changes: ChangeTrackingTrigger? = nil) {
+    public init(system: String, webhook: WebhookTrigger? = nil, poll: PolledSource? = nil) {
         self.system = system
         self.webhook = webhook
-        self.changes = changes
+        self.poll = poll
     }
 }
 
-/// A Dataverse table read through change tracking: the hub follows the table's `@odata.deltaLink`
-/// and turns every created or updated record into an `Upsert` message and every deleted one into
-/// a `Delete` message.
-/// https://learn.microsoft.com/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems
-public struct ChangeTrackingTrigger: Sendable {
-    /// The table's entity set name, for example `accounts`.
-    public var table: String
-    /// Columns read (`$select`). Default: all.
-    public var select: [String]
-    /// Time between polls once the hub has caught up. Default 10 s.
-    public var interval: Duration = .seconds(10)
-    /// Whether the first poll turns every existing record into a message. Default true; false
-    /// starts from the table as it is and sends only later changes.
-    public var initialLoad: Bool = true
+/// A source the hub polls: one of the system kind's `SourceSpec`s, under its key in `source`.
+public struct PolledSource: Sendable {
+    /// The key in `source`, such as `changes`.
+    public var key: String
+    public var settings: any SourceSettings
 
-    public init(table: String, select: [String] = [], interval: Duration = .seconds(10), initialLoad: Bool = true) {
-        self.table = table
-        self.select = select
-        self.interval = interval
-        self.initialLoad = initialLoad
+    public init(key: String, settings: any SourceSettings) {
+        self.key = key
+        self.settings = settings
     }
 }
 
@@ -72,17 +61,12 @@ public struct ChangeTrackingTrigger: Sendable {
 public struct WebhookTrigger: Sendable {
     public var path: String
     public var authentication: WebhookAuthentication
-    /// What the caller posts. Default `json`: any JSON document, stored as it came.
-    public var format: Format = .json
+    /// What the caller posts: `json` (the default: any JSON document, stored as it came) or a
+    /// format a connector kind offers (`dataverse`: a Dataverse webhook's `RemoteExecutionContext`,
+    /// stored as a flat document with `operation_id` as the default idempotency key).
+    public var format: String = "json"
 
-    public enum Format: String, Sendable, CaseIterable {
-        case json
-        /// A Dataverse webhook's `RemoteExecutionContext`, stored as a flat document (see
-        /// docs/workspace.md) with `operation_id` as the default idempotency key.
-        case dataverse
-    }
-
-    public init(path: String, authentication: WebhookAuthentication, format: Format = .json) {
+    public init(path: String, authentication: WebhookAuthentication, format: String = "json") {
         self.path = path
         self.authentication = authentication
         self.format = format
@@ -101,68 +85,19 @@ public enum WebhookAuthentication: Sendable {
     case queryKey(parameter: String, secret: Secret)
 }
 
-/// Where an integration's messages go. Version 1 knows HTTP requests.
+/// Where an integration's messages go: a system, and what its kind's connector does with each
+/// message (`target.KIND`, read by the kind's reader).
 public struct Target: Sendable {
     public var system: String
-    public var write: Write
+    /// The system's connector kind.
+    public var kind: String
+    public var settings: any TargetSettings
 
-    /// What the target does with each message.
-    public enum Write: Sendable {
-        /// An HTTP request built from the message.
-        case http(HTTPRequestTemplate)
-        /// A record written to a Dataverse table.
-        case dataverse(DataverseWrite)
-    }
-
-    public init(system: String, write: Write) {
+    public init(system: String, kind: String, settings: any TargetSettings) {
         self.system = system
-        self.write = write
+        self.kind = kind
+        self.settings = settings
     }
-
-    public init(system: String, request: HTTPRequestTemplate) {
-        self.init(system: system, write: .http(request))
-    }
-}
-
-/// Writes each message as one record of a Dataverse table: the document after the steps is the
-/// record's columns (lookups as `x@odata.bind`).
-public struct DataverseWrite: Sendable {
-    public enum Operation: String, Sendable, CaseIterable {
-        /// Create or update by key (the default: a repeated delivery is harmless).
-        case upsert
-        case create
-        /// Update only (`If-Match: *`); a missing record is an error.
-        case update
-        case delete
-    }
-
-    /// The table's entity set name, for example `salesorders`.
-    public var table: String
-    /// Default upsert.
-    public var operation: Operation
-    /// Key columns and where each value is read: an alternate key, or the primary id alone.
-    public var key: [(column: String, path: JSONPath)]
-    /// What is sent as the record. Default `$`.
-    public var body: JSONPath
-
-    public init(table: String, operation: Operation = .upsert, key: [(column: String, path: JSONPath)], body: JSONPath = JSONPath("$")!) {
-        self.table = table
-        self.operation = operation
-        self.key = key
-        self.body = body
-    }
-}
-
-/// An outbound HTTP request built from the message: `{$.path}` placeholders in the path and header
-/// values are replaced by values from the (mapped) message.
-public struct HTTPRequestTemplate: Sendable {
-    /// Default `POST`.
-    public var method: String
-    /// Appended to the system's base URL, for example `/api/orders/{$.order_id}`.
-    public var path: String
-    public var headers: [String: String]
-    /// What is sent as the body. Default `$`: the whole document after the steps.
-    public var body: JSONPath?
 }
 
 /// The delivery policy of one integration.
@@ -178,8 +113,8 @@ public struct DeliveryPolicy: Sendable {
     public var idempotencyKey: IdempotencyKeySource?
     /// How long an idempotency key is remembered. Default 24 h.
     public var idempotencyWindow: Duration = .seconds(86_400)
-    /// Messages of this integration in flight at once. Nil: 16, or, for a Dataverse target that
-    /// writes in batches, eight batches' worth (`batch_size` × 8), so that batches fill up.
+    /// Messages of this integration in flight at once. Nil: the target kind's default (16; for a
+    /// kind that writes in batches, eight batches' worth, so that batches fill up).
     public var concurrency: Int?
 
     public init() {}

@@ -1,5 +1,6 @@
 /// Reads one `integrations/*.yaml` file into an `Integration`, checking it against the landscape.
 struct IntegrationReader {
+    let registry: ConnectorRegistry
     let landscape: Landscape
     let environment: String
     let resolver: SecretResolver
@@ -49,27 +50,34 @@ struct IntegrationReader {
 
     private func readSource(_ value: YAMLValue) -> Source? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(["system", "webhook", "changes"])
+        let polled = registry.kinds.flatMap { kind in kind.spec.sources.map { (kind: kind, spec: $0) } }
+        map.rejectUnknownKeys(Set(["system", "webhook"] + polled.map(\.spec.key)))
         let system = checkSystem(map.required("system"))
-        switch (map["webhook"], map["changes"]) {
-        case (nil, let changes?):
-            guard let trigger = readChanges(changes) else { return nil }
-            if let system, landscape.system(system)?.kind != .dataverse {
-                changes.report("\(changes.path) reads a Dataverse table's changes, but system '\(system)' is not of kind dataverse")
+        let given = polled.filter { map[$0.spec.key] != nil }
+        if map["webhook"] != nil || given.count > 1 {
+            if let second = given.first(where: { _ in map["webhook"] != nil }) ?? given.dropFirst().first {
+                map[second.spec.key]?.report("\(map.path) has both \(map["webhook"] != nil ? "webhook" : given[0].spec.key) and \(second.spec.key); an integration has one source")
+                return nil
             }
-            return system.map { Source(system: $0, changes: trigger) }
-        case (_?, _?):
-            map["changes"]?.report("\(map.path) has both webhook and changes; an integration has one source")
-            return nil
-        case (let webhook, nil):
-            guard let webhook = webhook?.mapping() ?? map.required("webhook")?.mapping() else { return nil }
-            return readWebhook(webhook).flatMap { trigger in system.map { Source(system: $0, webhook: trigger) } }
         }
+        if let (kind, spec) = given.first, let field = map[spec.key] {
+            guard let fields = ConfigFields(field, specs: spec.fields) else { return nil }
+            let systemKind = registry.kind(of: system.flatMap { landscape.system($0) })
+            let context = ReadContext(resolver: resolver, resolveSecrets: true, system: system, connection: system.flatMap { landscape.system($0)?.connections[environment] })
+            // The source's own kind reads it, so its problems are reported even when the system is of another kind.
+            guard let settings = kind.readSource(spec.key, fields, context: context) else { return nil }
+            if let system, systemKind?.spec.kind != kind.spec.kind {
+                field.report("\(field.path) \(spec.summary), but system '\(system)' is not of kind \(kind.spec.kind)")
+            }
+            return system.map { Source(system: $0, poll: PolledSource(key: spec.key, settings: settings)) }
+        }
+        guard let webhook = map["webhook"]?.mapping() ?? map.required("webhook")?.mapping() else { return nil }
+        return readWebhook(webhook).flatMap { trigger in system.map { Source(system: $0, webhook: trigger) } }
     }
 
     private func readWebhook(_ webhook: YAMLMapping) -> WebhookTrigger? {
         webhook.rejectUnknownKeys(["path", "auth", "format"])
-        let format = webhook["format"]?.choice(WebhookTrigger.Format.self) ?? .json
+        let format = webhook["format"]?.choice(among: registry.webhookFormats) ?? "json"
         let path = webhook.requiredString("path")
         if let path {
             if !path.hasPrefix("/") || path.contains("?") || path.contains(" ") {
@@ -83,24 +91,14 @@ struct IntegrationReader {
         return WebhookTrigger(path: path, authentication: auth, format: format)
     }
 
-    private func readChanges(_ value: YAMLValue) -> ChangeTrackingTrigger? {
-        guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(["table", "select", "interval", "initial_load"])
-        let table = map.requiredString("table")
-        guard let table else { return nil }
-        var trigger = ChangeTrackingTrigger(table: table, select: map["select"]?.stringList() ?? [])
-        if let interval = map["interval"]?.duration() { trigger.interval = interval }
-        if let initial = map["initial_load"]?.bool() { trigger.initialLoad = initial }
-        return trigger
-    }
-
     private func readAuthentication(_ value: YAMLValue) -> WebhookAuthentication? {
         guard let map = value.mapping() else { return nil }
         enum Kind: String, CaseIterable { case none, header, hmac, query }
         map.rejectUnknownKeys(["kind", "header", "parameter", "secret"])
         guard let kind = map.required("kind")?.choice(Kind.self) else { return nil }
         if kind == .none { return WebhookAuthentication.none }
-        guard let secret = readSecret(map.required("secret")) else { return nil }
+        let context = ReadContext(resolver: resolver, resolveSecrets: true)
+        guard let secret = context.secret(map.required("secret"), requireValue: true) else { return nil }
         switch kind {
         case .none: return WebhookAuthentication.none
         case .header: return .sharedKey(header: map.string("header") ?? "X-Api-Key", secret: secret)
@@ -109,78 +107,33 @@ struct IntegrationReader {
         }
     }
 
-    /// A secret field: must be a reference, and the reference must resolve.
-    private func readSecret(_ value: YAMLValue?) -> Secret? {
-        guard let value, let text = value.string() else { return nil }
-        guard SecretResolver.containsReference(text) else {
-            value.report("\(value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
-            return nil
-        }
-        let resolved = resolver.resolve(text, reportingTo: value)
-        if resolved.isEmpty, !resolver.lenient { value.report("\(value.path) resolves to an empty secret") }
-        return Secret(value: resolved, reference: text)
-    }
-
     private func readTarget(_ value: YAMLValue) -> Target? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(["system", "http", "dataverse"])
+        let targetKinds = registry.kinds.filter(\.spec.canBeTarget)
+        map.rejectUnknownKeys(Set(["system"] + targetKinds.map(\.spec.kind)))
         let systemField = map.required("system")
         let system = checkSystem(systemField)
-        let kind = system.flatMap { landscape.system($0)?.kind }
-        if let system, let kind {
-            if kind != .http && kind != .dataverse {
-                systemField?.report("target.system '\(system)' is a \(kind.rawValue) system; this version delivers to http and dataverse systems only")
-            } else if landscape.system(system)?.connections[environment]?.baseURL == nil {
-                systemField?.report("target.system '\(system)' has no connection with a base_url for environment '\(environment)'")
+        let definition = system.flatMap { landscape.system($0) }
+        let kind = registry.kind(of: definition)
+        let connection = definition?.connections[environment]
+        if let system, let definition, let kind {
+            if !kind.spec.canBeTarget {
+                systemField?.report("target.system '\(system)' is a \(definition.kind) system; this version delivers to \(registry.targetKindsInWords) systems only")
+            } else if let address = kind.spec.addressField, connection?.address == nil {
+                systemField?.report("target.system '\(system)' has no connection with a \(address) for environment '\(environment)'")
             }
         }
-        if kind == .dataverse {
-            if map["http"] != nil { map["http"]?.report("target.http does not apply to a Dataverse system; write target.dataverse") }
-            guard let write = map.required("dataverse").flatMap(readDataverseWrite), let system else { return nil }
-            return Target(system: system, write: .dataverse(write))
-        }
-        if map["dataverse"] != nil { map["dataverse"]?.report("target.dataverse applies to a Dataverse system only") }
-        guard let http = map.required("http")?.mapping() else { return nil }
-        http.rejectUnknownKeys(["method", "path", "headers", "body"])
-        let method = (http.string("method") ?? "POST").uppercased()
-        if !["POST", "PUT", "PATCH", "DELETE", "GET"].contains(method) {
-            http["method"]?.report("target.http.method must be POST, PUT, PATCH, DELETE or GET, not '\(method)'")
-        }
-        let path = http.requiredString("path")
-        if let path, !path.hasPrefix("/") { http["path"]?.report("target.http.path must start with '/'") }
-        var headers: [String: String] = [:]
-        for entry in http["headers"]?.mapping()?.entries ?? [] {
-            guard let text = entry.value.string() else { continue }
-            if SecretResolver.isSensitiveHeader(entry.key) && !text.contains("{$") {
-                entry.value.report("\(entry.value.path) holds a credential; put it in the system's connection headers as a ${env:NAME} reference")
-                continue
+        // A key of another kind than the system's: say which one applies.
+        if let kind, kind.spec.canBeTarget {
+            for other in targetKinds where other.spec.kind != kind.spec.kind {
+                guard let field = map[other.spec.kind] else { continue }
+                field.report("target.\(other.spec.kind) does not apply to a\(kind.spec.title.first.map { "AEIOU".contains($0) } == true ? "n" : "") \(kind.spec.title) system; write target.\(kind.spec.kind)")
             }
-            headers[entry.key] = text
         }
-        let body = http["body"].flatMap { StepReader.readPath($0) }
-        guard let system, let path else { return nil }
-        return Target(system: system, request: HTTPRequestTemplate(method: method, path: path, headers: headers, body: body ?? JSONPath("$")))
-    }
-
-    /// `dataverse: { table: salesorders, operation: upsert, key: { ordernumber: $.order_number } }`.
-    private func readDataverseWrite(_ value: YAMLValue) -> DataverseWrite? {
-        guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(["table", "operation", "key", "body"])
-        let table = map.requiredString("table")
-        if let table, table.contains("(") || table.contains("/") {
-            map["table"]?.report("target.dataverse.table is the entity set name alone, such as salesorders")
-        }
-        let operation = map["operation"]?.choice(DataverseWrite.Operation.self) ?? .upsert
-        var key: [(column: String, path: JSONPath)] = []
-        for entry in map["key"]?.mapping()?.entries ?? [] {
-            if let path = StepReader.readPath(entry.value) { key.append((entry.key, path)) }
-        }
-        if operation != .create, key.isEmpty, map["key"] == nil {
-            map.value.report("target.dataverse.key is required to \(operation.rawValue): the key columns and where their values are, such as { ordernumber: $.order_number }")
-        }
-        let body = map["body"].flatMap { StepReader.readPath($0) } ?? JSONPath("$")!
-        guard let table else { return nil }
-        return DataverseWrite(table: table, operation: operation, key: key, body: body)
+        guard let kind, kind.spec.canBeTarget, let system else { return nil }
+        guard let field = map.required(kind.spec.kind), let fields = ConfigFields(field, specs: kind.spec.target ?? []) else { return nil }
+        let context = ReadContext(resolver: resolver, resolveSecrets: true, system: system, connection: connection)
+        return kind.readTarget(fields, context: context).map { Target(system: system, kind: kind.spec.kind, settings: $0) }
     }
 
     private func readDelivery(_ value: YAMLValue) -> DeliveryPolicy? {

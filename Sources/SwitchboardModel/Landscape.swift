@@ -62,84 +62,38 @@ public struct StoreSettings: Sendable {
 
 /// A system in the landscape: a source, a target or both.
 public struct SystemDefinition: Sendable {
-    public enum Kind: String, Sendable, CaseIterable {
-        case http, dataverse, postgres, sqlite, files
-    }
-
     public enum Location: String, Sendable, CaseIterable {
         case cloud
         case onPremises = "on-premises"
     }
 
     public var id: String
-    public var kind: Kind
+    /// The connector kind's name (`http`, `dataverse`, ...), one the registry knows.
+    public var kind: String
     /// Nil when not declared (`check` reports it, SB110).
     public var location: Location?
     public var owner: String?
     public var description: String?
     /// Connection settings by environment name.
     public var connections: [String: Connection]
-    /// Limits shared by every integration that writes to this system. Nil fields mean unlimited.
+    /// Limits shared by every integration that writes to this system, with the kind's defaults
+    /// for what the workspace left out. Nil fields mean unlimited.
     public var limits: SystemLimits
     public var declaredAt: SourceLocation
     /// What it costs, for `plan`. Nil: not declared.
     public var cost: CostModel?
 }
 
-/// How to reach a system in one environment.
+/// How to reach a system in one environment: the settings its kind's reader made.
 public struct Connection: Sendable {
-    /// Base URL that target paths are appended to, for example `https://erp.example.com`; for a
-    /// Dataverse system, the environment URL (`https://contoso.crm.dynamics.com`).
-    public var baseURL: String?
-    /// Headers sent with every request; values may hold secret references (resolved for the active environment).
-    public var headers: [String: String]
-    /// How a Dataverse system is signed in to; nil for other kinds.
-    public var dataverse: DataverseCredentials?
+    public var settings: any ConnectionSettings
 
-    public init(baseURL: String?, headers: [String: String], dataverse: DataverseCredentials? = nil) {
-        self.baseURL = baseURL
-        self.headers = headers
-        self.dataverse = dataverse
-    }
-}
-
-/// OAuth 2.0 client credentials of a Dataverse application user.
-public struct DataverseCredentials: Sendable {
-    /// The token authority. Default `https://login.microsoftonline.com`.
-    public var authority: String
-    public var tenant: String
-    public var clientID: String
-    /// Resolved from its reference for the active environment; never written in a file.
-    public var clientSecret: String
-    /// A PEM file of certificate authorities to trust besides the system's (the emulator's `ca.pem`).
-    public var caFile: String?
-    /// More application users (client id and resolved secret) to spread the load over, as
-    /// Microsoft recommends: each has its own service protection limits. Default none.
-    public var additionalUsers: [(clientID: String, clientSecret: String)] = []
-    /// Writes sent together in one `$batch` request, each with its own result. Default 1 (no batching).
-    public var batchSize: Int = 1
-    /// How long a write waits for others to share its batch. Default 10 ms.
-    public var batchWait: Duration = .milliseconds(10)
-    /// How gathered writes are sent. Default `.batch`.
-    public var batchMode: BatchMode = .batch
-
-    public enum BatchMode: String, Sendable, CaseIterable {
-        /// One `$batch` request whose writes each succeed or fail on their own.
-        case batch
-        /// The bulk messages (`UpsertMultiple`, `CreateMultiple`, `UpdateMultiple`), which cost
-        /// the service less time per record but succeed or fail as a whole: when one is refused,
-        /// its writes are sent again as a `$batch` so that each gets its own answer. Deletes
-        /// always go in a `$batch`.
-        case multiple
+    public init(settings: any ConnectionSettings) {
+        self.settings = settings
     }
 
-    public init(authority: String = "https://login.microsoftonline.com", tenant: String, clientID: String, clientSecret: String, caFile: String? = nil) {
-        self.authority = authority
-        self.tenant = tenant
-        self.clientID = clientID
-        self.clientSecret = clientSecret
-        self.caFile = caFile
-    }
+    /// Where the system is reached (a base URL), secrets resolved; nil when not given.
+    public var address: String? { settings.address }
 }
 
 /// A target system's budget: the hub never exceeds it, whichever integrations share the system.
@@ -153,14 +107,14 @@ public struct SystemLimits: Sendable, Hashable {
     /// Combined time requests may take per sliding `window` (the time from sending a request to
     /// its answer, summed). Nil: no limit.
     public var maxExecution: Duration?
-    /// Requests (Dataverse: operations, each write in a batch counted) allowed per 24 hours by the
+    /// Requests (for a batching kind: operations, each write in a batch counted) allowed per 24 hours by the
     /// system's entitlement. Nil: none. Used by `plan` and `check`, not enforced.
     public var requestsPerDay: Int?
     /// The time one record takes the system to write, for `plan`. Nil: not known.
     public var timePerRecord: Duration?
     /// Concurrency that adapts to the target's answers, starting here: halved on a `429`, grown by
     /// one per round of clean answers up to `maxConcurrent`, and set to the target's own hint
-    /// (Dataverse's `x-ms-dop-hint`) when one comes. Nil: fixed at `maxConcurrent`.
+    /// (a recommended parallelism the connector reads) when one comes. Nil: fixed at `maxConcurrent`.
     public var adaptiveStart: Int?
 
     public init(maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1), maxExecution: Duration? = nil, adaptiveStart: Int? = nil) {
@@ -171,22 +125,8 @@ public struct SystemLimits: Sendable, Hashable {
         self.adaptiveStart = adaptiveStart
     }
 
-    /// Dataverse's service protection limits per application user, scaled to a sliding window of
-    /// `window` (the documented one is 300 s): 6,000 requests and 1,200 s of combined execution
-    /// time per 300 s, 52 concurrent requests, and the daily pool of 500,000 requests of a
-    /// Dynamics 365 Enterprise or Professional tenant's non-licensed identities.
-    /// https://learn.microsoft.com/power-apps/developer/data-platform/api-limits and
-    /// https://learn.microsoft.com/power-platform/admin/api-request-limits-allocations
-    public static func dataverse(window: Duration = .seconds(300)) -> SystemLimits {
-        let share = Double(window.milliseconds) / 300_000
-        var limits = SystemLimits(maxConcurrent: 52, maxRequests: max(1, Int((6_000 * share).rounded())), window: window,
-                                  maxExecution: .milliseconds(Int64((1_200_000 * share).rounded())))
-        limits.requestsPerDay = 500_000
-        return limits
-    }
-
-    /// The limits of `users` application users together: a Dataverse system's limits are per
-    /// user, so each user added adds a full set of them.
+    /// The limits of `users` identities together, for a service whose limits are per user
+    /// (Dataverse's application users): each user added adds a full set of them.
     public func times(_ users: Int) -> SystemLimits {
         guard users > 1 else { return self }
         var scaled = self

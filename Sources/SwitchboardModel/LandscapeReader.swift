@@ -2,6 +2,7 @@ import Foundation
 
 /// Reads `switchboard.yaml` into a `Landscape`, reporting problems to the sink.
 struct LandscapeReader {
+    let registry: ConnectorRegistry
     let resolver: SecretResolver
     let sink: DiagnosticSink
 
@@ -48,7 +49,8 @@ struct LandscapeReader {
         guard let map = item.mapping() else { return nil }
         map.rejectUnknownKeys(["id", "kind", "location", "owner", "description", "connections", "limits", "cost"])
         let id = map.requiredString("id")
-        let kind = map.required("kind")?.choice(SystemDefinition.Kind.self)
+        let kindName = map.required("kind")?.choice(among: registry.kinds.map(\.spec.kind))
+        let kind = kindName.flatMap { registry.kind($0) }
         // Optional here: `check` reports a system without one (SB110).
         let location = map["location"]?.choice(SystemDefinition.Location.self)
         var connections: [String: Connection] = [:]
@@ -57,8 +59,10 @@ struct LandscapeReader {
                 if !environments.contains(entry.key) {
                     sink.report(entry.keyLocation, "\(entry.value.path) names environment '\(entry.key)', which is not declared in environments")
                 }
-                if let connection = readConnection(entry.value, resolveSecrets: entry.key == active, dataverse: kind == .dataverse) {
-                    connections[entry.key] = connection
+                guard let kind, let fields = ConfigFields(entry.value, specs: kind.spec.connection) else { continue }
+                let context = ReadContext(resolver: resolver, resolveSecrets: entry.key == active)
+                if let settings = kind.readConnection(fields, context: context) {
+                    connections[entry.key] = Connection(settings: settings)
                 }
             }
         }
@@ -77,86 +81,20 @@ struct LandscapeReader {
                 windowGiven = true
             }
             adaptive = limitMap["adaptive"]?.bool()
-            if adaptive == true, limits.maxConcurrent == nil, kind != .dataverse {
-                limitMap["adaptive"]?.report("\(limitMap.path).adaptive needs max_concurrent: the most requests in flight it may grow to")
-            }
-        }
-        // Dataverse: Microsoft's service protection limits per application user, scaled to a shorter
-        // window when one is given, and concurrency that starts at 4 and adapts, unless the
-        // workspace says otherwise (`SystemLimits.dataverse`).
-        if kind == .dataverse {
-            if !windowGiven { limits.window = .seconds(300) }
-            let documented = SystemLimits.dataverse(window: limits.window)
-            limits.maxConcurrent = limits.maxConcurrent ?? documented.maxConcurrent
-            limits.maxRequests = limits.maxRequests ?? documented.maxRequests
-            limits.maxExecution = limits.maxExecution ?? documented.maxExecution
-            limits.requestsPerDay = limits.requestsPerDay ?? documented.requestsPerDay
-        }
-        if adaptive ?? (kind == .dataverse), let maximum = limits.maxConcurrent { limits.adaptiveStart = min(4, maximum) }
-        guard let id, let kind else { return nil }
-        return SystemDefinition(id: id, kind: kind, location: location, owner: map.string("owner"), description: map.string("description"),
-                                connections: connections, limits: limits, declaredAt: item.location,
-                                cost: map["cost"].flatMap(readCost))
-    }
-
-    private func readConnection(_ value: YAMLValue, resolveSecrets: Bool, dataverse: Bool) -> Connection? {
-        guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(dataverse ? ["base_url", "headers", "authority", "tenant", "client_id", "client_secret", "ca_file", "batch_size", "batch_wait", "batch_with", "more_users"] : ["base_url", "headers"])
-        var headers: [String: String] = [:]
-        for entry in map["headers"]?.mapping()?.entries ?? [] {
-            guard let text = entry.value.string() else { continue }
-            if SecretResolver.isSensitiveHeader(entry.key) && !SecretResolver.containsReference(text) {
-                entry.value.report("\(entry.value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
-                continue
-            }
-            headers[entry.key] = resolveSecrets ? resolver.resolve(text, reportingTo: entry.value) : text
-        }
-        let baseURL = map.string("base_url").map { resolveSecrets ? resolver.resolve($0, reportingTo: map["base_url"]!) : $0 }
-        if let baseURL, resolveSecrets, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
-            map["base_url"]?.report("\(map.path).base_url must start with http:// or https://")
-        }
-        var credentials: DataverseCredentials?
-        if dataverse {
-            if baseURL == nil { map.value.report("\(map.path).base_url is required for a Dataverse system: the environment URL, such as https://contoso.crm.dynamics.com") }
-            let tenant = map.requiredString("tenant")
-            let clientID = map.requiredString("client_id")
-            let secret = readSecretReference(map.required("client_secret"), resolveSecrets: resolveSecrets)
-            let authority = map.string("authority") ?? "https://login.microsoftonline.com"
-            if !authority.hasPrefix("https://") { map["authority"]?.report("\(map.path).authority must start with https://") }
-            var batchSize = 1
-            if let size = map["batch_size"]?.int(min: 1) {
-                // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/execute-batch-operations-using-web-api (at most 1,000)
-                if size > 1_000 { map["batch_size"]?.report("\(map.path).batch_size must be at most 1000, the most requests a $batch may hold") }
-                batchSize = min(size, 1_000)
-            }
-            var additionalUsers: [(clientID: String, clientSecret: String)] = []
-            for item in map["more_users"]?.sequence() ?? [] {
-                guard let user = item.mapping() else { continue }
-                user.rejectUnknownKeys(["client_id", "client_secret"])
-                let id = user.requiredString("client_id")
-                if let id, let userSecret = readSecretReference(user.required("client_secret"), resolveSecrets: resolveSecrets) {
-                    additionalUsers.append((id, userSecret))
+            if let kind {
+                let resolved = kind.limits(declared: limits, windowGiven: windowGiven, adaptive: adaptive)
+                if adaptive == true, resolved.maxConcurrent == nil {
+                    limitMap["adaptive"]?.report("\(limitMap.path).adaptive needs max_concurrent: the most requests in flight it may grow to")
                 }
             }
-            if let tenant, let clientID, let secret {
-                credentials = DataverseCredentials(authority: authority, tenant: tenant, clientID: clientID, clientSecret: secret, caFile: map.string("ca_file"))
-                credentials?.batchSize = batchSize
-                if let wait = map["batch_wait"]?.duration() { credentials?.batchWait = wait }
-                if let mode = map["batch_with"]?.choice(DataverseCredentials.BatchMode.self) { credentials?.batchMode = mode }
-                credentials?.additionalUsers = additionalUsers
-            }
         }
-        return Connection(baseURL: baseURL, headers: headers, dataverse: credentials)
-    }
-
-    /// A secret field of a connection: it must be a reference, resolved only for the active environment.
-    private func readSecretReference(_ field: YAMLValue?, resolveSecrets: Bool) -> String? {
-        guard let field, let text = field.string() else { return nil }
-        guard SecretResolver.containsReference(text) else {
-            field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
-            return nil
-        }
-        return resolveSecrets ? resolver.resolve(text, reportingTo: field) : text
+        // The kind's defaults for what the workspace left out (Dataverse: Microsoft's service
+        // protection limits per application user, and concurrency that adapts).
+        if let kind { limits = kind.limits(declared: limits, windowGiven: windowGiven, adaptive: adaptive) }
+        guard let id, let kindName else { return nil }
+        return SystemDefinition(id: id, kind: kindName, location: location, owner: map.string("owner"), description: map.string("description"),
+                                connections: connections, limits: limits, declaredAt: item.location,
+                                cost: map["cost"].flatMap(readCost))
     }
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {

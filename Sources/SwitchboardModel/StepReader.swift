@@ -1,6 +1,6 @@
 /// Reads `steps:` entries: `map` and `filter`.
-enum StepReader {
-    static func readPath(_ value: YAMLValue) -> JSONPath? {
+package enum StepReader {
+    package static func readPath(_ value: YAMLValue) -> JSONPath? {
         guard let text = value.string() else { return nil }
         guard let path = JSONPath(text) else {
             value.report("\(value.path) must be a path such as $.order.id, not '\(text)'")

@@ -8,6 +8,8 @@ public struct Workspace: Sendable {
     public var integrations: [Integration]
     /// The environment whose connections and secrets were resolved.
     public var environment: String
+    /// The connector kinds it was read with; the governance commands read kinds through it.
+    public var registry: ConnectorRegistry
 
     public func integration(_ id: String) -> Integration? { integrations.first { $0.id == id } }
 
@@ -20,6 +22,7 @@ public struct Workspace: Sendable {
     ///
     /// - Parameters:
     ///   - directory: The workspace root.
+    ///   - registry: The connector kinds systems, sources and targets may use.
     ///   - environment: The environment to resolve connections and secrets for; default the first declared.
     ///   - variables: Values for `${env:NAME}` references; default the process environment.
     ///   - resolvingSecrets: False reads the workspace without its secrets: a reference that
@@ -27,6 +30,7 @@ public struct Workspace: Sendable {
     /// - Throws: `WorkspaceError` with a diagnostic per problem, each naming file, line and column.
     public static func load(
         directory: URL,
+        registry: ConnectorRegistry,
         environment: String? = nil,
         variables: [String: String] = ProcessInfo.processInfo.environment,
         resolvingSecrets: Bool = true
@@ -37,7 +41,7 @@ public struct Workspace: Sendable {
         guard let landscapeRoot = readYAML(directory.appendingPathComponent(landscapeFile), name: landscapeFile, sink: sink) else {
             throw WorkspaceError(diagnostics: sink.diagnostics)
         }
-        var reader = LandscapeReader(resolver: resolver, sink: sink)
+        var reader = LandscapeReader(registry: registry, resolver: resolver, sink: sink)
         let landscape = reader.read(landscapeRoot, environment: environment)
         let active = environment ?? landscape.environments.first ?? "default"
 
@@ -45,14 +49,14 @@ public struct Workspace: Sendable {
         for name in integrationFiles(in: directory) {
             let file = "integrations/\(name)"
             guard let root = readYAML(directory.appendingPathComponent(file), name: file, sink: sink) else { continue }
-            let reader = IntegrationReader(landscape: landscape, environment: active, resolver: resolver, sink: sink)
+            let reader = IntegrationReader(registry: registry, landscape: landscape, environment: active, resolver: resolver, sink: sink)
             if let integration = reader.read(root) { integrations.append(integration) }
         }
         crossCheck(integrations, landscape: landscape, environment: active, sink: sink)
         if !sink.diagnostics.isEmpty {
             throw WorkspaceError(diagnostics: sink.diagnostics.sorted { ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column) })
         }
-        return Workspace(root: directory, landscape: landscape, integrations: integrations, environment: active)
+        return Workspace(root: directory, landscape: landscape, integrations: integrations, environment: active, registry: registry)
     }
 
     /// The store settings alone, for commands that only read the store (`messages`, `dlq`, `audit`):
@@ -62,7 +66,7 @@ public struct Workspace: Sendable {
         guard let root = readYAML(directory.appendingPathComponent("switchboard.yaml"), name: "switchboard.yaml", sink: sink) else {
             throw WorkspaceError(diagnostics: sink.diagnostics)
         }
-        let reader = LandscapeReader(resolver: SecretResolver(environment: [:], baseDirectory: directory), sink: sink)
+        let reader = LandscapeReader(registry: ConnectorRegistry([]), resolver: SecretResolver(environment: [:], baseDirectory: directory), sink: sink)
         guard let store = root.mapping()?["store"]?.mapping() else { return StoreSettings() }
         let settings = reader.readStore(store)
         if !sink.diagnostics.isEmpty { throw WorkspaceError(diagnostics: sink.diagnostics) }

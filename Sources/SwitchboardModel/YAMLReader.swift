@@ -111,9 +111,14 @@ package struct YAMLValue {
 
     /// One of the given words; the message lists them.
     package func choice<T: RawRepresentable & CaseIterable>(_ type: T.Type) -> T? where T.RawValue == String {
+        choice(among: T.allCases.map(\.rawValue)).flatMap(T.init(rawValue:))
+    }
+
+    /// One of the given words (a registry's kinds, formats); the message lists them.
+    package func choice(among words: [String]) -> String? {
         guard let text = string() else { return nil }
-        if let value = T(rawValue: text) { return value }
-        let allowed = T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        if words.contains(text) { return text }
+        let allowed = words.map { "'\($0)'" }.joined(separator: ", ")
         report("\(path) must be one of \(allowed), not '\(text)'")
         return nil
     }
@@ -192,6 +197,16 @@ package struct YAMLMapping {
 }
 
 extension Duration {
+    /// As people write it: `250 ms`, `30 s`, `5 min`, `1.5 h`.
+    public var spoken: String {
+        let millis = milliseconds
+        func whole(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value) }
+        if millis < 1_000 { return "\(millis) ms" }
+        if millis < 120_000 { return "\(whole(Double(millis) / 1_000)) s" }
+        if millis < 7_200_000 { return "\(whole(Double(millis) / 60_000)) min" }
+        return "\(whole(Double(millis) / 3_600_000)) h"
+    }
+
     /// Whole milliseconds, rounded down.
     public var milliseconds: Int64 {
         let (seconds, attoseconds) = components

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardModel
 
@@ -8,7 +9,7 @@ extension PlanOutput.Format: ExpressibleByArgument {}
 
 /// Loads a workspace without its secrets (`plan`, `docs`, `impact` need none), or prints every problem and exits 1.
 func loadWithoutSecrets(_ url: URL, environment: String? = nil) -> Workspace {
-    do { return try Workspace.load(directory: url, environment: environment, resolvingSecrets: false) } catch { fail(error.description) }
+    do { return try Workspace.load(directory: url, registry: .standard, environment: environment, resolvingSecrets: false) } catch { fail(error.description) }
 }
 
 struct Check: ParsableCommand {
@@ -21,7 +22,7 @@ struct Check: ParsableCommand {
     @Option(help: "Write the report to this file instead of standard output.") var output: String?
 
     func run() throws {
-        let report = Checker.check(directory: workspace.url, environment: env)
+        let report = Checker.check(directory: workspace.url, registry: .standard, environment: env)
         let rendered = CheckOutput.render(report, as: format)
         if let output {
             do { try rendered.write(toFile: output, atomically: true, encoding: .utf8) } catch { fail("cannot write \(output): \(error.localizedDescription)") }
@@ -108,7 +109,7 @@ struct DiffCommand: ParsableCommand {
             // `REF:./path` is relative to the folder git runs in.
             try git(["show", "\(ref):./\(relative)"], in: folder).write(to: target, atomically: true, encoding: .utf8)
         }
-        let changes = WorkspaceDiff.compare(old: old, new: folder)
+        let changes = WorkspaceDiff.compare(old: old, new: folder, registry: .standard)
         print(markdown ? WorkspaceDiff.markdown(changes, ref: ref) : WorkspaceDiff.text(changes, ref: ref), terminator: "")
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SwitchboardConnectors
 import SwitchboardHub
 import SwitchboardModel
 
@@ -9,7 +10,7 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A durable, throttling-aware integration hub for Dynamics 365 landscapes.",
-        subcommands: [Init.self, Validate.self, Check.self, Plan.self, Docs.self, ImpactCommand.self, DiffCommand.self, Run.self, Test.self, Messages.self, DeadLetters.self, Audit.self, Token.self, Sink.self, Demo.self, Emulate.self])
+        subcommands: [Init.self, Validate.self, Check.self, ConnectorsCommand.self, Plan.self, Docs.self, ImpactCommand.self, DiffCommand.self, Run.self, Test.self, Messages.self, DeadLetters.self, Audit.self, Token.self, Sink.self, Demo.self, Emulate.self])
 }
 
 /// The workspace folder argument shared by the workspace commands.
@@ -42,7 +43,7 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 /// Loads a workspace or prints every diagnostic and exits 1.
 func loadWorkspace(_ url: URL, environment: String?) -> Workspace {
     do {
-        return try Workspace.load(directory: url, environment: environment)
+        return try Workspace.load(directory: url, registry: .standard, environment: environment)
     } catch {
         fail(error.description)
     }

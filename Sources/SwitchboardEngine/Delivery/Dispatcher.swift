@@ -17,17 +17,20 @@ public struct DispatcherConfiguration: Sendable {
     public init() {}
 }
 
-/// Claims ready messages and delivers them: steps, budget, connector, classification, lifecycle.
+/// Claims ready messages and delivers them: steps, the target system's connector, classification,
+/// lifecycle.
 ///
 /// Guarantees: at-least-once delivery (a message is marked delivered only after its target answered
 /// 2xx; a crash between the answer and the record sends it again); per-key order as the store's
-/// `claim` keeps it; at most `delivery.concurrency` deliveries in flight per integration and the
-/// target system's budget across integrations. On graceful shutdown it stops claiming, lets
+/// `claim` keeps it; at most `delivery.concurrency` deliveries in flight per integration; the
+/// target system's budget across integrations, counted per request by the connector
+/// (`SystemBudget.metered`); no claims for a system paused by `Retry-After`. On graceful shutdown it stops claiming, lets
 /// in-flight deliveries finish within `shutdownGrace`, and gives the rest back unattempted.
 public final class Dispatcher: Service, Sendable {
     private let store: any MessageStore
     private let routes: [Route]
-    private let connector: any Connector
+    /// By system id: each target system's connector, wrapped for batching when it asks.
+    private let connectors: [String: any Connector]
     private let budgets: [String: SystemBudget]
     private let clock: any WallClock
     private let configuration: DispatcherConfiguration
@@ -43,12 +46,15 @@ public final class Dispatcher: Service, Sendable {
     /// Integrations that store but do not deliver.
     private let paused = Mutex<Set<String>>([])
 
-    public init(store: any MessageStore, routes: [Route], connector: any Connector, budgets: [String: SystemBudget], clock: any WallClock,
+    /// - Parameters:
+    ///   - connectors: Each target system's connector by system id.
+    ///   - budgets: Each target system's budget by system id; the dispatcher only reads and sets its `Retry-After` pause.
+    public init(store: any MessageStore, routes: [Route], connectors: [String: any Connector], budgets: [String: SystemBudget], clock: any WallClock,
                 configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger,
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.store = store
         self.routes = routes
-        self.connector = connector
+        self.connectors = connectors
         self.budgets = budgets
         self.clock = clock
         self.configuration = configuration
@@ -135,42 +141,31 @@ public final class Dispatcher: Service, Sendable {
             unfinished.subtract(1, ordering: .relaxed)
             wake.signal()
         }
-        let preview: Route.Preview
+        let attempt = message.lifecycle.attempts + 1
+        let stepped: Route.Outcome
         do {
-            preview = try route.preview(try JSONValue(json: message.payload), messageID: message.id)
+            stepped = try route.run(try JSONValue(json: message.payload), messageID: message.id, attempt: attempt, orderingKey: message.orderingKey)
         } catch let error as StepError {
             return await finish(&work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil, detail: error.message)
         } catch {
             return await finish(&work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil, detail: "the stored payload is not valid JSON")
         }
-        guard case .request(let request) = preview else {
-            if case .filtered(let reason) = preview { await finish(&work, .filtered, status: nil, detail: reason) }
-            return
+        let delivery: Delivery
+        switch stepped {
+        case .filtered(let reason): return await finish(&work, .filtered, status: nil, detail: reason)
+        case .deliver(let made): delivery = made
         }
         if let pausedUntil = budgets[route.targetSystem]?.pausedUntil, pausedUntil > clock.now() + 1_000 {
             return await finish(&work, .released(at: pausedUntil), status: nil, detail: "target \(route.targetSystem) is paused by Retry-After")
         }
-        // A permit per message, unless the connector takes them per request; an unlimited system
-        // that is not paused needs none: skip the actor entirely.
-        let budget = connector.governsBudget(of: route.targetSystem) ? nil
-            : budgets[route.targetSystem].flatMap { $0.isUnlimited && $0.pausedUntil <= clock.now() ? nil : $0 }
-        if let budget {
-            do { try await budget.acquire() } catch {
-                return await finish(&work, .released(at: clock.now()), status: nil, detail: "shutting down")
-            }
+        guard let connector = connectors[route.targetSystem] else {
+            return await finish(&work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil,
+                                detail: "no connector delivers to system \(route.targetSystem)")
         }
         let started = clock.now()
-        let outcome = await connector.send(request, timeout: route.policy.timeout)
-        await budget?.release(executionMillis: clock.now() - started)
+        let outcome = await connector.send(delivery, timeout: route.policy.timeout)
         let now = clock.now()
         let verdict = OutcomeClassifier.classify(outcome, now: now)
-        if let budget, budget.limits.adaptiveStart != nil {
-            switch outcome {
-            case .response(429, _, _): await budget.record(.throttled)
-            case .response(let code, _, _) where (200..<300).contains(code): await budget.record(.clean)
-            default: break
-            }
-        }
         var status: Int?
         var detail: String
         switch outcome {
@@ -178,7 +173,7 @@ public final class Dispatcher: Service, Sendable {
             status = code
             detail = body
         case .timeout: detail = "no answer within \(route.policy.timeout)"
-        case .connectionFailed(let reason): detail = reason
+        case .connectionFailed(let reason), .unsendable(let reason): detail = reason
         }
         if Task.isCancelled, verdict != .delivered {
             return await finish(&work, .released(at: now), status: status, duration: now - started, detail: "shutting down after a failed attempt: \(detail)")
@@ -188,7 +183,6 @@ public final class Dispatcher: Service, Sendable {
             metrics.throttled(system: route.targetSystem)
             logger.notice("target asked to wait", metadata: ["sb.system": "\(route.targetSystem)", "sb.until": "\(notBefore)"])
         }
-        let attempt = message.lifecycle.attempts + 1
         let duration = now - started
         // The attempt and the transition it causes are one audit record: its outcome's kind, with
         // the attempt number, status and duration.

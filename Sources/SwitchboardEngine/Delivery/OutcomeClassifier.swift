@@ -9,12 +9,14 @@ public enum OutcomeClassifier {
         case permanent
     }
 
-    /// 2xx delivered; 408, 425, 429, 5xx, timeouts and connection errors retryable; other 4xx (and
-    /// anything else) permanent.
+    /// 2xx delivered; 408, 425, 429, 5xx, timeouts and connection errors retryable; other 4xx, a
+    /// message the connector could not build a request from (and anything else) permanent.
     public static func classify(_ outcome: TransportOutcome, now: Int64) -> Verdict {
         switch outcome {
         case .timeout, .connectionFailed:
             return .retryable(notBefore: nil)
+        case .unsendable:
+            return .permanent
         case .transient(_, let retryAfter, _):
             return .retryable(notBefore: retryAfter.flatMap { RetryAfter.deadline($0, now: now) })
         case .response(let status, let retryAfter, _):

@@ -1,44 +1,36 @@
 import SwitchboardModel
 
-/// An integration made ready to run: its steps compiled, its target rendered against the active
-/// environment's connection.
+/// An integration made ready to run: its steps compiled and its concurrency settled.
 public struct Route: Sendable {
     public let integration: Integration
     public let pipeline: Pipeline
-    public let renderer: TargetRenderer
     public var id: String { integration.id }
     public var targetSystem: String { integration.target.system }
     public var policy: DeliveryPolicy { integration.delivery }
-    /// Messages of this integration in flight at once: `delivery.concurrency`, or its default
-    /// (16; for a Dataverse target writing in batches, `batch_size` × 8 so that batches fill).
+    /// Messages of this integration in flight at once: `delivery.concurrency`, or the target
+    /// kind's default (16; for a kind writing in batches, enough for its batches to fill).
     public let concurrency: Int
 
-    public init(integration: Integration, connection: Connection?) {
+    /// - Parameter defaultConcurrency: The target kind's default, used when `delivery.concurrency` is not set.
+    public init(integration: Integration, defaultConcurrency: Int = 16) {
         self.integration = integration
         self.pipeline = Pipeline(integration.steps)
-        let batchSize = connection?.dataverse?.batchSize ?? 1
-        concurrency = integration.delivery.concurrency ?? (batchSize > 1 ? batchSize * 8 : 16)
-        switch integration.target.write {
-        case .http(let template):
-            renderer = .http(RequestRenderer(template: template, baseURL: connection?.baseURL ?? "", connectionHeaders: connection?.headers ?? [:]))
-        case .dataverse(let write):
-            renderer = .dataverse(DataverseRenderer(write: write, environmentURL: connection?.baseURL ?? ""))
-        }
+        concurrency = integration.delivery.concurrency ?? defaultConcurrency
     }
 
-    /// What the hub would do with this input: the request it would send, or why it would drop it.
-    public enum Preview: Sendable {
-        case request(OutboundRequest)
+    /// What the steps make of a message: the delivery to hand the target's connector, or why it is dropped.
+    public enum Outcome: Sendable {
+        case deliver(Delivery)
         case filtered(reason: String)
     }
 
-    public func preview(_ document: JSONValue, messageID: String = "test") throws(StepError) -> Preview {
+    /// Runs the steps on one message's document.
+    public func run(_ document: JSONValue, messageID: String = "test", attempt: Int = 1, orderingKey: String? = nil) throws(StepError) -> Outcome {
         switch try pipeline.run(document) {
         case .drop(let reason): return .filtered(reason: reason)
         case .next(let output):
-            var request = try renderer.render(output, messageID: messageID)
-            request.system = targetSystem
-            return .request(request)
+            return .deliver(Delivery(messageID: messageID, integration: id, orderingKey: orderingKey, attempt: attempt, document: output,
+                                     target: integration.target.settings))
         }
     }
 }

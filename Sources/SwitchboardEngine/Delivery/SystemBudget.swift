@@ -68,6 +68,33 @@ public actor SystemBudget {
         case executionRemaining(millis: Int64, users: Int)
     }
 
+    /// Runs one request under the budget: waits for a permit, counts the request's execution time
+    /// from its start, and records what the answer says (a `429` halves adaptive concurrency, a
+    /// `2xx` grows it) along with the connector's own `signals` (the target's hint, the time it
+    /// says is left). A connector calls it around every request it sends, whatever the request
+    /// carries, so the budget counts requests as the target counts them. With no limits and no
+    /// pause the request runs at once, without a hop onto the actor.
+    ///
+    /// - Throws: `CancellationError` when cancelled while waiting; the request was not sent.
+    public nonisolated func metered(_ request: () async -> (outcome: TransportOutcome, signals: [Signal])) async throws -> TransportOutcome {
+        if isUnlimited && pausedUntil <= clock.now() { return await request().outcome }
+        try await acquire()
+        let started = clock.now()
+        let (outcome, signals) = await request()
+        await finish(executionMillis: clock.now() - started, outcome: outcome, signals: signals)
+        return outcome
+    }
+
+    private func finish(executionMillis: Int64, outcome: TransportOutcome, signals: [Signal]) {
+        release(executionMillis: executionMillis)
+        for signal in signals { record(signal) }
+        switch outcome {
+        case .response(let status, _, _) where (200..<300).contains(status): record(.clean)
+        case .response(429, _, _), .transient(429, _, _): record(.throttled)
+        default: break
+        }
+    }
+
     /// Adapts the concurrency limit; does nothing when concurrency is fixed.
     public func record(_ signal: Signal) {
         if case .executionRemaining(let remaining, let users) = signal {

@@ -9,6 +9,8 @@ import SwitchboardModel
 /// the window); a call that throws has stored nothing.
 public final class Ingestor: Sendable {
     private let routes: [String: Route]
+    /// Decoders of the webhook formats the routes use, by name; `json` needs none.
+    private let formats: [String: WebhookFormat]
     private let committer: GroupCommitter<NewMessage, EnqueueResult>
     private let clock: any WallClock
     private let onAccepted: @Sendable () -> Void
@@ -17,8 +19,11 @@ public final class Ingestor: Sendable {
     /// Largest accepted body in bytes.
     public let maxBodyBytes: Int
 
-    public init(routes: [Route], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int, metrics: HubMetrics, logger: Logger,
-                onAccepted: @escaping @Sendable () -> Void) {
+    /// - Parameter formats: The decoders of the webhook formats besides `json`, by name (a
+    ///   connector kind's, such as Dataverse's `RemoteExecutionContext`).
+    public init(routes: [Route], formats: [String: WebhookFormat] = [:], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int,
+                metrics: HubMetrics, logger: Logger, onAccepted: @escaping @Sendable () -> Void) {
+        self.formats = formats
         self.routes = Dictionary(routes.compactMap { route in route.integration.source.webhook.map { ($0.path, route) } }, uniquingKeysWith: { first, _ in first })
         self.committer = GroupCommitter { messages in try await store.enqueue(messages) }
         self.clock = clock
@@ -53,9 +58,10 @@ public final class Ingestor: Sendable {
             throw IngestError.invalidJSON(Self.describe(error))
         }
         var payload = body
-        if webhook.format == .dataverse {
+        let format = webhook.format == "json" ? nil : formats[webhook.format]
+        if let format {
             do {
-                document = try DataverseExecutionContext.flatten(document)
+                document = try format.decode(document)
             } catch {
                 metrics.rejected(route.id, reason: "invalid_payload")
                 throw error
@@ -64,8 +70,8 @@ public final class Ingestor: Sendable {
         }
         let policy = route.policy
         var idempotencyKey: String?
-        // A Dataverse webhook posts the same operation again when it retries: its id is the default key.
-        let keySource = policy.idempotencyKey ?? (webhook.format == .dataverse ? .path(JSONPath("$.operation_id")!) : nil)
+        // A format may name where its sender's retries repeat an id (a Dataverse webhook's operation): the default key.
+        let keySource = policy.idempotencyKey ?? format?.defaultIdempotencyKey.map { IdempotencyKeySource.path($0) }
         switch keySource {
         case .header(let name)?: idempotencyKey = header(name)
         case .path(let path)?:

@@ -2,6 +2,7 @@ import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
 import Logging
+import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
@@ -36,7 +37,7 @@ struct DataverseChangeTrackingTests {
             target: { system: erp, http: { method: PUT, path: "/customers/{$.customer}" } }
             delivery: { backoff: { initial: 20ms, max: 100ms, multiplier: 2 } }
             """)
-        return try Workspace.load(directory: directory.url)
+        return try Workspace.load(directory: directory.url, registry: .standard)
     }
 
     func startHub(_ workspace: Workspace) async throws -> (Hub, Task<Void, any Error>) {

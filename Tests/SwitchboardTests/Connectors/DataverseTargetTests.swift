@@ -2,6 +2,7 @@ import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
 import Logging
+import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
@@ -55,7 +56,7 @@ struct DataverseTargetTests {
                   dataverse: { table: salesorders, operation: \(operation), key: { ordernumber: $.ordernumber } }
                 delivery: { max_attempts: 20, backoff: { initial: 50ms, max: 500ms, multiplier: 2 }, timeout: 5s, concurrency: 8, ordering_key: $.number }
                 """)
-            let workspace = try Workspace.load(directory: directory.url, variables: ["DATAVERSE_SECRET": "secret-1", "SECOND_SECRET": "secret-2"])
+            let workspace = try Workspace.load(directory: directory.url, registry: .standard, variables: ["DATAVERSE_SECRET": "secret-1", "SECOND_SECRET": "secret-2"])
             var dispatcher = DispatcherConfiguration()
             dispatcher.pollInterval = .milliseconds(20)
             var logger = Logger(label: "dataverse-target-test")

@@ -2,6 +2,7 @@ import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
 import Logging
+import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
@@ -41,7 +42,7 @@ struct DataverseWebhookSourceTests {
         dispatcher.pollInterval = .milliseconds(20)
         var logger = Logger(label: "dataverse-source")
         logger.logLevel = .critical
-        let hub = try Hub(workspace: try Workspace.load(directory: directory.url), options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
+        let hub = try Hub(workspace: try Workspace.load(directory: directory.url, registry: .standard), options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
         let hubTask = Task { try await hub.run() }
         let hubPort = await hub.listeningPort()
 

@@ -2,6 +2,7 @@ import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
 import Logging
+import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
@@ -19,7 +20,7 @@ struct ExampleWorkspaceTests {
         dispatcher.pollInterval = .milliseconds(20)
         var logger = Logger(label: "example")
         logger.logLevel = .critical
-        let hub = try Hub(workspace: try Workspace.load(directory: workspace), options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
+        let hub = try Hub(workspace: try Workspace.load(directory: workspace, registry: .standard), options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
         let task = Task { try await hub.run() }
         return (hub, task, await hub.listeningPort())
     }

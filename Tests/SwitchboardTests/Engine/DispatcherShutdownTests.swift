@@ -30,17 +30,17 @@ struct DispatcherShutdownTests {
             var integration = Integration(
                 id: "orders", title: "Orders", goal: nil, benefits: [], alignsWith: [], owner: nil, stakeholders: [], pattern: .async,
                 source: Source(system: "shop", webhook: WebhookTrigger(path: "/hooks/orders", authentication: .none)), steps: [],
-                target: Target(system: "erp", request: HTTPRequestTemplate(method: "POST", path: "/orders", headers: [:], body: JSONPath("$"))),
+                target: Target(system: "erp", kind: "http", settings: HTTPRequestTemplate(method: "POST", path: "/orders", headers: [:], body: JSONPath("$"))),
                 delivery: DeliveryPolicy(), volumes: nil, slo: nil, tests: [], file: "integrations/orders.yaml")
             integration.delivery.timeout = .seconds(5)
-            let route = Route(integration: integration, connection: Connection(baseURL: "http://127.0.0.1:\(port)", headers: [:]))
+            let route = Route(integration: integration)
             var configuration = DispatcherConfiguration()
             configuration.pollInterval = .milliseconds(10)
             configuration.shutdownGrace = grace
-            connector = HTTPConnector()
+            connector = HTTPConnector(connection: HTTPConnectionSettings(baseURL: "http://127.0.0.1:\(port)"))
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            dispatcher = Dispatcher(store: store, routes: [route], connector: connector, budgets: [:], clock: SystemClock(),
+            dispatcher = Dispatcher(store: store, routes: [route], connectors: ["erp": connector], budgets: [:], clock: SystemClock(),
                                     configuration: configuration, metrics: HubMetrics(factory: MetricsExporter().factory), logger: logger)
         }
 

@@ -1,4 +1,5 @@
 import Testing
+import SwitchboardConnectors
 @testable import SwitchboardEngine
 @testable import SwitchboardModel
 

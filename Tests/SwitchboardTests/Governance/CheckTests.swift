@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardHub
 import SwitchboardModel
@@ -71,20 +72,20 @@ struct CheckTests {
     @Test("the examples and the workspace init writes pass with no finding at all")
     func cleanWorkspaces() throws {
         for name in ["webshop-to-dataverse", "dataverse-accounts-to-erp"] {
-            let report = Checker.check(directory: Self.examples.appendingPathComponent(name))
+            let report = Checker.check(directory: Self.examples.appendingPathComponent(name), registry: .standard)
             #expect(report.findings.isEmpty, "\(name): \(report.findings.map(\.message))")
         }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         _ = try WorkspaceScaffold.write(to: directory.url, overwrite: true)
-        #expect(Checker.check(directory: directory.url).findings.isEmpty)
+        #expect(Checker.check(directory: directory.url, registry: .standard).findings.isEmpty)
     }
 
     @Test("a deliberately broken workspace produces every review rule's finding, each at its file and line")
     func everyRuleFires() throws {
         let directory = try Self.brokenFixture()
         defer { directory.remove() }
-        let report = Checker.check(directory: directory.url)
+        let report = Checker.check(directory: directory.url, registry: .standard)
         let fired = Set(report.findings.map(\.rule.id))
         let review = Set(Rules.all.map(\.id)).subtracting(["SB000", "SB190"])
         #expect(fired == review, "missing: \(review.subtracting(fired).sorted()), unexpected: \(fired.subtracting(review).sorted())")
@@ -111,7 +112,7 @@ struct CheckTests {
                 connections: { default: { base_url: "http://127.0.0.1:9", headers: { Authorization: "Bearer abc123" } } }
                 colour: blue
             """)
-        let report = Checker.check(directory: directory.url)
+        let report = Checker.check(directory: directory.url, registry: .standard)
         #expect(report.findings.contains { $0.rule.id == "SB190" && $0.location.line == 6 })
         #expect(report.findings.contains { $0.rule.id == "SB000" && $0.message.hasPrefix("systems[0].colour is not a known field here") })
         #expect(report.failed)
@@ -131,7 +132,7 @@ struct CheckTests {
               suppress:
                 - { rule: SB120, integration: bare, reason: The price lookup must answer while the customer waits }
             """)
-        let report = Checker.check(directory: directory.url)
+        let report = Checker.check(directory: directory.url, registry: .standard)
         let slo = try #require(report.findings.first { $0.rule.id == "SB161" })
         #expect(slo.severity == .error && slo.counts)
         let sync = try #require(report.findings.first { $0.rule.id == "SB120" })
@@ -148,7 +149,7 @@ struct CheckTests {
         defer { directory.remove() }
         try directory.write("switchboard.yaml", try String(contentsOf: directory.url.appendingPathComponent("switchboard.yaml"), encoding: .utf8)
                             + "\ncheck: { suppress: [{ rule: SB195, reason: later }] }\n")
-        let report = Checker.check(directory: directory.url)
+        let report = Checker.check(directory: directory.url, registry: .standard)
         let sarif = try JSONValue(json: Array(CheckOutput.render(report, as: .sarif).utf8))
         #expect(sarif["version"]?.text == "2.1.0")
         let run = try #require(sarif["runs"]?.arrayItems.first)

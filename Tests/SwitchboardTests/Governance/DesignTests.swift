@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardModel
 
@@ -9,7 +10,7 @@ struct DesignTests {
     func findings() throws {
         let directory = try CheckTests.brokenFixture()
         defer { directory.remove() }
-        let text = CheckOutput.render(Checker.check(directory: directory.url), as: .text)
+        let text = CheckOutput.render(Checker.check(directory: directory.url, registry: .standard), as: .text)
         #expect(text.contains("integrations/bare.yaml:1:1: warning SB200 design-recorded: integration 'bare' records no design decision"))
         #expect(text.contains("integrations/bare.yaml:3:1: error SB202 principle-kept: integration 'bare' breaks principle async-first (Asynchronous by default): it is sync, and records no exception"))
         #expect(text.contains("error SB202 principle-kept: integration 'bare' breaks principle relay-only (The data centre is reached through Azure Relay): it crosses between cloud and on-premises without saying how, not by Azure Relay"))
@@ -31,15 +32,15 @@ struct DesignTests {
               exceptions:
                 - { principle: async-first, reason: The till waits for the price, approver: Architecture board }
             """)
-        var text = CheckOutput.render(Checker.check(directory: directory.url), as: .text)
+        var text = CheckOutput.render(Checker.check(directory: directory.url, registry: .standard), as: .text)
         #expect(!text.contains("breaks principle async-first"))
         #expect(text.contains("breaks principle relay-only"))
         try directory.write("integrations/bare.yaml", bare + "\ndesign: { exceptions: [{ principle: nowhere, reason: r, approver: a }] }\n")
-        text = CheckOutput.render(Checker.check(directory: directory.url), as: .text)
+        text = CheckOutput.render(Checker.check(directory: directory.url, registry: .standard), as: .text)
         #expect(text.contains("error SB000 valid-workspace: design.exceptions[0].principle names 'nowhere', which is not declared in principles in switchboard.yaml"), "\(text)")
         let landscape = try String(contentsOf: directory.url.appendingPathComponent("switchboard.yaml"), encoding: .utf8)
         try directory.write("switchboard.yaml", landscape + "\n  - { id: both, title: Both, default_pattern: async, boundary_via: [VPN] }\n")
-        text = CheckOutput.render(Checker.check(directory: directory.url), as: .text)
+        text = CheckOutput.render(Checker.check(directory: directory.url, registry: .standard), as: .text)
         #expect(text.contains("principles[4] must state exactly one of default_pattern, sync_allowed_when, boundary_via, preferred_styles, no_personal_data_to; it states default_pattern and boundary_via"), "\(text)")
     }
 
@@ -47,7 +48,7 @@ struct DesignTests {
     func docs() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let workspace = try Workspace.load(directory: CheckTests.examples.appendingPathComponent("dataverse-accounts-to-erp"), resolvingSecrets: false)
+        let workspace = try Workspace.load(directory: CheckTests.examples.appendingPathComponent("dataverse-accounts-to-erp"), registry: .standard, resolvingSecrets: false)
         _ = try SiteWriter.write(workspace, report: Checker.review(workspace), plans: Planner.plan(workspace), to: directory.url)
         let page = try String(contentsOf: directory.url.appendingPathComponent("integrations/accounts-to-erp.html"), encoding: .utf8)
         #expect(page.contains("<th>Virtual table over the ERP&#39;s customers</th><th class=\"ok\">★ Account changes pushed to the ERP by webhook through the hub (chosen)</th>"))

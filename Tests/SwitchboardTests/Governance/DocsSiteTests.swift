@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardModel
 
@@ -71,7 +72,7 @@ struct DocsSiteTests {
                 target: { system: system-\((index * 13 + 1) % 50 == (index * 7) % 50 ? (index + 1) % 50 : (index * 13 + 1) % 50), http: { method: PUT, path: /x } }
                 """)
         }
-        let workspace = try Workspace.load(directory: directory.url, resolvingSecrets: false)
+        let workspace = try Workspace.load(directory: directory.url, registry: .standard, resolvingSecrets: false)
         let svg = LandscapeDiagram.svg(workspace)
         // The y of every integration label: 200 of them, at least a row apart.
         let pattern = try Regex(#"<text class="lane-label" x="[0-9.]+" y="([0-9.]+)">"#)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardModel
 
@@ -47,7 +48,7 @@ struct ImpactDiffTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try Self.write(directory)
-        let workspace = try Workspace.load(directory: directory.url, resolvingSecrets: false)
+        let workspace = try Workspace.load(directory: directory.url, registry: .standard, resolvingSecrets: false)
         let name = Impact.analyse(try #require(Impact.Subject(parsing: "crm.accounts.name")), in: workspace)
         #expect(name.map(\.integration) == ["accounts-to-erp"])
         #expect(name.first?.way == .reads && name.first?.reason == "source.changes selects name")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardModel
 
@@ -35,7 +36,7 @@ struct PlanTests {
                 volumes: { per_day: \(perDay), peak_per_minute: \(peak) }
                 """)
         }
-        return (try Workspace.load(directory: directory.url, resolvingSecrets: false), directory)
+        return (try Workspace.load(directory: directory.url, registry: .standard, resolvingSecrets: false), directory)
     }
 
     @Test("figures match the hand-computed case")

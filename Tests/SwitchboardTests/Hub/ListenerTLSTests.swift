@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOSSL
 import Testing
+import SwitchboardConnectors
 import SwitchboardModel
 
 @Suite("The hub's listener over TLS")
@@ -42,7 +43,7 @@ struct ListenerTLSTests {
             systems: [{ id: shop, kind: http, location: cloud }]
             """)
         do {
-            _ = try Workspace.load(directory: directory.url)
+            _ = try Workspace.load(directory: directory.url, registry: .standard)
             Issue.record("loaded")
         } catch {
             #expect(error.diagnostics.map(\.message).contains("server.tls.certificate 'tls/missing.pem' cannot be read"))

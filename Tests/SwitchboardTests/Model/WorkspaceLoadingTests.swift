@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SwitchboardConnectors
 @testable import SwitchboardHub
 @testable import SwitchboardModel
 
@@ -55,7 +56,7 @@ struct WorkspaceLoadingTests {
         defer { directory.remove() }
         for (path, contents) in files { try directory.write(path, contents) }
         do {
-            return .success(try Workspace.load(directory: directory.url, variables: variables))
+            return .success(try Workspace.load(directory: directory.url, registry: .standard, variables: variables))
         } catch {
             return .failure(error)
         }
@@ -77,7 +78,7 @@ struct WorkspaceLoadingTests {
         #expect(orders.delivery.backoff.initial == .milliseconds(250))
         #expect(orders.delivery.backoff.multiplier == 3)
         #expect(orders.delivery.idempotencyKey == .path(JSONPath("$.id")!))
-        #expect(workspace.connection(of: "erp")?.headers["Authorization"] == "Bearer t0k3n")
+        #expect((workspace.connection(of: "erp")?.settings as? HTTPConnectionSettings)?.headers["Authorization"] == "Bearer t0k3n")
         #expect(workspace.landscape.system("erp")?.limits == SystemLimits(maxConcurrent: 4, maxRequests: 100, window: .seconds(1)))
         guard case .sharedKey(let header, let secret) = orders.source.webhook?.authentication else {
             Issue.record("expected shared-key authentication")
@@ -93,7 +94,7 @@ struct WorkspaceLoadingTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         _ = try WorkspaceScaffold.write(to: directory.url)
-        let workspace = try Workspace.load(directory: directory.url, variables: [:])
+        let workspace = try Workspace.load(directory: directory.url, registry: .standard, variables: [:])
         let results = IntegrationTestRunner.run(workspace)
         #expect(results.count == 2)
         #expect(results.allSatisfy { $0.failure == nil }, "\(results.compactMap(\.failure))")

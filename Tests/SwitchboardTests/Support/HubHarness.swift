@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
@@ -69,7 +70,7 @@ final class HubHarness: Sendable {
         try directory.write("switchboard.yaml", Self.landscape(sinkPort: sinkPort, limits: limits, server: server, extra: extra))
         for (path, contents) in files { try directory.write(path, contents) }
         for (index, integration) in integrations.enumerated() { try directory.write("integrations/\(index).yaml", integration) }
-        let workspace = try Workspace.load(directory: directory.url, variables: Self.variables)
+        let workspace = try Workspace.load(directory: directory.url, registry: .standard, variables: Self.variables)
         var dispatcher = DispatcherConfiguration()
         dispatcher.pollInterval = .milliseconds(20)
         dispatcher.shutdownGrace = grace

@@ -2,35 +2,62 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import SwitchboardEngine
+import SwitchboardModel
 
-/// Delivers outbound requests over HTTP and HTTPS with AsyncHTTPClient. One attempt per call:
-/// retries, budgets and classification are the engine's.
+/// Delivers messages to one HTTP system over HTTP or HTTPS with AsyncHTTPClient, one request per
+/// message built from the integration's `HTTPRequestTemplate`; it also sends ready-made requests
+/// (`RequestSender`) for alerts and the emulator's webhooks. One attempt per call: retries and
+/// classification are the engine's; every request goes through the system's budget.
 ///
 /// Guarantee: reports `.timeout` when no complete answer arrives within the timeout, and
 /// `.connectionFailed` when the target could not be reached or the connection broke, so the
 /// engine retries; the target may have processed a request that ends either way (at-least-once).
-public final class HTTPConnector: Connector {
+public final class HTTPConnector: Connector, RequestSender {
     private let client: HTTPClient
+    private let connection: HTTPConnectionSettings?
+    private let budget: SystemBudget?
     /// Response bodies are read up to this many bytes for the audit log. Default 4 KiB.
     public let maxRecordedBody: Int
 
     /// Makes a connector with its own client; call `shutdown()` when done with it.
     ///
     /// - Parameters:
+    ///   - connection: The system's base URL and headers; nil for a sender of ready-made requests.
+    ///   - budget: Taken once per request; nil: none.
     ///   - maxConnectionsPerHost: Connections kept open to one host. Default 16.
     ///   - maxRecordedBody: Bytes of a response kept for the audit log. Default 4 KiB.
-    public init(maxConnectionsPerHost: Int = 16, maxRecordedBody: Int = 4096) {
+    public init(connection: HTTPConnectionSettings? = nil, budget: SystemBudget? = nil, maxConnectionsPerHost: Int = 16, maxRecordedBody: Int = 4096) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
         // The hub does not trace yet; a span per delivery was measurable overhead for nothing.
         configuration.tracing.tracer = nil
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.connection = connection
+        self.budget = budget
         self.maxRecordedBody = maxRecordedBody
     }
 
     /// Closes the connections. No request may be sent after it.
     public func shutdown() async throws {
         try await client.shutdown()
+    }
+
+    /// The request a delivery is sent as: the template rendered against the message and the connection.
+    static func request(for delivery: Delivery, connection: HTTPConnectionSettings?) throws(StepError) -> OutboundRequest {
+        guard let template = delivery.target as? HTTPRequestTemplate else { throw StepError("the integration's target is not an HTTP request") }
+        return try RequestRenderer(template: template, baseURL: connection?.baseURL ?? "", connectionHeaders: connection?.headers ?? [:])
+            .render(delivery.document, messageID: delivery.messageID)
+    }
+
+    public func send(_ delivery: Delivery, timeout: Duration) async -> TransportOutcome {
+        let request: OutboundRequest
+        do { request = try Self.request(for: delivery, connection: connection) } catch { return .unsendable(error.message) }
+        guard let budget else { return await send(request, timeout: timeout) }
+        do {
+            return try await budget.metered { (await self.send(request, timeout: timeout), []) }
+        } catch {
+            return .connectionFailed("shutting down before the request was sent")
+        }
     }
 
     public func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome {

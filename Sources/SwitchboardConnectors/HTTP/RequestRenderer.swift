@@ -1,3 +1,4 @@
+import SwitchboardEngine
 import SwitchboardModel
 
 /// Renders an integration's HTTP target for one message: placeholders `{$.path}` in the path and

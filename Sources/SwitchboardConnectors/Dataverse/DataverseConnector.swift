@@ -7,20 +7,26 @@ import SwitchboardEngine
 import SwitchboardModel
 import Synchronization
 
-/// Sends record writes to one Dataverse environment as its application user: signs in with the
-/// OAuth 2.0 client-credentials grant, keeps the token and renews it before it expires, and adds
-/// it to every request.
+/// Delivers record writes to one Dataverse environment as its application users: signs in with
+/// the OAuth 2.0 client-credentials grant, keeps each user's token and renews it before it
+/// expires, and builds each Web API request from the delivery's typed `DataverseWrite`.
 ///
-/// Guarantees: at most one token request is in flight; a token is renewed when less than a tenth
-/// of its lifetime (at least 60 s) is left; a `401` drops the token so the next attempt signs in
-/// again. With a budget, every HTTP request (a single write, or a `$batch` of many) takes one
-/// permit and reports its duration and whether it was throttled, so the budget counts what the
-/// service's limits count: requests, their execution time, and requests in flight. Throttling (`429` with `Retry-After`), transient faults and validation errors come back
-/// to the engine as the service answered them, which retries or dead-letters them.
+/// Guarantees: at most one token request per user is in flight; a token is renewed when less
+/// than a tenth of its lifetime (at least 60 s) is left; a `401` drops the token so the next
+/// attempt signs in again. Every HTTP request (a single write, a `$batch` of many, a bulk
+/// message, a read) goes through the system's budget once (`SystemBudget.metered`) and reports
+/// the service's remaining execution time and recommended parallelism, so the budget counts what
+/// the service's limits count. With `batch_size` above 1 the connector asks the engine to gather
+/// writes (`batching`) and sends each batch as one `$batch` (no change sets,
+/// `Prefer: odata.continue-on-error`, so each write succeeds or fails on its own) or, with
+/// `batch_with: multiple`, writes of one kind to one table as one bulk message, sent again as a
+/// `$batch` when refused so that only the bad record fails. Throttling (`429` with
+/// `Retry-After`), transient faults and validation errors come back to the engine as the service
+/// answered them, which retries or dead-letters them.
 /// https://learn.microsoft.com/power-apps/developer/data-platform/authenticate-oauth
 public final class DataverseConnector: Connector {
     private let client: HTTPClient
-    private let credentials: DataverseCredentials
+    private let settings: DataverseConnectionSettings
     private let environmentURL: String
     /// One sign-in per application user, used in turn; a user throttled with `Retry-After` is
     /// skipped until its pause ends.
@@ -46,66 +52,107 @@ public final class DataverseConnector: Connector {
     private let lastHint = Mutex<Int?>(nil)
     /// Logical name and primary id column by entity set name.
     private let tables = Mutex<[String: (logical: String, primaryID: String)]>([:])
-    /// Gathers writes into `$batch` requests when the connection's batch size is above 1 (set once, in `init`).
-    private let batching = Mutex<DataverseBatcher?>(nil)
+    /// The environment's Web API root, for example `https://contoso.crm.dynamics.com/api/data/v9.2/`.
+    let webAPI: String
 
     /// - Parameters:
     ///   - environmentURL: For example `https://contoso.crm.dynamics.com`.
-    ///   - caFile: An absolute path of PEM authorities to trust, or nil for the system's.
+    ///   - settings: The users' credentials, the authorities to trust (`caFile`) and how writes are gathered.
     ///   - budget: Taken once per HTTP request, and told each answer's duration, throttling and
     ///     the service's recommended parallelism (`x-ms-dop-hint`).
-    public init(environmentURL: String, credentials: DataverseCredentials, caFile: String?, maxConnections: Int = 16,
-                budget: SystemBudget? = nil) throws {
+    public init(environmentURL: String, settings: DataverseConnectionSettings, maxConnections: Int = 16, budget: SystemBudget? = nil) throws {
         self.budget = budget
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
         configuration.tracing.tracer = nil
-        if let caFile {
+        if let caFile = settings.caFile {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .file(caFile)
             configuration.tlsConfiguration = tls
         }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        self.credentials = credentials
-        lanes = [Lane(clientID: credentials.clientID, clientSecret: credentials.clientSecret)]
-            + credentials.additionalUsers.map { Lane(clientID: $0.clientID, clientSecret: $0.clientSecret) }
+        self.settings = settings
+        lanes = [Lane(clientID: settings.clientID, clientSecret: settings.clientSecret)]
+            + settings.additionalUsers.map { Lane(clientID: $0.clientID, clientSecret: $0.clientSecret) }
         self.environmentURL = environmentURL.hasSuffix("/") ? String(environmentURL.dropLast()) : environmentURL
-        webAPI = "\(self.environmentURL)/api/data/v9.2/"
-        if credentials.batchSize > 1 {
-            let bulk = credentials.batchMode == .multiple ? DataverseBatcher.Bulk(
-                send: { [unowned self] url, body in await self.sendBulk(url, body: body) },
-                logicalName: { [unowned self] entitySet in try? await self.table(entitySet: entitySet).logical },
-                webAPI: webAPI) : nil
-            let batcher = DataverseBatcher(size: credentials.batchSize, wait: credentials.batchWait, bulk: bulk) { [unowned self] body, boundary in
-                await self.sendBatch(body, boundary: boundary)
-            }
-            batching.withLock { $0 = batcher }
-        }
+        webAPI = self.environmentURL + DataverseRequests.root
     }
 
     public func shutdown() async throws {
         try await client.shutdown()
     }
 
-    public func governsBudget(of system: String) -> Bool { budget != nil }
-
-    public func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome {
-        guard let batcher = batching.withLock({ $0 }) else { return await sendOne(request, timeout: timeout) }
-        let outcome = await batcher.submit(request)
-        return classify(outcome, request: request)
+    /// Writes are gathered when `batch_size` is above 1.
+    public var batching: BatchingPolicy? {
+        settings.batchSize > 1 ? BatchingPolicy(size: settings.batchSize, wait: settings.batchWait) : nil
     }
 
-    /// One `$batch` request with the gathered writes; its answer and the answer's content type.
-    private func sendBatch(_ body: [UInt8], boundary: String) async -> (outcome: TransportOutcome, contentType: String?, body: [UInt8]) {
+    public func send(_ delivery: Delivery, timeout: Duration) async -> TransportOutcome {
+        let request: OutboundRequest
+        do { request = try DataverseRequests.request(for: delivery, environmentURL: environmentURL) } catch { return .unsendable(error.message) }
+        // `execute` reads the answer's error codes; a failed sign-in's answer stays as it was (a wrong secret is permanent).
+        return await sendOne(request, timeout: timeout)
+    }
+
+    /// The writes in as few requests as they fit: bulk messages for writes of one kind to one
+    /// table (with `batch_with: multiple`), one `$batch` for the rest and for refused bulk messages.
+    public func send(batch: [Delivery], timeout: Duration) async -> [TransportOutcome] {
+        var outcomes = [TransportOutcome?](repeating: nil, count: batch.count)
+        var writes: [(index: Int, write: DataverseRequests.Write)] = []
+        for (index, delivery) in batch.enumerated() {
+            do { writes.append((index, try DataverseRequests.write(for: delivery))) } catch { outcomes[index] = .unsendable(error.message) }
+        }
+        var rest = writes
+        if settings.batchMode == .multiple {
+            rest = []
+            for group in DataverseBatch.bulkGroups(writes.map(\.write)) {
+                let members = group.members.map { writes[$0] }
+                guard let action = group.action, members.count > 1, let logical = try? await table(entitySet: group.table).logical else {
+                    rest += members
+                    continue
+                }
+                let body = DataverseBatch.bulkBody(members.map(\.write), logicalName: logical)
+                let outcome = await sendBulk(webAPI + "\(group.table)/Microsoft.Dynamics.CRM.\(action)", body: body, timeout: timeout)
+                switch outcome {
+                case .response(let status, _, _) where (200..<300).contains(status):
+                    for member in members { outcomes[member.index] = .response(status: 204, retryAfter: nil, body: "") }
+                case .response(let status, _, _) where (400..<500).contains(status) && status != 429:
+                    // One record (or more) is refused and the message changed nothing: send the writes
+                    // again one by one inside a $batch, so each gets its own answer.
+                    rest += members
+                default:
+                    for member in members { outcomes[member.index] = outcome }
+                }
+            }
+        }
+        if !rest.isEmpty {
+            let answers = await sendBatch(rest.map(\.write), timeout: timeout)
+            for (member, answer) in zip(rest, answers) {
+                outcomes[member.index] = classify(answer, request: member.write.request(environmentURL: environmentURL))
+            }
+        }
+        return outcomes.map { $0 ?? .connectionFailed("the write got no answer") }
+    }
+
+    /// One `$batch` request with the writes; an outcome per write, in order. A batch refused as a
+    /// whole (a `429`, a `5xx`, a broken connection, an answer that cannot be read part by part)
+    /// gives every write that outcome.
+    private func sendBatch(_ writes: [DataverseRequests.Write], timeout: Duration) async -> [TransportOutcome] {
+        let boundary = "batch_\(UUID().uuidString.lowercased())"
         let request = Self.webAPIRequest("POST", webAPI + "$batch", headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)"),
-                                                                             ("Prefer", "odata.continue-on-error")], body: body)
+                                                                             ("Prefer", "odata.continue-on-error")],
+                                         body: DataverseBatch.body(writes, boundary: boundary))
         var contentType: String?
         var bytes: [UInt8] = []
-        let outcome = await sendOne(request, timeout: .seconds(120)) { type, raw in
+        let outcome = await sendOne(request, timeout: timeout) { type, raw in
             contentType = type
             bytes = raw
         }
-        return (outcome, contentType, bytes)
+        guard case .response(200, let retryAfter, _) = outcome else { return Array(repeating: outcome, count: writes.count) }
+        guard let parts = DataverseBatch.parts(bytes, contentType: contentType), parts.count == writes.count else {
+            return Array(repeating: .response(status: 502, retryAfter: retryAfter, body: "the $batch answer could not be read as one part per request"), count: writes.count)
+        }
+        return parts
     }
 
     /// A request of the connector's own (a batch, a bulk message, a read) with the OData headers
@@ -115,9 +162,9 @@ public final class DataverseConnector: Connector {
                         body: body)
     }
 
-    /// One bulk message (`UpsertMultiple` and its siblings) with its answer classified.
-    private func sendBulk(_ url: String, body: [UInt8]) async -> TransportOutcome {
-        await sendOne(Self.webAPIRequest("POST", url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body), timeout: .seconds(120))
+    /// One bulk message (`UpsertMultiple` and its siblings).
+    private func sendBulk(_ url: String, body: [UInt8], timeout: Duration) async -> TransportOutcome {
+        await sendOne(Self.webAPIRequest("POST", url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body), timeout: timeout)
     }
 
     /// A table's logical name and primary id column, from its entity set name; looked up once.
@@ -141,9 +188,6 @@ public final class DataverseConnector: Connector {
         let outcome = await sendOne(request, timeout: timeout) { _, raw in bytes = raw }
         return (outcome, bytes)
     }
-
-    /// The environment's Web API root, for example `https://contoso.crm.dynamics.com/api/data/v9.2/`.
-    let webAPI: String
 
     /// A part's or a request's answer with Dataverse's error codes read (see `DataverseErrors`).
     private func classify(_ outcome: TransportOutcome, request: OutboundRequest) -> TransportOutcome {
@@ -177,6 +221,7 @@ public final class DataverseConnector: Connector {
         }
     }
 
+    /// One HTTP request as the next free user, through the system's budget.
     private func sendOne(_ request: OutboundRequest, timeout: Duration, raw: ((String?, [UInt8]) -> Void)? = nil) async -> TransportOutcome {
         let lane: Lane
         switch self.lane() {
@@ -192,32 +237,24 @@ public final class DataverseConnector: Connector {
         } catch let failure as TokenFailure {
             return failure.outcome
         } catch {
-            return .connectionFailed("signing in to \(credentials.authority) failed: \(HTTPConnector.describe(error))")
+            return .connectionFailed("signing in to \(settings.authority) failed: \(HTTPConnector.describe(error))")
         }
-        if let budget {
-            do { try await budget.acquire() } catch { return .connectionFailed("shutting down before the request was sent") }
+        guard let budget else { return await execute(request, token: token, lane: lane, timeout: timeout, raw: raw).outcome }
+        do {
+            return try await budget.metered { await self.execute(request, token: token, lane: lane, timeout: timeout, raw: raw) }
+        } catch {
+            return .connectionFailed("shutting down before the request was sent")
         }
-        let started = ContinuousClock.now
-        var remaining: Int64?
-        let outcome = await execute(request, token: token, lane: lane, timeout: timeout, remaining: &remaining, raw: raw)
-        if let budget {
-            await budget.release(executionMillis: (ContinuousClock.now - started).milliseconds)
-            if let remaining { await budget.record(.executionRemaining(millis: remaining, users: lanes.count)) }
-            switch outcome {
-            case .response(let status, _, _) where (200..<300).contains(status): await budget.record(.clean)
-            case .response(429, _, _), .transient(429, _, _): await budget.record(.throttled)
-            default: break
-            }
-        }
-        return outcome
     }
 
-    /// One request as `lane`'s user; `remaining` is set to the execution time the service says
-    /// this user has left in its window (`x-ms-ratelimit-time-remaining-xrm-requests`, seconds).
-    private func execute(_ request: OutboundRequest, token: String, lane: Lane, timeout: Duration, remaining: inout Int64?,
-                         raw: ((String?, [UInt8]) -> Void)?) async -> TransportOutcome {
+    /// One request as `lane`'s user, with what the answer tells the budget: the execution time
+    /// the service says this user has left in its window (`x-ms-ratelimit-time-remaining-xrm-requests`,
+    /// seconds) and a changed recommended parallelism (`x-ms-dop-hint`).
+    private func execute(_ request: OutboundRequest, token: String, lane: Lane, timeout: Duration,
+                         raw: ((String?, [UInt8]) -> Void)?) async -> (outcome: TransportOutcome, signals: [SystemBudget.Signal]) {
         var outbound = HTTPClientRequest(url: request.url)
         outbound.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { outbound.headers.add(name: name, value: value) }
         for (name, value) in request.headers { outbound.headers.add(name: name, value: value) }
         outbound.headers.add(name: "Authorization", value: "Bearer \(token)")
         if !request.body.isEmpty { outbound.body = .bytes(ByteBuffer(bytes: request.body)) }
@@ -226,30 +263,32 @@ public final class DataverseConnector: Connector {
             let body = try await response.body.collect(upTo: 64 << 20)
             raw?(response.headers.first(name: "Content-Type"), Array(body.readableBytesView))
             let status = Int(response.status.code)
-            if let seconds = response.headers.first(name: "x-ms-ratelimit-time-remaining-xrm-requests").flatMap({ Double($0.replacingOccurrences(of: ",", with: "")) }) {
-                remaining = Int64(seconds * 1000)
+            var signals: [SystemBudget.Signal] = []
+            if let seconds = response.headers.first(name: "x-ms-ratelimit-time-remaining-xrm-requests").flatMap({ Double($0.replacingOccurrences(of: ",", with: "")) }),
+               seconds.isFinite, seconds >= 0, seconds < 1e9 {
+                signals.append(.executionRemaining(millis: Int64(seconds * 1000), users: lanes.count))
             }
             if status == 401 { await lane.tokens.invalidate() }
             if status == 429, lanes.count > 1 {
                 // This user waits as long as it was told; the others carry on, so the message is retried soon.
-                let seconds = response.headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
+                let seconds = response.headers.first(name: "Retry-After").flatMap(Double.init).flatMap { $0.isFinite && $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 1
                 lane.pausedUntil.withLock { $0 = ContinuousClock.now + .milliseconds(Int64(seconds * 1000)) }
                 let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
-                return .transient(status: 429, retryAfter: nil, body: "application user \(lane.clientID) throttled: \(text)")
+                return (.transient(status: 429, retryAfter: nil, body: "application user \(lane.clientID) throttled: \(text)"), signals)
             }
-            if let budget, let hint = response.headers.first(name: "x-ms-dop-hint").flatMap(Int.init),
+            if let hint = response.headers.first(name: "x-ms-dop-hint").flatMap(Int.init),
                lastHint.withLock({ last in defer { last = hint }; return last != hint }) {
-                await budget.record(.hint(hint))
+                signals.append(.hint(hint))
             }
             let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
             let retryAfter = response.headers.first(name: "Retry-After")
             // A 401 to a token that was valid a moment ago (it expired early, or was revoked): the
             // token is dropped, and the next attempt signs in again.
-            return classify(.response(status: status, retryAfter: retryAfter, body: text), request: request)
+            return (classify(.response(status: status, retryAfter: retryAfter, body: text), request: request), signals)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            return .timeout
+            return (.timeout, [])
         } catch {
-            return .connectionFailed(HTTPConnector.describe(error))
+            return (.connectionFailed(HTTPConnector.describe(error)), [])
         }
     }
 
@@ -259,7 +298,7 @@ public final class DataverseConnector: Connector {
     }
 
     private func requestToken(for lane: Lane, timeout: Duration) async throws -> (token: String, lifetime: Duration) {
-        var request = HTTPClientRequest(url: "\(credentials.authority)/\(credentials.tenant)/oauth2/v2.0/token")
+        var request = HTTPClientRequest(url: "\(settings.authority)/\(settings.tenant)/oauth2/v2.0/token")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         let form = [("grant_type", "client_credentials"), ("client_id", lane.clientID), ("client_secret", lane.clientSecret),
@@ -302,21 +341,3 @@ actor TokenCache {
     }
 }
 
-/// Sends each request through its target system's connector, or the default HTTP one.
-public final class SystemConnectors: Connector {
-    private let fallback: any Connector
-    private let bySystem: [String: any Connector]
-
-    public init(default fallback: any Connector, bySystem: [String: any Connector]) {
-        self.fallback = fallback
-        self.bySystem = bySystem
-    }
-
-    public func send(_ request: OutboundRequest, timeout: Duration) async -> TransportOutcome {
-        await (bySystem[request.system] ?? fallback).send(request, timeout: timeout)
-    }
-
-    public func governsBudget(of system: String) -> Bool {
-        (bySystem[system] ?? fallback).governsBudget(of: system)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardEngine
 import SwitchboardModel
 
 /// Reads the `RemoteExecutionContext` a Dataverse webhook posts into a flat document that steps

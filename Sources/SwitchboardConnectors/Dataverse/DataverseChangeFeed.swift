@@ -13,15 +13,15 @@ import SwitchboardModel
 /// https://learn.microsoft.com/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems
 public final class DataverseChangeFeed: ChangeFeed {
     private let connector: DataverseConnector
-    private let trigger: ChangeTrackingTrigger
+    private let trigger: DataverseChanges
     /// Prefix of a position inside a first read whose records are skipped (`initial_load: false`).
     static let skipping = "skip-initial:"
     /// Records per page asked for. Default 1,000.
     public let pageSize = 1_000
 
-    public init(connector: DataverseConnector, trigger: ChangeTrackingTrigger) {
+    public init(connector: DataverseConnector, changes: DataverseChanges) {
         self.connector = connector
-        self.trigger = trigger
+        self.trigger = changes
     }
 
     public func changes(after position: String?) async throws(ChangeFeedError) -> ChangePage {
@@ -67,11 +67,11 @@ public final class DataverseChangeFeed: ChangeFeed {
             do { return try JSONValue(json: body) } catch { throw ChangeFeedError("the answer to GET \(url) is not JSON") }
         case .response(let status, let retryAfter, _), .transient(let status, let retryAfter, _):
             let message = (try? JSONValue(json: body))?["error"]?["message"]?.text ?? String(decoding: body.prefix(300), as: UTF8.self)
-            let wait = retryAfter.flatMap(Int64.init).map { $0 * 1000 }
+            let wait = retryAfter.flatMap(Int64.init).map { $0.multipliedReportingOverflow(by: 1000).overflow ? Int64.max / 2 : $0 * 1000 }
             throw ChangeFeedError("GET \(url) was answered \(status): \(message)", retryAfterMillis: wait)
         case .timeout:
             throw ChangeFeedError("GET \(url) had no answer in time")
-        case .connectionFailed(let reason):
+        case .connectionFailed(let reason), .unsendable(let reason):
             throw ChangeFeedError("GET \(url) failed: \(reason)")
         }
     }

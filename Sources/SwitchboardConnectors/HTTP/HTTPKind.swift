@@ -1,0 +1,68 @@
+import SwitchboardEngine
+import SwitchboardModel
+
+/// `kind: http`: any HTTP or HTTPS API. Each message becomes one request built from a template.
+public struct HTTPKind: ConnectorRuntime {
+    public init() {}
+
+    public let spec = ConnectorSpec(
+        kind: "http", title: "HTTP",
+        summary: "Any HTTP or HTTPS API: each message becomes one request built from a template.",
+        description: """
+            Each message, after the steps, is sent as one request: the system's `base_url` and the \
+            target's `path`, with `{$.path}` placeholders filled from the message (URL-encoded in the \
+            path), the connection's headers, the target's headers and the message id in \
+            `X-Switchboard-Message-Id`. 2xx is delivered; 408, 425, 429, 5xx, timeouts and broken \
+            connections are retried (honouring `Retry-After`); other answers go to the dead letters.
+            """,
+        connection: [
+            FieldSpec("base_url", .url, doc: "Base URL that target paths are appended to; may hold references.", example: "https://erp.example.com"),
+            FieldSpec("headers", .headers, doc: "Headers sent with every request; a credential header must be a ${env:NAME} or ${file:PATH} reference.",
+                      example: "{ Authorization: \"Bearer ${env:ERP_TOKEN}\" }"),
+        ],
+        addressField: "base_url",
+        target: [
+            FieldSpec("method", .choice(["POST", "PUT", "PATCH", "DELETE", "GET"]), default: "POST", doc: "The request's method."),
+            FieldSpec("path", .string, required: true, doc: "Appended to the base URL; `{$.path}` placeholders are filled from the message.",
+                      example: "/api/orders/{$.order_id}"),
+            FieldSpec("headers", .headers, doc: "Headers of this integration's requests; values may hold placeholders. Credentials belong in the connection.",
+                      example: "{ Idempotency-Key: \"{$.order_id}\" }"),
+            FieldSpec("body", .path, default: "$", doc: "What is sent as the body (not for GET and DELETE)."),
+        ],
+        idempotency: "A `PUT` or `DELETE` repeated by a retry is harmless; a `POST` or `PATCH` is only when the target honours an `Idempotency-Key` header, which `check` asks for (SB150).",
+        references: ["https://www.rfc-editor.org/rfc/rfc9110"])
+
+    package func readConnection(_ fields: ConfigFields, context: ReadContext) -> (any ConnectionSettings)? {
+        HTTPConnectionSettings(baseURL: context.url(fields["base_url"]), headers: context.headers(fields["headers"]))
+    }
+
+    package func readTarget(_ http: ConfigFields, context: ReadContext) -> (any TargetSettings)? {
+        let method = (http.string("method") ?? "POST").uppercased()
+        if !["POST", "PUT", "PATCH", "DELETE", "GET"].contains(method) {
+            http["method"]?.report("target.http.method must be POST, PUT, PATCH, DELETE or GET, not '\(method)'")
+        }
+        let path = http.string("path")
+        if let path, !path.hasPrefix("/") { http["path"]?.report("target.http.path must start with '/'") }
+        var headers: [String: String] = [:]
+        for entry in http["headers"]?.mapping()?.entries ?? [] {
+            guard let text = entry.value.string() else { continue }
+            if SecretResolver.isSensitiveHeader(entry.key) && !text.contains("{$") {
+                entry.value.report("\(entry.value.path) holds a credential; put it in the system's connection headers as a ${env:NAME} reference")
+                continue
+            }
+            headers[entry.key] = text
+        }
+        let body = http["body"].flatMap { StepReader.readPath($0) }
+        guard let path else { return nil }
+        return HTTPRequestTemplate(method: method, path: path, headers: headers, body: body ?? JSONPath("$"))
+    }
+
+    public func makeConnector(_ context: ConnectorContext) throws(ConnectorSetupError) -> any Connector {
+        HTTPConnector(connection: context.connection.settings as? HTTPConnectionSettings, budget: context.budget,
+                      maxConnectionsPerHost: max(8, context.maxConnections))
+    }
+
+    public func preview(_ delivery: Delivery, connection: Connection?) throws(StepError) -> OutboundRequest {
+        try HTTPConnector.request(for: delivery, connection: connection?.settings as? HTTPConnectionSettings)
+    }
+}
