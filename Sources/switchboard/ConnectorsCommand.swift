@@ -11,7 +11,11 @@ struct ConnectorsCommand: ParsableCommand {
     @Argument(help: "A kind, such as dataverse.")
     var kind: String?
 
+    @Flag(help: "Print the whole reference as Markdown (docs/connectors.md).")
+    var markdown = false
+
     func run() throws {
+        if markdown { return print(ConnectorReference.markdown(.standard), terminator: "") }
         guard let kind else { return print(ConnectorReference.list(.standard), terminator: "") }
         guard let spec = ConnectorRegistry.standard.spec(kind) else {
             fail("there is no connector kind '\(kind)'; the kinds are \(ConnectorRegistry.standard.specs.map(\.kind).joined(separator: ", "))")
