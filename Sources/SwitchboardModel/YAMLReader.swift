@@ -213,17 +213,26 @@ extension Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    /// Parses `250ms`, `30s`, `5m`, `1h`, `7d`; a bare number means seconds.
+    /// The longest duration `parse` accepts: 100 years, far beyond any timeout, window or
+    /// retention, and far inside what epoch-millisecond arithmetic can hold.
+    public static let longestParsed = Duration.seconds(100 * 365 * 86_400)
+
+    /// Parses `250ms`, `30s`, `5m`, `1h`, `7d`; a bare number means seconds. Nil for anything
+    /// else, including negative, infinite or not-a-number values and durations longer than
+    /// `longestParsed`, so no input can overflow the millisecond arithmetic that follows.
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
-        for (suffix, seconds) in units where trimmed.hasSuffix(suffix) {
-            let number = trimmed.dropLast(suffix.count)
-            guard let value = Double(number), value >= 0 else { return nil }
-            return .milliseconds(Int64((value * seconds * 1000).rounded()))
+        var number = Substring(trimmed)
+        var unit = 1.0
+        if let (suffix, seconds) = units.first(where: { trimmed.hasSuffix($0.0) }) {
+            number = trimmed.dropLast(suffix.count)
+            unit = seconds
         }
-        guard let value = Double(trimmed), value >= 0 else { return nil }
-        return .milliseconds(Int64((value * 1000).rounded()))
+        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
+        let millis = (value * unit * 1000).rounded()
+        guard millis <= Double(longestParsed.milliseconds) else { return nil }
+        return .milliseconds(Int64(millis))
     }
 }
 

@@ -49,8 +49,10 @@ struct Messages: AsyncParsableCommand {
                     return state
                 }
             }
+            // Options are read before the store is opened, so a bad one is named whatever the store's state.
+            let messageFilter = filter.messageFilter(states: states)
             let operations = operations(workspace)
-            await perform { try await operations.listMessages(filter.messageFilter(states: states), json: json) }
+            await perform { try await operations.listMessages(messageFilter, json: json) }
         }
     }
 

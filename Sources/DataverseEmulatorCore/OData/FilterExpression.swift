@@ -86,9 +86,19 @@ indirect enum FilterExpression: Sendable, Hashable {
 }
 
 /// Reads `$filter` text into a `FilterExpression`, with Dataverse's kind of message on a syntax error.
+///
+/// Guarantee: no input can exhaust the stack. Nesting (parentheses and `not`) deeper than
+/// `maxDepth`, or more than `maxTerms` terms joined by `and`/`or`, is refused as a bad request
+/// before the tree grows, since parsing, evaluating and freeing the tree all recurse.
 struct FilterParser {
     private let text: [Character]
     private var index = 0
+    private var depth = 0
+    private var terms = 0
+    /// Deepest nesting of parentheses and `not` accepted. 100.
+    static let maxDepth = 100
+    /// Most terms joined by `and` and `or` accepted. 500.
+    static let maxTerms = 500
 
     private init(_ text: String) { self.text = Array(text) }
 
@@ -102,17 +112,31 @@ struct FilterParser {
 
     private mutating func orExpression() throws(DataverseError) -> FilterExpression {
         var left = try andExpression()
-        while keyword("or") { left = .or(left, try andExpression()) }
+        while keyword("or") {
+            try countTerm()
+            left = .or(left, try andExpression())
+        }
         return left
     }
 
     private mutating func andExpression() throws(DataverseError) -> FilterExpression {
         var left = try unary()
-        while keyword("and") { left = .and(left, try unary()) }
+        while keyword("and") {
+            try countTerm()
+            left = .and(left, try unary())
+        }
         return left
     }
 
+    private mutating func countTerm() throws(DataverseError) {
+        terms += 1
+        if terms > Self.maxTerms { throw syntaxError("the filter joins more than \(Self.maxTerms) terms with and/or") }
+    }
+
     private mutating func unary() throws(DataverseError) -> FilterExpression {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maxDepth { throw syntaxError("the filter nests deeper than \(Self.maxDepth) levels of parentheses and not") }
         if keyword("not") { return .not(try unary()) }
         skipSpaces()
         if peek == "(" {

@@ -39,7 +39,7 @@ extension MapExpression {
         case .date(let inner, let format):
             guard let value = try inner.evaluate(in: document), value != .null else { return nil }
             guard let millis = DateValue.epochMillis(value) else {
-                throw StepError("date cannot read '\(value.text)'; expected ISO 8601 text or epoch milliseconds")
+                throw StepError("date cannot read '\(value.text)'; expected ISO 8601 text or epoch milliseconds of a year from 1 to 9999")
             }
             return DateValue.format(millis, as: format)
         case .lookup(let inner, let table, let fallback):
@@ -53,18 +53,34 @@ extension MapExpression {
 
 /// Date parsing and formatting for the `date` function, without `DateFormatter` (slow on Linux).
 enum DateValue {
+    /// Epoch milliseconds of years 1 to 9999, the range ISO 8601 text can carry.
+    static let range: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
+    /// The time a value stands for, in epoch milliseconds; nil when it is none, or outside
+    /// `range` (a number from a message is never converted unchecked: `1e19` must not trap).
     static func epochMillis(_ value: JSONValue) -> Int64? {
+        let millis: Int64?
         switch value {
-        case .int(let millis): return millis
-        case .double(let millis): return Int64(millis)
+        case .int(let whole): millis = whole
+        case .double(let number): millis = checked(number)
         case .string(let text):
-            if let millis = Int64(text) { return millis }
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return Int64(date.timeIntervalSince1970 * 1000) }
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return Int64(date.timeIntervalSince1970 * 1000) }
-            if text.count == 10, let date = try? Date(text + "T00:00:00Z", strategy: Date.ISO8601FormatStyle()) { return Int64(date.timeIntervalSince1970 * 1000) }
-            return nil
-        default: return nil
+            if let whole = Int64(text) {
+                millis = whole
+            } else if let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+                ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+                ?? (text.count == 10 ? try? Date(text + "T00:00:00Z", strategy: Date.ISO8601FormatStyle()) : nil) {
+                millis = checked(date.timeIntervalSince1970 * 1000)
+            } else {
+                millis = nil
+            }
+        default: millis = nil
         }
+        return millis.flatMap { range.contains($0) ? $0 : nil }
+    }
+
+    private static func checked(_ number: Double) -> Int64? {
+        guard number.isFinite, number > Double(range.lowerBound), number < Double(range.upperBound) else { return nil }
+        return Int64(number)
     }
 
     static func format(_ millis: Int64, as format: DateFormat) -> JSONValue {
