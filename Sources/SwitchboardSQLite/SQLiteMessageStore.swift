@@ -10,6 +10,10 @@ import SwitchboardModel
 /// (`PRAGMA synchronous = FULL`); `.normal` survives a crash of the process but may lose the last
 /// commits on power loss. Concurrent arrivals share one commit through `GroupCommitter`.
 ///
+/// Persistence only: every change to a message's lifecycle and the audit record that goes with it
+/// come from the engine (`MessageTransitions` for claims, releases, replays and discards;
+/// `Completion`s for the outcomes of deliveries).
+///
 /// Leases and outcomes (`claim`, `complete`, `releaseLeases`, `prune`) commit without their own
 /// fsync: losing one to a power cut costs a repeated delivery, which at-least-once allows, never a
 /// message; the next durable commit (an arrival) syncs them with it, since WAL frames reach the disk
@@ -92,7 +96,6 @@ public final class SQLiteMessageStore: MessageStore {
                 INSERT INTO messages (id, integration, state, attempts, available_at, ordering_key, idempotency_key, payload, received_at, updated_at)
                 VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
                 """)
-            let insertAudit = try db.cachedStatement(sql: "INSERT INTO audit (at, message_id, integration, kind, to_state, actor) VALUES (?, ?, ?, 'received', 0, 'hub')")
             for message in messages {
                 if let key = message.idempotencyKey {
                     let existing = try String.fetchOne(db, sql: "SELECT message_id FROM idempotency_keys WHERE integration = ? AND key = ? AND expires_at > ?",
@@ -106,7 +109,7 @@ public final class SQLiteMessageStore: MessageStore {
                 }
                 try insertMessage.execute(arguments: [message.id, message.integration, message.receivedAt, message.orderingKey, message.idempotencyKey,
                                                       Data(message.payload), message.receivedAt, message.receivedAt])
-                try insertAudit.execute(arguments: [message.receivedAt, message.id, message.integration])
+                try Self.insert(MessageTransitions.received(message), db)
                 results.append(.accepted(id: message.id))
             }
             return results
@@ -142,14 +145,13 @@ public final class SQLiteMessageStore: MessageStore {
             var claimed: [Message] = []
             for row in rows {
                 var message = Self.message(row)
-                let before = message.state
-                do { try message.lifecycle.apply(.lease(now: now, duration: leaseMillis)) } catch { continue }
+                guard let change = MessageTransitions.lease(message, now: now, duration: leaseMillis) else { continue }
                 let token = MessageID.make(now: now)
+                message.lifecycle = change.lifecycle
                 message.leaseToken = token
-                try db.cachedStatement(sql: "UPDATE messages SET state = 1, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?")
-                    .execute(arguments: [owner, token, message.lifecycle.leaseExpiresAt, now, message.sequence])
-                try Self.insert(AuditRecord(at: now, messageID: message.id, integration: integration, kind: .leased, fromState: before, toState: .leased,
-                                            attempt: message.lifecycle.attempts + 1, detail: before == .leased ? "previous lease expired" : nil), db)
+                try db.cachedStatement(sql: "UPDATE messages SET state = ?, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?")
+                    .execute(arguments: [change.lifecycle.state.rawValue, owner, token, change.lifecycle.leaseExpiresAt, now, message.sequence])
+                try Self.insert(change.audit, db)
                 claimed.append(message)
             }
             return claimed
@@ -175,18 +177,18 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func releaseLeases(owner: String, now: Int64) async throws -> Int {
         try await writeWithoutSync { db in
-            let leased = try Row.fetchAll(db, sql: """
-                SELECT seq, id, integration FROM messages WHERE state = 1 AND lease_owner = ?
-                """, arguments: [owner])
+            let leased = try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages WHERE state = 1 AND lease_owner = ?", arguments: [owner]).map(Self.message)
             let release = try db.cachedStatement(sql: """
-                UPDATE messages SET state = 0, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ?
+                UPDATE messages SET state = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ?
                 """)
-            for row in leased {
-                try release.execute(arguments: [now, now, row["seq"]])
-                try Self.insert(AuditRecord(at: now, messageID: row["id"], integration: row["integration"], kind: .released, fromState: .leased, toState: .ready,
-                                            detail: "lease given back unattempted at start or shutdown"), db)
+            var released = 0
+            for message in leased {
+                guard let change = MessageTransitions.releaseLease(message, now: now) else { continue }
+                try release.execute(arguments: [change.lifecycle.state.rawValue, change.lifecycle.availableAt, now, message.sequence])
+                try Self.insert(change.audit, db)
+                released += 1
             }
-            return leased.count
+            return released
         }
     }
 
@@ -251,10 +253,11 @@ public final class SQLiteMessageStore: MessageStore {
             let rows = try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages \(clause) ORDER BY seq", arguments: arguments)
             var replayed: [String] = []
             for row in rows {
-                var message = Self.message(row)
-                do { try message.lifecycle.apply(.replay(now: now)) } catch { continue }
-                try db.execute(sql: "UPDATE messages SET state = 0, attempts = 0, available_at = ?, updated_at = ? WHERE seq = ?", arguments: [now, now, message.sequence])
-                try Self.insert(AuditRecord(at: now, messageID: message.id, integration: message.integration, kind: .replayed, fromState: .dead, toState: .ready, actor: actor), db)
+                let message = Self.message(row)
+                guard let change = MessageTransitions.replay(message, now: now, actor: actor) else { continue }
+                try db.execute(sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ? WHERE seq = ?",
+                               arguments: [change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, message.sequence])
+                try Self.insert(change.audit, db)
                 replayed.append(message.id)
             }
             return replayed
@@ -266,13 +269,15 @@ public final class SQLiteMessageStore: MessageStore {
             var deadOnly = filter
             deadOnly.states = [.dead]
             let (clause, arguments) = Self.whereClause(deadOnly, ids: ids)
-            let rows = try Row.fetchAll(db, sql: "SELECT id, integration, seq FROM messages \(clause) ORDER BY seq", arguments: arguments)
-            for row in rows {
-                try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [row["seq"] as Int64])
-                try Self.insert(AuditRecord(at: now, messageID: row["id"], integration: row["integration"], kind: .discarded, fromState: .dead,
-                                            detail: reason, actor: actor), db)
+            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages \(clause) ORDER BY seq", arguments: arguments)
+            var discarded: [String] = []
+            for message in rows.map(Self.message) {
+                guard let audit = MessageTransitions.discard(message, now: now, actor: actor, reason: reason) else { continue }
+                try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [message.sequence])
+                try Self.insert(audit, db)
+                discarded.append(message.id)
             }
-            return rows.map { $0["id"] }
+            return discarded
         }
     }
 
