@@ -118,6 +118,9 @@ let package = Package(
         ),
         // The strategy review (`check`) and capacity plan (`plan`) over the workspace model.
         .target(name: "SwitchboardGovernance", dependencies: ["SwitchboardModel"]),
+        // The test kit: a manual clock, temporary folders, and the conformance suites every
+        // store (MessageStoreConformance) and connector (ConnectorConformance) passes.
+        .target(name: "SwitchboardTesting", dependencies: ["SwitchboardEngine", "SwitchboardModel"]),
         // glibc's malloc.h, which the Glibc module leaves out (MallocTuning).
         .target(name: "CMalloc"),
         // The command-line tool: parses arguments and calls SwitchboardHub.
@@ -145,6 +148,7 @@ let package = Package(
                 "switchboard",
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
                 "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardGovernance",
+                "SwitchboardTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

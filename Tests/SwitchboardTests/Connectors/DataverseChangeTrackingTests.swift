@@ -7,6 +7,7 @@ import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTesting
 import Testing
 
 /// A hub reading the emulator's accounts through change tracking and sending each change to an ERP (a sink).

@@ -2,6 +2,7 @@ import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
 import SwitchboardModel
+import SwitchboardTesting
 import Testing
 
 @Suite("A hub process killed during a bulk load into Dataverse")

@@ -6,6 +6,7 @@ import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
+import SwitchboardTesting
 import Testing
 
 /// A hub writing to the Dataverse emulator over HTTPS, signed in with client credentials.

@@ -7,6 +7,7 @@ import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTesting
 import Testing
 
 /// Account changes in the emulator, posted by its webhook to a hub, flowing on to an ERP (a sink).

@@ -7,6 +7,7 @@ import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTesting
 import Testing
 
 @Suite("The examples run against the emulator")

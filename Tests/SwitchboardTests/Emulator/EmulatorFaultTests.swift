@@ -3,6 +3,7 @@ import DataverseEmulatorCore
 import Foundation
 import SwitchboardModel
 import SwitchboardSQLite
+import SwitchboardTesting
 import Testing
 
 @Suite("Dataverse emulator: injected faults and saved state")

@@ -2,6 +2,7 @@ import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
 import SwitchboardModel
+import SwitchboardTesting
 import Testing
 
 @Suite("Dataverse emulator: service protection limits")

@@ -1,6 +1,7 @@
 import DataverseEmulatorCore
 import Foundation
 import SwitchboardModel
+import SwitchboardTesting
 import Testing
 
 /// `switchboard emulate dataverse` as a process: the real binary, real HTTPS, real clients.

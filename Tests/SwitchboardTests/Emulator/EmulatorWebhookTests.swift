@@ -4,6 +4,7 @@ import Foundation
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTesting
 import Testing
 
 @Suite("Dataverse emulator: webhooks")

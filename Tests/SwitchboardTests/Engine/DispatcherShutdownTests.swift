@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import SwitchboardTesting
 import Testing
 @testable import SwitchboardEngine
 @testable import SwitchboardModel

@@ -3,6 +3,7 @@ import DataverseEmulator
 import Foundation
 import NIOCore
 import NIOSSL
+import SwitchboardTesting
 import Testing
 import SwitchboardConnectors
 import SwitchboardModel

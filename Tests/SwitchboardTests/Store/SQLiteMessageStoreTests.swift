@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SwitchboardTesting
 import Testing
 @testable import SwitchboardEngine
 import SwitchboardModel

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
+import SwitchboardTesting
 import Logging
 import NIOCore
 import NIOHTTP1

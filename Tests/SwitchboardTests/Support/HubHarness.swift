@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import SwitchboardTesting
 import Logging
 import NIOCore
 import SwitchboardConnectors

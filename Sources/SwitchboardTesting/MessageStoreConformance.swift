@@ -1,0 +1,135 @@
+import Testing
+import SwitchboardEngine
+
+/// A store under test: a fresh one, and the same one opened again as after a restart.
+public protocol MessageStoreFixture: Sendable {
+    /// The store, empty.
+    var store: any MessageStore { get }
+    /// The same store opened again (a new connection, as a restarted process would open it).
+    func reopen() async throws -> any MessageStore
+    /// Removes what the fixture made.
+    func tearDown() async
+}
+
+/// Every guarantee written on `MessageStore`, as checks any store must pass (the SQLite store
+/// passes them; the PostgreSQL store must). Run one check per test so each guarantee reports on
+/// its own: `@Test(arguments: MessageStoreConformance.Check.allCases)`.
+public enum MessageStoreConformance {
+    public enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case durableEnqueue = "an enqueued message and its received record survive reopening"
+        case leaseTokens = "a claim leases to one caller, and a completion with an older token is refused"
+        case perKeyOrder = "a message waits while an earlier one with its ordering key is ready, leased or waiting"
+        case idempotencyWindow = "a key seen inside its window is a duplicate, and accepted again after it"
+        case checkpointWithMessages = "a source position is saved with the messages read up to it"
+        case releaseLeases = "releasing a node's leases makes its messages claimable at once, unattempted"
+        case replayAndDiscard = "replay puts dead messages back to ready; discard deletes them; both are audited"
+        case pruning = "pruning removes finished messages and audit records older than the cutoff, never pending ones"
+
+        public var testDescription: String { rawValue }
+    }
+
+    static let now: Int64 = 1_700_000_000_000
+
+    static func message(_ id: String, key: String? = nil, idempotency: String? = nil, at time: Int64 = now, window: Int64 = 60_000) -> NewMessage {
+        NewMessage(id: id, integration: "orders", payload: Array(#"{"id":"\#(id)"}"#.utf8), orderingKey: key, idempotencyKey: idempotency,
+                   idempotencyWindowMillis: window, receivedAt: time)
+    }
+
+    /// Records an outcome for a leased message, as the dispatcher does.
+    static func complete(_ store: any MessageStore, _ message: Message, _ event: MessageLifecycle.Event, token: String? = nil) async throws -> Bool {
+        var lifecycle = message.lifecycle
+        try lifecycle.apply(event)
+        let audit = AuditRecord(at: now, messageID: message.id, integration: message.integration, kind: lifecycle.state == .dead ? .dead : .delivered,
+                                fromState: .leased, toState: lifecycle.state, attempt: lifecycle.attempts)
+        return try await store.complete([Completion(messageID: message.id, leaseToken: token ?? message.leaseToken ?? "", lifecycle: lifecycle,
+                                                    lastStatus: 200, lastError: nil, audit: [audit])])[0]
+    }
+
+    /// Runs one check against a fresh fixture.
+    public static func run(_ check: Check, on fixture: any MessageStoreFixture) async throws {
+        let store = fixture.store
+        switch check {
+        case .durableEnqueue:
+            #expect(try await store.enqueue([message("A"), message("B")]) == [.accepted(id: "A"), .accepted(id: "B")])
+            let reopened = try await fixture.reopen()
+            let stored = try await reopened.messages(matching: MessageFilter())
+            #expect(Set(stored.map(\.id)) == ["A", "B"])
+            #expect(stored.allSatisfy { $0.state == .ready && $0.payload == Array(#"{"id":"\#($0.id)"}"#.utf8) })
+            #expect(try await reopened.audit(matching: AuditFilter(messageID: "A")).map(\.kind) == [.received])
+
+        case .leaseTokens:
+            _ = try await store.enqueue([message("A")])
+            let first = try await store.claim(integration: "orders", limit: 10, now: now, leaseMillis: 1_000, owner: "node-1")
+            #expect(first.map(\.id) == ["A"])
+            #expect(try await store.claim(integration: "orders", limit: 10, now: now, leaseMillis: 1_000, owner: "node-2").isEmpty)
+            // The lease expires; another node takes it over with a new token.
+            let second = try await store.claim(integration: "orders", limit: 10, now: now + 5_000, leaseMillis: 1_000, owner: "node-2")
+            #expect(second.map(\.id) == ["A"])
+            let stale = try #require(first.first), current = try #require(second.first)
+            #expect(stale.leaseToken != current.leaseToken)
+            #expect(try await complete(store, stale, .delivered) == false)
+            #expect(try await complete(store, current, .delivered) == true)
+            #expect(try await store.message(id: "A")?.state == .delivered)
+
+        case .perKeyOrder:
+            _ = try await store.enqueue([message("A", key: "C1"), message("B", key: "C1"), message("X", key: "C2")])
+            let claimed = try await store.claim(integration: "orders", limit: 10, now: now, leaseMillis: 60_000, owner: "node-1")
+            #expect(claimed.map(\.id) == ["A", "X"])
+            let a = try #require(claimed.first)
+            // A retry keeps B waiting too.
+            #expect(try await complete(store, a, .failed(.retryable(notBefore: nil), now: now, backoff: 1_000, maxAttempts: 5)))
+            #expect(try await store.claim(integration: "orders", limit: 10, now: now, leaseMillis: 60_000, owner: "node-1").isEmpty)
+            let retried = try await store.claim(integration: "orders", limit: 10, now: now + 1_000, leaseMillis: 60_000, owner: "node-1")
+            #expect(retried.map(\.id) == ["A"])
+            #expect(try await complete(store, try #require(retried.first), .delivered))
+            #expect(try await store.claim(integration: "orders", limit: 10, now: now + 1_000, leaseMillis: 60_000, owner: "node-1").map(\.id) == ["B"])
+
+        case .idempotencyWindow:
+            #expect(try await store.enqueue([message("A", idempotency: "k1")]) == [.accepted(id: "A")])
+            #expect(try await store.enqueue([message("B", idempotency: "k1", at: now + 59_000)]) == [.duplicate(ofID: "A")])
+            #expect(try await store.enqueue([message("C", idempotency: "k1", at: now + 61_000)]) == [.accepted(id: "C")])
+            #expect(try await store.message(id: "B") == nil)
+
+        case .checkpointWithMessages:
+            #expect(try await store.checkpoint(source: "changes:orders") == nil)
+            _ = try await store.enqueue([message("A"), message("B")], checkpoint: SourceCheckpoint(source: "changes:orders", position: "p1"))
+            let reopened = try await fixture.reopen()
+            #expect(try await reopened.checkpoint(source: "changes:orders") == "p1")
+            #expect(try await reopened.messages(matching: MessageFilter()).count == 2)
+
+        case .releaseLeases:
+            _ = try await store.enqueue([message("A"), message("B")])
+            _ = try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 60_000, owner: "node-1")
+            _ = try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 60_000, owner: "node-2")
+            #expect(try await store.releaseLeases(owner: "node-1", now: now) == 1)
+            let again = try await store.claim(integration: "orders", limit: 10, now: now, leaseMillis: 60_000, owner: "node-3")
+            #expect(again.count == 1)
+            #expect(again.first?.lifecycle.attempts == 0)
+            let audit = try await store.audit(matching: AuditFilter(kinds: [.released]))
+            #expect(audit.count == 1)
+
+        case .replayAndDiscard:
+            _ = try await store.enqueue([message("A"), message("B")])
+            for leased in try await store.claim(integration: "orders", limit: 10, now: now, leaseMillis: 60_000, owner: "node-1") {
+                #expect(try await complete(store, leased, .failed(.permanent, now: now, backoff: 0, maxAttempts: 5)))
+            }
+            #expect(try await store.replay(matching: MessageFilter(integration: "orders"), ids: ["A"], now: now + 10, actor: "token tk_1 (ops)") == ["A"])
+            let replayed = try #require(try await store.message(id: "A"))
+            #expect(replayed.state == .ready && replayed.lifecycle.attempts == 0)
+            #expect(try await store.replay(matching: MessageFilter(), ids: ["A"], now: now + 20, actor: "ops").isEmpty)
+            #expect(try await store.discard(matching: MessageFilter(), ids: nil, now: now + 30, actor: "ops", reason: "test") == ["B"])
+            #expect(try await store.message(id: "B") == nil)
+            let audit = try await store.audit(matching: AuditFilter(kinds: [.replayed, .discarded]))
+            #expect(Set(audit.map(\.kind)) == [.replayed, .discarded])
+            #expect(audit.allSatisfy { $0.actor != "hub" })
+
+        case .pruning:
+            _ = try await store.enqueue([message("A"), message("B")])
+            let leased = try #require(try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 60_000, owner: "node-1").first)
+            #expect(try await complete(store, leased, .delivered))
+            _ = try await store.prune(before: now + 86_400_000, now: now + 86_400_000)
+            #expect(try await store.message(id: leased.id) == nil)
+            #expect(try await store.message(id: leased.id == "A" ? "B" : "A")?.state == .ready)
+        }
+    }
+}
