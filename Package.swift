@@ -3,9 +3,10 @@ import PackageDescription
 
 /// Switchboard: a durable, throttling-aware integration hub for Dynamics 365 landscapes.
 ///
-/// Each heavy dependency is imported by exactly one target (see ../shared/STYLE.md):
-/// Yams by the model, GRDB by the SQLite store, AsyncHTTPClient by the connectors,
-/// Hummingbird by the server, ArgumentParser by the command-line tool.
+/// Each heavy dependency is imported by one target per product (see ../shared/STYLE.md):
+/// Yams by the shared value types, GRDB by the SQLite store (and, for the emulator alone, by its
+/// state file), AsyncHTTPClient by the connectors, Hummingbird by the server (and the emulator's
+/// server), ArgumentParser by the command-line tool.
 let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
@@ -32,11 +33,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
-        // Workspace types and YAML loading with file:line:column diagnostics.
+        // The JSON value type, paths, and YAML read with file:line:column positions: shared by the
+        // model and the Dataverse emulator, which depends on nothing else of the hub.
         .target(
-            name: "SwitchboardModel",
+            name: "SwitchboardValues",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // Workspace types and loading, the connector model and its registry.
+        .target(name: "SwitchboardModel", dependencies: ["SwitchboardValues"]),
         // Message lifecycle, dispatcher, steps, retry, budgets, audit. Storage and connectors
         // only through protocols.
         .target(
@@ -53,7 +57,7 @@ let package = Package(
         .target(
             name: "SwitchboardSQLite",
             dependencies: [
-                "SwitchboardEngine", "DataverseEmulatorCore",
+                "SwitchboardEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -86,16 +90,21 @@ let package = Package(
         .target(
             name: "DataverseEmulatorCore",
             dependencies: [
-                "SwitchboardModel",
+                "SwitchboardValues",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // The emulator's HTTP and HTTPS server (`switchboard emulate dataverse`).
+        // The emulator's state file (`--state`): records in SQLite, for the emulator alone.
+        .target(
+            name: "DataverseEmulatorState",
+            dependencies: ["DataverseEmulatorCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .target(
             name: "DataverseEmulator",
             dependencies: [
-                "DataverseEmulatorCore", "SwitchboardModel",
+                "DataverseEmulatorCore", "SwitchboardValues",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -127,7 +136,8 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardHub", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardSQLite", "SwitchboardGovernance",
+                "SwitchboardHub", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore", "DataverseEmulatorState", "SwitchboardSQLite",
+                "SwitchboardGovernance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -148,7 +158,7 @@ let package = Package(
                 "switchboard",
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
                 "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardGovernance",
-                "SwitchboardTesting",
+                "SwitchboardTesting", "DataverseEmulatorState",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -77,3 +77,19 @@ public struct SecretResolver: Sendable {
             || ["key", "token", "secret", "password", "signature"].contains { lower.contains($0) }
     }
 }
+
+extension SecretResolver {
+    /// Resolves the references in a YAML value's text; reports an unresolved or malformed one at
+    /// the value and returns the text unchanged.
+    func resolve(_ text: String, reportingTo value: YAMLValue) -> String {
+        do {
+            return try resolve(text)
+        } catch {
+            switch error {
+            case .unresolved(let reference): value.report("\(value.path) refers to \(reference), which is not set")
+            case .malformed(let reference): value.report("\(value.path) has a malformed reference \(reference); write ${env:NAME} or ${file:PATH}")
+            }
+        }
+        return text
+    }
+}

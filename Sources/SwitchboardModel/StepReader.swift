@@ -26,16 +26,16 @@ package enum StepReader {
     }
 
     static func readExpression(_ value: YAMLValue) -> MapExpression? {
-        switch value.node {
-        case .scalar(let scalar):
-            if scalar.style == .plain || scalar.style == .singleQuoted || scalar.style == .doubleQuoted, scalar.string.hasPrefix("$") {
+        switch value.shape {
+        case .scalar(let text, let inline):
+            if inline, text.hasPrefix("$") {
                 return readPath(value).map(MapExpression.path)
             }
             return .constant(value.json())
         case .sequence:
             value.report("\(value.path) must be a path, a constant or a function such as { concat: [...] }")
             return nil
-        case .mapping, .alias:
+        case .mapping:
             guard let map = value.mapping() else { return nil }
             let functions = ["copy", "const", "concat", "lower", "upper", "date", "lookup"]
             let named = map.entries.filter { functions.contains($0.key) }

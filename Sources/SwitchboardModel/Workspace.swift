@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// A workspace: `switchboard.yaml` and `integrations/*.yaml`, loaded and checked together.
 public struct Workspace: Sendable {
@@ -102,25 +101,6 @@ public struct Workspace: Sendable {
                 sink.report(here, "source.webhook.path '\(path)' is already used by \(other)")
             }
             paths[path] = integration.file
-        }
-    }
-}
-
-extension YamlError {
-    var problem: String {
-        switch self {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
-        case .duplicatedKeysInMapping(let duplicates, _): return "duplicate key \(duplicates.joined(separator: ", "))"
-        default: return String(describing: self).split(separator: "\n").first.map(String.init) ?? "unreadable"
-        }
-    }
-
-    func location(file: String) -> SourceLocation {
-        switch self {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return SourceLocation(file: file, line: mark.line, column: mark.column)
-        default:
-            return SourceLocation(file: file, line: 1, column: 1)
         }
     }
 }

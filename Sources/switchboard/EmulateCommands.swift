@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataverseEmulator
+import DataverseEmulatorState
 import Foundation
 import Logging
 import SwitchboardHub

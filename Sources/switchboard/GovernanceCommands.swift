@@ -94,40 +94,10 @@ struct DiffCommand: ParsableCommand {
     @Flag(help: "Markdown for a pull-request comment.") var markdown = false
 
     func run() throws {
-        let folder = workspace.url
-        let old = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-diff-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: old) }
-        // The workspace's place inside its repository (ls-tree may print paths from the top or from
-        // the folder), then its files as they were at REF.
-        let prefix = git(["rev-parse", "--show-prefix"], in: folder).trimmingCharacters(in: .whitespacesAndNewlines)
-        let listed = git(["ls-tree", "-r", "--name-only", ref, "--", "."], in: folder, failure: "'\(ref)' is not a git ref of the repository holding \(folder.path)")
-        for path in listed.split(separator: "\n").map(String.init) {
-            let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
-            guard relative == "switchboard.yaml" || (relative.hasPrefix("integrations/") && (relative.hasSuffix(".yaml") || relative.hasSuffix(".yml"))) else { continue }
-            let target = old.appendingPathComponent(relative)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            // `REF:./path` is relative to the folder git runs in.
-            try git(["show", "\(ref):./\(relative)"], in: folder).write(to: target, atomically: true, encoding: .utf8)
-        }
-        let changes = WorkspaceDiff.compare(old: old, new: folder, registry: .standard)
+        let snapshot: GitSnapshot
+        do { snapshot = try GitSnapshot(ref: ref, workspace: workspace.url) } catch { fail(error.description) }
+        defer { snapshot.remove() }
+        let changes = WorkspaceDiff.compare(old: snapshot.folder, new: workspace.url, registry: .standard)
         print(markdown ? WorkspaceDiff.markdown(changes, ref: ref) : WorkspaceDiff.text(changes, ref: ref), terminator: "")
-    }
-
-    /// Runs git in `folder`; exits with `failure` (or git's own message) when it fails.
-    func git(_ arguments: [String], in folder: URL, failure: String? = nil) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", folder.path] + arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        do { try process.run() } catch { fail("git could not be started: \(error.localizedDescription)") }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            fail(failure ?? "git \(arguments.joined(separator: " ")) failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -8,7 +8,7 @@ import ServiceLifecycle
 import NIOCore
 import NIOSSL
 import DataverseEmulatorCore
-import SwitchboardModel
+import SwitchboardValues
 
 /// A local Dataverse Web API: token endpoint, records, queries, metadata, service protection
 /// limits and admin endpoints, over HTTP or HTTPS. Build with `init`, serve with `application`.

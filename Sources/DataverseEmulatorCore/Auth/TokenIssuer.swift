@@ -2,7 +2,7 @@ import Crypto
 import _CryptoExtras
 import Foundation
 import Synchronization
-import SwitchboardModel
+import SwitchboardValues
 
 /// The emulator's stand-in for Microsoft Entra ID: issues RS256-signed JWT access tokens for the
 /// client-credentials grant and checks them on every Web API request.

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// A parsed `$filter`: comparisons, `and`/`or`/`not`, `contains`/`startswith`/`endswith`, `null`.
 indirect enum FilterExpression: Sendable, Hashable {

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// `$select`, `$filter`, `$orderby`, `$top`, `$count` and paging of a collection request, checked
 /// against the table.

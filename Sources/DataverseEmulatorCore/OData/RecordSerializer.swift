@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// Writes records the way the Web API returns them: the selected properties, `_x_value` for
 /// lookups, `@odata.etag`, and formatted values and lookup annotations when asked for.

@@ -1,4 +1,4 @@
-import SwitchboardModel
+import SwitchboardValues
 
 /// The columns a create, update or upsert body sets, checked against the table.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import SwitchboardModel
+import SwitchboardValues
 
 /// The emulator's records, in memory, behind one lock: every operation is atomic, and a
 /// transaction (a `$batch` change set, a bulk message) commits all of its changes or none.

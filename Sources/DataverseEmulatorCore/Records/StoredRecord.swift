@@ -1,4 +1,4 @@
-import SwitchboardModel
+import SwitchboardValues
 
 /// One row of a table: its id, its column values and its row version.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// Checks an inbound value against its column and turns it into the stored form, with the error
 /// Dataverse gives when it does not fit.

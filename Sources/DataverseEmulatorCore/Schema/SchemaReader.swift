@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// Reads an emulator schema file (YAML), reporting every problem as `file:line:column: sentence`.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// `POST $batch`: a multipart/mixed body of requests and change sets.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// `CreateMultiple`, `UpdateMultiple` and `UpsertMultiple` on a table's collection: all targets in
 /// one transaction on standard tables, so one bad record fails the request and changes nothing.

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// Change tracking: `Prefer: odata.track-changes` returns the records with an `@odata.deltaLink`;
 /// following the link returns what changed since, and deletions as `$deletedEntity` entries.

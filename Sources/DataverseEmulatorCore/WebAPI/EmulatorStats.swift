@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import SwitchboardModel
+import SwitchboardValues
 
 /// What the emulator counted: requests, 429s by reason, entitlement use per application user over
 /// the last 24 hours, and batch sizes. Served at `/_emulator/stats`.

@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// Table metadata as the Web API serves it: `EntityDefinitions`, their `Attributes` and `Keys`,
 /// and the CSDL `$metadata` document.

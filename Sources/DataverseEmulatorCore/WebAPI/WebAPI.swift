@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// The Dataverse Web API over the record store: records, queries, upserts, metadata and `WhoAmI`.
 ///

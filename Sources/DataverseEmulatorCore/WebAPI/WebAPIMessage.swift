@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// A Web API request, independent of the HTTP server, so `$batch` parts go through the same handler.
 public struct WebAPIRequest: Sendable {

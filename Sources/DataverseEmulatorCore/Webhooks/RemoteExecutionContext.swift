@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// The JSON Dataverse posts to a webhook: a serialized `RemoteExecutionContext`.
 /// https://learn.microsoft.com/power-apps/developer/data-platform/use-webhooks (the example body

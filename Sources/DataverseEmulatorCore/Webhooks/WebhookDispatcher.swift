@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import SwitchboardModel
+import SwitchboardValues
 
 /// Posts committed changes to the registered webhooks, after the change and apart from the request
 /// that made it (asynchronous steps), and keeps a log of every delivery.

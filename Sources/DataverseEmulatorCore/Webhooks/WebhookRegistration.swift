@@ -1,5 +1,5 @@
 import Foundation
-import SwitchboardModel
+import SwitchboardValues
 
 /// A webhook registered for a table and messages, with one of Dataverse's authentication options.
 /// https://learn.microsoft.com/power-apps/developer/data-platform/register-web-hook

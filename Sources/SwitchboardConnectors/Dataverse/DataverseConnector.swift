@@ -128,7 +128,9 @@ public final class DataverseConnector: Connector {
         if !rest.isEmpty {
             let answers = await sendBatch(rest.map(\.write), timeout: timeout)
             for (member, answer) in zip(rest, answers) {
-                outcomes[member.index] = classify(answer, request: member.write.request(environmentURL: environmentURL))
+                // Classifying reads the method and the conditions only: no need to serialize the record again.
+                let request = OutboundRequest(method: member.write.method, url: "", path: "", headers: member.write.headers, body: [])
+                outcomes[member.index] = classify(answer, request: request)
             }
         }
         return outcomes.map { $0 ?? .connectionFailed("the write got no answer") }
@@ -236,6 +238,9 @@ public final class DataverseConnector: Connector {
             token = try await lane.tokens.token { try await self.requestToken(for: lane, timeout: timeout) }
         } catch let failure as TokenFailure {
             return failure.outcome
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            // The sign-in had no answer in time: as for any request, a timeout, retried.
+            return .timeout
         } catch {
             return .connectionFailed("signing in to \(settings.authority) failed: \(HTTPConnector.describe(error))")
         }

@@ -108,12 +108,14 @@ struct DataverseTargetTests {
 
     @Test("when the service protection limit answers 429 with Retry-After, the hub waits and delivers every order exactly once")
     func throttling() async throws {
-        let emulator = try await EmulatorHarness(limits: .init(maxRequests: 5, windowMillis: 1_500))
+        // Twelve orders against five requests per 4 s: more than five fall into the first window
+        // however slowly a busy machine posts them, so the emulator must throttle.
+        let emulator = try await EmulatorHarness(limits: .init(maxRequests: 5, windowMillis: 4_000))
         let setup = try await Setup(emulator: emulator)
         var posted: [String] = []
         for number in 1...12 { posted.append(try await setup.post(#"{"number": "T-\#(number)", "total": \#(number)}"#)) }
         let ids = posted
-        let delivered = try await eventually(30) {
+        let delivered = try await eventually(45) {
             try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }.allSatisfy { $0 == .delivered }
         }
         #expect(delivered)

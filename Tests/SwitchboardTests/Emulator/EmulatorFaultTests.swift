@@ -1,5 +1,6 @@
 import DataverseEmulator
 import DataverseEmulatorCore
+import DataverseEmulatorState
 import Foundation
 import SwitchboardModel
 import SwitchboardSQLite

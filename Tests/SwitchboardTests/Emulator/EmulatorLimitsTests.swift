@@ -54,26 +54,34 @@ struct EmulatorLimitsTests {
 
     @Test("over HTTPS a throttled request gets 429 with Retry-After and the rate-limit headers, and the stats count it")
     func throttledOverHTTPS() async throws {
-        let harness = try await EmulatorHarness(limits: .init(maxRequests: 5, windowMillis: 2_000))
-        let token = try await harness.token()
-        var statuses: [Int] = []
-        var throttled: EmulatorHarness.Answer?
-        for _ in 0..<7 {
-            let answer = try await harness.send("GET", "accounts", token: token)
-            statuses.append(answer.status)
-            if answer.status == 429 { throttled = answer }
+        // A window long enough that seven requests fall inside it however busy the machine is.
+        let harness = try await EmulatorHarness(limits: .init(maxRequests: 5, windowMillis: 8_000))
+        do {
+            let token = try await harness.token()
+            var statuses: [Int] = []
+            var throttled: EmulatorHarness.Answer?
+            for _ in 0..<7 {
+                let answer = try await harness.send("GET", "accounts", token: token)
+                statuses.append(answer.status)
+                if answer.status == 429 { throttled = answer }
+            }
+            #expect(statuses == [200, 200, 200, 200, 200, 429, 429])
+            if let answer = throttled {
+                #expect(answer.errorCode == "0x80072322")
+                #expect(Int(answer.headers["retry-after"] ?? "") ?? 0 >= 1)
+                #expect(answer.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] == "0")
+            } else {
+                Issue.record("no request was throttled")
+            }
+            let stats = try await harness.send("GET", "\(harness.origin)/_emulator/stats")
+            #expect(stats.json["throttled"]?["requests"] == .int(2))
+            #expect(stats.json["users"]?["app-1"]?["entitlement_requests_24h"] == .int(5))
+            // After the window the user is served again.
+            let served = try await eventually(15) { try await harness.send("GET", "accounts", token: token).status == 200 }
+            #expect(served)
+        } catch {
+            Issue.record("the emulator could not be reached: \(error)")
         }
-        #expect(statuses == [200, 200, 200, 200, 200, 429, 429])
-        let answer = try #require(throttled)
-        #expect(answer.errorCode == "0x80072322")
-        #expect(Int(answer.headers["retry-after"] ?? "") ?? 0 >= 1)
-        #expect(answer.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] == "0")
-        let stats = try await harness.send("GET", "\(harness.origin)/_emulator/stats")
-        #expect(stats.json["throttled"]?["requests"] == .int(2))
-        #expect(stats.json["users"]?["app-1"]?["entitlement_requests_24h"] == .int(5))
-        // After the window the user is served again.
-        let served = try await eventually(5) { try await harness.send("GET", "accounts", token: token).status == 200 }
-        #expect(served)
         try await harness.stop()
     }
 

@@ -103,12 +103,20 @@ struct ManagementAPITests {
         var described = 0
         for (path, methods) in paths {
             guard case .object(let operations) = methods else { continue }
-            for (method, _) in operations {
+            for (method, operation) in operations {
                 described += 1
                 let concrete = path.replacingOccurrences(of: "{id}", with: "orders")
+                guard case .object(let responses)? = operation["responses"] else {
+                    Issue.record("\(method) \(path) lists no responses")
+                    continue
+                }
                 let answer = try await Self.call(harness, HTTPMethod(rawValue: method.uppercased()), concrete, token: admin.token, body: method == "post" ? #"{"ids": []}"# : nil)
                 // Every described route exists: anything but the router's own 404 for an unknown endpoint.
                 #expect(answer.json["error"]?["message"]?.text.hasPrefix("no endpoint at") != true, "\(method) \(path) is described but not served")
+                // and answers only with statuses the document lists for it, with a token and without one.
+                #expect(responses[String(answer.status)] != nil, "\(method) \(path) answered \(answer.status), which the document does not list")
+                let anonymous = try await Self.call(harness, HTTPMethod(rawValue: method.uppercased()), concrete, body: method == "post" ? #"{"ids": []}"# : nil)
+                #expect(responses[String(anonymous.status)] != nil, "\(method) \(path) answered \(anonymous.status) without a token, which the document does not list")
             }
         }
         #expect(described == ManagementAPI.routes.count)

@@ -17,7 +17,9 @@ struct DocumentationTests {
     func ciRunsTheReadmeCommand() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let ci = try String(contentsOf: Self.root.appendingPathComponent(".ci/run"), encoding: .utf8)
-        #expect(readme.contains("swift test                     # every test"))
-        #expect(ci.split(separator: "\n").last == "swift test")
+        let script = try String(contentsOf: Self.root.appendingPathComponent("scripts/test"), encoding: .utf8)
+        #expect(readme.contains("scripts/test                   # every test"))
+        #expect(ci.split(separator: "\n").last == "exec scripts/test")
+        #expect(script.split(separator: "\n").last == "swift test")
     }
 }

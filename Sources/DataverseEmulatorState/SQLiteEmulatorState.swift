@@ -1,7 +1,7 @@
 import DataverseEmulatorCore
 import Foundation
 import GRDB
-import SwitchboardModel
+import SwitchboardValues
 
 /// The Dataverse emulator's records in a SQLite file (`switchboard emulate dataverse --state FILE`),
 /// so they survive a restart. Each request's committed changes are written in one transaction

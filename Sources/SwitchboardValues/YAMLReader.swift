@@ -58,6 +58,22 @@ package struct YAMLValue {
                 SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1))
     }
 
+    /// The node's shape, for readers that accept several (a path, a constant or a function).
+    package enum Shape {
+        /// A scalar; `inline` when written on its line (plain or quoted), not as a block.
+        case scalar(text: String, inline: Bool)
+        case sequence
+        case mapping
+    }
+
+    package var shape: Shape {
+        switch node {
+        case .scalar(let scalar): .scalar(text: scalar.string, inline: scalar.style == .plain || scalar.style == .singleQuoted || scalar.style == .doubleQuoted)
+        case .sequence: .sequence
+        case .mapping, .alias: .mapping
+        }
+    }
+
     package var isNull: Bool {
         if case .scalar(let scalar) = node { return scalar.style == .plain && (scalar.string == "~" || scalar.string == "null" || scalar.string.isEmpty) }
         return false
@@ -236,18 +252,21 @@ extension Duration {
     }
 }
 
-extension SecretResolver {
-    /// Resolves the references in a YAML value's text; reports an unresolved or malformed one at
-    /// the value and returns the text unchanged.
-    func resolve(_ text: String, reportingTo value: YAMLValue) -> String {
-        do {
-            return try resolve(text)
-        } catch {
-            switch error {
-            case .unresolved(let reference): value.report("\(value.path) refers to \(reference), which is not set")
-            case .malformed(let reference): value.report("\(value.path) has a malformed reference \(reference); write ${env:NAME} or ${file:PATH}")
-            }
+extension YamlError {
+    var problem: String {
+        switch self {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+        case .duplicatedKeysInMapping(let duplicates, _): return "duplicate key \(duplicates.joined(separator: ", "))"
+        default: return String(describing: self).split(separator: "\n").first.map(String.init) ?? "unreadable"
         }
-        return text
+    }
+
+    func location(file: String) -> SourceLocation {
+        switch self {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return SourceLocation(file: file, line: mark.line, column: mark.column)
+        default:
+            return SourceLocation(file: file, line: 1, column: 1)
+        }
     }
 }

@@ -1,0 +1,55 @@
+import Foundation
+import SwitchboardEngine
+import SwitchboardModel
+
+/// How the operations commands print messages and audit records, as text and as JSON.
+extension Operations {
+    static func row(_ columns: String...) -> String {
+        let widths = [26, 20, 11, 8, 24]
+        return columns.enumerated().map { index, column in
+            index < widths.count ? column.padding(toLength: max(widths[index], column.count), withPad: " ", startingAt: 0) : column
+        }.joined(separator: " ")
+    }
+
+    static func time(_ millis: Int64) -> String {
+        Date(timeIntervalSince1970: Double(millis) / 1000).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static func summary(_ message: Message) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(message.id), "integration": .string(message.integration), "state": .string(message.state.description),
+            "attempts": .int(Int64(message.lifecycle.attempts)), "received_at": .string(time(message.receivedAt)),
+        ]
+        if message.state == .retryWait { object["next_attempt_at"] = .string(time(message.lifecycle.availableAt)) }
+        if let error = message.lastError { object["last_error"] = .string(error) }
+        if let status = message.lastStatus { object["last_status"] = .int(Int64(status)) }
+        if let key = message.orderingKey { object["ordering_key"] = .string(key) }
+        if let key = message.idempotencyKey { object["idempotency_key"] = .string(key) }
+        return .object(object)
+    }
+
+    static func auditJSON(_ record: AuditRecord) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "at": .string(time(record.at)), "message_id": .string(record.messageID), "integration": .string(record.integration),
+            "event": .string(record.kind.rawValue), "actor": .string(record.actor),
+        ]
+        if let state = record.fromState { object["from"] = .string(state.description) }
+        if let state = record.toState { object["to"] = .string(state.description) }
+        if let attempt = record.attempt { object["attempt"] = .int(Int64(attempt)) }
+        if let status = record.status { object["status"] = .int(Int64(status)) }
+        if let duration = record.durationMillis { object["duration_ms"] = .int(duration) }
+        if let detail = record.detail { object["detail"] = .string(detail) }
+        return .object(object)
+    }
+
+    static func auditLine(_ record: AuditRecord) -> String {
+        var parts = [time(record.at), record.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0), record.messageID, record.integration]
+        if let from = record.fromState, let to = record.toState { parts.append("\(from)->\(to)") } else if let to = record.toState { parts.append("->\(to)") }
+        if let attempt = record.attempt { parts.append("attempt \(attempt)") }
+        if let status = record.status { parts.append("status \(status)") }
+        if let duration = record.durationMillis { parts.append("\(duration)ms") }
+        if record.actor != "hub" { parts.append("by \(record.actor)") }
+        if let detail = record.detail { parts.append(detail.replacingOccurrences(of: "\n", with: " ").prefix(120).description) }
+        return parts.joined(separator: "  ")
+    }
+}
