@@ -151,6 +151,16 @@ let package = Package(
             ],
             path: "Benchmarks/SwitchboardBenchmark"
         ),
+        // The engine's tests link no GRDB, Hummingbird or AsyncHTTPClient: the build proves the layering.
+        .testTarget(
+            name: "SwitchboardEngineTests",
+            dependencies: ["SwitchboardEngine", "SwitchboardModel", "SwitchboardTesting"]
+        ),
+        .testTarget(
+            name: "SwitchboardSQLiteTests",
+            dependencies: ["SwitchboardSQLite", "SwitchboardEngine", "SwitchboardModel", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Connectors, server, emulator, governance and the real binary, end to end.
         .testTarget(
             name: "SwitchboardTests",
             dependencies: [

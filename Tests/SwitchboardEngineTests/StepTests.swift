@@ -1,9 +1,8 @@
 import Testing
-import SwitchboardConnectors
 @testable import SwitchboardEngine
 @testable import SwitchboardModel
 
-@Suite("Steps and request rendering")
+@Suite("Steps, inbound authentication and message ids")
 struct StepTests {
     let order: JSONValue = try! JSONValue(json: Array("""
         {"id": 7, "status": "paid", "total": 12.5, "created": "2026-11-26T10:15:00Z",
@@ -61,21 +60,6 @@ struct StepTests {
     func pipeline() throws {
         let pipeline = Pipeline([.filter(.compare(path("$.status"), .equals(.string("open")))), .map([("x", .constant(.int(1)))])])
         #expect(try pipeline.run(order) == .drop(reason: "step 1: filter did not match"))
-    }
-
-    @Test("the request renders placeholders, encodes the path, merges headers and marks the message id")
-    func render() throws {
-        let template = HTTPRequestTemplate(method: "PUT", path: "/items/{$.lines[0].sku}", headers: ["X-Tier": "{$.customer.tier}"], body: path("$.customer"))
-        let renderer = RequestRenderer(template: template, baseURL: "http://erp.local/", connectionHeaders: ["Authorization": "Bearer t"])
-        let request = try renderer.render(order, messageID: "M1")
-        #expect(request.url == "http://erp.local/items/A%2F1")
-        #expect(request.path == "/items/A%2F1")
-        #expect(request.header("authorization") == "Bearer t")
-        #expect(request.header("X-Tier") == "gold")
-        #expect(request.header("X-Switchboard-Message-Id") == "M1")
-        #expect(try JSONValue(json: request.body) == order["customer"])
-        let missing = RequestRenderer(template: HTTPRequestTemplate(method: "POST", path: "/x/{$.nope}", headers: [:], body: path("$")), baseURL: "http://e", connectionHeaders: [:])
-        #expect(throws: StepError("placeholder {$.nope} has no value in the message")) { try missing.render(order, messageID: "M1") }
     }
 
     @Test("inbound authentication: shared key, HMAC-SHA256 and query key, compared in constant time")

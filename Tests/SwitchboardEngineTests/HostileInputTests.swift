@@ -1,0 +1,31 @@
+import Foundation
+import SwitchboardTesting
+import Testing
+@testable import SwitchboardEngine
+@testable import SwitchboardModel
+
+/// Input that used to trap (issue 13's crashes): each now gets a sentence, and nothing crashes.
+@Suite("Hostile input gets an answer, never a crash")
+struct HostileInputTests {
+    @Test("a date step given 1e19 (or NaN text, or year 10000) fails the message with a sentence instead of trapping")
+    func hugeEpochNumber() throws {
+        let pipeline = Pipeline([.map([("created", .date(.path(JSONPath("$.created_at")!), format: .iso8601))])])
+        for value: JSONValue in [.double(1e19), .double(-1e300), .string("9223372036854775807999"), .int(253_402_300_800_000)] {
+            #expect(throws: StepError.self) { try pipeline.run(.object(["created_at": value])) }
+        }
+        do {
+            _ = try pipeline.run(.object(["created_at": .double(1e19)]))
+        } catch {
+            #expect(error.message == "date cannot read '1e+19'; expected ISO 8601 text or epoch milliseconds of a year from 1 to 9999")
+        }
+        #expect(try pipeline.run(.object(["created_at": .double(1_764_000_000_000)])) == .next(.object(["created": .string("2025-11-24T16:00:00Z")])))
+    }
+
+    @Test("durations that are infinite, not a number, negative or past 100 years are refused, not converted")
+    func durations() {
+        for text in ["inf", "infs", "nan", "-1s", "9223372036854775807", "1e300d", "1e20ms", "101y", ""] { #expect(Duration.parse(text) == nil, "\(text)") }
+        #expect(Duration.parse("30s") == .seconds(30))
+        #expect(Duration.parse("36500d") == .seconds(36_500 * 86_400))
+        #expect(Duration.parse("36501d") == nil)
+    }
+}
