@@ -130,6 +130,19 @@ let package = Package(
         // The test kit: a manual clock, temporary folders, and the conformance suites every
         // store (MessageStoreConformance) and connector (ConnectorConformance) passes.
         .target(name: "SwitchboardTesting", dependencies: ["SwitchboardEngine", "SwitchboardModel"]),
+        // The harnesses of the tests that need the whole hub, the emulator or the real binary: a
+        // hub on loopback with a sink as its target, the emulator over HTTPS with a client that
+        // trusts its CA, the binary run as a process. Kept apart from SwitchboardTesting so that
+        // the engine's tests link nothing heavy.
+        .target(
+            name: "SwitchboardTestHarness",
+            dependencies: [
+                "SwitchboardTesting", "SwitchboardHub", "SwitchboardConnectors", "SwitchboardServer", "DataverseEmulator", "DataverseEmulatorCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // glibc's malloc.h, which the Glibc module leaves out (MallocTuning).
         .target(name: "CMalloc"),
         // The command-line tool: parses arguments and calls SwitchboardHub.
@@ -160,17 +173,35 @@ let package = Package(
             name: "SwitchboardSQLiteTests",
             dependencies: ["SwitchboardSQLite", "SwitchboardEngine", "SwitchboardModel", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        // Connectors, server, emulator, governance and the real binary, end to end.
         .testTarget(
-            name: "SwitchboardTests",
+            name: "SwitchboardConnectorsTests",
+            dependencies: [
+                "switchboard", "SwitchboardConnectors", "SwitchboardEngine", "SwitchboardModel", "SwitchboardServer", "SwitchboardHub",
+                "SwitchboardGovernance", "SwitchboardTesting", "SwitchboardTestHarness", "DataverseEmulatorCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "DataverseEmulatorTests",
+            dependencies: [
+                "switchboard", "DataverseEmulator", "DataverseEmulatorCore", "DataverseEmulatorState", "SwitchboardTesting", "SwitchboardTestHarness",
+                "SwitchboardHub",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "SwitchboardGovernanceTests",
+            dependencies: ["switchboard", "SwitchboardGovernance", "SwitchboardModel", "SwitchboardConnectors", "SwitchboardTesting", "SwitchboardTestHarness"]
+        ),
+        // The hub, its server and the real binary end to end.
+        .testTarget(
+            name: "SwitchboardHubTests",
             dependencies: [
                 // Built before the tests run: process tests start the real binary.
                 "switchboard",
-                "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
-                "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub", "DataverseEmulator", "DataverseEmulatorCore", "SwitchboardGovernance",
-                "SwitchboardTesting", "DataverseEmulatorState",
+                "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite", "SwitchboardConnectors", "SwitchboardServer", "SwitchboardHub",
+                "SwitchboardGovernance", "SwitchboardTesting", "SwitchboardTestHarness", "DataverseEmulatorCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -1,0 +1,113 @@
+import Foundation
+import SwitchboardTesting
+import Testing
+import Synchronization
+
+/// The real `switchboard` binary, built next to the test bundle.
+public enum Binary {
+    public static var url: URL {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle, bundle.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("switchboard")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return Bundle.main.bundleURL.appendingPathComponent("switchboard")
+    }
+
+    /// Runs the binary to completion; returns its exit code, standard output and standard error.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+        try runTool(url.path, arguments, environment: environment)
+    }
+
+    /// Runs git in `directory` as a test author, expecting it to succeed.
+    public static func git(_ directory: TemporaryDirectory, _ arguments: String...) throws {
+        let result = try runTool("/usr/bin/git", ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments)
+        #expect(result.status == 0, "\(result.error)")
+    }
+
+    /// Runs any program to completion (git, for the diff tests).
+    public static func runTool(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
+
+extension Binary {
+    /// Reads a process's output until a whole line containing `marker` and a loopback address has
+    /// arrived; returns the address's port (nil when the output ended first) and what was read.
+    public static func port(printedBy handle: FileHandle, after marker: String) -> (port: Int?, output: String) {
+        var text = ""
+        while true {
+            if let line = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.contains(marker) }),
+               let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                return (Int(line[range].split(separator: ":").last ?? ""), text)
+            }
+            let chunk = handle.availableData
+            if chunk.isEmpty { return (nil, text) }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+    }
+}
+
+/// A long-running `switchboard` process (`run`, `emulate dataverse`): started, its port read from
+/// the line that says where it listens, then killed or stopped.
+public final class RunningBinary: @unchecked Sendable {
+    public let process = Process()
+    private let output = Pipe()
+    public let port: Int
+
+    /// Starts `switchboard ARGUMENTS` and waits for a line containing `marker` and a loopback address.
+    public init(_ arguments: [String], listeningLine marker: String) throws {
+        process.executableURL = Binary.url
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: marker)
+        guard let port else {
+            process.terminate()
+            throw StartFailure(arguments: arguments, output: text)
+        }
+        self.port = port
+    }
+
+    /// `switchboard run WORKSPACE` on a free port; it says "switchboard listening on http://127.0.0.1:PORT (...)".
+    public convenience init(workspace: URL, extraArguments: [String] = []) throws {
+        try self.init(["run", workspace.path, "--port", "0", "--log-level", "error"] + extraArguments, listeningLine: "listening on")
+    }
+
+    public struct StartFailure: Error, CustomStringConvertible {
+        public let arguments: [String]
+        public let output: String
+        public var description: String { "switchboard \(arguments.joined(separator: " ")) did not report a port; it printed: \(output)" }
+    }
+
+    /// SIGKILL: no chance to clean up. Does not wait (waiting would block a concurrency thread).
+    public func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+    }
+
+    /// SIGTERM, then wait (polling, without blocking a thread) for the exit status.
+    public func terminate() async -> Int32 {
+        process.terminate()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+}
+
+/// A mutex-guarded value that closures can share (a `Mutex` itself cannot be captured by copy).
+public final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    public init(_ value: Value) { mutex = Mutex(value) }
+    public func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}

@@ -1,0 +1,80 @@
+import DataverseEmulatorCore
+import Foundation
+import SwitchboardModel
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Testing
+
+/// `switchboard emulate dataverse` as a process: the real binary, real HTTPS, real clients.
+@Suite("switchboard emulate dataverse, the process")
+struct EmulatorProcessTests {
+    /// The emulator binary serving HTTPS with a generated CA in a folder of its own.
+    final class RunningEmulator: Sendable {
+        let binary: RunningBinary
+        let folder: TemporaryDirectory
+        var port: Int { binary.port }
+        var caPath: String { folder.url.appendingPathComponent("tls/ca.pem").path }
+
+        init() throws {
+            folder = try TemporaryDirectory()
+            binary = try RunningBinary(["emulate", "dataverse", "--self-signed", folder.url.appendingPathComponent("tls").path, "--port", "0"],
+                                       listeningLine: "listening at")
+        }
+
+        func terminate() async -> Int32 {
+            let status = await binary.terminate()
+            folder.remove()
+            return status
+        }
+    }
+
+    @Test("--print-schema prints the default schema as a file that loads back to the same tables")
+    func printSchema() throws {
+        let result = try Binary.run(["emulate", "dataverse", "--print-schema"])
+        #expect(result.status == 0)
+        let schema = try SchemaReader.read(result.output, file: "printed.yaml")
+        #expect(schema.tables == DefaultSchema.schema.tables)
+    }
+
+    @Test("bad options get one sentence and exit 1")
+    func badOptions() throws {
+        let latency = try Binary.run(["emulate", "dataverse", "--latency", "fast"])
+        #expect(latency.status == 1)
+        #expect(latency.error == "--latency fast: write a time such as 5ms, or a range such as 2ms..20ms\n")
+        let client = try Binary.run(["emulate", "dataverse", "--client", "no-secret"])
+        #expect(client.error == "--client no-secret: write it as CLIENT_ID:SECRET\n")
+        let tls = try Binary.run(["emulate", "dataverse", "--tls-cert", "a.pem"])
+        #expect(tls.error == "give --tls-cert and --tls-key together, or --self-signed FOLDER, not both\n")
+    }
+
+    static let pythonSDKAvailable: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import PowerPlatform.Dataverse, azure.identity"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    @Test("Microsoft's Python Dataverse SDK with azure-identity works against it unchanged but for the URL, authority and CA",
+          .enabled(if: pythonSDKAvailable, "needs pip install PowerPlatform-Dataverse-Client azure-identity (.ci/run installs them)"))
+    func pythonSDK() async throws {
+        let emulator = try RunningEmulator()
+        let script = Repository.root
+            .appendingPathComponent("Benchmarks/clients/python_sdk_check.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, String(emulator.port), emulator.caPath]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("python SDK check passed"))
+        #expect(await emulator.terminate() == 0)
+    }
+}

@@ -1,0 +1,100 @@
+import DataverseEmulator
+import DataverseEmulatorCore
+import Foundation
+import SwitchboardModel
+import SwitchboardTestHarness
+import Testing
+
+@Suite("Dataverse emulator: queries and metadata over HTTPS")
+struct EmulatorQueryTests {
+    @Test("$filter, $orderby, $top, $count and $select answer as the Web API does")
+    func queries() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        let cities = ["Seattle", "Redmond", "Seattle", "Portland", "Redmond"]
+        for (index, city) in cities.enumerated() {
+            _ = try await harness.send("POST", "accounts", token: token,
+                                       body: #"{"name": "Account \#(index)", "address1_city": "\#(city)", "numberofemployees": \#(index * 10), "creditonhold": \#(index % 2 == 0)}"#)
+        }
+        let seattle = try await harness.send("GET", "accounts?$select=name&$filter=address1_city eq 'seattle' and numberofemployees gt 0", token: token)
+        #expect(seattle.json["value"]?.arrayCount == 1)
+        #expect(seattle.json["@odata.context"]?.text == "\(harness.base)$metadata#accounts(name)")
+        let ordered = try await harness.send("GET", "accounts?$select=name&$orderby=numberofemployees desc&$top=2", token: token)
+        #expect(ordered.json["value"]?.names == ["Account 4", "Account 3"])
+        let either = try await harness.send("GET", "accounts?$select=name&$filter=(startswith(name,'Account 1') or contains(address1_city,'land')) and not creditonhold eq true&$count=true", token: token)
+        #expect(either.json["@odata.count"] == .int(2))
+        let empty = try await harness.send("GET", "accounts?$filter=telephone1 eq null&$count=true", token: token)
+        #expect(empty.json["@odata.count"] == .int(5))
+        try await harness.stop()
+    }
+
+    @Test("odata.maxpagesize pages through @odata.nextLink until every record was read once")
+    func paging() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        for index in 0..<23 { _ = try await harness.send("POST", "contacts", token: token, body: #"{"fullname": "Contact \#(index)"}"#) }
+        var next: String? = "contacts?$select=fullname"
+        var names: [String] = []
+        var pages = 0
+        while let url = next {
+            let page = try await harness.send("GET", url, token: token, headers: ["Prefer": "odata.maxpagesize=10"])
+            #expect(page.headers["preference-applied"] == "odata.maxpagesize=10")
+            names += page.json["value"]?.arrayItems.compactMap { $0["fullname"]?.text } ?? []
+            next = page.json["@odata.nextLink"]?.text
+            pages += 1
+        }
+        #expect(pages == 3)
+        #expect(Set(names).count == 23)
+        try await harness.stop()
+    }
+
+    @Test("EntityDefinitions with $select and $filter, one table's Attributes and Keys, and the $metadata document")
+    func metadata() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        let definitions = try await harness.send("GET", "EntityDefinitions?$select=LogicalName,EntitySetName&$filter=LogicalName eq 'account'", token: token)
+        #expect(definitions.status == 200)
+        #expect(definitions.json["value"]?.arrayCount == 1)
+        #expect(definitions.json["value"]?.arrayItems.first?["EntitySetName"]?.text == "accounts")
+        let account = try await harness.send("GET", "EntityDefinitions(LogicalName='account')", token: token)
+        #expect(account.json["PrimaryIdAttribute"]?.text == "accountid")
+        #expect(account.json["PrimaryNameAttribute"]?.text == "name")
+        let attributes = try await harness.send("GET", "EntityDefinitions(LogicalName='account')/Attributes?$select=LogicalName,AttributeType&$filter=AttributeType eq 'Lookup'", token: token)
+        #expect(Set(attributes.json["value"]?.arrayItems.compactMap { $0["LogicalName"]?.text } ?? []) == ["primarycontactid", "parentaccountid"])
+        let keys = try await harness.send("GET", "EntityDefinitions(LogicalName='account')/Keys", token: token)
+        #expect(keys.json["value"]?.arrayItems.first?["KeyAttributes"] == .array([.string("accountnumber")]))
+        let document = try await harness.send("GET", "$metadata", token: token)
+        #expect(document.text.contains(#"<EntitySet Name="salesorderdetails" EntityType="Microsoft.Dynamics.CRM.salesorderdetail" />"#))
+        #expect(document.text.contains(#"<Property Name="_customerid_value" Type="Edm.Guid" />"#))
+        let unknown = try await harness.send("GET", "EntityDefinitions(LogicalName='widget')", token: token)
+        #expect(unknown.status == 404)
+        try await harness.stop()
+    }
+}
+
+@Suite("Dataverse emulator: admin endpoints")
+struct EmulatorAdminTests {
+    @Test("seed creates records from JSON as a client would, naming a bad record; reset empties the tables")
+    func seedAndReset() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        let seeded = try await harness.send("POST", "\(harness.origin)/_emulator/seed", body: """
+            {"contacts": [{"fullname": "Seed Contact", "emailaddress1": "seed@example.com"}],
+             "accounts": [{"name": "Seed Account", "primarycontactid@odata.bind": "/contacts(emailaddress1='seed@example.com')"}]}
+            """)
+        #expect(seeded.status == 200)
+        #expect(seeded.json["created"] == .int(2))
+        let linked = try await harness.send("GET", "accounts?$filter=_primarycontactid_value ne null&$count=true", token: token)
+        #expect(linked.json["@odata.count"] == .int(1))
+        let bad = try await harness.send("POST", "\(harness.origin)/_emulator/seed", body: #"{"accounts": [{"name": "ok"}, {"size": 3}]}"#)
+        #expect(bad.status == 400)
+        #expect(bad.errorMessage?.hasPrefix("accounts[1]: The property 'size' does not exist") == true)
+        #expect(try await harness.send("POST", "\(harness.origin)/_emulator/reset").status == 204)
+        let empty = try await harness.send("GET", "accounts/$count", token: token)
+        #expect(empty.text == "0")
+        let metrics = try await harness.send("GET", "\(harness.origin)/_emulator/metrics")
+        #expect(metrics.text.contains("dataverse_emulator_throttled_total{reason=\"requests\"} 0"))
+        try await harness.stop()
+    }
+}
+

@@ -1,0 +1,64 @@
+import Foundation
+import SwitchboardTestHarness
+import Testing
+import SwitchboardEngine
+@testable import SwitchboardModel
+
+@Suite("Bad inbound requests get a clear 4xx and store nothing", .serialized)
+struct InboundValidationTests {
+    static let secret = "shop-secret"
+
+    func harness() async throws -> HubHarness {
+        try await HubHarness(integrations: [
+            HubHarness.integration("orders", delivery: "idempotency_key: { path: $.order_id }"),
+            HubHarness.integration("signed", auth: #"{ kind: hmac, header: X-Signature, secret: "${env:SHOP_KEY}" }"#),
+            HubHarness.integration("dataverse", auth: #"{ kind: query, parameter: code, secret: "${env:SHOP_KEY}" }"#),
+        ], server: ", max_body_bytes: 1024")
+    }
+
+    func error(_ body: String) -> (code: String, message: String)? {
+        guard let value = try? JSONValue(json: Array(body.utf8)), let error = value["error"] else { return nil }
+        return (error["code"]?.text ?? "", error["message"]?.text ?? "")
+    }
+
+    @Test("each kind of bad input is answered with its status and a sentence, and nothing is enqueued")
+    func badInputs() async throws {
+        let harness = try await harness()
+        let cases: [(path: String, body: String, headers: [(String, String)], status: Int, code: String, message: String)] = [
+            ("/hooks/orders", #"{"order_id": 1"#, [("X-Key", Self.secret)], 400, "invalid_json", "the body is not valid JSON"),
+            ("/hooks/orders", #"{"id": 1}"#, [("X-Key", Self.secret)], 400, "missing_key", "the idempotency key $.order_id is missing from the body"),
+            ("/hooks/orders", #"{"order_id": "\#(String(repeating: "x", count: 2_000))"}"#, [("X-Key", Self.secret)], 413, "payload_too_large", "the body is larger than the limit of 1024 bytes"),
+            ("/hooks/orders", #"{"order_id": 1}"#, [], 401, "unauthorized", "authentication is required: header X-Key is missing"),
+            ("/hooks/orders", #"{"order_id": 1}"#, [("X-Key", "guess")], 401, "unauthorized", "authentication failed: header X-Key does not match"),
+            ("/hooks/signed", #"{"id": 1}"#, [("X-Signature", "sha256=00ff")], 401, "unauthorized", "authentication failed: header X-Signature does not match"),
+            ("/hooks/dataverse?code=guess", #"{"id": 1}"#, [], 401, "unauthorized", "authentication failed: query parameter code does not match"),
+            ("/hooks/nothing", #"{"id": 1}"#, [], 404, "not_found", "no integration receives at /hooks/nothing"),
+        ]
+        for item in cases {
+            let answer = try await harness.post(item.path, item.body, headers: item.headers)
+            #expect(answer.status == item.status, "\(item.path) \(item.body.prefix(40))")
+            let parsed = error(answer.body)
+            #expect(parsed?.code == item.code, "\(answer.body)")
+            #expect(parsed?.message.hasPrefix(item.message) == true, "\(answer.body)")
+            #expect(!answer.body.contains(Self.secret))
+        }
+        let unknownGet = try await harness.get("/nothing")
+        #expect(unknownGet.status == 404)
+        #expect(error(unknownGet.body)?.code == "not_found")
+        #expect(try await harness.hub.store.messages(matching: MessageFilter()).isEmpty)
+        #expect(try await harness.hub.store.audit(matching: AuditFilter()).isEmpty)
+        try await harness.stop()
+    }
+
+    @Test("correct HMAC signatures and query keys are accepted")
+    func goodCredentials() async throws {
+        let harness = try await harness()
+        let body = #"{"id": 7}"#
+        let signature = InboundAuthenticator.signature(of: Array(body.utf8), secret: Self.secret)
+        #expect(try await harness.post("/hooks/signed", body, headers: [("X-Signature", "sha256=\(signature)")]).status == 202)
+        #expect(try await harness.post("/hooks/dataverse?code=\(Self.secret)", body, headers: []).status == 202)
+        #expect(try await harness.post("/hooks/orders", #"{"order_id": 7}"#).status == 202)
+        #expect(try await harness.hub.store.messages(matching: MessageFilter()).count == 3)
+        try await harness.stop()
+    }
+}

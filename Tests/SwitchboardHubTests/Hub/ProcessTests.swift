@@ -1,0 +1,175 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Synchronization
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Testing
+import SwitchboardModel
+import SwitchboardServer
+
+@Suite("The switchboard binary", .serialized)
+struct ProcessTests {
+    @Test("init writes a workspace that validate accepts and whose tests pass")
+    func initValidateTest() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let workspace = directory.url.appendingPathComponent("ws").path
+        #expect(try Binary.run(["init", workspace]).status == 0)
+        let validate = try Binary.run(["validate", workspace])
+        #expect(validate.status == 0, "\(validate.error)")
+        #expect(validate.output.contains("no problems"))
+        let test = try Binary.run(["test", workspace])
+        #expect(test.status == 0)
+        #expect(test.output.hasSuffix("2 passed, 0 failed\n"))
+        let again = try Binary.run(["init", workspace])
+        #expect(again.status == 1)
+        #expect(again.error.contains("exists already; pass --force to overwrite it"))
+    }
+
+    @Test("validate prints every problem as file:line:column: sentence and exits 1, with no Swift internals")
+    func validateProblems() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(try Binary.run(["init", directory.path]).status == 0)
+        let file = directory.url.appendingPathComponent("integrations/webshop-orders.yaml")
+        var text = try String(contentsOf: file, encoding: .utf8)
+        text = text.replacingOccurrences(of: "system: erp", with: "system: sap")
+        text = text.replacingOccurrences(of: "max_attempts: 8", with: "max_attempts: eight")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: directory.url.appendingPathComponent("secrets/webshop-key"))
+        let result = try Binary.run(["validate", directory.path])
+        #expect(result.status == 1)
+        let lines = result.error.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(lines)")
+        for line in lines { #expect(line.range(of: #"^integrations/webshop-orders\.yaml:\d+:\d+: "#, options: .regularExpression) != nil, "\(line)") }
+        #expect(lines.contains { $0.hasSuffix("target.system 'sap' is not declared in switchboard.yaml") })
+        #expect(lines.contains { $0.hasSuffix("delivery.max_attempts must be a whole number") })
+        #expect(lines.contains { $0.hasSuffix("source.webhook.auth.secret refers to ${file:secrets/webshop-key}, which is not set") })
+        #expect(!result.error.contains("Swift") && !result.error.contains("Error("))
+    }
+
+    @Test("test reports a failing expectation and exits 1")
+    func testFailure() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(try Binary.run(["init", directory.path]).status == 0)
+        let file = directory.url.appendingPathComponent("integrations/webshop-orders.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "path: /api/sales-orders/1001", with: "path: /api/sales-orders/9")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let result = try Binary.run(["test", directory.path])
+        #expect(result.status == 1)
+        #expect(result.output.contains("path: expected /api/sales-orders/9, got /api/sales-orders/1001"))
+        #expect(result.output.hasSuffix("1 passed, 1 failed\n"))
+    }
+
+    /// A workspace whose single integration posts every message to the sink, one ordering key per ten messages.
+    func crashWorkspace(_ directory: TemporaryDirectory, sinkPort: Int) throws {
+        try directory.write("switchboard.yaml", """
+            version: 1
+            systems:
+              - { id: shop, kind: http, location: cloud }
+              - id: erp
+                kind: http
+                location: on-premises
+                connections: { default: { base_url: "http://127.0.0.1:\(sinkPort)" } }
+            """)
+        try directory.write("integrations/orders.yaml", """
+            id: orders
+            title: Orders
+            source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
+            target: { system: erp, http: { method: POST, path: "/orders/{$.n}" } }
+            delivery: { concurrency: 16, backoff: { initial: 50ms, max: 500ms } }
+            """)
+    }
+
+    /// A slow sink and a workspace that delivers to it.
+    func crashSetup(answerDelay: Duration) async throws -> (TemporaryDirectory, Sink, Task<Void, any Error>) {
+        let directory = try TemporaryDirectory()
+        let sink = Sink()
+        sink.setBehaviour { _, _ in .init(status: 200, delay: answerDelay) }
+        let sinkTask = Task { try await sink.application(port: 0).runService() }
+        try crashWorkspace(directory, sinkPort: await sink.port())
+        return (directory, sink, sinkTask)
+    }
+
+    @Test("kill -9 half way through 2,000 messages to a slow target loses no acknowledged message")
+    func crashLosesNothing() async throws {
+        // 16 deliveries at a time, 50 ms each: at most 320 a second, slower than the hub accepts.
+        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(50))
+        defer { directory.remove(); sinkTask.cancel() }
+
+        let first = try RunningBinary(workspace: directory.url)
+        let killed = Locked(false)
+        var acknowledged = await postNumbered(0..<2_000, port: first.port) { count in
+            if count == 1_000, killed.withLock({ value in defer { value = true }; return !value }) { first.kill() }
+        }.map(\.id)
+        let wasKilled = killed.withLock { $0 }
+        #expect(wasKilled)
+        #expect(acknowledged.count >= 1_000)
+        let deliveredBeforeRestart = Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })
+        #expect(deliveredBeforeRestart.count < acknowledged.count, "the slow target should still have had work when the hub was killed")
+
+        sink.setBehaviour { _, _ in .init(status: 200) }
+        let second = try RunningBinary(workspace: directory.url)
+        acknowledged += await postNumbered(2_000..<(4_000 - acknowledged.count), port: second.port).map(\.id)
+        let expected = Set(acknowledged)
+        let allArrived = await eventually(60) {
+            expected.isSubset(of: Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") }))
+        }
+        let missing = expected.subtracting(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })
+        #expect(allArrived, "\(missing.count) acknowledged messages never reached the target")
+        #expect(await second.terminate() == 0)
+    }
+
+    @Test("SIGTERM stops the hub gracefully with exit code 0, and a restart resumes the backlog")
+    func sigterm() async throws {
+        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .milliseconds(20))
+        defer { directory.remove(); sinkTask.cancel() }
+        let hub = try RunningBinary(workspace: directory.url)
+        let acknowledged = await postNumbered(0..<300, port: hub.port).map(\.id)
+        #expect(acknowledged.count == 300)
+        #expect(await hub.terminate() == 0)
+        let list = try Binary.run(["messages", "list", "-w", directory.path, "--state", "leased", "--json"])
+        #expect(list.output == "[]\n", "no message may stay leased after a graceful stop")
+        let restarted = try RunningBinary(workspace: directory.url)
+        let all = Set(acknowledged)
+        #expect(await eventually(30) { all.isSubset(of: Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })) })
+        #expect(await restarted.terminate() == 0)
+        let dlq = try Binary.run(["dlq", "list", "-w", directory.path])
+        #expect(dlq.output == "no messages match\n")
+    }
+}
+
+@Suite("README's first command")
+struct DemoCommandTests {
+    @Test("switchboard demo writes the quickstart, runs it end to end, and stops cleanly on SIGINT")
+    func demo() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let process = Process()
+        process.executableURL = Binary.url
+        process.arguments = ["demo", directory.url.appendingPathComponent("quickstart").path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // A watchdog: if the demo never gets there, end it so the read below returns.
+        let watchdog = DispatchWorkItem { process.terminate() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
+        var text = ""
+        while !text.contains("erp received PUT /api/sales-orders/1003") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        watchdog.cancel()
+        #expect(text.contains("wrote the quickstart workspace"))
+        #expect(text.contains("web shop sent order 1002: 202"))
+        #expect(text.contains(#"erp received PUT /api/sales-orders/1001 {"channel":"web""#), "\(text)")
+        #expect(!text.contains("/api/sales-orders/1002"), "the pending order is filtered, never sent")
+        #expect(process.terminationStatus == 0)
+    }
+}
