@@ -29,7 +29,7 @@ public final class Dashboard: Sendable {
         self.secure = secure
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<HubRequestContext>) {
         router.get("/") { request, _ in try await self.page(request, role: .viewer) { session in try await self.overview(session) } }
         router.get("/login") { request, _ in self.html(Pages.login(error: nil)) }
         router.post("/login") { request, _ in try await self.login(request) }
@@ -136,7 +136,7 @@ public final class Dashboard: Sendable {
         Pages.audit(try await backend.audit(AuditFilter(limit: 200)), session: session)
     }
 
-    private func pause(_ request: Request, _ context: BasicRequestContext, _ paused: Bool) async throws -> Response {
+    private func pause(_ request: Request, _ context: HubRequestContext, _ paused: Bool) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         return try await form(request, role: .operator) { session, _ in
             _ = try await backend.setPaused(id, paused, actor: actor(session))

@@ -37,7 +37,7 @@ public enum HubServer {
         management: (any ManagementBackend)? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: HubRequestContext.self)
         router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(JSONErrorMiddleware())
         if let management {

@@ -29,10 +29,14 @@ public protocol ManagementBackend: Sendable {
 }
 
 /// `/api/v1`: JSON over HTTP with bearer tokens. Every route is in `routes`, which both registers
-/// it and writes the OpenAPI document, so the two cannot drift apart.
+/// it (a Hummingbird route, behind `TokenMiddleware` when it needs a role) and writes the OpenAPI
+/// document, so the two cannot drift apart.
 public enum ManagementAPI {
+    /// What a route does: the request, its context (with the caller), the backend.
+    public typealias Handler = @Sendable (Request, HubRequestContext, any ManagementBackend) async throws -> Response
+
     /// One operation: its method, path (OpenAPI style, `{id}`), the least role that may call it
-    /// (nil: no token needed), and a sentence for the OpenAPI document.
+    /// (nil: no token needed), a sentence for the OpenAPI document, and what it does.
     public struct Operation: Sendable {
         public var method: HTTPRequest.Method
         public var path: String
@@ -40,68 +44,36 @@ public enum ManagementAPI {
         public var summary: String
         /// Query parameters, for the OpenAPI document.
         public var query: [String] = []
+        public var handler: Handler
+
+        init(_ method: HTTPRequest.Method, _ path: String, role: APIToken.Role?, summary: String, query: [String] = [], handler: @escaping Handler) {
+            self.method = method
+            self.path = path
+            self.role = role
+            self.summary = summary
+            self.query = query
+            self.handler = handler
+        }
     }
 
     public static let routes: [Operation] = [
-        Operation(method: .get, path: "/api/v1/health", role: nil, summary: "The hub is running."),
-        Operation(method: .get, path: "/api/v1/ready", role: nil, summary: "The hub can read its store: 200, or 503."),
-        Operation(method: .get, path: "/api/v1/openapi.json", role: nil, summary: "This document."),
-        Operation(method: .get, path: "/api/v1/integrations", role: .viewer, summary: "Every integration with its state (paused or running) and its messages by state."),
-        Operation(method: .post, path: "/api/v1/integrations/{id}/pause", role: .operator, summary: "Pause an integration: it still accepts and stores messages but does not deliver them."),
-        Operation(method: .post, path: "/api/v1/integrations/{id}/resume", role: .operator, summary: "Resume a paused integration."),
-        Operation(method: .get, path: "/api/v1/messages", role: .viewer, summary: "Messages, newest first.", query: ["integration", "state", "limit"]),
-        Operation(method: .get, path: "/api/v1/messages/{id}", role: .viewer, summary: "One message with its payload and every attempt and change."),
-        Operation(method: .get, path: "/api/v1/dead-letters", role: .viewer, summary: "Dead messages, newest first.", query: ["integration", "limit"]),
-        Operation(method: .post, path: "/api/v1/dead-letters/replay", role: .operator, summary: "Replay dead messages: body {\"ids\": [...]} or {\"integration\": ID, \"all\": true}."),
-        Operation(method: .post, path: "/api/v1/dead-letters/discard", role: .operator, summary: "Discard dead messages: body as for replay, with an optional \"reason\"."),
-        Operation(method: .get, path: "/api/v1/audit", role: .viewer, summary: "The audit log, newest first; since and until are epoch milliseconds.",
-                  query: ["integration", "message", "since", "until", "limit"]),
-    ]
-
-    /// Adds the routes to `router`, each answering JSON with the security headers.
-    public static func register(on router: Router<BasicRequestContext>, backend: any ManagementBackend) {
-        for operation in routes {
-            let path = RouterPath(operation.path.replacingOccurrences(of: "{id}", with: ":id"))
-            router.on(path, method: operation.method) { request, context in
-                try await respond(operation, request: request, context: context, backend: backend)
-            }
-        }
-    }
-
-    static func respond(_ operation: Operation, request: Request, context: BasicRequestContext, backend: any ManagementBackend) async throws -> Response {
-        var actor = "anonymous"
-        if let role = operation.role {
-            guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-                  let token = await backend.authenticate(String(header.dropFirst("Bearer ".count))) else {
-                throw JSONError(status: .unauthorized, code: "unauthorized", message: "a valid token is required: send Authorization: Bearer TOKEN (switchboard token create)")
-            }
-            guard token.role.allows(role) else {
-                throw JSONError(status: .forbidden, code: "forbidden", message: "token \(token.id) is a \(token.role.rawValue); \(operation.method.rawValue) \(operation.path) needs \(role.rawValue)")
-            }
-            actor = "token \(token.id) (\(token.name))"
-        }
-        let query = request.uri.queryParameters
-        func limit() throws -> Int {
-            guard let text = query["limit"] else { return 100 }
-            guard let value = Int(String(text)), (1...10_000).contains(value) else {
-                throw JSONError(status: .badRequest, code: "bad_request", message: "limit must be a whole number from 1 to 10000, not '\(text)'")
-            }
-            return value
-        }
-        let integration = query["integration"].map(String.init)
-        switch (operation.method, operation.path) {
-        case (.get, "/api/v1/health"): return json(.object(["status": .string("ok")]))
-        case (.get, "/api/v1/ready"):
-            return await backend.ready() ? json(.object(["status": .string("ready")])) : json(.object(["status": .string("store unavailable")]), status: .serviceUnavailable)
-        case (.get, "/api/v1/openapi.json"): return json(openAPI())
-        case (.get, "/api/v1/integrations"): return json(try await backend.integrations())
-        case (.post, "/api/v1/integrations/{id}/pause"), (.post, "/api/v1/integrations/{id}/resume"):
-            let id = context.parameters.get("id") ?? ""
-            guard let answer = try await backend.setPaused(id, operation.path.hasSuffix("pause"), actor: actor) else {
-                throw JSONError(status: .notFound, code: "not_found", message: "no integration '\(id)'")
-            }
-            return json(answer)
-        case (.get, "/api/v1/messages"):
+        Operation(.get, "/api/v1/health", role: nil, summary: "The hub is running.") { _, _, _ in json(.object(["status": .string("ok")])) },
+        Operation(.get, "/api/v1/ready", role: nil, summary: "The hub can read its store: 200, or 503.") { _, _, backend in
+            await backend.ready() ? json(.object(["status": .string("ready")])) : json(.object(["status": .string("store unavailable")]), status: .serviceUnavailable)
+        },
+        Operation(.get, "/api/v1/openapi.json", role: nil, summary: "This document.") { _, _, _ in json(openAPI()) },
+        Operation(.get, "/api/v1/integrations", role: .viewer, summary: "Every integration with its state (paused or running) and its messages by state.") { _, _, backend in
+            json(try await backend.integrations())
+        },
+        Operation(.post, "/api/v1/integrations/{id}/pause", role: .operator,
+                  summary: "Pause an integration: it still accepts and stores messages but does not deliver them.") { _, context, backend in
+            try await setPaused(true, context: context, backend: backend)
+        },
+        Operation(.post, "/api/v1/integrations/{id}/resume", role: .operator, summary: "Resume a paused integration.") { _, context, backend in
+            try await setPaused(false, context: context, backend: backend)
+        },
+        Operation(.get, "/api/v1/messages", role: .viewer, summary: "Messages, newest first.", query: ["integration", "state", "limit"]) { request, _, backend in
+            let query = request.uri.queryParameters
             var states: [MessageState]?
             if let text = query["state"] {
                 states = try text.split(separator: ",").map { name in
@@ -112,23 +84,35 @@ public enum ManagementAPI {
                     return state
                 }
             }
-            return json(try await backend.messages(MessageFilter(integration: integration, states: states, limit: try limit())))
-        case (.get, "/api/v1/messages/{id}"):
+            return json(try await backend.messages(MessageFilter(integration: query["integration"].map(String.init), states: states, limit: try limit(request))))
+        },
+        Operation(.get, "/api/v1/messages/{id}", role: .viewer, summary: "One message with its payload and every attempt and change.") { _, context, backend in
             let id = context.parameters.get("id") ?? ""
             guard let message = try await backend.message(id: id) else {
                 throw JSONError(status: .notFound, code: "not_found", message: "no message with id \(id)")
             }
             return json(message)
-        case (.get, "/api/v1/dead-letters"):
-            return json(try await backend.messages(MessageFilter(integration: integration, states: [.dead], limit: try limit())))
-        case (.post, "/api/v1/dead-letters/replay"), (.post, "/api/v1/dead-letters/discard"):
+        },
+        Operation(.get, "/api/v1/dead-letters", role: .viewer, summary: "Dead messages, newest first.", query: ["integration", "limit"]) { request, _, backend in
+            json(try await backend.messages(MessageFilter(integration: request.uri.queryParameters["integration"].map(String.init), states: [.dead],
+                                                          limit: try limit(request))))
+        },
+        Operation(.post, "/api/v1/dead-letters/replay", role: .operator,
+                  summary: "Replay dead messages: body {\"ids\": [...]} or {\"integration\": ID, \"all\": true}.") { request, context, backend in
             let body = try await selection(request)
-            let filter = MessageFilter(integration: body.integration, states: [.dead], limit: 10_000)
-            let done = operation.path.hasSuffix("replay")
-                ? try await backend.replay(filter, ids: body.ids, actor: actor)
-                : try await backend.discard(filter, ids: body.ids, reason: body.reason, actor: actor)
-            return json(.object([operation.path.hasSuffix("replay") ? "replayed" : "discarded": .array(done.map(JSONValue.string))]))
-        case (.get, "/api/v1/audit"):
+            let done = try await backend.replay(MessageFilter(integration: body.integration, states: [.dead], limit: 10_000), ids: body.ids, actor: context.actor)
+            return json(.object(["replayed": .array(done.map(JSONValue.string))]))
+        },
+        Operation(.post, "/api/v1/dead-letters/discard", role: .operator,
+                  summary: "Discard dead messages: body as for replay, with an optional \"reason\".") { request, context, backend in
+            let body = try await selection(request)
+            let done = try await backend.discard(MessageFilter(integration: body.integration, states: [.dead], limit: 10_000), ids: body.ids,
+                                                 reason: body.reason, actor: context.actor)
+            return json(.object(["discarded": .array(done.map(JSONValue.string))]))
+        },
+        Operation(.get, "/api/v1/audit", role: .viewer, summary: "The audit log, newest first; since and until are epoch milliseconds.",
+                  query: ["integration", "message", "since", "until", "limit"]) { request, _, backend in
+            let query = request.uri.queryParameters
             func time(_ name: String) throws -> Int64? {
                 guard let text = query[name[...]] else { return nil }
                 guard let value = Int64(String(text)) else {
@@ -136,11 +120,41 @@ public enum ManagementAPI {
                 }
                 return value
             }
-            return json(try await backend.audit(AuditFilter(messageID: query["message"].map(String.init), integration: integration,
-                                                             since: try time("since"), until: try time("until"), limit: try limit())))
-        default:
-            throw JSONError(status: .notFound, code: "not_found", message: "no such operation")
+            return json(try await backend.audit(AuditFilter(messageID: query["message"].map(String.init), integration: query["integration"].map(String.init),
+                                                             since: try time("since"), until: try time("until"), limit: try limit(request))))
+        },
+    ]
+
+    /// Adds the routes to `router`: each a Hummingbird route, behind `TokenMiddleware` when it needs a role.
+    public static func register(on router: Router<HubRequestContext>, backend: any ManagementBackend) {
+        for operation in routes {
+            let path = RouterPath(operation.path.replacingOccurrences(of: "{id}", with: ":id"))
+            let handler = operation.handler
+            if let role = operation.role {
+                router.group()
+                    .add(middleware: TokenMiddleware(role: role, operation: "\(operation.method.rawValue) \(operation.path)", backend: backend))
+                    .on(path, method: operation.method) { request, context in try await handler(request, context, backend) }
+            } else {
+                router.on(path, method: operation.method) { request, context in try await handler(request, context, backend) }
+            }
         }
+    }
+
+    static func setPaused(_ paused: Bool, context: HubRequestContext, backend: any ManagementBackend) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard let answer = try await backend.setPaused(id, paused, actor: context.actor) else {
+            throw JSONError(status: .notFound, code: "not_found", message: "no integration '\(id)'")
+        }
+        return json(answer)
+    }
+
+    /// `limit`: 100 unless given, from 1 to 10,000.
+    static func limit(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters["limit"] else { return 100 }
+        guard let value = Int(String(text)), (1...10_000).contains(value) else {
+            throw JSONError(status: .badRequest, code: "bad_request", message: "limit must be a whole number from 1 to 10000, not '\(text)'")
+        }
+        return value
     }
 
     /// Which dead letters a replay or discard is about: ids, or all of one integration (or of all,

@@ -1,0 +1,37 @@
+import Hummingbird
+import SwitchboardEngine
+
+/// The request context of the hub's listener: Hummingbird's core context and who is calling,
+/// once `TokenMiddleware` has checked the bearer token.
+public struct HubRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The caller as the audit log names it: `token tk_… (name)`; `anonymous` on routes that need no token.
+    public var actor = "anonymous"
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// Lets a request through only with a bearer token of at least `role`; sets the context's actor.
+/// A missing or unknown token is a 401, too low a role a 403, each with a sentence.
+struct TokenMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let role: APIToken.Role
+    /// `METHOD PATH` of the route, for the 403's sentence.
+    let operation: String
+    let backend: any ManagementBackend
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              let token = await backend.authenticate(String(header.dropFirst("Bearer ".count))) else {
+            throw JSONError(status: .unauthorized, code: "unauthorized", message: "a valid token is required: send Authorization: Bearer TOKEN (switchboard token create)")
+        }
+        guard token.role.allows(role) else {
+            throw JSONError(status: .forbidden, code: "forbidden", message: "token \(token.id) is a \(token.role.rawValue); \(operation) needs \(role.rawValue)")
+        }
+        var context = context
+        context.actor = "token \(token.id) (\(token.name))"
+        return try await next(request, context)
+    }
+}
