@@ -159,6 +159,7 @@ let package = Package(
             name: "SwitchboardBenchmark",
             dependencies: [
                 "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore",
+                "SwitchboardTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

@@ -27,6 +27,7 @@ import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTesting
 
 struct Options {
     var messages = 50_000
@@ -77,28 +78,18 @@ let quiet: Logger = {
 }()
 
 func workspace(sinkPort: Int) throws -> Workspace {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory.appendingPathComponent("integrations"), withIntermediateDirectories: true)
-    try """
-    version: 1
-    server: { host: 127.0.0.1, port: 0 }
-    store: { durability: \(options.durability) }
-    systems:
-      - { id: shop, kind: http, location: cloud }
-      - id: sink
-        kind: http
-        location: on-premises
-        connections: { default: { base_url: "http://127.0.0.1:\(sinkPort)" } }
-    """.write(to: directory.appendingPathComponent("switchboard.yaml"), atomically: true, encoding: .utf8)
-    try """
-    id: orders
-    title: Orders
-    source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: header, header: X-Key, secret: "${env:BENCH_KEY}" } } }
-    steps:
-      - map: { order: $.n, sent_at: $.sent_at, customer: { upper: $.customer }, lines: $.lines }
-    target: { system: sink, http: { method: POST, path: "/orders/{$.order}" } }
-    delivery: { concurrency: 64 }
-    """.write(to: directory.appendingPathComponent("integrations/orders.yaml"), atomically: true, encoding: .utf8)
+    var fixture = WorkspaceFixture()
+    fixture.server = "host: 127.0.0.1, port: 0"
+    fixture.landscapeExtra = "store: { durability: \(options.durability) }"
+    fixture.systems = [WorkspaceFixture.system("shop", kind: "http"),
+                       WorkspaceFixture.system("sink", kind: "http", location: "on-premises", connection: ["base_url: http://127.0.0.1:\(sinkPort)"])]
+    fixture.integrations["orders"] = WorkspaceFixture.integration(
+        "orders", title: "Orders",
+        source: WorkspaceFixture.webhook(system: "shop", path: "/hooks/orders", auth: #"{ kind: header, header: X-Key, secret: "${env:BENCH_KEY}" }"#),
+        steps: ["map: { order: $.n, sent_at: $.sent_at, customer: { upper: $.customer }, lines: $.lines }"],
+        target: #"{ system: sink, http: { method: POST, path: "/orders/{$.order}" } }"#,
+        delivery: "concurrency: 64")
+    let directory = try fixture.write().url
     return try Workspace.load(directory: directory, registry: .standard, variables: ["BENCH_KEY": "bench"])
 }
 

@@ -103,4 +103,10 @@ public final class EmulatorHarness: Sendable {
                                     body: "grant_type=client_credentials&client_id=\(clientID)&client_secret=\(secret)&scope=https%3A%2F%2F127.0.0.1%3A\(port)%2F.default")
         return answer.json["access_token"]?.text ?? ""
     }
+
+    /// A Dataverse system at this emulator for a `WorkspaceFixture`, signed in as `app-1` (whose
+    /// secret the fixture writes to `secrets/dataverse`), with more connection fields in `extra`.
+    public func system(_ id: String, extra: [String] = []) -> String {
+        WorkspaceFixture.system(id, kind: "dataverse", connection: connectionFields(indent: 0, extra: extra).split(separator: "\n").map(String.init))
+    }
 }

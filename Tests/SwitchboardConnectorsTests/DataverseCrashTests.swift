@@ -13,31 +13,16 @@ struct DataverseCrashTests {
         // 10 ms per record: a batch of 50 takes half a second, so a backlog builds and the load is
         // still running when the hub dies.
         let emulator = try await EmulatorHarness(latency: LatencyModel(minMillis: 10, maxMillis: 10))
-        let directory = try TemporaryDirectory()
+        var fixture = WorkspaceFixture()
+        fixture.systems = [WorkspaceFixture.system("shop", kind: "http"), emulator.system("crm", extra: ["batch_size: 50"])]
+        fixture.files["secrets/dataverse"] = "secret-1"
+        fixture.integrations["orders"] = WorkspaceFixture.integration(
+            "orders", title: "Orders into Dataverse", source: WorkspaceFixture.webhook(system: "shop", path: "/hooks/orders"),
+            steps: [#"map: { name: { concat: ["Order ", $.n] }, ordernumber: { concat: ["K-", $.n] }, totalamount: $.n }"#],
+            target: "{ system: crm, dataverse: { table: salesorders, operation: upsert, key: { ordernumber: $.ordernumber } } }",
+            delivery: "backoff: { initial: 50ms, max: 500ms }")
+        let directory = try fixture.write()
         defer { directory.remove() }
-        try directory.write("secrets/dataverse", "secret-1")
-        try directory.write("switchboard.yaml", """
-            version: 1
-            systems:
-              - { id: shop, kind: http, location: cloud }
-              - id: crm
-                kind: dataverse
-                location: cloud
-                connections:
-                  default:
-            \(emulator.connectionFields(indent: 8, extra: ["batch_size: 50"]))
-            """)
-        try directory.write("integrations/orders.yaml", """
-            id: orders
-            title: Orders into Dataverse
-            source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
-            steps:
-              - map: { name: { concat: ["Order ", $.n] }, ordernumber: { concat: ["K-", $.n] }, totalamount: $.n }
-            target:
-              system: crm
-              dataverse: { table: salesorders, operation: upsert, key: { ordernumber: $.ordernumber } }
-            delivery: { backoff: { initial: 50ms, max: 500ms } }
-            """)
         let table = emulator.emulator.configuration.schema.table(logicalName: "salesorder")!
         let stored: @Sendable () -> Int = { emulator.emulator.store.snapshot().count(table) }
 

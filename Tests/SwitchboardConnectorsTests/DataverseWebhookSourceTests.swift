@@ -19,27 +19,20 @@ struct DataverseWebhookSourceTests {
         let erp = Sink()
         let erpTask = Task { try await erp.application().runService() }
         let erpPort = await erp.port()
-        let directory = try TemporaryDirectory()
+        var fixture = WorkspaceFixture()
+        fixture.server = "host: 127.0.0.1, port: 0"
+        fixture.systems = [WorkspaceFixture.system("crm", kind: "dataverse"),
+                           WorkspaceFixture.system("erp", kind: "http", location: "on-premises", connection: ["base_url: http://127.0.0.1:\(erpPort)"])]
+        fixture.files["secrets/webhook-key"] = "k3y"
+        fixture.integrations["accounts"] = WorkspaceFixture.integration(
+            "accounts", title: "Account changes to the ERP",
+            source: WorkspaceFixture.webhook(system: "crm", path: "/hooks/dataverse/accounts",
+                                             auth: #"{ kind: query, parameter: code, secret: "${file:secrets/webhook-key}" }"#, format: "dataverse"),
+            steps: ["map: { customer: $.id, event: { lower: $.message }, name: $.attributes.name, changed_at: $.operation_created_on }"],
+            target: #"{ system: erp, http: { method: PUT, path: "/customers/{$.customer}" } }"#,
+            delivery: "backoff: { initial: 20ms, max: 100ms, multiplier: 2 }")
+        let directory = try fixture.write()
         defer { directory.remove() }
-        try directory.write("switchboard.yaml", """
-            version: 1
-            server: { host: 127.0.0.1, port: 0 }
-            systems:
-              - { id: crm, kind: dataverse, location: cloud }
-              - { id: erp, kind: http, location: on-premises, connections: { default: { base_url: "http://127.0.0.1:\(erpPort)" } } }
-            """)
-        try directory.write("secrets/webhook-key", "k3y")
-        try directory.write("integrations/accounts.yaml", """
-            id: accounts
-            title: Account changes to the ERP
-            source:
-              system: crm
-              webhook: { path: /hooks/dataverse/accounts, format: dataverse, auth: { kind: query, parameter: code, secret: "${file:secrets/webhook-key}" } }
-            steps:
-              - map: { customer: $.id, event: { lower: $.message }, name: $.attributes.name, changed_at: $.operation_created_on }
-            target: { system: erp, http: { method: PUT, path: "/customers/{$.customer}" } }
-            delivery: { backoff: { initial: 20ms, max: 100ms, multiplier: 2 } }
-            """)
         var dispatcher = DispatcherConfiguration()
         dispatcher.pollInterval = .milliseconds(20)
         var logger = Logger(label: "dataverse-source")
