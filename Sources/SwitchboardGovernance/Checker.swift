@@ -75,7 +75,7 @@ struct Review {
         for plan in Planner.plan(workspace) {
             guard let system = landscape.system(plan.system) else { continue }
             for use in plan.limits where use.share >= 0.8 {
-                let share = Int((use.share * 100).rounded())
+                let share = (use.share * 100).clampedWhole
                 let message = "the integrations writing to '\(plan.system)' (\(plan.integrations.joined(separator: ", "))) use \(share)% of its \(use.name) at their declared peak"
                     + (use.share >= 1 ? ", more than it allows" : ", leaving less than 20% to spare")
                 report("SB170", message, location: system.declaredAt)

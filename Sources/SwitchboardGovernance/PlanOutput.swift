@@ -14,11 +14,11 @@ public enum PlanOutput {
     }
 
     static func number(_ value: Double) -> String {
-        if value >= 100 || value == value.rounded() { return Int(value.rounded()).formatted(.number.locale(Locale(identifier: "en_US"))) }
+        if value >= 100 || value == value.rounded() { return value.clampedWhole.formatted(.number.locale(Locale(identifier: "en_US"))) }
         return String(format: "%.2f", value)
     }
 
-    static func percent(_ share: Double) -> String { share.isFinite ? "\(Int((share * 100).rounded()))%" : "∞" }
+    static func percent(_ share: Double) -> String { share.isFinite ? "\((share * 100).clampedWhole)%" : "∞" }
 
     static func money(_ value: Double?, _ currency: String?) -> String {
         guard let value else { return "no cost model" }

@@ -113,13 +113,13 @@ public enum Planner {
         }
         var fittingBatch: Int?, neededUsers: Int?, neededConcurrency: Int?
         if let maximum = limits.maxRequests {
-            fittingBatch = min(1_000, max(1, Int((peakRecordsPerWindow / Double(maximum * users)).rounded(.up))))
-            if facts.limitsPerUser { neededUsers = max(1, Int((peakRequestsPerWindow / Double(maximum)).rounded(.up))) }
+            fittingBatch = min(1_000, max(1, whole(peakRecordsPerWindow / (Double(maximum) * Double(users)))))
+            if facts.limitsPerUser { neededUsers = max(1, whole(peakRequestsPerWindow / Double(maximum))) }
         }
         if let perRecord {
-            neededConcurrency = max(1, Int((peakPerSecond * perRecord).rounded(.up)))
+            neededConcurrency = max(1, whole(peakPerSecond * perRecord))
             if facts.limitsPerUser, let execution = limits.maxExecution {
-                let byTime = Int((peakRecordsPerWindow * perRecord / (Double(execution.milliseconds) / 1000)).rounded(.up))
+                let byTime = whole(peakRecordsPerWindow * perRecord / max(0.001, Double(execution.milliseconds) / 1000))
                 neededUsers = max(neededUsers ?? 1, byTime)
             }
         }
@@ -140,7 +140,24 @@ public enum Planner {
                           monthlyCost: cost(1), currency: system.cost?.currency, growth: growth, assumptions: assumptions)
     }
 
+    /// A figure rounded up to a whole number, held inside what `Int` can carry: declared volumes
+    /// may be as large as a workspace can write, and a plan must never trap on them.
+    static func whole(_ value: Double) -> Int {
+        guard !value.isNaN else { return 0 }
+        return Int(min(max(value.rounded(.up), -9e18), 9e18))
+    }
+
     static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+        value == value.rounded() ? String(value.clampedWhole) : String(format: "%.2f", value)
+    }
+}
+
+extension Double {
+    /// Rounded to the nearest whole number and held inside what `Int` can carry (NaN is 0): a
+    /// figure computed from declared volumes may be as large as a workspace can write, and no
+    /// output may trap on it.
+    var clampedWhole: Int {
+        guard !isNaN else { return 0 }
+        return Int(Swift.min(Swift.max(rounded(), -9e18), 9e18))
     }
 }
