@@ -18,6 +18,10 @@ public struct LatencyModel: Sendable, Hashable {
     }
 
     /// `5ms`, `2ms..20ms` (uniform), or `0`.
+    /// The longest simulated time per operation `init(parsing:)` accepts: an hour. Longer,
+    /// infinite or not-a-number times are refused rather than overflowing the sleep that follows.
+    public static let longestMillis: Double = 3_600_000
+
     public init?(parsing text: String) {
         func millis(_ part: Substring) -> Double? {
             let trimmed = part.trimmingCharacters(in: .whitespaces)
@@ -26,7 +30,8 @@ public struct LatencyModel: Sendable, Hashable {
             return Double(trimmed)
         }
         let parts = text.components(separatedBy: "..")
-        guard parts.count <= 2, let low = millis(Substring(parts[0])), let high = parts.count == 2 ? millis(Substring(parts[1])) : low, low >= 0, high >= 0 else { return nil }
+        guard parts.count <= 2, let low = millis(Substring(parts[0])), let high = parts.count == 2 ? millis(Substring(parts[1])) : low,
+              (0...Self.longestMillis).contains(low), (0...Self.longestMillis).contains(high) else { return nil }
         self.init(minMillis: low, maxMillis: high)
     }
 

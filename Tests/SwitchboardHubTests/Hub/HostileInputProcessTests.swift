@@ -33,5 +33,10 @@ struct HostileInputProcessTests {
         let window = try Binary.run(["emulate", "dataverse", "--window", "inf"])
         #expect(window.status != 0)
         #expect(window.error.contains("--window inf: write a duration such as 5m or 10s"), "\(window.error)")
+        for latency in ["inf", "1e300ms", "nan"] {
+            let answer = try Binary.run(["emulate", "dataverse", "--latency", latency])
+            #expect(answer.status != 0)
+            #expect(answer.error.contains("--latency \(latency): write a time of at most an hour"), "\(answer.error)")
+        }
     }
 }
