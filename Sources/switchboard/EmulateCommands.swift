@@ -71,7 +71,7 @@ struct EmulateDataverse: AsyncParsableCommand {
         }
         guard let executionTime = Duration.parse(maxExecutionTime) else { fail("--max-execution-time \(maxExecutionTime): write a duration such as 20m or 90s") }
         guard let windowLength = Duration.parse(window), windowLength > .zero else { fail("--window \(window): write a duration such as 5m or 10s") }
-        guard let latencyModel = LatencyModel(parsing: latency) else { fail("--latency \(latency): write a time of at most an hour such as 5ms, or a range such as 2ms..20ms") }
+        guard let latencyModel = LatencyModel(parsing: latency) else { fail("--latency \(latency): write a time such as 5ms, or a range such as 2ms..20ms" + (latency.contains(where: \.isNumber) ? " (at most an hour)" : "")) }
         configuration.limits = ServiceProtection.Limits(maxRequests: maxRequests, maxExecutionMillis: executionTime.milliseconds, maxConcurrent: maxConcurrent,
                                                         windowMillis: windowLength.milliseconds, enabled: !noLimits)
         configuration.latency = latencyModel

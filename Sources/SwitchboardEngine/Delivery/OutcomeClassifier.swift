@@ -31,15 +31,16 @@ public enum OutcomeClassifier {
 
 /// Parses `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
 public enum RetryAfter {
-    /// The longest wait a `Retry-After` can ask for: a day. A target asking longer (or for an
-    /// infinite or absurd number of seconds) is waited for a day, never trusted into an overflow.
+    /// The longest wait a `Retry-After` in seconds can ask for: a day. A target asking longer (or
+    /// for an infinite or absurd number of seconds) is waited for a day, never trusted into an
+    /// overflow. An HTTP-date is kept as written: its years (at most 9999) fit.
     public static let longest: Int64 = 86_400_000
 
     /// The deadline in epoch ms, or nil when the header cannot be read.
     public static func deadline(_ value: String, now: Int64) -> Int64? {
         let text = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(text), seconds >= 0, !seconds.isNaN { return now + min(longest, seconds.isFinite ? Int64(min(seconds * 1000, Double(longest))) : longest) }
-        return httpDate(text).map { min(max(now, $0), now + longest) }
+        return httpDate(text).map { max(now, $0) }
     }
 
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
