@@ -149,7 +149,8 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardHub", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore", "DataverseEmulatorState", "SwitchboardSQLite",
+                "SwitchboardHub", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore", "DataverseEmulatorState",
+                "SwitchboardSQLite",
                 "SwitchboardGovernance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -158,7 +159,8 @@ let package = Package(
         .executableTarget(
             name: "SwitchboardBenchmark",
             dependencies: [
-                "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore",
+                "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "SwitchboardConnectors", "DataverseEmulator",
+                "DataverseEmulatorCore",
                 "SwitchboardTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -172,7 +174,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardSQLiteTests",
-            dependencies: ["SwitchboardSQLite", "SwitchboardEngine", "SwitchboardModel", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "SwitchboardSQLite", "SwitchboardEngine", "SwitchboardModel", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "SwitchboardConnectorsTests",
@@ -192,7 +196,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardGovernanceTests",
-            dependencies: ["switchboard", "SwitchboardGovernance", "SwitchboardModel", "SwitchboardConnectors", "SwitchboardTesting", "SwitchboardTestHarness"]
+            dependencies: [
+                "switchboard", "SwitchboardGovernance", "SwitchboardModel", "SwitchboardConnectors", "SwitchboardTesting", "SwitchboardTestHarness",
+            ]
         ),
         // The hub, its server and the real binary end to end.
         .testTarget(

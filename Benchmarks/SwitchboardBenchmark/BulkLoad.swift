@@ -8,11 +8,11 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
-import Synchronization
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
+import Synchronization
 
 /// The limits of the bulk load: Dataverse's per-user limits (6,000 requests and 1,200 s of
 /// execution time per 300 s, 52 concurrent) scaled by 1/30 in time, and 2 ms of simulated
@@ -30,8 +30,9 @@ struct BulkLoadSettings {
     /// The emulator enforces what the hub assumes: Dataverse's documented limits for this window.
     var limits: ServiceProtection.Limits {
         let documented = DataverseLimits.documented(window: .seconds(windowSeconds))
-        return ServiceProtection.Limits(maxRequests: documented.maxRequests!, maxExecutionMillis: documented.maxExecution!.milliseconds,
-                                        maxConcurrent: documented.maxConcurrent!, windowMillis: Int64(windowSeconds) * 1000)
+        return ServiceProtection.Limits(
+            maxRequests: documented.maxRequests!, maxExecutionMillis: documented.maxExecution!.milliseconds,
+            maxConcurrent: documented.maxConcurrent!, windowMillis: Int64(windowSeconds) * 1000)
     }
 }
 
@@ -77,7 +78,9 @@ struct BenchEmulator {
 /// The bulk load through the hub; prints what it measured.
 func dataverseBulkLoad(_ settings: BulkLoadSettings, post: @escaping @Sendable (Int, Int) async -> Bool, logger: Logger) async throws {
     let limits = settings.limits
-    print("dataverse-bulk: \(settings.records) records, limits per \(settings.windowSeconds) s window: \(limits.maxRequests) requests, \(limits.maxExecutionMillis) ms execution time, \(limits.maxConcurrent) concurrent; \(settings.latencyMillis) ms per record; batch size \(settings.batchSize) (\(settings.batchWith)); HTTPS")
+    print(
+        "dataverse-bulk: \(settings.records) records, limits per \(settings.windowSeconds) s window: \(limits.maxRequests) requests, \(limits.maxExecutionMillis) ms execution time, \(limits.maxConcurrent) concurrent; \(settings.latencyMillis) ms per record; batch size \(settings.batchSize) (\(settings.batchWith)); HTTPS"
+    )
     let emulator = try await BenchEmulator(limits: limits, latencyMillis: settings.latencyMillis, logger: logger)
     defer { emulator.stop() }
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-bulk-hub-\(UUID().uuidString)")
@@ -115,7 +118,8 @@ func dataverseBulkLoad(_ settings: BulkLoadSettings, post: @escaping @Sendable (
       system: crm
       dataverse: { table: salesorders, operation: upsert, key: { ordernumber: $.ordernumber } }
     """.write(to: directory.appendingPathComponent("integrations/orders.yaml"), atomically: true, encoding: .utf8)
-    let workspace = try Workspace.load(directory: directory, registry: .standard, variables: ["BENCH_KEY": "bench", "DATAVERSE_SECRET": emulator.user.clientSecret])
+    let workspace = try Workspace.load(
+        directory: directory, registry: .standard, variables: ["BENCH_KEY": "bench", "DATAVERSE_SECRET": emulator.user.clientSecret])
     let hub = try Hub(workspace: workspace, options: HubOptions(handleSignals: false), logger: logger)
     let hubTask = Task { try await hub.run() }
     let port = await hub.listeningPort()
@@ -157,15 +161,22 @@ func dataverseBulkLoad(_ settings: BulkLoadSettings, post: @escaping @Sendable (
     let perRecord = execution / Double(max(created + updated, 1))
     let windows = (elapsed / window).rounded(.down)
     let rest = elapsed - windows * window
-    let executionAllowed = Double(limits.maxExecutionMillis) * windows + min(Double(limits.maxExecutionMillis), Double(limits.maxConcurrent) * rest * 1000)
+    let executionAllowed =
+        Double(limits.maxExecutionMillis) * windows + min(Double(limits.maxExecutionMillis), Double(limits.maxConcurrent) * rest * 1000)
     let byExecution = executionAllowed / perRecord
     let sustained = Double(limits.maxExecutionMillis) * elapsed / window / perRecord
     let byRequests = Double(limits.maxRequests) * (windows + 1) * 1000
     let allowed = min(byExecution, byRequests)
-    print("  hub:   \(created + updated) writes in \(format(elapsed, 1)) s (load accepted in \(format(accepted.secondsDouble, 1)) s): \(format(Double(inTable) / elapsed, 0)) records/s; \(requests) requests, \(throttled) answered 429 (\(format(100 * Double(throttled) / Double(max(requests, 1)), 2)) %); \(dead) dead")
+    print(
+        "  hub:   \(created + updated) writes in \(format(elapsed, 1)) s (load accepted in \(format(accepted.secondsDouble, 1)) s): \(format(Double(inTable) / elapsed, 0)) records/s; \(requests) requests, \(throttled) answered 429 (\(format(100 * Double(throttled) / Double(max(requests, 1)), 2)) %); \(dead) dead"
+    )
     print("         table holds \(inTable) of \(records) records; \(created) created, \(updated) written a second time")
-    print("         execution time charged \(format(execution / 1000, 1)) s, \(format(perRecord, 2)) ms per record; the limits allow \(format(allowed, 0)) records in \(format(elapsed, 1)) s (bursting each window at 52 concurrent), \(format(sustained, 0)) at the sustained rate")
-    print("         \(format(100 * Double(inTable) / allowed, 1)) % of what the limits allow, \(format(100 * Double(inTable) / sustained, 1)) % of the sustained rate")
+    print(
+        "         execution time charged \(format(execution / 1000, 1)) s, \(format(perRecord, 2)) ms per record; the limits allow \(format(allowed, 0)) records in \(format(elapsed, 1)) s (bursting each window at 52 concurrent), \(format(sustained, 0)) at the sustained rate"
+    )
+    print(
+        "         \(format(100 * Double(inTable) / allowed, 1)) % of what the limits allow, \(format(100 * Double(inTable) / sustained, 1)) % of the sustained rate"
+    )
 
     if settings.naiveSeconds > 0 { try await naiveLoad(settings) }
 }
@@ -183,8 +194,11 @@ func naiveLoad(_ settings: BulkLoadSettings) async throws {
     configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
     let naive = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     let user = emulator.user
-    let (_, tokenJSON) = emulator.emulator.issuer.token(form: ["grant_type": "client_credentials", "client_id": user.clientID, "client_secret": user.clientSecret,
-                                                               "scope": "\(emulator.origin)/.default"], basic: nil, resourceHost: String(emulator.origin.dropFirst("https://".count)))
+    let (_, tokenJSON) = emulator.emulator.issuer.token(
+        form: [
+            "grant_type": "client_credentials", "client_id": user.clientID, "client_secret": user.clientSecret,
+            "scope": "\(emulator.origin)/.default",
+        ], basic: nil, resourceHost: String(emulator.origin.dropFirst("https://".count)))
     let token = tokenJSON["access_token"]?.text ?? ""
     let start = ContinuousClock.now
     let deadline = start + .seconds(settings.naiveSeconds)
@@ -217,5 +231,7 @@ func naiveLoad(_ settings: BulkLoadSettings) async throws {
     let requests = Int(stats["requests"]?.text ?? "") ?? 0
     let throttled = ServiceProtection.Reason.allCases.map { Int(stats["throttled"]?[$0.rawValue]?.text ?? "") ?? 0 }.reduce(0, +)
     let inTable = emulator.salesOrderCount()
-    print("  naive: one record per request, 16 workers retrying at once: \(inTable) records in \(format(elapsed, 1)) s (\(format(Double(inTable) / elapsed, 0)) records/s); \(requests) requests, \(throttled) answered 429 (\(format(100 * Double(throttled) / Double(max(requests, 1)), 1)) %)")
+    print(
+        "  naive: one record per request, 16 workers retrying at once: \(inTable) records in \(format(elapsed, 1)) s (\(format(Double(inTable) / elapsed, 0)) records/s); \(requests) requests, \(throttled) answered 429 (\(format(100 * Double(throttled) / Double(max(requests, 1)), 1)) %)"
+    )
 }

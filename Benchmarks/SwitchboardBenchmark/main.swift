@@ -21,13 +21,13 @@ import DataverseEmulatorCore
 import Foundation
 import Logging
 import NIOCore
-import Synchronization
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardServer
 import SwitchboardTesting
+import Synchronization
 
 struct Options {
     var messages = 50_000
@@ -81,11 +81,14 @@ func workspace(sinkPort: Int) throws -> Workspace {
     var fixture = WorkspaceFixture()
     fixture.server = "host: 127.0.0.1, port: 0"
     fixture.landscapeExtra = "store: { durability: \(options.durability) }"
-    fixture.systems = [WorkspaceFixture.system("shop", kind: "http"),
-                       WorkspaceFixture.system("sink", kind: "http", location: "on-premises", connection: ["base_url: http://127.0.0.1:\(sinkPort)"])]
+    fixture.systems = [
+        WorkspaceFixture.system("shop", kind: "http"),
+        WorkspaceFixture.system("sink", kind: "http", location: "on-premises", connection: ["base_url: http://127.0.0.1:\(sinkPort)"]),
+    ]
     fixture.integrations["orders"] = WorkspaceFixture.integration(
         "orders", title: "Orders",
-        source: WorkspaceFixture.webhook(system: "shop", path: "/hooks/orders", auth: #"{ kind: header, header: X-Key, secret: "${env:BENCH_KEY}" }"#),
+        source: WorkspaceFixture.webhook(
+            system: "shop", path: "/hooks/orders", auth: #"{ kind: header, header: X-Key, secret: "${env:BENCH_KEY}" }"#),
         steps: ["map: { order: $.n, sent_at: $.sent_at, customer: { upper: $.customer }, lines: $.lines }"],
         target: #"{ system: sink, http: { method: POST, path: "/orders/{$.order}" } }"#,
         delivery: "concurrency: 64")
@@ -183,8 +186,9 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
 
 func peakMemoryMiB() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return .nan }
     return kib / 1024
 }
 
@@ -234,7 +238,11 @@ struct Nginx {
         process.arguments = ["-c", folder.appendingPathComponent("nginx.conf").path]
         do { try process.run() } catch { print("nginx did not start (apt-get install -y nginx): \(error)"); exit(1) }
         for _ in 0..<100 {
-            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"), timeout: .seconds(1)), response.status == .ok { return }
+            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"), timeout: .seconds(1)),
+                response.status == .ok
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         print("nginx did not answer on port \(port); is the port free?")
@@ -256,71 +264,77 @@ print("Switchboard benchmark: \(options.messages) messages, durability \(options
 
 // 1. Durable ingest: 64 clients, delivery off, every 202 is a committed (fsynced) message.
 if options.phases.contains("ingest") {
-if options.load == "wrk" {
-    let (answered, rate, p50, p99, stored) = try await withHub(deliver: false, sink: Sink()) { hub, port in
-        let run = try wrk(port: port, seconds: options.seconds)
-        let stored = try await hub.store.counts().reduce(0) { $0 + $1.count }
-        return (run.requests, run.rate, run.p50, run.p99, stored)
+    if options.load == "wrk" {
+        let (answered, rate, p50, p99, stored) = try await withHub(deliver: false, sink: Sink()) { hub, port in
+            let run = try wrk(port: port, seconds: options.seconds)
+            let stored = try await hub.store.counts().reduce(0) { $0 + $1.count }
+            return (run.requests, run.rate, run.p50, run.p99, stored)
+        }
+        print(
+            "ingest:     \(format(rate, 0)) messages/s stored over HTTP with durability \(options.durability) (wrk, 64 connections); request p50 \(p50), p99 \(p99); \(stored) stored for \(answered) answered"
+        )
+    } else {
+        let ingest = try await withHub(deliver: false, sink: Sink()) { _, port in
+            _ = await closedLoop(port: port, count: 2_000)  // warm up connections
+            return await closedLoop(port: port, count: options.messages)
+        }
+        print(
+            "ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0)) messages/s stored over HTTP with durability \(options.durability) (64 clients); request p50 \(format(percentile(ingest.latencies, 0.5), 2)) ms, p99 \(format(percentile(ingest.latencies, 0.99), 2)) ms"
+        )
     }
-    print("ingest:     \(format(rate, 0)) messages/s stored over HTTP with durability \(options.durability) (wrk, 64 connections); request p50 \(p50), p99 \(p99); \(stored) stored for \(answered) answered")
-} else {
-let ingest = try await withHub(deliver: false, sink: Sink()) { _, port in
-    _ = await closedLoop(port: port, count: 2_000)  // warm up connections
-    return await closedLoop(port: port, count: options.messages)
-}
-print("ingest:     \(format(Double(ingest.latencies.count) / ingest.seconds, 0)) messages/s stored over HTTP with durability \(options.durability) (64 clients); request p50 \(format(percentile(ingest.latencies, 0.5), 2)) ms, p99 \(format(percentile(ingest.latencies, 0.99), 2)) ms")
-}
 
 }
 
 // 2. End to end: the same load with delivery on; from the first send to the last delivery at the sink.
 if options.phases.contains("end-to-end") {
-let endToEndSink = Sink()
-let nginx = options.sink == "nginx" ? try await Nginx() : nil
-let sinkTask = nginx == nil ? Task { try await endToEndSink.application(port: 0, logger: quiet).runService() } : nil
-let endToEndPort = if let nginx { nginx.port } else { await endToEndSink.port() }
-let endToEnd = try await withHub(deliver: true, sinkPort: endToEndPort) { hub, port in
-    func arrived() async throws -> Int { nginx == nil ? endToEndSink.received.count : try await delivered(hub) }
-    let start = ContinuousClock.now
-    let sent: Int
-    if options.load == "wrk" {
-        _ = try wrk(port: port, seconds: options.seconds)
-        sent = try await hub.store.counts().reduce(0) { $0 + $1.count }
-        let seconds = (ContinuousClock.now - start).secondsDouble
-        print("  while wrk ran: \(format(Double(sent) / seconds, 0)) accepted/s, \(format(Double(try await arrived()) / seconds, 0)) delivered/s")
-    } else {
-        sent = await closedLoop(port: port, count: options.messages).latencies.count
+    let endToEndSink = Sink()
+    let nginx = options.sink == "nginx" ? try await Nginx() : nil
+    let sinkTask = nginx == nil ? Task { try await endToEndSink.application(port: 0, logger: quiet).runService() } : nil
+    let endToEndPort = if let nginx { nginx.port } else { await endToEndSink.port() }
+    let endToEnd = try await withHub(deliver: true, sinkPort: endToEndPort) { hub, port in
+        func arrived() async throws -> Int { nginx == nil ? endToEndSink.received.count : try await delivered(hub) }
+        let start = ContinuousClock.now
+        let sent: Int
+        if options.load == "wrk" {
+            _ = try wrk(port: port, seconds: options.seconds)
+            sent = try await hub.store.counts().reduce(0) { $0 + $1.count }
+            let seconds = (ContinuousClock.now - start).secondsDouble
+            print("  while wrk ran: \(format(Double(sent) / seconds, 0)) accepted/s, \(format(Double(try await arrived()) / seconds, 0)) delivered/s")
+        } else {
+            sent = await closedLoop(port: port, count: options.messages).latencies.count
+        }
+        while try await arrived() < sent { try await Task.sleep(for: .milliseconds(5)) }
+        return (Double(sent), (ContinuousClock.now - start).secondsDouble)
     }
-    while try await arrived() < sent { try await Task.sleep(for: .milliseconds(5)) }
-    return (Double(sent), (ContinuousClock.now - start).secondsDouble)
-}
-sinkTask?.cancel()
-nginx?.stop()
-print("end to end: \(format(endToEnd.0 / endToEnd.1, 0)) messages/s accepted and delivered to a loopback \(nginx == nil ? "sink" : "nginx")")
+    sinkTask?.cancel()
+    nginx?.stop()
+    print("end to end: \(format(endToEnd.0 / endToEnd.1, 0)) messages/s accepted and delivered to a loopback \(nginx == nil ? "sink" : "nginx")")
 
 }
 
 // 3. Latency at a steady 1,000 messages/s: accept-to-delivery, measured at the sink.
 if options.phases.contains("latency") {
-let latencySink = Sink()
-let latency = try await withHub(deliver: true, sink: latencySink) { hub, port in
-    let total = options.latencySeconds * 1_000
-    let start = ContinuousClock.now
-    await withTaskGroup(of: Void.self) { group in
-        for n in 0..<total {
-            // Open loop: message n is due at start + n ms, whatever the answers do.
-            let due = start + .milliseconds(n)
-            if due > ContinuousClock.now { try? await Task.sleep(until: due) }
-            group.addTask { _ = await post(port: port, n) }
+    let latencySink = Sink()
+    let latency = try await withHub(deliver: true, sink: latencySink) { hub, port in
+        let total = options.latencySeconds * 1_000
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for n in 0..<total {
+                // Open loop: message n is due at start + n ms, whatever the answers do.
+                let due = start + .milliseconds(n)
+                if due > ContinuousClock.now { try? await Task.sleep(until: due) }
+                group.addTask { _ = await post(port: port, n) }
+            }
+        }
+        while latencySink.received.count < total { try await Task.sleep(for: .milliseconds(10)) }
+        return latencySink.received.compactMap { received -> Double? in
+            guard let sentAt = (try? JSONValue(json: received.body))?["sent_at"], case .int(let millis) = sentAt else { return nil }
+            return Double(received.at - millis)
         }
     }
-    while latencySink.received.count < total { try await Task.sleep(for: .milliseconds(10)) }
-    return latencySink.received.compactMap { received -> Double? in
-        guard let sentAt = (try? JSONValue(json: received.body))?["sent_at"], case .int(let millis) = sentAt else { return nil }
-        return Double(received.at - millis)
-    }
-}
-print("latency:    accept to delivery at 1,000 messages/s over \(options.latencySeconds) s: p50 \(format(percentile(latency, 0.5), 0)) ms, p99 \(format(percentile(latency, 0.99), 0)) ms, max \(format(latency.max() ?? .nan, 0)) ms")
+    print(
+        "latency:    accept to delivery at 1,000 messages/s over \(options.latencySeconds) s: p50 \(format(percentile(latency, 0.5), 0)) ms, p99 \(format(percentile(latency, 0.99), 0)) ms, max \(format(latency.max() ?? .nan, 0)) ms"
+    )
 }
 // 5. A bulk load into the Dataverse emulator with its limits on, and the naive way beside it.
 if options.phases.contains("dataverse-bulk") {
@@ -362,26 +376,35 @@ func emulatorThroughput(tls: Bool) async throws -> String {
     let port = await listening.value()
     let origin = "\(tls ? "https" : "http")://127.0.0.1:\(port)"
     let user = configuration.users[0]
-    let (_, tokenJSON) = emulator.issuer.token(form: ["grant_type": "client_credentials", "client_id": user.clientID, "client_secret": user.clientSecret,
-                                                      "scope": "\(origin)/.default"], basic: nil, resourceHost: "127.0.0.1:\(port)")
+    let (_, tokenJSON) = emulator.issuer.token(
+        form: [
+            "grant_type": "client_credentials", "client_id": user.clientID, "client_secret": user.clientSecret,
+            "scope": "\(origin)/.default",
+        ], basic: nil, resourceHost: "127.0.0.1:\(port)")
     let token = tokenJSON["access_token"]?.text ?? ""
     let account = try emulator.store.write { tables throws(DataverseError) in
-        try tables.create(DefaultSchema.schema.table(logicalName: "account")!, RecordPayload.parse(.object(["name": .string("Benchmark"), "accountnumber": .string("B-1")]),
-                                                                                              table: DefaultSchema.schema.table(logicalName: "account")!))
+        try tables.create(
+            DefaultSchema.schema.table(logicalName: "account")!,
+            RecordPayload.parse(
+                .object(["name": .string("Benchmark"), "accountnumber": .string("B-1")]),
+                table: DefaultSchema.schema.table(logicalName: "account")!))
     }
     guard options.load == "wrk" else {
         return "run with --load wrk (apt-get install -y wrk) to measure the emulator"
     }
     let get = try wrkRate(url: "\(origin)/api/data/v9.2/accounts(\(account.id))?$select=name", method: "GET", body: nil, token: token)
     let create = try wrkRate(url: "\(origin)/api/data/v9.2/accounts", method: "POST", body: #"{"name": "created by wrk"}"#, token: token)
-    let upsert = try wrkRate(url: "\(origin)/api/data/v9.2/accounts(accountnumber='B-1')", method: "PATCH", body: #"{"name": "upserted by wrk"}"#, token: token)
-    return "\(format(get, 0)) retrieves/s, \(format(create, 0)) creates/s, \(format(upsert, 0)) upserts by alternate key/s (wrk, 64 connections, \(options.seconds) s each, limits off)"
+    let upsert = try wrkRate(
+        url: "\(origin)/api/data/v9.2/accounts(accountnumber='B-1')", method: "PATCH", body: #"{"name": "upserted by wrk"}"#, token: token)
+    return
+        "\(format(get, 0)) retrieves/s, \(format(create, 0)) creates/s, \(format(upsert, 0)) upserts by alternate key/s (wrk, 64 connections, \(options.seconds) s each, limits off)"
 }
 
 /// wrk with a bearer token against one URL; returns requests per second, or exits when some failed.
 func wrkRate(url: String, method: String, body: String?, token: String) throws -> Double {
     let script = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(UUID().uuidString).lua")
-    var lua = "wrk.method = \"\(method)\"\nwrk.headers[\"Authorization\"] = \"Bearer \(token)\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+    var lua =
+        "wrk.method = \"\(method)\"\nwrk.headers[\"Authorization\"] = \"Bearer \(token)\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
     if let body { lua += "wrk.body = '\(body)'\n" }
     try lua.write(to: script, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: script) }

@@ -16,11 +16,12 @@ public final class SQLiteEmulatorState: EmulatorPersistence {
         queue = try DatabaseQueue(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: emulator records") { db in
-            try db.execute(sql: """
-                CREATE TABLE records (table_name TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, vals BLOB NOT NULL, PRIMARY KEY (table_name, id)) WITHOUT ROWID;
-                CREATE TABLE deletions (table_name TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL);
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE records (table_name TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, vals BLOB NOT NULL, PRIMARY KEY (table_name, id)) WITHOUT ROWID;
+                    CREATE TABLE deletions (table_name TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL);
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                    """)
         }
         try migrator.migrate(queue)
     }
@@ -46,11 +47,13 @@ public final class SQLiteEmulatorState: EmulatorPersistence {
             for change in changes {
                 switch change.message {
                 case .create, .update:
-                    try db.execute(sql: "INSERT OR REPLACE INTO records (table_name, id, version, vals) VALUES (?, ?, ?, ?)",
-                                   arguments: [change.table, change.record.id, change.record.version, Data(JSONValue.object(change.record.values).serialized())])
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO records (table_name, id, version, vals) VALUES (?, ?, ?, ?)",
+                        arguments: [change.table, change.record.id, change.record.version, Data(JSONValue.object(change.record.values).serialized())])
                 case .delete:
                     try db.execute(sql: "DELETE FROM records WHERE table_name = ? AND id = ?", arguments: [change.table, change.record.id])
-                    try db.execute(sql: "INSERT INTO deletions (table_name, id, version) VALUES (?, ?, ?)", arguments: [change.table, change.record.id, version])
+                    try db.execute(
+                        sql: "INSERT INTO deletions (table_name, id, version) VALUES (?, ?, ?)", arguments: [change.table, change.record.id, version])
                 }
             }
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", arguments: [version])

@@ -19,25 +19,32 @@ public enum CheckOutput {
             "\(finding.location): \(finding.severity.rawValue) \(finding.rule.id) \(finding.rule.name): \(finding.message). Fix: \(finding.rule.fix)"
         }
         for finding in report.findings where !finding.counts {
-            lines.append("\(finding.location): suppressed \(finding.rule.id) \(finding.rule.name): \(finding.message) (reason: \(finding.suppressed ?? ""))")
+            lines.append(
+                "\(finding.location): suppressed \(finding.rule.id) \(finding.rule.name): \(finding.message) (reason: \(finding.suppressed ?? ""))")
         }
-        lines.append("\(report.count(.error)) error\(report.count(.error) == 1 ? "" : "s"), \(report.count(.warning)) warning\(report.count(.warning) == 1 ? "" : "s"), "
-                     + "\(report.count(.note)) note\(report.count(.note) == 1 ? "" : "s"), \(report.suppressedCount) suppressed")
+        lines.append(
+            "\(report.count(.error)) error\(report.count(.error) == 1 ? "" : "s"), \(report.count(.warning)) warning\(report.count(.warning) == 1 ? "" : "s"), "
+                + "\(report.count(.note)) note\(report.count(.note) == 1 ? "" : "s"), \(report.suppressedCount) suppressed")
         return lines.joined(separator: "\n") + "\n"
     }
 
     static func json(_ report: CheckReport) -> JSONValue {
         .object([
-            "findings": .array(report.findings.map { finding in
-                .object([
-                    "rule": .string(finding.rule.id), "name": .string(finding.rule.name), "severity": .string(finding.severity.rawValue),
-                    "message": .string(finding.message), "file": .string(finding.location.file), "line": .int(Int64(finding.location.line)),
-                    "column": .int(Int64(finding.location.column)), "fix": .string(finding.rule.fix), "checklist": .string(finding.rule.checklist),
-                    "integration": finding.integration.map(JSONValue.string) ?? .null, "suppressed": finding.suppressed.map(JSONValue.string) ?? .null,
-                ])
-            }),
-            "summary": .object(["errors": .int(Int64(report.count(.error))), "warnings": .int(Int64(report.count(.warning))),
-                                "notes": .int(Int64(report.count(.note))), "suppressed": .int(Int64(report.suppressedCount))]),
+            "findings": .array(
+                report.findings.map { finding in
+                    .object([
+                        "rule": .string(finding.rule.id), "name": .string(finding.rule.name), "severity": .string(finding.severity.rawValue),
+                        "message": .string(finding.message), "file": .string(finding.location.file), "line": .int(Int64(finding.location.line)),
+                        "column": .int(Int64(finding.location.column)), "fix": .string(finding.rule.fix),
+                        "checklist": .string(finding.rule.checklist),
+                        "integration": finding.integration.map(JSONValue.string) ?? .null,
+                        "suppressed": finding.suppressed.map(JSONValue.string) ?? .null,
+                    ])
+                }),
+            "summary": .object([
+                "errors": .int(Int64(report.count(.error))), "warnings": .int(Int64(report.count(.warning))),
+                "notes": .int(Int64(report.count(.note))), "suppressed": .int(Int64(report.suppressedCount)),
+            ]),
         ])
     }
 
@@ -60,10 +67,14 @@ public enum CheckOutput {
                 "ruleIndex": .int(Int64(rules.firstIndex { $0.id == finding.rule.id } ?? 0)),
                 "level": .string(level(finding.severity)),
                 "message": .object(["text": .string("\(finding.message). Fix: \(finding.rule.fix)")]),
-                "locations": .array([.object(["physicalLocation": .object([
-                    "artifactLocation": .object(["uri": .string(finding.location.file), "uriBaseId": .string("WORKSPACE")]),
-                    "region": .object(["startLine": .int(Int64(finding.location.line)), "startColumn": .int(Int64(finding.location.column))]),
-                ])])]),
+                "locations": .array([
+                    .object([
+                        "physicalLocation": .object([
+                            "artifactLocation": .object(["uri": .string(finding.location.file), "uriBaseId": .string("WORKSPACE")]),
+                            "region": .object(["startLine": .int(Int64(finding.location.line)), "startColumn": .int(Int64(finding.location.column))]),
+                        ])
+                    ])
+                ]),
             ]
             if let reason = finding.suppressed {
                 result["suppressions"] = .array([.object(["kind": .string("external"), "justification": .string(reason)])])
@@ -82,14 +93,20 @@ public enum CheckOutput {
         return .object([
             "$schema": .string("https://json.schemastore.org/sarif-2.1.0.json"),
             "version": .string("2.1.0"),
-            "runs": .array([.object([
-                "tool": .object(["driver": .object([
-                    "name": .string("switchboard check"), "informationUri": .string("https://github.com/switchboard/switchboard/blob/main/docs/governance.md"),
-                    "rules": .array(driverRules),
-                ])]),
-                "originalUriBaseIds": .object(["WORKSPACE": .object(["description": .object(["text": .string("The workspace folder checked")])])]),
-                "results": .array(results),
-            ])]),
+            "runs": .array([
+                .object([
+                    "tool": .object([
+                        "driver": .object([
+                            "name": .string("switchboard check"),
+                            "informationUri": .string("https://github.com/switchboard/switchboard/blob/main/docs/governance.md"),
+                            "rules": .array(driverRules),
+                        ])
+                    ]),
+                    "originalUriBaseIds": .object(["WORKSPACE": .object(["description": .object(["text": .string("The workspace folder checked")])])]
+                    ),
+                    "results": .array(results),
+                ])
+            ]),
         ])
     }
 }

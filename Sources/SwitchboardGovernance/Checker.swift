@@ -32,12 +32,19 @@ public enum Checker {
                 finding.severity = override.severity
                 if override.severity == .off { finding.suppressed = override.reason }
             }
-            if let suppression = settings.suppressions.first(where: { $0.rule == finding.rule.id && ($0.integration == nil || $0.integration == finding.integration) }) {
+            if let suppression = settings.suppressions.first(where: {
+                $0.rule == finding.rule.id && ($0.integration == nil || $0.integration == finding.integration)
+            }) {
                 finding.suppressed = suppression.reason
             }
             return finding
         }
-        return CheckReport(findings: findings.sorted { ($0.location.file, $0.location.line, $0.location.column, $0.rule.id) < ($1.location.file, $1.location.line, $1.location.column, $1.rule.id) })
+        return CheckReport(
+            findings: findings.sorted {
+                ($0.location.file, $0.location.line, $0.location.column, $0.rule.id) < (
+                    $1.location.file, $1.location.line, $1.location.column, $1.rule.id
+                )
+            })
     }
 }
 
@@ -52,7 +59,8 @@ struct Review {
         locator = Locator(directory: workspace.root)
     }
 
-    mutating func report(_ id: String, _ message: String, in integration: Integration? = nil, at path: [String] = [], location: SourceLocation? = nil) {
+    mutating func report(_ id: String, _ message: String, in integration: Integration? = nil, at path: [String] = [], location: SourceLocation? = nil)
+    {
         let rule = Rules.rule(id)!
         let site = location ?? locator.locate(integration?.file ?? "switchboard.yaml", path)
         findings.append(Finding(rule: rule, severity: rule.severity, message: message, location: site, integration: integration?.id))
@@ -69,14 +77,18 @@ struct Review {
         for system in landscape.systems where reached.contains(system.id) && !(workspace.registry.spec(system.kind)?.connection.isEmpty ?? true) {
             let missing = landscape.environments.filter { system.connections[$0] == nil }
             if !missing.isEmpty {
-                report("SB191", "system '\(system.id)' has no connection for environment\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))", location: system.declaredAt)
+                report(
+                    "SB191",
+                    "system '\(system.id)' has no connection for environment\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", "))",
+                    location: system.declaredAt)
             }
         }
         for plan in Planner.plan(workspace) {
             guard let system = landscape.system(plan.system) else { continue }
             for use in plan.limits where use.share >= 0.8 {
                 let share = (use.share * 100).clampedWhole
-                let message = "the integrations writing to '\(plan.system)' (\(plan.integrations.joined(separator: ", "))) use \(share)% of its \(use.name) at their declared peak"
+                let message =
+                    "the integrations writing to '\(plan.system)' (\(plan.integrations.joined(separator: ", "))) use \(share)% of its \(use.name) at their declared peak"
                     + (use.share >= 1 ? ", more than it allows" : ", leaving less than 20% to spare")
                 report("SB170", message, location: system.declaredAt)
                 if use.share < 1 { findings[findings.count - 1].severity = .warning }
@@ -94,13 +106,17 @@ struct Review {
         } else if integration.stakeholders.isEmpty {
             report("SB103", "integration '\(id)' names no stakeholders", in: integration, at: ["owner"])
         }
-        if integration.alignsWith.isEmpty { report("SB104", "integration '\(id)' names no organisation goal it serves (aligns_with)", in: integration) }
+        if integration.alignsWith.isEmpty {
+            report("SB104", "integration '\(id)' names no organisation goal it serves (aligns_with)", in: integration)
+        }
 
         let source = landscape.system(integration.source.system)
         let target = landscape.system(integration.target.system)
         if let from = source?.location, let to = target?.location, from != to, integration.boundaryCrossing?.isEmpty ?? true {
-            report("SB111", "integration '\(id)' goes from \(from.rawValue) system '\(integration.source.system)' to \(to.rawValue) system '\(integration.target.system)' but does not say how it crosses the boundary",
-                   in: integration, at: ["target"])
+            report(
+                "SB111",
+                "integration '\(id)' goes from \(from.rawValue) system '\(integration.source.system)' to \(to.rawValue) system '\(integration.target.system)' but does not say how it crosses the boundary",
+                in: integration, at: ["target"])
         }
         if integration.pattern == .sync, integration.syncJustification?.isEmpty ?? true {
             report("SB120", "integration '\(id)' is synchronous without a written justification", in: integration, at: ["pattern"])
@@ -110,9 +126,14 @@ struct Review {
 
         let delivery = integration.delivery
         if delivery.maxAttempts < 2 {
-            report("SB140", "integration '\(id)' never retries: one failed attempt sends a message to the dead letters", in: integration, at: ["delivery", "max_attempts"])
+            report(
+                "SB140", "integration '\(id)' never retries: one failed attempt sends a message to the dead letters", in: integration,
+                at: ["delivery", "max_attempts"])
         } else if delivery.maxAttempts > 100 {
-            report("SB140", "integration '\(id)' retries \(delivery.maxAttempts) times, so a message that cannot succeed takes days to reach the dead letters", in: integration, at: ["delivery", "max_attempts"])
+            report(
+                "SB140",
+                "integration '\(id)' retries \(delivery.maxAttempts) times, so a message that cannot succeed takes days to reach the dead letters",
+                in: integration, at: ["delivery", "max_attempts"])
         }
         if delivery.backoff.maximum < delivery.backoff.initial {
             report("SB140", "integration '\(id)' has a backoff maximum below its initial wait", in: integration, at: ["delivery", "backoff"])
@@ -128,14 +149,20 @@ struct Review {
         if integration.volumes?.perDay == nil || integration.volumes?.peakPerMinute == nil {
             report("SB160", "integration '\(id)' does not declare its volumes (per_day and peak_per_minute)", in: integration, at: ["volumes"])
         }
-        if integration.slo?.deliveryLatency == nil { report("SB161", "integration '\(id)' declares no delivery-latency objective", in: integration, at: ["slo"]) }
+        if integration.slo?.deliveryLatency == nil {
+            report("SB161", "integration '\(id)' declares no delivery-latency objective", in: integration, at: ["slo"])
+        }
 
         let mapped = integration.steps.contains { if case .map = $0 { true } else { false } }
         if let problem = integration.source.poll?.settings.replicationProblem(mapped: mapped) {
             report("SB180", "integration '\(id)' \(problem.message)", in: integration, at: problem.path)
-        } else if let format = integration.source.webhook.flatMap({ workspace.registry.webhookFormat($0.format) }), format.carriesWholeRecords, !mapped {
-            report("SB180", "integration '\(id)' passes whole \(workspace.registry.kinds.first { $0.spec.webhookFormats.contains { $0.name == format.name } }?.spec.title ?? "") records on without a map step that keeps the fields the target uses",
-                   in: integration, at: ["steps"])
+        } else if let format = integration.source.webhook.flatMap({ workspace.registry.webhookFormat($0.format) }), format.carriesWholeRecords,
+            !mapped
+        {
+            report(
+                "SB180",
+                "integration '\(id)' passes whole \(workspace.registry.kinds.first { $0.spec.webhookFormats.contains { $0.name == format.name } }?.spec.title ?? "") records on without a map step that keeps the fields the target uses",
+                in: integration, at: ["steps"])
         }
         if integration.tests.isEmpty { report("SB195", "integration '\(id)' has no tests", in: integration) }
         reviewDesign(integration)
@@ -148,18 +175,27 @@ struct Review {
             var missing: [String] = []
             if design.style == nil { missing.append("style") }
             if design.options.count < 2 { missing.append("at least two options") }
-            if design.options.contains(where: { $0.benefits.isEmpty || $0.drawbacks.isEmpty }) { missing.append("benefits and drawbacks for every option") }
+            if design.options.contains(where: { $0.benefits.isEmpty || $0.drawbacks.isEmpty }) {
+                missing.append("benefits and drawbacks for every option")
+            }
             if design.chosen == nil { missing.append("chosen") }
             if design.reason?.isEmpty ?? true { missing.append("reason") }
-            if !missing.isEmpty { report("SB200", "the design of integration '\(id)' does not record \(missing.joined(separator: ", "))", in: integration, at: ["design"]) }
+            if !missing.isEmpty {
+                report(
+                    "SB200", "the design of integration '\(id)' does not record \(missing.joined(separator: ", "))", in: integration, at: ["design"])
+            }
             if let chosen = design.chosen, !design.options.contains(where: { $0.name == chosen }) {
-                report("SB201", "integration '\(id)' chose '\(chosen)', which is not among its options (\(design.options.map(\.name).joined(separator: ", ")))",
-                       in: integration, at: ["design", "chosen"])
+                report(
+                    "SB201",
+                    "integration '\(id)' chose '\(chosen)', which is not among its options (\(design.options.map(\.name).joined(separator: ", ")))",
+                    in: integration, at: ["design", "chosen"])
             }
             for exception in design.exceptions where (exception.reason?.isEmpty ?? true) || (exception.approver?.isEmpty ?? true) {
-                let lacking = [(exception.reason?.isEmpty ?? true) ? "a reason" : nil, (exception.approver?.isEmpty ?? true) ? "an approver" : nil].compactMap { $0 }
-                report("SB203", "the exception of integration '\(id)' to principle \(exception.principle) lacks \(lacking.joined(separator: " and "))",
-                       in: integration, location: exception.declaredAt)
+                let lacking = [(exception.reason?.isEmpty ?? true) ? "a reason" : nil, (exception.approver?.isEmpty ?? true) ? "an approver" : nil]
+                    .compactMap { $0 }
+                report(
+                    "SB203", "the exception of integration '\(id)' to principle \(exception.principle) lacks \(lacking.joined(separator: " and "))",
+                    in: integration, location: exception.declaredAt)
             }
         } else {
             report("SB200", "integration '\(id)' records no design decision", in: integration)
@@ -167,7 +203,9 @@ struct Review {
         for principle in workspace.landscape.principles {
             guard let (breach, path) = breach(of: principle, by: integration) else { continue }
             if integration.design?.exceptions.contains(where: { $0.principle == principle.id }) == true { continue }
-            report("SB202", "integration '\(id)' breaks principle \(principle.id) (\(principle.title)): \(breach), and records no exception", in: integration, at: path)
+            report(
+                "SB202", "integration '\(id)' breaks principle \(principle.id) (\(principle.title)): \(breach), and records no exception",
+                in: integration, at: path)
         }
     }
 
@@ -189,14 +227,19 @@ struct Review {
             guard let from, let to, from != to else { return nil }
             let crossing = integration.boundaryCrossing?.lowercased() ?? ""
             guard !ways.contains(where: { crossing.contains($0.lowercased()) }) else { return nil }
-            return ("it crosses between cloud and on-premises \(integration.boundaryCrossing.map { "by \"\($0)\"" } ?? "without saying how"), not by \(ways.joined(separator: " or "))",
-                    ["boundary_crossing"])
+            return (
+                "it crosses between cloud and on-premises \(integration.boundaryCrossing.map { "by \"\($0)\"" } ?? "without saying how"), not by \(ways.joined(separator: " or "))",
+                ["boundary_crossing"]
+            )
         case .preferredStyles(let preferred):
             guard let style = integration.design?.style else { return nil }
             let kinds = [integration.source.system, integration.target.system].compactMap { landscape.system($0)?.kind }
             for kind in kinds {
                 if let styles = preferred[kind], !styles.contains(style) {
-                    return ("its style \(style.rawValue) is not one preferred for \(kind) systems (\(styles.map(\.rawValue).joined(separator: ", ")))", ["design", "style"])
+                    return (
+                        "its style \(style.rawValue) is not one preferred for \(kind) systems (\(styles.map(\.rawValue).joined(separator: ", ")))",
+                        ["design", "style"]
+                    )
                 }
             }
             return nil

@@ -9,7 +9,8 @@ public enum ConnectorReference {
         let width = registry.specs.map(\.kind.count).max() ?? 0
         let rolesWidth = registry.specs.map { roles($0).count }.max() ?? 0
         return registry.specs.map { spec in
-            spec.kind.padding(toLength: width + 2, withPad: " ", startingAt: 0) + roles(spec).padding(toLength: rolesWidth + 2, withPad: " ", startingAt: 0) + spec.summary
+            spec.kind.padding(toLength: width + 2, withPad: " ", startingAt: 0)
+                + roles(spec).padding(toLength: rolesWidth + 2, withPad: " ", startingAt: 0) + spec.summary
         }.joined(separator: "\n") + "\n"
     }
 
@@ -40,11 +41,16 @@ public enum ConnectorReference {
         if !spec.connection.isEmpty { lines += ["", "### Connection (`systems[].connections.ENV`)", ""] + table(spec.connection) }
         if let target = spec.target { lines += ["", "### Target (`target.\(spec.kind)`)", ""] + table(target) }
         for source in spec.sources {
-            lines += ["", "### Polled source (`source.\(source.key)`)", "", "It \(source.summary); the position kept is \(source.position).", ""] + table(source.fields)
+            lines +=
+                ["", "### Polled source (`source.\(source.key)`)", "", "It \(source.summary); the position kept is \(source.position).", ""]
+                + table(source.fields)
         }
         for format in spec.webhookFormats {
-            lines += ["", "### Webhook format (`source.webhook.format: \(format.name)`)", "", format.summary
-                + (format.defaultIdempotencyKey.map { " Default idempotency key: `\($0)`." } ?? "")]
+            lines += [
+                "", "### Webhook format (`source.webhook.format: \(format.name)`)", "",
+                format.summary
+                    + (format.defaultIdempotencyKey.map { " Default idempotency key: `\($0)`." } ?? ""),
+            ]
         }
         if !spec.references.isEmpty { lines += ["", "Documented behaviour followed:"] + spec.references.map { "- <\($0)>" } }
         return lines
@@ -66,9 +72,14 @@ public enum ConnectorReference {
 
     static func rows(_ fields: [FieldSpec], prefix: String) -> [String] {
         fields.flatMap { field -> [String] in
-            let cells = ["`\(prefix)\(field.name)`", field.type.name, field.required ? "yes" : "", field.defaultValue.map { "`\($0)`" } ?? "",
-                         field.doc, field.example.map { "`\($0)`" } ?? ""]
-            let row = "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\\\\|", with: "\\|") }.joined(separator: " | ") + " |"
+            let cells = [
+                "`\(prefix)\(field.name)`", field.type.name, field.required ? "yes" : "", field.defaultValue.map { "`\($0)`" } ?? "",
+                field.doc, field.example.map { "`\($0)`" } ?? "",
+            ]
+            let row =
+                "| "
+                + cells.map { $0.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\\\\|", with: "\\|") }.joined(separator: " | ")
+                + " |"
             return [row] + rows(field.children, prefix: "\(prefix)\(field.name)[].")
         }
     }

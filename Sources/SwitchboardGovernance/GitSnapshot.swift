@@ -17,11 +17,14 @@ public struct GitSnapshot {
         // The workspace's place inside its repository (ls-tree may print paths from the top or from
         // the folder), then its files as they were at REF.
         let prefix = try Self.git(["rev-parse", "--show-prefix"], in: workspace).trimmingCharacters(in: .whitespacesAndNewlines)
-        let listed = try Self.git(["ls-tree", "-r", "--name-only", ref, "--", "."], in: workspace,
-                                  failure: "'\(ref)' is not a git ref of the repository holding \(workspace.path)")
+        let listed = try Self.git(
+            ["ls-tree", "-r", "--name-only", ref, "--", "."], in: workspace,
+            failure: "'\(ref)' is not a git ref of the repository holding \(workspace.path)")
         for path in listed.split(separator: "\n").map(String.init) {
             let relative = path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
-            guard relative == "switchboard.yaml" || (relative.hasPrefix("integrations/") && (relative.hasSuffix(".yaml") || relative.hasSuffix(".yml"))) else { continue }
+            guard
+                relative == "switchboard.yaml" || (relative.hasPrefix("integrations/") && (relative.hasSuffix(".yaml") || relative.hasSuffix(".yml")))
+            else { continue }
             let target = folder.appendingPathComponent(relative)
             // `REF:./path` is relative to the folder git runs in.
             let text = try Self.git(["show", "\(ref):./\(relative)"], in: workspace)
@@ -50,7 +53,8 @@ public struct GitSnapshot {
         let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: failure ?? "git \(arguments.joined(separator: " ")) failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw Failure(
+                description: failure ?? "git \(arguments.joined(separator: " ")) failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -44,10 +44,12 @@ public enum Impact {
         var touches: [Touch] = []
         for integration in workspace.integrations {
             if let reason = reads(integration, subject, registry: workspace.registry) {
-                touches.append(Touch(integration: integration.id, way: .reads, reason: reason, downstream: downstream(of: integration, in: workspace)))
+                touches.append(
+                    Touch(integration: integration.id, way: .reads, reason: reason, downstream: downstream(of: integration, in: workspace)))
             }
             if let reason = writes(integration, subject) {
-                touches.append(Touch(integration: integration.id, way: .writes, reason: reason, downstream: downstream(of: integration, in: workspace)))
+                touches.append(
+                    Touch(integration: integration.id, way: .writes, reason: reason, downstream: downstream(of: integration, in: workspace)))
             }
         }
         return touches
@@ -75,7 +77,9 @@ public enum Impact {
                 }
             }
         }
-        walk(integration.target.system, table(written: integration), [integration.target.system], [integration.source.system, integration.target.system])
+        walk(
+            integration.target.system, table(written: integration), [integration.target.system],
+            [integration.source.system, integration.target.system])
         return paths
     }
 
@@ -168,10 +172,13 @@ public enum Impact {
     public static func json(_ subject: Subject, _ touches: [Touch]) -> JSONValue {
         .object([
             "subject": .string(subject.description),
-            "integrations": .array(touches.map { touch in
-                .object(["integration": .string(touch.integration), "way": .string(touch.way.rawValue), "reason": .string(touch.reason),
-                         "downstream": .array(touch.downstream.map { .array($0.map(JSONValue.string)) })])
-            }),
+            "integrations": .array(
+                touches.map { touch in
+                    .object([
+                        "integration": .string(touch.integration), "way": .string(touch.way.rawValue), "reason": .string(touch.reason),
+                        "downstream": .array(touch.downstream.map { .array($0.map(JSONValue.string)) }),
+                    ])
+                }),
         ])
     }
 }

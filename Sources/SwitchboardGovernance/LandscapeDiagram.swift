@@ -66,7 +66,9 @@ public enum LandscapeDiagram {
             for (index, name) in ["Cloud", "On-premises", "Location not declared"].enumerated() {
                 let members = ids.filter { band($0) == index }.compactMap { boxes[$0] }
                 guard let first = members.map(\.y).min(), let last = members.map({ $0.y + $0.height }).max() else { continue }
-                body.append(#"<rect class="band band\#(index)" x="\#(x - 8)" y="\#(first - 18)" width="\#(columnWidth + 16)" height="\#(last - first + 26)" rx="6"/>"#)
+                body.append(
+                    #"<rect class="band band\#(index)" x="\#(x - 8)" y="\#(first - 18)" width="\#(columnWidth + 16)" height="\#(last - first + 26)" rx="6"/>"#
+                )
                 body.append(#"<text class="band-label" x="\#(x - 2)" y="\#(first - 6)">\#(escape(name))</text>"#)
             }
         }
@@ -76,15 +78,20 @@ public enum LandscapeDiagram {
             let targetIndex = integrations.filter { $0.target.system == integration.target.system }.firstIndex { $0.id == integration.id } ?? 0
             let targetCount = integrations.filter { $0.target.system == integration.target.system }.count
             let targetY = target.y + target.height * (Double(targetIndex) + 0.5) / Double(targetCount)
-            let crossing = location(integration.source.system) != nil && location(integration.target.system) != nil
+            let crossing =
+                location(integration.source.system) != nil && location(integration.target.system) != nil
                 && location(integration.source.system) != location(integration.target.system)
             let classes = ["link", crossing ? "crossing" : nil, integration.pattern == .sync ? "sync" : nil].compactMap { $0 }.joined(separator: " ")
             body.append(#"<path class="\#(classes)" d="M\#(leftX + columnWidth) \#(y) H\#(laneX)"/>"#)
-            body.append(#"<path class="\#(classes)" d="M\#(laneX + laneWidth) \#(y) C\#(laneX + laneWidth + gap / 2) \#(y), \#(rightX - gap / 2) \#(targetY), \#(rightX) \#(targetY)" marker-end="url(#arrow)"/>"#)
+            body.append(
+                #"<path class="\#(classes)" d="M\#(laneX + laneWidth) \#(y) C\#(laneX + laneWidth + gap / 2) \#(y), \#(rightX - gap / 2) \#(targetY), \#(rightX) \#(targetY)" marker-end="url(#arrow)"/>"#
+            )
             // The lane names its target too, so the row reads on its own however the links cross.
-            let label = "\(integration.id) · \(integration.pattern.rawValue)" + (integration.volumes?.perDay.map { " · \(grouped($0))/day" } ?? "")
+            let label =
+                "\(integration.id) · \(integration.pattern.rawValue)" + (integration.volumes?.perDay.map { " · \(grouped($0))/day" } ?? "")
                 + " → \(integration.target.system)"
-            let lane = #"<rect class="lane\#(crossing ? " crossing" : "")" x="\#(laneX)" y="\#(y - row / 2 + 3)" width="\#(laneWidth)" height="\#(row - 6)" rx="4"/><text class="lane-label" x="\#(laneX + 8)" y="\#(y + 4)">\#(escape(label))</text>"#
+            let lane =
+                #"<rect class="lane\#(crossing ? " crossing" : "")" x="\#(laneX)" y="\#(y - row / 2 + 3)" width="\#(laneWidth)" height="\#(row - 6)" rx="4"/><text class="lane-label" x="\#(laneX + 8)" y="\#(y + 4)">\#(escape(label))</text>"#
             if let linkPrefix {
                 body.append(#"<a href="\#(linkPrefix)\#(escape(integration.id)).html"><title>\#(escape(integration.title))</title>\#(lane)</a>"#)
             } else {
@@ -94,7 +101,9 @@ public enum LandscapeDiagram {
         for (x, boxes) in [(leftX, sourceBox), (rightX, targetBox)] {
             for (id, box) in boxes.sorted(by: { $0.key < $1.key }) {
                 let kind = landscape.system(id)?.kind ?? ""
-                body.append(#"<g class="system"><title>\#(escape(landscape.system(id)?.description ?? id))</title><rect x="\#(x)" y="\#(box.y)" width="\#(columnWidth)" height="\#(box.height)" rx="5"/><text x="\#(x + 10)" y="\#(box.y + min(box.height / 2 + 5, 17))">\#(escape(id))<tspan class="kind"> \#(escape(kind))</tspan></text></g>"#)
+                body.append(
+                    #"<g class="system"><title>\#(escape(landscape.system(id)?.description ?? id))</title><rect x="\#(x)" y="\#(box.y)" width="\#(columnWidth)" height="\#(box.height)" rx="5"/><text x="\#(x + 10)" y="\#(box.y + min(box.height / 2 + 5, 17))">\#(escape(id))<tspan class="kind"> \#(escape(kind))</tspan></text></g>"#
+                )
             }
         }
         let header = [
@@ -143,7 +152,9 @@ public enum LandscapeDiagram {
         for integration in workspace.integrations {
             let volume = integration.volumes?.perDay.map { ", \(grouped($0))/day" } ?? ""
             let arrow = integration.pattern == .sync ? "==>" : "-->"
-            lines.append("  \(node(integration.source.system)) \(arrow)|\"\(integration.id): \(integration.pattern.rawValue)\(volume)\"| \(node(integration.target.system))")
+            lines.append(
+                "  \(node(integration.source.system)) \(arrow)|\"\(integration.id): \(integration.pattern.rawValue)\(volume)\"| \(node(integration.target.system))"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -54,7 +54,9 @@ public enum Planner {
         workspace.landscape.systems.compactMap { system in
             let writers = workspace.integrations.filter { $0.target.system == system.id }
             guard !writers.isEmpty else { return nil }
-            let facts = workspace.registry.kind(system.kind)?.planning(of: workspace.connection(of: system.id)?.settings, window: system.limits.window) ?? PlanningFacts()
+            let facts =
+                workspace.registry.kind(system.kind)?.planning(of: workspace.connection(of: system.id)?.settings, window: system.limits.window)
+                ?? PlanningFacts()
             return plan(system, writers: writers, facts: facts)
         }
     }
@@ -82,34 +84,46 @@ public enum Planner {
         let peakRequestsPerWindow = peakRecordsPerWindow / batch
         /// Where a limit's figure comes from: the service's documented default (scaled to the window), or the workspace.
         func source(_ field: String, isDefault: Bool) -> String {
-            facts.documented != nil && isDefault ? "\(facts.documentedSource), × \(users) user(s)" : "systems[].limits.\(field)" + (users > 1 ? ", × \(users) user(s)" : "")
+            facts.documented != nil && isDefault
+                ? "\(facts.documentedSource), × \(users) user(s)" : "systems[].limits.\(field)" + (users > 1 ? ", × \(users) user(s)" : "")
         }
         let defaults = facts.documented ?? SystemLimits()
         var uses: [LimitUse] = []
         if let maximum = limits.maxRequests {
-            uses.append(LimitUse(name: "requests per \(format(windowSeconds)) s", used: peakRequestsPerWindow, allowed: Double(maximum * users),
-                                 source: source("max_requests", isDefault: maximum == defaults.maxRequests)))
+            uses.append(
+                LimitUse(
+                    name: "requests per \(format(windowSeconds)) s", used: peakRequestsPerWindow, allowed: Double(maximum * users),
+                    source: source("max_requests", isDefault: maximum == defaults.maxRequests)))
         }
         let perRecord = limits.timePerRecord.map { Double($0.milliseconds) / 1000 }
         if let perRecord {
             if let maximum = limits.maxExecution {
-                uses.append(LimitUse(name: "execution time per \(format(windowSeconds)) s", used: peakRecordsPerWindow * perRecord,
-                                     allowed: Double(maximum.milliseconds) / 1000 * Double(users),
-                                     source: source("max_execution_time", isDefault: maximum == defaults.maxExecution)))
+                uses.append(
+                    LimitUse(
+                        name: "execution time per \(format(windowSeconds)) s", used: peakRecordsPerWindow * perRecord,
+                        allowed: Double(maximum.milliseconds) / 1000 * Double(users),
+                        source: source("max_execution_time", isDefault: maximum == defaults.maxExecution)))
             }
             if let maximum = limits.maxConcurrent {
-                uses.append(LimitUse(name: "requests in flight", used: peakPerSecond * perRecord, allowed: Double(maximum * users),
-                                     source: source("max_concurrent", isDefault: maximum == defaults.maxConcurrent)))
+                uses.append(
+                    LimitUse(
+                        name: "requests in flight", used: peakPerSecond * perRecord, allowed: Double(maximum * users),
+                        source: source("max_concurrent", isDefault: maximum == defaults.maxConcurrent)))
             }
         } else if limits.maxExecution != nil || limits.maxConcurrent != nil {
-            assumptions.append("No limits.time_per_record: execution time and concurrency are not planned; measure a write (the emulator's --latency helps) and set it.")
+            assumptions.append(
+                "No limits.time_per_record: execution time and concurrency are not planned; measure a write (the emulator's --latency helps) and set it."
+            )
         }
         if let entitlement = limits.requestsPerDay {
             // An entitlement may count every operation, batched or not (Dataverse's does).
             let operations = facts.entitlementCountsOperations
-            uses.append(LimitUse(name: operations ? "operations per 24 h (entitlement)" : "requests per 24 h (entitlement)",
-                                 used: operations ? recordsPerDay : requestsPerDay, allowed: Double(entitlement),
-                                 source: facts.documented != nil && entitlement == defaults.requestsPerDay ? facts.entitlementSource : "systems[].limits.requests_per_day"))
+            uses.append(
+                LimitUse(
+                    name: operations ? "operations per 24 h (entitlement)" : "requests per 24 h (entitlement)",
+                    used: operations ? recordsPerDay : requestsPerDay, allowed: Double(entitlement),
+                    source: facts.documented != nil && entitlement == defaults.requestsPerDay
+                        ? facts.entitlementSource : "systems[].limits.requests_per_day"))
         }
         var fittingBatch: Int?, neededUsers: Int?, neededConcurrency: Int?
         if let maximum = limits.maxRequests {
@@ -134,10 +148,11 @@ public enum Planner {
             let first = scaled.filter { $0.share >= 1 }.max { $0.share < $1.share }?.name
             return (factor, first, scaled.map(\.share).max() ?? 0, cost(Double(factor)))
         }
-        return SystemPlan(system: system.id, integrations: writers.map(\.id), recordsPerDay: recordsPerDay, requestsPerDay: requestsPerDay,
-                          peakRecordsPerSecond: peakPerSecond, peakRequestsPerWindow: peakRequestsPerWindow, window: limits.window, limits: uses,
-                          users: users, fittingBatchSize: fittingBatch, neededConcurrency: neededConcurrency, neededUsers: neededUsers,
-                          monthlyCost: cost(1), currency: system.cost?.currency, growth: growth, assumptions: assumptions)
+        return SystemPlan(
+            system: system.id, integrations: writers.map(\.id), recordsPerDay: recordsPerDay, requestsPerDay: requestsPerDay,
+            peakRecordsPerSecond: peakPerSecond, peakRequestsPerWindow: peakRequestsPerWindow, window: limits.window, limits: uses,
+            users: users, fittingBatchSize: fittingBatch, neededConcurrency: neededConcurrency, neededUsers: neededUsers,
+            monthlyCost: cost(1), currency: system.cost?.currency, growth: growth, assumptions: assumptions)
     }
 
     /// A figure rounded up to a whole number, held inside what `Int` can carry: declared volumes

@@ -66,17 +66,22 @@ public enum SiteWriter {
         var items: [String] = []
         for item in Rules.all.map(\.checklist).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
             let rules = Rules.all.filter { $0.checklist == item }
-            let findings = report.findings.filter { finding in rules.contains(finding.rule) && (integration == nil || finding.integration == integration) }
+            let findings = report.findings.filter { finding in
+                rules.contains(finding.rule) && (integration == nil || finding.integration == integration)
+            }
             let counting = findings.filter(\.counts)
             let worst = counting.map(\.severity).max()
-            let status = switch worst {
-            case .error?: #"<span class="error">✖ \#(counting.count) to fix</span>"#
-            case .warning?: #"<span class="warning">⚠ \#(counting.count) to look at</span>"#
-            case .note?: #"<span class="note">ℹ \#(counting.count) note\#(counting.count == 1 ? "" : "s")</span>"#
-            default: #"<span class="ok">✔ met</span>"#
-            }
+            let status =
+                switch worst {
+                case .error?: #"<span class="error">✖ \#(counting.count) to fix</span>"#
+                case .warning?: #"<span class="warning">⚠ \#(counting.count) to look at</span>"#
+                case .note?: #"<span class="note">ℹ \#(counting.count) note\#(counting.count == 1 ? "" : "s")</span>"#
+                default: #"<span class="ok">✔ met</span>"#
+                }
             let suppressed = findings.count - counting.count
-            items.append("<tr><td>\(e(item))</td><td>\(rules.map { "<code>\($0.id)</code>" }.joined(separator: " "))</td><td>\(status)\(suppressed > 0 ? #" <span class="suppressed">(\#(suppressed) suppressed)</span>"# : "")</td></tr>")
+            items.append(
+                "<tr><td>\(e(item))</td><td>\(rules.map { "<code>\($0.id)</code>" }.joined(separator: " "))</td><td>\(status)\(suppressed > 0 ? #" <span class="suppressed">(\#(suppressed) suppressed)</span>"# : "")</td></tr>"
+            )
         }
         return "<table><tr><th>Checklist item</th><th>Rules</th><th>Status</th></tr>\(items.joined())</table>"
     }
@@ -84,8 +89,12 @@ public enum SiteWriter {
     static func findings(_ list: [Finding]) -> String {
         guard !list.isEmpty else { return #"<p class="ok">No findings.</p>"# }
         let rows = list.map { finding in
-            let severity = finding.counts ? #"<span class="\#(finding.severity.rawValue)">\#(finding.severity.rawValue)</span>"# : #"<span class="suppressed">suppressed: \#(e(finding.suppressed ?? ""))</span>"#
-            return "<tr><td>\(severity)</td><td><code>\(finding.rule.id)</code> \(e(finding.rule.name))</td><td>\(e(finding.message))<br><small>\(e(finding.rule.fix))</small></td><td>\(e(finding.location.description))</td></tr>"
+            let severity =
+                finding.counts
+                ? #"<span class="\#(finding.severity.rawValue)">\#(finding.severity.rawValue)</span>"#
+                : #"<span class="suppressed">suppressed: \#(e(finding.suppressed ?? ""))</span>"#
+            return
+                "<tr><td>\(severity)</td><td><code>\(finding.rule.id)</code> \(e(finding.rule.name))</td><td>\(e(finding.message))<br><small>\(e(finding.rule.fix))</small></td><td>\(e(finding.location.description))</td></tr>"
         }
         return "<table><tr><th>Severity</th><th>Rule</th><th>Finding</th><th>Where</th></tr>\(rows.joined())</table>"
     }
@@ -138,9 +147,12 @@ public enum SiteWriter {
         let target = code(integration.target.settings.summary)
         let delivery = integration.delivery
         let plan = plans.first { $0.integrations.contains(integration.id) }
-        let planRows = plan.map { plan in
-            plan.limits.map { "<tr><td>\(e($0.name))</td><td>\(PlanOutput.number($0.used))</td><td>\(PlanOutput.number($0.allowed))</td><td>\(PlanOutput.percent($0.share))</td></tr>" }.joined()
-        } ?? ""
+        let planRows =
+            plan.map { plan in
+                plan.limits.map {
+                    "<tr><td>\(e($0.name))</td><td>\(PlanOutput.number($0.used))</td><td>\(PlanOutput.number($0.allowed))</td><td>\(PlanOutput.percent($0.share))</td></tr>"
+                }.joined()
+            } ?? ""
         func row(_ name: String, _ value: String) -> String { "<tr><th>\(name)</th><td>\(value)</td></tr>" }
         let body = """
             <h2>\(e(integration.title))</h2>
@@ -189,7 +201,8 @@ public enum SiteWriter {
         html += "<p>Why: \(e(design.reason ?? "not recorded"))</p>"
         for exception in design.exceptions {
             let title = principles.first { $0.id == exception.principle }?.title ?? exception.principle
-            html += "<p class=\"warning\">Exception to <code>\(e(exception.principle))</code> (\(e(title))): \(e(exception.reason ?? "no reason given")) — approved by \(e(exception.approver ?? "nobody"))</p>"
+            html +=
+                "<p class=\"warning\">Exception to <code>\(e(exception.principle))</code> (\(e(title))): \(e(exception.reason ?? "no reason given")) — approved by \(e(exception.approver ?? "nobody"))</p>"
         }
         return html
     }
@@ -197,15 +210,18 @@ public enum SiteWriter {
     static func principles(_ workspace: Workspace) -> String {
         guard !workspace.landscape.principles.isEmpty else { return "<p>No principles are declared.</p>" }
         let rows = workspace.landscape.principles.map { principle -> String in
-            let rule: String = switch principle.rule {
-            case .defaultPattern(let pattern): "default pattern: \(pattern.rawValue)"
-            case .syncAllowedWhen(let text): "synchronous only when \(text)"
-            case .boundaryVia(let ways): "cross the boundary by \(ways.joined(separator: " or "))"
-            case .preferredStyles(let styles): styles.keys.sorted().map { "\($0): \(styles[$0]!.map(\.rawValue).joined(separator: ", "))" }.joined(separator: "; ")
-            case .noPersonalDataTo(let systems, let fields): "no \(fields.joined(separator: ", ")) to \(systems.joined(separator: ", "))"
-            }
+            let rule: String =
+                switch principle.rule {
+                case .defaultPattern(let pattern): "default pattern: \(pattern.rawValue)"
+                case .syncAllowedWhen(let text): "synchronous only when \(text)"
+                case .boundaryVia(let ways): "cross the boundary by \(ways.joined(separator: " or "))"
+                case .preferredStyles(let styles):
+                    styles.keys.sorted().map { "\($0): \(styles[$0]!.map(\.rawValue).joined(separator: ", "))" }.joined(separator: "; ")
+                case .noPersonalDataTo(let systems, let fields): "no \(fields.joined(separator: ", ")) to \(systems.joined(separator: ", "))"
+                }
             let count = workspace.integrations.filter { $0.design?.exceptions.contains { $0.principle == principle.id } == true }.count
-            return "<tr><td><code>\(e(principle.id))</code></td><td>\(e(principle.title))</td><td>\(e(rule))</td><td>\(count == 0 ? "none" : "<a href=\"exceptions.html\">\(count)</a>")</td></tr>"
+            return
+                "<tr><td><code>\(e(principle.id))</code></td><td>\(e(principle.title))</td><td>\(e(rule))</td><td>\(count == 0 ? "none" : "<a href=\"exceptions.html\">\(count)</a>")</td></tr>"
         }
         return "<table><tr><th>Id</th><th>Principle</th><th>Rule</th><th>Exceptions</th></tr>\(rows.joined())</table>"
     }
@@ -215,21 +231,31 @@ public enum SiteWriter {
         let rows = workspace.integrations.flatMap { integration in
             (integration.design?.exceptions ?? []).map { exception in
                 let title = workspace.landscape.principles.first { $0.id == exception.principle }?.title ?? exception.principle
-                return "<tr><td><a href=\"integrations/\(e(integration.id)).html\">\(e(integration.id))</a></td><td><code>\(e(exception.principle))</code> \(e(title))</td><td>\(e(exception.reason ?? "—"))</td><td>\(e(exception.approver ?? "—"))</td></tr>"
+                return
+                    "<tr><td><a href=\"integrations/\(e(integration.id)).html\">\(e(integration.id))</a></td><td><code>\(e(exception.principle))</code> \(e(title))</td><td>\(e(exception.reason ?? "—"))</td><td>\(e(exception.approver ?? "—"))</td></tr>"
             }
         }
-        let body = rows.isEmpty ? "<p class=\"ok\">No integration makes an exception to a principle.</p>"
+        let body =
+            rows.isEmpty
+            ? "<p class=\"ok\">No integration makes an exception to a principle.</p>"
             : "<table><tr><th>Integration</th><th>Principle</th><th>Reason</th><th>Approved by</th></tr>\(rows.joined())</table>"
         return html(title: "Exceptions to principles", depth: 0, body: "<h2>Exceptions to the architecture principles</h2>\n" + body)
     }
 
     static func markdown(_ workspace: Workspace, report: CheckReport) -> String {
-        var lines = ["# Integration landscape", "", "```mermaid", LandscapeDiagram.mermaid(workspace), "```", "",
-                     "| integration | from → to | pattern | per day | owner | goal |", "|---|---|---|---|---|---|"]
+        var lines = [
+            "# Integration landscape", "", "```mermaid", LandscapeDiagram.mermaid(workspace), "```", "",
+            "| integration | from → to | pattern | per day | owner | goal |", "|---|---|---|---|---|---|",
+        ]
         for integration in workspace.integrations {
-            lines.append("| \(integration.id) | \(integration.source.system) → \(integration.target.system) | \(integration.pattern.rawValue) | \(integration.volumes?.perDay.map { LandscapeDiagram.grouped($0) } ?? "—") | \(integration.owner ?? "—") | \(integration.goal ?? "—") |")
+            lines.append(
+                "| \(integration.id) | \(integration.source.system) → \(integration.target.system) | \(integration.pattern.rawValue) | \(integration.volumes?.perDay.map { LandscapeDiagram.grouped($0) } ?? "—") | \(integration.owner ?? "—") | \(integration.goal ?? "—") |"
+            )
         }
-        lines += ["", "\(report.count(.error)) errors, \(report.count(.warning)) warnings, \(report.suppressedCount) suppressed findings (`switchboard check`)."]
+        lines += [
+            "",
+            "\(report.count(.error)) errors, \(report.count(.warning)) warnings, \(report.suppressedCount) suppressed findings (`switchboard check`).",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -48,8 +48,10 @@ public enum WorkspaceDiff {
                     kind = .changed
                 default: continue
                 }
-                changes.append(Change(kind: kind, subject: subject, id: id, fields: fields,
-                                      impact: impact(subject, id, in: kind == .removed ? previous : workspace)))
+                changes.append(
+                    Change(
+                        kind: kind, subject: subject, id: id, fields: fields,
+                        impact: impact(subject, id, in: kind == .removed ? previous : workspace)))
             }
         }
         compare(.system, before.systems, after.systems)
@@ -76,11 +78,15 @@ public enum WorkspaceDiff {
             }
             let oldExceptions = Set((was?.exceptions ?? []).map(\.principle)), newExceptions = (now?.exceptions ?? [])
             for exception in newExceptions where !oldExceptions.contains(exception.principle) {
-                changes.append(Change(kind: .exceptionAdded, subject: .integration, id: integration.id,
-                                      fields: [("principle", nil, exception.principle), ("reason", nil, exception.reason), ("approver", nil, exception.approver)], impact: []))
+                changes.append(
+                    Change(
+                        kind: .exceptionAdded, subject: .integration, id: integration.id,
+                        fields: [("principle", nil, exception.principle), ("reason", nil, exception.reason), ("approver", nil, exception.approver)],
+                        impact: []))
             }
             for principle in oldExceptions.subtracting(newExceptions.map(\.principle)).sorted() {
-                changes.append(Change(kind: .exceptionRemoved, subject: .integration, id: integration.id, fields: [("principle", principle, nil)], impact: []))
+                changes.append(
+                    Change(kind: .exceptionRemoved, subject: .integration, id: integration.id, fields: [("principle", principle, nil)], impact: []))
             }
         }
         return changes
@@ -140,7 +146,8 @@ struct Snapshot {
     init(directory: URL) {
         let sink = DiagnosticSink()
         if let text = try? String(contentsOf: directory.appendingPathComponent("switchboard.yaml"), encoding: .utf8),
-           case .object(let root)? = YAMLValue.document(text, file: "switchboard.yaml", sink: sink)?.json() {
+            case .object(let root)? = YAMLValue.document(text, file: "switchboard.yaml", sink: sink)?.json()
+        {
             for (key, value) in root {
                 switch key {
                 case "systems", "goals":
@@ -155,9 +162,11 @@ struct Snapshot {
             }
         }
         let folder = directory.appendingPathComponent("integrations")
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+        where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8),
-                  let document = YAMLValue.document(text, file: name, sink: sink)?.json() else { continue }
+                let document = YAMLValue.document(text, file: name, sink: sink)?.json()
+            else { continue }
             integrations[document["id"]?.text ?? name] = Self.flatten(document)
         }
     }

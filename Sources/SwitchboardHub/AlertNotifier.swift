@@ -31,9 +31,14 @@ final class AlertNotifier: Service, Sendable {
 
     func run() async throws {
         for rule in rules {
-            if rule.channel == .email { logger.warning("alert rule sends email, which the hub cannot send yet; its events are only logged", metadata: ["sb.alert": "\(rule.id)"]) }
+            if rule.channel == .email {
+                logger.warning(
+                    "alert rule sends email, which the hub cannot send yet; its events are only logged", metadata: ["sb.alert": "\(rule.id)"])
+            }
             if rule.channel != .email, rule.resolvedTarget == nil {
-                logger.warning("alert rule has no address: \(rule.target ?? "notify.url") is not set; its notifications are not sent", metadata: ["sb.alert": "\(rule.id)"])
+                logger.warning(
+                    "alert rule has no address: \(rule.target ?? "notify.url") is not set; its notifications are not sent",
+                    metadata: ["sb.alert": "\(rule.id)"])
             }
         }
         let start = clock.now()
@@ -65,13 +70,18 @@ final class AlertNotifier: Service, Sendable {
                 let dead = events.filter { $0.kind == .dead }
                 let failed = events.filter { $0.kind == .retry }
                 var lines: [String] = []
-                if rule.conditions.contains(.deadLetters), !dead.isEmpty { lines.append("\(dead.count) message\(dead.count == 1 ? "" : "s") went to the dead letters") }
-                if rule.conditions.contains(.errors), !failed.isEmpty { lines.append("\(failed.count) attempt\(failed.count == 1 ? "" : "s") failed and will be retried") }
+                if rule.conditions.contains(.deadLetters), !dead.isEmpty {
+                    lines.append("\(dead.count) message\(dead.count == 1 ? "" : "s") went to the dead letters")
+                }
+                if rule.conditions.contains(.errors), !failed.isEmpty {
+                    lines.append("\(failed.count) attempt\(failed.count == 1 ? "" : "s") failed and will be retried")
+                }
                 guard !lines.isEmpty else { continue }
                 let latest = (dead + failed).max { $0.at < $1.at }
-                let alert = Alert(rule: rule.id, integration: integration, deadLetters: dead.count, failedAttempts: failed.count,
-                                  summary: lines.joined(separator: "; "), lastError: latest?.detail, lastStatus: latest?.status,
-                                  messageIDs: Array(Set((dead + failed).map(\.messageID))).sorted())
+                let alert = Alert(
+                    rule: rule.id, integration: integration, deadLetters: dead.count, failedAttempts: failed.count,
+                    summary: lines.joined(separator: "; "), lastError: latest?.detail, lastStatus: latest?.status,
+                    messageIDs: Array(Set((dead + failed).map(\.messageID))).sorted())
                 await send(alert, rule: rule)
             }
         }
@@ -79,7 +89,8 @@ final class AlertNotifier: Service, Sendable {
 
     private func send(_ alert: Alert, rule: AlertRule) async {
         guard rule.channel != .email, let url = rule.resolvedTarget else {
-            logger.warning("alert not sent", metadata: ["sb.alert": "\(rule.id)", "sb.integration": "\(alert.integration)", "sb.summary": "\(alert.summary)"])
+            logger.warning(
+                "alert not sent", metadata: ["sb.alert": "\(rule.id)", "sb.integration": "\(alert.integration)", "sb.summary": "\(alert.summary)"])
             return
         }
         let body = alert.payload(for: rule.channel).serialized()
@@ -88,7 +99,8 @@ final class AlertNotifier: Service, Sendable {
         case .response(let status, _, _) where (200..<300).contains(status): break
         case .response(let status, _, let text), .transient(let status, _, let text):
             // The address itself is a credential: never logged.
-            logger.error("alert notification refused", metadata: ["sb.alert": "\(rule.id)", "sb.status": "\(status)", "sb.body": "\(text.prefix(200))"])
+            logger.error(
+                "alert notification refused", metadata: ["sb.alert": "\(rule.id)", "sb.status": "\(status)", "sb.body": "\(text.prefix(200))"])
         case .timeout, .connectionFailed, .unsendable:
             logger.error("alert notification could not be delivered", metadata: ["sb.alert": "\(rule.id)"])
         }
@@ -111,13 +123,17 @@ struct Alert: Sendable {
     /// The body each channel expects: Slack's incoming webhook `{"text"}`, a Teams connector's
     /// MessageCard, or the alert as JSON for a generic webhook.
     func payload(for channel: AlertRule.Channel) -> JSONValue {
-        let detail = [lastStatus.map { "last answer \($0)" }, lastError.map { "last error: \($0.prefix(300))" }].compactMap { $0 }.joined(separator: "; ")
+        let detail = [lastStatus.map { "last answer \($0)" }, lastError.map { "last error: \($0.prefix(300))" }].compactMap { $0 }.joined(
+            separator: "; ")
         switch channel {
         case .slack:
             return .object(["text": .string(title + (detail.isEmpty ? "" : "\n" + detail))])
         case .teams:
-            return .object(["@type": .string("MessageCard"), "@context": .string("https://schema.org/extensions"), "summary": .string(title),
-                            "themeColor": .string(deadLetters > 0 ? "C53030" : "B7791F"), "title": .string(title), "text": .string(detail.isEmpty ? summary : detail)])
+            return .object([
+                "@type": .string("MessageCard"), "@context": .string("https://schema.org/extensions"), "summary": .string(title),
+                "themeColor": .string(deadLetters > 0 ? "C53030" : "B7791F"), "title": .string(title),
+                "text": .string(detail.isEmpty ? summary : detail),
+            ])
         case .webhook, .email:
             return .object([
                 "alert": .string(rule), "integration": .string(integration), "dead_letters": .int(Int64(deadLetters)),

@@ -36,16 +36,24 @@ public enum Demo {
 
     static func sendSamples(to port: Int, workspace: Workspace, print: @Sendable (String) -> Void) async throws {
         guard let webhook = workspace.integration("webshop-orders")?.source.webhook,
-              case .sharedKey(let header, let secret) = webhook.authentication else { return }
+            case .sharedKey(let header, let secret) = webhook.authentication
+        else { return }
         let connector = HTTPConnector()
         let orders: [(String, String)] = [
-            ("1001", #"{"id":1001,"status":"paid","created_at":"2026-11-26T10:15:00Z","payment":"invoice","customer":{"id":"C-42","first_name":"Ada","last_name":"Lovelace","email":"Ada@Example.com"},"lines":[{"sku":"SKU-1","quantity":2}]}"#),
+            (
+                "1001",
+                #"{"id":1001,"status":"paid","created_at":"2026-11-26T10:15:00Z","payment":"invoice","customer":{"id":"C-42","first_name":"Ada","last_name":"Lovelace","email":"Ada@Example.com"},"lines":[{"sku":"SKU-1","quantity":2}]}"#
+            ),
             ("1002", #"{"id":1002,"status":"pending","customer":{"id":"C-42"}}"#),
-            ("1003", #"{"id":1003,"status":"paid","created_at":"2026-11-26T11:00:00Z","payment":"card","customer":{"id":"C-7","first_name":"Grace","last_name":"Hopper","email":"grace@example.com"},"lines":[]}"#),
+            (
+                "1003",
+                #"{"id":1003,"status":"paid","created_at":"2026-11-26T11:00:00Z","payment":"card","customer":{"id":"C-7","first_name":"Grace","last_name":"Hopper","email":"grace@example.com"},"lines":[]}"#
+            ),
         ]
         for (key, body) in orders {
-            let request = OutboundRequest(method: "POST", url: "http://127.0.0.1:\(port)\(webhook.path)", path: webhook.path,
-                                          headers: [("Content-Type", "application/json"), (header, secret.value), ("Idempotency-Key", key)], body: Array(body.utf8))
+            let request = OutboundRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)\(webhook.path)", path: webhook.path,
+                headers: [("Content-Type", "application/json"), (header, secret.value), ("Idempotency-Key", key)], body: Array(body.utf8))
             if case .response(let status, _, let answer) = await connector.send(request, timeout: .seconds(5)) {
                 print("web shop sent order \(key): \(status) \(answer)")
             }

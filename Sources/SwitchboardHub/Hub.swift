@@ -1,12 +1,12 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardModel
-import SwitchboardServer
 import SwitchboardSQLite
+import SwitchboardServer
+import Synchronization
 
 /// Options of a running hub beyond what the workspace says.
 public struct HubOptions: Sendable {
@@ -63,8 +63,10 @@ public final class Hub: Sendable {
         let metrics = HubMetrics(factory: exporter.factory)
         let registry = workspace.registry
         let routes = workspace.integrations.map { integration in
-            Route(integration: integration, defaultConcurrency: registry.kind(integration.target.kind)?
-                .defaultConcurrency(connection: workspace.connection(of: integration.target.system)?.settings) ?? 16)
+            Route(
+                integration: integration,
+                defaultConcurrency: registry.kind(integration.target.kind)?
+                    .defaultConcurrency(connection: workspace.connection(of: integration.target.system)?.settings) ?? 16)
         }
         // Systems the hub talks to: targets, and the systems of polled sources.
         let polled = routes.filter { $0.integration.source.poll != nil }
@@ -82,7 +84,8 @@ public final class Hub: Sendable {
             budgets[id] = budget
             guard let connection else { continue }
             let concurrency = routes.filter { $0.targetSystem == id }.map(\.concurrency).reduce(0, +)
-            let context = ConnectorContext(system: system, connection: connection, budget: budget, maxConnections: max(8, concurrency), root: workspace.root)
+            let context = ConnectorContext(
+                system: system, connection: connection, budget: budget, maxConnections: max(8, concurrency), root: workspace.root)
             do {
                 let connector = try runtime.makeConnector(context)
                 made[id] = connector
@@ -94,16 +97,20 @@ public final class Hub: Sendable {
         self.connectors = Array(made.values)
         var dispatcherConfiguration = options.dispatcher ?? DispatcherConfiguration()
         if options.dispatcher == nil { dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace }
-        let dispatcher = Dispatcher(store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
-                                    configuration: dispatcherConfiguration, metrics: metrics, logger: logger)
+        let dispatcher = Dispatcher(
+            store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
+            configuration: dispatcherConfiguration, metrics: metrics, logger: logger)
         var pollers: [ChangePoller] = []
         for route in polled {
             guard let poll = route.integration.source.poll, let system = landscape.system(route.integration.source.system),
-                  let runtime = registry.runtime(system.kind), let connector = made[system.id] else { continue }
+                let runtime = registry.runtime(system.kind), let connector = made[system.id]
+            else { continue }
             do {
                 let feed = try runtime.makeFeed(poll, connector: connector)
-                pollers.append(ChangePoller(route: route, feed: feed, store: store, clock: clock, interval: poll.settings.interval, metrics: metrics,
-                                            logger: logger, onAccepted: { dispatcher.wakeUp() }))
+                pollers.append(
+                    ChangePoller(
+                        route: route, feed: feed, store: store, clock: clock, interval: poll.settings.interval, metrics: metrics,
+                        logger: logger, onAccepted: { dispatcher.wakeUp() }))
             } catch {
                 throw HubSetupError(error.message)
             }
@@ -113,8 +120,10 @@ public final class Hub: Sendable {
             guard let name = route.integration.source.webhook?.format, name != "json" else { continue }
             formats[name] = registry.webhookDecoder(name)
         }
-        let ingestor = Ingestor(routes: routes, formats: formats, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics, logger: logger,
-                                onAccepted: { dispatcher.wakeUp() })
+        let ingestor = Ingestor(
+            routes: routes, formats: formats, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics,
+            logger: logger,
+            onAccepted: { dispatcher.wakeUp() })
         let listening = self.listening
         let server = try HubServer.application(
             configuration: .init(host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port, tls: landscape.server.tls),
@@ -123,17 +132,20 @@ public final class Hub: Sendable {
             onListening: { port in listening.set(port) })
         let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
         self.alertSender = alertSender
-        let alerts = AlertNotifier(rules: landscape.alerts, store: store, sender: alertSender, clock: clock, interval: options.alertInterval, logger: logger)
-        let housekeeping = Housekeeping(store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
-                                        integrations: routes.map(\.id), logger: logger)
+        let alerts = AlertNotifier(
+            rules: landscape.alerts, store: store, sender: alertSender, clock: clock, interval: options.alertInterval, logger: logger)
+        let housekeeping = Housekeeping(
+            store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
+            integrations: routes.map(\.id), logger: logger)
         // Started in this order, stopped in reverse: the listener and the change pollers stop
         // taking in first, then housekeeping, then the dispatcher finishes in-flight deliveries.
-        group = ServiceGroup(configuration: .init(
-            services: (options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping)]
-                + (landscape.alerts.isEmpty ? [] : [.init(service: alerts)]) + [.init(service: server)]
-                + pollers.map { .init(service: $0) },
-            gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
-            logger: logger))
+        group = ServiceGroup(
+            configuration: .init(
+                services: (options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping)]
+                    + (landscape.alerts.isEmpty ? [] : [.init(service: alerts)]) + [.init(service: server)]
+                    + pollers.map { .init(service: $0) },
+                gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
+                logger: logger))
     }
 
     /// The store file of a workspace: `store.path` relative to the workspace root.

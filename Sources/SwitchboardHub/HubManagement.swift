@@ -2,8 +2,8 @@ import Foundation
 import SwitchboardEngine
 import SwitchboardGovernance
 import SwitchboardModel
-import SwitchboardServer
 import SwitchboardSQLite
+import SwitchboardServer
 
 /// The management API's backend: the running hub's store and dispatcher.
 struct HubManagement: ManagementBackend {
@@ -23,23 +23,26 @@ struct HubManagement: ManagementBackend {
 
     func integrations() async throws -> JSONValue {
         let counts = try await store.counts()
-        return .array(workspace.integrations.map { integration in
-            var byState: [String: JSONValue] = [:]
-            for count in counts where count.integration == integration.id { byState[count.state.description] = .int(Int64(count.count)) }
-            return .object([
-                "id": .string(integration.id), "title": .string(integration.title),
-                "source": .string(integration.source.system), "target": .string(integration.target.system),
-                "state": .string(dispatcher.isPaused(integration.id) ? "paused" : "running"), "messages": .object(byState),
-                "policy": .object([
-                    "max_attempts": .int(Int64(integration.delivery.maxAttempts)),
-                    "backoff": .string("\(SiteWriter.human(integration.delivery.backoff.initial)) to \(SiteWriter.human(integration.delivery.backoff.maximum)), × \(integration.delivery.backoff.multiplier)"),
-                    "timeout": .string(SiteWriter.human(integration.delivery.timeout)),
-                    "concurrency": integration.delivery.concurrency.map { .int(Int64($0)) } ?? .string("default"),
-                    "ordering_key": integration.delivery.orderingKey.map { .string($0.description) } ?? .null,
-                    "idempotency_window": .string(SiteWriter.human(integration.delivery.idempotencyWindow)),
-                ]),
-            ])
-        })
+        return .array(
+            workspace.integrations.map { integration in
+                var byState: [String: JSONValue] = [:]
+                for count in counts where count.integration == integration.id { byState[count.state.description] = .int(Int64(count.count)) }
+                return .object([
+                    "id": .string(integration.id), "title": .string(integration.title),
+                    "source": .string(integration.source.system), "target": .string(integration.target.system),
+                    "state": .string(dispatcher.isPaused(integration.id) ? "paused" : "running"), "messages": .object(byState),
+                    "policy": .object([
+                        "max_attempts": .int(Int64(integration.delivery.maxAttempts)),
+                        "backoff": .string(
+                            "\(SiteWriter.human(integration.delivery.backoff.initial)) to \(SiteWriter.human(integration.delivery.backoff.maximum)), × \(integration.delivery.backoff.multiplier)"
+                        ),
+                        "timeout": .string(SiteWriter.human(integration.delivery.timeout)),
+                        "concurrency": integration.delivery.concurrency.map { .int(Int64($0)) } ?? .string("default"),
+                        "ordering_key": integration.delivery.orderingKey.map { .string($0.description) } ?? .null,
+                        "idempotency_window": .string(SiteWriter.human(integration.delivery.idempotencyWindow)),
+                    ]),
+                ])
+            })
     }
 
     func setPaused(_ integration: String, _ paused: Bool, actor: String) async throws -> JSONValue? {

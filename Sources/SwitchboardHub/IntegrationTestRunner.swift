@@ -15,7 +15,8 @@ public enum IntegrationTestRunner {
     public static func run(_ workspace: Workspace) -> [Result] {
         workspace.integrations.flatMap { integration in
             let route = Route(integration: integration)
-            let target = Target(runtime: workspace.registry.runtime(integration.target.kind), connection: workspace.connection(of: integration.target.system))
+            let target = Target(
+                runtime: workspace.registry.runtime(integration.target.kind), connection: workspace.connection(of: integration.target.system))
             return integration.tests.map { test in
                 Result(integration: integration.id, name: test.name, location: test.location, failure: check(test, route: route, target: target))
             }

@@ -44,7 +44,11 @@ extension Operations {
 
     static func auditLine(_ record: AuditRecord) -> String {
         var parts = [time(record.at), record.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0), record.messageID, record.integration]
-        if let from = record.fromState, let to = record.toState { parts.append("\(from)->\(to)") } else if let to = record.toState { parts.append("->\(to)") }
+        if let from = record.fromState, let to = record.toState {
+            parts.append("\(from)->\(to)")
+        } else if let to = record.toState {
+            parts.append("->\(to)")
+        }
         if let attempt = record.attempt { parts.append("attempt \(attempt)") }
         if let status = record.status { parts.append("status \(status)") }
         if let duration = record.durationMillis { parts.append("\(duration)ms") }

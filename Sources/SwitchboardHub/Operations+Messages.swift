@@ -10,8 +10,10 @@ extension Operations {
         guard !messages.isEmpty else { return "no messages match" }
         var lines = [Self.row("ID", "INTEGRATION", "STATE", "ATTEMPTS", "RECEIVED", "LAST ERROR")]
         for message in messages {
-            lines.append(Self.row(message.id, message.integration, message.state.description, String(message.lifecycle.attempts),
-                                  Self.time(message.receivedAt), (message.lastError ?? "").prefix(60).replacingOccurrences(of: "\n", with: " ")))
+            lines.append(
+                Self.row(
+                    message.id, message.integration, message.state.description, String(message.lifecycle.attempts),
+                    Self.time(message.receivedAt), (message.lastError ?? "").prefix(60).replacingOccurrences(of: "\n", with: " ")))
         }
         return lines.joined(separator: "\n")
     }

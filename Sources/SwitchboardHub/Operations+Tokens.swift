@@ -18,15 +18,22 @@ extension Operations {
     public func listTokens(json: Bool) async throws -> String {
         let tokens = try await store.tokens()
         if json {
-            return JSONValue.array(tokens.map { token in
-                .object(["id": .string(token.id), "name": .string(token.name), "role": .string(token.role.rawValue), "created_at": .string(Self.time(token.createdAt)),
-                         "revoked_at": token.revokedAt.map { .string(Self.time($0)) } ?? .null])
-            }).jsonString
+            return JSONValue.array(
+                tokens.map { token in
+                    .object([
+                        "id": .string(token.id), "name": .string(token.name), "role": .string(token.role.rawValue),
+                        "created_at": .string(Self.time(token.createdAt)),
+                        "revoked_at": token.revokedAt.map { .string(Self.time($0)) } ?? .null,
+                    ])
+                }
+            ).jsonString
         }
         guard !tokens.isEmpty else { return "no tokens; create one with `switchboard token create --role viewer|operator|admin --name NAME`" }
-        return ([Self.row("ID", "ROLE", "CREATED", "REVOKED", "NAME", "")] + tokens.map { token in
-            Self.row(token.id, token.role.rawValue, Self.time(token.createdAt), token.revokedAt.map(Self.time) ?? "-", token.name, "")
-        }).joined(separator: "\n")
+        return
+            ([Self.row("ID", "ROLE", "CREATED", "REVOKED", "NAME", "")]
+            + tokens.map { token in
+                Self.row(token.id, token.role.rawValue, Self.time(token.createdAt), token.revokedAt.map(Self.time) ?? "-", token.name, "")
+            }).joined(separator: "\n")
     }
 
     public func revokeToken(id: String) async throws -> String {

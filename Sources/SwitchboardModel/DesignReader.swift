@@ -9,7 +9,9 @@ extension LandscapeReader {
         let title = map.requiredString("title")
         let present = kinds.filter { map[$0] != nil }
         guard present.count == 1, let kind = present.first else {
-            item.report("\(map.path) must state exactly one of \(kinds.joined(separator: ", ")); it states \(present.isEmpty ? "none" : present.joined(separator: " and "))")
+            item.report(
+                "\(map.path) must state exactly one of \(kinds.joined(separator: ", ")); it states \(present.isEmpty ? "none" : present.joined(separator: " and "))"
+            )
             return nil
         }
         var rule: Principle.Rule?
@@ -21,7 +23,10 @@ extension LandscapeReader {
             var styles: [String: [DesignDecision.Style]] = [:]
             for entry in map["preferred_styles"]?.mapping()?.entries ?? [] {
                 if registry.kind(entry.key) == nil {
-                    sink.report(entry.keyLocation, "\(entry.value.path) names kind '\(entry.key)', which is not a system kind (\(registry.kinds.map(\.spec.kind).joined(separator: ", ")))")
+                    sink.report(
+                        entry.keyLocation,
+                        "\(entry.value.path) names kind '\(entry.key)', which is not a system kind (\(registry.kinds.map(\.spec.kind).joined(separator: ", ")))"
+                    )
                 }
                 styles[entry.key] = (entry.value.sequence() ?? []).compactMap { $0.choice(DesignDecision.Style.self) }
             }
@@ -46,19 +51,23 @@ extension IntegrationReader {
             guard let option = item.mapping() else { return nil }
             option.rejectUnknownKeys(["name", "style", "benefits", "drawbacks"])
             guard let name = option.requiredString("name") else { return nil }
-            return DesignDecision.Option(name: name, style: option["style"]?.choice(DesignDecision.Style.self),
-                                         benefits: option["benefits"]?.stringList() ?? [], drawbacks: option["drawbacks"]?.stringList() ?? [])
+            return DesignDecision.Option(
+                name: name, style: option["style"]?.choice(DesignDecision.Style.self),
+                benefits: option["benefits"]?.stringList() ?? [], drawbacks: option["drawbacks"]?.stringList() ?? [])
         }
         let exceptions: [DesignDecision.Exception] = (map["exceptions"]?.sequence() ?? []).compactMap { item in
             guard let exception = item.mapping() else { return nil }
             exception.rejectUnknownKeys(["principle", "reason", "approver"])
             guard let principle = exception.requiredString("principle") else { return nil }
             if !landscape.principles.contains(where: { $0.id == principle }) {
-                exception["principle"]?.report("\(exception.path).principle names '\(principle)', which is not declared in principles in switchboard.yaml")
+                exception["principle"]?.report(
+                    "\(exception.path).principle names '\(principle)', which is not declared in principles in switchboard.yaml")
             }
-            return DesignDecision.Exception(principle: principle, reason: exception.string("reason"), approver: exception.string("approver"), declaredAt: item.location)
+            return DesignDecision.Exception(
+                principle: principle, reason: exception.string("reason"), approver: exception.string("approver"), declaredAt: item.location)
         }
-        return DesignDecision(style: map["style"]?.choice(DesignDecision.Style.self), options: options, chosen: map.string("chosen"),
-                              reason: map.string("reason"), exceptions: exceptions, declaredAt: value.location)
+        return DesignDecision(
+            style: map["style"]?.choice(DesignDecision.Style.self), options: options, chosen: map.string("chosen"),
+            reason: map.string("reason"), exceptions: exceptions, declaredAt: value.location)
     }
 }

@@ -15,8 +15,9 @@ extension LandscapeReader {
             if let field = notify["url"] ?? notify["to"], let text = field.string() {
                 // A Teams or Slack webhook URL carries its own secret: it must be a reference.
                 if channel != .email, !SecretResolver.containsReference(text) {
-                    field.report("\(field.path) holds a secret written inline (a webhook URL is its own credential); write a reference such as ${env:NAME} instead",
-                                 rule: "SB190")
+                    field.report(
+                        "\(field.path) holds a secret written inline (a webhook URL is its own credential); write a reference such as ${env:NAME} instead",
+                        rule: "SB190")
                 }
                 target = text
                 // Not a problem when it cannot be resolved here: `check` runs without secrets, and a
@@ -26,8 +27,9 @@ extension LandscapeReader {
             }
         }
         guard let id, let channel else { return nil }
-        return AlertRule(id: id, conditions: conditions, integrations: integrations, channel: channel, target: target, resolvedTarget: resolvedTarget,
-                         declaredAt: item.location)
+        return AlertRule(
+            id: id, conditions: conditions, integrations: integrations, channel: channel, target: target, resolvedTarget: resolvedTarget,
+            declaredAt: item.location)
     }
 
     /// `check: { rules: { SB101: { severity, reason } }, suppress: [{ rule, integration, reason }] }`.

@@ -10,9 +10,11 @@ struct IntegrationReader {
 
     func read(_ root: YAMLValue) -> Integration? {
         guard let map = root.mapping() else { return nil }
-        map.rejectUnknownKeys(["id", "title", "goal", "benefits", "aligns_with", "owner", "stakeholders", "pattern",
-                               "source", "steps", "target", "delivery", "volumes", "slo", "tests", "design",
-                               "sync_justification", "boundary_crossing"])
+        map.rejectUnknownKeys([
+            "id", "title", "goal", "benefits", "aligns_with", "owner", "stakeholders", "pattern",
+            "source", "steps", "target", "delivery", "volumes", "slo", "tests", "design",
+            "sync_justification", "boundary_crossing",
+        ])
         let id = map.requiredString("id")
         if let id, !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
             map["id"]?.report("id '\(id)' may hold only letters, digits, '-' and '_'")
@@ -20,7 +22,8 @@ struct IntegrationReader {
         let title = map.requiredString("title")
         let alignsWith = map["aligns_with"]?.stringList() ?? []
         for (index, goal) in alignsWith.enumerated() where !landscape.goals.contains(where: { $0.id == goal }) {
-            (map["aligns_with"]?.sequence()?[index] ?? map.value).report("aligns_with names goal '\(goal)', which is not declared in switchboard.yaml")
+            (map["aligns_with"]?.sequence()?[index] ?? map.value).report(
+                "aligns_with names goal '\(goal)', which is not declared in switchboard.yaml")
         }
         let source = map.required("source").flatMap(readSource)
         let steps = (map["steps"]?.sequence() ?? []).compactMap(StepReader.readStep)
@@ -56,14 +59,18 @@ struct IntegrationReader {
         let given = polled.filter { map[$0.spec.key] != nil }
         if map["webhook"] != nil || given.count > 1 {
             if let second = given.first(where: { _ in map["webhook"] != nil }) ?? given.dropFirst().first {
-                map[second.spec.key]?.report("\(map.path) has both \(map["webhook"] != nil ? "webhook" : given[0].spec.key) and \(second.spec.key); an integration has one source")
+                map[second.spec.key]?.report(
+                    "\(map.path) has both \(map["webhook"] != nil ? "webhook" : given[0].spec.key) and \(second.spec.key); an integration has one source"
+                )
                 return nil
             }
         }
         if let (kind, spec) = given.first, let field = map[spec.key] {
             guard let fields = ConfigFields(field, specs: spec.fields) else { return nil }
             let systemKind = registry.kind(of: system.flatMap { landscape.system($0) })
-            let context = ReadContext(resolver: resolver, resolveSecrets: true, system: system, connection: system.flatMap { landscape.system($0)?.connections[environment] })
+            let context = ReadContext(
+                resolver: resolver, resolveSecrets: true, system: system,
+                connection: system.flatMap { landscape.system($0)?.connections[environment] })
             // The source's own kind reads it, so its problems are reported even when the system is of another kind.
             guard let settings = kind.readSource(spec.key, fields, context: context) else { return nil }
             if let system, systemKind?.spec.kind != kind.spec.kind {
@@ -118,7 +125,8 @@ struct IntegrationReader {
         let connection = definition?.connections[environment]
         if let system, let definition, let kind {
             if !kind.spec.canBeTarget {
-                systemField?.report("target.system '\(system)' is a \(definition.kind) system; this version delivers to \(registry.targetKindsInWords) systems only")
+                systemField?.report(
+                    "target.system '\(system)' is a \(definition.kind) system; this version delivers to \(registry.targetKindsInWords) systems only")
             } else if let address = kind.spec.addressField, connection?.address == nil {
                 systemField?.report("target.system '\(system)' has no connection with a \(address) for environment '\(environment)'")
             }
@@ -127,7 +135,9 @@ struct IntegrationReader {
         if let kind, kind.spec.canBeTarget {
             for other in targetKinds where other.spec.kind != kind.spec.kind {
                 guard let field = map[other.spec.kind] else { continue }
-                field.report("target.\(other.spec.kind) does not apply to a\(kind.spec.title.first.map { "AEIOU".contains($0) } == true ? "n" : "") \(kind.spec.title) system; write target.\(kind.spec.kind)")
+                field.report(
+                    "target.\(other.spec.kind) does not apply to a\(kind.spec.title.first.map { "AEIOU".contains($0) } == true ? "n" : "") \(kind.spec.title) system; write target.\(kind.spec.kind)"
+                )
             }
         }
         guard let kind, kind.spec.canBeTarget, let system else { return nil }
@@ -146,18 +156,28 @@ struct IntegrationReader {
             if let initial = backoff["initial"]?.duration() { policy.backoff.initial = initial }
             if let maximum = backoff["max"]?.duration() { policy.backoff.maximum = maximum }
             if let multiplier = backoff["multiplier"]?.double() {
-                if multiplier < 1 { backoff["multiplier"]?.report("delivery.backoff.multiplier must be at least 1") } else { policy.backoff.multiplier = multiplier }
+                if multiplier < 1 {
+                    backoff["multiplier"]?.report("delivery.backoff.multiplier must be at least 1")
+                } else {
+                    policy.backoff.multiplier = multiplier
+                }
             }
             if let jitter = backoff["jitter"]?.choice(Backoff.Jitter.self) { policy.backoff.jitter = jitter }
-            if policy.backoff.maximum < policy.backoff.initial { backoff.value.report("delivery.backoff.max must not be shorter than delivery.backoff.initial") }
+            if policy.backoff.maximum < policy.backoff.initial {
+                backoff.value.report("delivery.backoff.max must not be shorter than delivery.backoff.initial")
+            }
         }
         if let timeout = map["timeout"]?.duration() { policy.timeout = timeout }
         policy.orderingKey = map["ordering_key"].flatMap { StepReader.readPath($0) }
         if let key = map["idempotency_key"]?.mapping() {
             key.rejectUnknownKeys(["header", "path"])
-            if let header = key.string("header") { policy.idempotencyKey = .header(header) }
-            else if let path = key["path"].flatMap({ StepReader.readPath($0) }) { policy.idempotencyKey = .path(path) }
-            else { key.value.report("delivery.idempotency_key needs either header or path") }
+            if let header = key.string("header") {
+                policy.idempotencyKey = .header(header)
+            } else if let path = key["path"].flatMap({ StepReader.readPath($0) }) {
+                policy.idempotencyKey = .path(path)
+            } else {
+                key.value.report("delivery.idempotency_key needs either header or path")
+            }
         }
         if let window = map["idempotency_window"]?.duration() { policy.idempotencyWindow = window }
         if let concurrency = map["concurrency"]?.int(min: 1) { policy.concurrency = concurrency }
@@ -167,7 +187,8 @@ struct IntegrationReader {
     private func readVolumes(_ value: YAMLValue) -> Volumes? {
         guard let map = value.mapping() else { return nil }
         map.rejectUnknownKeys(["per_day", "peak_per_minute", "payload_bytes"])
-        return Volumes(perDay: map["per_day"]?.int(min: 0), peakPerMinute: map["peak_per_minute"]?.int(min: 0), payloadBytes: map["payload_bytes"]?.int(min: 0))
+        return Volumes(
+            perDay: map["per_day"]?.int(min: 0), peakPerMinute: map["peak_per_minute"]?.int(min: 0), payloadBytes: map["payload_bytes"]?.int(min: 0))
     }
 
     private func readSLO(_ value: YAMLValue) -> ServiceLevel? {
@@ -192,7 +213,8 @@ struct IntegrationReader {
             request.rejectUnknownKeys(["method", "path", "headers", "body"])
             var expectedHeaders: [String: String] = [:]
             for entry in request["headers"]?.mapping()?.entries ?? [] { expectedHeaders[entry.key] = entry.value.string() }
-            expectation = .request(method: request.string("method")?.uppercased(), path: request.string("path"), headers: expectedHeaders, body: request["body"]?.json())
+            expectation = .request(
+                method: request.string("method")?.uppercased(), path: request.string("path"), headers: expectedHeaders, body: request["body"]?.json())
         } else {
             expect.value.report("\(expect.path) needs either request or filtered: true")
             return nil

@@ -117,7 +117,9 @@ public struct SystemLimits: Sendable, Hashable {
     /// (a recommended parallelism the connector reads) when one comes. Nil: fixed at `maxConcurrent`.
     public var adaptiveStart: Int?
 
-    public init(maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1), maxExecution: Duration? = nil, adaptiveStart: Int? = nil) {
+    public init(
+        maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1), maxExecution: Duration? = nil, adaptiveStart: Int? = nil
+    ) {
         self.maxConcurrent = maxConcurrent
         self.maxRequests = maxRequests
         self.window = window

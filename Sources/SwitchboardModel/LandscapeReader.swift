@@ -9,14 +9,17 @@ struct LandscapeReader {
     mutating func read(_ root: YAMLValue, environment: String?) -> Landscape {
         var landscape = Landscape(version: 1, goals: [], systems: [], environments: [], server: ServerSettings(), store: StoreSettings())
         guard let map = root.mapping() else { return landscape }
-        map.rejectUnknownKeys(["version", "name", "description", "goals", "systems", "environments", "server", "store", "alerts", "check", "principles"])
+        map.rejectUnknownKeys([
+            "version", "name", "description", "goals", "systems", "environments", "server", "store", "alerts", "check", "principles",
+        ])
         if let version = map["version"]?.int(), version != 1 {
             map["version"]?.report("version must be 1, the only workspace format version")
         }
         landscape.environments = map["environments"]?.stringList() ?? ["default"]
         if landscape.environments.isEmpty { landscape.environments = ["default"] }
         if let environment, !landscape.environments.contains(environment) {
-            sink.report(map.location, "environment '\(environment)' is not declared in environments (\(landscape.environments.joined(separator: ", ")))")
+            sink.report(
+                map.location, "environment '\(environment)' is not declared in environments (\(landscape.environments.joined(separator: ", ")))")
         }
         let active = environment ?? landscape.environments[0]
         for item in map["goals"]?.sequence() ?? [] {
@@ -70,7 +73,9 @@ struct LandscapeReader {
         var adaptive: Bool?
         var windowGiven = false
         if let limitMap = map["limits"]?.mapping() {
-            limitMap.rejectUnknownKeys(["max_concurrent", "max_requests", "max_execution_time", "window", "adaptive", "requests_per_day", "time_per_record"])
+            limitMap.rejectUnknownKeys([
+                "max_concurrent", "max_requests", "max_execution_time", "window", "adaptive", "requests_per_day", "time_per_record",
+            ])
             limits.requestsPerDay = limitMap["requests_per_day"]?.int(min: 1)
             limits.timePerRecord = limitMap["time_per_record"]?.duration()
             limits.maxConcurrent = limitMap["max_concurrent"]?.int(min: 1)
@@ -92,9 +97,10 @@ struct LandscapeReader {
         // protection limits per application user, and concurrency that adapts).
         if let kind { limits = kind.limits(declared: limits, windowGiven: windowGiven, adaptive: adaptive) }
         guard let id, let kindName else { return nil }
-        return SystemDefinition(id: id, kind: kindName, location: location, owner: map.string("owner"), description: map.string("description"),
-                                connections: connections, limits: limits, declaredAt: item.location,
-                                cost: map["cost"].flatMap(readCost))
+        return SystemDefinition(
+            id: id, kind: kindName, location: location, owner: map.string("owner"), description: map.string("description"),
+            connections: connections, limits: limits, declaredAt: item.location,
+            cost: map["cost"].flatMap(readCost))
     }
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {

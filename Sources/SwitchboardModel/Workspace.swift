@@ -53,7 +53,10 @@ public struct Workspace: Sendable {
         }
         crossCheck(integrations, landscape: landscape, environment: active, sink: sink)
         if !sink.diagnostics.isEmpty {
-            throw WorkspaceError(diagnostics: sink.diagnostics.sorted { ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column) })
+            throw WorkspaceError(
+                diagnostics: sink.diagnostics.sorted {
+                    ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column)
+                })
         }
         return Workspace(root: directory, landscape: landscape, integrations: integrations, environment: active, registry: registry)
     }
@@ -65,7 +68,8 @@ public struct Workspace: Sendable {
         guard let root = readYAML(directory.appendingPathComponent("switchboard.yaml"), name: "switchboard.yaml", sink: sink) else {
             throw WorkspaceError(diagnostics: sink.diagnostics)
         }
-        let reader = LandscapeReader(registry: ConnectorRegistry([]), resolver: SecretResolver(environment: [:], baseDirectory: directory), sink: sink)
+        let reader = LandscapeReader(
+            registry: ConnectorRegistry([]), resolver: SecretResolver(environment: [:], baseDirectory: directory), sink: sink)
         guard let store = root.mapping()?["store"]?.mapping() else { return StoreSettings() }
         let settings = reader.readStore(store)
         if !sink.diagnostics.isEmpty { throw WorkspaceError(diagnostics: sink.diagnostics) }
@@ -80,7 +84,8 @@ public struct Workspace: Sendable {
 
     private static func readYAML(_ url: URL, name: String, sink: DiagnosticSink) -> YAMLValue? {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            sink.report(SourceLocation(file: name, line: 1, column: 1), "\(name) cannot be read; `switchboard init DIR` writes a workspace to start from")
+            sink.report(
+                SourceLocation(file: name, line: 1, column: 1), "\(name) cannot be read; `switchboard init DIR` writes a workspace to start from")
             return nil
         }
         return YAMLValue.document(String(decoding: data, as: UTF8.self), file: name, sink: sink)

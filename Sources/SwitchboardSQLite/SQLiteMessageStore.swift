@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-import Synchronization
 import SwitchboardEngine
 import SwitchboardModel
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode, shared safely by a running hub and the CLI.
 ///
@@ -45,7 +45,8 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     /// The columns `message(_:)` reads, in this order: every query that builds a `Message` selects these.
-    static let columns = "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error"
+    static let columns =
+        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error"
 
     /// A write transaction whose commit is not fsynced on its own (see the type's documentation).
     func writeWithoutSync<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -65,18 +66,24 @@ public final class SQLiteMessageStore: MessageStore {
     /// A row selected with `columns`, read by position: GRDB's lookup by name compares names
     /// case-insensitively on every access, which showed in the claim's profile.
     static func message(_ row: Row) -> Message {
-        let lifecycle = MessageLifecycle(state: MessageState(rawValue: row[3]) ?? .ready, attempts: row[4], availableAt: row[5], leaseExpiresAt: row[7])
-        return Message(id: row[1], integration: row[2], sequence: row[0], lifecycle: lifecycle,
-                       payload: [UInt8](row[10] as Data), orderingKey: row[8], idempotencyKey: row[9],
-                       receivedAt: row[11], updatedAt: row[12], leaseToken: row[6], lastError: row[14], lastStatus: row[13])
+        let lifecycle = MessageLifecycle(
+            state: MessageState(rawValue: row[3]) ?? .ready, attempts: row[4], availableAt: row[5], leaseExpiresAt: row[7])
+        return Message(
+            id: row[1], integration: row[2], sequence: row[0], lifecycle: lifecycle,
+            payload: [UInt8](row[10] as Data), orderingKey: row[8], idempotencyKey: row[9],
+            receivedAt: row[11], updatedAt: row[12], leaseToken: row[6], lastError: row[14], lastStatus: row[13])
     }
 
     static func insert(_ record: AuditRecord, _ db: Database) throws {
         // Cached: prepared once per connection, not on every record (the hot path writes several per message).
         try db.cachedStatement(
-            sql: "INSERT INTO audit (at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [record.at, record.messageID, record.integration, record.kind.rawValue, record.fromState?.rawValue, record.toState?.rawValue,
-                        record.attempt, record.status, record.durationMillis, record.detail, record.actor])
+            sql:
+                "INSERT INTO audit (at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        .execute(arguments: [
+            record.at, record.messageID, record.integration, record.kind.rawValue, record.fromState?.rawValue, record.toState?.rawValue,
+            record.attempt, record.status, record.durationMillis, record.detail, record.actor,
+        ])
     }
 
     public func checkpoint(source: String) async throws -> String? {
@@ -88,27 +95,34 @@ public final class SQLiteMessageStore: MessageStore {
     public func enqueue(_ messages: [NewMessage], checkpoint: SourceCheckpoint?) async throws -> [EnqueueResult] {
         try await pool.write { db in
             if let checkpoint {
-                try db.execute(sql: "INSERT OR REPLACE INTO source_checkpoints (source, position) VALUES (?, ?)", arguments: [checkpoint.source, checkpoint.position])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO source_checkpoints (source, position) VALUES (?, ?)",
+                    arguments: [checkpoint.source, checkpoint.position])
             }
             var results: [EnqueueResult] = []
             results.reserveCapacity(messages.count)
-            let insertMessage = try db.cachedStatement(sql: """
-                INSERT INTO messages (id, integration, state, attempts, available_at, ordering_key, idempotency_key, payload, received_at, updated_at)
-                VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
-                """)
+            let insertMessage = try db.cachedStatement(
+                sql: """
+                    INSERT INTO messages (id, integration, state, attempts, available_at, ordering_key, idempotency_key, payload, received_at, updated_at)
+                    VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
+                    """)
             for message in messages {
                 if let key = message.idempotencyKey {
-                    let existing = try String.fetchOne(db, sql: "SELECT message_id FROM idempotency_keys WHERE integration = ? AND key = ? AND expires_at > ?",
-                                                       arguments: [message.integration, key, message.receivedAt])
+                    let existing = try String.fetchOne(
+                        db, sql: "SELECT message_id FROM idempotency_keys WHERE integration = ? AND key = ? AND expires_at > ?",
+                        arguments: [message.integration, key, message.receivedAt])
                     if let existing {
                         results.append(.duplicate(ofID: existing))
                         continue
                     }
-                    try db.execute(sql: "INSERT OR REPLACE INTO idempotency_keys (integration, key, message_id, expires_at) VALUES (?, ?, ?, ?)",
-                                   arguments: [message.integration, key, message.id, message.receivedAt + message.idempotencyWindowMillis])
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO idempotency_keys (integration, key, message_id, expires_at) VALUES (?, ?, ?, ?)",
+                        arguments: [message.integration, key, message.id, message.receivedAt + message.idempotencyWindowMillis])
                 }
-                try insertMessage.execute(arguments: [message.id, message.integration, message.receivedAt, message.orderingKey, message.idempotencyKey,
-                                                      Data(message.payload), message.receivedAt, message.receivedAt])
+                try insertMessage.execute(arguments: [
+                    message.id, message.integration, message.receivedAt, message.orderingKey, message.idempotencyKey,
+                    Data(message.payload), message.receivedAt, message.receivedAt,
+                ])
                 try Self.insert(MessageTransitions.received(message), db)
                 results.append(.accepted(id: message.id))
             }
@@ -126,21 +140,25 @@ public final class SQLiteMessageStore: MessageStore {
             var rows: [Row] = []
             if sweep {
                 // Leases held by a worker that crashed or hung; few rows (at most the integration's concurrency per node).
-                rows = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT \(Self.columns) FROM messages INDEXED BY messages_state
-                    WHERE integration = ? AND state = 1 AND lease_expires_at <= ? ORDER BY seq LIMIT ?
-                    """), arguments: [integration, now, limit])
+                rows = try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT \(Self.columns) FROM messages INDEXED BY messages_state
+                            WHERE integration = ? AND state = 1 AND lease_expires_at <= ? ORDER BY seq LIMIT ?
+                            """), arguments: [integration, now, limit])
             }
             if rows.count < limit {
-                rows += try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT \(Self.columns) FROM messages AS m INDEXED BY messages_ready
-                    WHERE m.integration = ? AND m.state IN (0, 3) AND m.available_at <= ?
-                      AND (m.ordering_key IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM messages AS p INDEXED BY messages_ordering
-                            WHERE p.integration = m.integration AND p.ordering_key = m.ordering_key AND p.seq < m.seq AND p.state IN (0, 1, 3)))
-                    ORDER BY m.seq
-                    LIMIT ?
-                    """), arguments: [integration, now, limit - rows.count])
+                rows += try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT \(Self.columns) FROM messages AS m INDEXED BY messages_ready
+                            WHERE m.integration = ? AND m.state IN (0, 3) AND m.available_at <= ?
+                              AND (m.ordering_key IS NULL OR NOT EXISTS (
+                                    SELECT 1 FROM messages AS p INDEXED BY messages_ordering
+                                    WHERE p.integration = m.integration AND p.ordering_key = m.ordering_key AND p.seq < m.seq AND p.state IN (0, 1, 3)))
+                            ORDER BY m.seq
+                            LIMIT ?
+                            """), arguments: [integration, now, limit - rows.count])
             }
             var claimed: [Message] = []
             for row in rows {
@@ -149,8 +167,10 @@ public final class SQLiteMessageStore: MessageStore {
                 let token = MessageID.make(now: now)
                 message.lifecycle = change.lifecycle
                 message.leaseToken = token
-                try db.cachedStatement(sql: "UPDATE messages SET state = ?, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?")
-                    .execute(arguments: [change.lifecycle.state.rawValue, owner, token, change.lifecycle.leaseExpiresAt, now, message.sequence])
+                try db.cachedStatement(
+                    sql: "UPDATE messages SET state = ?, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?"
+                )
+                .execute(arguments: [change.lifecycle.state.rawValue, owner, token, change.lifecycle.leaseExpiresAt, now, message.sequence])
                 try Self.insert(change.audit, db)
                 claimed.append(message)
             }
@@ -162,12 +182,16 @@ public final class SQLiteMessageStore: MessageStore {
         try await writeWithoutSync { db in
             try completions.map { completion in
                 let lifecycle = completion.lifecycle
-                try db.cachedStatement(sql: """
-                    UPDATE messages SET state = ?, attempts = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
-                        updated_at = ?, last_status = ?, last_error = ?
-                    WHERE id = ? AND state = 1 AND lease_token = ?
-                    """).execute(arguments: [lifecycle.state.rawValue, lifecycle.attempts, lifecycle.availableAt, completion.audit.last?.at ?? lifecycle.availableAt,
-                                     completion.lastStatus, completion.lastError, completion.messageID, completion.leaseToken])
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE messages SET state = ?, attempts = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                            updated_at = ?, last_status = ?, last_error = ?
+                        WHERE id = ? AND state = 1 AND lease_token = ?
+                        """
+                ).execute(arguments: [
+                    lifecycle.state.rawValue, lifecycle.attempts, lifecycle.availableAt, completion.audit.last?.at ?? lifecycle.availableAt,
+                    completion.lastStatus, completion.lastError, completion.messageID, completion.leaseToken,
+                ])
                 guard db.changesCount == 1 else { return false }
                 for record in completion.audit { try Self.insert(record, db) }
                 return true
@@ -177,10 +201,12 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func releaseLeases(owner: String, now: Int64) async throws -> Int {
         try await writeWithoutSync { db in
-            let leased = try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages WHERE state = 1 AND lease_owner = ?", arguments: [owner]).map(Self.message)
-            let release = try db.cachedStatement(sql: """
-                UPDATE messages SET state = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ?
-                """)
+            let leased = try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages WHERE state = 1 AND lease_owner = ?", arguments: [owner])
+                .map(Self.message)
+            let release = try db.cachedStatement(
+                sql: """
+                    UPDATE messages SET state = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ?
+                    """)
             var released = 0
             for message in leased {
                 guard let change = MessageTransitions.releaseLease(message, now: now) else { continue }
@@ -202,7 +228,9 @@ public final class SQLiteMessageStore: MessageStore {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let integration = filter.integration { conditions.append("integration = ?"); arguments += [integration] }
-        if let states = filter.states, !states.isEmpty { conditions.append("state IN (\(states.map { String($0.rawValue) }.joined(separator: ",")))") }
+        if let states = filter.states, !states.isEmpty {
+            conditions.append("state IN (\(states.map { String($0.rawValue) }.joined(separator: ",")))")
+        }
         if let since = filter.since { conditions.append("received_at >= ?"); arguments += [since] }
         if let until = filter.until { conditions.append("received_at < ?"); arguments += [until] }
         if let ids { conditions.append("id IN (\(ids.map { _ in "?" }.joined(separator: ",")))"); arguments += StatementArguments(ids) }
@@ -212,14 +240,18 @@ public final class SQLiteMessageStore: MessageStore {
     public func messages(matching filter: MessageFilter) async throws -> [Message] {
         try await pool.read { db in
             let (clause, arguments) = Self.whereClause(filter)
-            return try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages \(clause) ORDER BY seq DESC LIMIT \(max(0, filter.limit))", arguments: arguments)
-                .map(Self.message)
+            return try Row.fetchAll(
+                db, sql: "SELECT \(Self.columns) FROM messages \(clause) ORDER BY seq DESC LIMIT \(max(0, filter.limit))", arguments: arguments
+            )
+            .map(Self.message)
         }
     }
 
     public func counts() async throws -> [StateCount] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT integration, state, COUNT(*) AS n FROM messages GROUP BY integration, state ORDER BY integration, state").map {
+            try Row.fetchAll(
+                db, sql: "SELECT integration, state, COUNT(*) AS n FROM messages GROUP BY integration, state ORDER BY integration, state"
+            ).map {
                 StateCount(integration: $0["integration"], state: MessageState(rawValue: $0["state"]) ?? .ready, count: $0["n"])
             }
         }
@@ -235,12 +267,14 @@ public final class SQLiteMessageStore: MessageStore {
             if let since = filter.since { conditions.append("at >= ?"); arguments += [since] }
             if let until = filter.until { conditions.append("at < ?"); arguments += [until] }
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: "SELECT * FROM audit \(clause) ORDER BY id DESC LIMIT \(max(0, filter.limit))", arguments: arguments).map { row in
-                AuditRecord(at: row["at"], messageID: row["message_id"], integration: row["integration"],
-                            kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .received,
-                            fromState: (row["from_state"] as Int?).flatMap(MessageState.init(rawValue:)),
-                            toState: (row["to_state"] as Int?).flatMap(MessageState.init(rawValue:)),
-                            attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"])
+            return try Row.fetchAll(db, sql: "SELECT * FROM audit \(clause) ORDER BY id DESC LIMIT \(max(0, filter.limit))", arguments: arguments).map
+            { row in
+                AuditRecord(
+                    at: row["at"], messageID: row["message_id"], integration: row["integration"],
+                    kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .received,
+                    fromState: (row["from_state"] as Int?).flatMap(MessageState.init(rawValue:)),
+                    toState: (row["to_state"] as Int?).flatMap(MessageState.init(rawValue:)),
+                    attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"])
             }
         }
     }
@@ -255,8 +289,9 @@ public final class SQLiteMessageStore: MessageStore {
             for row in rows {
                 let message = Self.message(row)
                 guard let change = MessageTransitions.replay(message, now: now, actor: actor) else { continue }
-                try db.execute(sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ? WHERE seq = ?",
-                               arguments: [change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, message.sequence])
+                try db.execute(
+                    sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ? WHERE seq = ?",
+                    arguments: [change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, message.sequence])
                 try Self.insert(change.audit, db)
                 replayed.append(message.id)
             }

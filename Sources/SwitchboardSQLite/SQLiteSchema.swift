@@ -8,90 +8,94 @@ enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: messages, idempotency keys, audit") { db in
-            try db.execute(sql: """
-                CREATE TABLE messages (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    id TEXT NOT NULL UNIQUE,
-                    integration TEXT NOT NULL,
-                    state INTEGER NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    available_at INTEGER NOT NULL,
-                    lease_owner TEXT,
-                    lease_token TEXT,
-                    lease_expires_at INTEGER,
-                    ordering_key TEXT,
-                    idempotency_key TEXT,
-                    payload BLOB NOT NULL,
-                    received_at INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL,
-                    last_status INTEGER,
-                    last_error TEXT
-                );
-                -- Work to do, in arrival order per integration: what claim scans.
-                CREATE INDEX messages_pending ON messages(integration, seq) WHERE state IN (0, 1, 3);
-                -- The earlier unfinished message of an ordering key: what keeps per-key order.
-                CREATE INDEX messages_ordering ON messages(integration, ordering_key, seq) WHERE ordering_key IS NOT NULL AND state IN (0, 1, 3);
-                -- Listing and counting by state (messages list, dlq, queue depth).
-                CREATE INDEX messages_state ON messages(integration, state, received_at);
-                CREATE INDEX messages_leases ON messages(lease_owner) WHERE state = 1;
+            try db.execute(
+                sql: """
+                    CREATE TABLE messages (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        integration TEXT NOT NULL,
+                        state INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        available_at INTEGER NOT NULL,
+                        lease_owner TEXT,
+                        lease_token TEXT,
+                        lease_expires_at INTEGER,
+                        ordering_key TEXT,
+                        idempotency_key TEXT,
+                        payload BLOB NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        last_status INTEGER,
+                        last_error TEXT
+                    );
+                    -- Work to do, in arrival order per integration: what claim scans.
+                    CREATE INDEX messages_pending ON messages(integration, seq) WHERE state IN (0, 1, 3);
+                    -- The earlier unfinished message of an ordering key: what keeps per-key order.
+                    CREATE INDEX messages_ordering ON messages(integration, ordering_key, seq) WHERE ordering_key IS NOT NULL AND state IN (0, 1, 3);
+                    -- Listing and counting by state (messages list, dlq, queue depth).
+                    CREATE INDEX messages_state ON messages(integration, state, received_at);
+                    CREATE INDEX messages_leases ON messages(lease_owner) WHERE state = 1;
 
-                CREATE TABLE idempotency_keys (
-                    integration TEXT NOT NULL,
-                    key TEXT NOT NULL,
-                    message_id TEXT NOT NULL,
-                    expires_at INTEGER NOT NULL,
-                    PRIMARY KEY (integration, key)
-                ) WITHOUT ROWID;
-                CREATE INDEX idempotency_expiry ON idempotency_keys(expires_at);
+                    CREATE TABLE idempotency_keys (
+                        integration TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        PRIMARY KEY (integration, key)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX idempotency_expiry ON idempotency_keys(expires_at);
 
-                CREATE TABLE audit (
-                    id INTEGER PRIMARY KEY,
-                    at INTEGER NOT NULL,
-                    message_id TEXT NOT NULL,
-                    integration TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    from_state INTEGER,
-                    to_state INTEGER,
-                    attempt INTEGER,
-                    status INTEGER,
-                    duration_ms INTEGER,
-                    detail TEXT,
-                    actor TEXT NOT NULL
-                );
-                -- Every index costs a b-tree write for each of the several records a message leaves,
-                -- so the audit log keeps two: by message (messages show) and by time (audit, prune).
-                CREATE INDEX audit_message ON audit(message_id, id);
-                CREATE INDEX audit_at ON audit(at);
-                """)
+                    CREATE TABLE audit (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        message_id TEXT NOT NULL,
+                        integration TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        from_state INTEGER,
+                        to_state INTEGER,
+                        attempt INTEGER,
+                        status INTEGER,
+                        duration_ms INTEGER,
+                        detail TEXT,
+                        actor TEXT NOT NULL
+                    );
+                    -- Every index costs a b-tree write for each of the several records a message leaves,
+                    -- so the audit log keeps two: by message (messages show) and by time (audit, prune).
+                    CREATE INDEX audit_message ON audit(message_id, id);
+                    CREATE INDEX audit_at ON audit(at);
+                    """)
         }
         migrator.registerMigration("v2: claim scans ready messages only") { db in
             // messages_pending held leased messages too, at the head of the arrival order, so every
             // claim stepped over up to `concurrency` leased rows before the first ready one.
             // Expired leases are found through messages_state instead, at most once a second.
             // messages_leases was written twice per message and read only when a hub starts or stops.
-            try db.execute(sql: """
-                DROP INDEX messages_pending;
-                DROP INDEX messages_leases;
-                CREATE INDEX messages_ready ON messages(integration, seq, available_at) WHERE state IN (0, 3);
-                """)
+            try db.execute(
+                sql: """
+                    DROP INDEX messages_pending;
+                    DROP INDEX messages_leases;
+                    CREATE INDEX messages_ready ON messages(integration, seq, available_at) WHERE state IN (0, 3);
+                    """)
         }
         migrator.registerMigration("v3: positions of polled sources") { db in
             try db.execute(sql: "CREATE TABLE source_checkpoints (source TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID")
         }
         migrator.registerMigration("v4: management API tokens") { db in
-            try db.execute(sql: """
-                CREATE TABLE api_tokens (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    role TEXT NOT NULL,
-                    hash TEXT NOT NULL UNIQUE,
-                    created_at INTEGER NOT NULL,
-                    revoked_at INTEGER
-                ) WITHOUT ROWID
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_tokens (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        hash TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    ) WITHOUT ROWID
+                    """)
         }
         migrator.registerMigration("v5: paused integrations") { db in
-            try db.execute(sql: "CREATE TABLE paused_integrations (integration TEXT PRIMARY KEY, paused_at INTEGER NOT NULL, actor TEXT NOT NULL) WITHOUT ROWID")
+            try db.execute(
+                sql: "CREATE TABLE paused_integrations (integration TEXT PRIMARY KEY, paused_at INTEGER NOT NULL, actor TEXT NOT NULL) WITHOUT ROWID")
         }
         return migrator
     }

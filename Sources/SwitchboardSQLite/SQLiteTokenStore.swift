@@ -4,20 +4,23 @@ import SwitchboardEngine
 extension SQLiteMessageStore: TokenStore {
     public func insertToken(_ token: APIToken) async throws {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [token.id, token.name, token.role.rawValue, token.hash, token.createdAt])
+            try db.execute(
+                sql: "INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [token.id, token.name, token.role.rawValue, token.hash, token.createdAt])
         }
     }
 
     public func tokens() async throws -> [APIToken] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, role, hash, created_at, revoked_at FROM api_tokens ORDER BY created_at, id").compactMap(Self.token)
+            try Row.fetchAll(db, sql: "SELECT id, name, role, hash, created_at, revoked_at FROM api_tokens ORDER BY created_at, id").compactMap(
+                Self.token)
         }
     }
 
     public func token(hash: String) async throws -> APIToken? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, name, role, hash, created_at, revoked_at FROM api_tokens WHERE hash = ?", arguments: [hash]).flatMap(Self.token)
+            try Row.fetchOne(db, sql: "SELECT id, name, role, hash, created_at, revoked_at FROM api_tokens WHERE hash = ?", arguments: [hash])
+                .flatMap(Self.token)
         }
     }
 
@@ -42,7 +45,9 @@ extension SQLiteMessageStore: PauseStore {
     public func setPaused(_ integration: String, _ paused: Bool, actor: String, now: Int64) async throws -> Bool {
         try await pool.write { db in
             if paused {
-                try db.execute(sql: "INSERT OR IGNORE INTO paused_integrations (integration, paused_at, actor) VALUES (?, ?, ?)", arguments: [integration, now, actor])
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO paused_integrations (integration, paused_at, actor) VALUES (?, ?, ?)",
+                    arguments: [integration, now, actor])
             } else {
                 try db.execute(sql: "DELETE FROM paused_integrations WHERE integration = ?", arguments: [integration])
             }

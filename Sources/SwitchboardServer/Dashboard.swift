@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Synchronization
 import SwitchboardEngine
 import SwitchboardModel
+import Synchronization
 
 /// The dashboard at `/`: server-rendered pages with no scripts and no external assets, signed in
 /// with a management token. A sign-in makes a session (a random id in an `HttpOnly`,
@@ -33,12 +33,15 @@ public final class Dashboard: Sendable {
         router.get("/") { request, _ in try await self.page(request, role: .viewer) { session in try await self.overview(session) } }
         router.get("/login") { request, _ in self.html(Pages.login(error: nil)) }
         router.post("/login") { request, _ in try await self.login(request) }
-        router.post("/logout") { request, _ in try await self.form(request, role: .viewer) { session, _ in
-            self.sessions.withLock { $0 = $0.filter { $0.value.csrf != session.csrf } }
-            return self.redirect("/login", cookie: "sb_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
-        } }
+        router.post("/logout") { request, _ in
+            try await self.form(request, role: .viewer) { session, _ in
+                self.sessions.withLock { $0 = $0.filter { $0.value.csrf != session.csrf } }
+                return self.redirect("/login", cookie: "sb_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
+            }
+        }
         router.get("/integrations/:id") { request, context in
-            try await self.page(request, role: .viewer) { session in try await self.integration(context.parameters.get("id") ?? "", session: session) }
+            try await self.page(request, role: .viewer) { session in try await self.integration(context.parameters.get("id") ?? "", session: session)
+            }
         }
         router.post("/integrations/:id/pause") { request, context in try await self.pause(request, context, true) }
         router.post("/integrations/:id/resume") { request, context in try await self.pause(request, context, false) }
@@ -49,10 +52,14 @@ public final class Dashboard: Sendable {
         router.post("/dead-letters/replay") { request, _ in try await self.deadLetterAction(request, replay: true) }
         router.post("/dead-letters/discard") { request, _ in try await self.deadLetterAction(request, replay: false) }
         router.get("/audit") { request, _ in try await self.page(request, role: .viewer) { session in try await self.audit(session) } }
-        router.get("/landscape") { request, _ in try await self.page(request, role: .viewer) { session in
-            let (svg, checklist) = self.backend.landscape()
-            return Pages.layout("Landscape", session: session, body: "<h2>Landscape</h2><div class=\"diagram\">\(svg)</div><h2>Integration strategy checklist</h2>\(checklist)")
-        } }
+        router.get("/landscape") { request, _ in
+            try await self.page(request, role: .viewer) { session in
+                let (svg, checklist) = self.backend.landscape()
+                return Pages.layout(
+                    "Landscape", session: session,
+                    body: "<h2>Landscape</h2><div class=\"diagram\">\(svg)</div><h2>Integration strategy checklist</h2>\(checklist)")
+            }
+        }
     }
 
     // MARK: - Sessions
@@ -72,12 +79,14 @@ public final class Dashboard: Sendable {
     private func login(_ request: Request) async throws -> Response {
         let form = try await Self.form(request)
         guard let token = form["token"].map({ $0.trimmingCharacters(in: .whitespaces) }), !token.isEmpty,
-              let found = await backend.authenticate(token) else {
+            let found = await backend.authenticate(token)
+        else {
             return html(Pages.login(error: "That token is not valid, or it was revoked."), status: .unauthorized)
         }
         let id = Self.random()
         sessions.withLock { $0[id] = Session(token: found, csrf: Self.random(), expires: backend.now() + Self.lifetime) }
-        return redirect("/", cookie: "sb_session=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Self.lifetime / 1000)\(secure ? "; Secure" : "")")
+        return redirect(
+            "/", cookie: "sb_session=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Self.lifetime / 1000)\(secure ? "; Secure" : "")")
     }
 
     /// A page for a signed-in user with at least `role`; others go to the sign-in page.
@@ -91,14 +100,21 @@ public final class Dashboard: Sendable {
     private func form(_ request: Request, role: APIToken.Role, _ act: (Session, [String: String]) async throws -> Response) async throws -> Response {
         guard let session = session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
-        guard form["csrf"] == session.csrf else { return html(Pages.layout("Refused", session: session, body: "<p class=\"error\">The form is out of date; reload the page and try again.</p>"), status: .forbidden) }
+        guard form["csrf"] == session.csrf else {
+            return html(
+                Pages.layout("Refused", session: session, body: "<p class=\"error\">The form is out of date; reload the page and try again.</p>"),
+                status: .forbidden)
+        }
         guard session.token.role.allows(role) else { return notAllowed(session, needs: role) }
         return try await act(session, form)
     }
 
     private func notAllowed(_ session: Session, needs role: APIToken.Role) -> Response {
-        html(Pages.layout("Not allowed", session: session, body: "<p class=\"error\">Your token is a \(session.token.role.rawValue); this needs \(role.rawValue).</p>"),
-             status: .forbidden)
+        html(
+            Pages.layout(
+                "Not allowed", session: session,
+                body: "<p class=\"error\">Your token is a \(session.token.role.rawValue); this needs \(role.rawValue).</p>"),
+            status: .forbidden)
     }
 
     private func actor(_ session: Session) -> String { "token \(session.token.id) (\(session.token.name)) on the dashboard" }
@@ -163,7 +179,8 @@ public final class Dashboard: Sendable {
         var headers = SecurityHeaders.fields
         headers[.contentType] = "text/html; charset=utf-8"
         // Inline styles only: nothing loads from elsewhere, and no script runs.
-        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
+        headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
@@ -181,7 +198,9 @@ public final class Dashboard: Sendable {
         let text = String(buffer: buffer)
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
+            let parts = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
             if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
         }
         return fields

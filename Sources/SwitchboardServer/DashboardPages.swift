@@ -24,12 +24,13 @@ enum Pages {
         """
 
     static func layout(_ title: String, session: Dashboard.Session?, refresh: Bool = false, body: String) -> String {
-        let nav = session.map { session in
-            """
-            <a href="/">Overview</a><a href="/dead-letters">Dead letters</a><a href="/audit">Audit log</a><a href="/landscape">Landscape</a>
-            <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(session.csrf)"><span>\(e(session.token.name)) (\(session.token.role.rawValue))</span> <button>Sign out</button></form>
-            """
-        } ?? ""
+        let nav =
+            session.map { session in
+                """
+                <a href="/">Overview</a><a href="/dead-letters">Dead letters</a><a href="/audit">Audit log</a><a href="/landscape">Landscape</a>
+                <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(session.csrf)"><span>\(e(session.token.name)) (\(session.token.role.rawValue))</span> <button>Sign out</button></form>
+                """
+            } ?? ""
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>\(e(title)) · Switchboard</title>\(refresh ? #"<meta http-equiv="refresh" content="30">"# : "")
@@ -41,12 +42,14 @@ enum Pages {
     }
 
     static func login(error: String?) -> String {
-        layout("Sign in", session: nil, body: """
-            \(error.map { "<p class=\"error\">\(e($0))</p>" } ?? "")
-            <form method="post" action="/login"><label>Management token <input type="password" name="token" size="60" autocomplete="off"></label>
-            <button>Sign in</button></form>
-            <p>Create one with <code>switchboard token create --role viewer|operator|admin --name NAME</code>.</p>
-            """)
+        layout(
+            "Sign in", session: nil,
+            body: """
+                \(error.map { "<p class=\"error\">\(e($0))</p>" } ?? "")
+                <form method="post" action="/login"><label>Management token <input type="password" name="token" size="60" autocomplete="off"></label>
+                <button>Sign in</button></form>
+                <p>Create one with <code>switchboard token create --role viewer|operator|admin --name NAME</code>.</p>
+                """)
     }
 
     /// Twelve five-minute buckets over the last hour.
@@ -64,10 +67,12 @@ enum Pages {
             "\(Double(index) * 10),\(String(format: "%.1f", 28 - value / maximum * 26))"
         }.joined(separator: " ")
         let last = values.last ?? 0
-        return #"<svg width="112" height="30" viewBox="0 0 112 30" role="img" aria-label="last hour, now \#(Int(last)) \#(unit)"><polyline fill="none" stroke="\#(colour)" stroke-width="1.5" points="\#(points)"/></svg> \#(Int(last.rounded())) \#(unit)"#
+        return
+            #"<svg width="112" height="30" viewBox="0 0 112 30" role="img" aria-label="last hour, now \#(Int(last)) \#(unit)"><polyline fill="none" stroke="\#(colour)" stroke-width="1.5" points="\#(points)"/></svg> \#(Int(last.rounded())) \#(unit)"#
     }
 
-    static func overview(_ integrations: JSONValue, activity: [AuditRecord], waiting: [String: Int], now: Int64, session: Dashboard.Session) -> String {
+    static func overview(_ integrations: JSONValue, activity: [AuditRecord], waiting: [String: Int], now: Int64, session: Dashboard.Session) -> String
+    {
         let rows = integrations.arrayValues.map { integration -> String in
             let id = integration["id"]?.text ?? ""
             let mine = activity.filter { $0.integration == id }
@@ -84,8 +89,10 @@ enum Pages {
                 depths.insert(depth, at: 0)
                 let start = now - Int64(12 - index) * 300_000
                 let inBucket = mine.filter { $0.at >= start && $0.at < start + 300_000 }
-                depth = max(0, depth - Double(inBucket.filter { $0.kind == .received }.count)
-                                + Double(inBucket.filter { [.delivered, .dead, .filtered].contains($0.kind) }.count))
+                depth = max(
+                    0,
+                    depth - Double(inBucket.filter { $0.kind == .received }.count)
+                        + Double(inBucket.filter { [.delivered, .dead, .filtered].contains($0.kind) }.count))
             }
             let state = integration["state"]?.text ?? ""
             let dead = integration["messages"]?["dead"]?.text ?? "0"
@@ -97,10 +104,12 @@ enum Pages {
                 <td>\(dead == "0" ? "0" : "<a class=\"error\" href=\"/dead-letters\">\(dead)</a>")</td></tr>
                 """
         }
-        return layout("Integrations", session: session, refresh: true, body: """
-            <p>The last hour in five-minute steps; the page refreshes itself every 30 seconds.</p>
-            <table><tr><th>Integration</th><th>State</th><th>Throughput</th><th>Errors</th><th>Latency</th><th>Queue depth</th><th>Dead</th></tr>\(rows.joined())</table>
-            """)
+        return layout(
+            "Integrations", session: session, refresh: true,
+            body: """
+                <p>The last hour in five-minute steps; the page refreshes itself every 30 seconds.</p>
+                <table><tr><th>Integration</th><th>State</th><th>Throughput</th><th>Errors</th><th>Latency</th><th>Queue depth</th><th>Dead</th></tr>\(rows.joined())</table>
+                """)
     }
 
     static func csrf(_ session: Dashboard.Session) -> String { "<input type=\"hidden\" name=\"csrf\" value=\"\(session.csrf)\">" }
@@ -108,33 +117,41 @@ enum Pages {
     static func messageRows(_ messages: JSONValue) -> String {
         messages.arrayValues.map { message in
             let id = message["id"]?.text ?? ""
-            return "<tr><td><a href=\"/messages/\(e(id))\">\(e(id))</a></td><td>\(e(message["state"]?.text ?? ""))</td><td>\(e(message["attempts"]?.text ?? ""))</td><td>\(e(message["received_at"]?.text ?? ""))</td><td>\(e(String((message["last_error"]?.text ?? "").prefix(120))))</td></tr>"
+            return
+                "<tr><td><a href=\"/messages/\(e(id))\">\(e(id))</a></td><td>\(e(message["state"]?.text ?? ""))</td><td>\(e(message["attempts"]?.text ?? ""))</td><td>\(e(message["received_at"]?.text ?? ""))</td><td>\(e(String((message["last_error"]?.text ?? "").prefix(120))))</td></tr>"
         }.joined()
     }
 
     static func integration(_ summary: JSONValue, messages: JSONValue, session: Dashboard.Session) -> String {
         let id = summary["id"]?.text ?? ""
         let paused = summary["state"]?.text == "paused"
-        let counts: String = if case .object(let byState)? = summary["messages"] {
-            byState.keys.sorted().map { "\(e($0)): \(byState[$0]!.text)" }.joined(separator: ", ")
-        } else { "" }
-        let control = session.token.role.allows(.operator)
+        let counts: String =
+            if case .object(let byState)? = summary["messages"] {
+                byState.keys.sorted().map { "\(e($0)): \(byState[$0]!.text)" }.joined(separator: ", ")
+            } else { "" }
+        let control =
+            session.token.role.allows(.operator)
             ? "<form method=\"post\" action=\"/integrations/\(e(id))/\(paused ? "resume" : "pause")\">\(csrf(session))<button>\(paused ? "Resume delivery" : "Pause delivery")</button></form>"
             : ""
-        return layout(id, session: session, refresh: true, body: """
-            <p>\(e(summary["title"]?.text ?? "")): \(e(summary["source"]?.text ?? "")) → \(e(summary["target"]?.text ?? "")).
-            State: <span class="\(paused ? "paused" : "ok")">\(paused ? "paused (accepting and storing, not delivering)" : "running")</span>. Messages: \(counts.isEmpty ? "none" : counts).</p>
-            \(control)
-            <h2>Delivery policy</h2>
-            \(policy(summary["policy"]))
-            <h2>Recent messages</h2>
-            <table><tr><th>Id</th><th>State</th><th>Attempts</th><th>Received</th><th>Last error</th></tr>\(messageRows(messages))</table>
-            """)
+        return layout(
+            id, session: session, refresh: true,
+            body: """
+                <p>\(e(summary["title"]?.text ?? "")): \(e(summary["source"]?.text ?? "")) → \(e(summary["target"]?.text ?? "")).
+                State: <span class="\(paused ? "paused" : "ok")">\(paused ? "paused (accepting and storing, not delivering)" : "running")</span>. Messages: \(counts.isEmpty ? "none" : counts).</p>
+                \(control)
+                <h2>Delivery policy</h2>
+                \(policy(summary["policy"]))
+                <h2>Recent messages</h2>
+                <table><tr><th>Id</th><th>State</th><th>Attempts</th><th>Received</th><th>Last error</th></tr>\(messageRows(messages))</table>
+                """)
     }
 
     static func policy(_ policy: JSONValue?) -> String {
         guard case .object(let fields)? = policy else { return "<p>Not known.</p>" }
-        return "<table>" + fields.keys.sorted().map { "<tr><th>\(e($0.replacingOccurrences(of: "_", with: " ")))</th><td>\(e(fields[$0]!.text.isEmpty ? "—" : fields[$0]!.text))</td></tr>" }.joined() + "</table>"
+        return "<table>"
+            + fields.keys.sorted().map {
+                "<tr><th>\(e($0.replacingOccurrences(of: "_", with: " ")))</th><td>\(e(fields[$0]!.text.isEmpty ? "—" : fields[$0]!.text))</td></tr>"
+            }.joined() + "</table>"
     }
 
     static func message(_ message: JSONValue, session: Dashboard.Session) -> String {
@@ -144,13 +161,15 @@ enum Pages {
         }.joined()
         let dead = message["state"]?.text == "dead"
         let actions = dead && session.token.role.allows(.operator) ? deadLetterActions(id, session: session) : ""
-        return layout("Message \(id)", session: session, body: """
-            <p>Integration <a href="/integrations/\(e(message["integration"]?.text ?? ""))">\(e(message["integration"]?.text ?? ""))</a>, state \(e(message["state"]?.text ?? "")), \(e(message["attempts"]?.text ?? "0")) attempt(s).</p>
-            \(actions)
-            <h2>Payload</h2><pre>\(e(message["payload"]?.text ?? ""))</pre>
-            <h2>History</h2>
-            <table><tr><th>At</th><th>Event</th><th>Attempt</th><th>Status</th><th>Duration</th><th>By</th><th>Detail</th></tr>\(history)</table>
-            """)
+        return layout(
+            "Message \(id)", session: session,
+            body: """
+                <p>Integration <a href="/integrations/\(e(message["integration"]?.text ?? ""))">\(e(message["integration"]?.text ?? ""))</a>, state \(e(message["state"]?.text ?? "")), \(e(message["attempts"]?.text ?? "0")) attempt(s).</p>
+                \(actions)
+                <h2>Payload</h2><pre>\(e(message["payload"]?.text ?? ""))</pre>
+                <h2>History</h2>
+                <table><tr><th>At</th><th>Event</th><th>Attempt</th><th>Status</th><th>Duration</th><th>By</th><th>Detail</th></tr>\(history)</table>
+                """)
     }
 
     static func deadLetterActions(_ id: String, session: Dashboard.Session) -> String {
@@ -164,17 +183,24 @@ enum Pages {
         let operatorRole = session.token.role.allows(.operator)
         let rows = messages.arrayValues.map { message in
             let id = message["id"]?.text ?? ""
-            return "<tr><td><a href=\"/messages/\(e(id))\">\(e(id))</a></td><td>\(e(message["integration"]?.text ?? ""))</td><td>\(e(message["attempts"]?.text ?? ""))</td><td>\(e(String((message["last_error"]?.text ?? "").prefix(160))))</td>\(operatorRole ? "<td>\(deadLetterActions(id, session: session))</td>" : "")</tr>"
+            return
+                "<tr><td><a href=\"/messages/\(e(id))\">\(e(id))</a></td><td>\(e(message["integration"]?.text ?? ""))</td><td>\(e(message["attempts"]?.text ?? ""))</td><td>\(e(String((message["last_error"]?.text ?? "").prefix(160))))</td>\(operatorRole ? "<td>\(deadLetterActions(id, session: session))</td>" : "")</tr>"
         }.joined()
-        return layout("Dead letters", session: session, refresh: true, body: messages.arrayValues.isEmpty ? "<p class=\"ok\">No dead letters.</p>" : """
-            <table><tr><th>Id</th><th>Integration</th><th>Attempts</th><th>Last error</th>\(operatorRole ? "<th></th>" : "")</tr>\(rows)</table>
-            """)
+        return layout(
+            "Dead letters", session: session, refresh: true,
+            body: messages.arrayValues.isEmpty
+                ? "<p class=\"ok\">No dead letters.</p>"
+                : """
+                <table><tr><th>Id</th><th>Integration</th><th>Attempts</th><th>Last error</th>\(operatorRole ? "<th></th>" : "")</tr>\(rows)</table>
+                """)
     }
 
     static func audit(_ records: JSONValue, session: Dashboard.Session) -> String {
         let rows = records.arrayValues.map { record in
             "<tr><td>\(e(record["at"]?.text ?? ""))</td><td>\(e(record["event"]?.text ?? ""))</td><td>\(e(record["integration"]?.text ?? ""))</td><td>\(record["message_id"]?.text.isEmpty == false ? "<a href=\"/messages/\(e(record["message_id"]!.text))\">\(e(record["message_id"]!.text))</a>" : "")</td><td>\(e(record["actor"]?.text ?? ""))</td><td>\(e(String((record["detail"]?.text ?? "").prefix(160))))</td></tr>"
         }.joined()
-        return layout("Audit log", session: session, body: "<table><tr><th>At</th><th>Event</th><th>Integration</th><th>Message</th><th>By</th><th>Detail</th></tr>\(rows)</table>")
+        return layout(
+            "Audit log", session: session,
+            body: "<table><tr><th>At</th><th>Event</th><th>Integration</th><th>Message</th><th>By</th><th>Detail</th></tr>\(rows)</table>")
     }
 }

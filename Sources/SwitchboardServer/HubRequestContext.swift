@@ -24,11 +24,15 @@ struct TokenMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let token = await backend.authenticate(String(header.dropFirst("Bearer ".count))) else {
-            throw JSONError(status: .unauthorized, code: "unauthorized", message: "a valid token is required: send Authorization: Bearer TOKEN (switchboard token create)")
+            let token = await backend.authenticate(String(header.dropFirst("Bearer ".count)))
+        else {
+            throw JSONError(
+                status: .unauthorized, code: "unauthorized",
+                message: "a valid token is required: send Authorization: Bearer TOKEN (switchboard token create)")
         }
         guard token.role.allows(role) else {
-            throw JSONError(status: .forbidden, code: "forbidden", message: "token \(token.id) is a \(token.role.rawValue); \(operation) needs \(role.rawValue)")
+            throw JSONError(
+                status: .forbidden, code: "forbidden", message: "token \(token.id) is a \(token.role.rawValue); \(operation) needs \(role.rawValue)")
         }
         var context = context
         context.actor = "token \(token.id) (\(token.name))"

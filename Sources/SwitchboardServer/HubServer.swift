@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
-import Logging
 import HummingbirdCore
 import HummingbirdTLS
+import Logging
+import NIOCore
 import NIOSSL
 import Prometheus
 import SwitchboardEngine
@@ -48,8 +48,9 @@ public enum HubServer {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
         router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))
         }
         router.post("**") { request, context in
             try await WebhookEndpoint.receive(request, context: context, ingestor: ingestor)
@@ -58,7 +59,8 @@ public enum HubServer {
         if let tls = configuration.tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
-            server = try .tls(.http1(), tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            server = try .tls(
+                .http1(), tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
         }
         return Application(
             router: router,
@@ -77,14 +79,16 @@ enum WebhookEndpoint {
             throw JSONError(status: .notFound, code: "not_found", message: "no integration receives at \(path)")
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > ingestor.maxBodyBytes {
-            throw JSONError(status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit of \(ingestor.maxBodyBytes) bytes")
+            throw JSONError(
+                status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit of \(ingestor.maxBodyBytes) bytes")
         }
         var request = request
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: ingestor.maxBodyBytes)
         } catch is NIOTooManyBytesError {
-            throw JSONError(status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit of \(ingestor.maxBodyBytes) bytes")
+            throw JSONError(
+                status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit of \(ingestor.maxBodyBytes) bytes")
         }
         let body = Array(buffer.readableBytesView)
         let headers = request.headers

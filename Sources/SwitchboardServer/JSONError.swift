@@ -34,7 +34,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "bad_request"
-            let message = error.status == .notFound ? "no endpoint at \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
+            let message =
+                error.status == .notFound ? "no endpoint at \(request.method) \(request.uri.path)" : (error.body ?? error.status.reasonPhrase)
             throw JSONError(status: error.status, code: code, message: message)
         } catch is NIOTooManyBytesError {
             throw JSONError(status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit")

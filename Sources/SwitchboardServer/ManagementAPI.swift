@@ -59,59 +59,81 @@ public enum ManagementAPI {
     public static let routes: [Operation] = [
         Operation(.get, "/api/v1/health", role: nil, summary: "The hub is running.") { _, _, _ in json(.object(["status": .string("ok")])) },
         Operation(.get, "/api/v1/ready", role: nil, summary: "The hub can read its store: 200, or 503.") { _, _, backend in
-            await backend.ready() ? json(.object(["status": .string("ready")])) : json(.object(["status": .string("store unavailable")]), status: .serviceUnavailable)
+            await backend.ready()
+                ? json(.object(["status": .string("ready")])) : json(.object(["status": .string("store unavailable")]), status: .serviceUnavailable)
         },
         Operation(.get, "/api/v1/openapi.json", role: nil, summary: "This document.") { _, _, _ in json(openAPI()) },
-        Operation(.get, "/api/v1/integrations", role: .viewer, summary: "Every integration with its state (paused or running) and its messages by state.") { _, _, backend in
+        Operation(
+            .get, "/api/v1/integrations", role: .viewer, summary: "Every integration with its state (paused or running) and its messages by state."
+        ) { _, _, backend in
             json(try await backend.integrations())
         },
-        Operation(.post, "/api/v1/integrations/{id}/pause", role: .operator,
-                  summary: "Pause an integration: it still accepts and stores messages but does not deliver them.") { _, context, backend in
+        Operation(
+            .post, "/api/v1/integrations/{id}/pause", role: .operator,
+            summary: "Pause an integration: it still accepts and stores messages but does not deliver them."
+        ) { _, context, backend in
             try await setPaused(true, context: context, backend: backend)
         },
         Operation(.post, "/api/v1/integrations/{id}/resume", role: .operator, summary: "Resume a paused integration.") { _, context, backend in
             try await setPaused(false, context: context, backend: backend)
         },
-        Operation(.get, "/api/v1/messages", role: .viewer, summary: "Messages, newest first.", query: ["integration", "state", "limit"]) { request, _, backend in
+        Operation(.get, "/api/v1/messages", role: .viewer, summary: "Messages, newest first.", query: ["integration", "state", "limit"]) {
+            request, _, backend in
             let query = request.uri.queryParameters
             var states: [MessageState]?
             if let text = query["state"] {
                 states = try text.split(separator: ",").map { name in
                     guard let state = MessageState.allCases.first(where: { $0.description == name }) else {
-                        throw JSONError(status: .badRequest, code: "bad_request",
-                                        message: "state '\(name)' is not one of \(MessageState.allCases.map(\.description).joined(separator: ", "))")
+                        throw JSONError(
+                            status: .badRequest, code: "bad_request",
+                            message: "state '\(name)' is not one of \(MessageState.allCases.map(\.description).joined(separator: ", "))")
                     }
                     return state
                 }
             }
-            return json(try await backend.messages(MessageFilter(integration: query["integration"].map(String.init), states: states, limit: try limit(request))))
+            return json(
+                try await backend.messages(
+                    MessageFilter(integration: query["integration"].map(String.init), states: states, limit: try limit(request))))
         },
-        Operation(.get, "/api/v1/messages/{id}", role: .viewer, summary: "One message with its payload and every attempt and change.") { _, context, backend in
+        Operation(.get, "/api/v1/messages/{id}", role: .viewer, summary: "One message with its payload and every attempt and change.") {
+            _, context, backend in
             let id = context.parameters.get("id") ?? ""
             guard let message = try await backend.message(id: id) else {
                 throw JSONError(status: .notFound, code: "not_found", message: "no message with id \(id)")
             }
             return json(message)
         },
-        Operation(.get, "/api/v1/dead-letters", role: .viewer, summary: "Dead messages, newest first.", query: ["integration", "limit"]) { request, _, backend in
-            json(try await backend.messages(MessageFilter(integration: request.uri.queryParameters["integration"].map(String.init), states: [.dead],
-                                                          limit: try limit(request))))
+        Operation(.get, "/api/v1/dead-letters", role: .viewer, summary: "Dead messages, newest first.", query: ["integration", "limit"]) {
+            request, _, backend in
+            json(
+                try await backend.messages(
+                    MessageFilter(
+                        integration: request.uri.queryParameters["integration"].map(String.init), states: [.dead],
+                        limit: try limit(request))))
         },
-        Operation(.post, "/api/v1/dead-letters/replay", role: .operator,
-                  summary: "Replay dead messages: body {\"ids\": [...]} or {\"integration\": ID, \"all\": true}.") { request, context, backend in
+        Operation(
+            .post, "/api/v1/dead-letters/replay", role: .operator,
+            summary: "Replay dead messages: body {\"ids\": [...]} or {\"integration\": ID, \"all\": true}."
+        ) { request, context, backend in
             let body = try await selection(request)
-            let done = try await backend.replay(MessageFilter(integration: body.integration, states: [.dead], limit: 10_000), ids: body.ids, actor: context.actor)
+            let done = try await backend.replay(
+                MessageFilter(integration: body.integration, states: [.dead], limit: 10_000), ids: body.ids, actor: context.actor)
             return json(.object(["replayed": .array(done.map(JSONValue.string))]))
         },
-        Operation(.post, "/api/v1/dead-letters/discard", role: .operator,
-                  summary: "Discard dead messages: body as for replay, with an optional \"reason\".") { request, context, backend in
+        Operation(
+            .post, "/api/v1/dead-letters/discard", role: .operator,
+            summary: "Discard dead messages: body as for replay, with an optional \"reason\"."
+        ) { request, context, backend in
             let body = try await selection(request)
-            let done = try await backend.discard(MessageFilter(integration: body.integration, states: [.dead], limit: 10_000), ids: body.ids,
-                                                 reason: body.reason, actor: context.actor)
+            let done = try await backend.discard(
+                MessageFilter(integration: body.integration, states: [.dead], limit: 10_000), ids: body.ids,
+                reason: body.reason, actor: context.actor)
             return json(.object(["discarded": .array(done.map(JSONValue.string))]))
         },
-        Operation(.get, "/api/v1/audit", role: .viewer, summary: "The audit log, newest first; since and until are epoch milliseconds.",
-                  query: ["integration", "message", "since", "until", "limit"]) { request, _, backend in
+        Operation(
+            .get, "/api/v1/audit", role: .viewer, summary: "The audit log, newest first; since and until are epoch milliseconds.",
+            query: ["integration", "message", "since", "until", "limit"]
+        ) { request, _, backend in
             let query = request.uri.queryParameters
             func time(_ name: String) throws -> Int64? {
                 guard let text = query[name[...]] else { return nil }
@@ -120,8 +142,11 @@ public enum ManagementAPI {
                 }
                 return value
             }
-            return json(try await backend.audit(AuditFilter(messageID: query["message"].map(String.init), integration: query["integration"].map(String.init),
-                                                             since: try time("since"), until: try time("until"), limit: try limit(request))))
+            return json(
+                try await backend.audit(
+                    AuditFilter(
+                        messageID: query["message"].map(String.init), integration: query["integration"].map(String.init),
+                        since: try time("since"), until: try time("until"), limit: try limit(request))))
         },
     ]
 
@@ -164,12 +189,16 @@ public enum ManagementAPI {
         let buffer = try await request.collectBody(upTo: 1 << 20)
         let body: JSONValue
         do { body = try JSONValue(json: Array(buffer.readableBytesView)) } catch {
-            throw JSONError(status: .badRequest, code: "invalid_json", message: "the body is not JSON: \((error as? JSONValue.ParseError)?.description ?? "it cannot be parsed")")
+            throw JSONError(
+                status: .badRequest, code: "invalid_json",
+                message: "the body is not JSON: \((error as? JSONValue.ParseError)?.description ?? "it cannot be parsed")")
         }
         let ids: [String]? = if case .array(let items)? = body["ids"] { items.map(\.text) } else { nil }
         let integration = body["integration"]?.text
         guard ids != nil || body["all"] == .bool(true) else {
-            throw JSONError(status: .badRequest, code: "bad_request", message: "say which dead letters: {\"ids\": [...]} or {\"all\": true} (with \"integration\" for one integration's)")
+            throw JSONError(
+                status: .badRequest, code: "bad_request",
+                message: "say which dead letters: {\"ids\": [...]} or {\"all\": true} (with \"integration\" for one integration's)")
         }
         return (ids, integration, body["reason"]?.text)
     }
@@ -185,15 +214,22 @@ public enum ManagementAPI {
         var paths: [String: JSONValue] = [:]
         for operation in routes {
             var parameters: [JSONValue] = operation.query.map { name in
-                .object(["name": .string(name), "in": .string("query"), "required": .bool(false), "schema": .object(["type": .string(["limit", "since", "until"].contains(name) ? "integer" : "string")])])
+                .object([
+                    "name": .string(name), "in": .string("query"), "required": .bool(false),
+                    "schema": .object(["type": .string(["limit", "since", "until"].contains(name) ? "integer" : "string")]),
+                ])
             }
             if operation.path.contains("{id}") {
-                parameters.append(.object(["name": .string("id"), "in": .string("path"), "required": .bool(true), "schema": .object(["type": .string("string")])]))
+                parameters.append(
+                    .object(["name": .string("id"), "in": .string("path"), "required": .bool(true), "schema": .object(["type": .string("string")])]))
             }
             var entry: [String: JSONValue] = [
                 "summary": .string(operation.summary),
                 "responses": .object([
-                    "200": .object(["description": .string("OK"), "content": .object(["application/json": .object(["schema": .object(["type": .string("object")])])])]),
+                    "200": .object([
+                        "description": .string("OK"),
+                        "content": .object(["application/json": .object(["schema": .object(["type": .string("object")])])]),
+                    ]),
                     "400": .object(["description": .string("A request the hub cannot act on, with a sentence saying why")]),
                     "401": .object(["description": .string("No valid token")]),
                     "403": .object(["description": .string("The token's role does not allow it")]),

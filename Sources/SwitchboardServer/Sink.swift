@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import Synchronization
 import SwitchboardEngine
+import Synchronization
 
 /// A loopback HTTP receiver for development, demos and tests: records every request and answers
 /// as told (by default `200`). `switchboard sink` runs one; the test suite uses it as the target.
@@ -91,19 +91,24 @@ public final class Sink: Sendable {
         router.on("**", method: .patch) { request, context in try await self.handle(request) }
         router.on("**", method: .delete) { request, context in try await self.handle(request) }
         router.on("**", method: .get) { request, context in try await self.handle(request) }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "switchboard-sink"),
-                           onServerRunning: { channel in self.listening.set(channel.localAddress?.port ?? port) }, logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "switchboard-sink"),
+            onServerRunning: { channel in self.listening.set(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
     private func handle(_ request: Request) async throws -> Response {
-        concurrency.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+        concurrency.withLock {
+            $0.now += 1; $0.peak = max($0.peak, $0.now)
+        }
         defer { concurrency.withLock { $0.now -= 1 } }
         var request = request
         let body = try await request.collectBody(upTo: 16 << 20)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let received = Received(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers, body: Array(body.readableBytesView),
-                                at: Int64(Date().timeIntervalSince1970 * 1000))
+        let received = Received(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers,
+            body: Array(body.readableBytesView),
+            at: Int64(Date().timeIntervalSince1970 * 1000))
         // The behaviour runs outside the lock, so it may read `received` (which already holds this request).
         let index = received_.withLock { list in
             list.append(received)

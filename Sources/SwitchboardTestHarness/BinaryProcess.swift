@@ -1,7 +1,7 @@
 import Foundation
 import SwitchboardTesting
-import Testing
 import Synchronization
+import Testing
 
 /// The real `switchboard` binary, built next to the test bundle.
 public enum Binary {
@@ -26,7 +26,9 @@ public enum Binary {
     }
 
     /// Runs any program to completion (git, for the diff tests).
-    public static func runTool(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+    public static func runTool(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -49,7 +51,8 @@ extension Binary {
         var text = ""
         while true {
             if let line = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first(where: { $0.contains(marker) }),
-               let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression)
+            {
                 return (Int(line[range].split(separator: ":").last ?? ""), text)
             }
             let chunk = handle.availableData

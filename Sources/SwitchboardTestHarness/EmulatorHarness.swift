@@ -2,13 +2,13 @@ import AsyncHTTPClient
 import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
-import SwitchboardTesting
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
 import ServiceLifecycle
 import SwitchboardModel
+import SwitchboardTesting
 
 /// A Dataverse emulator serving HTTPS on a free loopback port, with a client that trusts its CA.
 public final class EmulatorHarness: Sendable {
@@ -21,9 +21,11 @@ public final class EmulatorHarness: Sendable {
     public var origin: String { "https://127.0.0.1:\(port)" }
     public var base: String { "\(origin)/api/data/v9.2/" }
 
-    public init(limits: ServiceProtection.Limits = .init(), latency: LatencyModel = .none,
-         users: [ApplicationUser] = [ApplicationUser(clientID: "app-1", clientSecret: "secret-1")], webhooks: (any WebhookSender)? = nil,
-         faults: FaultInjection = .init(), persistence: (any EmulatorPersistence)? = nil) async throws {
+    public init(
+        limits: ServiceProtection.Limits = .init(), latency: LatencyModel = .none,
+        users: [ApplicationUser] = [ApplicationUser(clientID: "app-1", clientSecret: "secret-1")], webhooks: (any WebhookSender)? = nil,
+        faults: FaultInjection = .init(), persistence: (any EmulatorPersistence)? = nil
+    ) async throws {
         folder = try TemporaryDirectory()
         let files = try SelfSignedCertificate.write(to: folder.url.appendingPathComponent("tls"))
         var configuration = EmulatorConfiguration()
@@ -70,7 +72,9 @@ public final class EmulatorHarness: Sendable {
     }
 
     /// Sends a request to `url` (relative to the Web API base unless it starts with https://).
-    public func send(_ method: String, _ url: String, token: String? = nil, headers: [String: String] = [:], body: String? = nil) async throws -> Answer {
+    public func send(
+        _ method: String, _ url: String, token: String? = nil, headers: [String: String] = [:], body: String? = nil
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: url.hasPrefix("https://") || url.hasPrefix("http://") ? url : base + url)
         request.method = HTTPMethod(rawValue: method)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -92,15 +96,18 @@ public final class EmulatorHarness: Sendable {
     /// The fields of a workspace connection to this emulator as `app-1` (secret `secrets/dataverse`,
     /// which the caller writes), each line indented by `indent` spaces.
     public func connectionFields(indent: Int, extra: [String] = []) -> String {
-        (["base_url: \(origin)", "authority: \(origin)", "tenant: switchboard", "client_id: app-1",
-          "client_secret: ${file:secrets/dataverse}", "ca_file: \(folder.url.appendingPathComponent("tls/ca.pem").path)"] + extra)
-            .map { String(repeating: " ", count: indent) + $0 }.joined(separator: "\n")
+        ([
+            "base_url: \(origin)", "authority: \(origin)", "tenant: switchboard", "client_id: app-1",
+            "client_secret: ${file:secrets/dataverse}", "ca_file: \(folder.url.appendingPathComponent("tls/ca.pem").path)",
+        ] + extra)
+        .map { String(repeating: " ", count: indent) + $0 }.joined(separator: "\n")
     }
 
     /// A token for the client credentials, from the emulator's token endpoint.
     public func token(clientID: String = "app-1", secret: String = "secret-1") async throws -> String {
-        let answer = try await send("POST", "\(origin)/switchboard/oauth2/v2.0/token", headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                                    body: "grant_type=client_credentials&client_id=\(clientID)&client_secret=\(secret)&scope=https%3A%2F%2F127.0.0.1%3A\(port)%2F.default")
+        let answer = try await send(
+            "POST", "\(origin)/switchboard/oauth2/v2.0/token", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: "grant_type=client_credentials&client_id=\(clientID)&client_secret=\(secret)&scope=https%3A%2F%2F127.0.0.1%3A\(port)%2F.default")
         return answer.json["access_token"]?.text ?? ""
     }
 

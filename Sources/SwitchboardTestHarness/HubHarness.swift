@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import SwitchboardTesting
 import Logging
 import NIOCore
 import SwitchboardConnectors
@@ -8,6 +7,7 @@ import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTesting
 
 /// A real hub on loopback with a real sink as its target, in a fresh workspace with a real SQLite file.
 public final class HubHarness: Sendable {
@@ -41,8 +41,10 @@ public final class HubHarness: Sendable {
     }
 
     /// An integration receiving at /hooks/ID with a shared key and posting to /ID/{$.id}.
-    public static func integration(_ id: String, delivery: String = "", auth: String = #"{ kind: header, header: X-Key, secret: "${env:SHOP_KEY}" }"#,
-                            steps: String = "[]") -> String {
+    public static func integration(
+        _ id: String, delivery: String = "", auth: String = #"{ kind: header, header: X-Key, secret: "${env:SHOP_KEY}" }"#,
+        steps: String = "[]"
+    ) -> String {
         """
         id: \(id)
         title: \(id)
@@ -61,8 +63,10 @@ public final class HubHarness: Sendable {
     }
 
     /// - Parameter extra: Appended to switchboard.yaml (alerts, principles).
-    public init(integrations: [String], limits: String = "", server: String = "", extra: String = "", grace: Duration = .seconds(5),
-         files: [String: String] = [:]) async throws {
+    public init(
+        integrations: [String], limits: String = "", server: String = "", extra: String = "", grace: Duration = .seconds(5),
+        files: [String: String] = [:]
+    ) async throws {
         directory = try TemporaryDirectory()
         sink = Sink()
         let sink = self.sink
@@ -88,7 +92,9 @@ public final class HubHarness: Sendable {
     public var operations: Operations { Operations(store: hub.store) }
 
     /// POSTs `body` to the hub; returns the status and body text.
-    public func post(_ path: String, _ body: String, headers: [(String, String)] = [("X-Key", "shop-secret")]) async throws -> (status: Int, body: String) {
+    public func post(
+        _ path: String, _ body: String, headers: [(String, String)] = [("X-Key", "shop-secret")]
+    ) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -23,10 +23,13 @@ public func postNumbered(_ range: Range<Int>, port: Int, after: @escaping @Senda
                     request.body = .bytes(ByteBuffer(string: #"{"n": \#(n)}"#))
                     // A short deadline: after a kill, requests queued for a new connection fail fast.
                     guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)),
-                          response.status.code == 202,
-                          let body = try? await response.body.collect(upTo: 4096),
-                          let id = (try? JSONValue(json: Array(body.readableBytesView)))?["id"]?.text else { return }
-                    let count = acknowledged.withLock { $0.append((n, id)); return $0.count }
+                        response.status.code == 202,
+                        let body = try? await response.body.collect(upTo: 4096),
+                        let id = (try? JSONValue(json: Array(body.readableBytesView)))?["id"]?.text
+                    else { return }
+                    let count = acknowledged.withLock {
+                        $0.append((n, id)); return $0.count
+                    }
                     after(count)
                 }
             }

@@ -1,6 +1,6 @@
-import Testing
 import SwitchboardEngine
 import SwitchboardModel
+import Testing
 
 /// A connector under test, pointed at a real target on loopback (a sink, an emulator) that
 /// answers one way.
@@ -48,7 +48,8 @@ public enum ConnectorConformance {
 
     static func text(_ outcome: TransportOutcome) -> String {
         switch outcome {
-        case .response(let status, let retryAfter, let body), .transient(let status, let retryAfter, let body): "\(status) \(retryAfter ?? "") \(body)"
+        case .response(let status, let retryAfter, let body), .transient(let status, let retryAfter, let body):
+            "\(status) \(retryAfter ?? "") \(body)"
         case .timeout: "timeout"
         case .connectionFailed(let reason), .unsendable(let reason): reason
         }

@@ -1,5 +1,5 @@
-import Synchronization
 import SwitchboardEngine
+import Synchronization
 
 /// A clock that moves only when a test advances it; sleepers wake when their deadline is passed,
 /// or at once when their task is cancelled (then `sleep` throws `CancellationError`).

@@ -1,5 +1,5 @@
-import Testing
 import SwitchboardEngine
+import Testing
 
 /// A store under test: a fresh one, and the same one opened again as after a restart.
 public protocol MessageStoreFixture: Sendable {
@@ -31,18 +31,23 @@ public enum MessageStoreConformance {
     static let now: Int64 = 1_700_000_000_000
 
     static func message(_ id: String, key: String? = nil, idempotency: String? = nil, at time: Int64 = now, window: Int64 = 60_000) -> NewMessage {
-        NewMessage(id: id, integration: "orders", payload: Array(#"{"id":"\#(id)"}"#.utf8), orderingKey: key, idempotencyKey: idempotency,
-                   idempotencyWindowMillis: window, receivedAt: time)
+        NewMessage(
+            id: id, integration: "orders", payload: Array(#"{"id":"\#(id)"}"#.utf8), orderingKey: key, idempotencyKey: idempotency,
+            idempotencyWindowMillis: window, receivedAt: time)
     }
 
     /// Records an outcome for a leased message, as the dispatcher does.
     static func complete(_ store: any MessageStore, _ message: Message, _ event: MessageLifecycle.Event, token: String? = nil) async throws -> Bool {
         var lifecycle = message.lifecycle
         try lifecycle.apply(event)
-        let audit = AuditRecord(at: now, messageID: message.id, integration: message.integration, kind: lifecycle.state == .dead ? .dead : .delivered,
-                                fromState: .leased, toState: lifecycle.state, attempt: lifecycle.attempts)
-        return try await store.complete([Completion(messageID: message.id, leaseToken: token ?? message.leaseToken ?? "", lifecycle: lifecycle,
-                                                    lastStatus: 200, lastError: nil, audit: [audit])])[0]
+        let audit = AuditRecord(
+            at: now, messageID: message.id, integration: message.integration, kind: lifecycle.state == .dead ? .dead : .delivered,
+            fromState: .leased, toState: lifecycle.state, attempt: lifecycle.attempts)
+        return try await store.complete([
+            Completion(
+                messageID: message.id, leaseToken: token ?? message.leaseToken ?? "", lifecycle: lifecycle,
+                lastStatus: 200, lastError: nil, audit: [audit])
+        ])[0]
     }
 
     /// Runs one check against a fresh fixture.
@@ -82,7 +87,8 @@ public enum MessageStoreConformance {
             let retried = try await store.claim(integration: "orders", limit: 10, now: now + 1_000, leaseMillis: 60_000, owner: "node-1")
             #expect(retried.map(\.id) == ["A"])
             #expect(try await complete(store, try #require(retried.first), .delivered))
-            #expect(try await store.claim(integration: "orders", limit: 10, now: now + 1_000, leaseMillis: 60_000, owner: "node-1").map(\.id) == ["B"])
+            #expect(
+                try await store.claim(integration: "orders", limit: 10, now: now + 1_000, leaseMillis: 60_000, owner: "node-1").map(\.id) == ["B"])
 
         case .idempotencyWindow:
             #expect(try await store.enqueue([message("A", idempotency: "k1")]) == [.accepted(id: "A")])
@@ -113,7 +119,8 @@ public enum MessageStoreConformance {
             for leased in try await store.claim(integration: "orders", limit: 10, now: now, leaseMillis: 60_000, owner: "node-1") {
                 #expect(try await complete(store, leased, .failed(.permanent, now: now, backoff: 0, maxAttempts: 5)))
             }
-            #expect(try await store.replay(matching: MessageFilter(integration: "orders"), ids: ["A"], now: now + 10, actor: "token tk_1 (ops)") == ["A"])
+            #expect(
+                try await store.replay(matching: MessageFilter(integration: "orders"), ids: ["A"], now: now + 10, actor: "token tk_1 (ops)") == ["A"])
             let replayed = try #require(try await store.message(id: "A"))
             #expect(replayed.state == .ready && replayed.lifecycle.attempts == 0)
             #expect(try await store.replay(matching: MessageFilter(), ids: ["A"], now: now + 20, actor: "ops").isEmpty)

@@ -45,7 +45,9 @@ public struct WorkspaceFixture: Sendable {
 
     /// An integration file: `source` and `target` as flow mappings or blocks, `steps` one step a
     /// line (`- map: {...}` without the dash), `delivery` the body of `delivery: { ... }`.
-    public static func integration(_ id: String, title: String? = nil, source: String, steps: [String] = [], target: String, delivery: String? = nil) -> String {
+    public static func integration(
+        _ id: String, title: String? = nil, source: String, steps: [String] = [], target: String, delivery: String? = nil
+    ) -> String {
         var lines = ["id: \(id)", "title: \(title ?? id)", "source: " + indented(source)]
         lines.append(steps.isEmpty ? "steps: []" : "steps:\n" + steps.map { "  - " + $0 }.joined(separator: "\n"))
         lines.append("target: " + indented(target))

@@ -24,7 +24,8 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
                 components.append(.key(String(name)))
                 rest = rest.dropFirst(name.count)
             } else if rest.hasPrefix("[") {
-                guard let close = rest.firstIndex(of: "]"), let index = Int(rest[rest.index(after: rest.startIndex)..<close] as Substring), index >= 0 else { return nil }
+                guard let close = rest.firstIndex(of: "]"), let index = Int(rest[rest.index(after: rest.startIndex)..<close] as Substring), index >= 0
+                else { return nil }
                 components.append(.index(index))
                 rest = rest[rest.index(after: close)...]
             } else {

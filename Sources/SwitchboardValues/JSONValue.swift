@@ -42,7 +42,17 @@ public enum JSONValue: Sendable, Hashable {
         switch node {
         case .scalar(let scalar):
             if scalar.style != .plain { self = .string(scalar.string); return }
-            if node.null != nil { self = .null } else if let bool = node.bool { self = .bool(bool) } else if let int = Int64(scalar.string) { self = .int(int) } else if let double = node.float, scalar.string.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { self = .double(double) } else { self = .string(scalar.string) }
+            if node.null != nil {
+                self = .null
+            } else if let bool = node.bool {
+                self = .bool(bool)
+            } else if let int = Int64(scalar.string) {
+                self = .int(int)
+            } else if let double = node.float, scalar.string.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
+                self = .double(double)
+            } else {
+                self = .string(scalar.string)
+            }
         case .mapping(let mapping):
             var object: [String: JSONValue] = [:]
             for (key, value) in mapping { object[key.string ?? ""] = JSONValue(yaml: value) }
@@ -58,13 +68,21 @@ public enum JSONValue: Sendable, Hashable {
 extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int64.self) { self = .int(value) }
-        else if let value = try? container.decode(Double.self) { self = .double(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -54,8 +54,10 @@ package struct YAMLValue {
     package func field(_ key: String) -> (value: YAMLValue, keyLocation: SourceLocation)? {
         guard case .mapping(let mapping) = node, let entry = mapping.first(where: { $0.key.string == key }) else { return nil }
         let mark = entry.key.mark
-        return (YAMLValue(node: entry.value, file: file, path: path.isEmpty ? key : "\(path).\(key)", sink: sink),
-                SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1))
+        return (
+            YAMLValue(node: entry.value, file: file, path: path.isEmpty ? key : "\(path).\(key)", sink: sink),
+            SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        )
     }
 
     /// The node's shape, for readers that accept several (a path, a constant or a function).
@@ -68,14 +70,17 @@ package struct YAMLValue {
 
     package var shape: Shape {
         switch node {
-        case .scalar(let scalar): .scalar(text: scalar.string, inline: scalar.style == .plain || scalar.style == .singleQuoted || scalar.style == .doubleQuoted)
+        case .scalar(let scalar):
+            .scalar(text: scalar.string, inline: scalar.style == .plain || scalar.style == .singleQuoted || scalar.style == .doubleQuoted)
         case .sequence: .sequence
         case .mapping, .alias: .mapping
         }
     }
 
     package var isNull: Bool {
-        if case .scalar(let scalar) = node { return scalar.style == .plain && (scalar.string == "~" || scalar.string == "null" || scalar.string.isEmpty) }
+        if case .scalar(let scalar) = node {
+            return scalar.style == .plain && (scalar.string == "~" || scalar.string == "null" || scalar.string.isEmpty)
+        }
         return false
     }
 

@@ -1,12 +1,12 @@
 import ArgumentParser
 import DataverseEmulator
+import DataverseEmulatorCore
 import DataverseEmulatorState
 import Foundation
 import Logging
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardSQLite
-import DataverseEmulatorCore
 
 struct Emulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,23 +19,27 @@ struct EmulateDataverse: AsyncParsableCommand {
         commandName: "dataverse",
         abstract: "Serve a local Dataverse Web API at /api/data/v9.2/, with service protection limits.",
         discussion: """
-        Clients get a token from /{tenant}/oauth2/v2.0/token (client credentials, scope https://HOST/.default)
-        and call /api/data/v9.2/ with it. Without --tls-cert/--tls-key or --self-signed it serves plain HTTP.
-        See docs/dataverse-emulator.md.
-        """)
+            Clients get a token from /{tenant}/oauth2/v2.0/token (client credentials, scope https://HOST/.default)
+            and call /api/data/v9.2/ with it. Without --tls-cert/--tls-key or --self-signed it serves plain HTTP.
+            See docs/dataverse-emulator.md.
+            """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 8443
     @Option(help: "PEM certificate chain to serve HTTPS with.", completion: .file()) var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.", completion: .file()) var tlsKey: String?
-    @Option(help: "Make a local CA and a server certificate in this folder (ca.pem, cert.pem, key.pem) and serve HTTPS; clients trust ca.pem.",
-            completion: .directory) var selfSigned: String?
-    @Option(help: "Schema file (YAML) of the tables to serve; the default serves account, contact, lead, opportunity, product, salesorder, salesorderdetail.",
-            completion: .file()) var schema: String?
+    @Option(
+        help: "Make a local CA and a server certificate in this folder (ca.pem, cert.pem, key.pem) and serve HTTPS; clients trust ca.pem.",
+        completion: .directory) var selfSigned: String?
+    @Option(
+        help:
+            "Schema file (YAML) of the tables to serve; the default serves account, contact, lead, opportunity, product, salesorder, salesorderdetail.",
+        completion: .file()) var schema: String?
     @Flag(help: "Print the default schema, to copy and extend, and exit.") var printSchema = false
     @Option(help: "Keep the records in this SQLite file across restarts; without it they live in memory.", completion: .file()) var state: String?
     @Option(help: "Tenant in the token endpoint's path.") var tenant = "switchboard"
-    @Option(name: .customLong("client"), help: "An application user as CLIENT_ID:SECRET; repeat for several. Default switchboard-app:switchboard-secret.")
+    @Option(
+        name: .customLong("client"), help: "An application user as CLIENT_ID:SECRET; repeat for several. Default switchboard-app:switchboard-secret.")
     var clients: [String] = []
     @Flag(help: "Switch every service protection limit off.") var noLimits = false
     @Option(help: "Requests per user in the window (Dataverse: 6000).") var maxRequests = 6_000
@@ -69,17 +73,25 @@ struct EmulateDataverse: AsyncParsableCommand {
                 return user
             }
         }
-        guard let executionTime = Duration.parse(maxExecutionTime) else { fail("--max-execution-time \(maxExecutionTime): write a duration such as 20m or 90s") }
+        guard let executionTime = Duration.parse(maxExecutionTime) else {
+            fail("--max-execution-time \(maxExecutionTime): write a duration such as 20m or 90s")
+        }
         guard let windowLength = Duration.parse(window), windowLength > .zero else { fail("--window \(window): write a duration such as 5m or 10s") }
-        guard let latencyModel = LatencyModel(parsing: latency) else { fail("--latency \(latency): write a time such as 5ms, or a range such as 2ms..20ms" + (latency.contains(where: \.isNumber) ? " (at most an hour)" : "")) }
-        configuration.limits = ServiceProtection.Limits(maxRequests: maxRequests, maxExecutionMillis: executionTime.milliseconds, maxConcurrent: maxConcurrent,
-                                                        windowMillis: windowLength.milliseconds, enabled: !noLimits)
+        guard let latencyModel = LatencyModel(parsing: latency) else {
+            fail(
+                "--latency \(latency): write a time such as 5ms, or a range such as 2ms..20ms"
+                    + (latency.contains(where: \.isNumber) ? " (at most an hour)" : ""))
+        }
+        configuration.limits = ServiceProtection.Limits(
+            maxRequests: maxRequests, maxExecutionMillis: executionTime.milliseconds, maxConcurrent: maxConcurrent,
+            windowMillis: windowLength.milliseconds, enabled: !noLimits)
         configuration.latency = latencyModel
         for (name, rate) in [("--fail-rate", failRate), ("--spike-rate", spikeRate), ("--drop-rate", dropRate)] where !(0...1).contains(rate) {
             fail("\(name) \(rate): write a share between 0 and 1, such as 0.05")
         }
         guard let spikeLength = Duration.parse(spike) else { fail("--spike \(spike): write a duration such as 2s or 500ms") }
-        configuration.faults = FaultInjection(failureRate: failRate, spikeRate: spikeRate, spikeMillis: Double(spikeLength.milliseconds), dropRate: dropRate)
+        configuration.faults = FaultInjection(
+            failureRate: failRate, spikeRate: spikeRate, spikeMillis: Double(spikeLength.milliseconds), dropRate: dropRate)
         switch (tlsCert, tlsKey, selfSigned) {
         case (let cert?, let key?, nil):
             configuration.tls = .init(certificatePath: cert, keyPath: key)
@@ -92,7 +104,9 @@ struct EmulateDataverse: AsyncParsableCommand {
         default:
             fail("give --tls-cert and --tls-key together, or --self-signed FOLDER, not both")
         }
-        guard let level = Logger.Level(rawValue: logLevel) else { fail("--log-level \(logLevel) is not a level (trace, debug, info, notice, warning, error, critical)") }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            fail("--log-level \(logLevel) is not a level (trace, debug, info, notice, warning, error, critical)")
+        }
         let logger = makeLogger(level: level)
         let emulator: DataverseEmulator
         let sender = EmulatorWebhookSender()
@@ -106,11 +120,14 @@ struct EmulateDataverse: AsyncParsableCommand {
         let settings = configuration
         try await emulator.run(logger: logger) { port in
             say("Dataverse emulator listening at \(scheme)://\(settings.host):\(port)/api/data/v9.2/")
-            say("token endpoint: \(scheme)://\(settings.host):\(port)/\(settings.tenant)/oauth2/v2.0/token (scope \(scheme)://\(settings.host):\(port)/.default)")
+            say(
+                "token endpoint: \(scheme)://\(settings.host):\(port)/\(settings.tenant)/oauth2/v2.0/token (scope \(scheme)://\(settings.host):\(port)/.default)"
+            )
             let limits = settings.limits
-            say(limits.enabled
-                ? "service protection limits per user: \(limits.maxRequests) requests and \(limits.maxExecutionMillis) ms of execution time per \(limits.windowMillis / 1000) s, \(limits.maxConcurrent) concurrent"
-                : "service protection limits are off")
+            say(
+                limits.enabled
+                    ? "service protection limits per user: \(limits.maxRequests) requests and \(limits.maxExecutionMillis) ms of execution time per \(limits.windowMillis / 1000) s, \(limits.maxConcurrent) concurrent"
+                    : "service protection limits are off")
         }
         try? await sender.shutdown()
     }

@@ -9,7 +9,9 @@ extension PlanOutput.Format: ExpressibleByArgument {}
 
 /// Loads a workspace without its secrets (`plan`, `docs`, `impact` need none), or prints every problem and exits 1.
 func loadWithoutSecrets(_ url: URL, environment: String? = nil) -> Workspace {
-    do { return try Workspace.load(directory: url, registry: .standard, environment: environment, resolvingSecrets: false) } catch { fail(error.description) }
+    do { return try Workspace.load(directory: url, registry: .standard, environment: environment, resolvingSecrets: false) } catch {
+        fail(error.description)
+    }
 }
 
 struct Check: ParsableCommand {
@@ -25,7 +27,9 @@ struct Check: ParsableCommand {
         let report = Checker.check(directory: workspace.url, registry: .standard, environment: env)
         let rendered = CheckOutput.render(report, as: format)
         if let output {
-            do { try rendered.write(toFile: output, atomically: true, encoding: .utf8) } catch { fail("cannot write \(output): \(error.localizedDescription)") }
+            do { try rendered.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                fail("cannot write \(output): \(error.localizedDescription)")
+            }
             print(CheckOutput.render(report, as: .text).split(separator: "\n").last.map(String.init) ?? "")
         } else {
             print(rendered, terminator: "")
@@ -36,7 +40,9 @@ struct Check: ParsableCommand {
 
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "For each target system: requests against its limits and entitlements, what fits the peak, the monthly cost, and growth to 2, 5 and 10 times.")
+        abstract:
+            "For each target system: requests against its limits and entitlements, what fits the peak, the monthly cost, and growth to 2, 5 and 10 times."
+    )
     @OptionGroup var workspace: WorkspaceArgument
     @Option(help: "Environment whose connections (batch size, application users) are planned; default the first declared.") var env: String?
     @Option(help: "text, json, or markdown.") var format: PlanOutput.Format = .text
@@ -49,7 +55,9 @@ struct Plan: ParsableCommand {
 
 struct Docs: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a static site (no external assets): the landscape diagram, the checklist status, a page per integration, and Markdown with a Mermaid diagram.")
+        abstract:
+            "Write a static site (no external assets): the landscape diagram, the checklist status, a page per integration, and Markdown with a Mermaid diagram."
+    )
     @OptionGroup var workspace: WorkspaceArgument
     @Option(help: "Environment to describe; default the first declared.") var env: String?
     @Option(help: "The folder to write the site into.") var out: String = "site"
@@ -78,7 +86,9 @@ struct ImpactCommand: ParsableCommand {
         guard let parsed = Impact.Subject(parsing: subject) else { fail("impact needs a system, such as crm, crm.accounts or crm.accounts.name") }
         let loaded = loadWithoutSecrets(workspace.url)
         guard loaded.landscape.system(parsed.system) != nil else {
-            fail("system '\(parsed.system)' is not declared in switchboard.yaml (declared: \(loaded.landscape.systems.map(\.id).joined(separator: ", ")))")
+            fail(
+                "system '\(parsed.system)' is not declared in switchboard.yaml (declared: \(loaded.landscape.systems.map(\.id).joined(separator: ", ")))"
+            )
         }
         let touches = Impact.analyse(parsed, in: loaded)
         print(json ? Impact.json(parsed, touches).pretty() : Impact.text(parsed, touches), terminator: json ? "\n" : "")

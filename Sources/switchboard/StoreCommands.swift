@@ -12,7 +12,9 @@ struct FilterOptions: ParsableArguments {
     @Option(help: "At most this many, newest first.") var limit: Int = 100
 
     func messageFilter(states: [MessageState]?) -> MessageFilter {
-        MessageFilter(integration: integration, states: states, since: since.map { time($0, "--since") }, until: until.map { time($0, "--until") }, limit: limit)
+        MessageFilter(
+            integration: integration, states: states, since: since.map { time($0, "--since") }, until: until.map { time($0, "--until") }, limit: limit
+        )
     }
 
     func time(_ text: String, _ option: String) -> Int64 {
@@ -70,8 +72,9 @@ struct Messages: AsyncParsableCommand {
 }
 
 struct DeadLetters: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "dlq", abstract: "List, replay or discard dead messages.",
-                                                    subcommands: [List.self, Replay.self, Discard.self])
+    static let configuration = CommandConfiguration(
+        commandName: "dlq", abstract: "List, replay or discard dead messages.",
+        subcommands: [List.self, Replay.self, Discard.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List dead messages, newest first.")
@@ -86,7 +89,8 @@ struct DeadLetters: AsyncParsableCommand {
     }
 
     struct Replay: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Put dead messages back to ready: the ids given, or with --all every one matching the filters.")
+        static let configuration = CommandConfiguration(
+            abstract: "Put dead messages back to ready: the ids given, or with --all every one matching the filters.")
         @OptionGroup var workspace: WorkspaceOption
         @OptionGroup var filter: FilterOptions
         @Argument(help: "Message ids.") var ids: [String] = []
@@ -103,7 +107,8 @@ struct DeadLetters: AsyncParsableCommand {
     }
 
     struct Discard: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete dead messages, leaving an audit record: the ids given, or with --all every one matching the filters.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete dead messages, leaving an audit record: the ids given, or with --all every one matching the filters.")
         @OptionGroup var workspace: WorkspaceOption
         @OptionGroup var filter: FilterOptions
         @Argument(help: "Message ids.") var ids: [String] = []
@@ -130,8 +135,9 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         let operations = operations(workspace)
-        let selection = AuditFilter(messageID: message, integration: filter.integration, since: filter.since.map { filter.time($0, "--since") },
-                                    until: filter.until.map { filter.time($0, "--until") }, limit: filter.limit)
+        let selection = AuditFilter(
+            messageID: message, integration: filter.integration, since: filter.since.map { filter.time($0, "--since") },
+            until: filter.until.map { filter.time($0, "--until") }, limit: filter.limit)
         await perform { try await operations.audit(selection, json: json) }
     }
 }

@@ -10,7 +10,10 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A durable, throttling-aware integration hub for Dynamics 365 landscapes.",
-        subcommands: [Init.self, Validate.self, Check.self, ConnectorsCommand.self, Plan.self, Docs.self, ImpactCommand.self, DiffCommand.self, Run.self, Test.self, Messages.self, DeadLetters.self, Audit.self, Token.self, Sink.self, Demo.self, Emulate.self])
+        subcommands: [
+            Init.self, Validate.self, Check.self, ConnectorsCommand.self, Plan.self, Docs.self, ImpactCommand.self, DiffCommand.self, Run.self,
+            Test.self, Messages.self, DeadLetters.self, Audit.self, Token.self, Sink.self, Demo.self, Emulate.self,
+        ])
 }
 
 /// The workspace folder argument shared by the workspace commands.

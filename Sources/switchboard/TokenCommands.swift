@@ -25,7 +25,8 @@ struct Token: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens: id, role, name, when created and revoked; never the tokens themselves.")
+        static let configuration = CommandConfiguration(
+            abstract: "List tokens: id, role, name, when created and revoked; never the tokens themselves.")
         @OptionGroup var workspace: WorkspaceOption
         @Flag(help: "Print JSON.") var json = false
 

@@ -13,7 +13,9 @@ struct Init: ParsableCommand {
         do {
             let files = try WorkspaceScaffold.write(to: workspace.url, overwrite: force)
             print("wrote \(files.joined(separator: ", ")) in \(workspace.url.path)")
-            print("next: switchboard validate \(workspace.directory) && switchboard test \(workspace.directory) && switchboard demo \(workspace.directory)")
+            print(
+                "next: switchboard validate \(workspace.directory) && switchboard test \(workspace.directory) && switchboard demo \(workspace.directory)"
+            )
         } catch {
             fail("\(error)")
         }
@@ -27,7 +29,9 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let loaded = loadWorkspace(workspace.url, environment: env)
-        print("\(workspace.directory): \(loaded.integrations.count) integration\(loaded.integrations.count == 1 ? "" : "s"), \(loaded.landscape.systems.count) systems, environment \(loaded.environment): no problems")
+        print(
+            "\(workspace.directory): \(loaded.integrations.count) integration\(loaded.integrations.count == 1 ? "" : "s"), \(loaded.landscape.systems.count) systems, environment \(loaded.environment): no problems"
+        )
     }
 }
 
@@ -65,7 +69,9 @@ struct Run: AsyncParsableCommand {
             group.addTask { try await hub.run() }
             group.addTask {
                 let bound = await hub.listeningPort()
-                say("switchboard listening on \(loaded.landscape.server.tls == nil ? "http" : "https")://\(loaded.landscape.server.host):\(bound) (environment \(loaded.environment), \(loaded.integrations.count) integrations)")
+                say(
+                    "switchboard listening on \(loaded.landscape.server.tls == nil ? "http" : "https")://\(loaded.landscape.server.host):\(bound) (environment \(loaded.environment), \(loaded.integrations.count) integrations)"
+                )
             }
             try await group.waitForAll()
         }
@@ -80,7 +86,8 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger(level: .notice)
-        let url = directory.map { URL(fileURLWithPath: $0).standardizedFileURL }
+        let url =
+            directory.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-demo-\(UUID().uuidString.prefix(8))")
         do {
             try await SwitchboardHub.Demo.run(directory: url, logger: logger, print: say)

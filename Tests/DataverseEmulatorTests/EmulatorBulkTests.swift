@@ -44,24 +44,30 @@ struct EmulatorBulkTests {
     func bulkMessages() async throws {
         let harness = try await EmulatorHarness()
         let token = try await harness.token()
-        let created = try await harness.send("POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple", token: token, body: """
-            {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.account", "name": "One", "accountnumber": "K-1"},
-                         {"@odata.type": "Microsoft.Dynamics.CRM.account", "name": "Two", "accountnumber": "K-2"}]}
-            """)
+        let created = try await harness.send(
+            "POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple", token: token,
+            body: """
+                {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.account", "name": "One", "accountnumber": "K-1"},
+                             {"@odata.type": "Microsoft.Dynamics.CRM.account", "name": "Two", "accountnumber": "K-2"}]}
+                """)
         #expect(created.status == 200)
         #expect(created.json["Ids"]?.arrayCount == 2)
         #expect(created.json["@odata.context"]?.text == "\(harness.base)$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse")
-        let upserted = try await harness.send("POST", "accounts/Microsoft.Dynamics.CRM.UpsertMultiple", token: token, body: """
-            {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.account", "@odata.id": "accounts(accountnumber='K-2')", "name": "Two updated"},
-                         {"@odata.type": "Microsoft.Dynamics.CRM.account", "@odata.id": "accounts(accountnumber='K-3')", "name": "Three"}]}
-            """)
+        let upserted = try await harness.send(
+            "POST", "accounts/Microsoft.Dynamics.CRM.UpsertMultiple", token: token,
+            body: """
+                {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.account", "@odata.id": "accounts(accountnumber='K-2')", "name": "Two updated"},
+                             {"@odata.type": "Microsoft.Dynamics.CRM.account", "@odata.id": "accounts(accountnumber='K-3')", "name": "Three"}]}
+                """)
         #expect(upserted.status == 204)
         let names = try await harness.send("GET", "accounts?$select=name,accountnumber&$orderby=accountnumber", token: token)
         #expect(names.json["value"]?.names == ["One", "Two updated", "Three"])
-        let broken = try await harness.send("POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple", token: token, body: """
-            {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.account", "name": "Four"},
-                         {"name": "no type"}]}
-            """)
+        let broken = try await harness.send(
+            "POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple", token: token,
+            body: """
+                {"Targets": [{"@odata.type": "Microsoft.Dynamics.CRM.account", "name": "Four"},
+                             {"name": "no type"}]}
+                """)
         #expect(broken.status == 400)
         #expect(broken.errorMessage?.hasPrefix("Targets[1]: Every item in Targets needs the @odata.type annotation") == true)
         let count = try await harness.send("GET", "accounts/$count", token: token)
@@ -77,15 +83,20 @@ struct EmulatorBulkTests {
     func batch() async throws {
         let harness = try await EmulatorHarness()
         let token = try await harness.token()
-        let changeSet = Self.batchBody("changeset_1", [
-            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nPOST /api/data/v9.2/contacts HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n{\"fullname\": \"Batch Contact\"}\r\n",
-            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n{\"name\": \"Batch Account\", \"primarycontactid@odata.bind\": \"$1\"}\r\n",
-        ])
-        let body = Self.batchBody("batch_A", [
-            "Content-Type: multipart/mixed; boundary=changeset_1\r\n\r\n\(changeSet)",
-            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET /api/data/v9.2/accounts?$select=name,_primarycontactid_value HTTP/1.1\r\n\r\n",
-        ])
-        let answer = try await harness.send("POST", "$batch", token: token, headers: ["Content-Type": "multipart/mixed; boundary=batch_A"], body: body)
+        let changeSet = Self.batchBody(
+            "changeset_1",
+            [
+                "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nPOST /api/data/v9.2/contacts HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n{\"fullname\": \"Batch Contact\"}\r\n",
+                "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n{\"name\": \"Batch Account\", \"primarycontactid@odata.bind\": \"$1\"}\r\n",
+            ])
+        let body = Self.batchBody(
+            "batch_A",
+            [
+                "Content-Type: multipart/mixed; boundary=changeset_1\r\n\r\n\(changeSet)",
+                "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET /api/data/v9.2/accounts?$select=name,_primarycontactid_value HTTP/1.1\r\n\r\n",
+            ])
+        let answer = try await harness.send(
+            "POST", "$batch", token: token, headers: ["Content-Type": "multipart/mixed; boundary=batch_A"], body: body)
         #expect(answer.status == 200)
         #expect(answer.headers["content-type"]?.hasPrefix("multipart/mixed; boundary=batchresponse_") == true)
         #expect(answer.text.contains("boundary=changesetresponse_"))
@@ -96,12 +107,15 @@ struct EmulatorBulkTests {
         #expect(linked.json["@odata.count"] == .int(1))
 
         // A failing change set rolls back its first part; without continue-on-error the batch answers 400.
-        let failing = Self.batchBody("changeset_2", [
-            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"name\": \"Rolled back\"}\r\n",
-            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"colour\": \"red\"}\r\n",
-        ])
-        let refused = try await harness.send("POST", "$batch", token: token, headers: ["Content-Type": "multipart/mixed; boundary=batch_B"],
-                                             body: Self.batchBody("batch_B", ["Content-Type: multipart/mixed; boundary=changeset_2\r\n\r\n\(failing)"]))
+        let failing = Self.batchBody(
+            "changeset_2",
+            [
+                "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"name\": \"Rolled back\"}\r\n",
+                "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 2\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"colour\": \"red\"}\r\n",
+            ])
+        let refused = try await harness.send(
+            "POST", "$batch", token: token, headers: ["Content-Type": "multipart/mixed; boundary=batch_B"],
+            body: Self.batchBody("batch_B", ["Content-Type: multipart/mixed; boundary=changeset_2\r\n\r\n\(failing)"]))
         #expect(refused.status == 400)
         #expect(refused.text.contains("HTTP/1.1 400 Bad Request"))
         #expect(refused.text.contains("The property 'colour' does not exist"))
@@ -109,18 +123,23 @@ struct EmulatorBulkTests {
         #expect(rolledBack.json["@odata.count"] == .int(0))
 
         // With continue-on-error every part answers, and the good one is kept.
-        let parts = Self.batchBody("batch_C", [
-            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"colour\": \"red\"}\r\n",
-            "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"name\": \"Kept\"}\r\n",
-        ])
-        let mixed = try await harness.send("POST", "$batch", token: token, headers: ["Content-Type": "multipart/mixed; boundary=batch_C", "Prefer": "odata.continue-on-error"], body: parts)
+        let parts = Self.batchBody(
+            "batch_C",
+            [
+                "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"colour\": \"red\"}\r\n",
+                "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPOST /api/data/v9.2/accounts HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{\"name\": \"Kept\"}\r\n",
+            ])
+        let mixed = try await harness.send(
+            "POST", "$batch", token: token, headers: ["Content-Type": "multipart/mixed; boundary=batch_C", "Prefer": "odata.continue-on-error"],
+            body: parts)
         #expect(mixed.status == 200)
         #expect(mixed.text.contains("HTTP/1.1 400 Bad Request"))
         #expect(mixed.text.contains("HTTP/1.1 204 No Content"))
         let kept = try await harness.send("GET", "accounts?$filter=name eq 'Kept'&$count=true", token: token)
         #expect(kept.json["@odata.count"] == .int(1))
 
-        let malformed = try await harness.send("POST", "$batch", token: token, headers: ["Content-Type": "multipart/mixed; boundary=batch_D"], body: "--batch_D\r\nnonsense")
+        let malformed = try await harness.send(
+            "POST", "$batch", token: token, headers: ["Content-Type": "multipart/mixed; boundary=batch_D"], body: "--batch_D\r\nnonsense")
         #expect(malformed.status == 400)
         #expect(malformed.errorMessage == "The batch body does not end with '--batch_D--'.")
         let stats = try await harness.send("GET", "\(harness.origin)/_emulator/stats")

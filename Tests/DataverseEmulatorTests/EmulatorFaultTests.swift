@@ -41,7 +41,8 @@ struct EmulatorFaultTests {
         let first = try await EmulatorHarness(persistence: try SQLiteEmulatorState(path: path))
         var token = try await first.token()
         _ = try await first.send("PATCH", "accounts(accountnumber='S-1')", token: token, body: #"{"name": "Saved"}"#)
-        let gone = try await first.send("POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Deleted later"}"#)
+        let gone = try await first.send(
+            "POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Deleted later"}"#)
         let tracked = try await first.send("GET", "accounts?$select=name", token: token, headers: ["Prefer": "odata.track-changes"])
         let deltaLink = try #require(tracked.json["@odata.deltaLink"]?.text)
         _ = try await first.send("DELETE", "accounts(\(try #require(gone.json["accountid"]?.text)))", token: token)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import DataverseEmulatorCore
 
 /// A `$filter` deep or long enough to exhaust a recursive parser is refused as Dataverse refuses a bad request.

@@ -49,7 +49,9 @@ struct EmulatorLimitsTests {
         protection.finish("app", startedAt: first, executionMillis: 1_200)
         guard case .failure(let slow) = protection.admit("app") else { Issue.record("a request was admitted past the execution-time limit"); return }
         #expect(slow.code == "0x80072321")
-        #expect(slow.message.hasPrefix("Combined execution time of incoming requests exceeded limit of 1,000 milliseconds over time window of 60 seconds."))
+        #expect(
+            slow.message.hasPrefix(
+                "Combined execution time of incoming requests exceeded limit of 1,000 milliseconds over time window of 60 seconds."))
         #expect(slow.headers["Retry-After"] == "60")
     }
 
@@ -91,17 +93,17 @@ struct EmulatorLimitsTests {
         let schema = DefaultSchema.schema
         #expect(schema.tables.map(\.logicalName) == ["account", "contact", "lead", "opportunity", "product", "salesorder", "salesorderdetail"])
         let text = """
-        tables:
-          - logical_name: widget
-            entity_set: widgets
-            primary_id: widgetid
-            primary_name: title
-            columns:
-              size: { type: huge }
-              owner: { type: lookup, target: person }
-            keys:
-              - { name: k, columns: [colour] }
-        """
+            tables:
+              - logical_name: widget
+                entity_set: widgets
+                primary_id: widgetid
+                primary_name: title
+                columns:
+                  size: { type: huge }
+                  owner: { type: lookup, target: person }
+                keys:
+                  - { name: k, columns: [colour] }
+            """
         #expect(throws: WorkspaceError.self) { try SchemaReader.read(text, file: "schema.yaml") }
         do {
             _ = try SchemaReader.read(text, file: "schema.yaml")
@@ -120,9 +122,11 @@ struct EmulatorTokenTests {
     @Test("a token is refused once it expires, for another resource, or when it was not signed by the emulator")
     func tokenLifetime() throws {
         let now = Locked<Date>(Date(timeIntervalSince1970: 1_800_000_000))
-        let issuer = try TokenIssuer(tenant: "t", users: [ApplicationUser(clientID: "app", clientSecret: "s")], lifetime: 60, clock: { now.withLock { $0 } })
-        let (status, body) = issuer.token(form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://org.local/.default"],
-                                          basic: nil, resourceHost: "org.local:8443")
+        let issuer = try TokenIssuer(
+            tenant: "t", users: [ApplicationUser(clientID: "app", clientSecret: "s")], lifetime: 60, clock: { now.withLock { $0 } })
+        let (status, body) = issuer.token(
+            form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://org.local/.default"],
+            basic: nil, resourceHost: "org.local:8443")
         #expect(status == 200)
         #expect(body["expires_in"] == .int(60))
         let token = try #require(body["access_token"]?.text)
@@ -131,11 +135,15 @@ struct EmulatorTokenTests {
         now.withLock { $0 += 61 }
         #expect(throws: TokenIssuer.TokenRejection.self) { try issuer.verify(authorization: "Bearer \(token)", resourceHost: "org.local:8443").get() }
         let other = try TokenIssuer(tenant: "t", users: [ApplicationUser(clientID: "app", clientSecret: "s")])
-        let foreign = try #require(other.token(form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://org.local/.default"],
-                                               basic: nil, resourceHost: "org.local").body["access_token"]?.text)
+        let foreign = try #require(
+            other.token(
+                form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://org.local/.default"],
+                basic: nil, resourceHost: "org.local"
+            ).body["access_token"]?.text)
         #expect(throws: TokenIssuer.TokenRejection.self) { try issuer.verify(authorization: "Bearer \(foreign)", resourceHost: "org.local").get() }
-        let badScope = issuer.token(form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://elsewhere/.default"],
-                                    basic: nil, resourceHost: "org.local")
+        let badScope = issuer.token(
+            form: ["grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "https://elsewhere/.default"],
+            basic: nil, resourceHost: "org.local")
         #expect(badScope.status == 400)
         #expect(badScope.body["error"]?.text == "invalid_scope")
     }

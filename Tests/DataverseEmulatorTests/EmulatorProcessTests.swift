@@ -17,8 +17,9 @@ struct EmulatorProcessTests {
 
         init() throws {
             folder = try TemporaryDirectory()
-            binary = try RunningBinary(["emulate", "dataverse", "--self-signed", folder.url.appendingPathComponent("tls").path, "--port", "0"],
-                                       listeningLine: "listening at")
+            binary = try RunningBinary(
+                ["emulate", "dataverse", "--self-signed", folder.url.appendingPathComponent("tls").path, "--port", "0"],
+                listeningLine: "listening at")
         }
 
         func terminate() async -> Int32 {
@@ -58,8 +59,9 @@ struct EmulatorProcessTests {
         return process.terminationStatus == 0
     }()
 
-    @Test("Microsoft's Python Dataverse SDK with azure-identity works against it unchanged but for the URL, authority and CA",
-          .enabled(if: pythonSDKAvailable, "needs pip install PowerPlatform-Dataverse-Client azure-identity (.ci/run installs them)"))
+    @Test(
+        "Microsoft's Python Dataverse SDK with azure-identity works against it unchanged but for the URL, authority and CA",
+        .enabled(if: pythonSDKAvailable, "needs pip install PowerPlatform-Dataverse-Client azure-identity (.ci/run installs them)"))
     func pythonSDK() async throws {
         let emulator = try RunningEmulator()
         let script = Repository.root

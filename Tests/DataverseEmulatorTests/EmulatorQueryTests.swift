@@ -13,15 +13,22 @@ struct EmulatorQueryTests {
         let token = try await harness.token()
         let cities = ["Seattle", "Redmond", "Seattle", "Portland", "Redmond"]
         for (index, city) in cities.enumerated() {
-            _ = try await harness.send("POST", "accounts", token: token,
-                                       body: #"{"name": "Account \#(index)", "address1_city": "\#(city)", "numberofemployees": \#(index * 10), "creditonhold": \#(index % 2 == 0)}"#)
+            _ = try await harness.send(
+                "POST", "accounts", token: token,
+                body:
+                    #"{"name": "Account \#(index)", "address1_city": "\#(city)", "numberofemployees": \#(index * 10), "creditonhold": \#(index % 2 == 0)}"#
+            )
         }
-        let seattle = try await harness.send("GET", "accounts?$select=name&$filter=address1_city eq 'seattle' and numberofemployees gt 0", token: token)
+        let seattle = try await harness.send(
+            "GET", "accounts?$select=name&$filter=address1_city eq 'seattle' and numberofemployees gt 0", token: token)
         #expect(seattle.json["value"]?.arrayCount == 1)
         #expect(seattle.json["@odata.context"]?.text == "\(harness.base)$metadata#accounts(name)")
         let ordered = try await harness.send("GET", "accounts?$select=name&$orderby=numberofemployees desc&$top=2", token: token)
         #expect(ordered.json["value"]?.names == ["Account 4", "Account 3"])
-        let either = try await harness.send("GET", "accounts?$select=name&$filter=(startswith(name,'Account 1') or contains(address1_city,'land')) and not creditonhold eq true&$count=true", token: token)
+        let either = try await harness.send(
+            "GET",
+            "accounts?$select=name&$filter=(startswith(name,'Account 1') or contains(address1_city,'land')) and not creditonhold eq true&$count=true",
+            token: token)
         #expect(either.json["@odata.count"] == .int(2))
         let empty = try await harness.send("GET", "accounts?$filter=telephone1 eq null&$count=true", token: token)
         #expect(empty.json["@odata.count"] == .int(5))
@@ -52,14 +59,17 @@ struct EmulatorQueryTests {
     func metadata() async throws {
         let harness = try await EmulatorHarness()
         let token = try await harness.token()
-        let definitions = try await harness.send("GET", "EntityDefinitions?$select=LogicalName,EntitySetName&$filter=LogicalName eq 'account'", token: token)
+        let definitions = try await harness.send(
+            "GET", "EntityDefinitions?$select=LogicalName,EntitySetName&$filter=LogicalName eq 'account'", token: token)
         #expect(definitions.status == 200)
         #expect(definitions.json["value"]?.arrayCount == 1)
         #expect(definitions.json["value"]?.arrayItems.first?["EntitySetName"]?.text == "accounts")
         let account = try await harness.send("GET", "EntityDefinitions(LogicalName='account')", token: token)
         #expect(account.json["PrimaryIdAttribute"]?.text == "accountid")
         #expect(account.json["PrimaryNameAttribute"]?.text == "name")
-        let attributes = try await harness.send("GET", "EntityDefinitions(LogicalName='account')/Attributes?$select=LogicalName,AttributeType&$filter=AttributeType eq 'Lookup'", token: token)
+        let attributes = try await harness.send(
+            "GET", "EntityDefinitions(LogicalName='account')/Attributes?$select=LogicalName,AttributeType&$filter=AttributeType eq 'Lookup'",
+            token: token)
         #expect(Set(attributes.json["value"]?.arrayItems.compactMap { $0["LogicalName"]?.text } ?? []) == ["primarycontactid", "parentaccountid"])
         let keys = try await harness.send("GET", "EntityDefinitions(LogicalName='account')/Keys", token: token)
         #expect(keys.json["value"]?.arrayItems.first?["KeyAttributes"] == .array([.string("accountnumber")]))
@@ -78,10 +88,12 @@ struct EmulatorAdminTests {
     func seedAndReset() async throws {
         let harness = try await EmulatorHarness()
         let token = try await harness.token()
-        let seeded = try await harness.send("POST", "\(harness.origin)/_emulator/seed", body: """
-            {"contacts": [{"fullname": "Seed Contact", "emailaddress1": "seed@example.com"}],
-             "accounts": [{"name": "Seed Account", "primarycontactid@odata.bind": "/contacts(emailaddress1='seed@example.com')"}]}
-            """)
+        let seeded = try await harness.send(
+            "POST", "\(harness.origin)/_emulator/seed",
+            body: """
+                {"contacts": [{"fullname": "Seed Contact", "emailaddress1": "seed@example.com"}],
+                 "accounts": [{"name": "Seed Account", "primarycontactid@odata.bind": "/contacts(emailaddress1='seed@example.com')"}]}
+                """)
         #expect(seeded.status == 200)
         #expect(seeded.json["created"] == .int(2))
         let linked = try await harness.send("GET", "accounts?$filter=_primarycontactid_value ne null&$count=true", token: token)
@@ -97,4 +109,3 @@ struct EmulatorAdminTests {
         try await harness.stop()
     }
 }
-

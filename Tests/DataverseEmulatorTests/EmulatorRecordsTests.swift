@@ -15,8 +15,9 @@ struct EmulatorRecordsTests {
         #expect(anonymous.status == 401)
         #expect(anonymous.headers["www-authenticate"]?.hasPrefix("Bearer authorization_uri=") == true)
         #expect(anonymous.errorMessage?.contains("bearer token") == true)
-        let wrong = try await harness.send("POST", "\(harness.origin)/switchboard/oauth2/v2.0/token", headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                                           body: "grant_type=client_credentials&client_id=app-1&client_secret=nope&scope=https%3A%2F%2F127.0.0.1%2F.default")
+        let wrong = try await harness.send(
+            "POST", "\(harness.origin)/switchboard/oauth2/v2.0/token", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+            body: "grant_type=client_credentials&client_id=app-1&client_secret=nope&scope=https%3A%2F%2F127.0.0.1%2F.default")
         #expect(wrong.status == 401)
         #expect(wrong.json["error"]?.text == "invalid_client")
         let token = try await harness.token()
@@ -34,12 +35,14 @@ struct EmulatorRecordsTests {
     func createRetrieveDelete() async throws {
         let harness = try await EmulatorHarness()
         let token = try await harness.token()
-        let created = try await harness.send("POST", "accounts", token: token, body: #"{"name": "Contoso Ltd", "accountnumber": "A-1", "revenue": 5000000, "creditonhold": false}"#)
+        let created = try await harness.send(
+            "POST", "accounts", token: token, body: #"{"name": "Contoso Ltd", "accountnumber": "A-1", "revenue": 5000000, "creditonhold": false}"#)
         #expect(created.status == 204)
         let entityID = try #require(created.headers["odata-entityid"])
         #expect(entityID.hasPrefix("\(harness.base)accounts("))
         let id = String(entityID.dropFirst("\(harness.base)accounts(".count).dropLast())
-        let represented = try await harness.send("POST", "accounts?$select=name", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Fabrikam"}"#)
+        let represented = try await harness.send(
+            "POST", "accounts?$select=name", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Fabrikam"}"#)
         #expect(represented.status == 201)
         #expect(represented.headers["preference-applied"] == "return=representation")
         #expect(represented.json["@odata.context"]?.text == "\(harness.base)$metadata#accounts(name)/$entity")
@@ -68,15 +71,17 @@ struct EmulatorRecordsTests {
         let first = try await harness.send("PATCH", "accounts(accountnumber='A-100')", token: token, body: #"{"name": "Northwind"}"#)
         #expect(first.status == 204)
         #expect(first.headers["odata-entityid"] == "\(harness.base)accounts(accountnumber='A-100')")
-        let second = try await harness.send("PATCH", "accounts(accountnumber='A-100')", token: token, headers: ["Prefer": "return=representation"],
-                                            body: #"{"name": "Northwind Traders"}"#)
+        let second = try await harness.send(
+            "PATCH", "accounts(accountnumber='A-100')", token: token, headers: ["Prefer": "return=representation"],
+            body: #"{"name": "Northwind Traders"}"#)
         #expect(second.status == 200)
         #expect(second.json["name"]?.text == "Northwind Traders")
         #expect(second.json["accountnumber"]?.text == "A-100")
         let all = try await harness.send("GET", "accounts?$filter=accountnumber eq 'A-100'&$count=true", token: token)
         #expect(all.json["@odata.count"] == .int(1))
 
-        let createOnly = try await harness.send("PATCH", "accounts(accountnumber='A-100')", token: token, headers: ["If-None-Match": "*"], body: #"{"name": "x"}"#)
+        let createOnly = try await harness.send(
+            "PATCH", "accounts(accountnumber='A-100')", token: token, headers: ["If-None-Match": "*"], body: #"{"name": "x"}"#)
         #expect(createOnly.status == 412)
         #expect(createOnly.errorMessage == "A record with matching key values already exists.")
         let missingID = "00000000-0000-0000-0000-000000000001"
@@ -86,8 +91,12 @@ struct EmulatorRecordsTests {
 
         // Optimistic concurrency: an old ETag is refused with 412.
         let etag = try #require(second.json["@odata.etag"]?.text)
-        #expect(try await harness.send("PATCH", "accounts(accountnumber='A-100')", token: token, headers: ["If-Match": etag], body: #"{"telephone1": "1"}"#).status == 204)
-        let stale = try await harness.send("PATCH", "accounts(accountnumber='A-100')", token: token, headers: ["If-Match": etag], body: #"{"telephone1": "2"}"#)
+        #expect(
+            try await harness.send(
+                "PATCH", "accounts(accountnumber='A-100')", token: token, headers: ["If-Match": etag], body: #"{"telephone1": "1"}"#
+            ).status == 204)
+        let stale = try await harness.send(
+            "PATCH", "accounts(accountnumber='A-100')", token: token, headers: ["If-Match": etag], body: #"{"telephone1": "2"}"#)
         #expect(stale.status == 412)
         #expect(stale.errorCode == "0x80060882")
 
@@ -102,24 +111,30 @@ struct EmulatorRecordsTests {
     func lookups() async throws {
         let harness = try await EmulatorHarness()
         let token = try await harness.token()
-        let contact = try await harness.send("POST", "contacts", token: token, headers: ["Prefer": "return=representation"],
-                                             body: #"{"fullname": "Maria Campbell", "emailaddress1": "maria@example.com"}"#)
+        let contact = try await harness.send(
+            "POST", "contacts", token: token, headers: ["Prefer": "return=representation"],
+            body: #"{"fullname": "Maria Campbell", "emailaddress1": "maria@example.com"}"#)
         let contactID = try #require(contact.json["contactid"]?.text)
-        let account = try await harness.send("POST", "accounts", token: token, headers: ["Prefer": "return=representation"],
-                                             body: #"{"name": "Adventure Works", "primarycontactid@odata.bind": "/contacts(\#(contactID))", "industrycode": 7, "revenue": 1234.5}"#)
+        let account = try await harness.send(
+            "POST", "accounts", token: token, headers: ["Prefer": "return=representation"],
+            body: #"{"name": "Adventure Works", "primarycontactid@odata.bind": "/contacts(\#(contactID))", "industrycode": 7, "revenue": 1234.5}"#)
         #expect(account.status == 201)
         let accountID = try #require(account.json["accountid"]?.text)
-        let read = try await harness.send("GET", "accounts(\(accountID))?$select=name,_primarycontactid_value,industrycode,revenue", token: token,
-                                          headers: ["Prefer": #"odata.include-annotations="*""#])
+        let read = try await harness.send(
+            "GET", "accounts(\(accountID))?$select=name,_primarycontactid_value,industrycode,revenue", token: token,
+            headers: ["Prefer": #"odata.include-annotations="*""#])
         #expect(read.json["_primarycontactid_value"]?.text == contactID)
         #expect(read.json["_primarycontactid_value@OData.Community.Display.V1.FormattedValue"]?.text == "Maria Campbell")
         #expect(read.json["_primarycontactid_value@Microsoft.Dynamics.CRM.lookuplogicalname"]?.text == "contact")
         #expect(read.json["industrycode@OData.Community.Display.V1.FormattedValue"]?.text == "Consulting")
         #expect(read.json["revenue@OData.Community.Display.V1.FormattedValue"]?.text == "$1,234.50")
         // Binding by alternate key works too; a missing record is named.
-        let byKey = try await harness.send("POST", "accounts", token: token, body: #"{"name": "B", "primarycontactid@odata.bind": "contacts(emailaddress1='maria@example.com')"}"#)
+        let byKey = try await harness.send(
+            "POST", "accounts", token: token, body: #"{"name": "B", "primarycontactid@odata.bind": "contacts(emailaddress1='maria@example.com')"}"#)
         #expect(byKey.status == 204)
-        let missing = try await harness.send("POST", "accounts", token: token, body: #"{"name": "C", "primarycontactid@odata.bind": "/contacts(00000000-0000-0000-0000-00000000000a)"}"#)
+        let missing = try await harness.send(
+            "POST", "accounts", token: token,
+            body: #"{"name": "C", "primarycontactid@odata.bind": "/contacts(00000000-0000-0000-0000-00000000000a)"}"#)
         #expect(missing.status == 404)
         #expect(missing.errorMessage == "contact With Id = 00000000-0000-0000-0000-00000000000a Does Not Exist")
         try await harness.stop()

@@ -25,15 +25,18 @@ struct EmulatorWebhookTests {
         let harness = try await EmulatorHarness(webhooks: sender)
         let token = try await harness.token()
 
-        let registered = try await harness.send("POST", "\(harness.origin)/_emulator/webhooks", body: """
-            {"url": "http://127.0.0.1:\(receiverPort)/api/dataverse", "table": "account", "messages": ["Create", "Delete"],
-             "authentication": {"type": "WebhookKey", "value": "k3y"}}
-            """)
+        let registered = try await harness.send(
+            "POST", "\(harness.origin)/_emulator/webhooks",
+            body: """
+                {"url": "http://127.0.0.1:\(receiverPort)/api/dataverse", "table": "account", "messages": ["Create", "Delete"],
+                 "authentication": {"type": "WebhookKey", "value": "k3y"}}
+                """)
         #expect(registered.status == 201)
         #expect(registered.json["authentication"]?["type"]?.text == "WebhookKey")
         #expect(!registered.text.contains("k3y"))
 
-        let created = try await harness.send("POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Hooked", "revenue": 10}"#)
+        let created = try await harness.send(
+            "POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Hooked", "revenue": 10}"#)
         let id = try #require(created.json["accountid"]?.text)
         _ = try await harness.send("PATCH", "accounts(\(id))", token: token, body: #"{"name": "Not sent: Update is not registered"}"#)
         _ = try await harness.send("DELETE", "accounts(\(id))", token: token)
@@ -75,12 +78,22 @@ struct EmulatorWebhookTests {
     func badRegistrations() async throws {
         let sender = EmulatorWebhookSender()
         let harness = try await EmulatorHarness(webhooks: sender)
-        let badTable = try await harness.send("POST", "\(harness.origin)/_emulator/webhooks", body: #"{"url": "http://127.0.0.1:1/x", "table": "widget", "messages": ["Create"], "authentication": {"type": "WebhookKey", "value": "k"}}"#)
+        let badTable = try await harness.send(
+            "POST", "\(harness.origin)/_emulator/webhooks",
+            body:
+                #"{"url": "http://127.0.0.1:1/x", "table": "widget", "messages": ["Create"], "authentication": {"type": "WebhookKey", "value": "k"}}"#
+        )
         #expect(badTable.status == 400)
         #expect(badTable.errorMessage?.hasPrefix("The webhook needs the logical name of a served table") == true)
-        let badMessage = try await harness.send("POST", "\(harness.origin)/_emulator/webhooks", body: #"{"url": "http://127.0.0.1:1/x", "table": "account", "messages": ["Assign"], "authentication": {"type": "WebhookKey", "value": "k"}}"#)
+        let badMessage = try await harness.send(
+            "POST", "\(harness.origin)/_emulator/webhooks",
+            body:
+                #"{"url": "http://127.0.0.1:1/x", "table": "account", "messages": ["Assign"], "authentication": {"type": "WebhookKey", "value": "k"}}"#
+        )
         #expect(badMessage.errorMessage == "The webhook message 'Assign' is not one of Create, Update, Delete.")
-        let badAuth = try await harness.send("POST", "\(harness.origin)/_emulator/webhooks", body: #"{"url": "http://127.0.0.1:1/x", "table": "account", "messages": ["Create"], "authentication": {"type": "HttpHeader"}}"#)
+        let badAuth = try await harness.send(
+            "POST", "\(harness.origin)/_emulator/webhooks",
+            body: #"{"url": "http://127.0.0.1:1/x", "table": "account", "messages": ["Create"], "authentication": {"type": "HttpHeader"}}"#)
         #expect(badAuth.errorMessage == "HttpHeader authentication needs 'headers': {name: value}.")
         let listed = try await harness.send("GET", "\(harness.origin)/_emulator/webhooks")
         #expect(listed.json["value"]?.arrayCount == 0)

@@ -37,8 +37,9 @@ struct ConnectorConformanceTests {
         }
 
         func delivery(_ number: Int) -> Delivery {
-            Delivery(messageID: "M\(number)", integration: "orders", document: .object(["order": .int(Int64(number))]),
-                     target: HTTPRequestTemplate(method: "PUT", path: "/orders/{$.order}", headers: [:], body: JSONPath("$")))
+            Delivery(
+                messageID: "M\(number)", integration: "orders", document: .object(["order": .int(Int64(number))]),
+                target: HTTPRequestTemplate(method: "PUT", path: "/orders/{$.order}", headers: [:], body: JSONPath("$")))
         }
 
         func tearDown() async { task.cancel() }
@@ -62,15 +63,18 @@ struct ConnectorConformanceTests {
                 _ = try await harness.send("GET", "accounts", token: try await harness.token())
             }
             harnesses.withLock { $0.append(harness) }
-            var settings = DataverseConnectionSettings(environmentURL: harness.origin, authority: harness.origin, tenant: "switchboard", clientID: "app-1",
-                                                       clientSecret: "secret-1", caFile: harness.folder.url.appendingPathComponent("tls/ca.pem").path)
+            var settings = DataverseConnectionSettings(
+                environmentURL: harness.origin, authority: harness.origin, tenant: "switchboard", clientID: "app-1",
+                clientSecret: "secret-1", caFile: harness.folder.url.appendingPathComponent("tls/ca.pem").path)
             settings.batchSize = 5
             return Refusing(inner: try DataverseConnector(environmentURL: harness.origin, settings: settings), refuse: answer == .refused)
         }
 
         func delivery(_ number: Int) -> Delivery {
-            Delivery(messageID: "M\(number)", integration: "orders", document: .object(["ordernumber": .string("SO-\(number)"), "name": .string("Order \(number)")]),
-                     target: DataverseWrite(table: "salesorders", key: [("ordernumber", JSONPath("$.ordernumber")!)]))
+            Delivery(
+                messageID: "M\(number)", integration: "orders",
+                document: .object(["ordernumber": .string("SO-\(number)"), "name": .string("Order \(number)")]),
+                target: DataverseWrite(table: "salesorders", key: [("ordernumber", JSONPath("$.ordernumber")!)]))
         }
 
         func tearDown() async {

@@ -1,9 +1,10 @@
 import Foundation
+import SwitchboardConnectors
+import SwitchboardGovernance
 import SwitchboardTestHarness
 import SwitchboardTesting
 import Testing
-import SwitchboardConnectors
-import SwitchboardGovernance
+
 @testable import SwitchboardModel
 
 /// The specs drive the reader and the reference, and the engine and the model name no kind.
@@ -21,7 +22,9 @@ struct ConnectorSpecTests {
     func command() throws {
         let list = try Binary.run(["connectors"])
         #expect(list.status == 0)
-        for kind in ["http", "dataverse", "postgres", "sqlite", "files"] { #expect(list.output.contains("\n\(kind) ") || list.output.hasPrefix("\(kind) ")) }
+        for kind in ["http", "dataverse", "postgres", "sqlite", "files"] {
+            #expect(list.output.contains("\n\(kind) ") || list.output.hasPrefix("\(kind) "))
+        }
         let dataverse = try Binary.run(["connectors", "dataverse"])
         #expect(dataverse.output.contains("| `batch_size` | whole number |  | `1` |"))
         #expect(dataverse.output.contains("### Polled source (`source.changes`)"))
@@ -33,7 +36,9 @@ struct ConnectorSpecTests {
     @Test("a field the spec does not list is refused with the spec's field names; a required one is reported missing")
     func readerFollowsSpec() throws {
         let directory = try TemporaryDirectory()
-        try directory.write("switchboard.yaml", """
+        try directory.write(
+            "switchboard.yaml",
+            """
             version: 1
             systems:
               - { id: shop, kind: http, location: cloud }
@@ -43,7 +48,9 @@ struct ConnectorSpecTests {
                 connections:
                   default: { base_url: "https://crm.example.com", tenant: t, client_secret: "${env:S}", colour: blue }
             """)
-        try directory.write("integrations/a.yaml", """
+        try directory.write(
+            "integrations/a.yaml",
+            """
             id: a
             title: A
             source: { system: shop, webhook: { path: /hooks/a, auth: { kind: none } } }
@@ -56,7 +63,9 @@ struct ConnectorSpecTests {
         } catch { problems = error.diagnostics.map(\.description) }
         let connection = try #require(ConnectorRegistry.standard.spec("dataverse")?.connection.map(\.name).sorted().joined(separator: ", "))
         let target = try #require(ConnectorRegistry.standard.spec("dataverse")?.target?.map(\.name).sorted().joined(separator: ", "))
-        #expect(problems.contains("switchboard.yaml:8:93: systems[1].connections.default.colour is not a known field here (known: \(connection))"), "\(problems)")
+        #expect(
+            problems.contains("switchboard.yaml:8:93: systems[1].connections.default.colour is not a known field here (known: \(connection))"),
+            "\(problems)")
         #expect(problems.contains { $0.hasPrefix("switchboard.yaml:8:16: systems[1].connections.default.client_id is required") }, "\(problems)")
         #expect(problems.contains { $0.contains("target.dataverse.colour is not a known field here (known: \(target))") }, "\(problems)")
     }

@@ -16,7 +16,9 @@ import Testing
 struct DataverseChangeTrackingTests {
     func workspace(_ directory: TemporaryDirectory, emulator: EmulatorHarness, erpPort: Int, initialLoad: Bool = true) throws -> Workspace {
         try directory.write("secrets/dataverse", "secret-1")
-        try directory.write("switchboard.yaml", """
+        try directory.write(
+            "switchboard.yaml",
+            """
             version: 1
             server: { host: 127.0.0.1, port: 0 }
             systems:
@@ -28,7 +30,9 @@ struct DataverseChangeTrackingTests {
             \(emulator.connectionFields(indent: 8))
               - { id: erp, kind: http, location: on-premises, connections: { default: { base_url: "http://127.0.0.1:\(erpPort)" } } }
             """)
-        try directory.write("integrations/accounts.yaml", """
+        try directory.write(
+            "integrations/accounts.yaml",
+            """
             id: accounts
             title: Account changes to the ERP
             source:
@@ -71,7 +75,8 @@ struct DataverseChangeTrackingTests {
         let token = try await emulator.token()
         var ids: [String] = []
         for name in ["Alpine Ski House", "Blue Yonder", "Coho Winery"] {
-            let created = try await emulator.send("POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "\#(name)"}"#)
+            let created = try await emulator.send(
+                "POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "\#(name)"}"#)
             ids.append(try #require(created.json["accountid"]?.text))
         }
         let workspace = try workspace(directory, emulator: emulator, erpPort: await erp.port())
@@ -84,7 +89,9 @@ struct DataverseChangeTrackingTests {
         try await firstTask.value
 
         // While the hub is stopped: one account created, one renamed, one deleted.
-        let created = try await emulator.send("POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Datum Corporation", "accountnumber": "D-1"}"#)
+        let created = try await emulator.send(
+            "POST", "accounts", token: token, headers: ["Prefer": "return=representation"],
+            body: #"{"name": "Datum Corporation", "accountnumber": "D-1"}"#)
         let newID = try #require(created.json["accountid"]?.text)
         #expect(try await emulator.send("PATCH", "accounts(\(ids[1]))", token: token, body: #"{"name": "Blue Yonder Airlines"}"#).status == 204)
         #expect(try await emulator.send("DELETE", "accounts(\(ids[2]))", token: token).status == 204)

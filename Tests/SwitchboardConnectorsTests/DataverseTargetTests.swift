@@ -21,11 +21,15 @@ struct DataverseTargetTests {
         let port: Int
         private let task: Task<Void, any Error>
 
-        init(emulator: EmulatorHarness, operation: String = "upsert", batchSize: Int = 1, batchWait: String = "10ms", batchWith: String = "batch",
-             secondUser: String? = nil) async throws {
+        init(
+            emulator: EmulatorHarness, operation: String = "upsert", batchSize: Int = 1, batchWait: String = "10ms", batchWith: String = "batch",
+            secondUser: String? = nil
+        ) async throws {
             self.emulator = emulator
             directory = try TemporaryDirectory()
-            try directory.write("switchboard.yaml", """
+            try directory.write(
+                "switchboard.yaml",
+                """
                 version: 1
                 environments: [test]
                 server: { host: 127.0.0.1, port: 0 }
@@ -47,7 +51,9 @@ struct DataverseTargetTests {
                         batch_with: \(batchWith)
                 \(secondUser.map { "        more_users: [{ client_id: \($0), client_secret: \"${env:SECOND_SECRET}\" }]" } ?? "")
                 """)
-            try directory.write("integrations/orders.yaml", """
+            try directory.write(
+                "integrations/orders.yaml",
+                """
                 id: orders
                 title: Web-shop orders into Dataverse
                 source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
@@ -58,7 +64,8 @@ struct DataverseTargetTests {
                   dataverse: { table: salesorders, operation: \(operation), key: { ordernumber: $.ordernumber } }
                 delivery: { max_attempts: 20, backoff: { initial: 50ms, max: 500ms, multiplier: 2 }, timeout: 5s, concurrency: 8, ordering_key: $.number }
                 """)
-            let workspace = try Workspace.load(directory: directory.url, registry: .standard, variables: ["DATAVERSE_SECRET": "secret-1", "SECOND_SECRET": "secret-2"])
+            let workspace = try Workspace.load(
+                directory: directory.url, registry: .standard, variables: ["DATAVERSE_SECRET": "secret-1", "SECOND_SECRET": "secret-2"])
             var dispatcher = DispatcherConfiguration()
             dispatcher.pollInterval = .milliseconds(20)
             var logger = Logger(label: "dataverse-target-test")
@@ -129,16 +136,19 @@ struct DataverseTargetTests {
         try await emulator.stop()
     }
 
-    @Test("the execution-time and concurrency limits answer 429 too; the hub waits, adapts and delivers everything once", arguments: [
-        ServiceProtection.Limits(maxExecutionMillis: 300, windowMillis: 1_500),
-        ServiceProtection.Limits(maxConcurrent: 2),
-    ])
+    @Test(
+        "the execution-time and concurrency limits answer 429 too; the hub waits, adapts and delivers everything once",
+        arguments: [
+            ServiceProtection.Limits(maxExecutionMillis: 300, windowMillis: 1_500),
+            ServiceProtection.Limits(maxConcurrent: 2),
+        ])
     func otherLimits(limits: ServiceProtection.Limits) async throws {
         // The test reads with its own application user: each user has its own limits.
         // Slow answers for the concurrency case, so that deliveries overlap however busy the machine is.
         let millis: Double = limits.maxConcurrent == 2 ? 150 : 40
-        let emulator = try await EmulatorHarness(limits: limits, latency: LatencyModel(minMillis: millis, maxMillis: millis),
-                                                 users: [ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "reader", clientSecret: "r")])
+        let emulator = try await EmulatorHarness(
+            limits: limits, latency: LatencyModel(minMillis: millis, maxMillis: millis),
+            users: [ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "reader", clientSecret: "r")])
         let setup = try await Setup(emulator: emulator)
         // Posted together, so that deliveries overlap however busy the machine is.
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
@@ -160,9 +170,12 @@ struct DataverseTargetTests {
 
     @Test("with a second application user, a throttled user waits while the other carries on; every order is written once")
     func twoUsers() async throws {
-        let emulator = try await EmulatorHarness(limits: .init(maxRequests: 6, windowMillis: 2_000),
-                                                 users: [ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "app-2", clientSecret: "secret-2"),
-                                                         ApplicationUser(clientID: "reader", clientSecret: "r")])
+        let emulator = try await EmulatorHarness(
+            limits: .init(maxRequests: 6, windowMillis: 2_000),
+            users: [
+                ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "app-2", clientSecret: "secret-2"),
+                ApplicationUser(clientID: "reader", clientSecret: "r"),
+            ])
         let setup = try await Setup(emulator: emulator, secondUser: "app-2")
         var posted: [String] = []
         for number in 1...16 { posted.append(try await setup.post(#"{"number": "U-\#(number)", "total": \#(number)}"#)) }
@@ -181,8 +194,9 @@ struct DataverseTargetTests {
         try await emulator.stop()
     }
 
-    @Test("with batch_size, writes share $batch requests, or UpsertMultiple with batch_with: multiple; one bad record is dead with its error, the others are written",
-          arguments: ["batch", "multiple"])
+    @Test(
+        "with batch_size, writes share $batch requests, or UpsertMultiple with batch_with: multiple; one bad record is dead with its error, the others are written",
+        arguments: ["batch", "multiple"])
     func batches(mode: String) async throws {
         let emulator = try await EmulatorHarness()
         // Writes wait long enough for others to join them however slowly the orders arrive on a busy machine.
@@ -246,4 +260,3 @@ struct DataverseTargetTests {
         try await emulator.stop()
     }
 }
-

@@ -21,13 +21,16 @@ struct DataverseWebhookSourceTests {
         let erpPort = await erp.port()
         var fixture = WorkspaceFixture()
         fixture.server = "host: 127.0.0.1, port: 0"
-        fixture.systems = [WorkspaceFixture.system("crm", kind: "dataverse"),
-                           WorkspaceFixture.system("erp", kind: "http", location: "on-premises", connection: ["base_url: http://127.0.0.1:\(erpPort)"])]
+        fixture.systems = [
+            WorkspaceFixture.system("crm", kind: "dataverse"),
+            WorkspaceFixture.system("erp", kind: "http", location: "on-premises", connection: ["base_url: http://127.0.0.1:\(erpPort)"]),
+        ]
         fixture.files["secrets/webhook-key"] = "k3y"
         fixture.integrations["accounts"] = WorkspaceFixture.integration(
             "accounts", title: "Account changes to the ERP",
-            source: WorkspaceFixture.webhook(system: "crm", path: "/hooks/dataverse/accounts",
-                                             auth: #"{ kind: query, parameter: code, secret: "${file:secrets/webhook-key}" }"#, format: "dataverse"),
+            source: WorkspaceFixture.webhook(
+                system: "crm", path: "/hooks/dataverse/accounts",
+                auth: #"{ kind: query, parameter: code, secret: "${file:secrets/webhook-key}" }"#, format: "dataverse"),
             steps: ["map: { customer: $.id, event: { lower: $.message }, name: $.attributes.name, changed_at: $.operation_created_on }"],
             target: #"{ system: erp, http: { method: PUT, path: "/customers/{$.customer}" } }"#,
             delivery: "backoff: { initial: 20ms, max: 100ms, multiplier: 2 }")
@@ -37,19 +40,24 @@ struct DataverseWebhookSourceTests {
         dispatcher.pollInterval = .milliseconds(20)
         var logger = Logger(label: "dataverse-source")
         logger.logLevel = .critical
-        let hub = try Hub(workspace: try Workspace.load(directory: directory.url, registry: .standard), options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
+        let hub = try Hub(
+            workspace: try Workspace.load(directory: directory.url, registry: .standard),
+            options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
         let hubTask = Task { try await hub.run() }
         let hubPort = await hub.listeningPort()
 
         let sender = EmulatorWebhookSender()
         let emulator = try await EmulatorHarness(webhooks: sender)
-        let registered = try await emulator.send("POST", "\(emulator.origin)/_emulator/webhooks", body: """
-            {"url": "http://127.0.0.1:\(hubPort)/hooks/dataverse/accounts", "table": "account", "messages": ["Create", "Update"],
-             "authentication": {"type": "WebhookKey", "value": "k3y"}}
-            """)
+        let registered = try await emulator.send(
+            "POST", "\(emulator.origin)/_emulator/webhooks",
+            body: """
+                {"url": "http://127.0.0.1:\(hubPort)/hooks/dataverse/accounts", "table": "account", "messages": ["Create", "Update"],
+                 "authentication": {"type": "WebhookKey", "value": "k3y"}}
+                """)
         #expect(registered.status == 201)
         let token = try await emulator.token()
-        let created = try await emulator.send("POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Fourth Coffee"}"#)
+        let created = try await emulator.send(
+            "POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "Fourth Coffee"}"#)
         let id = try #require(created.json["accountid"]?.text)
         #expect(try await eventually { erp.received.count == 1 })
         let delivered = try #require(erp.received.first)
@@ -66,7 +74,8 @@ struct DataverseWebhookSourceTests {
         let replay = try await emulator.send("POST", "http://127.0.0.1:\(hubPort)/hooks/dataverse/accounts?code=k3y", body: context.jsonString)
         #expect(replay.status == 200)
         // Something else than a context is refused with a sentence, and nothing is stored.
-        let wrong = try await emulator.send("POST", "http://127.0.0.1:\(hubPort)/hooks/dataverse/accounts?code=k3y", body: #"{"name": "not a context"}"#)
+        let wrong = try await emulator.send(
+            "POST", "http://127.0.0.1:\(hubPort)/hooks/dataverse/accounts?code=k3y", body: #"{"name": "not a context"}"#)
         #expect(wrong.status == 400)
         #expect(wrong.text.contains("the body is not a Dataverse RemoteExecutionContext: MessageName is missing"))
         let stored = try await hub.store.messages(matching: MessageFilter(limit: 10))

@@ -22,7 +22,9 @@ struct ExampleWorkspaceTests {
         dispatcher.pollInterval = .milliseconds(20)
         var logger = Logger(label: "example")
         logger.logLevel = .critical
-        let hub = try Hub(workspace: try Workspace.load(directory: workspace, registry: .standard), options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
+        let hub = try Hub(
+            workspace: try Workspace.load(directory: workspace, registry: .standard),
+            options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
         let task = Task { try await hub.run() }
         return (hub, task, await hub.listeningPort())
     }
@@ -39,21 +41,27 @@ struct ExampleWorkspaceTests {
         try String(contentsOf: landscape, encoding: .utf8).replacingOccurrences(of: "https://127.0.0.1:8443", with: emulator.origin)
             .write(to: landscape, atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(at: workspace.appendingPathComponent(".emulator-tls"), withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: emulator.folder.url.appendingPathComponent("tls/ca.pem"), to: workspace.appendingPathComponent(".emulator-tls/ca.pem"))
-        _ = try await emulator.send("POST", "\(emulator.origin)/_emulator/seed", body: #"{"accounts": [{"name": "Alpine Ski House", "accountnumber": "C-100"}]}"#)
+        try FileManager.default.copyItem(
+            at: emulator.folder.url.appendingPathComponent("tls/ca.pem"), to: workspace.appendingPathComponent(".emulator-tls/ca.pem"))
+        _ = try await emulator.send(
+            "POST", "\(emulator.origin)/_emulator/seed", body: #"{"accounts": [{"name": "Alpine Ski House", "accountnumber": "C-100"}]}"#)
 
         let (hub, task, port) = try await Self.startHub(workspace)
-        let order = #"{"order_number": "SO-1001", "status": "paid", "total": 149.9, "placed_at": "2026-11-27T10:00:00Z", "email": "ana@example.com", "customer_number": "C-100"}"#
-        let first = try await emulator.send("POST", "http://127.0.0.1:\(port)/hooks/orders", headers: ["X-Webshop-Key": "webshop-demo-key"], body: order)
+        let order =
+            #"{"order_number": "SO-1001", "status": "paid", "total": 149.9, "placed_at": "2026-11-27T10:00:00Z", "email": "ana@example.com", "customer_number": "C-100"}"#
+        let first = try await emulator.send(
+            "POST", "http://127.0.0.1:\(port)/hooks/orders", headers: ["X-Webshop-Key": "webshop-demo-key"], body: order)
         #expect(first.status == 202)
-        let again = try await emulator.send("POST", "http://127.0.0.1:\(port)/hooks/orders", headers: ["X-Webshop-Key": "webshop-demo-key"], body: order)
+        let again = try await emulator.send(
+            "POST", "http://127.0.0.1:\(port)/hooks/orders", headers: ["X-Webshop-Key": "webshop-demo-key"], body: order)
         #expect(again.status == 200)
         #expect(again.json["id"] == first.json["id"])
         let id = try #require(first.json["id"]?.text)
         #expect(try await eventually { try await hub.store.message(id: id)?.state == .delivered })
         let token = try await emulator.token(clientID: "switchboard-app", secret: "switchboard-secret")
-        let orders = try await emulator.send("GET", "salesorders?$select=name,totalamount,_customerid_value", token: token,
-                                             headers: ["Prefer": #"odata.include-annotations="*""#])
+        let orders = try await emulator.send(
+            "GET", "salesorders?$select=name,totalamount,_customerid_value", token: token,
+            headers: ["Prefer": #"odata.include-annotations="*""#])
         let row = orders.json["value"]?.arrayItems.first
         #expect(orders.json["value"]?.arrayCount == 1)
         #expect(row?["name"]?.text == "Web order SO-1001")
@@ -83,7 +91,8 @@ struct ExampleWorkspaceTests {
             .replacingOccurrences(of: "http://127.0.0.1:8080", with: "http://127.0.0.1:\(port)")
         #expect(try await emulator.send("POST", "\(emulator.origin)/_emulator/webhooks", body: registration).status == 201)
         let token = try await emulator.token()
-        _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Fourth Coffee", "accountnumber": "C-200", "address1_city": "Redmond"}"#)
+        _ = try await emulator.send(
+            "POST", "accounts", token: token, body: #"{"name": "Fourth Coffee", "accountnumber": "C-200", "address1_city": "Redmond"}"#)
         _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Prospect without a number"}"#)
         #expect(try await eventually { erp.received.count == 1 })
         let put = try #require(erp.received.first)

@@ -1,14 +1,17 @@
 import Testing
+
 @testable import SwitchboardEngine
 @testable import SwitchboardModel
 
 @Suite("Steps, inbound authentication and message ids")
 struct StepTests {
-    let order: JSONValue = try! JSONValue(json: Array("""
-        {"id": 7, "status": "paid", "total": 12.5, "created": "2026-11-26T10:15:00Z",
-         "customer": {"first": "Ada", "last": "Lovelace", "email": "ADA@X.ORG", "tier": "gold"},
-         "lines": [{"sku": "A/1"}]}
-        """.utf8))
+    let order: JSONValue = try! JSONValue(
+        json: Array(
+            """
+            {"id": 7, "status": "paid", "total": 12.5, "created": "2026-11-26T10:15:00Z",
+             "customer": {"first": "Ada", "last": "Lovelace", "email": "ADA@X.ORG", "tier": "gold"},
+             "lines": [{"sku": "A/1"}]}
+            """.utf8))
 
     func path(_ text: String) -> JSONPath { JSONPath(text)! }
 
@@ -26,10 +29,12 @@ struct StepTests {
             ("missing", .path(path("$.nothing"))),
         ])
         guard case .next(let output) = try step.apply(to: order) else { Issue.record("map dropped the message"); return }
-        let expected = try JSONValue(json: Array("""
-            {"number": 7, "customer": {"name": "Ada Lovelace", "email": "ada@x.org"}, "currency": "EUR", "day": "2026-11-26",
-             "epoch": 1795688100, "discount": 10, "first_sku": "A/1"}
-            """.utf8))
+        let expected = try JSONValue(
+            json: Array(
+                """
+                {"number": 7, "customer": {"name": "Ada Lovelace", "email": "ada@x.org"}, "currency": "EUR", "day": "2026-11-26",
+                 "epoch": 1795688100, "discount": 10, "first_sku": "A/1"}
+                """.utf8))
         #expect(output == expected)
     }
 
@@ -67,14 +72,26 @@ struct StepTests {
         let secret = Secret(value: "s3cret", reference: "${env:K}")
         let body = Array(#"{"a":1}"#.utf8)
         let none: (String) -> String? = { _ in nil }
-        #expect(InboundAuthenticator.check(.sharedKey(header: "X-Key", secret: secret), header: { $0 == "X-Key" ? "s3cret" : nil }, query: none, body: body) == nil)
-        #expect(InboundAuthenticator.check(.sharedKey(header: "X-Key", secret: secret), header: { _ in "s3cret!" }, query: none, body: body) == .wrong("header X-Key"))
-        #expect(InboundAuthenticator.check(.sharedKey(header: "X-Key", secret: secret), header: none, query: none, body: body) == .missing("header X-Key"))
+        #expect(
+            InboundAuthenticator.check(
+                .sharedKey(header: "X-Key", secret: secret), header: { $0 == "X-Key" ? "s3cret" : nil }, query: none, body: body) == nil)
+        #expect(
+            InboundAuthenticator.check(.sharedKey(header: "X-Key", secret: secret), header: { _ in "s3cret!" }, query: none, body: body)
+                == .wrong("header X-Key"))
+        #expect(
+            InboundAuthenticator.check(.sharedKey(header: "X-Key", secret: secret), header: none, query: none, body: body) == .missing("header X-Key")
+        )
         let signature = InboundAuthenticator.signature(of: body, secret: "s3cret")
         #expect(signature.count == 64)
-        #expect(InboundAuthenticator.check(.hmacSHA256(header: "X-Sig", secret: secret), header: { _ in "sha256=" + signature }, query: none, body: body) == nil)
-        #expect(InboundAuthenticator.check(.hmacSHA256(header: "X-Sig", secret: secret), header: { _ in signature }, query: none, body: body + [32]) == .wrong("header X-Sig"))
-        #expect(InboundAuthenticator.check(.queryKey(parameter: "code", secret: secret), header: none, query: { $0 == "code" ? "s3cret" : nil }, body: body) == nil)
+        #expect(
+            InboundAuthenticator.check(.hmacSHA256(header: "X-Sig", secret: secret), header: { _ in "sha256=" + signature }, query: none, body: body)
+                == nil)
+        #expect(
+            InboundAuthenticator.check(.hmacSHA256(header: "X-Sig", secret: secret), header: { _ in signature }, query: none, body: body + [32])
+                == .wrong("header X-Sig"))
+        #expect(
+            InboundAuthenticator.check(
+                .queryKey(parameter: "code", secret: secret), header: none, query: { $0 == "code" ? "s3cret" : nil }, body: body) == nil)
     }
 
     @Test("message ids sort by time and do not repeat")

@@ -1,5 +1,6 @@
 import SwitchboardTesting
 import Testing
+
 @testable import SwitchboardEngine
 @testable import SwitchboardModel
 
@@ -14,7 +15,9 @@ struct SystemBudgetTests {
         clock.advance(by: 400)
         try await budget.acquire()
         await budget.release()
-        let third = Task { try await budget.acquire(); return clock.now() }
+        let third = Task {
+            try await budget.acquire(); return clock.now()
+        }
         #expect(await eventually { clock.sleeperCount == 1 })
         clock.advance(by: 599)  // 999 ms after the first grant: still two in the window
         #expect(clock.sleeperCount == 1)
@@ -68,7 +71,9 @@ struct SystemBudgetTests {
         let budget = SystemBudget(systemID: "erp", limits: SystemLimits(), clock: clock)
         await budget.pause(until: clock.now() + 2_000)
         await budget.pause(until: clock.now() + 500)  // an earlier deadline does not shorten it
-        let waiting = Task { try await budget.acquire(); return clock.now() }
+        let waiting = Task {
+            try await budget.acquire(); return clock.now()
+        }
         #expect(await eventually { clock.sleeperCount == 1 })
         clock.advance(by: 1_999)
         #expect(clock.sleeperCount == 1)
@@ -86,7 +91,9 @@ struct SystemBudgetTests {
         await budget.release(executionMillis: 400)
         try await budget.acquire()
         // 400 ms finished + 2 × 400 ms expected (the one in flight and this one) > 1 s: it waits.
-        let third = Task { try await budget.acquire(); return clock.now() }
+        let third = Task {
+            try await budget.acquire(); return clock.now()
+        }
         try await Task.sleep(for: .milliseconds(20))
         #expect(await budget.permitsInUse == 1)
         clock.advance(by: 400)

@@ -1,11 +1,11 @@
 import Foundation
-import SwitchboardTestHarness
-import SwitchboardTesting
-import Testing
 import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardHub
 import SwitchboardModel
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Testing
 
 @Suite("switchboard check: the strategy review")
 struct CheckTests {
@@ -14,7 +14,9 @@ struct CheckTests {
     /// A workspace that breaks every review rule at least once.
     static func brokenFixture() throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
-        try directory.write("switchboard.yaml", """
+        try directory.write(
+            "switchboard.yaml",
+            """
             version: 1
             environments: [dev, prod]
             goals: [{ id: growth, title: Grow online sales }]
@@ -36,7 +38,9 @@ struct CheckTests {
               - { id: no-personal-data-in-erp, title: No personal data in the ERP, no_personal_data_to: [erp], personal_fields: [emailaddress1] }
               - { id: dataverse-natively, title: Dataverse natively, preferred_styles: { dataverse: [dataverse] } }
             """)
-        try directory.write("integrations/bare.yaml", """
+        try directory.write(
+            "integrations/bare.yaml",
+            """
             id: bare
             title: Bare
             pattern: sync
@@ -45,7 +49,9 @@ struct CheckTests {
             delivery: { max_attempts: 1 }
             volumes: { per_day: 1000000, peak_per_minute: 6000 }
             """)
-        try directory.write("integrations/changes.yaml", """
+        try directory.write(
+            "integrations/changes.yaml",
+            """
             id: changes
             title: Account changes
             goal: The ERP knows every account.
@@ -93,19 +99,30 @@ struct CheckTests {
         #expect(fired == review, "missing: \(review.subtracting(fired).sorted()), unexpected: \(fired.subtracting(review).sorted())")
         #expect(report.failed)
         let text = CheckOutput.render(report, as: .text)
-        #expect(text.contains("integrations/bare.yaml:3:1: error SB120 sync-justified: integration 'bare' is synchronous without a written justification. Fix: "))
+        #expect(
+            text.contains(
+                "integrations/bare.yaml:3:1: error SB120 sync-justified: integration 'bare' is synchronous without a written justification. Fix: "))
         #expect(text.contains("integrations/bare.yaml:6:13: warning SB140 retry-policy: integration 'bare' never retries"))
-        #expect(text.contains("switchboard.yaml:11:5: error SB110 system-location: system 'crm' does not say whether it runs in the cloud or on premises"))
-        #expect(text.contains("switchboard.yaml:6:5: error SB170 fits-limits: the integrations writing to 'erp' (bare, changes) use 1000% of its requests per 1 s at their declared peak, more than it allows"))
+        #expect(
+            text.contains("switchboard.yaml:11:5: error SB110 system-location: system 'crm' does not say whether it runs in the cloud or on premises")
+        )
+        #expect(
+            text.contains(
+                "switchboard.yaml:6:5: error SB170 fits-limits: the integrations writing to 'erp' (bare, changes) use 1000% of its requests per 1 s at their declared peak, more than it allows"
+            ))
         #expect(text.contains("switchboard.yaml:6:5: warning SB191 environment-connection: system 'erp' has no connection for environment prod"))
-        #expect(text.contains("integrations/changes.yaml:8:24: warning SB180 needless-replication: integration 'changes' reads every column of 'accounts'"))
+        #expect(
+            text.contains(
+                "integrations/changes.yaml:8:24: warning SB180 needless-replication: integration 'changes' reads every column of 'accounts'"))
     }
 
     @Test("a workspace that does not load: its problems are findings; a secret written inline is SB190")
     func validateProblems() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try directory.write("switchboard.yaml", """
+        try directory.write(
+            "switchboard.yaml",
+            """
             version: 1
             systems:
               - id: erp
@@ -125,15 +142,17 @@ struct CheckTests {
         let directory = try Self.brokenFixture()
         defer { directory.remove() }
         let landscape = try String(contentsOf: directory.url.appendingPathComponent("switchboard.yaml"), encoding: .utf8)
-        try directory.write("switchboard.yaml", landscape + """
+        try directory.write(
+            "switchboard.yaml",
+            landscape + """
 
-            check:
-              rules:
-                SB161: { severity: error, reason: Operations needs an objective for every integration }
-                SB195: { severity: off, reason: Tests are written in the next sprint }
-              suppress:
-                - { rule: SB120, integration: bare, reason: The price lookup must answer while the customer waits }
-            """)
+                check:
+                  rules:
+                    SB161: { severity: error, reason: Operations needs an objective for every integration }
+                    SB195: { severity: off, reason: Tests are written in the next sprint }
+                  suppress:
+                    - { rule: SB120, integration: bare, reason: The price lookup must answer while the customer waits }
+                """)
         let report = Checker.check(directory: directory.url, registry: .standard)
         let slo = try #require(report.findings.first { $0.rule.id == "SB161" })
         #expect(slo.severity == .error && slo.counts)
@@ -141,7 +160,10 @@ struct CheckTests {
         #expect(!sync.counts && sync.suppressed == "The price lookup must answer while the customer waits")
         #expect(report.findings.filter { $0.rule.id == "SB195" }.allSatisfy { !$0.counts })
         let text = CheckOutput.render(report, as: .text)
-        #expect(text.contains("suppressed SB120 sync-justified: integration 'bare' is synchronous without a written justification (reason: The price lookup must answer while the customer waits)"))
+        #expect(
+            text.contains(
+                "suppressed SB120 sync-justified: integration 'bare' is synchronous without a written justification (reason: The price lookup must answer while the customer waits)"
+            ))
         #expect(text.hasSuffix("suppressed\n"))
     }
 
@@ -149,8 +171,10 @@ struct CheckTests {
     func sarif() throws {
         let directory = try Self.brokenFixture()
         defer { directory.remove() }
-        try directory.write("switchboard.yaml", try String(contentsOf: directory.url.appendingPathComponent("switchboard.yaml"), encoding: .utf8)
-                            + "\ncheck: { suppress: [{ rule: SB195, reason: later }] }\n")
+        try directory.write(
+            "switchboard.yaml",
+            try String(contentsOf: directory.url.appendingPathComponent("switchboard.yaml"), encoding: .utf8)
+                + "\ncheck: { suppress: [{ rule: SB195, reason: later }] }\n")
         let report = Checker.check(directory: directory.url, registry: .standard)
         let sarif = try JSONValue(json: Array(CheckOutput.render(report, as: .sarif).utf8))
         #expect(sarif["version"]?.text == "2.1.0")
@@ -166,7 +190,8 @@ struct CheckTests {
             let region = result["locations"]?.arrayItems.first?["physicalLocation"]?["region"]
             #expect((Int(region?["startLine"]?.text ?? "") ?? 0) >= 1)
         }
-        #expect(results.filter { $0["ruleId"]?.text == "SB195" }.allSatisfy { $0["suppressions"]?.arrayItems.first?["justification"]?.text == "later" })
+        #expect(
+            results.filter { $0["ruleId"]?.text == "SB195" }.allSatisfy { $0["suppressions"]?.arrayItems.first?["justification"]?.text == "later" })
     }
 
     @Test("the binary exits 1 when an error counts and 0 on a clean workspace; --format json is JSON")

@@ -1,10 +1,10 @@
 import Foundation
-import SwitchboardTestHarness
-import SwitchboardTesting
-import Testing
 import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardModel
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Testing
 
 /// `switchboard docs`, rendered by a real headless Chromium (Debian's `chromium`; `.ci/run` installs it).
 @Suite("switchboard docs renders in a real browser")
@@ -16,7 +16,11 @@ struct DocsSiteTests {
         let chromium = try #require(chromium, "Chromium is not installed: apt-get install -y chromium")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(NSTemporaryDirectory())sb-chromium-\(UUID().uuidString)"] + arguments
+        process.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--user-data-dir=\(NSTemporaryDirectory())sb-chromium-\(UUID().uuidString)",
+            ] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -64,10 +68,15 @@ struct DocsSiteTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var landscape = "version: 1\nsystems:\n"
-        for index in 0..<50 { landscape += "  - { id: system-\(index), kind: http, location: \(index % 3 == 0 ? "on-premises" : "cloud"), connections: { default: { base_url: \"http://127.0.0.1:9\" } } }\n" }
+        for index in 0..<50 {
+            landscape +=
+                "  - { id: system-\(index), kind: http, location: \(index % 3 == 0 ? "on-premises" : "cloud"), connections: { default: { base_url: \"http://127.0.0.1:9\" } } }\n"
+        }
         try directory.write("switchboard.yaml", landscape)
         for index in 0..<200 {
-            try directory.write("integrations/flow-\(index).yaml", """
+            try directory.write(
+                "integrations/flow-\(index).yaml",
+                """
                 id: flow-\(index)
                 title: Flow \(index)
                 source: { system: system-\((index * 7) % 50), webhook: { path: /hooks/flow-\(index), auth: { kind: none } } }

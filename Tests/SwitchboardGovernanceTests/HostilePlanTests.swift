@@ -13,13 +13,16 @@ struct HostilePlanTests {
         var fixture = WorkspaceFixture()
         fixture.systems = [
             WorkspaceFixture.system("shop", kind: "http"),
-            WorkspaceFixture.system("erp", kind: "http", connection: ["base_url: http://127.0.0.1:1"],
-                                    limits: "max_requests: 1, max_concurrent: 1, max_execution_time: 1ms, time_per_record: 36500d, requests_per_day: 1"),
+            WorkspaceFixture.system(
+                "erp", kind: "http", connection: ["base_url: http://127.0.0.1:1"],
+                limits: "max_requests: 1, max_concurrent: 1, max_execution_time: 1ms, time_per_record: 36500d, requests_per_day: 1"),
         ]
-        fixture.integrations["a"] = WorkspaceFixture.integration("a", source: WorkspaceFixture.webhook(system: "shop", path: "/hooks/a"),
-                                                                 target: "{ system: erp, http: { method: PUT, path: /a } }") + """
-            volumes: { per_day: 9223372036854775807, peak_per_minute: 9223372036854775807, payload_bytes: 9223372036854775807 }
-            """
+        fixture.integrations["a"] =
+            WorkspaceFixture.integration(
+                "a", source: WorkspaceFixture.webhook(system: "shop", path: "/hooks/a"),
+                target: "{ system: erp, http: { method: PUT, path: /a } }") + """
+                volumes: { per_day: 9223372036854775807, peak_per_minute: 9223372036854775807, payload_bytes: 9223372036854775807 }
+                """
         let directory = try fixture.write()
         defer { directory.remove() }
         let workspace = try Workspace.load(directory: directory.url, registry: .standard, resolvingSecrets: false)

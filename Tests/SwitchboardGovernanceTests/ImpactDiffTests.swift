@@ -1,16 +1,18 @@
 import Foundation
-import SwitchboardTestHarness
-import SwitchboardTesting
-import Testing
 import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardModel
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Testing
 
 @Suite("switchboard impact and diff")
 struct ImpactDiffTests {
     /// crm → accounts-to-erp → erp → erp-to-bank → bank, and shop → orders → crm.salesorders.
     static func write(_ directory: TemporaryDirectory, bankLimits: String = "") throws {
-        try directory.write("switchboard.yaml", """
+        try directory.write(
+            "switchboard.yaml",
+            """
             version: 1
             systems:
               - { id: shop, kind: http, location: cloud }
@@ -21,7 +23,9 @@ struct ImpactDiffTests {
               - { id: erp, kind: http, location: on-premises, connections: { default: { base_url: "http://127.0.0.1:9" } } }
               - { id: bank, kind: http, location: cloud, connections: { default: { base_url: "http://127.0.0.1:9" } }\(bankLimits) }
             """)
-        try directory.write("integrations/orders.yaml", """
+        try directory.write(
+            "integrations/orders.yaml",
+            """
             id: orders
             title: Orders
             source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
@@ -29,7 +33,9 @@ struct ImpactDiffTests {
               - map: { ordernumber: $.number, name: $.title }
             target: { system: crm, dataverse: { table: salesorders, key: { ordernumber: $.ordernumber } } }
             """)
-        try directory.write("integrations/accounts-to-erp.yaml", """
+        try directory.write(
+            "integrations/accounts-to-erp.yaml",
+            """
             id: accounts-to-erp
             title: Accounts to the ERP
             source: { system: crm, changes: { table: accounts, select: [name, accountnumber] } }
@@ -37,7 +43,9 @@ struct ImpactDiffTests {
               - map: { number: $.attributes.accountnumber, name: $.attributes.name }
             target: { system: erp, http: { method: PUT, path: "/customers/{$.number}" } }
             """)
-        try directory.write("integrations/erp-to-bank.yaml", """
+        try directory.write(
+            "integrations/erp-to-bank.yaml",
+            """
             id: erp-to-bank
             title: Customers to the bank
             source: { system: erp, webhook: { path: /hooks/customers, auth: { kind: none } } }
@@ -64,7 +72,10 @@ struct ImpactDiffTests {
         let erp = Impact.analyse(Impact.Subject(system: "erp"), in: workspace)
         #expect(Set(erp.map { "\($0.way.rawValue) \($0.integration)" }) == ["writes accounts-to-erp", "reads erp-to-bank"])
         let text = try Binary.run(["impact", "crm.accounts.name", "-w", directory.path])
-        #expect(text.output == "crm.accounts.name: 1 integration\n  reads: accounts-to-erp (source.changes selects name)\n    downstream: accounts-to-erp → erp → erp-to-bank → bank\n")
+        #expect(
+            text.output
+                == "crm.accounts.name: 1 integration\n  reads: accounts-to-erp (source.changes selects name)\n    downstream: accounts-to-erp → erp → erp-to-bank → bank\n"
+        )
         let unknown = try Binary.run(["impact", "nowhere", "-w", directory.path])
         #expect(unknown.status == 1 && unknown.error.hasPrefix("system 'nowhere' is not declared in switchboard.yaml"))
     }
@@ -80,13 +91,18 @@ struct ImpactDiffTests {
         try Self.write(directory, bankLimits: ", limits: { max_requests: 5 }")
         try FileManager.default.removeItem(at: directory.url.appendingPathComponent("integrations/orders.yaml"))
         let mapped = try String(contentsOf: directory.url.appendingPathComponent("integrations/accounts-to-erp.yaml"), encoding: .utf8)
-        try directory.write("integrations/accounts-to-erp.yaml", mapped.replacingOccurrences(of: "select: [name, accountnumber]", with: "select: [name, accountnumber, address1_city]"))
+        try directory.write(
+            "integrations/accounts-to-erp.yaml",
+            mapped.replacingOccurrences(of: "select: [name, accountnumber]", with: "select: [name, accountnumber, address1_city]"))
         let result = try Binary.run(["diff", "HEAD", "-w", directory.path, "--markdown"])
         #expect(result.status == 0, "\(result.error)")
         let text = result.output
         #expect(text.hasPrefix("## Workspace changes since `HEAD`"))
         #expect(text.contains("- **changed** system `bank`\n  - `limits.max_requests`: (none) → `5`\n  - impact: erp-to-bank writes it"), "\(text)")
-        #expect(text.contains("- **changed** integration `accounts-to-erp`\n  - `source.changes.select[2]`: (none) → `address1_city`\n  - impact: writes erp\n  - impact: downstream: erp → erp-to-bank → bank"), "\(text)")
+        #expect(
+            text.contains(
+                "- **changed** integration `accounts-to-erp`\n  - `source.changes.select[2]`: (none) → `address1_city`\n  - impact: writes erp\n  - impact: downstream: erp → erp-to-bank → bank"
+            ), "\(text)")
         #expect(text.contains("- **removed** integration `orders`\n  - impact: writes crm"), "\(text)")
         let none = try Binary.run(["diff", "no-such-ref", "-w", directory.path])
         #expect(none.status == 1 && none.error.contains("'no-such-ref' is not a git ref"))

@@ -1,17 +1,19 @@
 import Foundation
-import SwitchboardTesting
-import SwitchboardTestHarness
-import Testing
 import SwitchboardConnectors
 import SwitchboardGovernance
 import SwitchboardModel
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Testing
 
 @Suite("switchboard plan: volumes against limits, entitlements and cost")
 struct PlanTests {
     /// Two integrations writing to one Dataverse environment with two application users and batches of 10.
     static func workspace() throws -> (Workspace, TemporaryDirectory) {
         let directory = try TemporaryDirectory()
-        try directory.write("switchboard.yaml", """
+        try directory.write(
+            "switchboard.yaml",
+            """
             version: 1
             systems:
               - { id: shop, kind: http, location: cloud }
@@ -30,7 +32,9 @@ struct PlanTests {
                 cost: { per_request: 0.001, fixed: 100, currency: EUR }
             """)
         for (id, perDay, peak) in [("orders", 100_000, 1_200), ("returns", 50_000, 600)] {
-            try directory.write("integrations/\(id).yaml", """
+            try directory.write(
+                "integrations/\(id).yaml",
+                """
                 id: \(id)
                 title: \(id)
                 source: { system: shop, webhook: { path: /hooks/\(id), auth: { kind: none } } }

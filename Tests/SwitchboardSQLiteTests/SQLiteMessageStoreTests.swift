@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
+import SwitchboardModel
 import SwitchboardTesting
 import Testing
+
 @testable import SwitchboardEngine
-import SwitchboardModel
 @testable import SwitchboardSQLite
 
 @Suite("SQLite store on a real file")
@@ -26,15 +27,19 @@ struct SQLiteMessageStoreTests {
     }
 
     func message(_ id: String, key: String? = nil, idempotency: String? = nil, at time: Int64? = nil, integration: String = "orders") -> NewMessage {
-        NewMessage(id: id, integration: integration, payload: Array(#"{"id":"\#(id)"}"#.utf8), orderingKey: key, idempotencyKey: idempotency,
-                   idempotencyWindowMillis: 60_000, receivedAt: time ?? now)
+        NewMessage(
+            id: id, integration: integration, payload: Array(#"{"id":"\#(id)"}"#.utf8), orderingKey: key, idempotencyKey: idempotency,
+            idempotencyWindowMillis: 60_000, receivedAt: time ?? now)
     }
 
     func complete(_ store: SQLiteMessageStore, _ message: Message, _ event: MessageLifecycle.Event) async throws -> Bool {
         var lifecycle = message.lifecycle
         try lifecycle.apply(event)
-        return try await store.complete([Completion(messageID: message.id, leaseToken: message.leaseToken!, lifecycle: lifecycle, lastStatus: 500,
-                                                    lastError: "boom", audit: [AuditRecord(at: now, messageID: message.id, integration: "orders", kind: .retry)])])[0]
+        return try await store.complete([
+            Completion(
+                messageID: message.id, leaseToken: message.leaseToken!, lifecycle: lifecycle, lastStatus: 500,
+                lastError: "boom", audit: [AuditRecord(at: now, messageID: message.id, integration: "orders", kind: .retry)])
+        ])[0]
     }
 
     @Test("enqueued messages survive reopening the file, with their audit record")
@@ -67,7 +72,10 @@ struct SQLiteMessageStoreTests {
         let fixture = try Fixture()
         defer { fixture.remove() }
         let store = fixture.store
-        #expect(try await store.enqueue([message("A", idempotency: "k1"), message("B", idempotency: "k1")]) == [.accepted(id: "A"), .duplicate(ofID: "A")])
+        #expect(
+            try await store.enqueue([message("A", idempotency: "k1"), message("B", idempotency: "k1")]) == [
+                .accepted(id: "A"), .duplicate(ofID: "A"),
+            ])
         #expect(try await store.enqueue([message("C", idempotency: "k1", at: now + 59_999)]) == [.duplicate(ofID: "A")])
         #expect(try await store.enqueue([message("D", idempotency: "k1", at: now + 60_000)]) == [.accepted(id: "D")])
         #expect(try await store.enqueue([message("E", idempotency: "k1", integration: "other")]) == [.accepted(id: "E")])
@@ -106,7 +114,9 @@ struct SQLiteMessageStoreTests {
         let a1 = round1[0]
         var lifecycle = a1.lifecycle
         try lifecycle.apply(.failed(.retryable(notBefore: nil), now: now, backoff: 5_000, maxAttempts: 5))
-        _ = try await store.complete([Completion(messageID: "A1", leaseToken: a1.leaseToken!, lifecycle: lifecycle, lastStatus: 503, lastError: "busy", audit: [])])
+        _ = try await store.complete([
+            Completion(messageID: "A1", leaseToken: a1.leaseToken!, lifecycle: lifecycle, lastStatus: 503, lastError: "busy", audit: [])
+        ])
         #expect(try await store.claim(integration: "orders", limit: 10, now: now + 1_000, leaseMillis: 60_000, owner: "n").isEmpty)
         let retry = try await store.claim(integration: "orders", limit: 10, now: now + 5_000, leaseMillis: 60_000, owner: "n")
         #expect(retry.map(\.id) == ["A1"])
@@ -148,8 +158,11 @@ struct SQLiteMessageStoreTests {
         let claimed = try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 1_000, owner: "n")
         var lifecycle = claimed[0].lifecycle
         try lifecycle.apply(.delivered)
-        _ = try await store.complete([Completion(messageID: "old", leaseToken: claimed[0].leaseToken!, lifecycle: lifecycle, lastStatus: 200, lastError: nil,
-                                                 audit: [AuditRecord(at: now - 5_000, messageID: "old", integration: "orders", kind: .delivered)])])
+        _ = try await store.complete([
+            Completion(
+                messageID: "old", leaseToken: claimed[0].leaseToken!, lifecycle: lifecycle, lastStatus: 200, lastError: nil,
+                audit: [AuditRecord(at: now - 5_000, messageID: "old", integration: "orders", kind: .delivered)])
+        ])
         // Finished messages are pruned by their last update; the delivery was recorded at now - 5 s.
         #expect(try await store.prune(before: now - 1_000, now: now) >= 2)
         #expect(try await store.message(id: "old") == nil)
@@ -182,14 +195,19 @@ struct SQLiteMessageStoreTests {
             let old = try DatabaseQueue(path: path)
             try SQLiteSchema.migrator.migrate(old, upTo: "v1: messages, idempotency keys, audit")
             try await old.write { db in
-                try db.execute(sql: """
-                    INSERT INTO messages (id, integration, state, available_at, payload, received_at, updated_at) VALUES ('OLD', 'orders', 0, 0, X'7B7D', 0, 0)
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (id, integration, state, available_at, payload, received_at, updated_at) VALUES ('OLD', 'orders', 0, 0, X'7B7D', 0, 0)
+                        """)
             }
         }
         let store = try SQLiteMessageStore(path: path)
         let applied = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1: messages, idempotency keys, audit", "v2: claim scans ready messages only", "v3: positions of polled sources", "v4: management API tokens", "v5: paused integrations"])
+        #expect(
+            applied == [
+                "v1: messages, idempotency keys, audit", "v2: claim scans ready messages only", "v3: positions of polled sources",
+                "v4: management API tokens", "v5: paused integrations",
+            ])
         #expect(try await store.enqueue([message("A")]) == [.accepted(id: "A")])
         let claimed = try await store.claim(integration: "orders", limit: 5, now: now, leaseMillis: 1_000, owner: "n")
         #expect(claimed.map(\.id) == ["OLD", "A"])

@@ -1,13 +1,13 @@
+import DataverseEmulatorCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
-import ServiceLifecycle
 import NIOCore
 import NIOSSL
-import DataverseEmulatorCore
+import ServiceLifecycle
 import SwitchboardValues
 
 /// A local Dataverse Web API: token endpoint, records, queries, metadata, service protection
@@ -31,7 +31,8 @@ public final class DataverseEmulator: Sendable {
     /// - Parameters:
     ///   - webhookSender: How webhooks are posted; nil refuses webhook registrations.
     ///   - persistence: Where records are kept across restarts; nil keeps them in memory only.
-    public init(configuration: EmulatorConfiguration, webhookSender: (any WebhookSender)? = nil, persistence: (any EmulatorPersistence)? = nil) throws {
+    public init(configuration: EmulatorConfiguration, webhookSender: (any WebhookSender)? = nil, persistence: (any EmulatorPersistence)? = nil) throws
+    {
         self.configuration = configuration
         let millis: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         store = RecordStore(schema: configuration.schema)
@@ -60,20 +61,27 @@ public final class DataverseEmulator: Sendable {
         // OpenID discovery, which MSAL (under azure-identity) reads to find the token endpoint.
         router.get("\(tenant)/v2.0/.well-known/openid-configuration") { request, _ in
             let authority = "\(self.scheme)://\(request.head.authority ?? "\(self.configuration.host):\(self.configuration.port)")/\(tenant)"
-            return Self.response(.json(200, .object([
-                "issuer": .string("\(authority)/v2.0"), "token_endpoint": .string("\(authority)/oauth2/v2.0/token"),
-                "authorization_endpoint": .string("\(authority)/oauth2/v2.0/authorize"), "jwks_uri": .string("\(authority)/discovery/v2.0/keys"),
-                "token_endpoint_auth_methods_supported": .array([.string("client_secret_post"), .string("client_secret_basic")]),
-                "response_types_supported": .array([.string("code"), .string("token")]), "subject_types_supported": .array([.string("pairwise")]),
-                "id_token_signing_alg_values_supported": .array([.string("RS256")]), "tenant_region_scope": .null,
-            ])))
+            return Self.response(
+                .json(
+                    200,
+                    .object([
+                        "issuer": .string("\(authority)/v2.0"), "token_endpoint": .string("\(authority)/oauth2/v2.0/token"),
+                        "authorization_endpoint": .string("\(authority)/oauth2/v2.0/authorize"),
+                        "jwks_uri": .string("\(authority)/discovery/v2.0/keys"),
+                        "token_endpoint_auth_methods_supported": .array([.string("client_secret_post"), .string("client_secret_basic")]),
+                        "response_types_supported": .array([.string("code"), .string("token")]),
+                        "subject_types_supported": .array([.string("pairwise")]),
+                        "id_token_signing_alg_values_supported": .array([.string("RS256")]), "tenant_region_scope": .null,
+                    ])))
         }
         for method in [HTTPRequest.Method.get, .post, .patch, .put, .delete] {
             router.on("api/data/**", method: method) { request, context in try await self.webAPI(request, context: context) }
         }
         router.get("_emulator/stats") { _, _ in Self.response(.json(200, self.statistics())) }
         router.get("_emulator/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: self.stats.prometheus())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: self.stats.prometheus())))
         }
         router.post("_emulator/reset") { _, _ in
             self.store.reset()
@@ -86,7 +94,8 @@ public final class DataverseEmulator: Sendable {
             var request = request
             let buffer = try await request.collectBody(upTo: 1 << 20)
             do throws(DataverseError) {
-                let registration = try WebhookRegistration.parse((try? JSONValue(json: Array(buffer.readableBytesView))) ?? .null, schema: self.store.schema)
+                let registration = try WebhookRegistration.parse(
+                    (try? JSONValue(json: Array(buffer.readableBytesView))) ?? .null, schema: self.store.schema)
                 try self.webhooks.register(registration)
                 self.store.recordEvents(true)
                 return Self.response(.json(201, registration.json))
@@ -97,19 +106,30 @@ public final class DataverseEmulator: Sendable {
         router.get("_emulator/webhooks") { _, _ in Self.response(.json(200, .object(["value": .array(self.webhooks.registrations.map(\.json))]))) }
         router.delete("_emulator/webhooks/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard self.webhooks.unregister(id) else { return Self.response(.error(DataverseError(status: 404, code: "", message: "No webhook has the id \(id)."))) }
+            guard self.webhooks.unregister(id) else {
+                return Self.response(.error(DataverseError(status: 404, code: "", message: "No webhook has the id \(id).")))
+            }
             if self.webhooks.registrations.isEmpty { self.store.recordEvents(false) }
             return Response(status: .noContent)
         }
         router.get("_emulator/webhooks/deliveries") { _, _ in
-            Self.response(.json(200, .object(["pending": .int(Int64(self.webhooks.pending)), "value": .array(self.webhooks.deliveries.map { delivery in
-                .object([
-                    "webhook": .string(delivery.registrationID), "message": .string(delivery.message), "table": .string(delivery.table),
-                    "record_id": .string(delivery.recordID), "url": .string(delivery.url), "attempts": .int(Int64(delivery.attempts)),
-                    "status": delivery.status.map { .int(Int64($0)) } ?? .null, "error": delivery.error.map(JSONValue.string) ?? .null,
-                    "succeeded": .bool(delivery.succeeded), "body": delivery.body,
-                ])
-            })])))
+            Self.response(
+                .json(
+                    200,
+                    .object([
+                        "pending": .int(Int64(self.webhooks.pending)),
+                        "value": .array(
+                            self.webhooks.deliveries.map { delivery in
+                                .object([
+                                    "webhook": .string(delivery.registrationID), "message": .string(delivery.message),
+                                    "table": .string(delivery.table),
+                                    "record_id": .string(delivery.recordID), "url": .string(delivery.url), "attempts": .int(Int64(delivery.attempts)),
+                                    "status": delivery.status.map { .int(Int64($0)) } ?? .null,
+                                    "error": delivery.error.map(JSONValue.string) ?? .null,
+                                    "succeeded": .bool(delivery.succeeded), "body": delivery.body,
+                                ])
+                            }),
+                    ])))
         }
         router.post("_emulator/tokens/revoke") { _, _ in
             self.issuer.revokeAll()
@@ -120,14 +140,16 @@ public final class DataverseEmulator: Sendable {
         if let tls = configuration.tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
-            server = try .tls(.http1(), tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            server = try .tls(
+                .http1(), tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
         } else {
             server = .http1()
         }
-        return Application(router: router, server: server,
-                           configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard-dataverse-emulator"),
-                           onServerRunning: { channel in await onListening(channel.localAddress?.port ?? self.configuration.port) },
-                           logger: logger)
+        return Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard-dataverse-emulator"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? self.configuration.port) },
+            logger: logger)
     }
 
     // MARK: - Web API
@@ -177,7 +199,9 @@ public final class DataverseEmulator: Sendable {
             body = Array(try await request.collectBody(upTo: configuration.maxBodyBytes).readableBytesView)
         } catch {
             protection.finish(user.clientID, startedAt: started, executionMillis: 0)
-            return Self.response(.error(DataverseError(status: 413, code: "0x8004e00b", message: "The request body is larger than \(configuration.maxBodyBytes) bytes.")))
+            return Self.response(
+                .error(
+                    DataverseError(status: 413, code: "0x8004e00b", message: "The request body is larger than \(configuration.maxBodyBytes) bytes.")))
         }
         let apiRequest = WebAPIRequest(
             method: request.method.rawValue, resourcePath: String(rest).removingPercentEncoding ?? String(rest),
@@ -190,11 +214,14 @@ public final class DataverseEmulator: Sendable {
         let simulated = configuration.latency.draw(operations: answer.operations)
         if simulated > 0 { try? await Task.sleep(for: .microseconds(Int64(simulated * 1000))) }
         let elapsed = clock.now - began
-        let executionMillis = max(Int64(simulated.rounded()), Int64(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+        let executionMillis = max(
+            Int64(simulated.rounded()), Int64(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
         protection.finish(user.clientID, startedAt: started, executionMillis: executionMillis)
         stats.record(user: user.clientID, status: answer.status, operations: answer.operations, executionMillis: executionMillis)
         if apiRequest.resourcePath == "$batch" { stats.batch(size: answer.operations) }
-        if let range = apiRequest.resourcePath.range(of: "/Microsoft.Dynamics.CRM."), apiRequest.resourcePath.hasSuffix("Multiple"), (200..<300).contains(answer.status) {
+        if let range = apiRequest.resourcePath.range(of: "/Microsoft.Dynamics.CRM."), apiRequest.resourcePath.hasSuffix("Multiple"),
+            (200..<300).contains(answer.status)
+        {
             stats.bulk(String(apiRequest.resourcePath[range.upperBound...]), size: answer.operations)
         }
         return Self.response(answer, extra: rateHeaders(user))
@@ -211,7 +238,9 @@ public final class DataverseEmulator: Sendable {
         let changes = store.drainEvents()
         guard !changes.isEmpty else { return }
         if let persistence {
-            do { try persistence.save(changes, version: store.version) } catch { logger.error("saving records failed", metadata: ["error": "\(error)"]) }
+            do { try persistence.save(changes, version: store.version) } catch {
+                logger.error("saving records failed", metadata: ["error": "\(error)"])
+            }
         }
         webhooks.publish(changes, userID: userID)
     }
@@ -228,14 +257,18 @@ public final class DataverseEmulator: Sendable {
         let form = Dictionary(WebAPIRequest.parseQuery(String(buffer: body)), uniquingKeysWith: { first, _ in first })
         var basic: (String, String)?
         if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("basic "),
-           let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
-           let colon = decoded.firstIndex(of: ":") {
-            basic = (String(decoded[..<colon]).removingPercentEncoding ?? "", String(decoded[decoded.index(after: colon)...]).removingPercentEncoding ?? "")
+            let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
+            let colon = decoded.firstIndex(of: ":")
+        {
+            basic = (
+                String(decoded[..<colon]).removingPercentEncoding ?? "", String(decoded[decoded.index(after: colon)...]).removingPercentEncoding ?? ""
+            )
         }
         let host = request.head.authority ?? "\(configuration.host):\(configuration.port)"
         let (status, json) = issuer.token(form: form, basic: basic, resourceHost: host)
-        return Response(status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: json.serialized())))
+        return Response(
+            status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: json.serialized())))
     }
 
     // MARK: - Admin
@@ -265,7 +298,8 @@ public final class DataverseEmulator: Sendable {
                             _ = try draft.create(table, try RecordPayload.parse(record, table: table))
                             created += 1
                         } catch {
-                            throw DataverseError(status: error.status, code: error.code, message: "\(table.entitySetName)[\(index)]: \(error.message)")
+                            throw DataverseError(
+                                status: error.status, code: error.code, message: "\(table.entitySetName)[\(index)]: \(error.message)")
                         }
                     }
                 }
@@ -286,7 +320,10 @@ public final class DataverseEmulator: Sendable {
                 guard case .object(let fields) = record else { continue }
                 for name in fields.keys where name.hasSuffix("@odata.bind") {
                     if let column = entry.0.column(String(name.dropLast("@odata.bind".count))), case .lookup(let target) = column.type,
-                       target != entry.0.logicalName { targets.insert(target) }
+                        target != entry.0.logicalName
+                    {
+                        targets.insert(target)
+                    }
                 }
             }
             return targets
@@ -314,8 +351,10 @@ public final class DataverseEmulator: Sendable {
 extension DataverseEmulator {
     /// Serves until SIGTERM or SIGINT, then stops gracefully.
     public func run(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let group = ServiceGroup(configuration: .init(services: [try application(logger: logger, onListening: onListening)],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [try application(logger: logger, onListening: onListening)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

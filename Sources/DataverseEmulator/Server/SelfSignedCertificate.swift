@@ -35,8 +35,10 @@ public enum SelfSignedCertificate {
             },
             issuerPrivateKey: .init(authorityKey))
         let serverKey = P256.Signing.PrivateKey()
-        var names: [GeneralName] = [.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-                                    .ipAddress(ASN1OctetString(contentBytes: ArraySlice(repeating: 0, count: 15) + [1]))]
+        var names: [GeneralName] = [
+            .dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+            .ipAddress(ASN1OctetString(contentBytes: ArraySlice(repeating: 0, count: 15) + [1])),
+        ]
         names += hostNames.map { .dnsName($0) }
         let server = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(serverKey.publicKey),
@@ -50,10 +52,12 @@ public enum SelfSignedCertificate {
                 AuthorityKeyIdentifier(keyIdentifier: try authority.extensions.subjectKeyIdentifier?.keyIdentifier)
             },
             issuerPrivateKey: .init(authorityKey))
-        let files = Files(authority: folder.appendingPathComponent("ca.pem"), certificate: folder.appendingPathComponent("cert.pem"),
-                          key: folder.appendingPathComponent("key.pem"))
+        let files = Files(
+            authority: folder.appendingPathComponent("ca.pem"), certificate: folder.appendingPathComponent("cert.pem"),
+            key: folder.appendingPathComponent("key.pem"))
         try authority.serializeAsPEM().pemString.write(to: files.authority, atomically: true, encoding: .utf8)
-        try (server.serializeAsPEM().pemString + "\n" + authority.serializeAsPEM().pemString).write(to: files.certificate, atomically: true, encoding: .utf8)
+        try (server.serializeAsPEM().pemString + "\n" + authority.serializeAsPEM().pemString).write(
+            to: files.certificate, atomically: true, encoding: .utf8)
         try serverKey.pemRepresentation.write(to: files.key, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: files.key.path)
         return files

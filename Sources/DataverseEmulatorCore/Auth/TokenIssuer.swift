@@ -1,8 +1,8 @@
 import Crypto
-import _CryptoExtras
 import Foundation
-import Synchronization
 import SwitchboardValues
+import Synchronization
+import _CryptoExtras
 
 /// The emulator's stand-in for Microsoft Entra ID: issues RS256-signed JWT access tokens for the
 /// client-credentials grant and checks them on every Web API request.
@@ -43,20 +43,32 @@ public final class TokenIssuer: Sendable {
     ///   - resourceHost: The host (and port) of the emulator's Web API, which the scope must name.
     public func token(form: [String: String], basic: (String, String)?, resourceHost: String) -> (status: Int, body: JSONValue) {
         guard form["grant_type"] == "client_credentials" else {
-            return failure("unsupported_grant_type", 70003, "AADSTS70003: The app requested an unsupported grant type '\(form["grant_type"] ?? "")'; this service issues tokens for client_credentials only.")
+            return failure(
+                "unsupported_grant_type", 70003,
+                "AADSTS70003: The app requested an unsupported grant type '\(form["grant_type"] ?? "")'; this service issues tokens for client_credentials only."
+            )
         }
         guard let clientID = form["client_id"] ?? basic?.0, let secret = form["client_secret"] ?? basic?.1 else {
-            return failure("invalid_request", 900144, "AADSTS900144: The request body must contain the following parameter: 'client_id' and 'client_secret'.")
+            return failure(
+                "invalid_request", 900144, "AADSTS900144: The request body must contain the following parameter: 'client_id' and 'client_secret'.")
         }
         guard let user = users[clientID] else {
-            return failure("unauthorized_client", 700016, "AADSTS700016: Application with identifier '\(clientID)' was not found in the directory '\(tenant)'.", status: 400)
+            return failure(
+                "unauthorized_client", 700016, "AADSTS700016: Application with identifier '\(clientID)' was not found in the directory '\(tenant)'.",
+                status: 400)
         }
         guard Self.constantTimeEqual(Array(secret.utf8), Array(user.clientSecret.utf8)) else {
-            return failure("invalid_client", 7000215, "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.", status: 401)
+            return failure(
+                "invalid_client", 7000215,
+                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.", status: 401)
         }
         guard let scope = form["scope"], scope.hasSuffix("/.default"), let resource = URL(string: String(scope.dropLast("/.default".count))),
-              Self.sameHost(resource, resourceHost) else {
-            return failure("invalid_scope", 70011, "AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope \(form["scope"] ?? "") is not valid; use https://\(resourceHost)/.default.")
+            Self.sameHost(resource, resourceHost)
+        else {
+            return failure(
+                "invalid_scope", 70011,
+                "AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope \(form["scope"] ?? "") is not valid; use https://\(resourceHost)/.default."
+            )
         }
         let now = Int(clock().timeIntervalSince1970)
         let claims: JSONValue = .object([
@@ -70,7 +82,13 @@ public final class TokenIssuer: Sendable {
         guard let token = try? sign(claims) else {
             return (500, .object(["error": .string("server_error"), "error_description": .string("the token could not be signed")]))
         }
-        return (200, .object(["token_type": .string("Bearer"), "expires_in": .int(Int64(lifetime)), "ext_expires_in": .int(Int64(lifetime)), "access_token": .string(token)]))
+        return (
+            200,
+            .object([
+                "token_type": .string("Bearer"), "expires_in": .int(Int64(lifetime)), "ext_expires_in": .int(Int64(lifetime)),
+                "access_token": .string(token),
+            ])
+        )
     }
 
     /// The application user a bearer token stands for, or why it is not accepted.
@@ -85,12 +103,16 @@ public final class TokenIssuer: Sendable {
         }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let signature = Self.base64URLDecode(parts[2]), let payload = Self.base64URLDecode(parts[1]),
-              publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: Array("\(parts[0]).\(parts[1])".utf8), padding: .insecurePKCS1v1_5),
-              case .object(let claims) = try? JSONValue(json: payload) else {
+            publicKey.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: Array("\(parts[0]).\(parts[1])".utf8), padding: .insecurePKCS1v1_5),
+            case .object(let claims) = try? JSONValue(json: payload)
+        else {
             return .failure(.invalid)
         }
         guard case .int(let expiry) = claims["exp"] ?? .null, expiry > now else { return .failure(.expired) }
-        guard case .string(let audience) = claims["aud"] ?? .null, let url = URL(string: audience), Self.sameHost(url, resourceHost) else { return .failure(.wrongAudience) }
+        guard case .string(let audience) = claims["aud"] ?? .null, let url = URL(string: audience), Self.sameHost(url, resourceHost) else {
+            return .failure(.wrongAudience)
+        }
         guard case .string(let clientID) = claims["appid"] ?? .null, let user = users[clientID] else { return .failure(.invalid) }
         guard claims["xms_sb_epoch"] == .int(epoch.withLock({ $0 })) else { return .failure(.expired) }
         verified.withLock { cache in
@@ -112,7 +134,8 @@ public final class TokenIssuer: Sendable {
 
         public var message: String {
             switch self {
-            case .missing: "The request has no bearer token; request one from the token endpoint with the client credentials grant and send it as 'Authorization: Bearer <token>'."
+            case .missing:
+                "The request has no bearer token; request one from the token endpoint with the client credentials grant and send it as 'Authorization: Bearer <token>'."
             case .invalid: "The bearer token is not valid: it was not issued by this service's token endpoint."
             case .expired: "The bearer token has expired; request a new one."
             case .wrongAudience: "The bearer token was issued for another resource; request it with the scope https://<this host>/.default."
@@ -123,10 +146,14 @@ public final class TokenIssuer: Sendable {
     /// The signing key as a JSON Web Key Set, as Entra publishes at `/{tenant}/discovery/v2.0/keys`.
     public func jwks() -> JSONValue {
         guard let primitives = try? key.publicKey.getKeyPrimitives() else { return .object(["keys": .array([])]) }
-        return .object(["keys": .array([.object([
-            "kty": .string("RSA"), "use": .string("sig"), "alg": .string("RS256"), "kid": .string(keyID),
-            "n": .string(Self.base64URL(primitives.modulus)), "e": .string(Self.base64URL(primitives.publicExponent)),
-        ])])])
+        return .object([
+            "keys": .array([
+                .object([
+                    "kty": .string("RSA"), "use": .string("sig"), "alg": .string("RS256"), "kid": .string(keyID),
+                    "n": .string(Self.base64URL(primitives.modulus)), "e": .string(Self.base64URL(primitives.publicExponent)),
+                ])
+            ])
+        ])
     }
 
     private func sign(_ claims: JSONValue) throws -> String {
@@ -137,11 +164,14 @@ public final class TokenIssuer: Sendable {
     }
 
     private func failure(_ error: String, _ code: Int, _ description: String, status: Int = 400) -> (status: Int, body: JSONValue) {
-        (status, .object([
-            "error": .string(error), "error_description": .string(description), "error_codes": .array([.int(Int64(code))]),
-            "timestamp": .string(ValueCoercion.formatDate(clock())), "trace_id": .string(UUID().uuidString.lowercased()),
-            "correlation_id": .string(UUID().uuidString.lowercased()),
-        ]))
+        (
+            status,
+            .object([
+                "error": .string(error), "error_description": .string(description), "error_codes": .array([.int(Int64(code))]),
+                "timestamp": .string(ValueCoercion.formatDate(clock())), "trace_id": .string(UUID().uuidString.lowercased()),
+                "correlation_id": .string(UUID().uuidString.lowercased()),
+            ])
+        )
     }
 
     private static func sameHost(_ url: URL, _ host: String) -> Bool {
@@ -154,7 +184,8 @@ public final class TokenIssuer: Sendable {
     }
 
     static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=", with: "")
     }
 
     static func base64URLDecode(_ text: Substring) -> Data? {

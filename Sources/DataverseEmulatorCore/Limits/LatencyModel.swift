@@ -31,7 +31,8 @@ public struct LatencyModel: Sendable, Hashable {
         }
         let parts = text.components(separatedBy: "..")
         guard parts.count <= 2, let low = millis(Substring(parts[0])), let high = parts.count == 2 ? millis(Substring(parts[1])) : low,
-              (0...Self.longestMillis).contains(low), (0...Self.longestMillis).contains(high) else { return nil }
+            (0...Self.longestMillis).contains(low), (0...Self.longestMillis).contains(high)
+        else { return nil }
         self.init(minMillis: low, maxMillis: high)
     }
 

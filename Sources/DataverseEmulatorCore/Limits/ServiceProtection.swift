@@ -22,7 +22,10 @@ public final class ServiceProtection: Sendable {
         /// False switches every limit off (load tests of the client's own speed).
         public var enabled = true
 
-        public init(maxRequests: Int = 6_000, maxExecutionMillis: Int64 = 1_200_000, maxConcurrent: Int = 52, windowMillis: Int64 = 300_000, enabled: Bool = true) {
+        public init(
+            maxRequests: Int = 6_000, maxExecutionMillis: Int64 = 1_200_000, maxConcurrent: Int = 52, windowMillis: Int64 = 300_000,
+            enabled: Bool = true
+        ) {
             self.maxRequests = maxRequests
             self.maxExecutionMillis = maxExecutionMillis
             self.maxConcurrent = maxConcurrent
@@ -149,14 +152,18 @@ public final class ServiceProtection: Sendable {
     /// The documented error for each limit, with the configured numbers in the message.
     private func throttled(_ reason: Reason, retryAfterSeconds: Int, window: UserWindow) -> DataverseError {
         let seconds = limits.windowMillis / 1000
-        let (code, message): (String, String) = switch reason {
-        case .requests:
-            ("0x80072322", "Number of requests exceeded the limit of \(limits.maxRequests) over time window of \(seconds) seconds.")
-        case .executionTime:
-            ("0x80072321", "Combined execution time of incoming requests exceeded limit of \(limits.maxExecutionMillis.formatted(.number.locale(Locale(identifier: "en_US")))) milliseconds over time window of \(seconds) seconds. Decrease number of concurrent requests or reduce the duration of requests and try again later.")
-        case .concurrency:
-            ("0x80072326", "Number of concurrent requests exceeded the limit of \(limits.maxConcurrent).")
-        }
+        let (code, message): (String, String) =
+            switch reason {
+            case .requests:
+                ("0x80072322", "Number of requests exceeded the limit of \(limits.maxRequests) over time window of \(seconds) seconds.")
+            case .executionTime:
+                (
+                    "0x80072321",
+                    "Combined execution time of incoming requests exceeded limit of \(limits.maxExecutionMillis.formatted(.number.locale(Locale(identifier: "en_US")))) milliseconds over time window of \(seconds) seconds. Decrease number of concurrent requests or reduce the duration of requests and try again later."
+                )
+            case .concurrency:
+                ("0x80072326", "Number of concurrent requests exceeded the limit of \(limits.maxConcurrent).")
+            }
         return DataverseError(status: 429, code: code, message: message, headers: ["Retry-After": String(retryAfterSeconds)])
     }
 }

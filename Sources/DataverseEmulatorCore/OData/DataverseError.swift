@@ -29,8 +29,11 @@ public struct DataverseError: Error, Sendable, Hashable, CustomStringConvertible
     }
 
     static func unknownProperty(_ property: String, table: TableSchema) -> DataverseError {
-        DataverseError(status: 400, code: odataCode,
-                       message: "The property '\(property)' does not exist on type '\(table.qualifiedName)'. Make sure to only use property names that are defined by the type.")
+        DataverseError(
+            status: 400, code: odataCode,
+            message:
+                "The property '\(property)' does not exist on type '\(table.qualifiedName)'. Make sure to only use property names that are defined by the type."
+        )
     }
 
     package static func badRequest(_ message: String) -> DataverseError {
@@ -53,26 +56,34 @@ public struct DataverseError: Error, Sendable, Hashable, CustomStringConvertible
     static let recordExists = DataverseError(status: 412, code: "", message: "A record with matching key values already exists.")
 
     /// `If-Match` with an ETag that is not the record's (optimistic concurrency; same page).
-    static let versionMismatch = DataverseError(status: 412, code: "0x80060882",
-                                                message: "The version of the existing record doesn't match the RowVersion property provided.")
+    static let versionMismatch = DataverseError(
+        status: 412, code: "0x80060882",
+        message: "The version of the existing record doesn't match the RowVersion property provided.")
 
     /// A second record with the same alternate key values (DuplicateRecordEntityKey, `0x80060892`).
     static func duplicateKey(values: String, key: AlternateKey) -> DataverseError {
-        DataverseError(status: 412, code: "0x80060892",
-                       message: "A record that has the attribute values \(values) already exists. The entity key \(key.displayName) requires that this set of attributes contains unique values. Select unique values and try again.")
+        DataverseError(
+            status: 412, code: "0x80060892",
+            message:
+                "A record that has the attribute values \(values) already exists. The entity key \(key.displayName) requires that this set of attributes contains unique values. Select unique values and try again."
+        )
     }
 
     /// A key segment that matches neither the primary key nor an alternate key.
     /// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/use-alternate-key-reference-record
     static func invalidKey(table: TableSchema) -> DataverseError {
-        DataverseError(status: 400, code: odataCode,
-                       message: "The key in the request URI is not valid for resource '\(table.qualifiedName)'. Ensure that the names and number of key properties match the declared or alternate key properties for the resource '\(table.qualifiedName)'.")
+        DataverseError(
+            status: 400, code: odataCode,
+            message:
+                "The key in the request URI is not valid for resource '\(table.qualifiedName)'. Ensure that the names and number of key properties match the declared or alternate key properties for the resource '\(table.qualifiedName)'."
+        )
     }
 
     /// No bearer token, or one that is not valid (401; Dataverse also sends `WWW-Authenticate`).
     package static func unauthorized(_ message: String, tenant: String, resource: String) -> DataverseError {
-        DataverseError(status: 401, code: "0x80072560", message: message,
-                       headers: ["WWW-Authenticate": "Bearer authorization_uri=\(resource)/\(tenant)/oauth2/authorize, resource_id=\(resource)/"])
+        DataverseError(
+            status: 401, code: "0x80072560", message: message,
+            headers: ["WWW-Authenticate": "Bearer authorization_uri=\(resource)/\(tenant)/oauth2/authorize, resource_id=\(resource)/"])
     }
 }
 

@@ -170,7 +170,8 @@ struct FilterParser {
         let opName = identifier().lowercased()
         guard let op = FilterExpression.ComparisonOperator(rawValue: opName) else {
             index = opName.isEmpty ? index : opStart
-            throw syntaxError("a comparison (eq, ne, gt, ge, lt, le) expected after '\(String(text[start..<opStart]).trimmingCharacters(in: .whitespaces))'")
+            throw syntaxError(
+                "a comparison (eq, ne, gt, ge, lt, le) expected after '\(String(text[start..<opStart]).trimmingCharacters(in: .whitespaces))'")
         }
         skipSpaces()
         return .compare(property: name, op: op, literal: try literal())

@@ -14,14 +14,22 @@ struct Preferences: Sendable, Hashable {
         guard let header else { return }
         for part in Self.split(header) {
             let item = part.trimmingCharacters(in: .whitespaces)
-            let (name, value) = item.firstIndex(of: "=").map { (String(item[..<$0]).trimmingCharacters(in: .whitespaces), String(item[item.index(after: $0)...]).trimmingCharacters(in: .whitespaces)) } ?? (item, "")
+            let (name, value) =
+                item.firstIndex(of: "=").map {
+                    (
+                        String(item[..<$0]).trimmingCharacters(in: .whitespaces),
+                        String(item[item.index(after: $0)...]).trimmingCharacters(in: .whitespaces)
+                    )
+                } ?? (item, "")
             switch name.lowercased() {
             case "return": returnRepresentation = value == "representation"
             case "odata.maxpagesize": maxPageSize = Int(value)
             case "odata.track-changes": trackChanges = true
             case "odata.continue-on-error": continueOnError = true
             case "odata.include-annotations":
-                annotations = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                annotations = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
             default: continue
             }
         }

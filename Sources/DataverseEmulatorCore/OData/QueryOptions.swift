@@ -46,13 +46,19 @@ struct QueryOptions: Sendable {
                     orderBy.append((column, direction == "desc"))
                 }
             case "$top":
-                guard let number = Int(value), number >= 0 else { throw DataverseError.badRequest("The value of $top must be a whole number that is not negative, not '\(value)'.") }
+                guard let number = Int(value), number >= 0 else {
+                    throw DataverseError.badRequest("The value of $top must be a whole number that is not negative, not '\(value)'.")
+                }
                 top = number
             case "$count":
-                guard value == "true" || value == "false" else { throw DataverseError.badRequest("The value of $count must be true or false, not '\(value)'.") }
+                guard value == "true" || value == "false" else {
+                    throw DataverseError.badRequest("The value of $count must be true or false, not '\(value)'.")
+                }
                 count = value == "true"
             case "$skiptoken":
-                guard let page = Self.page(fromSkipToken: value) else { throw DataverseError.badRequest("The $skiptoken is not one this service issued; use @odata.nextLink as it is.") }
+                guard let page = Self.page(fromSkipToken: value) else {
+                    throw DataverseError.badRequest("The $skiptoken is not one this service issued; use @odata.nextLink as it is.")
+                }
                 self.page = page
             case "$deltatoken":
                 deltaToken = value
@@ -92,12 +98,13 @@ struct QueryOptions: Sendable {
                 for (column, descending) in orderBy {
                     let left = a.values[column.logicalName] ?? .null, right = b.values[column.logicalName] ?? .null
                     // Nulls sort first ascending, as SQL Server sorts them.
-                    let order: ComparisonResult = switch (left, right) {
-                    case (.null, .null): .orderedSame
-                    case (.null, _): .orderedAscending
-                    case (_, .null): .orderedDescending
-                    default: FilterExpression.compare(left, right) ?? .orderedSame
-                    }
+                    let order: ComparisonResult =
+                        switch (left, right) {
+                        case (.null, .null): .orderedSame
+                        case (.null, _): .orderedAscending
+                        case (_, .null): .orderedDescending
+                        default: FilterExpression.compare(left, right) ?? .orderedSame
+                        }
                     if order == .orderedSame { continue }
                     return descending ? order == .orderedDescending : order == .orderedAscending
                 }

@@ -23,7 +23,9 @@ struct RecordSerializer {
             guard value != .null else { continue }
             if case .lookup(let target) = column.type {
                 if preferences.wants(Self.lookupLogicalName) { object["\(property)@\(Self.lookupLogicalName)"] = .string(target) }
-                if preferences.wants(Self.associatedNavigationProperty) { object["\(property)@\(Self.associatedNavigationProperty)"] = .string(column.logicalName) }
+                if preferences.wants(Self.associatedNavigationProperty) {
+                    object["\(property)@\(Self.associatedNavigationProperty)"] = .string(column.logicalName)
+                }
             }
             if preferences.wants(Self.formattedValue), let formatted = format(value, column) {
                 object["\(property)@\(Self.formattedValue)"] = .string(formatted)
@@ -59,7 +61,8 @@ struct RecordSerializer {
             return date.formatted(format)
         case .lookup(let target):
             guard case .string(let id) = value, let targetTable = tables.schema.table(logicalName: target),
-                  let referenced = tables.record(table: target, id: id) else { return nil }
+                let referenced = tables.record(table: target, id: id)
+            else { return nil }
             return referenced.values[targetTable.primaryNameAttribute]?.text
         case .string, .memo, .uniqueIdentifier:
             return nil

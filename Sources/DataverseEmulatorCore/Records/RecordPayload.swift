@@ -36,7 +36,9 @@ public struct RecordPayload: Sendable {
                     continue
                 }
                 guard case .string(let reference) = value, let target = bindTarget(reference) else {
-                    throw DataverseError.badRequest("The value of '\(property)' must be a record reference such as '/\(table.entitySetName)(00000000-0000-0000-0000-000000000000)'.")
+                    throw DataverseError.badRequest(
+                        "The value of '\(property)' must be a record reference such as '/\(table.entitySetName)(00000000-0000-0000-0000-000000000000)'."
+                    )
                 }
                 payload.binds[name] = target
                 continue

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardValues
+import Synchronization
 
 /// The emulator's records, in memory, behind one lock: every operation is atomic, and a
 /// transaction (a `$batch` change set, a bulk message) commits all of its changes or none.
@@ -123,14 +123,17 @@ public struct RecordTables: Sendable {
 
     /// Creates a record; `id` comes from the body's primary id, or is new.
     public mutating func create(_ table: TableSchema, _ payload: RecordPayload) throws(DataverseError) -> StoredRecord {
-        let id = payload.values[table.primaryIDAttribute].flatMap { if case .string(let id) = $0 { id } else { nil } } ?? UUID().uuidString.lowercased()
+        let id =
+            payload.values[table.primaryIDAttribute].flatMap { if case .string(let id) = $0 { id } else { nil } } ?? UUID().uuidString.lowercased()
         guard tables[table.logicalName]!.records[id] == nil else { throw DataverseError.recordExists }
         return try insert(table, id: id, payload)
     }
 
     /// Applies `payload` to the record `key` names, creating it when the condition allows.
     /// Returns the record and whether it was created.
-    public mutating func upsert(_ table: TableSchema, key: RecordKey, _ payload: RecordPayload, condition: WriteCondition) throws(DataverseError) -> (record: StoredRecord, created: Bool) {
+    public mutating func upsert(
+        _ table: TableSchema, key: RecordKey, _ payload: RecordPayload, condition: WriteCondition
+    ) throws(DataverseError) -> (record: StoredRecord, created: Bool) {
         let existing = try find(table, key)
         if let existing {
             switch condition {
@@ -141,7 +144,11 @@ public struct RecordTables: Sendable {
             // Key columns are taken out of the body before an update (documented upsert behaviour).
             var update = payload
             if case .alternate(let parts) = key {
-                for property in parts.keys { if let column = table.column(property: property) { update.values[column.logicalName] = nil; update.binds[column.logicalName] = nil } }
+                for property in parts.keys {
+                    if let column = table.column(property: property) {
+                        update.values[column.logicalName] = nil; update.binds[column.logicalName] = nil
+                    }
+                }
             }
             let record = try store(table, id: existing.id, base: existing.values, update)
             note(.update, table, record, before: existing)
@@ -196,7 +203,9 @@ public struct RecordTables: Sendable {
 
     /// Every record of the table, oldest first.
     public func all(_ table: TableSchema) -> [StoredRecord] {
-        tables[table.logicalName]!.records.values.sorted { ($0.values[SystemColumns.createdOn]?.text ?? "", $0.id) < ($1.values[SystemColumns.createdOn]?.text ?? "", $1.id) }
+        tables[table.logicalName]!.records.values.sorted {
+            ($0.values[SystemColumns.createdOn]?.text ?? "", $0.id) < ($1.values[SystemColumns.createdOn]?.text ?? "", $1.id)
+        }
     }
 
     /// Number of records in the table.
@@ -234,7 +243,9 @@ public struct RecordTables: Sendable {
                 guard let column = table.column(property: property) else { throw DataverseError.invalidKey(table: table) }
                 values[column.logicalName] = ValueCoercion.keyValue(literal, column: column)
             }
-            guard let alternate = table.keys.first(where: { Set($0.columns) == Set(values.keys) }) else { throw DataverseError.invalidKey(table: table) }
+            guard let alternate = table.keys.first(where: { Set($0.columns) == Set(values.keys) }) else {
+                throw DataverseError.invalidKey(table: table)
+            }
             guard let keyValue = Self.keyString(alternate, values), let id = data.keys[alternate.logicalName]?[keyValue] else { return nil }
             return data.records[id]
         }
@@ -255,14 +266,18 @@ public struct RecordTables: Sendable {
         events.append(ChangeEvent(message: message, table: table.logicalName, record: record, before: before))
     }
 
-    private mutating func store(_ table: TableSchema, id: String, base: [String: JSONValue], _ payload: RecordPayload) throws(DataverseError) -> StoredRecord {
+    private mutating func store(
+        _ table: TableSchema, id: String, base: [String: JSONValue], _ payload: RecordPayload
+    ) throws(DataverseError) -> StoredRecord {
         var values = base
         for (name, value) in payload.values where name != table.primaryIDAttribute { values[name] = value }
         for (name, target) in payload.binds {
             guard let target else { values[name] = .null; continue }
-            guard let column = table.column(name), case .lookup(let targetName) = column.type, let targetTable = schema.table(logicalName: targetName) else { continue }
+            guard let column = table.column(name), case .lookup(let targetName) = column.type, let targetTable = schema.table(logicalName: targetName)
+            else { continue }
             guard target.entitySet == targetTable.entitySetName else {
-                throw DataverseError.badRequest("'\(name)@odata.bind' must reference a \(targetName) record (/\(targetTable.entitySetName)(...)), not \(target.entitySet).")
+                throw DataverseError.badRequest(
+                    "'\(name)@odata.bind' must reference a \(targetName) record (/\(targetTable.entitySetName)(...)), not \(target.entitySet).")
             }
             guard let referenced = try find(targetTable, target.key) else {
                 throw DataverseError.recordNotFound(table: targetName, id: target.key.urlText)

@@ -11,12 +11,17 @@ enum ValueCoercion {
             guard case .string(let text) = value else { throw typeMismatch(value, "Edm.String") }
             // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/execute-batch-operations-using-web-api (0x80044331)
             guard text.count <= maxLength else {
-                throw DataverseError(status: 400, code: "0x80044331",
-                                     message: "The length of the '\(column.logicalName)' attribute of the '\(table.logicalName)' entity exceeded the maximum allowed length of '\(maxLength)'.")
+                throw DataverseError(
+                    status: 400, code: "0x80044331",
+                    message:
+                        "The length of the '\(column.logicalName)' attribute of the '\(table.logicalName)' entity exceeded the maximum allowed length of '\(maxLength)'."
+                )
             }
             return value
         case .integer:
-            guard case .int(let number) = value, number >= Int64(Int32.min), number <= Int64(Int32.max) else { throw typeMismatch(value, "Edm.Int32") }
+            guard case .int(let number) = value, number >= Int64(Int32.min), number <= Int64(Int32.max) else {
+                throw typeMismatch(value, "Edm.Int32")
+            }
             return value
         case .decimal, .money:
             switch value {
@@ -33,12 +38,16 @@ enum ValueCoercion {
         case .choice(let options):
             guard case .int(let number) = value else { throw typeMismatch(value, "Edm.Int32") }
             guard options[Int(number)] != nil else {
-                throw DataverseError(status: 400, code: "0x8004431a",
-                                     message: "\(column.logicalName) value \(number) is not a valid option for \(table.logicalName).\(column.logicalName); the valid options are \(options.keys.sorted().map(String.init).joined(separator: ", ")).")
+                throw DataverseError(
+                    status: 400, code: "0x8004431a",
+                    message:
+                        "\(column.logicalName) value \(number) is not a valid option for \(table.logicalName).\(column.logicalName); the valid options are \(options.keys.sorted().map(String.init).joined(separator: ", "))."
+                )
             }
             return value
         case .lookup:
-            throw DataverseError.badRequest("The property '\(column.logicalName)' is a navigation property; set it with '\(column.logicalName)@odata.bind'.")
+            throw DataverseError.badRequest(
+                "The property '\(column.logicalName)' is a navigation property; set it with '\(column.logicalName)@odata.bind'.")
         case .uniqueIdentifier:
             guard case .string(let text) = value, let id = RecordKey.normalizedGUID(text) else { throw typeMismatch(value, "Edm.Guid") }
             return .string(id)

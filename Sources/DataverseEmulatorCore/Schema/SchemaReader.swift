@@ -26,7 +26,9 @@ public enum SchemaReader {
 
     public static func read(contentsOf url: URL) throws -> EmulatorSchema {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw WorkspaceError(diagnostics: [Diagnostic(SourceLocation(file: url.lastPathComponent, line: 1, column: 1), "the schema file \(url.path) cannot be read")])
+            throw WorkspaceError(diagnostics: [
+                Diagnostic(SourceLocation(file: url.lastPathComponent, line: 1, column: 1), "the schema file \(url.path) cannot be read")
+            ])
         }
         return try read(String(decoding: data, as: UTF8.self), file: url.lastPathComponent)
     }
@@ -47,7 +49,9 @@ public enum SchemaReader {
 
     private static func readTable(_ item: YAMLValue) -> TableSchema? {
         guard let fields = item.mapping() else { return nil }
-        fields.rejectUnknownKeys(["logical_name", "entity_set", "display_name", "primary_id", "primary_name", "columns", "keys", "change_tracking", "bulk_operations"])
+        fields.rejectUnknownKeys([
+            "logical_name", "entity_set", "display_name", "primary_id", "primary_name", "columns", "keys", "change_tracking", "bulk_operations",
+        ])
         let logicalName = fields.requiredString("logical_name")
         let entitySet = fields.requiredString("entity_set")
         let primaryID = fields.requiredString("primary_id")
@@ -70,9 +74,10 @@ public enum SchemaReader {
         if primaryName != primaryID, !columns.contains(where: { $0.logicalName == primaryName }) {
             item.report("\(item.path).primary_name names \(primaryName), which is not a column of this table")
         }
-        return TableSchema(logicalName: logicalName, entitySetName: entitySet, displayName: fields.string("display_name"),
-                           primaryIDAttribute: primaryID, primaryNameAttribute: primaryName, columns: columns, keys: keys,
-                           changeTracking: fields["change_tracking"]?.bool() ?? true, bulkOperations: fields["bulk_operations"]?.bool() ?? true)
+        return TableSchema(
+            logicalName: logicalName, entitySetName: entitySet, displayName: fields.string("display_name"),
+            primaryIDAttribute: primaryID, primaryNameAttribute: primaryName, columns: columns, keys: keys,
+            changeTracking: fields["change_tracking"]?.bool() ?? true, bulkOperations: fields["bulk_operations"]?.bool() ?? true)
     }
 
     private static func readColumn(_ name: String, _ value: YAMLValue) -> Column? {
@@ -117,7 +122,8 @@ public enum SchemaReader {
             if fields == nil { value.report("\(value.path) is a choice and needs its options: { type: choice, options: { 1: Label } }") }
             columnType = .choice(options: options)
         default:
-            value.report("\(value.path) has the unknown type '\(type)' (known: string, memo, integer, decimal, money, boolean, datetime, lookup, choice)")
+            value.report(
+                "\(value.path) has the unknown type '\(type)' (known: string, memo, integer, decimal, money, boolean, datetime, lookup, choice)")
             return nil
         }
         return Column(name, columnType, displayName: display)

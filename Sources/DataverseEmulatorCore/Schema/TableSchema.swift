@@ -96,8 +96,10 @@ public struct TableSchema: Sendable, Hashable {
     /// Whether CreateMultiple, UpdateMultiple and UpsertMultiple are available. Default true.
     public var bulkOperations: Bool
 
-    public init(logicalName: String, entitySetName: String, displayName: String? = nil, primaryIDAttribute: String, primaryNameAttribute: String,
-                columns: [Column], keys: [AlternateKey] = [], changeTracking: Bool = true, bulkOperations: Bool = true) {
+    public init(
+        logicalName: String, entitySetName: String, displayName: String? = nil, primaryIDAttribute: String, primaryNameAttribute: String,
+        columns: [Column], keys: [AlternateKey] = [], changeTracking: Bool = true, bulkOperations: Bool = true
+    ) {
         self.logicalName = logicalName
         self.entitySetName = entitySetName
         self.displayName = displayName ?? logicalName

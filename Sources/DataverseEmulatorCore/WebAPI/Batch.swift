@@ -56,7 +56,9 @@ enum Batch {
             case .request(let part):
                 let answer = run(part, api: api, baseURL: baseURL, user: user, references: [:])
                 if answer.status >= 400, !continueOnError {
-                    return finish("--\(batchBoundary)\r\n" + httpPart(answer, contentID: part.contentID), boundary: batchBoundary, status: 400, operations: count)
+                    return finish(
+                        "--\(batchBoundary)\r\n" + httpPart(answer, contentID: part.contentID), boundary: batchBoundary, status: 400,
+                        operations: count)
                 }
                 output += "--\(batchBoundary)\r\n" + httpPart(answer, contentID: part.contentID)
             case .changeSet(let parts):
@@ -67,11 +69,14 @@ enum Batch {
                         var answers: [(Part, WebAPIResponse)] = []
                         for part in parts {
                             guard part.method != "GET" else {
-                                throw ChangeSetFailure(part: part, answer: .error(.badRequest("GET requests are not allowed in a change set; send them outside it.")))
+                                throw ChangeSetFailure(
+                                    part: part, answer: .error(.badRequest("GET requests are not allowed in a change set; send them outside it.")))
                             }
                             let answer = run(part, api: api, baseURL: baseURL, user: user, references: references, tables: &tables)
                             if answer.status >= 400 { throw ChangeSetFailure(part: part, answer: answer) }
-                            if let id = part.contentID, let entity = answer.header("OData-EntityId") ?? answer.header("Location") { references[id] = entity }
+                            if let id = part.contentID, let entity = answer.header("OData-EntityId") ?? answer.header("Location") {
+                                references[id] = entity
+                            }
                             answers.append((part, answer))
                         }
                         return answers
@@ -84,7 +89,9 @@ enum Batch {
                     let answer = error.answer
                     let contentID = error.part.contentID
                     if !continueOnError {
-                        return finish("--\(batchBoundary)\r\n" + httpPart(answer, contentID: contentID), boundary: batchBoundary, status: 400, operations: count)
+                        return finish(
+                            "--\(batchBoundary)\r\n" + httpPart(answer, contentID: contentID), boundary: batchBoundary, status: 400, operations: count
+                        )
                     }
                     output += "--\(batchBoundary)\r\n" + httpPart(answer, contentID: contentID)
                 }
@@ -109,13 +116,17 @@ enum Batch {
         }
     }
 
-    private static func run(_ part: Part, api: WebAPI, baseURL: String, user: ApplicationUser, references: [String: String], tables: inout RecordTables) -> WebAPIResponse {
+    private static func run(
+        _ part: Part, api: WebAPI, baseURL: String, user: ApplicationUser, references: [String: String], tables: inout RecordTables
+    ) -> WebAPIResponse {
         do throws(DataverseError) {
             var target = part.target
             // $n refers to the record an earlier part of the change set created.
             if target.hasPrefix("$") {
                 let name = String(target.dropFirst().prefix { $0.isNumber })
-                guard let entity = references[name] else { throw DataverseError.badRequest("Content-ID Reference: '$\(name)' does not exist in the batch context.") }
+                guard let entity = references[name] else {
+                    throw DataverseError.badRequest("Content-ID Reference: '$\(name)' does not exist in the batch context.")
+                }
                 target = entity + target.dropFirst(name.count + 1)
             }
             guard let (path, query) = resourcePath(target, baseURL: baseURL) else {
@@ -198,11 +209,13 @@ enum Batch {
         let lines = http.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
         let requestLine = lines[0].split(separator: " ")
         guard requestLine.count >= 2, ["GET", "POST", "PATCH", "PUT", "DELETE"].contains(String(requestLine[0])) else {
-            throw DataverseError.badRequest("The \(location) of the batch does not start with a request line such as 'POST /api/data/v9.2/accounts HTTP/1.1'.")
+            throw DataverseError.badRequest(
+                "The \(location) of the batch does not start with a request line such as 'POST /api/data/v9.2/accounts HTTP/1.1'.")
         }
         let (headers, body) = splitHeaders(lines.count > 1 ? String(lines[1]) : "")
-        return Part(contentID: mimeHeaders["content-id"] ?? headers["content-id"], method: String(requestLine[0]), target: String(requestLine[1]),
-                    headers: headers, body: Array(body.trimmingCharacters(in: .whitespacesAndNewlines).utf8))
+        return Part(
+            contentID: mimeHeaders["content-id"] ?? headers["content-id"], method: String(requestLine[0]), target: String(requestLine[1]),
+            headers: headers, body: Array(body.trimmingCharacters(in: .whitespacesAndNewlines).utf8))
     }
 
     /// Headers (names lower-cased) up to the first blank line, and what follows it.
@@ -214,7 +227,8 @@ enum Batch {
             rest = newline < rest.endIndex ? rest[rest.index(after: newline)...] : ""
             if line.trimmingCharacters(in: .whitespaces).isEmpty { break }
             if let colon = line.firstIndex(of: ":") {
-                headers[line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
             }
         }
         return (headers, String(rest))
@@ -231,8 +245,9 @@ enum Batch {
     }
 
     private static func finish(_ output: String, boundary: String, status: Int, operations: Int) -> WebAPIResponse {
-        var response = WebAPIResponse(status: status, headers: WebAPIResponse.odataHeaders + [("Content-Type", "multipart/mixed; boundary=\(boundary)")],
-                                      body: Array((output + "--\(boundary)--\r\n").utf8))
+        var response = WebAPIResponse(
+            status: status, headers: WebAPIResponse.odataHeaders + [("Content-Type", "multipart/mixed; boundary=\(boundary)")],
+            body: Array((output + "--\(boundary)--\r\n").utf8))
         response.operations = max(1, operations)
         return response
     }

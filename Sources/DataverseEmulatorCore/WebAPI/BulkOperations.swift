@@ -10,7 +10,9 @@ import SwitchboardValues
 /// UpsertMultiple answer `204`. UpsertMultiple names each record with `@odata.id`
 /// (`sample_examples(sample_keyattribute='0000001')`) or its primary id.
 enum BulkOperations {
-    static func handle(_ action: String, request: WebAPIRequest, table: TableSchema, baseURL: String, tables: inout RecordTables) throws(DataverseError) -> WebAPIResponse {
+    static func handle(
+        _ action: String, request: WebAPIRequest, table: TableSchema, baseURL: String, tables: inout RecordTables
+    ) throws(DataverseError) -> WebAPIResponse {
         guard ["CreateMultiple", "UpdateMultiple", "UpsertMultiple"].contains(action) else {
             throw DataverseError.resourceNotFound(segment: "Microsoft.Dynamics.CRM.\(action)")
         }
@@ -25,7 +27,8 @@ enum BulkOperations {
         for (index, target) in targets.enumerated() {
             do throws(DataverseError) {
                 guard case .string(let type)? = target["@odata.type"] else {
-                    throw DataverseError.badRequest("Every item in Targets needs the @odata.type annotation (Microsoft.Dynamics.CRM.\(table.logicalName)).")
+                    throw DataverseError.badRequest(
+                        "Every item in Targets needs the @odata.type annotation (Microsoft.Dynamics.CRM.\(table.logicalName)).")
                 }
                 guard type == table.qualifiedName || type == "#\(table.qualifiedName)" else {
                     throw DataverseError.badRequest("The @odata.type '\(type)' is not \(table.qualifiedName), the table this \(action) addresses.")
@@ -43,8 +46,10 @@ enum BulkOperations {
             }
         }
         tables = draft
-        var response: WebAPIResponse = action == "CreateMultiple"
-            ? .json(200, .object(["@odata.context": .string("\(baseURL)$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse"), "Ids": .array(ids)]))
+        var response: WebAPIResponse =
+            action == "CreateMultiple"
+            ? .json(
+                200, .object(["@odata.context": .string("\(baseURL)$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse"), "Ids": .array(ids)]))
             : .noContent()
         response.operations = max(1, targets.count)
         return response
@@ -54,7 +59,8 @@ enum BulkOperations {
     private static func key(of target: JSONValue, payload: RecordPayload, table: TableSchema) throws(DataverseError) -> RecordKey {
         if case .string(let reference)? = target["@odata.id"] {
             guard let bound = RecordPayload.bindTarget(reference), bound.entitySet == table.entitySetName else {
-                throw DataverseError.badRequest("The @odata.id '\(reference)' must name a \(table.logicalName) record such as \(table.entitySetName)(key='value').")
+                throw DataverseError.badRequest(
+                    "The @odata.id '\(reference)' must name a \(table.logicalName) record such as \(table.entitySetName)(key='value').")
             }
             return bound.key
         }

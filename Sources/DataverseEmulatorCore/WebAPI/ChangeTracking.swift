@@ -8,8 +8,10 @@ enum ChangeTracking {
     /// How long a delta token stays valid: 7 days (`Organization.ExpireChangeTrackingInDays`).
     static let tokenLifetime: TimeInterval = 7 * 86_400
 
-    static func answer(_ request: WebAPIRequest, table: TableSchema, options: QueryOptions, preferences: Preferences,
-                       tables: RecordTables, baseURL: String) throws(DataverseError) -> WebAPIResponse {
+    static func answer(
+        _ request: WebAPIRequest, table: TableSchema, options: QueryOptions, preferences: Preferences,
+        tables: RecordTables, baseURL: String
+    ) throws(DataverseError) -> WebAPIResponse {
         guard table.changeTracking else {
             throw DataverseError.badRequest("Change tracking is not enabled for the table '\(table.logicalName)'.")
         }
@@ -23,7 +25,9 @@ enum ChangeTracking {
         var context = "\(baseURL)$metadata#\(table.entitySetName)\(selected)"
         if let token = options.deltaToken {
             guard let since = version(of: token) else {
-                throw DataverseError.badRequest("The $deltatoken '\(token)' is not one this service issued, or it has expired (tokens last 7 days); start again with Prefer: odata.track-changes.")
+                throw DataverseError.badRequest(
+                    "The $deltatoken '\(token)' is not one this service issued, or it has expired (tokens last 7 days); start again with Prefer: odata.track-changes."
+                )
             }
             let changes = tables.changes(table, since: since)
             now = changes.now
@@ -32,10 +36,11 @@ enum ChangeTracking {
             let alive = Set(changes.changed.map(\.id))
             // A record deleted after the token is reported once as deleted, whatever happened to it before.
             for deletion in changes.deleted where !alive.contains(deletion.id) {
-                items.append(.object([
-                    "@odata.context": .string("\(baseURL)$metadata#\(table.entitySetName)/$deletedEntity"),
-                    "id": .string(deletion.id), "reason": .string("deleted"),
-                ]))
+                items.append(
+                    .object([
+                        "@odata.context": .string("\(baseURL)$metadata#\(table.entitySetName)/$deletedEntity"),
+                        "id": .string(deletion.id), "reason": .string("deleted"),
+                    ]))
             }
         } else {
             now = tables.version
@@ -52,8 +57,10 @@ enum ChangeTracking {
 
     /// `<version>!<MM/dd/yyyy HH:mm:ss>`, the documented shape of a delta token.
     static func token(version: Int64, at date: Date = Date()) -> String {
-        var format = Date.VerbatimFormatStyle(format: "\(month: .twoDigits)/\(day: .twoDigits)/\(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
-                                              timeZone: TimeZone(identifier: "UTC")!, calendar: Calendar(identifier: .gregorian))
+        var format = Date.VerbatimFormatStyle(
+            format:
+                "\(month: .twoDigits)/\(day: .twoDigits)/\(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
+            timeZone: TimeZone(identifier: "UTC")!, calendar: Calendar(identifier: .gregorian))
         format.locale = Locale(identifier: "en_US_POSIX")
         return "\(version)!\(date.formatted(format))"
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardValues
+import Synchronization
 
 /// What the emulator counted: requests, 429s by reason, entitlement use per application user over
 /// the last 24 hours, and batch sizes. Served at `/_emulator/stats`.
@@ -32,7 +32,9 @@ public final class EmulatorStats: Sendable {
     /// Counts one Web API request of `user` answered with `status`; `operations` is what it costs
     /// against entitlements (each operation in a batch or bulk message counts).
     /// `executionMillis` is the time charged against the execution-time limit.
-    public func record(user: String, status: Int, operations: Int = 1, executionMillis: Int64 = 0, throttled: ServiceProtection.Reason? = nil, injected: Bool = false) {
+    public func record(
+        user: String, status: Int, operations: Int = 1, executionMillis: Int64 = 0, throttled: ServiceProtection.Reason? = nil, injected: Bool = false
+    ) {
         let minute = clock() / 60_000
         state.withLock { state in
             state.requests += 1
@@ -76,20 +78,30 @@ public final class EmulatorStats: Sendable {
             var users: [String: JSONValue] = [:]
             for (user, total) in state.perUser {
                 let day = (state.entitlement[user] ?? [:]).filter { $0.key > minute - 1_440 }.values.reduce(0, +)
-                users[user] = .object(["requests": .int(Int64(total)), "entitlement_requests_24h": .int(Int64(day)),
-                                       "execution_ms": .int(state.executionMillis[user] ?? 0)])
+                users[user] = .object([
+                    "requests": .int(Int64(total)), "entitlement_requests_24h": .int(Int64(day)),
+                    "execution_ms": .int(state.executionMillis[user] ?? 0),
+                ])
             }
             return .object([
                 "requests": .int(Int64(state.requests)),
-                "throttled": .object(Dictionary(uniqueKeysWithValues: ServiceProtection.Reason.allCases.map { ($0.rawValue, JSONValue.int(Int64(state.throttled[$0.rawValue] ?? 0))) })),
+                "throttled": .object(
+                    Dictionary(
+                        uniqueKeysWithValues: ServiceProtection.Reason.allCases.map {
+                            ($0.rawValue, JSONValue.int(Int64(state.throttled[$0.rawValue] ?? 0)))
+                        })),
                 "statuses": .object(Dictionary(uniqueKeysWithValues: state.statuses.map { (String($0.key), JSONValue.int(Int64($0.value))) })),
                 "users": .object(users),
                 "injected_faults": .object(state.injected.mapValues { .int(Int64($0)) }),
-                "records": .object(Dictionary(uniqueKeysWithValues: ChangeEvent.Message.allCases.map {
-                    ($0.rawValue.lowercased() + "d", JSONValue.int(Int64(changes[$0] ?? 0)))
-                })),
+                "records": .object(
+                    Dictionary(
+                        uniqueKeysWithValues: ChangeEvent.Message.allCases.map {
+                            ($0.rawValue.lowercased() + "d", JSONValue.int(Int64(changes[$0] ?? 0)))
+                        })),
                 "bulk": .object(state.bulk.mapValues { .object(["requests": .int(Int64($0.requests)), "records": .int(Int64($0.records))]) }),
-                "batches": .object(["count": .int(Int64(state.batches)), "requests": .int(Int64(state.batchRequests)), "largest": .int(Int64(state.largestBatch))]),
+                "batches": .object([
+                    "count": .int(Int64(state.batches)), "requests": .int(Int64(state.batchRequests)), "largest": .int(Int64(state.largestBatch)),
+                ]),
             ])
         }
     }
@@ -107,7 +119,8 @@ public final class EmulatorStats: Sendable {
         lines.append("# TYPE dataverse_emulator_entitlement_requests_24h gauge")
         if case .object(let users) = json["users"] ?? .null {
             for user in users.keys.sorted() {
-                lines.append("dataverse_emulator_entitlement_requests_24h{client_id=\"\(user)\"} \(users[user]?["entitlement_requests_24h"]?.text ?? "0")")
+                lines.append(
+                    "dataverse_emulator_entitlement_requests_24h{client_id=\"\(user)\"} \(users[user]?["entitlement_requests_24h"]?.text ?? "0")")
             }
         }
         return lines.joined(separator: "\n") + "\n"

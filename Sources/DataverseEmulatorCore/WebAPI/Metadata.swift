@@ -9,7 +9,9 @@ enum Metadata {
     static let businessUnitID = "6f0a1f1c-1f3c-4d0e-9a6b-5e3c0de0a002"
 
     /// `EntityDefinitions`, `EntityDefinitions(LogicalName='x')`, `.../Attributes`, `.../Attributes(LogicalName='y')`, `.../Keys`.
-    static func entityDefinitions(path: String, query: [(String, String)], schema: EmulatorSchema, baseURL: String) throws(DataverseError) -> WebAPIResponse {
+    static func entityDefinitions(
+        path: String, query: [(String, String)], schema: EmulatorSchema, baseURL: String
+    ) throws(DataverseError) -> WebAPIResponse {
         let segments = path.split(separator: "/").map(String.init)
         let (_, keyText) = WebAPI.splitKey(segments[0])
         let select = query.first { $0.0 == "$select" }.map { $0.1.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -17,7 +19,8 @@ enum Metadata {
         guard let keyText else {
             guard segments.count == 1 else { throw DataverseError.resourceNotFound(segment: segments[1]) }
             let entities = schema.tables.map(entity).filter { matches($0, filter) }
-            return collection(entities, context: "\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")", select: select)
+            return collection(
+                entities, context: "\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")", select: select)
         }
         guard let table = table(keyText, schema: schema) else {
             throw DataverseError(status: 404, code: "0x80040217", message: "Could not find entity with key \(keyText).")
@@ -25,7 +28,8 @@ enum Metadata {
         let entityContext = "\(baseURL)$metadata#EntityDefinitions(\(keyText.replacingOccurrences(of: "'", with: "'")))"
         if segments.count == 1 {
             var object = project(entity(table), select)
-            object["@odata.context"] = .string("\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")/$entity")
+            object["@odata.context"] = .string(
+                "\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")/$entity")
             return .json(200, .object(object))
         }
         let (member, memberKey) = WebAPI.splitKey(segments[1])
@@ -34,7 +38,8 @@ enum Metadata {
             let attributes = table.columns.map { attribute($0, table: table) }
             if let memberKey {
                 guard let name = logicalName(memberKey), let found = attributes.first(where: { $0["LogicalName"] == .string(name) }) else {
-                    throw DataverseError(status: 404, code: "0x80040217", message: "Could not find attribute with key \(memberKey) on \(table.logicalName).")
+                    throw DataverseError(
+                        status: 404, code: "0x80040217", message: "Could not find attribute with key \(memberKey) on \(table.logicalName).")
                 }
                 var object = project(found, select)
                 object["@odata.context"] = .string("\(entityContext)/Attributes/$entity")
@@ -42,7 +47,8 @@ enum Metadata {
             }
             return collection(attributes.filter { matches($0, filter) }, context: "\(entityContext)/Attributes", select: select)
         case "Keys":
-            return collection(table.keys.map { key($0, table: table) }.filter { matches($0, filter) }, context: "\(entityContext)/Keys", select: select)
+            return collection(
+                table.keys.map { key($0, table: table) }.filter { matches($0, filter) }, context: "\(entityContext)/Keys", select: select)
         default:
             throw DataverseError.resourceNotFound(segment: member)
         }
@@ -115,9 +121,12 @@ enum Metadata {
         case .string(let maxLength), .memo(let maxLength): object["MaxLength"] = .int(Int64(maxLength))
         case .lookup(let target): object["Targets"] = .array([.string(target)])
         case .choice(let options):
-            object["OptionSet"] = .object(["Options": .array(options.keys.sorted().map { value in
-                .object(["Value": .int(Int64(value)), "Label": label(options[value]!)])
-            })])
+            object["OptionSet"] = .object([
+                "Options": .array(
+                    options.keys.sorted().map { value in
+                        .object(["Value": .int(Int64(value)), "Label": label(options[value]!)])
+                    })
+            ])
         default: break
         }
         return object
@@ -155,12 +164,12 @@ enum Metadata {
     /// The CSDL document for the served tables.
     static func document(_ schema: EmulatorSchema) -> WebAPIResponse {
         var xml = """
-        <?xml version="1.0" encoding="utf-8"?>
-        <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
-          <edmx:DataServices>
-            <Schema Namespace="Microsoft.Dynamics.CRM" Alias="mscrm" xmlns="http://docs.oasis-open.org/odata/ns/edm">
+            <?xml version="1.0" encoding="utf-8"?>
+            <edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+              <edmx:DataServices>
+                <Schema Namespace="Microsoft.Dynamics.CRM" Alias="mscrm" xmlns="http://docs.oasis-open.org/odata/ns/edm">
 
-        """
+            """
         for table in schema.tables {
             xml += "      <EntityType Name=\"\(table.logicalName)\">\n"
             xml += "        <Key><PropertyRef Name=\"\(table.primaryIDAttribute)\" /></Key>\n"
@@ -173,7 +182,8 @@ enum Metadata {
                 }
             }
             if table.changeTracking {
-                xml += "        <Annotation Term=\"Org.OData.Capabilities.V1.ChangeTracking\"><Record><PropertyValue Property=\"Supported\" Bool=\"true\" /></Record></Annotation>\n"
+                xml +=
+                    "        <Annotation Term=\"Org.OData.Capabilities.V1.ChangeTracking\"><Record><PropertyValue Property=\"Supported\" Bool=\"true\" /></Record></Annotation>\n"
             }
             xml += "      </EntityType>\n"
         }

@@ -29,18 +29,24 @@ public struct WebAPI: Sendable {
     }
 
     /// Handles one request against `tables` (the live tables, or a change set's draft).
-    func route(_ request: WebAPIRequest, baseURL: String, user: ApplicationUser, tables: inout RecordTables) throws(DataverseError) -> WebAPIResponse {
+    func route(_ request: WebAPIRequest, baseURL: String, user: ApplicationUser, tables: inout RecordTables) throws(DataverseError) -> WebAPIResponse
+    {
         let path = request.resourcePath
         let preferences = Preferences(request.header("Prefer"))
         if path == "$metadata" { return Metadata.document(schema) }
         if path == "WhoAmI" || path == "WhoAmI()" {
             guard request.method == "GET" else { throw methodNotAllowed(request) }
-            return .json(200, .object([
-                "@odata.context": .string("\(baseURL)$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse"),
-                "BusinessUnitId": .string(Metadata.businessUnitID), "UserId": .string(user.userID), "OrganizationId": .string(Metadata.organizationID),
-            ]))
+            return .json(
+                200,
+                .object([
+                    "@odata.context": .string("\(baseURL)$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse"),
+                    "BusinessUnitId": .string(Metadata.businessUnitID), "UserId": .string(user.userID),
+                    "OrganizationId": .string(Metadata.organizationID),
+                ]))
         }
-        if path.hasPrefix("EntityDefinitions") { return try Metadata.entityDefinitions(path: path, query: request.query, schema: schema, baseURL: baseURL) }
+        if path.hasPrefix("EntityDefinitions") {
+            return try Metadata.entityDefinitions(path: path, query: request.query, schema: schema, baseURL: baseURL)
+        }
 
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let (setName, keyText) = Self.splitKey(segments[0])
@@ -52,13 +58,15 @@ public struct WebAPI: Sendable {
         }
         if segments.count == 2, segments[1].hasPrefix("Microsoft.Dynamics.CRM.") {
             guard request.method == "POST" else { throw methodNotAllowed(request) }
-            return try BulkOperations.handle(String(segments[1].dropFirst("Microsoft.Dynamics.CRM.".count)), request: request, table: table,
-                                             baseURL: baseURL, tables: &tables)
+            return try BulkOperations.handle(
+                String(segments[1].dropFirst("Microsoft.Dynamics.CRM.".count)), request: request, table: table,
+                baseURL: baseURL, tables: &tables)
         }
         if segments.count == 2, segments[1] == "$count" {
             guard request.method == "GET" else { throw methodNotAllowed(request) }
-            return WebAPIResponse(status: 200, headers: WebAPIResponse.odataHeaders + [("Content-Type", "text/plain")],
-                                  body: Array(String(min(tables.count(table), QueryOptions.maxPageSize)).utf8))
+            return WebAPIResponse(
+                status: 200, headers: WebAPIResponse.odataHeaders + [("Content-Type", "text/plain")],
+                body: Array(String(min(tables.count(table), QueryOptions.maxPageSize)).utf8))
         }
         guard segments.count == 1 else { throw DataverseError.resourceNotFound(segment: segments[1]) }
         switch request.method {
@@ -66,13 +74,17 @@ public struct WebAPI: Sendable {
         case "POST": return try create(request, table: table, preferences: preferences, baseURL: baseURL, tables: &tables)
         default:
             // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors (405 on a collection)
-            throw DataverseError(status: 405, code: DataverseError.odataCode, message: "The HTTP method '\(request.method)' is not allowed on the collection '\(setName)'; address one record as \(setName)(<id>).")
+            throw DataverseError(
+                status: 405, code: DataverseError.odataCode,
+                message: "The HTTP method '\(request.method)' is not allowed on the collection '\(setName)'; address one record as \(setName)(<id>).")
         }
     }
 
     // MARK: - Records
 
-    private func create(_ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String, tables: inout RecordTables) throws(DataverseError) -> WebAPIResponse {
+    private func create(
+        _ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String, tables: inout RecordTables
+    ) throws(DataverseError) -> WebAPIResponse {
         let payload = try RecordPayload.parse(try Self.body(request), table: table)
         let record = try tables.create(table, payload)
         if preferences.returnRepresentation {
@@ -81,7 +93,9 @@ public struct WebAPI: Sendable {
         return .noContent(headers: [("OData-EntityId", "\(baseURL)\(table.entitySetName)(\(record.id))")])
     }
 
-    private func record(_ request: WebAPIRequest, table: TableSchema, key: RecordKey, preferences: Preferences, baseURL: String, tables: inout RecordTables) throws(DataverseError) -> WebAPIResponse {
+    private func record(
+        _ request: WebAPIRequest, table: TableSchema, key: RecordKey, preferences: Preferences, baseURL: String, tables: inout RecordTables
+    ) throws(DataverseError) -> WebAPIResponse {
         switch request.method {
         case "GET":
             let found = try tables.retrieve(table, key: key)
@@ -89,7 +103,9 @@ public struct WebAPI: Sendable {
             if let etag = request.header("If-None-Match"), etag == found.etag, preferences.annotations.isEmpty {
                 return WebAPIResponse(status: 304, headers: WebAPIResponse.odataHeaders)
             }
-            return representation(found, table: table, status: 200, preferences: preferences, query: request.query, baseURL: baseURL, tables: tables, echoPreference: false)
+            return representation(
+                found, table: table, status: 200, preferences: preferences, query: request.query, baseURL: baseURL, tables: tables,
+                echoPreference: false)
         case "PATCH":
             let payload = try RecordPayload.parse(try Self.body(request), table: table)
             let condition: RecordTables.WriteCondition
@@ -102,7 +118,9 @@ public struct WebAPI: Sendable {
             }
             let (record, created) = try tables.upsert(table, key: key, payload, condition: condition)
             if preferences.returnRepresentation {
-                return representation(record, table: table, status: created ? 201 : 200, preferences: preferences, query: request.query, baseURL: baseURL, tables: tables)
+                return representation(
+                    record, table: table, status: created ? 201 : 200, preferences: preferences, query: request.query, baseURL: baseURL,
+                    tables: tables)
             }
             // "The response is identical for Create or Update operations": the key as addressed.
             return .noContent(headers: [("OData-EntityId", "\(baseURL)\(table.entitySetName)(\(key.urlText))")])
@@ -114,8 +132,10 @@ public struct WebAPI: Sendable {
         }
     }
 
-    private func representation(_ record: StoredRecord, table: TableSchema, status: Int, preferences: Preferences, query: [(String, String)],
-                                baseURL: String, tables: RecordTables, echoPreference: Bool = true) -> WebAPIResponse {
+    private func representation(
+        _ record: StoredRecord, table: TableSchema, status: Int, preferences: Preferences, query: [(String, String)],
+        baseURL: String, tables: RecordTables, echoPreference: Bool = true
+    ) -> WebAPIResponse {
         let select = (try? QueryOptions(query.filter { $0.0 == "$select" }, table: table))?.select
         var object = RecordSerializer(tables: tables, table: table, preferences: preferences).object(record, select: select)
         let selected = select.map { "(\($0.map(\.propertyName).joined(separator: ",")))" } ?? ""
@@ -130,7 +150,9 @@ public struct WebAPI: Sendable {
 
     // MARK: - Queries
 
-    private func query(_ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String, tables: RecordTables) throws(DataverseError) -> WebAPIResponse {
+    private func query(
+        _ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String, tables: RecordTables
+    ) throws(DataverseError) -> WebAPIResponse {
         let options = try QueryOptions(request.query, table: table)
         if preferences.trackChanges || options.deltaToken != nil {
             return try ChangeTracking.answer(request, table: table, options: options, preferences: preferences, tables: tables, baseURL: baseURL)
@@ -182,7 +204,8 @@ public struct WebAPI: Sendable {
     }
 
     private func methodNotAllowed(_ request: WebAPIRequest) -> DataverseError {
-        DataverseError(status: 405, code: DataverseError.odataCode, message: "The HTTP method '\(request.method)' is not allowed on '\(request.resourcePath)'.")
+        DataverseError(
+            status: 405, code: DataverseError.odataCode, message: "The HTTP method '\(request.method)' is not allowed on '\(request.resourcePath)'.")
     }
 
     /// `accounts(key)` into `accounts` and `key`; no parentheses gives a nil key.
@@ -194,7 +217,9 @@ public struct WebAPI: Sendable {
     static func encodeQuery(_ parameters: [(String, String)]) -> String {
         var allowed = CharacterSet.urlQueryAllowed
         allowed.remove(charactersIn: "&=+#<>\" ")
-        return parameters.map { "\($0.0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }
-            .joined(separator: "&")
+        return parameters.map {
+            "\($0.0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)"
+        }
+        .joined(separator: "&")
     }
 }

@@ -55,7 +55,9 @@ public struct WebAPIResponse: Sendable {
     package static let odataHeaders = [("OData-Version", "4.0")]
 
     package static func json(_ status: Int, _ value: JSONValue, headers: [(String, String)] = []) -> WebAPIResponse {
-        WebAPIResponse(status: status, headers: odataHeaders + [("Content-Type", "application/json; odata.metadata=minimal")] + headers, body: value.serialized())
+        WebAPIResponse(
+            status: status, headers: odataHeaders + [("Content-Type", "application/json; odata.metadata=minimal")] + headers, body: value.serialized()
+        )
     }
 
     package static func noContent(headers: [(String, String)] = []) -> WebAPIResponse {

@@ -11,14 +11,17 @@ enum RemoteExecutionContext {
         let referenceType = "EntityReference:http://schemas.microsoft.com/xrm/2011/Contracts"
         let target: JSONValue
         if event.message == .delete {
-            target = .object(["__type": .string(referenceType), "Id": .string(event.record.id), "LogicalName": .string(table.logicalName), "Name": .null])
+            target = .object([
+                "__type": .string(referenceType), "Id": .string(event.record.id), "LogicalName": .string(table.logicalName), "Name": .null,
+            ])
         } else {
             target = entity(event.record, table: table, type: entityType, referenceType: referenceType)
         }
         var postImages: [JSONValue] = []
         var preImages: [JSONValue] = []
         if event.message != .delete {
-            postImages.append(keyValue("AsynchronousStepPrimaryName", entity(event.record, table: table, type: entityType, referenceType: referenceType)))
+            postImages.append(
+                keyValue("AsynchronousStepPrimaryName", entity(event.record, table: table, type: entityType, referenceType: referenceType)))
         }
         if let before = event.before {
             preImages.append(keyValue("PreImage", entity(before, table: table, type: entityType, referenceType: referenceType)))
@@ -41,8 +44,10 @@ enum RemoteExecutionContext {
             "OrganizationId": .string(organization),
             "OrganizationName": .string("switchboard-emulator"),
             "OutputParameters": .array(event.message == .create ? [keyValue("id", .string(event.record.id))] : []),
-            "OwningExtension": .object(["__type": .string(referenceType), "Id": .string(ApplicationUser.derivedID("step:\(table.logicalName):\(event.message.rawValue)")),
-                                        "LogicalName": .string("sdkmessageprocessingstep"), "Name": .string("Switchboard emulator webhook")]),
+            "OwningExtension": .object([
+                "__type": .string(referenceType), "Id": .string(ApplicationUser.derivedID("step:\(table.logicalName):\(event.message.rawValue)")),
+                "LogicalName": .string("sdkmessageprocessingstep"), "Name": .string("Switchboard emulator webhook"),
+            ]),
             "ParentContext": .null,
             "PostEntityImages": .array(postImages),
             "PreEntityImages": .array(preImages),

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import SwitchboardValues
+import Synchronization
 
 /// Posts committed changes to the registered webhooks, after the change and apart from the request
 /// that made it (asynchronous steps), and keeps a log of every delivery.
@@ -73,12 +73,17 @@ public final class WebhookDispatcher: Sendable {
         for event in events {
             guard let table = schema.table(logicalName: event.table) else { continue }
             for registration in registrations where registration.table == event.table && registration.messages.contains(event.message) {
-                let body = RemoteExecutionContext.body(for: event, table: table, userID: userID, correlationID: correlationID,
-                                                       operationID: UUID().uuidString.lowercased(), now: Date())
-                var headers = [("Content-Type", "application/json"), ("x-ms-dynamics-organization", "switchboard-emulator"),
-                               ("x-ms-dynamics-entity-name", event.table), ("x-ms-dynamics-request-name", event.message.rawValue),
-                               ("x-ms-correlation-request-id", correlationID)]
-                if case .httpHeader(let extra) = registration.authentication { headers += extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+                let body = RemoteExecutionContext.body(
+                    for: event, table: table, userID: userID, correlationID: correlationID,
+                    operationID: UUID().uuidString.lowercased(), now: Date())
+                var headers = [
+                    ("Content-Type", "application/json"), ("x-ms-dynamics-organization", "switchboard-emulator"),
+                    ("x-ms-dynamics-entity-name", event.table), ("x-ms-dynamics-request-name", event.message.rawValue),
+                    ("x-ms-correlation-request-id", correlationID),
+                ]
+                if case .httpHeader(let extra) = registration.authentication {
+                    headers += extra.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                }
                 state.withLock { $0.pending += 1 }
                 let timeout = self.timeout
                 Task {
@@ -88,9 +93,10 @@ public final class WebhookDispatcher: Sendable {
                         attempts += 1
                         outcome = await sender.post(url: registration.deliveryURL, headers: headers, body: body.serialized(), timeout: timeout)
                     } while attempts < 2 && [502, 503, 504].contains(outcome.status ?? 0)
-                    let delivery = Delivery(registrationID: registration.id, message: event.message.rawValue, table: event.table, recordID: event.record.id,
-                                            url: registration.url, attempts: attempts, status: outcome.status, error: outcome.error,
-                                            succeeded: (200..<300).contains(outcome.status ?? 0), body: body)
+                    let delivery = Delivery(
+                        registrationID: registration.id, message: event.message.rawValue, table: event.table, recordID: event.record.id,
+                        url: registration.url, attempts: attempts, status: outcome.status, error: outcome.error,
+                        succeeded: (200..<300).contains(outcome.status ?? 0), body: body)
                     self.state.withLock { state in
                         state.deliveries.append(delivery)
                         if state.deliveries.count > 10_000 { state.deliveries.removeFirst(state.deliveries.count - 10_000) }

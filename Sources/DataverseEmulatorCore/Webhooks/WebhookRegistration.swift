@@ -26,7 +26,8 @@ public struct WebhookRegistration: Sendable, Hashable {
             throw DataverseError.badRequest("The webhook needs a url starting with http:// or https://.")
         }
         guard case .string(let table)? = json["table"], schema.table(logicalName: table) != nil else {
-            throw DataverseError.badRequest("The webhook needs the logical name of a served table in 'table' (\(schema.tables.map(\.logicalName).joined(separator: ", "))).")
+            throw DataverseError.badRequest(
+                "The webhook needs the logical name of a served table in 'table' (\(schema.tables.map(\.logicalName).joined(separator: ", "))).")
         }
         var messages: Set<ChangeEvent.Message> = []
         if case .array(let names)? = json["messages"] {
@@ -42,13 +43,19 @@ public struct WebhookRegistration: Sendable, Hashable {
         let auth = json["authentication"] ?? .null
         switch auth["type"]?.text {
         case "HttpHeader":
-            guard case .object(let headers)? = auth["headers"], !headers.isEmpty else { throw DataverseError.badRequest("HttpHeader authentication needs 'headers': {name: value}.") }
+            guard case .object(let headers)? = auth["headers"], !headers.isEmpty else {
+                throw DataverseError.badRequest("HttpHeader authentication needs 'headers': {name: value}.")
+            }
             authentication = .httpHeader(headers.mapValues(\.text))
         case "WebhookKey":
-            guard case .string(let key)? = auth["value"], !key.isEmpty else { throw DataverseError.badRequest("WebhookKey authentication needs 'value': the key.") }
+            guard case .string(let key)? = auth["value"], !key.isEmpty else {
+                throw DataverseError.badRequest("WebhookKey authentication needs 'value': the key.")
+            }
             authentication = .webhookKey(key)
         case "HttpQueryString":
-            guard case .object(let parameters)? = auth["parameters"], !parameters.isEmpty else { throw DataverseError.badRequest("HttpQueryString authentication needs 'parameters': {name: value}.") }
+            guard case .object(let parameters)? = auth["parameters"], !parameters.isEmpty else {
+                throw DataverseError.badRequest("HttpQueryString authentication needs 'parameters': {name: value}.")
+            }
             authentication = .httpQueryString(parameters.mapValues(\.text))
         default:
             throw DataverseError.badRequest("The webhook needs 'authentication' with a type of HttpHeader, WebhookKey or HttpQueryString.")
@@ -64,19 +71,23 @@ public struct WebhookRegistration: Sendable, Hashable {
         let separator = url.contains("?") ? "&" : "?"
         switch authentication {
         case .webhookKey(let key): return url + separator + "code=" + encode(key)
-        case .httpQueryString(let parameters): return url + separator + parameters.keys.sorted().map { "\(encode($0))=\(encode(parameters[$0]!))" }.joined(separator: "&")
+        case .httpQueryString(let parameters):
+            return url + separator + parameters.keys.sorted().map { "\(encode($0))=\(encode(parameters[$0]!))" }.joined(separator: "&")
         case .httpHeader: return url
         }
     }
 
     /// As the admin endpoint lists it: the authentication's kind, never its secret.
     package var json: JSONValue {
-        let kind: String = switch authentication {
-        case .httpHeader: "HttpHeader"
-        case .webhookKey: "WebhookKey"
-        case .httpQueryString: "HttpQueryString"
-        }
-        return .object(["id": .string(id), "url": .string(url), "table": .string(table),
-                        "messages": .array(messages.map(\.rawValue).sorted().map(JSONValue.string)), "authentication": .object(["type": .string(kind)])])
+        let kind: String =
+            switch authentication {
+            case .httpHeader: "HttpHeader"
+            case .webhookKey: "WebhookKey"
+            case .httpQueryString: "HttpQueryString"
+            }
+        return .object([
+            "id": .string(id), "url": .string(url), "table": .string(table),
+            "messages": .array(messages.map(\.rawValue).sorted().map(JSONValue.string)), "authentication": .object(["type": .string(kind)]),
+        ])
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import SwitchboardEngine
 import SwitchboardModel
+import Synchronization
 
 /// A Dataverse table's changes through change tracking: the first read asks for the table with
 /// `Prefer: odata.track-changes`, later reads follow `@odata.nextLink` and then `@odata.deltaLink`.
@@ -33,7 +33,9 @@ public final class DataverseChangeFeed: ChangeFeed {
             url = skip ? String(position.dropFirst(Self.skipping.count)) : position
         } else {
             skip = !trigger.initialLoad
-            let select = trigger.select.isEmpty ? "" : "?$select=" + ([table.primaryID] + trigger.select.filter { $0 != table.primaryID }).joined(separator: ",")
+            let select =
+                trigger.select.isEmpty
+                ? "" : "?$select=" + ([table.primaryID] + trigger.select.filter { $0 != table.primaryID }).joined(separator: ",")
             url = connector.webAPI + trigger.table + select
         }
         let body = try await get(url, headers: [("Prefer", "odata.track-changes, odata.maxpagesize=\(pageSize)")])
@@ -45,7 +47,9 @@ public final class DataverseChangeFeed: ChangeFeed {
             return ChangePage(documents: documents, position: (skip ? Self.skipping : "") + next, caughtUp: false)
         }
         guard let delta = body["@odata.deltaLink"]?.text else {
-            throw ChangeFeedError("the change tracking answer for \(trigger.table) has neither @odata.nextLink nor @odata.deltaLink; is change tracking enabled for the table?")
+            throw ChangeFeedError(
+                "the change tracking answer for \(trigger.table) has neither @odata.nextLink nor @odata.deltaLink; is change tracking enabled for the table?"
+            )
         }
         return ChangePage(documents: documents, position: delta, caughtUp: true)
     }
@@ -56,8 +60,10 @@ public final class DataverseChangeFeed: ChangeFeed {
             return .object(["message": .string("Delete"), "table": .string(table.logical), "id": fields["id"] ?? .null, "attributes": .object([:])])
         }
         let attributes = fields.filter { !$0.key.contains("@") }
-        return .object(["message": .string("Upsert"), "table": .string(table.logical), "id": fields[table.primaryID] ?? .null,
-                        "attributes": .object(attributes)])
+        return .object([
+            "message": .string("Upsert"), "table": .string(table.logical), "id": fields[table.primaryID] ?? .null,
+            "attributes": .object(attributes),
+        ])
     }
 
     private func get(_ url: String, headers: [(String, String)]) async throws(ChangeFeedError) -> JSONValue {

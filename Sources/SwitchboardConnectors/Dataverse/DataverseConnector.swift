@@ -72,7 +72,8 @@ public final class DataverseConnector: Connector {
         }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.settings = settings
-        lanes = [Lane(clientID: settings.clientID, clientSecret: settings.clientSecret)]
+        lanes =
+            [Lane(clientID: settings.clientID, clientSecret: settings.clientSecret)]
             + settings.additionalUsers.map { Lane(clientID: $0.clientID, clientSecret: $0.clientSecret) }
         self.environmentURL = environmentURL.hasSuffix("/") ? String(environmentURL.dropLast()) : environmentURL
         webAPI = self.environmentURL + DataverseRequests.root
@@ -141,9 +142,13 @@ public final class DataverseConnector: Connector {
     /// gives every write that outcome.
     private func sendBatch(_ writes: [DataverseRequests.Write], timeout: Duration) async -> [TransportOutcome] {
         let boundary = "batch_\(UUID().uuidString.lowercased())"
-        let request = Self.webAPIRequest("POST", webAPI + "$batch", headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)"),
-                                                                             ("Prefer", "odata.continue-on-error")],
-                                         body: DataverseBatch.body(writes, boundary: boundary))
+        let request = Self.webAPIRequest(
+            "POST", webAPI + "$batch",
+            headers: [
+                ("Content-Type", "multipart/mixed; boundary=\(boundary)"),
+                ("Prefer", "odata.continue-on-error"),
+            ],
+            body: DataverseBatch.body(writes, boundary: boundary))
         var contentType: String?
         var bytes: [UInt8] = []
         let outcome = await sendOne(request, timeout: timeout) { type, raw in
@@ -152,7 +157,9 @@ public final class DataverseConnector: Connector {
         }
         guard case .response(200, let retryAfter, _) = outcome else { return Array(repeating: outcome, count: writes.count) }
         guard let parts = DataverseBatch.parts(bytes, contentType: contentType), parts.count == writes.count else {
-            return Array(repeating: .response(status: 502, retryAfter: retryAfter, body: "the $batch answer could not be read as one part per request"), count: writes.count)
+            return Array(
+                repeating: .response(status: 502, retryAfter: retryAfter, body: "the $batch answer could not be read as one part per request"),
+                count: writes.count)
         }
         return parts
     }
@@ -160,8 +167,10 @@ public final class DataverseConnector: Connector {
     /// A request of the connector's own (a batch, a bulk message, a read) with the OData headers
     /// every Web API request carries.
     private static func webAPIRequest(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8] = []) -> OutboundRequest {
-        OutboundRequest(method: method, url: url, path: url, headers: [("Accept", "application/json"), ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0")] + headers,
-                        body: body)
+        OutboundRequest(
+            method: method, url: url, path: url,
+            headers: [("Accept", "application/json"), ("OData-MaxVersion", "4.0"), ("OData-Version", "4.0")] + headers,
+            body: body)
     }
 
     /// One bulk message (`UpsertMultiple` and its siblings).
@@ -172,10 +181,12 @@ public final class DataverseConnector: Connector {
     /// A table's logical name and primary id column, from its entity set name; looked up once.
     func table(entitySet: String) async throws(ChangeFeedError) -> (logical: String, primaryID: String) {
         if let known = tables.withLock({ $0[entitySet] }) { return known }
-        let (outcome, body) = await read(webAPI + "EntityDefinitions?$select=LogicalName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20'\(entitySet)'",
-                                         headers: [], timeout: .seconds(60))
+        let (outcome, body) = await read(
+            webAPI + "EntityDefinitions?$select=LogicalName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20'\(entitySet)'",
+            headers: [], timeout: .seconds(60))
         guard case .response(200, _, _) = outcome, case .array(let list)? = (try? JSONValue(json: body))?["value"], let first = list.first,
-              let logical = first["LogicalName"]?.text, let primaryID = first["PrimaryIdAttribute"]?.text else {
+            let logical = first["LogicalName"]?.text, let primaryID = first["PrimaryIdAttribute"]?.text
+        else {
             throw ChangeFeedError("Dataverse has no table with the entity set name '\(entitySet)'")
         }
         tables.withLock { $0[entitySet] = (logical, primaryID) }
@@ -231,7 +242,9 @@ public final class DataverseConnector: Connector {
         case .allPaused(let wait):
             // Every user is throttled: the system waits as long as the first pause has left.
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
-            return .response(status: 429, retryAfter: String(seconds), body: "every application user of this environment is throttled; the first may send again in \(seconds) s")
+            return .response(
+                status: 429, retryAfter: String(seconds),
+                body: "every application user of this environment is throttled; the first may send again in \(seconds) s")
         }
         let token: String
         do {
@@ -255,8 +268,10 @@ public final class DataverseConnector: Connector {
     /// One request as `lane`'s user, with what the answer tells the budget: the execution time
     /// the service says this user has left in its window (`x-ms-ratelimit-time-remaining-xrm-requests`,
     /// seconds) and a changed recommended parallelism (`x-ms-dop-hint`).
-    private func execute(_ request: OutboundRequest, token: String, lane: Lane, timeout: Duration,
-                         raw: ((String?, [UInt8]) -> Void)?) async -> (outcome: TransportOutcome, signals: [SystemBudget.Signal]) {
+    private func execute(
+        _ request: OutboundRequest, token: String, lane: Lane, timeout: Duration,
+        raw: ((String?, [UInt8]) -> Void)?
+    ) async -> (outcome: TransportOutcome, signals: [SystemBudget.Signal]) {
         var outbound = HTTPClientRequest(url: request.url)
         outbound.method = HTTPMethod(rawValue: request.method)
         for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { outbound.headers.add(name: name, value: value) }
@@ -269,20 +284,27 @@ public final class DataverseConnector: Connector {
             raw?(response.headers.first(name: "Content-Type"), Array(body.readableBytesView))
             let status = Int(response.status.code)
             var signals: [SystemBudget.Signal] = []
-            if let seconds = response.headers.first(name: "x-ms-ratelimit-time-remaining-xrm-requests").flatMap({ Double($0.replacingOccurrences(of: ",", with: "")) }),
-               seconds.isFinite, seconds >= 0, seconds < 1e9 {
+            if let seconds = response.headers.first(name: "x-ms-ratelimit-time-remaining-xrm-requests").flatMap({
+                Double($0.replacingOccurrences(of: ",", with: ""))
+            }),
+                seconds.isFinite, seconds >= 0, seconds < 1e9
+            {
                 signals.append(.executionRemaining(millis: Int64(seconds * 1000), users: lanes.count))
             }
             if status == 401 { await lane.tokens.invalidate() }
             if status == 429, lanes.count > 1 {
                 // This user waits as long as it was told; the others carry on, so the message is retried soon.
-                let seconds = response.headers.first(name: "Retry-After").flatMap(Double.init).flatMap { $0.isFinite && $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 1
+                let seconds =
+                    response.headers.first(name: "Retry-After").flatMap(Double.init).flatMap { $0.isFinite && $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 1
                 lane.pausedUntil.withLock { $0 = ContinuousClock.now + .milliseconds(Int64(seconds * 1000)) }
                 let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
                 return (.transient(status: 429, retryAfter: nil, body: "application user \(lane.clientID) throttled: \(text)"), signals)
             }
             if let hint = response.headers.first(name: "x-ms-dop-hint").flatMap(Int.init),
-               lastHint.withLock({ last in defer { last = hint }; return last != hint }) {
+                lastHint.withLock({ last in
+                    defer { last = hint }; return last != hint
+                })
+            {
                 signals.append(.hint(hint))
             }
             let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
@@ -306,8 +328,10 @@ public final class DataverseConnector: Connector {
         var request = HTTPClientRequest(url: "\(settings.authority)/\(settings.tenant)/oauth2/v2.0/token")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let form = [("grant_type", "client_credentials"), ("client_id", lane.clientID), ("client_secret", lane.clientSecret),
-                    ("scope", "\(environmentURL)/.default")]
+        let form = [
+            ("grant_type", "client_credentials"), ("client_id", lane.clientID), ("client_secret", lane.clientSecret),
+            ("scope", "\(environmentURL)/.default"),
+        ]
         request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\(RequestRenderer.percentEncode($0.1))" }.joined(separator: "&")))
         let response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
         let bytes = try await response.body.collect(upTo: 1 << 20)
@@ -316,8 +340,10 @@ public final class DataverseConnector: Connector {
             let description = json["error_description"]?.text ?? json["error"]?.text ?? "status \(response.status.code)"
             // The sign-in's answer goes to the audit log as the attempt's; 401 and 400 dead-letter
             // (a wrong secret does not fix itself), 429 and 5xx retry.
-            throw TokenFailure(outcome: .response(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
-                                                  body: "signing in failed: \(description)"))
+            throw TokenFailure(
+                outcome: .response(
+                    status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
+                    body: "signing in failed: \(description)"))
         }
         let seconds: Int64 = if case .int(let value)? = json["expires_in"] { value } else { 3_599 }
         return (token, .seconds(seconds))
@@ -345,4 +371,3 @@ actor TokenCache {
         current = nil
     }
 }
-

@@ -23,7 +23,8 @@ public enum DataverseErrors {
         let lowered = message.lowercased()
         if lowered.contains("sql number: 1205") || lowered.contains("deadlock") || lowered.contains("sql timeout") { return true }
         if status == 412, message == "A record with matching key values already exists.",
-           request.method == "PATCH", request.header("If-None-Match") == nil, request.header("If-Match") == nil {
+            request.method == "PATCH", request.header("If-None-Match") == nil, request.header("If-Match") == nil
+        {
             return true
         }
         return false

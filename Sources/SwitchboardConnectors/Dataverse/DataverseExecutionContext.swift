@@ -17,7 +17,9 @@ import SwitchboardModel
 /// https://learn.microsoft.com/power-apps/developer/data-platform/use-webhooks
 public enum DataverseExecutionContext {
     public static func flatten(_ context: JSONValue) throws(IngestError) -> JSONValue {
-        guard case .object(let fields) = context else { throw IngestError.invalidPayload("the body is not a Dataverse RemoteExecutionContext: it is not a JSON object") }
+        guard case .object(let fields) = context else {
+            throw IngestError.invalidPayload("the body is not a Dataverse RemoteExecutionContext: it is not a JSON object")
+        }
         for required in ["MessageName", "PrimaryEntityName", "PrimaryEntityId", "OperationId"] where fields[required] == nil {
             throw IngestError.invalidPayload("the body is not a Dataverse RemoteExecutionContext: \(required) is missing")
         }
@@ -46,7 +48,9 @@ public enum DataverseExecutionContext {
 
     /// The first image's attributes, or null when there is none.
     private static func image(_ list: JSONValue?) -> JSONValue {
-        guard case .array(let pairs)? = list, let entity = pairs.first?["value"], case .array(let attributes)? = entity["Attributes"] else { return .null }
+        guard case .array(let pairs)? = list, let entity = pairs.first?["value"], case .array(let attributes)? = entity["Attributes"] else {
+            return .null
+        }
         return .object(pairsToObject(attributes))
     }
 

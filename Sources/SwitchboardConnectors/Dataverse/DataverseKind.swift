@@ -6,8 +6,10 @@ import SwitchboardModel
 public struct DataverseKind: ConnectorRuntime {
     public init() {}
 
-    static let documentedLimitsSource = "Microsoft's service protection limit per user (learn.microsoft.com/power-apps/developer/data-platform/api-limits)"
-    static let entitlementSource = "the non-licensed pool's base for Dynamics 365 Enterprise and Professional tenants, 500,000 + 5,000 per licence (learn.microsoft.com/power-platform/admin/api-request-limits-allocations)"
+    static let documentedLimitsSource =
+        "Microsoft's service protection limit per user (learn.microsoft.com/power-apps/developer/data-platform/api-limits)"
+    static let entitlementSource =
+        "the non-licensed pool's base for Dynamics 365 Enterprise and Professional tenants, 500,000 + 5,000 per licence (learn.microsoft.com/power-platform/admin/api-request-limits-allocations)"
 
     static let userFields = [
         FieldSpec("client_id", .string, required: true, doc: "The application user's client (application) id."),
@@ -32,43 +34,59 @@ public struct DataverseKind: ConnectorRuntime {
         connection: [
             FieldSpec("base_url", .url, doc: "The environment URL (required).", example: "https://contoso.crm.dynamics.com"),
             FieldSpec("headers", .headers, doc: "Headers sent with every request besides the bearer token."),
-            FieldSpec("authority", .url, default: "https://login.microsoftonline.com", doc: "The token authority; the emulator's URL for local work."),
+            FieldSpec(
+                "authority", .url, default: "https://login.microsoftonline.com", doc: "The token authority; the emulator's URL for local work."),
             FieldSpec("tenant", .string, required: true, doc: "The Microsoft Entra tenant id."),
             FieldSpec("client_id", .string, required: true, doc: "The application user's client (application) id."),
             FieldSpec("client_secret", .secret, required: true, doc: "Its client secret.", example: "${env:DATAVERSE_SECRET}"),
-            FieldSpec("ca_file", .string, doc: "A PEM file of authorities to trust besides the system's (the emulator's `ca.pem`), relative to the workspace."),
+            FieldSpec(
+                "ca_file", .string,
+                doc: "A PEM file of authorities to trust besides the system's (the emulator's `ca.pem`), relative to the workspace."),
             FieldSpec("batch_size", .integer, default: "1", doc: "Writes sent together in one request, at most 1000; 1 sends each alone."),
             FieldSpec("batch_wait", .duration, default: "10ms", doc: "How long a write waits for others to share its request."),
-            FieldSpec("batch_with", .choice(DataverseConnectionSettings.BatchMode.allCases.map(\.rawValue)), default: "batch",
-                      doc: "`batch`: one `$batch`, each write answered alone; `multiple`: the bulk messages, which cost the service less time per record."),
-            FieldSpec("more_users", .objectList(DataverseKind.userFields),
-                      doc: "More application users to spread the load over; each has its own service protection limits."),
+            FieldSpec(
+                "batch_with", .choice(DataverseConnectionSettings.BatchMode.allCases.map(\.rawValue)), default: "batch",
+                doc: "`batch`: one `$batch`, each write answered alone; `multiple`: the bulk messages, which cost the service less time per record."),
+            FieldSpec(
+                "more_users", .objectList(DataverseKind.userFields),
+                doc: "More application users to spread the load over; each has its own service protection limits."),
         ],
         addressField: "base_url",
         target: [
             FieldSpec("table", .string, required: true, doc: "The table's entity set name.", example: "salesorders"),
-            FieldSpec("operation", .choice(DataverseWrite.Operation.allCases.map(\.rawValue)), default: "upsert",
-                      doc: "`upsert` creates or updates by key, so a repeated delivery is harmless."),
-            FieldSpec("key", .pathMap, doc: "Key columns and where their values are: an alternate key, or the primary id alone (required unless `create`).",
-                      example: "{ ordernumber: $.order_number }"),
+            FieldSpec(
+                "operation", .choice(DataverseWrite.Operation.allCases.map(\.rawValue)), default: "upsert",
+                doc: "`upsert` creates or updates by key, so a repeated delivery is harmless."),
+            FieldSpec(
+                "key", .pathMap, doc: "Key columns and where their values are: an alternate key, or the primary id alone (required unless `create`).",
+                example: "{ ordernumber: $.order_number }"),
             FieldSpec("body", .path, default: "$", doc: "What is sent as the record's columns (lookups as `column@odata.bind`)."),
         ],
-        sources: [SourceSpec(
-            key: "changes", summary: "reads a Dataverse table's changes",
-            fields: [
-                FieldSpec("table", .string, required: true, doc: "The table's entity set name; change tracking must be enabled for it.", example: "accounts"),
-                FieldSpec("select", .stringList, doc: "Columns read; default all (`check` asks for a list, SB180)."),
-                FieldSpec("interval", .duration, default: "10s", doc: "Time between polls once caught up."),
-                FieldSpec("initial_load", .boolean, default: "true", doc: "Whether the first poll turns every existing record into a message."),
-            ],
-            position: "the table's delta link, saved in the same transaction as the messages read up to it")],
-        webhookFormats: [WebhookFormatSpec(
-            name: "dataverse", summary: "A Dataverse webhook's `RemoteExecutionContext`, stored as a flat document (`message`, `table`, `id`, `attributes`, images).",
-            defaultIdempotencyKey: "$.operation_id", carriesWholeRecords: true,
-            readsDescription: "a Dataverse webhook (its table is set where the webhook is registered)")],
+        sources: [
+            SourceSpec(
+                key: "changes", summary: "reads a Dataverse table's changes",
+                fields: [
+                    FieldSpec(
+                        "table", .string, required: true, doc: "The table's entity set name; change tracking must be enabled for it.",
+                        example: "accounts"),
+                    FieldSpec("select", .stringList, doc: "Columns read; default all (`check` asks for a list, SB180)."),
+                    FieldSpec("interval", .duration, default: "10s", doc: "Time between polls once caught up."),
+                    FieldSpec("initial_load", .boolean, default: "true", doc: "Whether the first poll turns every existing record into a message."),
+                ],
+                position: "the table's delta link, saved in the same transaction as the messages read up to it")
+        ],
+        webhookFormats: [
+            WebhookFormatSpec(
+                name: "dataverse",
+                summary:
+                    "A Dataverse webhook's `RemoteExecutionContext`, stored as a flat document (`message`, `table`, `id`, `attributes`, images).",
+                defaultIdempotencyKey: "$.operation_id", carriesWholeRecords: true,
+                readsDescription: "a Dataverse webhook (its table is set where the webhook is registered)")
+        ],
         usualLocation: .cloud,
         idempotency: "`upsert`, `update` and `delete` by key are harmless when repeated; `create` is not (SB150).",
-        limits: "Microsoft's per-user service protection limits (6,000 requests and 1,200 s of execution per 300 s, 52 concurrent) times the application users, scaled to `limits.window`; 500,000 operations a day; concurrency adapts from 4",
+        limits:
+            "Microsoft's per-user service protection limits (6,000 requests and 1,200 s of execution per 300 s, 52 concurrent) times the application users, scaled to `limits.window`; 500,000 operations a day; concurrency adapts from 4",
         references: [
             "https://learn.microsoft.com/power-apps/developer/data-platform/api-limits",
             "https://learn.microsoft.com/power-apps/developer/data-platform/webapi/execute-batch-operations-using-web-api",
@@ -79,7 +97,9 @@ public struct DataverseKind: ConnectorRuntime {
     package func readConnection(_ map: ConfigFields, context: ReadContext) -> (any ConnectionSettings)? {
         let headers = context.headers(map["headers"])
         let baseURL = context.url(map["base_url"])
-        if baseURL == nil { map.value.report("\(map.path).base_url is required for a Dataverse system: the environment URL, such as https://contoso.crm.dynamics.com") }
+        if baseURL == nil {
+            map.value.report("\(map.path).base_url is required for a Dataverse system: the environment URL, such as https://contoso.crm.dynamics.com")
+        }
         let tenant = map.string("tenant")
         let clientID = map.string("client_id")
         let secret = context.secret(map["client_secret"])
@@ -87,7 +107,9 @@ public struct DataverseKind: ConnectorRuntime {
         if !authority.hasPrefix("https://") { map["authority"]?.report("\(map.path).authority must start with https://") }
         var batchSize = 1
         if let size = map.int("batch_size", min: 1) {
-            if size > DataverseLimits.batchRequests { map["batch_size"]?.report("\(map.path).batch_size must be at most 1000, the most requests a $batch may hold") }
+            if size > DataverseLimits.batchRequests {
+                map["batch_size"]?.report("\(map.path).batch_size must be at most 1000, the most requests a $batch may hold")
+            }
             batchSize = min(size, DataverseLimits.batchRequests)
         }
         var additionalUsers: [(clientID: String, clientSecret: String)] = []
@@ -97,8 +119,9 @@ public struct DataverseKind: ConnectorRuntime {
             }
         }
         guard let tenant, let clientID, let secret else { return IncompleteDataverseConnection(address: baseURL) }
-        var settings = DataverseConnectionSettings(environmentURL: baseURL, authority: authority, tenant: tenant, clientID: clientID, clientSecret: secret.value,
-                                                   caFile: map.string("ca_file").map(context.absolutePath))
+        var settings = DataverseConnectionSettings(
+            environmentURL: baseURL, authority: authority, tenant: tenant, clientID: clientID, clientSecret: secret.value,
+            caFile: map.string("ca_file").map(context.absolutePath))
         settings.headers = headers
         settings.batchSize = batchSize
         if let wait = map.duration("batch_wait") { settings.batchWait = wait }
@@ -119,7 +142,9 @@ public struct DataverseKind: ConnectorRuntime {
             if let path = StepReader.readPath(entry.value) { key.append((entry.key, path)) }
         }
         if operation != .create, key.isEmpty, map["key"] == nil {
-            map.value.report("target.dataverse.key is required to \(operation.rawValue): the key columns and where their values are, such as { ordernumber: $.order_number }")
+            map.value.report(
+                "target.dataverse.key is required to \(operation.rawValue): the key columns and where their values are, such as { ordernumber: $.order_number }"
+            )
         }
         let body = map["body"].flatMap { StepReader.readPath($0) } ?? JSONPath("$")!
         guard let table else { return nil }
@@ -179,9 +204,10 @@ public struct DataverseKind: ConnectorRuntime {
             throw ConnectorSetupError("system '\(context.system.id)' has no complete Dataverse connection")
         }
         do {
-            return try DataverseConnector(environmentURL: url, settings: settings,
-                                          maxConnections: max(8, min(context.maxConnections, context.budget.limits.maxConcurrent ?? context.maxConnections)),
-                                          budget: context.budget)
+            return try DataverseConnector(
+                environmentURL: url, settings: settings,
+                maxConnections: max(8, min(context.maxConnections, context.budget.limits.maxConcurrent ?? context.maxConnections)),
+                budget: context.budget)
         } catch {
             throw ConnectorSetupError("the Dataverse connector for '\(context.system.id)' cannot start: \(error)")
         }

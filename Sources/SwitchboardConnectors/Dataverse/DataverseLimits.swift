@@ -10,8 +10,9 @@ public enum DataverseLimits {
     /// https://learn.microsoft.com/power-platform/admin/api-request-limits-allocations
     public static func documented(window: Duration = .seconds(300)) -> SystemLimits {
         let share = Double(window.milliseconds) / 300_000
-        var limits = SystemLimits(maxConcurrent: 52, maxRequests: max(1, Int((6_000 * share).rounded())), window: window,
-                                  maxExecution: .milliseconds(Int64((1_200_000 * share).rounded())))
+        var limits = SystemLimits(
+            maxConcurrent: 52, maxRequests: max(1, Int((6_000 * share).rounded())), window: window,
+            maxExecution: .milliseconds(Int64((1_200_000 * share).rounded())))
         limits.requestsPerDay = 500_000
         return limits
     }

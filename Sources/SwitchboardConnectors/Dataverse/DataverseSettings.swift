@@ -36,8 +36,10 @@ public struct DataverseConnectionSettings: ConnectionSettings {
         case multiple
     }
 
-    public init(environmentURL: String?, authority: String = "https://login.microsoftonline.com", tenant: String, clientID: String, clientSecret: String,
-                caFile: String? = nil) {
+    public init(
+        environmentURL: String?, authority: String = "https://login.microsoftonline.com", tenant: String, clientID: String, clientSecret: String,
+        caFile: String? = nil
+    ) {
         self.environmentURL = environmentURL
         self.authority = authority
         self.tenant = tenant
@@ -96,7 +98,10 @@ public struct DataverseWrite: TargetSettings {
 
     public var idempotencyProblem: (message: String, path: [String])? {
         guard operation == .create else { return nil }
-        return ("creates Dataverse records, so a repeated delivery creates a second record; upsert by a key instead", ["target", "dataverse", "operation"])
+        return (
+            "creates Dataverse records, so a repeated delivery creates a second record; upsert by a key instead",
+            ["target", "dataverse", "operation"]
+        )
     }
 }
 

@@ -8,6 +8,7 @@ public struct FilesKind: ConnectorKind {
     public let spec = ConnectorSpec(
         kind: "files", title: "Files",
         summary: "A folder or file share for file drops: declared in the landscape; no connector yet.",
-        description: "A system of this kind appears in the catalog, the landscape diagram and the review; integrations cannot yet read from it or deliver to it.",
+        description:
+            "A system of this kind appears in the catalog, the landscape diagram and the review; integrations cannot yet read from it or deliver to it.",
         usualLocation: .onPremises)
 }

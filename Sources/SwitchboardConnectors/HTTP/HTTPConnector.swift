@@ -26,7 +26,8 @@ public final class HTTPConnector: Connector, RequestSender {
     ///   - budget: Taken once per request; nil: none.
     ///   - maxConnectionsPerHost: Connections kept open to one host. Default 16.
     ///   - maxRecordedBody: Bytes of a response kept for the audit log. Default 4 KiB.
-    public init(connection: HTTPConnectionSettings? = nil, budget: SystemBudget? = nil, maxConnectionsPerHost: Int = 16, maxRecordedBody: Int = 4096) {
+    public init(connection: HTTPConnectionSettings? = nil, budget: SystemBudget? = nil, maxConnectionsPerHost: Int = 16, maxRecordedBody: Int = 4096)
+    {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
         // The hub does not trace yet; a span per delivery was measurable overhead for nothing.

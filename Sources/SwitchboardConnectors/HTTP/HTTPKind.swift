@@ -17,19 +17,24 @@ public struct HTTPKind: ConnectorRuntime {
             """,
         connection: [
             FieldSpec("base_url", .url, doc: "Base URL that target paths are appended to; may hold references.", example: "https://erp.example.com"),
-            FieldSpec("headers", .headers, doc: "Headers sent with every request; a credential header must be a ${env:NAME} or ${file:PATH} reference.",
-                      example: "{ Authorization: \"Bearer ${env:ERP_TOKEN}\" }"),
+            FieldSpec(
+                "headers", .headers, doc: "Headers sent with every request; a credential header must be a ${env:NAME} or ${file:PATH} reference.",
+                example: "{ Authorization: \"Bearer ${env:ERP_TOKEN}\" }"),
         ],
         addressField: "base_url",
         target: [
             FieldSpec("method", .choice(["POST", "PUT", "PATCH", "DELETE", "GET"]), default: "POST", doc: "The request's method."),
-            FieldSpec("path", .string, required: true, doc: "Appended to the base URL; `{$.path}` placeholders are filled from the message.",
-                      example: "/api/orders/{$.order_id}"),
-            FieldSpec("headers", .headers, doc: "Headers of this integration's requests; values may hold placeholders. Credentials belong in the connection.",
-                      example: "{ Idempotency-Key: \"{$.order_id}\" }"),
+            FieldSpec(
+                "path", .string, required: true, doc: "Appended to the base URL; `{$.path}` placeholders are filled from the message.",
+                example: "/api/orders/{$.order_id}"),
+            FieldSpec(
+                "headers", .headers,
+                doc: "Headers of this integration's requests; values may hold placeholders. Credentials belong in the connection.",
+                example: "{ Idempotency-Key: \"{$.order_id}\" }"),
             FieldSpec("body", .path, default: "$", doc: "What is sent as the body (not for GET and DELETE)."),
         ],
-        idempotency: "A `PUT` or `DELETE` repeated by a retry is harmless; a `POST` or `PATCH` is only when the target honours an `Idempotency-Key` header, which `check` asks for (SB150).",
+        idempotency:
+            "A `PUT` or `DELETE` repeated by a retry is harmless; a `POST` or `PATCH` is only when the target honours an `Idempotency-Key` header, which `check` asks for (SB150).",
         references: ["https://www.rfc-editor.org/rfc/rfc9110"])
 
     package func readConnection(_ fields: ConfigFields, context: ReadContext) -> (any ConnectionSettings)? {
@@ -58,8 +63,9 @@ public struct HTTPKind: ConnectorRuntime {
     }
 
     public func makeConnector(_ context: ConnectorContext) throws(ConnectorSetupError) -> any Connector {
-        HTTPConnector(connection: context.connection.settings as? HTTPConnectionSettings, budget: context.budget,
-                      maxConnectionsPerHost: max(8, context.maxConnections))
+        HTTPConnector(
+            connection: context.connection.settings as? HTTPConnectionSettings, budget: context.budget,
+            maxConnectionsPerHost: max(8, context.maxConnections))
     }
 
     public func preview(_ delivery: Delivery, connection: Connection?) throws(StepError) -> OutboundRequest {

@@ -42,7 +42,11 @@ public struct HTTPRequestTemplate: TargetSettings {
     }
 
     public var idempotencyProblem: (message: String, path: [String])? {
-        guard ["POST", "PATCH"].contains(method.uppercased()), !headers.keys.contains(where: { $0.lowercased() == "idempotency-key" }) else { return nil }
-        return ("sends \(method.uppercased()) without an Idempotency-Key header, so a repeated delivery may act twice at the target", ["target", "http"])
+        guard ["POST", "PATCH"].contains(method.uppercased()), !headers.keys.contains(where: { $0.lowercased() == "idempotency-key" }) else {
+            return nil
+        }
+        return (
+            "sends \(method.uppercased()) without an Idempotency-Key header, so a repeated delivery may act twice at the target", ["target", "http"]
+        )
     }
 }

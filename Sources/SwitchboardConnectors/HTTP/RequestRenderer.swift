@@ -43,7 +43,9 @@ public struct RequestRenderer: Sendable {
             guard let close = rest[open.lowerBound...].firstIndex(of: "}") else { throw StepError("placeholder in '\(text)' is not closed") }
             let pathText = String(rest[rest.index(after: open.lowerBound)..<close])
             guard let path = JSONPath(pathText) else { throw StepError("placeholder {\(pathText)} in '\(text)' is not a path") }
-            guard let value = path.value(in: document), value != .null else { throw StepError("placeholder {\(pathText)} has no value in the message") }
+            guard let value = path.value(in: document), value != .null else {
+                throw StepError("placeholder {\(pathText)} has no value in the message")
+            }
             output += encode ? percentEncode(value.text) : value.text
             rest = rest[rest.index(after: close)...]
         }
@@ -56,7 +58,7 @@ public struct RequestRenderer: Sendable {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 output.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let hex = Array("0123456789ABCDEF".unicodeScalars)

@@ -8,6 +8,7 @@ public struct PostgresKind: ConnectorKind {
     public let spec = ConnectorSpec(
         kind: "postgres", title: "PostgreSQL",
         summary: "A PostgreSQL database: declared in the landscape; no connector yet.",
-        description: "A system of this kind appears in the catalog, the landscape diagram and the review; integrations cannot yet read from it or deliver to it.",
+        description:
+            "A system of this kind appears in the catalog, the landscape diagram and the review; integrations cannot yet read from it or deliver to it.",
         usualLocation: .onPremises)
 }

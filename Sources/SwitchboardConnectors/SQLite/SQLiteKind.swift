@@ -8,6 +8,7 @@ public struct SQLiteKind: ConnectorKind {
     public let spec = ConnectorSpec(
         kind: "sqlite", title: "SQLite",
         summary: "An SQLite database file: declared in the landscape; no connector yet.",
-        description: "A system of this kind appears in the catalog, the landscape diagram and the review; integrations cannot yet read from it or deliver to it.",
+        description:
+            "A system of this kind appears in the catalog, the landscape diagram and the review; integrations cannot yet read from it or deliver to it.",
         usualLocation: .onPremises)
 }

@@ -75,8 +75,10 @@ public final class BatchingConnector: Connector {
         private nonisolated func deliver(_ batch: [Pending]) async {
             let outcomes = await send(batch.map(\.delivery))
             for (index, item) in batch.enumerated() {
-                item.reply.resume(returning: index < outcomes.count ? outcomes[index]
-                    : .connectionFailed("the batch answer had \(outcomes.count) results for \(batch.count) messages"))
+                item.reply.resume(
+                    returning: index < outcomes.count
+                        ? outcomes[index]
+                        : .connectionFailed("the batch answer had \(outcomes.count) results for \(batch.count) messages"))
             }
         }
     }

@@ -14,7 +14,8 @@ public struct Delivery: Sendable {
     /// What the target does with it, as the target kind's reader made it.
     public var target: any TargetSettings
 
-    public init(messageID: String, integration: String, orderingKey: String? = nil, attempt: Int = 1, document: JSONValue, target: any TargetSettings) {
+    public init(messageID: String, integration: String, orderingKey: String? = nil, attempt: Int = 1, document: JSONValue, target: any TargetSettings)
+    {
         self.messageID = messageID
         self.integration = integration
         self.orderingKey = orderingKey

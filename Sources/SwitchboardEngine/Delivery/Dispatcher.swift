@@ -1,7 +1,7 @@
 import Logging
 import ServiceLifecycle
-import Synchronization
 import SwitchboardModel
+import Synchronization
 
 /// Settings of the delivery loop.
 public struct DispatcherConfiguration: Sendable {
@@ -49,9 +49,11 @@ public final class Dispatcher: Service, Sendable {
     /// - Parameters:
     ///   - connectors: Each target system's connector by system id.
     ///   - budgets: Each target system's budget by system id; the dispatcher only reads and sets its `Retry-After` pause.
-    public init(store: any MessageStore, routes: [Route], connectors: [String: any Connector], budgets: [String: SystemBudget], clock: any WallClock,
-                configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+    public init(
+        store: any MessageStore, routes: [Route], connectors: [String: any Connector], budgets: [String: SystemBudget], clock: any WallClock,
+        configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.store = store
         self.routes = routes
         self.connectors = connectors
@@ -95,7 +97,8 @@ public final class Dispatcher: Service, Sendable {
                     await wake.wait(until: min(deadline, clock.now() + configuration.pollInterval.milliseconds), clock: clock)
                 }
                 if unfinished.load(ordering: .relaxed) > 0 {
-                    logger.warning("shutdown grace ended; giving unfinished deliveries back", metadata: ["sb.count": "\(unfinished.load(ordering: .relaxed))"])
+                    logger.warning(
+                        "shutdown grace ended; giving unfinished deliveries back", metadata: ["sb.count": "\(unfinished.load(ordering: .relaxed))"])
                 }
                 group.cancelAll()
             }
@@ -146,9 +149,12 @@ public final class Dispatcher: Service, Sendable {
         do {
             stepped = try route.run(try JSONValue(json: message.payload), messageID: message.id, attempt: attempt, orderingKey: message.orderingKey)
         } catch let error as StepError {
-            return await finish(&work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil, detail: error.message)
+            return await finish(
+                &work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil, detail: error.message)
         } catch {
-            return await finish(&work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil, detail: "the stored payload is not valid JSON")
+            return await finish(
+                &work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil,
+                detail: "the stored payload is not valid JSON")
         }
         let delivery: Delivery
         switch stepped {
@@ -159,8 +165,9 @@ public final class Dispatcher: Service, Sendable {
             return await finish(&work, .released(at: pausedUntil), status: nil, detail: "target \(route.targetSystem) is paused by Retry-After")
         }
         guard let connector = connectors[route.targetSystem] else {
-            return await finish(&work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil,
-                                detail: "no connector delivers to system \(route.targetSystem)")
+            return await finish(
+                &work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil,
+                detail: "no connector delivers to system \(route.targetSystem)")
         }
         let started = clock.now()
         let outcome = await connector.send(delivery, timeout: route.policy.timeout)
@@ -176,7 +183,8 @@ public final class Dispatcher: Service, Sendable {
         case .connectionFailed(let reason), .unsendable(let reason): detail = reason
         }
         if Task.isCancelled, verdict != .delivered {
-            return await finish(&work, .released(at: now), status: status, duration: now - started, detail: "shutting down after a failed attempt: \(detail)")
+            return await finish(
+                &work, .released(at: now), status: status, duration: now - started, detail: "shutting down after a failed attempt: \(detail)")
         }
         if case .retryable(let notBefore?) = verdict, let system = budgets[route.targetSystem] {
             await system.pause(until: notBefore)
@@ -191,10 +199,13 @@ public final class Dispatcher: Service, Sendable {
             await finish(&work, .delivered, status: status, duration: duration, detail: nil)
         case .retryable(let notBefore):
             let backoff = route.policy.backoff.delayMillis(afterAttempt: attempt, unit: random())
-            await finish(&work, .failed(.retryable(notBefore: notBefore), now: now, backoff: backoff, maxAttempts: route.policy.maxAttempts),
-                         status: status, duration: duration, detail: detail)
+            await finish(
+                &work, .failed(.retryable(notBefore: notBefore), now: now, backoff: backoff, maxAttempts: route.policy.maxAttempts),
+                status: status, duration: duration, detail: detail)
         case .permanent:
-            await finish(&work, .failed(.permanent, now: now, backoff: 0, maxAttempts: route.policy.maxAttempts), status: status, duration: duration, detail: detail)
+            await finish(
+                &work, .failed(.permanent, now: now, backoff: 0, maxAttempts: route.policy.maxAttempts), status: status, duration: duration,
+                detail: detail)
         }
     }
 
@@ -225,33 +236,38 @@ public final class Dispatcher: Service, Sendable {
             return
         }
         let now = clock.now()
-        let kind: AuditRecord.Kind = switch reason {
-        case .delivered: .delivered
-        case .filtered: .filtered
-        case .retryScheduled: .retry
-        case .permanentFailure, .attemptsExhausted: .dead
-        case .released: .released
-        case .leased: .leased
-        case .replayed: .replayed
-        }
+        let kind: AuditRecord.Kind =
+            switch reason {
+            case .delivered: .delivered
+            case .filtered: .filtered
+            case .retryScheduled: .retry
+            case .permanentFailure, .attemptsExhausted: .dead
+            case .released: .released
+            case .leased: .leased
+            case .replayed: .replayed
+            }
         let text = reason == .attemptsExhausted ? "attempts exhausted (\(lifecycle.attempts)): \(detail ?? "")" : detail
-        work.audit.append(AuditRecord(at: now, messageID: work.message.id, integration: work.route.id, kind: kind, fromState: before, toState: lifecycle.state,
-                                      attempt: reason == .released || reason == .filtered ? nil : lifecycle.attempts, status: status,
-                                      durationMillis: duration, detail: text))
+        work.audit.append(
+            AuditRecord(
+                at: now, messageID: work.message.id, integration: work.route.id, kind: kind, fromState: before, toState: lifecycle.state,
+                attempt: reason == .released || reason == .filtered ? nil : lifecycle.attempts, status: status,
+                durationMillis: duration, detail: text))
         // The target is done with this message: free its slot now, so the next delivery need not
         // wait for this outcome's commit (the message stays leased until the commit lands).
         releaseSlot(&work)
         do {
-            let recorded = try await completions.submit(Completion(
-                messageID: work.message.id, leaseToken: work.message.leaseToken ?? "", lifecycle: lifecycle,
-                lastStatus: status, lastError: lifecycle.state == .delivered ? nil : text, audit: work.audit))
+            let recorded = try await completions.submit(
+                Completion(
+                    messageID: work.message.id, leaseToken: work.message.leaseToken ?? "", lifecycle: lifecycle,
+                    lastStatus: status, lastError: lifecycle.state == .delivered ? nil : text, audit: work.audit))
             guard recorded else {
                 logger.warning("lease was lost before the outcome was recorded", metadata: ["sb.message.id": "\(work.message.id)"])
                 return
             }
         } catch {
-            logger.error("recording an outcome failed; the lease will expire and the message will be retried",
-                         metadata: ["sb.message.id": "\(work.message.id)", "sb.error": "\(error)"])
+            logger.error(
+                "recording an outcome failed; the lease will expire and the message will be retried",
+                metadata: ["sb.message.id": "\(work.message.id)", "sb.error": "\(error)"])
             return
         }
         let integration = work.route.id
@@ -261,7 +277,9 @@ public final class Dispatcher: Service, Sendable {
         case .retryWait: metrics.retried(integration)
         case .dead:
             metrics.dead(integration)
-            logger.warning("message is dead", metadata: ["sb.message.id": "\(work.message.id)", "sb.integration": "\(integration)", "sb.reason": "\(text ?? "")"])
+            logger.warning(
+                "message is dead",
+                metadata: ["sb.message.id": "\(work.message.id)", "sb.integration": "\(integration)", "sb.reason": "\(text ?? "")"])
         default: break
         }
     }

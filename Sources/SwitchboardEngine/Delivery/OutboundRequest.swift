@@ -31,4 +31,3 @@ public struct OutboundRequest: Sendable, Hashable {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 }
-

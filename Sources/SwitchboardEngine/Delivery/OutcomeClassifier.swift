@@ -39,7 +39,9 @@ public enum RetryAfter {
     /// The deadline in epoch ms, or nil when the header cannot be read.
     public static func deadline(_ value: String, now: Int64) -> Int64? {
         let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(text), seconds >= 0, !seconds.isNaN { return now + min(longest, seconds.isFinite ? Int64(min(seconds * 1000, Double(longest))) : longest) }
+        if let seconds = Double(text), seconds >= 0, !seconds.isNaN {
+            return now + min(longest, seconds.isFinite ? Int64(min(seconds * 1000, Double(longest))) : longest)
+        }
         return httpDate(text).map { max(now, $0) }
     }
 
@@ -49,7 +51,8 @@ public enum RetryAfter {
     static func httpDate(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let monthIndex = months.firstIndex(of: String(parts[2])),
-              let year = Int(parts[3]) else { return nil }
+            let year = Int(parts[3])
+        else { return nil }
         let time = parts[4].split(separator: ":").compactMap { Int($0) }
         guard time.count == 3 else { return nil }
         let days = daysFromCivil(year: year, month: monthIndex + 1, day: day)

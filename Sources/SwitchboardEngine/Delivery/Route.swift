@@ -29,8 +29,10 @@ public struct Route: Sendable {
         switch try pipeline.run(document) {
         case .drop(let reason): return .filtered(reason: reason)
         case .next(let output):
-            return .deliver(Delivery(messageID: messageID, integration: id, orderingKey: orderingKey, attempt: attempt, document: output,
-                                     target: integration.target.settings))
+            return .deliver(
+                Delivery(
+                    messageID: messageID, integration: id, orderingKey: orderingKey, attempt: attempt, document: output,
+                    target: integration.target.settings))
         }
     }
 }

@@ -1,5 +1,5 @@
-import Synchronization
 import SwitchboardModel
+import Synchronization
 
 /// The traffic budget of one target system, shared by every integration and worker that writes to it.
 ///
@@ -105,12 +105,13 @@ public actor SystemBudget {
             return
         }
         guard let current = adaptiveLimit, let maximum = limits.maxConcurrent else { return }
-        let updated: Double = switch signal {
-        case .clean: min(Double(maximum), current + 1 / current)
-        case .throttled: max(1, current / 2)
-        case .hint(let hint): hinted ? current : min(Double(maximum), Double(max(1, hint)))
-        case .executionRemaining: current
-        }
+        let updated: Double =
+            switch signal {
+            case .clean: min(Double(maximum), current + 1 / current)
+            case .throttled: max(1, current / 2)
+            case .hint(let hint): hinted ? current : min(Double(maximum), Double(max(1, hint)))
+            case .executionRemaining: current
+            }
         if case .hint = signal { hinted = true }
         adaptiveLimit = updated
         // A higher limit may let waiters through.

@@ -56,8 +56,10 @@ public final class ChangePoller: Service, Sendable {
     private let logger: Logger
     private let onAccepted: @Sendable () -> Void
 
-    public init(route: Route, feed: any ChangeFeed, store: any MessageStore, clock: any WallClock, interval: Duration,
-                metrics: HubMetrics, logger: Logger, onAccepted: @escaping @Sendable () -> Void) {
+    public init(
+        route: Route, feed: any ChangeFeed, store: any MessageStore, clock: any WallClock, interval: Duration,
+        metrics: HubMetrics, logger: Logger, onAccepted: @escaping @Sendable () -> Void
+    ) {
         self.route = route
         self.feed = feed
         self.store = store
@@ -94,9 +96,10 @@ public final class ChangePoller: Service, Sendable {
             }
             let now = clock.now()
             let messages = page.documents.map { document in
-                NewMessage(id: MessageID.make(now: now), integration: route.id, payload: document.serialized(),
-                           orderingKey: route.policy.orderingKey.flatMap { $0.value(in: document) }.map(\.text),
-                           idempotencyKey: nil, idempotencyWindowMillis: 0, receivedAt: now)
+                NewMessage(
+                    id: MessageID.make(now: now), integration: route.id, payload: document.serialized(),
+                    orderingKey: route.policy.orderingKey.flatMap { $0.value(in: document) }.map(\.text),
+                    idempotencyKey: nil, idempotencyWindowMillis: 0, receivedAt: now)
             }
             _ = try await store.enqueue(messages, checkpoint: SourceCheckpoint(source: source, position: page.position))
             if !messages.isEmpty {
@@ -106,7 +109,9 @@ public final class ChangePoller: Service, Sendable {
             }
             return page.caughtUp ? interval.milliseconds : nil
         } catch {
-            logger.error("storing changes failed; reading again from the last saved position", metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error)"])
+            logger.error(
+                "storing changes failed; reading again from the last saved position",
+                metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error)"])
             return interval.milliseconds
         }
     }

@@ -10,7 +10,9 @@ public enum InboundAuthenticator {
     }
 
     /// Nil when the request is authentic.
-    public static func check(_ authentication: WebhookAuthentication, header: (String) -> String?, query: (String) -> String?, body: [UInt8]) -> Failure? {
+    public static func check(
+        _ authentication: WebhookAuthentication, header: (String) -> String?, query: (String) -> String?, body: [UInt8]
+    ) -> Failure? {
         switch authentication {
         case .none:
             return nil

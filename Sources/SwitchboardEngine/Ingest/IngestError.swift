@@ -31,7 +31,9 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public static func notFound(_ path: String) -> Self { .init(code: .notFound, message: "no integration receives at \(path)") }
     public static func unauthorized(_ message: String) -> Self { .init(code: .unauthorized, message: message) }
-    public static func payloadTooLarge(limit: Int) -> Self { .init(code: .payloadTooLarge, message: "the body is larger than the limit of \(limit) bytes") }
+    public static func payloadTooLarge(limit: Int) -> Self {
+        .init(code: .payloadTooLarge, message: "the body is larger than the limit of \(limit) bytes")
+    }
     public static func invalidJSON(_ detail: String) -> Self { .init(code: .invalidJSON, message: "the body is not valid JSON: \(detail)") }
     public static func missingKey(_ message: String) -> Self { .init(code: .missingKey, message: message) }
     public static func invalidPayload(_ message: String) -> Self { .init(code: .invalidPayload, message: message) }

@@ -21,10 +21,13 @@ public final class Ingestor: Sendable {
 
     /// - Parameter formats: The decoders of the webhook formats besides `json`, by name (a
     ///   connector kind's, such as Dataverse's `RemoteExecutionContext`).
-    public init(routes: [Route], formats: [String: WebhookFormat] = [:], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int,
-                metrics: HubMetrics, logger: Logger, onAccepted: @escaping @Sendable () -> Void) {
+    public init(
+        routes: [Route], formats: [String: WebhookFormat] = [:], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int,
+        metrics: HubMetrics, logger: Logger, onAccepted: @escaping @Sendable () -> Void
+    ) {
         self.formats = formats
-        self.routes = Dictionary(routes.compactMap { route in route.integration.source.webhook.map { ($0.path, route) } }, uniquingKeysWith: { first, _ in first })
+        self.routes = Dictionary(
+            routes.compactMap { route in route.integration.source.webhook.map { ($0.path, route) } }, uniquingKeysWith: { first, _ in first })
         self.committer = GroupCommitter { messages in try await store.enqueue(messages) }
         self.clock = clock
         self.maxBodyBytes = maxBodyBytes
@@ -83,8 +86,9 @@ public final class Ingestor: Sendable {
         }
         let orderingKey = policy.orderingKey.flatMap { $0.value(in: document) }.map(\.text)
         let now = clock.now()
-        let message = NewMessage(id: MessageID.make(now: now), integration: route.id, payload: payload, orderingKey: orderingKey,
-                                 idempotencyKey: idempotencyKey, idempotencyWindowMillis: policy.idempotencyWindow.milliseconds, receivedAt: now)
+        let message = NewMessage(
+            id: MessageID.make(now: now), integration: route.id, payload: payload, orderingKey: orderingKey,
+            idempotencyKey: idempotencyKey, idempotencyWindowMillis: policy.idempotencyWindow.milliseconds, receivedAt: now)
         do {
             let result = try await committer.submit(message)
             switch result {

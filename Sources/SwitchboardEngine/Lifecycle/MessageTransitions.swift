@@ -22,9 +22,11 @@ public enum MessageTransitions {
         var lifecycle = message.lifecycle
         let before = lifecycle.state
         do { try lifecycle.apply(.lease(now: now, duration: duration)) } catch { return nil }
-        return Change(lifecycle: lifecycle, audit: AuditRecord(
-            at: now, messageID: message.id, integration: message.integration, kind: .leased, fromState: before, toState: .leased,
-            attempt: lifecycle.attempts + 1, detail: before == .leased ? "previous lease expired" : nil))
+        return Change(
+            lifecycle: lifecycle,
+            audit: AuditRecord(
+                at: now, messageID: message.id, integration: message.integration, kind: .leased, fromState: before, toState: .leased,
+                attempt: lifecycle.attempts + 1, detail: before == .leased ? "previous lease expired" : nil))
     }
 
     /// Gives a leased message back unattempted, claimable at once: at start (its node stopped
@@ -32,22 +34,27 @@ public enum MessageTransitions {
     public static func releaseLease(_ message: Message, now: Int64) -> Change? {
         var lifecycle = message.lifecycle
         do { try lifecycle.apply(.released(at: now)) } catch { return nil }
-        return Change(lifecycle: lifecycle, audit: AuditRecord(
-            at: now, messageID: message.id, integration: message.integration, kind: .released, fromState: .leased, toState: .ready,
-            detail: "lease given back unattempted at start or shutdown"))
+        return Change(
+            lifecycle: lifecycle,
+            audit: AuditRecord(
+                at: now, messageID: message.id, integration: message.integration, kind: .released, fromState: .leased, toState: .ready,
+                detail: "lease given back unattempted at start or shutdown"))
     }
 
     /// Puts a dead message back to ready with its attempts reset; nil when it is not dead.
     public static func replay(_ message: Message, now: Int64, actor: String) -> Change? {
         var lifecycle = message.lifecycle
         do { try lifecycle.apply(.replay(now: now)) } catch { return nil }
-        return Change(lifecycle: lifecycle, audit: AuditRecord(
-            at: now, messageID: message.id, integration: message.integration, kind: .replayed, fromState: .dead, toState: .ready, actor: actor))
+        return Change(
+            lifecycle: lifecycle,
+            audit: AuditRecord(
+                at: now, messageID: message.id, integration: message.integration, kind: .replayed, fromState: .dead, toState: .ready, actor: actor))
     }
 
     /// The audit record of a dead message deleted by an operator; nil when it is not dead (then it is kept).
     public static func discard(_ message: Message, now: Int64, actor: String, reason: String?) -> AuditRecord? {
         guard message.state == .dead else { return nil }
-        return AuditRecord(at: now, messageID: message.id, integration: message.integration, kind: .discarded, fromState: .dead, detail: reason, actor: actor)
+        return AuditRecord(
+            at: now, messageID: message.id, integration: message.integration, kind: .discarded, fromState: .dead, detail: reason, actor: actor)
     }
 }

@@ -68,7 +68,8 @@ enum DateValue {
                 millis = whole
             } else if let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
                 ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
-                ?? (text.count == 10 ? try? Date(text + "T00:00:00Z", strategy: Date.ISO8601FormatStyle()) : nil) {
+                ?? (text.count == 10 ? try? Date(text + "T00:00:00Z", strategy: Date.ISO8601FormatStyle()) : nil)
+            {
                 millis = checked(date.timeIntervalSince1970 * 1000)
             } else {
                 millis = nil

@@ -44,7 +44,9 @@ public struct APIToken: Sendable, Hashable {
     public static func generate(name: String, role: Role, now: Int64) -> (token: String, record: APIToken) {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = "sbt_" + Data(secret).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+        let token =
+            "sbt_"
+            + Data(secret).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let id = "tk_" + (0..<6).map { _ in String("0123456789abcdef".randomElement(using: &generator)!) }.joined()
         return (token, APIToken(id: id, name: name, role: role, hash: hash(of: token), createdAt: now))

@@ -35,8 +35,10 @@ public struct AuditRecord: Sendable, Hashable {
     /// `hub` for the engine's own actions; a user or token name for a person's.
     public var actor: String
 
-    public init(at: Int64, messageID: String, integration: String, kind: Kind, fromState: MessageState? = nil, toState: MessageState? = nil,
-                attempt: Int? = nil, status: Int? = nil, durationMillis: Int64? = nil, detail: String? = nil, actor: String = "hub") {
+    public init(
+        at: Int64, messageID: String, integration: String, kind: Kind, fromState: MessageState? = nil, toState: MessageState? = nil,
+        attempt: Int? = nil, status: Int? = nil, durationMillis: Int64? = nil, detail: String? = nil, actor: String = "hub"
+    ) {
         self.at = at
         self.messageID = messageID
         self.integration = integration
@@ -68,7 +70,10 @@ public struct AuditFilter: Sendable, Hashable {
     /// At most this many, newest first. Default 200.
     public var limit: Int = 200
 
-    public init(messageID: String? = nil, integration: String? = nil, kinds: [AuditRecord.Kind]? = nil, since: Int64? = nil, until: Int64? = nil, limit: Int = 200) {
+    public init(
+        messageID: String? = nil, integration: String? = nil, kinds: [AuditRecord.Kind]? = nil, since: Int64? = nil, until: Int64? = nil,
+        limit: Int = 200
+    ) {
         self.messageID = messageID
         self.integration = integration
         self.kinds = kinds

@@ -22,8 +22,10 @@ public struct Message: Sendable, Hashable {
 
     public var state: MessageState { lifecycle.state }
 
-    public init(id: String, integration: String, sequence: Int64, lifecycle: MessageLifecycle, payload: [UInt8], orderingKey: String?,
-                idempotencyKey: String?, receivedAt: Int64, updatedAt: Int64, leaseToken: String?, lastError: String?, lastStatus: Int?) {
+    public init(
+        id: String, integration: String, sequence: Int64, lifecycle: MessageLifecycle, payload: [UInt8], orderingKey: String?,
+        idempotencyKey: String?, receivedAt: Int64, updatedAt: Int64, leaseToken: String?, lastError: String?, lastStatus: Int?
+    ) {
         self.id = id
         self.integration = integration
         self.sequence = sequence
@@ -50,8 +52,10 @@ public struct NewMessage: Sendable {
     public var idempotencyWindowMillis: Int64
     public var receivedAt: Int64
 
-    public init(id: String, integration: String, payload: [UInt8], orderingKey: String? = nil, idempotencyKey: String? = nil,
-                idempotencyWindowMillis: Int64 = 86_400_000, receivedAt: Int64) {
+    public init(
+        id: String, integration: String, payload: [UInt8], orderingKey: String? = nil, idempotencyKey: String? = nil,
+        idempotencyWindowMillis: Int64 = 86_400_000, receivedAt: Int64
+    ) {
         self.id = id
         self.integration = integration
         self.payload = payload

@@ -15,8 +15,10 @@ public final class Housekeeping: Service, Sendable {
     /// How often pruning runs. Default 10 min.
     public let pruneInterval: Duration
 
-    public init(store: any MessageStore, metrics: HubMetrics, clock: any WallClock, retention: Duration, integrations: [String], logger: Logger,
-                sampleInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(600)) {
+    public init(
+        store: any MessageStore, metrics: HubMetrics, clock: any WallClock, retention: Duration, integrations: [String], logger: Logger,
+        sampleInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(600)
+    ) {
         self.store = store
         self.metrics = metrics
         self.clock = clock
@@ -50,7 +52,9 @@ public final class Housekeeping: Service, Sendable {
     func sample() async {
         guard let counts = try? await store.counts() else { return }
         for integration in integrations {
-            let waiting = counts.filter { $0.integration == integration && [.ready, .leased, .retryWait].contains($0.state) }.reduce(0) { $0 + $1.count }
+            let waiting = counts.filter { $0.integration == integration && [.ready, .leased, .retryWait].contains($0.state) }.reduce(0) {
+                $0 + $1.count
+            }
             metrics.setQueueDepth(integration, waiting)
         }
     }

@@ -37,7 +37,8 @@ public final class HubMetrics: Sendable {
                 retried: Counter(label: "switchboard_messages_retried_total", dimensions: dimensions, factory: factory),
                 dead: Counter(label: "switchboard_messages_dead_total", dimensions: dimensions, factory: factory),
                 filtered: Counter(label: "switchboard_messages_filtered_total", dimensions: dimensions, factory: factory),
-                latency: Timer(label: "switchboard_delivery_latency_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory))
+                latency: Timer(
+                    label: "switchboard_delivery_latency_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds, factory: factory))
             cache[integration] = made
             return made
         }

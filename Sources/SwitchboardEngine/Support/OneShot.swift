@@ -54,7 +54,11 @@ public final class WakeUp: Sendable {
 
     /// Returns at the next signal, or at `deadline` on the clock, whichever comes first.
     public func wait(until deadline: Int64, clock: any WallClock) async {
-        if state.withLock({ state in defer { state.pending = false }; return state.pending }) { return }
+        if state.withLock({ state in
+            defer { state.pending = false }; return state.pending
+        }) {
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 try? await clock.sleep(until: deadline)

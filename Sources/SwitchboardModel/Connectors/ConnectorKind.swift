@@ -66,7 +66,9 @@ extension ConnectorKind {
     package func readTarget(_ fields: ConfigFields, context: ReadContext) -> (any TargetSettings)? { nil }
     package func readSource(_ key: String, _ fields: ConfigFields, context: ReadContext) -> (any SourceSettings)? { nil }
     package func planning(of connection: (any ConnectionSettings)?, window: Duration) -> PlanningFacts { PlanningFacts() }
-    package func enforcedLimits(_ limits: SystemLimits, connection: (any ConnectionSettings)?) -> (limits: SystemLimits, margin: Duration) { (limits, .zero) }
+    package func enforcedLimits(_ limits: SystemLimits, connection: (any ConnectionSettings)?) -> (limits: SystemLimits, margin: Duration) {
+        (limits, .zero)
+    }
     package func defaultConcurrency(connection: (any ConnectionSettings)?) -> Int { 16 }
 }
 
@@ -121,7 +123,8 @@ package struct ReadContext {
         for entry in field?.mapping()?.entries ?? [] {
             guard let text = entry.value.string() else { continue }
             if SecretResolver.isSensitiveHeader(entry.key) && !SecretResolver.containsReference(text) {
-                entry.value.report("\(entry.value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
+                entry.value.report(
+                    "\(entry.value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
                 continue
             }
             headers[entry.key] = resolveSecrets ? resolver.resolve(text, reportingTo: entry.value) : text

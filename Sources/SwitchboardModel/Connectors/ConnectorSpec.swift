@@ -31,10 +31,12 @@ public struct ConnectorSpec: Sendable {
     /// Microsoft's (or the product's) pages the behaviour follows.
     public var references: [String]
 
-    public init(kind: String, title: String, summary: String, description: String, connection: [FieldSpec] = [], addressField: String? = nil,
-                target: [FieldSpec]? = nil, sources: [SourceSpec] = [], webhookFormats: [WebhookFormatSpec] = [],
-                usualLocation: SystemDefinition.Location? = nil, idempotency: String = "", limits: String = "none unless `systems[].limits` sets them",
-                references: [String] = []) {
+    public init(
+        kind: String, title: String, summary: String, description: String, connection: [FieldSpec] = [], addressField: String? = nil,
+        target: [FieldSpec]? = nil, sources: [SourceSpec] = [], webhookFormats: [WebhookFormatSpec] = [],
+        usualLocation: SystemDefinition.Location? = nil, idempotency: String = "", limits: String = "none unless `systems[].limits` sets them",
+        references: [String] = []
+    ) {
         self.kind = kind
         self.title = title
         self.summary = summary

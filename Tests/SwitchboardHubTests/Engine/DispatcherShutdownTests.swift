@@ -2,13 +2,14 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import SwitchboardConnectors
+import SwitchboardSQLite
+import SwitchboardServer
 import SwitchboardTesting
 import Testing
+
 @testable import SwitchboardEngine
 @testable import SwitchboardModel
-import SwitchboardConnectors
-import SwitchboardServer
-import SwitchboardSQLite
 
 @Suite("Dispatcher graceful shutdown", .serialized)
 struct DispatcherShutdownTests {
@@ -31,7 +32,8 @@ struct DispatcherShutdownTests {
             var integration = Integration(
                 id: "orders", title: "Orders", goal: nil, benefits: [], alignsWith: [], owner: nil, stakeholders: [], pattern: .async,
                 source: Source(system: "shop", webhook: WebhookTrigger(path: "/hooks/orders", authentication: .none)), steps: [],
-                target: Target(system: "erp", kind: "http", settings: HTTPRequestTemplate(method: "POST", path: "/orders", headers: [:], body: JSONPath("$"))),
+                target: Target(
+                    system: "erp", kind: "http", settings: HTTPRequestTemplate(method: "POST", path: "/orders", headers: [:], body: JSONPath("$"))),
                 delivery: DeliveryPolicy(), volumes: nil, slo: nil, tests: [], file: "integrations/orders.yaml")
             integration.delivery.timeout = .seconds(5)
             let route = Route(integration: integration)
@@ -41,13 +43,15 @@ struct DispatcherShutdownTests {
             connector = HTTPConnector(connection: HTTPConnectionSettings(baseURL: "http://127.0.0.1:\(port)"))
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            dispatcher = Dispatcher(store: store, routes: [route], connectors: ["erp": connector], budgets: [:], clock: SystemClock(),
-                                    configuration: configuration, metrics: HubMetrics(factory: MetricsExporter().factory), logger: logger)
+            dispatcher = Dispatcher(
+                store: store, routes: [route], connectors: ["erp": connector], budgets: [:], clock: SystemClock(),
+                configuration: configuration, metrics: HubMetrics(factory: MetricsExporter().factory), logger: logger)
         }
 
         func enqueue() async throws -> String {
             let id = MessageID.make(now: SystemClock().now())
-            _ = try await store.enqueue([NewMessage(id: id, integration: "orders", payload: Array(#"{"n":1}"#.utf8), receivedAt: SystemClock().now())])
+            _ = try await store.enqueue([NewMessage(id: id, integration: "orders", payload: Array(#"{"n":1}"#.utf8), receivedAt: SystemClock().now())]
+            )
             dispatcher.wakeUp()
             return id
         }

@@ -1,9 +1,9 @@
 import Foundation
+import SwitchboardModel
+import SwitchboardServer
 import SwitchboardTestHarness
 import SwitchboardTesting
 import Testing
-import SwitchboardModel
-import SwitchboardServer
 
 @Suite("Alerts to Teams, Slack and webhooks")
 struct AlertTests {
@@ -15,20 +15,23 @@ struct AlertTests {
         let harness = try await HubHarness(
             integrations: [HubHarness.integration("orders"), HubHarness.integration("invoices", delivery: "max_attempts: 2")],
             extra: """
-            alerts:
-              - { id: on-call, on: [dead_letters], integrations: [orders], notify: { kind: teams, url: "${file:secrets/teams-url}" } }
-              - { id: ops-feed, on: [dead_letters, errors], notify: { kind: webhook, url: "${file:secrets/ops-url}" } }
-            """,
+                alerts:
+                  - { id: on-call, on: [dead_letters], integrations: [orders], notify: { kind: teams, url: "${file:secrets/teams-url}" } }
+                  - { id: ops-feed, on: [dead_letters, errors], notify: { kind: webhook, url: "${file:secrets/ops-url}" } }
+                """,
             files: ["secrets/teams-url": "http://127.0.0.1:\(receiverPort)/teams", "secrets/ops-url": "http://127.0.0.1:\(receiverPort)/ops"])
-        harness.sink.setBehaviour { request, _ in request.path.hasPrefix("/orders") ? .init(status: 400, body: "order 1 has no customer") : .init(status: 503) }
+        harness.sink.setBehaviour { request, _ in
+            request.path.hasPrefix("/orders") ? .init(status: 400, body: "order 1 has no customer") : .init(status: 503)
+        }
         let order = try #require(HubHarness.id(try await harness.post("/hooks/orders", #"{"id": 1}"#).body))
         let invoice = try #require(HubHarness.id(try await harness.post("/hooks/invoices", #"{"id": 2}"#).body))
         #expect(try await harness.waitForState(order, .dead))
         #expect(try await harness.waitForState(invoice, .dead))
-        #expect(await eventually(10) {
-            let bodies = receiver.received.compactMap { try? JSONValue(json: $0.body) }
-            return bodies.contains { $0["integration"]?.text == "invoices" && $0["dead_letters"]?.text == "1" }
-        })
+        #expect(
+            await eventually(10) {
+                let bodies = receiver.received.compactMap { try? JSONValue(json: $0.body) }
+                return bodies.contains { $0["integration"]?.text == "invoices" && $0["dead_letters"]?.text == "1" }
+            })
         let teams = receiver.received.filter { $0.path == "/teams" }.compactMap { try? JSONValue(json: $0.body) }
         #expect(teams.count == 1, "only orders is covered by the Teams rule")
         #expect(teams.first?["@type"]?.text == "MessageCard")

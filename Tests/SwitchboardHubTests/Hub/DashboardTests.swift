@@ -1,9 +1,9 @@
 import Foundation
+import SwitchboardEngine
+import SwitchboardModel
 import SwitchboardTestHarness
 import SwitchboardTesting
 import Testing
-import SwitchboardEngine
-import SwitchboardModel
 
 /// The dashboard in a real headless Chromium driven by Selenium (Debian's chromium, chromium-driver
 /// and python3-selenium; `.ci/run` installs them).

@@ -1,17 +1,19 @@
 import Foundation
-import SwitchboardTestHarness
-import SwitchboardTesting
-import Testing
-@testable import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Testing
+
+@testable import SwitchboardEngine
 
 @Suite("Delivery end to end over loopback HTTP", .serialized)
 struct DeliveryEndToEndTests {
     @Test("a webhook is acknowledged with an id, stored, and delivered to the target")
     func webhookToSink() async throws {
-        let harness = try await HubHarness(integrations: [HubHarness.integration("orders", steps: "[{ map: { id: $.id, name: { upper: $.name } } }]")])
+        let harness = try await HubHarness(integrations: [HubHarness.integration("orders", steps: "[{ map: { id: $.id, name: { upper: $.name } } }]")]
+        )
         let answer = try await harness.post("/hooks/orders", #"{"id": 42, "name": "ada"}"#)
         #expect(answer.status == 202)
         let id = try #require(HubHarness.id(answer.body))
@@ -103,7 +105,11 @@ struct DeliveryEndToEndTests {
         var ids: [String] = []
         for seq in 1...5 {
             for customer in ["a", "b"] {
-                ids.append(try #require(HubHarness.id(try await harness.post("/hooks/orders", #"{"id": "\#(customer)\#(seq)", "customer": "\#(customer)", "seq": \#(seq)}"#).body)))
+                ids.append(
+                    try #require(
+                        HubHarness.id(
+                            try await harness.post("/hooks/orders", #"{"id": "\#(customer)\#(seq)", "customer": "\#(customer)", "seq": \#(seq)}"#)
+                                .body)))
             }
         }
         for id in ids { #expect(try await harness.waitForState(id, .delivered)) }
@@ -144,13 +150,17 @@ struct DeliveryEndToEndTests {
 
     @Test("budgets: never more than max_concurrent requests in flight at the target")
     func concurrencyBudget() async throws {
-        let harness = try await HubHarness(integrations: [HubHarness.integration("orders", delivery: "concurrency: 16"),
-                                                          HubHarness.integration("invoices", delivery: "concurrency: 16")],
-                                           limits: "max_concurrent: 2")
+        let harness = try await HubHarness(
+            integrations: [
+                HubHarness.integration("orders", delivery: "concurrency: 16"),
+                HubHarness.integration("invoices", delivery: "concurrency: 16"),
+            ],
+            limits: "max_concurrent: 2")
         harness.sink.setBehaviour { _, _ in .init(status: 200, delay: .milliseconds(30)) }
         var ids: [String] = []
         for index in 0..<10 {
-            ids.append(try #require(HubHarness.id(try await harness.post(index % 2 == 0 ? "/hooks/orders" : "/hooks/invoices", #"{"id": \#(index)}"#).body)))
+            ids.append(
+                try #require(HubHarness.id(try await harness.post(index % 2 == 0 ? "/hooks/orders" : "/hooks/invoices", #"{"id": \#(index)}"#).body)))
         }
         for id in ids { #expect(try await harness.waitForState(id, .delivered)) }
         #expect(harness.sink.peakConcurrency == 2, "the budget allows 2 at once and 32 deliveries were eligible")

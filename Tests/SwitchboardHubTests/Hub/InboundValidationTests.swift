@@ -1,7 +1,8 @@
 import Foundation
+import SwitchboardEngine
 import SwitchboardTestHarness
 import Testing
-import SwitchboardEngine
+
 @testable import SwitchboardModel
 
 @Suite("Bad inbound requests get a clear 4xx and store nothing", .serialized)
@@ -9,11 +10,12 @@ struct InboundValidationTests {
     static let secret = "shop-secret"
 
     func harness() async throws -> HubHarness {
-        try await HubHarness(integrations: [
-            HubHarness.integration("orders", delivery: "idempotency_key: { path: $.order_id }"),
-            HubHarness.integration("signed", auth: #"{ kind: hmac, header: X-Signature, secret: "${env:SHOP_KEY}" }"#),
-            HubHarness.integration("dataverse", auth: #"{ kind: query, parameter: code, secret: "${env:SHOP_KEY}" }"#),
-        ], server: ", max_body_bytes: 1024")
+        try await HubHarness(
+            integrations: [
+                HubHarness.integration("orders", delivery: "idempotency_key: { path: $.order_id }"),
+                HubHarness.integration("signed", auth: #"{ kind: hmac, header: X-Signature, secret: "${env:SHOP_KEY}" }"#),
+                HubHarness.integration("dataverse", auth: #"{ kind: query, parameter: code, secret: "${env:SHOP_KEY}" }"#),
+            ], server: ", max_body_bytes: 1024")
     }
 
     func error(_ body: String) -> (code: String, message: String)? {
@@ -27,10 +29,16 @@ struct InboundValidationTests {
         let cases: [(path: String, body: String, headers: [(String, String)], status: Int, code: String, message: String)] = [
             ("/hooks/orders", #"{"order_id": 1"#, [("X-Key", Self.secret)], 400, "invalid_json", "the body is not valid JSON"),
             ("/hooks/orders", #"{"id": 1}"#, [("X-Key", Self.secret)], 400, "missing_key", "the idempotency key $.order_id is missing from the body"),
-            ("/hooks/orders", #"{"order_id": "\#(String(repeating: "x", count: 2_000))"}"#, [("X-Key", Self.secret)], 413, "payload_too_large", "the body is larger than the limit of 1024 bytes"),
+            (
+                "/hooks/orders", #"{"order_id": "\#(String(repeating: "x", count: 2_000))"}"#, [("X-Key", Self.secret)], 413, "payload_too_large",
+                "the body is larger than the limit of 1024 bytes"
+            ),
             ("/hooks/orders", #"{"order_id": 1}"#, [], 401, "unauthorized", "authentication is required: header X-Key is missing"),
             ("/hooks/orders", #"{"order_id": 1}"#, [("X-Key", "guess")], 401, "unauthorized", "authentication failed: header X-Key does not match"),
-            ("/hooks/signed", #"{"id": 1}"#, [("X-Signature", "sha256=00ff")], 401, "unauthorized", "authentication failed: header X-Signature does not match"),
+            (
+                "/hooks/signed", #"{"id": 1}"#, [("X-Signature", "sha256=00ff")], 401, "unauthorized",
+                "authentication failed: header X-Signature does not match"
+            ),
             ("/hooks/dataverse?code=guess", #"{"id": 1}"#, [], 401, "unauthorized", "authentication failed: query parameter code does not match"),
             ("/hooks/nothing", #"{"id": 1}"#, [], 404, "not_found", "no integration receives at /hooks/nothing"),
         ]

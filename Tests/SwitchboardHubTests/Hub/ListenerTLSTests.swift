@@ -3,11 +3,11 @@ import DataverseEmulator
 import Foundation
 import NIOCore
 import NIOSSL
+import SwitchboardConnectors
+import SwitchboardModel
 import SwitchboardTestHarness
 import SwitchboardTesting
 import Testing
-import SwitchboardConnectors
-import SwitchboardModel
 
 @Suite("The hub's listener over TLS")
 struct ListenerTLSTests {
@@ -16,8 +16,9 @@ struct ListenerTLSTests {
         let certificates = try TemporaryDirectory()
         defer { certificates.remove() }
         let files = try SelfSignedCertificate.write(to: certificates.url)
-        let harness = try await HubHarness(integrations: [HubHarness.integration("orders")],
-                                           server: ", tls: { certificate: \(files.certificate.path), key: \(files.key.path) }")
+        let harness = try await HubHarness(
+            integrations: [HubHarness.integration("orders")],
+            server: ", tls: { certificate: \(files.certificate.path), key: \(files.key.path) }")
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(files.authority.path)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
@@ -29,7 +30,8 @@ struct ListenerTLSTests {
         #expect(accepted.status.code == 202)
         let health = try await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(harness.port)/api/v1/health"), timeout: .seconds(10))
         #expect(health.status == .ok && health.headers.first(name: "X-Frame-Options") == "DENY")
-        let plain = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(harness.port)/api/v1/health"), timeout: .seconds(3))
+        let plain = try? await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(harness.port)/api/v1/health"), timeout: .seconds(3))
         #expect(plain == nil || plain?.status != .ok)
         try await client.shutdown()
         try await harness.stop()
@@ -39,7 +41,9 @@ struct ListenerTLSTests {
     func unreadable() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try directory.write("switchboard.yaml", """
+        try directory.write(
+            "switchboard.yaml",
+            """
             version: 1
             server: { tls: { certificate: tls/missing.pem, key: tls/missing-key.pem } }
             systems: [{ id: shop, kind: http, location: cloud }]

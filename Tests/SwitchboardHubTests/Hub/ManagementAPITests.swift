@@ -2,11 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import SwitchboardTestHarness
-import Testing
 import SwitchboardEngine
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTestHarness
+import Testing
 
 @Suite("Management API under /api/v1")
 struct ManagementAPITests {
@@ -23,7 +23,8 @@ struct ManagementAPITests {
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let bytes = try await response.body.collect(upTo: 1 << 20)
-        return Answer(status: Int(response.status.code), headers: response.headers, json: (try? JSONValue(json: Array(bytes.readableBytesView))) ?? .null)
+        return Answer(
+            status: Int(response.status.code), headers: response.headers, json: (try? JSONValue(json: Array(bytes.readableBytesView))) ?? .null)
     }
 
     static func token(_ harness: HubHarness, _ role: APIToken.Role, name: String) async throws -> (token: String, id: String) {
@@ -47,14 +48,20 @@ struct ManagementAPITests {
         let integrations = try await Self.call(harness, .GET, "/api/v1/integrations", token: viewer.token)
         #expect(integrations.status == 200)
         #expect(integrations.json.arrayItems.first?["messages"]?["dead"]?.text == "1")
-        #expect(integrations.headers.first(name: "X-Content-Type-Options") == "nosniff" && integrations.headers.first(name: "Cache-Control") == "no-store")
+        #expect(
+            integrations.headers.first(name: "X-Content-Type-Options") == "nosniff" && integrations.headers.first(name: "Cache-Control") == "no-store"
+        )
         let dead = try await Self.call(harness, .GET, "/api/v1/dead-letters?integration=orders", token: viewer.token)
         #expect(dead.json.arrayItems.map { $0["id"]?.text } == [id])
         let detail = try await Self.call(harness, .GET, "/api/v1/messages/\(id)", token: viewer.token)
-        #expect(detail.json["payload"]?.text == #"{"id": 1}"# && detail.json["history"]?.arrayItems.contains { $0["event"]?.text == "dead" && $0["status"]?.text == "400" } == true)
+        #expect(
+            detail.json["payload"]?.text == #"{"id": 1}"#
+                && detail.json["history"]?.arrayItems.contains { $0["event"]?.text == "dead" && $0["status"]?.text == "400" } == true)
 
         let refused = try await Self.call(harness, .POST, "/api/v1/dead-letters/replay", token: viewer.token, body: #"{"ids": ["\#(id)"]}"#)
-        #expect(refused.status == 403 && refused.json["error"]?["message"]?.text == "token \(viewer.id) is a viewer; POST /api/v1/dead-letters/replay needs operator")
+        #expect(
+            refused.status == 403
+                && refused.json["error"]?["message"]?.text == "token \(viewer.id) is a viewer; POST /api/v1/dead-letters/replay needs operator")
         let vague = try await Self.call(harness, .POST, "/api/v1/dead-letters/replay", token: operatorToken.token, body: #"{}"#)
         #expect(vague.status == 400)
         harness.sink.setBehaviour { _, _ in .init(status: 201) }
@@ -84,7 +91,8 @@ struct ManagementAPITests {
         #expect(listed.json.arrayItems.first?["state"]?.text == "paused")
         #expect(listed.json.arrayItems.first?["policy"]?["max_attempts"]?.text == "10")
         #expect(try await Self.call(harness, .GET, "/api/v1/audit?since=yesterday", token: admin.token).status == 400)
-        let recent = try await Self.call(harness, .GET, "/api/v1/audit?since=\(Int64(Date().timeIntervalSince1970 * 1000) + 60_000)", token: admin.token)
+        let recent = try await Self.call(
+            harness, .GET, "/api/v1/audit?since=\(Int64(Date().timeIntervalSince1970 * 1000) + 60_000)", token: admin.token)
         #expect(recent.status == 200 && recent.json.arrayItems.isEmpty)
         #expect(try await Self.call(harness, .POST, "/api/v1/integrations/orders/resume", token: admin.token).status == 200)
         #expect(try await harness.waitForState(id, .delivered))
@@ -111,17 +119,23 @@ struct ManagementAPITests {
                     Issue.record("\(method) \(path) lists no responses")
                     continue
                 }
-                let answer = try await Self.call(harness, HTTPMethod(rawValue: method.uppercased()), concrete, token: admin.token, body: method == "post" ? #"{"ids": []}"# : nil)
+                let answer = try await Self.call(
+                    harness, HTTPMethod(rawValue: method.uppercased()), concrete, token: admin.token, body: method == "post" ? #"{"ids": []}"# : nil)
                 // Every described route exists: anything but the router's own 404 for an unknown endpoint.
                 #expect(answer.json["error"]?["message"]?.text.hasPrefix("no endpoint at") != true, "\(method) \(path) is described but not served")
                 // and answers only with statuses the document lists for it, with a token and without one.
                 #expect(responses[String(answer.status)] != nil, "\(method) \(path) answered \(answer.status), which the document does not list")
-                let anonymous = try await Self.call(harness, HTTPMethod(rawValue: method.uppercased()), concrete, body: method == "post" ? #"{"ids": []}"# : nil)
-                #expect(responses[String(anonymous.status)] != nil, "\(method) \(path) answered \(anonymous.status) without a token, which the document does not list")
+                let anonymous = try await Self.call(
+                    harness, HTTPMethod(rawValue: method.uppercased()), concrete, body: method == "post" ? #"{"ids": []}"# : nil)
+                #expect(
+                    responses[String(anonymous.status)] != nil,
+                    "\(method) \(path) answered \(anonymous.status) without a token, which the document does not list")
             }
         }
         #expect(described == ManagementAPI.routes.count)
-        #expect(try await Self.call(harness, .GET, "/api/v1/nothing-here", token: admin.token).json["error"]?["message"]?.text.hasPrefix("no endpoint at") == true)
+        #expect(
+            try await Self.call(harness, .GET, "/api/v1/nothing-here", token: admin.token).json["error"]?["message"]?.text.hasPrefix("no endpoint at")
+                == true)
         try await harness.stop()
     }
 }

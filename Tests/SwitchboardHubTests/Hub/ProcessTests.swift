@@ -1,12 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import Synchronization
-import SwitchboardTestHarness
-import SwitchboardTesting
-import Testing
 import SwitchboardModel
 import SwitchboardServer
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Synchronization
+import Testing
 
 @Suite("The switchboard binary", .serialized)
 struct ProcessTests {
@@ -55,7 +55,8 @@ struct ProcessTests {
         defer { directory.remove() }
         #expect(try Binary.run(["init", directory.path]).status == 0)
         let file = directory.url.appendingPathComponent("integrations/webshop-orders.yaml")
-        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "path: /api/sales-orders/1001", with: "path: /api/sales-orders/9")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(
+            of: "path: /api/sales-orders/1001", with: "path: /api/sales-orders/9")
         try text.write(to: file, atomically: true, encoding: .utf8)
         let result = try Binary.run(["test", directory.path])
         #expect(result.status == 1)
@@ -65,7 +66,9 @@ struct ProcessTests {
 
     /// A workspace whose single integration posts every message to the sink, one ordering key per ten messages.
     func crashWorkspace(_ directory: TemporaryDirectory, sinkPort: Int) throws {
-        try directory.write("switchboard.yaml", """
+        try directory.write(
+            "switchboard.yaml",
+            """
             version: 1
             systems:
               - { id: shop, kind: http, location: cloud }
@@ -74,7 +77,9 @@ struct ProcessTests {
                 location: on-premises
                 connections: { default: { base_url: "http://127.0.0.1:\(sinkPort)" } }
             """)
-        try directory.write("integrations/orders.yaml", """
+        try directory.write(
+            "integrations/orders.yaml",
+            """
             id: orders
             title: Orders
             source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
@@ -102,7 +107,13 @@ struct ProcessTests {
         let first = try RunningBinary(workspace: directory.url)
         let killed = Locked(false)
         var acknowledged = await postNumbered(0..<2_000, port: first.port) { count in
-            if count == 1_000, killed.withLock({ value in defer { value = true }; return !value }) { first.kill() }
+            if count == 1_000,
+                killed.withLock({ value in
+                    defer { value = true }; return !value
+                })
+            {
+                first.kill()
+            }
         }.map(\.id)
         let wasKilled = killed.withLock { $0 }
         #expect(wasKilled)

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardTestHarness
 import Testing
+
 @testable import SwitchboardHub
 
 @Suite("Documentation stays true")

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+
 @testable import SwitchboardModel
 
 @Suite("JSON reading and writing")
 struct JSONParsingTests {
     @Test("values of every kind parse, keep integers apart from fractions, and round-trip")
     func roundTrip() throws {
-        let text = #"{"a": [1, -2, 3.5, 1e3, -0.25E-2], "b": {"c": null, "d": true, "e": false}, "s": "quote \" slash \\ \/ tab \t é \u00e9 \ud83d\ude00", "n": 9223372036854775807}"#
+        let text =
+            #"{"a": [1, -2, 3.5, 1e3, -0.25E-2], "b": {"c": null, "d": true, "e": false}, "s": "quote \" slash \\ \/ tab \t é \u00e9 \ud83d\ude00", "n": 9223372036854775807}"#
         let value = try JSONValue(parsing: Array(text.utf8))
         #expect(value["a"] == .array([.int(1), .int(-2), .double(3.5), .double(1000), .double(-0.0025)]))
         #expect(value["b"] == .object(["c": .null, "d": .bool(true), "e": .bool(false)]))

@@ -1,7 +1,8 @@
 import Foundation
+import SwitchboardConnectors
 import SwitchboardTesting
 import Testing
-import SwitchboardConnectors
+
 @testable import SwitchboardHub
 @testable import SwitchboardModel
 
@@ -121,7 +122,8 @@ struct WorkspaceLoadingTests {
         let found = try diagnostics(["switchboard.yaml": Self.landscape, "integrations/orders.yaml": broken])
         #expect(found.contains("integrations/orders.yaml:1:1: title is required"))
         #expect(found.contains("integrations/orders.yaml:3:11: source.system 'crm' is not declared in switchboard.yaml"))
-        #expect(found.contains { $0.hasPrefix("integrations/orders.yaml:6:35: source.webhook.auth.secret holds a secret written inline") }, "\(found)")
+        #expect(
+            found.contains { $0.hasPrefix("integrations/orders.yaml:6:35: source.webhook.auth.secret holds a secret written inline") }, "\(found)")
         #expect(found.contains("integrations/orders.yaml:11:17: delivery.max_attempts must be a whole number"))
         #expect(found.contains { $0.hasPrefix("integrations/orders.yaml:12:12: delivery.timeout must be a duration") })
         #expect(found.count == 5, "\(found)")
@@ -131,7 +133,9 @@ struct WorkspaceLoadingTests {
     func unresolvedSecrets() throws {
         let withFileSecret = Self.integration.replacingOccurrences(of: "${env:SHOP_KEY}", with: "${file:secrets/missing}")
         let found = try diagnostics(["switchboard.yaml": Self.landscape, "integrations/orders.yaml": withFileSecret], variables: [:])
-        #expect(found.contains("switchboard.yaml:16:26: systems[1].connections.development.headers.Authorization refers to ${env:ERP_TOKEN}, which is not set"))
+        #expect(
+            found.contains(
+                "switchboard.yaml:16:26: systems[1].connections.development.headers.Authorization refers to ${env:ERP_TOKEN}, which is not set"))
         #expect(found.contains("integrations/orders.yaml:8:50: source.webhook.auth.secret refers to ${file:secrets/missing}, which is not set"))
         // The production environment's reference is not resolved while developing.
         #expect(!found.contains { $0.contains("PROD_TOKEN") })
@@ -141,7 +145,10 @@ struct WorkspaceLoadingTests {
     func inlineHeaderSecret() throws {
         let inline = Self.landscape.replacingOccurrences(of: "\"Bearer ${env:ERP_TOKEN}\"", with: "Bearer abc123")
         let found = try diagnostics(["switchboard.yaml": inline, "integrations/orders.yaml": Self.integration])
-        #expect(found.contains { $0.hasPrefix("switchboard.yaml:16:26: systems[1].connections.development.headers.Authorization holds a secret written inline") }, "\(found)")
+        #expect(
+            found.contains {
+                $0.hasPrefix("switchboard.yaml:16:26: systems[1].connections.development.headers.Authorization holds a secret written inline")
+            }, "\(found)")
     }
 
     @Test("duplicate ids, duplicate paths, unknown fields, unknown goals and bad YAML")
@@ -181,7 +188,13 @@ struct WorkspaceLoadingTests {
             target: { system: erp, http: { path: /x } }
             """
         let found = try diagnostics(["switchboard.yaml": Self.landscape, "integrations/changes.yaml": onHTTP, "integrations/both.yaml": both])
-        #expect(found.contains("integrations/changes.yaml:3:34: source.changes reads a Dataverse table's changes, but system 'shop' is not of kind dataverse"), "\(found)")
-        #expect(found.contains { $0.hasPrefix("integrations/both.yaml:3:") && $0.hasSuffix("source has both webhook and changes; an integration has one source") }, "\(found)")
+        #expect(
+            found.contains(
+                "integrations/changes.yaml:3:34: source.changes reads a Dataverse table's changes, but system 'shop' is not of kind dataverse"),
+            "\(found)")
+        #expect(
+            found.contains {
+                $0.hasPrefix("integrations/both.yaml:3:") && $0.hasSuffix("source has both webhook and changes; an integration has one source")
+            }, "\(found)")
     }
 }

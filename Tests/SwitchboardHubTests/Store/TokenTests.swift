@@ -1,9 +1,10 @@
 import Foundation
+import SwitchboardSQLite
 import SwitchboardTestHarness
 import SwitchboardTesting
 import Testing
+
 @testable import SwitchboardEngine
-import SwitchboardSQLite
 
 @Suite("Management API tokens")
 struct TokenTests {
