@@ -156,12 +156,11 @@ struct Review {
         let mapped = integration.steps.contains { if case .map = $0 { true } else { false } }
         if let problem = integration.source.poll?.settings.replicationProblem(mapped: mapped) {
             report("SB180", "integration '\(id)' \(problem.message)", in: integration, at: problem.path)
-        } else if let format = integration.source.webhook.flatMap({ workspace.registry.webhookFormat($0.format) }), format.carriesWholeRecords,
-            !mapped
+        } else if let name = integration.source.webhook?.format, let kind = workspace.registry.kind(offeringWebhookFormat: name),
+            kind.spec.webhookFormats.contains(where: { $0.name == name && $0.carriesWholeRecords }), !mapped
         {
             report(
-                "SB180",
-                "integration '\(id)' passes whole \(workspace.registry.kinds.first { $0.spec.webhookFormats.contains { $0.name == format.name } }?.spec.title ?? "") records on without a map step that keeps the fields the target uses",
+                "SB180", "integration '\(id)' passes whole \(kind.spec.title) records on without a map step that keeps the fields the target uses",
                 in: integration, at: ["steps"])
         }
         if integration.tests.isEmpty { report("SB195", "integration '\(id)' has no tests", in: integration) }

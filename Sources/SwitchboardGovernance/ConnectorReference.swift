@@ -78,7 +78,7 @@ public enum ConnectorReference {
             ]
             let row =
                 "| "
-                + cells.map { $0.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\\\\|", with: "\\|") }.joined(separator: " | ")
+                + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ")
                 + " |"
             return [row] + rows(field.children, prefix: "\(prefix)\(field.name)[].")
         }

@@ -157,10 +157,7 @@ public enum Planner {
 
     /// A figure rounded up to a whole number, held inside what `Int` can carry: declared volumes
     /// may be as large as a workspace can write, and a plan must never trap on them.
-    static func whole(_ value: Double) -> Int {
-        guard !value.isNaN else { return 0 }
-        return Int(min(max(value.rounded(.up), -9e18), 9e18))
-    }
+    static func whole(_ value: Double) -> Int { value.rounded(.up).clampedWhole }
 
     static func format(_ value: Double) -> String {
         value == value.rounded() ? String(value.clampedWhole) : String(format: "%.2f", value)

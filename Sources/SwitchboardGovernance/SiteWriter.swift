@@ -26,7 +26,6 @@ public enum SiteWriter {
     static func e(_ text: String) -> String { LandscapeDiagram.escape(text) }
 
     /// `250 ms`, `30 s`, `10 min`, `24 h`, as people write durations.
-    public static func human(_ duration: Duration) -> String { duration.spoken }
 
     /// A connector's one-line Markdown summary as HTML: escaped, with `code` spans as `<code>`.
     static func code(_ markdown: String) -> String {
@@ -167,9 +166,9 @@ public enum SiteWriter {
             \(row("Source", "\(e(integration.source.system)): \(source)"))
             \(row("Steps", steps.isEmpty ? "none" : "<ol>\(steps.joined())</ol>"))
             \(row("Target", "\(e(integration.target.system)): \(target)"))
-            \(row("Delivery", "\(delivery.maxAttempts) attempts, backoff \(human(delivery.backoff.initial)) to \(human(delivery.backoff.maximum)), timeout \(human(delivery.timeout))" + (delivery.orderingKey.map { ", ordered by <code>\(e($0.description))</code>" } ?? "")))
+            \(row("Delivery", "\(delivery.maxAttempts) attempts, backoff \(delivery.backoff.initial.spoken) to \(delivery.backoff.maximum.spoken), timeout \(delivery.timeout.spoken)" + (delivery.orderingKey.map { ", ordered by <code>\(e($0.description))</code>" } ?? "")))
             \(row("Volumes", integration.volumes.map { v in [v.perDay.map { "\(LandscapeDiagram.grouped($0)) a day" }, v.peakPerMinute.map { "\(LandscapeDiagram.grouped($0)) at the peak minute" }, v.payloadBytes.map { "\($0) bytes each" }].compactMap { $0 }.joined(separator: ", ") } ?? "not declared"))
-            \(row("Objective", integration.slo?.deliveryLatency.map { "delivered within \(human($0))" } ?? "not declared"))
+            \(row("Objective", integration.slo?.deliveryLatency.map { "delivered within \($0.spoken)" } ?? "not declared"))
             \(row("Tests", "\(integration.tests.count)"))
             </table>
             <h2>Design decision</h2>

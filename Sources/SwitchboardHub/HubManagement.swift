@@ -34,12 +34,12 @@ struct HubManagement: ManagementBackend {
                     "policy": .object([
                         "max_attempts": .int(Int64(integration.delivery.maxAttempts)),
                         "backoff": .string(
-                            "\(SiteWriter.human(integration.delivery.backoff.initial)) to \(SiteWriter.human(integration.delivery.backoff.maximum)), × \(integration.delivery.backoff.multiplier)"
+                            "\(integration.delivery.backoff.initial.spoken) to \(integration.delivery.backoff.maximum.spoken), × \(integration.delivery.backoff.multiplier)"
                         ),
-                        "timeout": .string(SiteWriter.human(integration.delivery.timeout)),
+                        "timeout": .string(integration.delivery.timeout.spoken),
                         "concurrency": integration.delivery.concurrency.map { .int(Int64($0)) } ?? .string("default"),
                         "ordering_key": integration.delivery.orderingKey.map { .string($0.description) } ?? .null,
-                        "idempotency_window": .string(SiteWriter.human(integration.delivery.idempotencyWindow)),
+                        "idempotency_window": .string(integration.delivery.idempotencyWindow.spoken),
                     ]),
                 ])
             })

@@ -57,13 +57,10 @@ struct IntegrationReader {
         map.rejectUnknownKeys(Set(["system", "webhook"] + polled.map(\.spec.key)))
         let system = checkSystem(map.required("system"))
         let given = polled.filter { map[$0.spec.key] != nil }
-        if map["webhook"] != nil || given.count > 1 {
-            if let second = given.first(where: { _ in map["webhook"] != nil }) ?? given.dropFirst().first {
-                map[second.spec.key]?.report(
-                    "\(map.path) has both \(map["webhook"] != nil ? "webhook" : given[0].spec.key) and \(second.spec.key); an integration has one source"
-                )
-                return nil
-            }
+        let keys = (map["webhook"] != nil ? ["webhook"] : []) + given.map(\.spec.key)
+        if keys.count > 1 {
+            map[keys[1]]?.report("\(map.path) has both \(keys[0]) and \(keys[1]); an integration has one source")
+            return nil
         }
         if let (kind, spec) = given.first, let field = map[spec.key] {
             guard let fields = ConfigFields(field, specs: spec.fields) else { return nil }

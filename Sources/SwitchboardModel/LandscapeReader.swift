@@ -86,16 +86,15 @@ struct LandscapeReader {
                 windowGiven = true
             }
             adaptive = limitMap["adaptive"]?.bool()
-            if let kind {
-                let resolved = kind.limits(declared: limits, windowGiven: windowGiven, adaptive: adaptive)
-                if adaptive == true, resolved.maxConcurrent == nil {
-                    limitMap["adaptive"]?.report("\(limitMap.path).adaptive needs max_concurrent: the most requests in flight it may grow to")
-                }
-            }
         }
         // The kind's defaults for what the workspace left out (Dataverse: Microsoft's service
         // protection limits per application user, and concurrency that adapts).
-        if let kind { limits = kind.limits(declared: limits, windowGiven: windowGiven, adaptive: adaptive) }
+        if let kind {
+            limits = kind.limits(declared: limits, windowGiven: windowGiven, adaptive: adaptive)
+            if adaptive == true, limits.maxConcurrent == nil, let field = map["limits"]?.mapping() {
+                field["adaptive"]?.report("\(field.path).adaptive needs max_concurrent: the most requests in flight it may grow to")
+            }
+        }
         guard let id, let kindName else { return nil }
         return SystemDefinition(
             id: id, kind: kindName, location: location, owner: map.string("owner"), description: map.string("description"),

@@ -251,7 +251,7 @@ public final class DataverseConnector: Connector {
             token = try await lane.tokens.token { try await self.requestToken(for: lane, timeout: timeout) }
         } catch let failure as TokenFailure {
             return failure.outcome
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+        } catch let error as HTTPClientError where HTTPConnector.isTimeout(error) {
             // The sign-in had no answer in time: as for any request, a timeout, retried.
             return .timeout
         } catch {
@@ -312,7 +312,7 @@ public final class DataverseConnector: Connector {
             // A 401 to a token that was valid a moment ago (it expired early, or was revoked): the
             // token is dropped, and the next attempt signs in again.
             return (classify(.response(status: status, retryAfter: retryAfter, body: text), request: request), signals)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+        } catch let error as HTTPClientError where HTTPConnector.isTimeout(error) {
             return (.timeout, [])
         } catch {
             return (.connectionFailed(HTTPConnector.describe(error)), [])

@@ -220,9 +220,10 @@ public struct DataverseKind: ConnectorRuntime {
         return DataverseChangeFeed(connector: connector, changes: changes)
     }
 
+    /// The decoder of the spec's one webhook format, with the spec's default idempotency key.
     public func webhookFormat(_ name: String) -> WebhookFormat? {
-        guard name == "dataverse" else { return nil }
-        return WebhookFormat(name: name, defaultIdempotencyKey: JSONPath("$.operation_id")) { context throws(IngestError) in
+        guard let format = spec.webhookFormats.first(where: { $0.name == name }) else { return nil }
+        return WebhookFormat(name: name, defaultIdempotencyKey: format.defaultIdempotencyKey.flatMap(JSONPath.init)) { context throws(IngestError) in
             try DataverseExecutionContext.flatten(context)
         }
     }

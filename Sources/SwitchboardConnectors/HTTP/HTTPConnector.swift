@@ -78,11 +78,16 @@ public final class HTTPConnector: Connector, RequestSender {
                 }
             }
             return .response(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: body)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+        } catch let error as HTTPClientError where Self.isTimeout(error) {
             return .timeout
         } catch {
             return .connectionFailed(Self.describe(error))
         }
+    }
+
+    /// True for the client's errors that mean no answer came in time (connect, read or the whole request).
+    static func isTimeout(_ error: HTTPClientError) -> Bool {
+        error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
     }
 
     /// The error in words, without Swift type names.

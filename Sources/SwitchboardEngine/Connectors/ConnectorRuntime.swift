@@ -34,10 +34,7 @@ extension ConnectorRegistry {
 
     /// The decoder of a webhook format, from the kind that offers it; nil for `json`.
     package func webhookDecoder(_ name: String) -> WebhookFormat? {
-        for kind in kinds {
-            if let runtime = kind as? any ConnectorRuntime, let format = runtime.webhookFormat(name) { return format }
-        }
-        return nil
+        (kind(offeringWebhookFormat: name) as? any ConnectorRuntime)?.webhookFormat(name)
     }
 }
 

@@ -39,9 +39,8 @@ public enum RetryAfter {
     /// The deadline in epoch ms, or nil when the header cannot be read.
     public static func deadline(_ value: String, now: Int64) -> Int64? {
         let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(text), seconds >= 0, !seconds.isNaN {
-            return now + min(longest, seconds.isFinite ? Int64(min(seconds * 1000, Double(longest))) : longest)
-        }
+        // NaN fails `>= 0`; infinity and anything past a day become a day.
+        if let seconds = Double(text), seconds >= 0 { return now + Int64(min(seconds * 1000, Double(longest))) }
         return httpDate(text).map { max(now, $0) }
     }
 

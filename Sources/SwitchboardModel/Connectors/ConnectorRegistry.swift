@@ -26,9 +26,14 @@ public struct ConnectorRegistry: Sendable {
     /// Webhook formats: `json`, then each kind's.
     public var webhookFormats: [String] { ["json"] + kinds.flatMap { $0.spec.webhookFormats.map(\.name) } }
 
+    /// The kind that offers a webhook format; nil for `json` and unknown names.
+    package func kind(offeringWebhookFormat name: String) -> (any ConnectorKind)? {
+        kinds.first { $0.spec.webhookFormats.contains { $0.name == name } }
+    }
+
     /// The spec of a webhook format a kind offers; nil for `json` and unknown names.
     public func webhookFormat(_ name: String) -> WebhookFormatSpec? {
-        kinds.lazy.flatMap(\.spec.webhookFormats).first { $0.name == name }
+        kind(offeringWebhookFormat: name)?.spec.webhookFormats.first { $0.name == name }
     }
 
     /// The kind of a system of the landscape.

@@ -42,7 +42,7 @@ public struct FieldSpec: Sendable {
             case .secret: "secret reference"
             case .url: "URL"
             case .headers: "headers"
-            case .choice(let words): words.map { "`\($0)`" }.joined(separator: " \\| ")
+            case .choice(let words): words.map { "`\($0)`" }.joined(separator: " | ")
             case .stringList: "list of text"
             case .pathMap: "column: path"
             case .object: "mapping"
