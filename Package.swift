@@ -200,7 +200,18 @@ let package = Package(
                 "switchboard", "SwitchboardGovernance", "SwitchboardModel", "SwitchboardConnectors", "SwitchboardTesting", "SwitchboardTestHarness",
             ]
         ),
-        // The hub, its server and the real binary end to end.
+        // The hub's HTTP surface: the management API, the dashboard, the listener's TLS and the
+        // webhook door, each against a running hub.
+        .testTarget(
+            name: "SwitchboardServerTests",
+            dependencies: [
+                "SwitchboardModel", "SwitchboardEngine", "SwitchboardServer", "SwitchboardConnectors", "SwitchboardTesting",
+                "SwitchboardTestHarness", "DataverseEmulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // The hub and the real binary end to end.
         .testTarget(
             name: "SwitchboardHubTests",
             dependencies: [

@@ -57,7 +57,7 @@ struct BenchEmulator {
         self.emulator = emulator
         let listening = Latch<Int>()
         task = Task { try await emulator.application(logger: logger) { port in listening.set(port) }.runService() }
-        origin = "https://127.0.0.1:\(await listening.value())"
+        origin = "https://127.0.0.1:\(try await listening.value())"
     }
 
     var user: ApplicationUser { emulator.configuration.users[0] }
@@ -122,7 +122,7 @@ func dataverseBulkLoad(_ settings: BulkLoadSettings, post: @escaping @Sendable (
         directory: directory, registry: .standard, variables: ["BENCH_KEY": "bench", "DATAVERSE_SECRET": emulator.user.clientSecret])
     let hub = try Hub(workspace: workspace, options: HubOptions(handleSignals: false), logger: logger)
     let hubTask = Task { try await hub.run() }
-    let port = await hub.listeningPort()
+    let port = try await hub.listeningPort()
 
     let start = ContinuousClock.now
     let next = Ticket()

@@ -198,7 +198,7 @@ func format(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(
 func withHub<T>(deliver: Bool, sinkPort: Int, _ body: (Hub, Int) async throws -> T) async throws -> T {
     let hub = try Hub(workspace: try workspace(sinkPort: sinkPort), options: HubOptions(handleSignals: false, deliver: deliver), logger: quiet)
     let hubTask = Task { try await hub.run() }
-    let port = await hub.listeningPort()
+    let port = try await hub.listeningPort()
     let result = try await body(hub, port)
     await hub.shutdown()
     try await hubTask.value
@@ -210,7 +210,7 @@ func withHub<T>(deliver: Bool, sinkPort: Int, _ body: (Hub, Int) async throws ->
 func withHub<T>(deliver: Bool, sink: Sink, _ body: (Hub, Int) async throws -> T) async throws -> T {
     let sinkTask = Task { try await sink.application(port: 0, logger: quiet).runService() }
     defer { sinkTask.cancel() }
-    return try await withHub(deliver: deliver, sinkPort: await sink.port(), body)
+    return try await withHub(deliver: deliver, sinkPort: try await sink.port(), body)
 }
 
 /// nginx answering every request with 200, in its own process in the foreground, until `stop()`.
@@ -290,7 +290,7 @@ if options.phases.contains("end-to-end") {
     let endToEndSink = Sink()
     let nginx = options.sink == "nginx" ? try await Nginx() : nil
     let sinkTask = nginx == nil ? Task { try await endToEndSink.application(port: 0, logger: quiet).runService() } : nil
-    let endToEndPort = if let nginx { nginx.port } else { await endToEndSink.port() }
+    let endToEndPort = if let nginx { nginx.port } else { try await endToEndSink.port() }
     let endToEnd = try await withHub(deliver: true, sinkPort: endToEndPort) { hub, port in
         func arrived() async throws -> Int { nginx == nil ? endToEndSink.received.count : try await delivered(hub) }
         let start = ContinuousClock.now
@@ -373,7 +373,7 @@ func emulatorThroughput(tls: Bool) async throws -> String {
     let listening = Latch<Int>()
     let task = Task { try await emulator.application(logger: quiet) { port in listening.set(port) }.runService() }
     defer { task.cancel() }
-    let port = await listening.value()
+    let port = try await listening.value()
     let origin = "\(tls ? "https" : "http")://127.0.0.1:\(port)"
     let user = configuration.users[0]
     let (_, tokenJSON) = emulator.issuer.token(

@@ -42,7 +42,7 @@ final class AlertNotifier: Service, Sendable {
             }
         }
         let start = clock.now()
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var cursor = start
             var seenAtCursor = Set<String>()
             while !Task.isCancelled {

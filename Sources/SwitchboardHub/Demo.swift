@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardModel
@@ -20,17 +21,36 @@ public enum Demo {
             print("erp received \(request.method) \(request.path) \(request.bodyText)")
             return Sink.Answer(status: 200)
         }
-        let hub = try Hub(workspace: workspace, logger: logger)
+        // The stand-in ERP listens first, so a port that is taken ends the demo before the hub starts.
+        let failed = Latch<any Error>()
+        let erp = Task {
+            do {
+                try await Listener(
+                    sink.application(port: 9090, logger: logger), host: "127.0.0.1", port: 9090,
+                    remedy: "run the demo where port 9090 is free (its stand-in ERP listens there)"
+                ).run()
+            } catch {
+                failed.set(error)
+            }
+        }
+        defer { erp.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await sink.application(port: 9090, logger: logger).runService() }
-            group.addTask { try await hub.run() }
-            let port = await hub.listeningPort()
-            _ = await sink.port()
-            print("hub listening on http://127.0.0.1:\(port); sending sample orders (Ctrl-C stops)")
-            try await sendSamples(to: port, workspace: workspace, print: print)
-            print("try: switchboard messages list -w \(directory.path)")
+            group.addTask { _ = try await sink.port() }
+            group.addTask { throw try await failed.value() }
             try await group.next()
             group.cancelAll()
+        }
+        let hub = try Hub(workspace: workspace, logger: logger)
+        // The hub stops on Ctrl-C; the samples are sent once it listens.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await hub.run() }
+            group.addTask {
+                let port = try await hub.listeningPort()
+                print("hub listening on http://127.0.0.1:\(port); sending sample orders (Ctrl-C stops)")
+                try await sendSamples(to: port, workspace: workspace, print: print)
+                print("try: switchboard messages list -w \(directory.path)")
+            }
+            try await group.waitForAll()
         }
     }
 
@@ -64,10 +84,21 @@ public enum Demo {
 
 /// `switchboard sink`: a loopback receiver that prints each request.
 public enum SinkRunner {
-    /// Runs until cancelled. Answers `status`, after answering the first `failFirst` requests with 503.
-    public static func run(port: Int, status: Int, failFirst: Int, logger: Logger) async throws {
+    /// Runs until cancelled. Answers `status`, after answering the first `failFirst` requests with
+    /// 503; calls `onListening` with the port once it listens; throws a `ListenFailure` when it cannot.
+    public static func run(port: Int, status: Int, failFirst: Int, logger: Logger, onListening: @escaping @Sendable (Int) -> Void) async throws {
         let sink = Sink(printRequests: true)
         sink.setBehaviour { _, index in .init(status: index < failFirst ? 503 : status) }
-        try await sink.application(port: port, logger: logger).runService()
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [Listener(sink.application(port: port, logger: logger), host: "127.0.0.1", port: port, remedy: "pass another --port")],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            group.addTask { onListening(try await sink.port()) }
+            // The first error (the port taken) ends both, where waitForAll would wait for a port
+            // that never comes.
+            while try await group.next() != nil {}
+        }
     }
 }

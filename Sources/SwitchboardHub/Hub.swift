@@ -39,6 +39,11 @@ public struct HubSetupError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// The hub stopped before its listener accepted connections.
+public struct HubStoppedError: Error, CustomStringConvertible {
+    public var description: String { "the hub stopped before it listened" }
+}
+
 /// A running hub: the store, the HTTP listener, the delivery loop and housekeeping, as one
 /// service group, built from the workspace and its connector registry: each system's connector
 /// is made by its kind, by name, so nothing here names a kind. Graceful shutdown stops the listener first, then lets deliveries finish.
@@ -49,7 +54,8 @@ public final class Hub: Sendable {
     /// Each system's connector, shut down after the services stop.
     private let connectors: [any Connector]
     private let alertSender: HTTPConnector
-    private let listening = Latch<Int>()
+    /// The bound port, or why the hub stopped before it listened.
+    private let listening = Latch<Result<Int, any Error>>()
 
     /// Opens the store and wires the services; nothing runs until `run()`.
     public init(workspace: Workspace, options: HubOptions = HubOptions(), logger: Logger) throws {
@@ -125,11 +131,14 @@ public final class Hub: Sendable {
             logger: logger,
             onAccepted: { dispatcher.wakeUp() })
         let listening = self.listening
-        let server = try HubServer.application(
-            configuration: .init(host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port, tls: landscape.server.tls),
-            ingestor: ingestor, metrics: exporter, logger: logger,
-            management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock),
-            onListening: { port in listening.set(port) })
+        let address = (host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port)
+        let server = Listener(
+            try HubServer.application(
+                configuration: .init(host: address.host, port: address.port, tls: landscape.server.tls),
+                ingestor: ingestor, metrics: exporter, logger: logger,
+                management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock),
+                onListening: { port in listening.set(.success(port)) }),
+            host: address.host, port: address.port, remedy: "set server.port")
         let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
         self.alertSender = alertSender
         let alerts = AlertNotifier(
@@ -162,9 +171,11 @@ public final class Hub: Sendable {
         do {
             try await group.run()
         } catch {
+            listening.set(.failure(error))
             try? await shutDownConnectors()
             throw error
         }
+        listening.set(.failure(HubStoppedError()))
         try await shutDownConnectors()
     }
 
@@ -173,8 +184,9 @@ public final class Hub: Sendable {
         try await alertSender.shutdown()
     }
 
-    /// The port the listener bound; waits until it listens.
-    public func listeningPort() async -> Int { await listening.value() }
+    /// The port the listener bound; waits until it listens, and throws why the hub stopped if it
+    /// stopped first (its port taken: a `ListenFailure`).
+    public func listeningPort() async throws -> Int { try await listening.value().get() }
 
     /// Starts a graceful shutdown.
     public func shutdown() async { await group.triggerGracefulShutdown() }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SwitchboardEngine
+import SwitchboardModel
 import Synchronization
 
 /// A loopback HTTP receiver for development, demos and tests: records every request and answers
@@ -81,7 +82,7 @@ public final class Sink: Sendable {
     public var received: [Received] { received_.withLock { $0 } }
 
     /// The port once the sink listens.
-    public func port() async -> Int { await listening.value() }
+    public func port() async throws -> Int { try await listening.value() }
 
     /// An application serving the sink on `host:port` (0: any free port).
     public func application(host: String = "127.0.0.1", port: Int = 0, logger: Logger = Sink.quietLogger) -> some ApplicationProtocol {
@@ -94,6 +95,18 @@ public final class Sink: Sendable {
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "switchboard-sink"),
             onServerRunning: { channel in self.listening.set(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    /// One request as `switchboard sink` prints it: the request line and the answer's status, each
+    /// header on its own line with credentials (`SecretResolver.isSensitiveHeader`) redacted, then
+    /// the body. Written in one call as the request arrives, so a reader of a pipe sees it at once.
+    static func printed(_ received: Received, status: Int) -> String {
+        var text = "\(received.method) \(received.path)\(received.query.isEmpty ? "" : "?\(received.query)") -> \(status)\n"
+        for (name, value) in received.headers.sorted(by: { $0.key < $1.key }) {
+            text += "  \(name): \(SecretResolver.isSensitiveHeader(name) ? "[redacted]" : value)\n"
+        }
+        if !received.body.isEmpty { text += "  \(received.bodyText)\n" }
+        return text
     }
 
     private func handle(_ request: Request) async throws -> Response {
@@ -115,7 +128,7 @@ public final class Sink: Sendable {
             return list.count - 1
         }
         let answer = behaviour.withLock { $0 }.call(received, index)
-        if printRequests { print("\(received.method) \(received.path) -> \(answer.status) \(received.bodyText)") }
+        if printRequests { FileHandle.standardOutput.write(Data(Self.printed(received, status: answer.status).utf8)) }
         if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
         var fields = HTTPFields()
         fields[.contentType] = "application/json"

@@ -15,8 +15,12 @@ public enum Binary {
     }
 
     /// Runs the binary to completion; returns its exit code, standard output and standard error.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
-        try runTool(url.path, arguments, environment: environment)
+    /// With a `timeout`, a process still running then is killed (its status is then SIGKILL's 9),
+    /// so a command that hangs fails its test instead of holding up the suite.
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: Duration? = nil
+    ) throws -> (status: Int32, output: String, error: String) {
+        try runTool(url.path, arguments, environment: environment, timeout: timeout)
     }
 
     /// Runs git in `directory` as a test author, expecting it to succeed.
@@ -27,7 +31,7 @@ public enum Binary {
 
     /// Runs any program to completion (git, for the diff tests).
     public static func runTool(
-        _ path: String, _ arguments: [String], environment: [String: String] = [:]
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration? = nil
     ) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -37,10 +41,22 @@ public enum Binary {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        let watchdog = DispatchWorkItem { Foundation.kill(process.processIdentifier, SIGKILL) }
+        if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.milliseconds)), execute: watchdog) }
+        defer { watchdog.cancel() }
+        let err = Locked(Data())
+        let errorRead = DispatchGroup()
+        errorRead.enter()
+        DispatchQueue.global().async {
+            let data = error.fileHandleForReading.readDataToEndOfFile()
+            err.withLock { $0 = data }
+            errorRead.leave()
+        }
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
+        errorRead.wait()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        let errorText = err.withLock { $0 }
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: errorText, as: UTF8.self))
     }
 }
 
@@ -67,6 +83,7 @@ extension Binary {
 public final class RunningBinary: @unchecked Sendable {
     public let process = Process()
     private let output = Pipe()
+    private let collected = Locked("")
     public let port: Int
 
     /// Starts `switchboard ARGUMENTS` and waits for a line containing `marker` and a loopback address.
@@ -82,7 +99,20 @@ public final class RunningBinary: @unchecked Sendable {
             throw StartFailure(arguments: arguments, output: text)
         }
         self.port = port
+        collected.withLock { $0 = text }
+        let collected = self.collected
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                handle.readabilityHandler = nil
+            } else {
+                collected.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+            }
+        }
     }
+
+    /// Everything the process has written to standard output so far, from its start.
+    public var printed: String { collected.withLock { $0 } }
 
     /// `switchboard run WORKSPACE` on a free port; it says "switchboard listening on http://127.0.0.1:PORT (...)".
     public convenience init(workspace: URL, extraArguments: [String] = []) throws {

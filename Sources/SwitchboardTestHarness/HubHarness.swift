@@ -71,7 +71,7 @@ public final class HubHarness: Sendable {
         sink = Sink()
         let sink = self.sink
         sinkTask = Task { try await sink.application(port: 0).runService() }
-        let sinkPort = await sink.port()
+        let sinkPort = try await sink.port()
         try directory.write("switchboard.yaml", Self.landscape(sinkPort: sinkPort, limits: limits, server: server, extra: extra))
         for (path, contents) in files { try directory.write(path, contents) }
         for (index, integration) in integrations.enumerated() { try directory.write("integrations/\(index).yaml", integration) }
@@ -86,7 +86,7 @@ public final class HubHarness: Sendable {
         let hub = try Hub(workspace: workspace, options: options, logger: logger)
         self.hub = hub
         hubTask = Task { try await hub.run() }
-        port = await hub.listeningPort()
+        port = try await hub.listeningPort()
     }
 
     public var operations: Operations { Operations(store: hub.store) }

@@ -116,8 +116,17 @@ struct EmulateDataverse: AsyncParsableCommand {
         } catch {
             fail("the emulator could not start: \(error)")
         }
-        let scheme = configuration.tls == nil ? "http" : "https"
-        let settings = configuration
+        do {
+            try await runEmulator(emulator, settings: configuration, logger: logger)
+        } catch let error as ListenFailure {
+            try? await sender.shutdown()
+            fail(error.description)
+        }
+        try? await sender.shutdown()
+    }
+
+    private func runEmulator(_ emulator: DataverseEmulator, settings: EmulatorConfiguration, logger: Logger) async throws {
+        let scheme = settings.tls == nil ? "http" : "https"
         try await emulator.run(logger: logger) { port in
             say("Dataverse emulator listening at \(scheme)://\(settings.host):\(port)/api/data/v9.2/")
             say(
@@ -129,6 +138,5 @@ struct EmulateDataverse: AsyncParsableCommand {
                     ? "service protection limits per user: \(limits.maxRequests) requests and \(limits.maxExecutionMillis) ms of execution time per \(limits.windowMillis / 1000) s, \(limits.maxConcurrent) concurrent"
                     : "service protection limits are off")
         }
-        try? await sender.shutdown()
     }
 }

@@ -95,7 +95,7 @@ struct DeadLetters: AsyncParsableCommand {
         @OptionGroup var filter: FilterOptions
         @Argument(help: "Message ids.") var ids: [String] = []
         @Flag(help: "Replay every dead message matching the filters.") var all = false
-        @Option(help: "Who is replaying, for the audit log.") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        @Option(help: "Who is replaying, for the audit log; default the user running the command.") var actor: String = currentUser()
 
         func run() async throws {
             guard all || !ids.isEmpty else { fail("name message ids, or pass --all to replay every dead message matching the filters") }
@@ -114,7 +114,7 @@ struct DeadLetters: AsyncParsableCommand {
         @Argument(help: "Message ids.") var ids: [String] = []
         @Flag(help: "Discard every dead message matching the filters.") var all = false
         @Option(help: "Why, for the audit log.") var reason: String?
-        @Option(help: "Who is discarding, for the audit log.") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "cli"
+        @Option(help: "Who is discarding, for the audit log; default the user running the command.") var actor: String = currentUser()
 
         func run() async throws {
             guard all || !ids.isEmpty else { fail("name message ids, or pass --all to discard every dead message matching the filters") }

@@ -14,7 +14,7 @@ struct Init: ParsableCommand {
             let files = try WorkspaceScaffold.write(to: workspace.url, overwrite: force)
             print("wrote \(files.joined(separator: ", ")) in \(workspace.url.path)")
             print(
-                "next: switchboard validate \(workspace.directory) && switchboard test \(workspace.directory) && switchboard demo \(workspace.directory)"
+                "next: switchboard validate -w \(workspace.directory) && switchboard test -w \(workspace.directory) && switchboard demo -w \(workspace.directory)"
             )
         } catch {
             fail("\(error)")
@@ -62,18 +62,26 @@ struct Run: AsyncParsableCommand {
         let hub: Hub
         do {
             hub = try Hub(workspace: loaded, options: HubOptions(port: port, deliver: !hold), logger: logger)
+        } catch let error as HubSetupError {
+            fail(error.description)
         } catch {
             fail("cannot open the store: \(error)")
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await hub.run() }
-            group.addTask {
-                let bound = await hub.listeningPort()
-                say(
-                    "switchboard listening on \(loaded.landscape.server.tls == nil ? "http" : "https")://\(loaded.landscape.server.host):\(bound) (environment \(loaded.environment), \(loaded.integrations.count) integrations)"
-                )
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await hub.run() }
+                group.addTask {
+                    let bound = try await hub.listeningPort()
+                    say(
+                        "switchboard listening on \(loaded.landscape.server.tls == nil ? "http" : "https")://\(loaded.landscape.server.host):\(bound) (environment \(loaded.environment), \(loaded.integrations.count) integrations)"
+                    )
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+        } catch let error as ListenFailure {
+            fail(error.description)
+        } catch is HubStoppedError {
+            // Stopped by a signal while starting: nothing more to say.
         }
     }
 }
@@ -81,17 +89,23 @@ struct Run: AsyncParsableCommand {
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the quickstart end to end: a sink stands in for the ERP on port 9090, sample orders flow through the hub.")
-    @Argument(help: "Workspace folder; written with the quickstart if it has none. Default: a new temporary folder.", completion: .directory)
-    var directory: String?
+    @Option(
+        name: [.customShort("w"), .customLong("workspace")],
+        help: "Workspace folder; written with the quickstart if it has none. Default: a new temporary folder.", completion: .directory)
+    var option: String?
+    @Argument(help: .hidden, completion: .directory)
+    var positional: String?
 
     func run() async throws {
         let logger = makeLogger(level: .notice)
         let url =
-            directory.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            (option ?? positional).map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-demo-\(UUID().uuidString.prefix(8))")
         do {
             try await SwitchboardHub.Demo.run(directory: url, logger: logger, print: say)
         } catch let error as WorkspaceError {
+            fail(error.description)
+        } catch let error as ListenFailure {
             fail(error.description)
         }
     }
@@ -105,7 +119,12 @@ struct Sink: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger(level: .notice)
-        say("sink listening on http://127.0.0.1:\(port)")
-        try await SinkRunner.run(port: port, status: status, failFirst: failFirst, logger: logger)
+        do {
+            try await SinkRunner.run(port: port, status: status, failFirst: failFirst, logger: logger) { bound in
+                say("sink listening on http://127.0.0.1:\(bound)")
+            }
+        } catch let error as ListenFailure {
+            fail(error.description)
+        }
     }
 }

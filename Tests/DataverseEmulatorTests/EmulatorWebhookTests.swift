@@ -14,7 +14,7 @@ struct EmulatorWebhookTests {
     func webhooks() async throws {
         let receiver = Sink()
         let receiverTask = Task { try await receiver.application().runService() }
-        let receiverPort = await receiver.port()
+        let receiverPort = try await receiver.port()
         // The Create's first attempt is refused with 503; the documented single retry delivers it.
         // Deliveries are asynchronous and independent, so the Delete may arrive between the two.
         receiver.setBehaviour { request, _ in

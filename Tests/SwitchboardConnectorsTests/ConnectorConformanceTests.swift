@@ -32,7 +32,7 @@ struct ConnectorConformanceTests {
                 case .throttled(let seconds): .init(status: 429, headers: ["Retry-After": String(seconds)], body: #"{"error":"slow down"}"#)
                 }
             }
-            let port = await sink.port()
+            let port = try await sink.port()
             return HTTPConnector(connection: HTTPConnectionSettings(baseURL: "http://127.0.0.1:\(port)", headers: ["Authorization": secrets[0]]))
         }
 

@@ -53,7 +53,7 @@ struct DataverseChangeTrackingTests {
         logger.logLevel = .critical
         let hub = try Hub(workspace: workspace, options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
         let task = Task { try await hub.run() }
-        _ = await hub.listeningPort()
+        _ = try await hub.listeningPort()
         return (hub, task)
     }
 
@@ -79,7 +79,7 @@ struct DataverseChangeTrackingTests {
                 "POST", "accounts", token: token, headers: ["Prefer": "return=representation"], body: #"{"name": "\#(name)"}"#)
             ids.append(try #require(created.json["accountid"]?.text))
         }
-        let workspace = try workspace(directory, emulator: emulator, erpPort: await erp.port())
+        let workspace = try workspace(directory, emulator: emulator, erpPort: try await erp.port())
 
         let (first, firstTask) = try await startHub(workspace)
         #expect(try await eventually { erp.received.count == 3 })
@@ -122,7 +122,7 @@ struct DataverseChangeTrackingTests {
         defer { directory.remove() }
         let token = try await emulator.token()
         _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Existing"}"#)
-        let (hub, task) = try await startHub(try workspace(directory, emulator: emulator, erpPort: await erp.port(), initialLoad: false))
+        let (hub, task) = try await startHub(try workspace(directory, emulator: emulator, erpPort: try await erp.port(), initialLoad: false))
         // The first poll has saved a position once the store holds a checkpoint.
         #expect(try await eventually { try await hub.store.checkpoint(source: "changes:accounts") != nil })
         _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Later"}"#)

@@ -73,7 +73,7 @@ struct DataverseTargetTests {
             let hub = try Hub(workspace: workspace, options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
             self.hub = hub
             task = Task { try await hub.run() }
-            port = await hub.listeningPort()
+            port = try await hub.listeningPort()
         }
 
         func post(_ body: String) async throws -> String {

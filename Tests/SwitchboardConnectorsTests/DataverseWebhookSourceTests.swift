@@ -18,7 +18,7 @@ struct DataverseWebhookSourceTests {
     func accountChangesFlowToTheERP() async throws {
         let erp = Sink()
         let erpTask = Task { try await erp.application().runService() }
-        let erpPort = await erp.port()
+        let erpPort = try await erp.port()
         var fixture = WorkspaceFixture()
         fixture.server = "host: 127.0.0.1, port: 0"
         fixture.systems = [
@@ -44,7 +44,7 @@ struct DataverseWebhookSourceTests {
             workspace: try Workspace.load(directory: directory.url, registry: .standard),
             options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
         let hubTask = Task { try await hub.run() }
-        let hubPort = await hub.listeningPort()
+        let hubPort = try await hub.listeningPort()
 
         let sender = EmulatorWebhookSender()
         let emulator = try await EmulatorHarness(webhooks: sender)

@@ -26,7 +26,7 @@ struct ExampleWorkspaceTests {
             workspace: try Workspace.load(directory: workspace, registry: .standard),
             options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
         let task = Task { try await hub.run() }
-        return (hub, task, await hub.listeningPort())
+        return (hub, task, try await hub.listeningPort())
     }
 
     @Test("webshop-to-dataverse: a paid order becomes a sales order bound to its customer; a repeat is the same message")
@@ -75,7 +75,7 @@ struct ExampleWorkspaceTests {
     func accountsToERP() async throws {
         let erp = Sink()
         let erpTask = Task { try await erp.application().runService() }
-        let erpPort = await erp.port()
+        let erpPort = try await erp.port()
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let workspace = folder.url.appendingPathComponent("ws")

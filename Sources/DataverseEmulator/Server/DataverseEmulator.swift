@@ -349,13 +349,23 @@ public final class DataverseEmulator: Sendable {
 }
 
 extension DataverseEmulator {
-    /// Serves until SIGTERM or SIGINT, then stops gracefully.
+    /// Serves until SIGTERM or SIGINT, then stops gracefully. A port that cannot be listened on
+    /// throws a `ListenFailure` naming it (`pass another --port`).
     public func run(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(
             configuration: .init(
                 services: [try application(logger: logger, onListening: onListening)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        let address = (host: configuration.host, port: configuration.port)
+        do {
+            try await group.run()
+        } catch let error as IOError {
+            throw ListenFailure(host: address.host, port: address.port, errno: error.errnoCode, remedy: "pass another --port", underlying: "\(error)")
+        } catch is SocketAddressError {
+            throw ListenFailure(
+                host: address.host, port: address.port, errno: nil, remedy: "pass another --host",
+                underlying: "\(address.host) is not a host name this machine can resolve")
+        }
     }
 }
 

@@ -74,7 +74,7 @@ public final class ChangePoller: Service, Sendable {
     public var source: String { "changes:\(route.id)" }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 guard let wait = await self.pollOnce() else { continue }
                 do { try await self.clock.sleep(until: self.clock.now() + wait) } catch { return }

@@ -39,6 +39,8 @@ public final class Housekeeping: Service, Sendable {
                     do {
                         let removed = try await self.store.prune(before: now - self.retentionMillis, now: now)
                         if removed > 0 { self.logger.info("pruned records past retention", metadata: ["sb.count": "\(removed)"]) }
+                    } catch is CancellationError {
+                        return
                     } catch {
                         self.logger.error("pruning failed", metadata: ["sb.error": "\(error)"])
                     }

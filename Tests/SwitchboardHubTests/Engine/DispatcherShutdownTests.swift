@@ -28,7 +28,7 @@ struct DispatcherShutdownTests {
             sink.setBehaviour { _, _ in .init(status: 200, delay: answerDelay) }
             let sink = self.sink
             sinkTask = Task { try await sink.application(port: 0).runService() }
-            let port = await sink.port()
+            let port = try await sink.port()
             var integration = Integration(
                 id: "orders", title: "Orders", goal: nil, benefits: [], alignsWith: [], owner: nil, stakeholders: [], pattern: .async,
                 source: Source(system: "shop", webhook: WebhookTrigger(path: "/hooks/orders", authentication: .none)), steps: [],

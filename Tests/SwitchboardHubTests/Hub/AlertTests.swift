@@ -11,7 +11,7 @@ struct AlertTests {
     func deadLettersAndErrors() async throws {
         let receiver = Sink()
         let receiverTask = Task { try await receiver.application(port: 0).runService() }
-        let receiverPort = await receiver.port()
+        let receiverPort = try await receiver.port()
         let harness = try await HubHarness(
             integrations: [HubHarness.integration("orders"), HubHarness.integration("invoices", delivery: "max_attempts: 2")],
             extra: """

@@ -94,7 +94,7 @@ struct ProcessTests {
         let sink = Sink()
         sink.setBehaviour { _, _ in .init(status: 200, delay: answerDelay) }
         let sinkTask = Task { try await sink.application(port: 0).runService() }
-        try crashWorkspace(directory, sinkPort: await sink.port())
+        try crashWorkspace(directory, sinkPort: try await sink.port())
         return (directory, sink, sinkTask)
     }
 
@@ -152,8 +152,25 @@ struct ProcessTests {
     }
 }
 
-@Suite("README's first command")
+@Suite("README's first command", .serialized)
 struct DemoCommandTests {
+    @Test("demo with port 9090 taken says so in one sentence and exits 1 before the hub starts")
+    func demoPortTaken() async throws {
+        let other = Sink()
+        let holder = Task { try await other.application(port: 9090).runService() }
+        defer { holder.cancel() }
+        _ = try await other.port()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let result = try Binary.run(["demo", directory.url.appendingPathComponent("quickstart").path], timeout: .seconds(30))
+        #expect(result.status == 1)
+        #expect(
+            result.error.hasSuffix(
+                "127.0.0.1:9090 is already in use: stop the other process or run the demo where port 9090 is free (its stand-in ERP listens there)\n"),
+            "\(result.error)")
+        #expect(!result.output.contains("hub listening"))
+    }
+
     @Test("switchboard demo writes the quickstart, runs it end to end, and stops cleanly on SIGINT")
     func demo() throws {
         let directory = try TemporaryDirectory()
