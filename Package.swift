@@ -68,6 +68,8 @@ let package = Package(
                 "SwitchboardEngine",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Inbound endpoints, health, metrics and the management API, over HTTP or HTTPS.

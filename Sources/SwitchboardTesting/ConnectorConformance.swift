@@ -32,6 +32,8 @@ public enum ConnectorConformance {
         case slow(Duration)
         /// `429` with `Retry-After` in seconds.
         case throttled(retryAfterSeconds: Int)
+        /// Nothing listens at the target's address (`127.0.0.1:1`): every connection is refused.
+        case closed
     }
 
     public enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -42,6 +44,7 @@ public enum ConnectorConformance {
         case retryAfter = "Retry-After sets the earliest next attempt"
         case batchResults = "a batch gets one outcome per message, in order"
         case noSecrets = "no credential appears in any outcome"
+        case unreachable = "a target that refuses connections fails the attempt at once, naming its address"
 
         public var testDescription: String { rawValue }
     }
@@ -92,8 +95,19 @@ public enum ConnectorConformance {
             let results = await connector.send(batch: (1...5).map(fixture.delivery), timeout: .seconds(30))
             #expect(results.count == 5)
             #expect(results.allSatisfy { OutcomeClassifier.classify($0, now: now) == .delivered }, "\(results.map(text))")
+        case .unreachable:
+            // Retrying the connection until the deadline, as the HTTP client does by default,
+            // would end in `.timeout` after the whole 30 s.
+            let result = try await outcome(.closed, timeout: .seconds(30))
+            guard case .connectionFailed(let reason) = result else {
+                Issue.record("expected a connection failure, got \(text(result))")
+                return
+            }
+            #expect(reason.contains("connection refused by 127.0.0.1:1"), "\(reason)")
+            #expect(!reason.contains("error set") && !reason.contains("NIO"), "\(reason)")
+            #expect(OutcomeClassifier.classify(result, now: now) == .retryable(notBefore: nil))
         case .noSecrets:
-            for answer: Answer in [.success, .unavailable, .refused, .throttled(retryAfterSeconds: 1)] {
+            for answer: Answer in [.success, .unavailable, .refused, .throttled(retryAfterSeconds: 1), .closed] {
                 let said = text(try await outcome(answer))
                 for secret in fixture.secrets where !secret.isEmpty { #expect(!said.contains(secret), "the outcome of \(answer) holds a credential") }
             }

@@ -30,9 +30,10 @@ struct ConnectorConformanceTests {
                 case .refused: .init(status: 400, body: #"{"error":"order has no lines"}"#)
                 case .slow(let delay): .init(status: 200, delay: delay)
                 case .throttled(let seconds): .init(status: 429, headers: ["Retry-After": String(seconds)], body: #"{"error":"slow down"}"#)
+                case .closed: .init(status: 200)
                 }
             }
-            let port = try await sink.port()
+            let port = answer == .closed ? 1 : try await sink.port()
             return HTTPConnector(connection: HTTPConnectionSettings(baseURL: "http://127.0.0.1:\(port)", headers: ["Authorization": secrets[0]]))
         }
 
@@ -52,9 +53,15 @@ struct ConnectorConformanceTests {
         let harnesses = Locked<[EmulatorHarness]>([])
 
         func connector(answering answer: ConnectorConformance.Answer) async throws -> any Connector {
+            if answer == .closed {
+                let settings = DataverseConnectionSettings(
+                    environmentURL: "https://127.0.0.1:1", authority: "https://127.0.0.1:1", tenant: "switchboard", clientID: "app-1",
+                    clientSecret: "secret-1")
+                return try DataverseConnector(environmentURL: "https://127.0.0.1:1", settings: settings)
+            }
             let harness: EmulatorHarness
             switch answer {
-            case .success, .refused: harness = try await EmulatorHarness()
+            case .success, .refused, .closed: harness = try await EmulatorHarness()
             case .unavailable: harness = try await EmulatorHarness(faults: FaultInjection(failureRate: 1))
             case .slow(let delay): harness = try await EmulatorHarness(faults: FaultInjection(spikeRate: 1, spikeMillis: Double(delay.milliseconds)))
             case .throttled(let seconds):

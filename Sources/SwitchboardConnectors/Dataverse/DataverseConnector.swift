@@ -62,15 +62,7 @@ public final class DataverseConnector: Connector {
     ///     the service's recommended parallelism (`x-ms-dop-hint`).
     public init(environmentURL: String, settings: DataverseConnectionSettings, maxConnections: Int = 16, budget: SystemBudget? = nil) throws {
         self.budget = budget
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnections
-        configuration.tracing.tracer = nil
-        if let caFile = settings.caFile {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .file(caFile)
-            configuration.tlsConfiguration = tls
-        }
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = OutboundClient.make(maxConnectionsPerHost: maxConnections, connectTimeout: settings.connectTimeout, caFile: settings.caFile)
         self.settings = settings
         lanes =
             [Lane(clientID: settings.clientID, clientSecret: settings.clientSecret)]
@@ -251,11 +243,11 @@ public final class DataverseConnector: Connector {
             token = try await lane.tokens.token { try await self.requestToken(for: lane, timeout: timeout) }
         } catch let failure as TokenFailure {
             return failure.outcome
-        } catch let error as HTTPClientError where HTTPConnector.isTimeout(error) {
-            // The sign-in had no answer in time: as for any request, a timeout, retried.
-            return .timeout
         } catch {
-            return .connectionFailed("signing in to \(settings.authority) failed: \(HTTPConnector.describe(error))")
+            // As for any request: no answer in time is a timeout, no connection a connection failure.
+            let outcome = OutboundClient.outcome(of: error, url: settings.authority, connectTimeout: settings.connectTimeout)
+            if case .connectionFailed(let reason) = outcome { return .connectionFailed("signing in to \(settings.authority) failed: \(reason)") }
+            return outcome
         }
         guard let budget else { return await execute(request, token: token, lane: lane, timeout: timeout, raw: raw).outcome }
         do {
@@ -312,10 +304,8 @@ public final class DataverseConnector: Connector {
             // A 401 to a token that was valid a moment ago (it expired early, or was revoked): the
             // token is dropped, and the next attempt signs in again.
             return (classify(.response(status: status, retryAfter: retryAfter, body: text), request: request), signals)
-        } catch let error as HTTPClientError where HTTPConnector.isTimeout(error) {
-            return (.timeout, [])
         } catch {
-            return (.connectionFailed(HTTPConnector.describe(error)), [])
+            return (OutboundClient.outcome(of: error, url: request.url, connectTimeout: settings.connectTimeout), [])
         }
     }
 

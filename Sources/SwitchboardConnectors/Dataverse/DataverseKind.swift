@@ -1,3 +1,4 @@
+import Foundation
 import SwitchboardEngine
 import SwitchboardModel
 
@@ -42,6 +43,7 @@ public struct DataverseKind: ConnectorRuntime {
             FieldSpec(
                 "ca_file", .string,
                 doc: "A PEM file of authorities to trust besides the system's (the emulator's `ca.pem`), relative to the workspace."),
+            OutboundClient.connectTimeoutField,
             FieldSpec("batch_size", .integer, default: "1", doc: "Writes sent together in one request, at most 1000; 1 sends each alone."),
             FieldSpec("batch_wait", .duration, default: "10ms", doc: "How long a write waits for others to share its request."),
             FieldSpec(
@@ -118,15 +120,22 @@ public struct DataverseKind: ConnectorRuntime {
                 additionalUsers.append((id, userSecret.value))
             }
         }
+        let caFile = map.string("ca_file").map(context.absolutePath)
+        // Checked where the workspace is read to run (validate, test, run), as secrets are; a
+        // review (check, plan) in CI does without the local emulator's files.
+        if context.resolveSecrets, let caFile, !FileManager.default.fileExists(atPath: caFile) {
+            map["ca_file"]?.report("\(map.path).ca_file names \(caFile), which does not exist")
+        }
         guard let tenant, let clientID, let secret else { return IncompleteDataverseConnection(address: baseURL) }
         var settings = DataverseConnectionSettings(
             environmentURL: baseURL, authority: authority, tenant: tenant, clientID: clientID, clientSecret: secret.value,
-            caFile: map.string("ca_file").map(context.absolutePath))
+            caFile: caFile)
         settings.headers = headers
         settings.batchSize = batchSize
         if let wait = map.duration("batch_wait") { settings.batchWait = wait }
         if let mode = map.choice("batch_with", DataverseConnectionSettings.BatchMode.self) { settings.batchMode = mode }
         settings.additionalUsers = additionalUsers
+        settings.connectTimeout = OutboundClient.readConnectTimeout(map)
         return settings
     }
 

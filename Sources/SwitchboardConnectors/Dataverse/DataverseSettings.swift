@@ -25,6 +25,8 @@ public struct DataverseConnectionSettings: ConnectionSettings {
     public var batchWait: Duration = .milliseconds(10)
     /// How gathered writes are sent. Default `.batch`.
     public var batchMode: BatchMode = .batch
+    /// How long establishing a connection may take before the attempt fails. Default 3 s.
+    public var connectTimeout: Duration = OutboundClient.defaultConnectTimeout
 
     public enum BatchMode: String, Sendable, CaseIterable {
         /// One `$batch` request whose writes each succeed or fail on their own.

@@ -10,12 +10,15 @@ import SwitchboardModel
 /// classification are the engine's; every request goes through the system's budget.
 ///
 /// Guarantee: reports `.timeout` when no complete answer arrives within the timeout, and
-/// `.connectionFailed` when the target could not be reached or the connection broke, so the
-/// engine retries; the target may have processed a request that ends either way (at-least-once).
+/// `.connectionFailed` when the target could not be reached (at once when it refuses, else after
+/// the connection's `connect_timeout`) or the connection broke, so the engine retries; the target
+/// may have processed a request that ends either way (at-least-once). A header value the client
+/// refuses to send is `.unsendable`: dead at once, with the reason.
 public final class HTTPConnector: Connector, RequestSender {
     private let client: HTTPClient
     private let connection: HTTPConnectionSettings?
     private let budget: SystemBudget?
+    private let connectTimeout: Duration
     /// Response bodies are read up to this many bytes for the audit log. Default 4 KiB.
     public let maxRecordedBody: Int
 
@@ -28,11 +31,8 @@ public final class HTTPConnector: Connector, RequestSender {
     ///   - maxRecordedBody: Bytes of a response kept for the audit log. Default 4 KiB.
     public init(connection: HTTPConnectionSettings? = nil, budget: SystemBudget? = nil, maxConnectionsPerHost: Int = 16, maxRecordedBody: Int = 4096)
     {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = maxConnectionsPerHost
-        // The hub does not trace yet; a span per delivery was measurable overhead for nothing.
-        configuration.tracing.tracer = nil
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.connectTimeout = connection?.connectTimeout ?? OutboundClient.defaultConnectTimeout
+        self.client = OutboundClient.make(maxConnectionsPerHost: maxConnectionsPerHost, connectTimeout: connectTimeout)
         self.connection = connection
         self.budget = budget
         self.maxRecordedBody = maxRecordedBody
@@ -78,23 +78,8 @@ public final class HTTPConnector: Connector, RequestSender {
                 }
             }
             return .response(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: body)
-        } catch let error as HTTPClientError where Self.isTimeout(error) {
-            return .timeout
         } catch {
-            return .connectionFailed(Self.describe(error))
+            return OutboundClient.outcome(of: error, url: request.url, connectTimeout: connectTimeout)
         }
-    }
-
-    /// True for the client's errors that mean no answer came in time (connect, read or the whole request).
-    static func isTimeout(_ error: HTTPClientError) -> Bool {
-        error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout
-    }
-
-    /// The error in words, without Swift type names.
-    static func describe(_ error: any Error) -> String {
-        if error is CancellationError { return "cancelled" }
-        if let error = error as? HTTPClientError { return "HTTP client: \(error.shortDescription)" }
-        let text = String(describing: error)
-        return text.count > 300 ? String(text.prefix(300)) : text
     }
 }

@@ -20,6 +20,7 @@ public struct HTTPKind: ConnectorRuntime {
             FieldSpec(
                 "headers", .headers, doc: "Headers sent with every request; a credential header must be a ${env:NAME} or ${file:PATH} reference.",
                 example: "{ Authorization: \"Bearer ${env:ERP_TOKEN}\" }"),
+            OutboundClient.connectTimeoutField,
         ],
         addressField: "base_url",
         target: [
@@ -38,7 +39,9 @@ public struct HTTPKind: ConnectorRuntime {
         references: ["https://www.rfc-editor.org/rfc/rfc9110"])
 
     package func readConnection(_ fields: ConfigFields, context: ReadContext) -> (any ConnectionSettings)? {
-        HTTPConnectionSettings(baseURL: context.url(fields["base_url"]), headers: context.headers(fields["headers"]))
+        HTTPConnectionSettings(
+            baseURL: context.url(fields["base_url"]), headers: context.headers(fields["headers"]),
+            connectTimeout: OutboundClient.readConnectTimeout(fields))
     }
 
     package func readTarget(_ http: ConfigFields, context: ReadContext) -> (any TargetSettings)? {

@@ -7,10 +7,13 @@ public struct HTTPConnectionSettings: ConnectionSettings {
     public var baseURL: String?
     /// Headers sent with every request; values may hold secret references, resolved for the active environment.
     public var headers: [String: String]
+    /// How long establishing a connection may take before the attempt fails. Default 3 s.
+    public var connectTimeout: Duration
 
-    public init(baseURL: String?, headers: [String: String] = [:]) {
+    public init(baseURL: String?, headers: [String: String] = [:], connectTimeout: Duration = OutboundClient.defaultConnectTimeout) {
         self.baseURL = baseURL
         self.headers = headers
+        self.connectTimeout = connectTimeout
     }
 
     public var address: String? { baseURL }
