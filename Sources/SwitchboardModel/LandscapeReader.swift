@@ -63,7 +63,10 @@ struct LandscapeReader {
                     sink.report(entry.keyLocation, "\(entry.value.path) names environment '\(entry.key)', which is not declared in environments")
                 }
                 guard let kind, let fields = ConfigFields(entry.value, specs: kind.spec.connection) else { continue }
-                let context = ReadContext(resolver: resolver, resolveSecrets: entry.key == active)
+                // Only the active environment's references are resolved, and none when the
+                // workspace is read without its secrets (test, check, plan): what is not resolved
+                // cannot be shown.
+                let context = ReadContext(resolver: resolver, resolveSecrets: entry.key == active && !resolver.lenient)
                 if let settings = kind.readConnection(fields, context: context) {
                     connections[entry.key] = Connection(settings: settings)
                 }

@@ -66,9 +66,9 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 }
 
 /// Loads a workspace or prints every diagnostic and exits 1.
-func loadWorkspace(_ url: URL, environment: String?) -> Workspace {
+func loadWorkspace(_ url: URL, environment: String?, resolvingSecrets: Bool = true) -> Workspace {
     do {
-        return try Workspace.load(directory: url, registry: .standard, environment: environment)
+        return try Workspace.load(directory: url, registry: .standard, environment: environment, resolvingSecrets: resolvingSecrets)
     } catch {
         fail(error.description)
     }

@@ -64,6 +64,24 @@ struct ProcessTests {
         #expect(result.output.hasSuffix("1 passed, 1 failed\n"))
     }
 
+    @Test("test never prints a secret: a header from a reference shows the reference, and the tests run with the secrets unset")
+    func testRedactsSecrets() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(try Binary.run(["init", directory.path]).status == 0)
+        let file = directory.url.appendingPathComponent("integrations/webshop-orders.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(
+            of: "headers: { X-Source: webshop }", with: "headers: { X-Source: webshop, Authorization: Bearer guess }")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let withSecret = try Binary.run(["test", "-w", directory.path, "--env", "production"], environment: ["ERP_TOKEN": "hunter2-erp-token"])
+        #expect(withSecret.status == 1)
+        #expect(withSecret.output.contains("header Authorization: expected Bearer guess, got Bearer ${env:ERP_TOKEN}"), "\(withSecret.output)")
+        #expect(!withSecret.output.contains("hunter2") && !withSecret.error.contains("hunter2"))
+        // Without the variable (as in CI) the tests still run.
+        let withoutSecret = try Binary.run(["test", "-w", directory.path, "--env", "production"], environment: ["ERP_TOKEN": ""])
+        #expect(withoutSecret.output.hasSuffix("1 passed, 1 failed\n"), "\(withoutSecret.output) \(withoutSecret.error)")
+    }
+
     /// A workspace whose single integration posts every message to the sink, one ordering key per ten messages.
     func crashWorkspace(_ directory: TemporaryDirectory, sinkPort: Int) throws {
         try directory.write(
