@@ -54,6 +54,7 @@ public final class Hub: Sendable {
     /// Each system's connector, shut down after the services stop.
     private let connectors: [any Connector]
     private let alertSender: HTTPConnector
+    private let dispatcher: Dispatcher?
     /// The bound port, or why the hub stopped before it listened.
     private let listening = Latch<Result<Int, any Error>>()
 
@@ -102,10 +103,14 @@ public final class Hub: Sendable {
         }
         self.connectors = Array(made.values)
         var dispatcherConfiguration = options.dispatcher ?? DispatcherConfiguration()
-        if options.dispatcher == nil { dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace }
+        if options.dispatcher == nil {
+            dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace
+            dispatcherConfiguration.maxInterruptions = landscape.server.maxInterruptions
+        }
         let dispatcher = Dispatcher(
             store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
             configuration: dispatcherConfiguration, metrics: metrics, logger: logger)
+        self.dispatcher = options.deliver ? dispatcher : nil
         var pollers: [ChangePoller] = []
         for route in polled {
             guard let poll = route.integration.source.poll, let system = landscape.system(route.integration.source.system),
@@ -183,6 +188,9 @@ public final class Hub: Sendable {
         for connector in connectors { try? await connector.shutdown() }
         try await alertSender.shutdown()
     }
+
+    /// What the last graceful stop of deliveries did; nil before one (or without delivery, `--hold`).
+    public var shutdownReport: ShutdownReport? { dispatcher?.lastShutdown }
 
     /// The port the listener bound; waits until it listens, and throws why the hub stopped if it
     /// stopped first (its port taken: a `ListenFailure`).

@@ -34,6 +34,9 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// How long a graceful shutdown waits for in-flight deliveries. Default 10 s.
     public var shutdownGrace: Duration = .seconds(10)
+    /// Times the hub may stop (crash, be killed) while processing one message before it is dead
+    /// as a poison message. Default 3.
+    public var maxInterruptions: Int = 3
     /// PEM certificate chain and private key files (absolute paths) to serve HTTPS with; nil: HTTP.
     public var tls: (certificate: String, key: String)?
 

@@ -106,7 +106,7 @@ struct LandscapeReader {
     }
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {
-        map.rejectUnknownKeys(["host", "port", "max_body_bytes", "shutdown_grace", "tls"])
+        map.rejectUnknownKeys(["host", "port", "max_body_bytes", "shutdown_grace", "max_interruptions", "tls"])
         var server = ServerSettings()
         if let host = map.string("host") { server.host = host }
         if let port = map["port"]?.int(min: 0) {
@@ -114,6 +114,7 @@ struct LandscapeReader {
         }
         if let limit = map["max_body_bytes"]?.int(min: 1) { server.maxBodyBytes = limit }
         if let grace = map["shutdown_grace"]?.duration() { server.shutdownGrace = grace }
+        if let limit = map["max_interruptions"]?.int(min: 1) { server.maxInterruptions = limit }
         if let tls = map["tls"]?.mapping() {
             tls.rejectUnknownKeys(["certificate", "key"])
             let files = [tls.requiredString("certificate"), tls.requiredString("key")]

@@ -46,7 +46,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     /// The columns `message(_:)` reads, in this order: every query that builds a `Message` selects these.
     static let columns =
-        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error"
+        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error, interruptions"
 
     /// A write transaction whose commit is not fsynced on its own (see the type's documentation).
     func writeWithoutSync<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -67,7 +67,8 @@ public final class SQLiteMessageStore: MessageStore {
     /// case-insensitively on every access, which showed in the claim's profile.
     static func message(_ row: Row) -> Message {
         let lifecycle = MessageLifecycle(
-            state: MessageState(rawValue: row[3]) ?? .ready, attempts: row[4], availableAt: row[5], leaseExpiresAt: row[7])
+            state: MessageState(rawValue: row[3]) ?? .ready, attempts: row[4], availableAt: row[5], leaseExpiresAt: row[7],
+            interruptions: row[15])
         return Message(
             id: row[1], integration: row[2], sequence: row[0], lifecycle: lifecycle,
             payload: [UInt8](row[10] as Data), orderingKey: row[8], idempotencyKey: row[9],
@@ -130,7 +131,7 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String) async throws -> [Message] {
+    public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String, maxInterruptions: Int) async throws -> [Message] {
         let sweep = leaseSweeps.withLock { sweeps in
             guard now >= (sweeps[integration] ?? .min) + Self.leaseSweepMillis else { return false }
             sweeps[integration] = now
@@ -163,14 +164,23 @@ public final class SQLiteMessageStore: MessageStore {
             var claimed: [Message] = []
             for row in rows {
                 var message = Self.message(row)
-                guard let change = MessageTransitions.lease(message, now: now, duration: leaseMillis) else { continue }
+                guard let change = MessageTransitions.lease(message, now: now, duration: leaseMillis, maxInterruptions: maxInterruptions) else {
+                    continue
+                }
+                guard change.lifecycle.state == .leased else {
+                    // Taken over too often: dead as a poison message, not handed out.
+                    try Self.settle(message, change, now: now, db)
+                    continue
+                }
                 let token = MessageID.make(now: now)
                 message.lifecycle = change.lifecycle
                 message.leaseToken = token
                 try db.cachedStatement(
-                    sql: "UPDATE messages SET state = ?, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE seq = ?"
+                    sql: "UPDATE messages SET state = ?, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?"
                 )
-                .execute(arguments: [change.lifecycle.state.rawValue, owner, token, change.lifecycle.leaseExpiresAt, now, message.sequence])
+                .execute(arguments: [
+                    change.lifecycle.state.rawValue, owner, token, change.lifecycle.leaseExpiresAt, now, change.lifecycle.interruptions, message.sequence,
+                ])
                 try Self.insert(change.audit, db)
                 claimed.append(message)
             }
@@ -185,12 +195,12 @@ public final class SQLiteMessageStore: MessageStore {
                 try db.cachedStatement(
                     sql: """
                         UPDATE messages SET state = ?, attempts = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
-                            updated_at = ?, last_status = ?, last_error = ?
+                            updated_at = ?, last_status = ?, last_error = ?, interruptions = ?
                         WHERE id = ? AND state = 1 AND lease_token = ?
                         """
                 ).execute(arguments: [
                     lifecycle.state.rawValue, lifecycle.attempts, lifecycle.availableAt, completion.audit.last?.at ?? lifecycle.availableAt,
-                    completion.lastStatus, completion.lastError, completion.messageID, completion.leaseToken,
+                    completion.lastStatus, completion.lastError, lifecycle.interruptions, completion.messageID, completion.leaseToken,
                 ])
                 guard db.changesCount == 1 else { return false }
                 for record in completion.audit { try Self.insert(record, db) }
@@ -199,23 +209,39 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func releaseLeases(owner: String, now: Int64) async throws -> Int {
+    public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int {
         try await writeWithoutSync { db in
             let leased = try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages WHERE state = 1 AND lease_owner = ?", arguments: [owner])
                 .map(Self.message)
-            let release = try db.cachedStatement(
-                sql: """
-                    UPDATE messages SET state = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE seq = ?
-                    """)
             var released = 0
             for message in leased {
-                guard let change = MessageTransitions.releaseLease(message, now: now) else { continue }
-                try release.execute(arguments: [change.lifecycle.state.rawValue, change.lifecycle.availableAt, now, message.sequence])
-                try Self.insert(change.audit, db)
+                let change =
+                    if let maxInterruptions {
+                        MessageTransitions.recoverLease(message, now: now, maxInterruptions: maxInterruptions)
+                    } else {
+                        MessageTransitions.releaseLease(message, now: now)
+                    }
+                guard let change else { continue }
+                try Self.settle(message, change, now: now, db)
                 released += 1
             }
             return released
         }
+    }
+
+    /// Writes a change that ends a lease (given back, or dead as poison) and its audit record.
+    static func settle(_ message: Message, _ change: MessageTransitions.Change, now: Int64, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE messages SET state = ?, available_at = ?, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ?,
+                    interruptions = ?, last_error = COALESCE(?, last_error)
+                WHERE seq = ?
+                """
+        ).execute(arguments: [
+            change.lifecycle.state.rawValue, change.lifecycle.availableAt, now, change.lifecycle.interruptions,
+            change.lifecycle.state == .dead ? change.audit.detail : nil, message.sequence,
+        ])
+        try insert(change.audit, db)
     }
 
     public func message(id: String) async throws -> Message? {
@@ -290,8 +316,11 @@ public final class SQLiteMessageStore: MessageStore {
                 let message = Self.message(row)
                 guard let change = MessageTransitions.replay(message, now: now, actor: actor) else { continue }
                 try db.execute(
-                    sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ? WHERE seq = ?",
-                    arguments: [change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, message.sequence])
+                    sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?",
+                    arguments: [
+                        change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, change.lifecycle.interruptions,
+                        message.sequence,
+                    ])
                 try Self.insert(change.audit, db)
                 replayed.append(message.id)
             }

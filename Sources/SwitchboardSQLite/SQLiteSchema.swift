@@ -97,6 +97,10 @@ enum SQLiteSchema {
             try db.execute(
                 sql: "CREATE TABLE paused_integrations (integration TEXT PRIMARY KEY, paused_at INTEGER NOT NULL, actor TEXT NOT NULL) WITHOUT ROWID")
         }
+        migrator.registerMigration("v6: interruptions, for poison messages") { db in
+            // Times the hub stopped while processing a message; past the limit it is dead as poison.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

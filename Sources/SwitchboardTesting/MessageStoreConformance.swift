@@ -22,6 +22,7 @@ public enum MessageStoreConformance {
         case idempotencyWindow = "a key seen inside its window is a duplicate, and accepted again after it"
         case checkpointWithMessages = "a source position is saved with the messages read up to it"
         case releaseLeases = "releasing a node's leases makes its messages claimable at once, unattempted"
+        case poison = "a message the hub stopped while processing more than the limit is dead as poison, counted across restarts and takeovers"
         case replayAndDiscard = "replay puts dead messages back to ready; discard deletes them; both are audited"
         case pruning = "pruning removes finished messages and audit records older than the cutoff, never pending ones"
 
@@ -113,6 +114,34 @@ public enum MessageStoreConformance {
             #expect(again.first?.lifecycle.attempts == 0)
             let audit = try await store.audit(matching: AuditFilter(kinds: [.released]))
             #expect(audit.count == 1)
+
+        case .poison:
+            _ = try await store.enqueue([message("A")])
+            var time = now
+            // Interruptions 1 and 2: the node found its own lease at start, twice (across a reopen).
+            for round in 1...2 {
+                let current = round == 1 ? store : try await fixture.reopen()
+                #expect(try await current.claim(integration: "orders", limit: 10, now: time, leaseMillis: 60_000, owner: "node-1").count == 1)
+                time += 1_000
+                #expect(try await current.releaseLeases(owner: "node-1", now: time, recovering: 3) == 1)
+                #expect(try await current.message(id: "A")?.lifecycle.interruptions == round)
+            }
+            // Interruption 3: the lease expired and another node took it over; still handed out.
+            #expect(try await store.claim(integration: "orders", limit: 10, now: time, leaseMillis: 1_000, owner: "node-1").count == 1)
+            time += 5_000
+            let takenOver = try await store.claim(integration: "orders", limit: 10, now: time, leaseMillis: 1_000, owner: "node-2", maxInterruptions: 3)
+            #expect(takenOver.map(\.id) == ["A"] && takenOver.first?.lifecycle.interruptions == 3)
+            // Interruption 4 is one too many: dead as poison, and not handed out.
+            time += 5_000
+            #expect(try await store.claim(integration: "orders", limit: 10, now: time, leaseMillis: 1_000, owner: "node-3", maxInterruptions: 3).isEmpty)
+            let dead = try #require(try await store.message(id: "A"))
+            #expect(dead.state == .dead && dead.lifecycle.attempts == 0)
+            #expect(dead.lastError?.hasPrefix("poison message: the hub stopped while processing it 4 times (at most 3 allowed)") == true)
+            let deaths = try await store.audit(matching: AuditFilter(messageID: "A", kinds: [.dead]))
+            #expect(deaths.count == 1 && deaths.first?.detail == dead.lastError)
+            // A replay starts the count again.
+            #expect(try await store.replay(matching: MessageFilter(), ids: ["A"], now: time, actor: "ops") == ["A"])
+            #expect(try await store.message(id: "A")?.lifecycle.interruptions == 0)
 
         case .replayAndDiscard:
             _ = try await store.enqueue([message("A"), message("B")])

@@ -80,6 +80,7 @@ struct Run: AsyncParsableCommand {
                 }
                 try await group.waitForAll()
             }
+            if let report = hub.shutdownReport { say("switchboard stopped; \(report)") }
         } catch let error as ListenFailure {
             fail(error.description)
         } catch is HubStoppedError {

@@ -131,4 +131,28 @@ struct RetryTimingTests {
         #expect(OutcomeClassifier.classify(.timeout, now: 0) == .retryable(notBefore: nil))
         #expect(OutcomeClassifier.classify(.connectionFailed("refused"), now: 0) == .retryable(notBefore: nil))
     }
+
+    @Test("a message the hub stops while processing is taken back; past the limit it is dead as poison; a replay starts again")
+    func interruptions() throws {
+        var lifecycle = MessageLifecycle(availableAt: 0)
+        for count in 1...3 {
+            try lifecycle.apply(.lease(now: 10, duration: 1_000))
+            #expect(try lifecycle.apply(.abandoned(at: 10, maxInterruptions: 3)) == .abandoned)
+            #expect(lifecycle.state == .ready && lifecycle.interruptions == count && lifecycle.attempts == 0)
+        }
+        try lifecycle.apply(.lease(now: 10, duration: 1_000))
+        #expect(try lifecycle.apply(.abandoned(at: 20, maxInterruptions: 3)) == .poison)
+        #expect(lifecycle.state == .dead && lifecycle.interruptions == 4)
+        try lifecycle.apply(.replay(now: 30))
+        #expect(lifecycle.state == .ready && lifecycle.interruptions == 0)
+        #expect(throws: MessageLifecycle.InvalidTransition.self) { try lifecycle.apply(.abandoned(at: 40, maxInterruptions: 3)) }
+    }
+
+    @Test("an attempt cut short by the end of a shutdown's grace counts as an attempt and makes the message ready")
+    func interruptedAttempt() throws {
+        var lifecycle = MessageLifecycle(availableAt: 0)
+        try lifecycle.apply(.lease(now: 0, duration: 1_000))
+        #expect(try lifecycle.apply(.interruptedAttempt(at: 500)) == .interrupted)
+        #expect(lifecycle.state == .ready && lifecycle.attempts == 1 && lifecycle.availableAt == 500 && lifecycle.interruptions == 0)
+    }
 }

@@ -13,8 +13,34 @@ public struct DispatcherConfiguration: Sendable {
     public var leaseMargin: Duration = .seconds(60)
     /// This node's id in the store's leases. Default `local`.
     public var nodeID: String = "local"
+    /// Times the hub may stop while processing one message before it is dead as a poison
+    /// message. Default 3.
+    public var maxInterruptions: Int = MessageLifecycle.defaultMaxInterruptions
 
     public init() {}
+}
+
+/// What a graceful shutdown of the delivery loop did, as `switchboard run` reports it.
+public struct ShutdownReport: Sendable, Hashable, CustomStringConvertible {
+    /// Deliveries under way when the shutdown began.
+    public var inFlight: Int
+    /// Of those, finished (delivered, failed or filtered, and recorded) within the grace.
+    public var finished: Int
+    /// Of those, still under way when the grace ended: cancelled, counted as an attempt, and released.
+    public var interrupted: Int
+    /// Leases given back unattempted at the end (claimed, not yet started).
+    public var releasedUnattempted: Int
+    /// From the shutdown's start to the delivery loop's end, in milliseconds.
+    public var millis: Int64
+    /// The grace it had.
+    public var grace: Duration
+
+    public var description: String {
+        var parts = ["\(finished) of \(inFlight) deliver\(inFlight == 1 ? "y" : "ies") in flight finished"]
+        if interrupted > 0 { parts.append("\(interrupted) interrupted when the \(grace.spoken) grace ended and released, each counted as an attempt") }
+        if releasedUnattempted > 0 { parts.append("\(releasedUnattempted) given back unattempted") }
+        return "delivery stopped in \(Duration.milliseconds(millis).spoken): " + parts.joined(separator: ", ")
+    }
 }
 
 /// Claims ready messages and delivers them: steps, the target system's connector, classification,
@@ -25,7 +51,11 @@ public struct DispatcherConfiguration: Sendable {
 /// `claim` keeps it; at most `delivery.concurrency` deliveries in flight per integration; the
 /// target system's budget across integrations, counted per request by the connector
 /// (`SystemBudget.metered`); no claims for a system paused by `Retry-After`. On graceful shutdown it stops claiming, lets
-/// in-flight deliveries finish within `shutdownGrace`, and gives the rest back unattempted.
+/// in-flight deliveries finish within `shutdownGrace`, records the ones still under way then as
+/// interrupted attempts and releases them, and says what it did (`lastShutdown`). At start it
+/// takes back the leases its node held when it stopped, each an interruption of its message; a
+/// message interrupted more than `maxInterruptions` times is dead as a poison message, so a
+/// message that crashes the hub cannot do it forever.
 public final class Dispatcher: Service, Sendable {
     private let store: any MessageStore
     private let routes: [Route]
@@ -45,6 +75,12 @@ public final class Dispatcher: Service, Sendable {
     private let completions: GroupCommitter<Completion, Bool>
     /// Integrations that store but do not deliver.
     private let paused = Mutex<Set<String>>([])
+    /// Deliveries whose attempt was cut short by the end of the grace.
+    private let interrupted = Atomic<Int>(0)
+    private let shutdownReport = Mutex<ShutdownReport?>(nil)
+
+    /// What the last graceful shutdown did; nil until one ended.
+    public var lastShutdown: ShutdownReport? { shutdownReport.withLock { $0 } }
 
     /// - Parameters:
     ///   - connectors: Each target system's connector by system id.
@@ -82,27 +118,38 @@ public final class Dispatcher: Service, Sendable {
             let stored = try await pauses.pausedIntegrations()
             paused.withLock { $0.formUnion(stored) }
         }
-        let released = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now())
-        if released > 0 { logger.notice("resumed messages leased before the last stop", metadata: ["sb.count": "\(released)"]) }
+        let released = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now(), recovering: configuration.maxInterruptions)
+        if released > 0 {
+            logger.notice("took back the messages this node was processing when it stopped", metadata: ["sb.count": "\(released)"])
+        }
         try await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
+            // When the shutdown began and what was under way then.
+            let stop = await withDiscardingTaskGroup { group -> (began: Int64, inFlight: Int, stillRunning: Int) in
                 while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
                     let claimed = await claimRound { message, route in
                         group.addTask { await self.deliver(message, route: route) }
                     }
                     if !claimed { await wake.wait(until: clock.now() + configuration.pollInterval.milliseconds, clock: clock) }
                 }
-                let deadline = clock.now() + configuration.shutdownGrace.milliseconds
+                let began = clock.now()
+                let inFlight = unfinished.load(ordering: .relaxed)
+                let deadline = began + configuration.shutdownGrace.milliseconds
                 while unfinished.load(ordering: .relaxed) > 0 && clock.now() < deadline {
                     await wake.wait(until: min(deadline, clock.now() + configuration.pollInterval.milliseconds), clock: clock)
                 }
-                if unfinished.load(ordering: .relaxed) > 0 {
-                    logger.warning(
-                        "shutdown grace ended; giving unfinished deliveries back", metadata: ["sb.count": "\(unfinished.load(ordering: .relaxed))"])
+                let stillRunning = unfinished.load(ordering: .relaxed)
+                if stillRunning > 0 {
+                    logger.warning("shutdown grace ended; interrupting the deliveries still under way", metadata: ["sb.count": "\(stillRunning)"])
                 }
                 group.cancelAll()
+                return (began, inFlight, stillRunning)
             }
-            _ = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now())
+            let unattempted = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now())
+            let report = ShutdownReport(
+                inFlight: stop.inFlight, finished: stop.inFlight - stop.stillRunning, interrupted: interrupted.load(ordering: .relaxed),
+                releasedUnattempted: unattempted, millis: clock.now() - stop.began, grace: configuration.shutdownGrace)
+            shutdownReport.withLock { $0 = report }
+            logger.notice("\(report)")
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
             self.wake.signal()
@@ -123,7 +170,9 @@ public final class Dispatcher: Service, Sendable {
             if let budget = budgets[route.targetSystem], budget.pausedUntil > now { continue }
             let lease = route.policy.timeout.milliseconds + configuration.leaseMargin.milliseconds
             do {
-                let messages = try await store.claim(integration: route.id, limit: free, now: now, leaseMillis: lease, owner: configuration.nodeID)
+                let messages = try await store.claim(
+                    integration: route.id, limit: free, now: now, leaseMillis: lease, owner: configuration.nodeID,
+                    maxInterruptions: configuration.maxInterruptions)
                 for message in messages {
                     inFlight.withLock { $0[route.id, default: 0] += 1 }
                     unfinished.add(1, ordering: .relaxed)
@@ -183,8 +232,10 @@ public final class Dispatcher: Service, Sendable {
         case .connectionFailed(let reason), .unsendable(let reason): detail = reason
         }
         if Task.isCancelled, verdict != .delivered {
+            interrupted.add(1, ordering: .relaxed)
             return await finish(
-                &work, .released(at: now), status: status, duration: now - started, detail: "shutting down after a failed attempt: \(detail)")
+                &work, .interruptedAttempt(at: now), status: status, duration: now - started,
+                detail: "attempt interrupted when the shutdown's grace ended (the target may have received it): \(detail)")
         }
         if case .retryable(let notBefore?) = verdict, let system = budgets[route.targetSystem] {
             await system.pause(until: notBefore)
@@ -242,7 +293,8 @@ public final class Dispatcher: Service, Sendable {
             case .filtered: .filtered
             case .retryScheduled: .retry
             case .permanentFailure, .attemptsExhausted: .dead
-            case .released: .released
+            case .released, .interrupted, .abandoned: .released
+            case .poison: .dead
             case .leased: .leased
             case .replayed: .replayed
             }
@@ -250,16 +302,25 @@ public final class Dispatcher: Service, Sendable {
         work.audit.append(
             AuditRecord(
                 at: now, messageID: work.message.id, integration: work.route.id, kind: kind, fromState: before, toState: lifecycle.state,
-                attempt: reason == .released || reason == .filtered ? nil : lifecycle.attempts, status: status,
+                attempt: reason == .released || reason == .filtered || reason == .abandoned ? nil : lifecycle.attempts, status: status,
                 durationMillis: duration, detail: text))
         // The target is done with this message: free its slot now, so the next delivery need not
         // wait for this outcome's commit (the message stays leased until the commit lands).
         releaseSlot(&work)
+        let completion = Completion(
+            messageID: work.message.id, leaseToken: work.message.leaseToken ?? "", lifecycle: lifecycle,
+            lastStatus: status, lastError: lifecycle.state == .delivered ? nil : text, audit: work.audit)
         do {
-            let recorded = try await completions.submit(
-                Completion(
-                    messageID: work.message.id, leaseToken: work.message.leaseToken ?? "", lifecycle: lifecycle,
-                    lastStatus: status, lastError: lifecycle.state == .delivered ? nil : text, audit: work.audit))
+            // Past the grace the delivery's task is cancelled, and the store refuses work for a
+            // cancelled task: the outcome is committed from a task of its own, so an interrupted
+            // attempt is recorded as one instead of being given back as unattempted.
+            let completions = self.completions
+            let recorded =
+                if Task.isCancelled {
+                    try await Task { try await completions.submit(completion) }.value
+                } else {
+                    try await completions.submit(completion)
+                }
             guard recorded else {
                 logger.warning("lease was lost before the outcome was recorded", metadata: ["sb.message.id": "\(work.message.id)"])
                 return

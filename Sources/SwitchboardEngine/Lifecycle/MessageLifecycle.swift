@@ -5,11 +5,14 @@
 ///   ▲                │ ├──filtered──▶ filtered
 ///   │                │ ├──retryable failure──▶ retry-wait ──(due)──lease──▶ leased
 ///   │                │ ├──permanent failure or attempts exhausted──▶ dead
-///   │                │ └──released (shutdown, paused target)──▶ ready
+///   │                │ ├──released (shutdown, paused target), interrupted attempt──▶ ready
+///   │                │ └──abandoned (the hub stopped while processing it)──▶ ready, or dead as poison
 ///   └──replay── dead
 /// ```
-/// A lease that expires (its worker crashed) makes the message claimable again with no event:
-/// `isClaimable(at:)` says so. Times are epoch milliseconds; nothing here reads a clock.
+/// A lease that expires (its worker crashed) makes the message claimable again: `isClaimable(at:)`
+/// says so, and whoever takes it over applies `abandoned` first, so a message that stops the hub
+/// every time it is processed is dead after `maxInterruptions` instead of crashing it forever.
+/// Times are epoch milliseconds; nothing here reads a clock.
 public struct MessageLifecycle: Sendable, Hashable {
     public private(set) var state: MessageState
     /// Attempts made so far (completed deliveries that failed or succeeded).
@@ -18,13 +21,20 @@ public struct MessageLifecycle: Sendable, Hashable {
     public private(set) var availableAt: Int64
     /// When the current lease ends; nil unless leased.
     public private(set) var leaseExpiresAt: Int64?
+    /// Times the hub stopped (crashed, was killed) while processing it, since it arrived or was
+    /// last replayed.
+    public private(set) var interruptions: Int
 
-    public init(state: MessageState = .ready, attempts: Int = 0, availableAt: Int64, leaseExpiresAt: Int64? = nil) {
+    public init(state: MessageState = .ready, attempts: Int = 0, availableAt: Int64, leaseExpiresAt: Int64? = nil, interruptions: Int = 0) {
         self.state = state
         self.attempts = attempts
         self.availableAt = availableAt
         self.leaseExpiresAt = leaseExpiresAt
+        self.interruptions = interruptions
     }
+
+    /// Interruptions a message may survive before it is dead as a poison message. Default 3.
+    public static let defaultMaxInterruptions = 3
 
     public enum Failure: Sendable, Hashable {
         /// May succeed later (408, 425, 429, 5xx, timeout, connection error). `notBefore` is a
@@ -42,6 +52,13 @@ public struct MessageLifecycle: Sendable, Hashable {
         case failed(Failure, now: Int64, backoff: Int64, maxAttempts: Int)
         /// Given back unattempted (graceful shutdown, or its target is paused) to be claimed at `at`.
         case released(at: Int64)
+        /// Its attempt was under way when a graceful shutdown's grace ended: counted as an attempt
+        /// (the target may have received it) and claimable at `at`.
+        case interruptedAttempt(at: Int64)
+        /// The hub stopped while processing it (its lease was found at start, or expired and taken
+        /// over). Claimable at `at`, or dead as a poison message once it happened more than
+        /// `maxInterruptions` times.
+        case abandoned(at: Int64, maxInterruptions: Int)
         case replay(now: Int64)
     }
 
@@ -55,6 +72,7 @@ public struct MessageLifecycle: Sendable, Hashable {
     public enum Reason: String, Sendable {
         case leased, delivered, filtered, retryScheduled = "retry-scheduled", permanentFailure = "permanent-failure"
         case attemptsExhausted = "attempts-exhausted", released, replayed
+        case interrupted, abandoned, poison
     }
 
     /// True when a worker may claim the message at `now`: ready or retry-wait and due, or leased with an expired lease.
@@ -106,9 +124,26 @@ public struct MessageLifecycle: Sendable, Hashable {
             availableAt = at
             leaseExpiresAt = nil
             return .released
+        case (.leased, .interruptedAttempt(let at)):
+            attempts += 1
+            state = .ready
+            availableAt = at
+            leaseExpiresAt = nil
+            return .interrupted
+        case (.leased, .abandoned(let at, let maxInterruptions)):
+            interruptions += 1
+            leaseExpiresAt = nil
+            if interruptions > maxInterruptions {
+                state = .dead
+                return .poison
+            }
+            state = .ready
+            availableAt = at
+            return .abandoned
         case (.dead, .replay(let now)):
             state = .ready
             attempts = 0
+            interruptions = 0
             availableAt = now
             return .replayed
         default:
@@ -125,6 +160,8 @@ extension MessageLifecycle.Event {
         case .filtered: "filtered"
         case .failed: "failed"
         case .released: "released"
+        case .interruptedAttempt: "interrupted attempt"
+        case .abandoned: "abandoned"
         case .replay: "replay"
         }
     }

@@ -17,20 +17,33 @@ public enum MessageTransitions {
     }
 
     /// Leases a claimable message until `now + duration`; nil when it is not claimable at `now`
-    /// (then the store leaves it alone). An expired lease taken over says so in the audit.
-    public static func lease(_ message: Message, now: Int64, duration: Int64) -> Change? {
+    /// (then the store leaves it alone). An expired lease taken over means the hub stopped while
+    /// processing it: that counts as an interruption, and past `maxInterruptions` the change is
+    /// the message's death as a poison message instead of a lease (the store writes it and does
+    /// not hand the message out: check `lifecycle.state == .leased`).
+    public static func lease(
+        _ message: Message, now: Int64, duration: Int64, maxInterruptions: Int = MessageLifecycle.defaultMaxInterruptions
+    ) -> Change? {
         var lifecycle = message.lifecycle
+        guard lifecycle.isClaimable(at: now) else { return nil }
         let before = lifecycle.state
+        var detail: String?
+        if before == .leased {
+            guard let abandoned = abandon(message, now: now, maxInterruptions: maxInterruptions, found: "its lease expired") else { return nil }
+            if abandoned.lifecycle.state == .dead { return abandoned }
+            lifecycle = abandoned.lifecycle
+            detail = "previous lease expired: " + interruptionText(lifecycle.interruptions, of: maxInterruptions)
+        }
         do { try lifecycle.apply(.lease(now: now, duration: duration)) } catch { return nil }
         return Change(
             lifecycle: lifecycle,
             audit: AuditRecord(
                 at: now, messageID: message.id, integration: message.integration, kind: .leased, fromState: before, toState: .leased,
-                attempt: lifecycle.attempts + 1, detail: before == .leased ? "previous lease expired" : nil))
+                attempt: lifecycle.attempts + 1, detail: detail))
     }
 
-    /// Gives a leased message back unattempted, claimable at once: at start (its node stopped
-    /// without finishing it) or at the end of a graceful shutdown. Nil when it is not leased.
+    /// Gives a leased message back unattempted, claimable at once, at the end of a graceful
+    /// shutdown (its delivery never started). Nil when it is not leased.
     public static func releaseLease(_ message: Message, now: Int64) -> Change? {
         var lifecycle = message.lifecycle
         do { try lifecycle.apply(.released(at: now)) } catch { return nil }
@@ -38,7 +51,33 @@ public enum MessageTransitions {
             lifecycle: lifecycle,
             audit: AuditRecord(
                 at: now, messageID: message.id, integration: message.integration, kind: .released, fromState: .leased, toState: .ready,
-                detail: "lease given back unattempted at start or shutdown"))
+                detail: "lease given back unattempted at shutdown"))
+    }
+
+    /// A lease found at start among the node's own: the node stopped (crashed, was killed) while
+    /// processing the message. Claimable at once, or dead as a poison message past
+    /// `maxInterruptions`. Nil when it is not leased.
+    public static func recoverLease(_ message: Message, now: Int64, maxInterruptions: Int = MessageLifecycle.defaultMaxInterruptions) -> Change? {
+        abandon(message, now: now, maxInterruptions: maxInterruptions, found: "the hub stopped while processing it")
+    }
+
+    private static func abandon(_ message: Message, now: Int64, maxInterruptions: Int, found: String) -> Change? {
+        var lifecycle = message.lifecycle
+        let reason: MessageLifecycle.Reason
+        do { reason = try lifecycle.apply(.abandoned(at: now, maxInterruptions: maxInterruptions)) } catch { return nil }
+        let poisoned = reason == .poison
+        return Change(
+            lifecycle: lifecycle,
+            audit: AuditRecord(
+                at: now, messageID: message.id, integration: message.integration, kind: poisoned ? .dead : .released, fromState: .leased,
+                toState: lifecycle.state,
+                detail: poisoned
+                    ? "poison message: the hub stopped while processing it \(lifecycle.interruptions) times (at most \(maxInterruptions) allowed); look at it before replaying"
+                    : "\(found): " + interruptionText(lifecycle.interruptions, of: maxInterruptions)))
+    }
+
+    private static func interruptionText(_ count: Int, of maximum: Int) -> String {
+        "interruption \(count) of at most \(maximum) before it is dead as a poison message"
     }
 
     /// Puts a dead message back to ready with its attempts reset; nil when it is not dead.

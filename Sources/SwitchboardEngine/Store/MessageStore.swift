@@ -20,17 +20,22 @@ public protocol MessageStore: Sendable {
     func checkpoint(source: String) async throws -> String?
 
     /// Leases up to `limit` claimable messages of one integration, oldest first, to `owner` (a node id),
-    /// recording a `leased` audit record for each.
-    func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String) async throws -> [Message]
+    /// recording a `leased` audit record for each. An expired lease taken over counts as an
+    /// interruption, and a message past `maxInterruptions` is written dead as a poison message and
+    /// not returned (`MessageTransitions.lease`).
+    func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String, maxInterruptions: Int) async throws -> [Message]
 
     /// Records outcomes of work on leased messages, each with its new lifecycle and audit records,
     /// in one transaction. For each, false means nothing was changed because its lease token is
     /// no longer the message's lease.
     func complete(_ completions: [Completion]) async throws -> [Bool]
 
-    /// Puts every message leased by `owner` back to ready, unattempted: at start, after a crash of
-    /// that node, and at the end of a graceful shutdown. Returns how many.
-    func releaseLeases(owner: String, now: Int64) async throws -> Int
+    /// Puts every message leased by `owner` back to ready and returns how many changed. With
+    /// `recovering` (at start: the node stopped without finishing them) each counts an
+    /// interruption and one past that many is dead as a poison message
+    /// (`MessageTransitions.recoverLease`); nil (the end of a graceful shutdown, when no delivery
+    /// is under way) gives them back unattempted (`MessageTransitions.releaseLease`).
+    func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int
 
     func message(id: String) async throws -> Message?
     func messages(matching filter: MessageFilter) async throws -> [Message]
@@ -96,5 +101,19 @@ public struct Completion: Sendable {
         self.lastStatus = lastStatus
         self.lastError = lastError
         self.audit = audit
+    }
+}
+
+extension MessageStore {
+    /// `claim` with the default of three interruptions before a message is poison.
+    public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String) async throws -> [Message] {
+        try await claim(
+            integration: integration, limit: limit, now: now, leaseMillis: leaseMillis, owner: owner,
+            maxInterruptions: MessageLifecycle.defaultMaxInterruptions)
+    }
+
+    /// Gives every message leased by `owner` back unattempted (the end of a graceful shutdown).
+    public func releaseLeases(owner: String, now: Int64) async throws -> Int {
+        try await releaseLeases(owner: owner, now: now, recovering: nil)
     }
 }

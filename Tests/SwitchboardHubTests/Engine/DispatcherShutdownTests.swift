@@ -83,18 +83,25 @@ struct DispatcherShutdownTests {
         let setup = try await Setup(answerDelay: .milliseconds(300), grace: .seconds(5))
         let id = try await shutDownDuringDelivery(setup)
         #expect(try await setup.store.message(id: id)?.state == .delivered)
+        #expect(setup.dispatcher.lastShutdown.map { ($0.inFlight, $0.finished, $0.interrupted) } ?? (0, 0, 0) == (1, 1, 0))
         try await setup.tearDown()
     }
 
-    @Test("a delivery still running when the grace ends is given back unattempted, not failed")
+    @Test("a delivery still running when the grace ends is recorded as an interrupted attempt and released, not failed nor 'unattempted'")
     func releasesAfterGrace() async throws {
         let setup = try await Setup(answerDelay: .seconds(3), grace: .milliseconds(100))
         let id = try await shutDownDuringDelivery(setup)
         let message = try #require(try await setup.store.message(id: id))
         #expect(message.state == .ready)
-        #expect(message.lifecycle.attempts == 0)
+        // The target had the request: it counts as an attempt.
+        #expect(message.lifecycle.attempts == 1)
         let released = try await setup.store.audit(matching: AuditFilter(messageID: id, kinds: [.released]))
         #expect(released.count == 1)
+        #expect(released.first?.attempt == 1)
+        #expect(released.first?.detail?.hasPrefix("attempt interrupted when the shutdown's grace ended (the target may have received it)") == true)
+        #expect(released.allSatisfy { $0.detail?.contains("unattempted") == false })
+        let report = try #require(setup.dispatcher.lastShutdown)
+        #expect(report.inFlight == 1 && report.finished == 0 && report.interrupted == 1 && report.releasedUnattempted == 0)
         try await setup.tearDown()
     }
 }

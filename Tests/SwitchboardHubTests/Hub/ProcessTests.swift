@@ -83,11 +83,12 @@ struct ProcessTests {
     }
 
     /// A workspace whose single integration posts every message to the sink, one ordering key per ten messages.
-    func crashWorkspace(_ directory: TemporaryDirectory, sinkPort: Int) throws {
+    func crashWorkspace(_ directory: TemporaryDirectory, sinkPort: Int, grace: String = "10s") throws {
         try directory.write(
             "switchboard.yaml",
             """
             version: 1
+            server: { shutdown_grace: \(grace) }
             systems:
               - { id: shop, kind: http, location: cloud }
               - id: erp
@@ -107,13 +108,59 @@ struct ProcessTests {
     }
 
     /// A slow sink and a workspace that delivers to it.
-    func crashSetup(answerDelay: Duration) async throws -> (TemporaryDirectory, Sink, Task<Void, any Error>) {
+    func crashSetup(answerDelay: Duration, grace: String = "10s") async throws -> (TemporaryDirectory, Sink, Task<Void, any Error>) {
         let directory = try TemporaryDirectory()
         let sink = Sink()
         sink.setBehaviour { _, _ in .init(status: 200, delay: answerDelay) }
         let sinkTask = Task { try await sink.application(port: 0).runService() }
-        try crashWorkspace(directory, sinkPort: try await sink.port())
+        try crashWorkspace(directory, sinkPort: try await sink.port(), grace: grace)
         return (directory, sink, sinkTask)
+    }
+
+    @Test("a message the hub is processing every time it is killed is dead as a poison message after 3 restarts, instead of forever")
+    func poisonMessage() async throws {
+        // The target never answers in time, so the message is always in flight when the hub dies.
+        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .seconds(20))
+        defer { directory.remove(); sinkTask.cancel() }
+        var id: String?
+        for round in 1...4 {
+            let hub = try RunningBinary(workspace: directory.url)
+            if round == 1 { id = await postNumbered(0..<1, port: hub.port).first?.id }
+            // Restarts 1 to 3 take the message back and send it again.
+            #expect(await eventually(20) { sink.received.count == round }, "round \(round): \(sink.received.count) requests")
+            hub.kill()
+            while hub.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        // The fourth interruption is one too many: the next start makes it dead instead of sending it.
+        let last = try RunningBinary(workspace: directory.url)
+        let messageID = try #require(id)
+        #expect(await eventually(10) { (try? Binary.run(["messages", "show", "-w", directory.path, messageID]).output.contains("state:        dead")) == true })
+        #expect(await last.terminate() == 0)
+        #expect(sink.received.count == 4)
+        let shown = try Binary.run(["messages", "show", "-w", directory.path, messageID]).output
+        #expect(shown.contains("poison message: the hub stopped while processing it 4 times (at most 3 allowed)"), "\(shown)")
+        #expect(shown.contains("interruption 3 of at most 3 before it is dead as a poison message"))
+    }
+
+    @Test("a graceful stop says what it did: deliveries past the grace are interrupted attempts, released, counted")
+    func stopReport() async throws {
+        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .seconds(20), grace: "500ms")
+        defer { directory.remove(); sinkTask.cancel() }
+        let hub = try RunningBinary(workspace: directory.url)
+        let ids = await postNumbered(0..<2, port: hub.port).map(\.id)
+        #expect(await eventually(10) { sink.received.count == 2 })
+        #expect(await hub.terminate() == 0)
+        #expect(await eventually(5) { hub.printed.contains("switchboard stopped;") })
+        let line = hub.printed.split(separator: "\n").last { $0.hasPrefix("switchboard stopped;") }.map(String.init) ?? ""
+        #expect(line.hasPrefix("switchboard stopped; delivery stopped in "), "\(hub.printed)")
+        #expect(line.hasSuffix(": 0 of 2 deliveries in flight finished, 2 interrupted when the 500 ms grace ended and released, each counted as an attempt"))
+        let list = try Binary.run(["messages", "list", "-w", directory.path, "--json"]).output
+        let messages = try JSONValue(json: Array(list.utf8)).arrayItems
+        #expect(messages.count == 2)
+        for message in messages {
+            #expect(message["state"] == .string("ready") && message["attempts"] == .int(1), "\(message)")
+            #expect(ids.contains(message["id"]?.text ?? ""))
+        }
     }
 
     @Test("kill -9 half way through 2,000 messages to a slow target loses no acknowledged message")
