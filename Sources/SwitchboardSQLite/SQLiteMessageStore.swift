@@ -131,7 +131,8 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String, maxInterruptions: Int) async throws -> [Message] {
+    public func claim(integration: String, limit: Int, now: Int64, leaseMillis: Int64, owner: String, maxInterruptions: Int) async throws -> [Message]
+    {
         let sweep = leaseSweeps.withLock { sweeps in
             guard now >= (sweeps[integration] ?? .min) + Self.leaseSweepMillis else { return false }
             sweeps[integration] = now
@@ -176,10 +177,12 @@ public final class SQLiteMessageStore: MessageStore {
                 message.lifecycle = change.lifecycle
                 message.leaseToken = token
                 try db.cachedStatement(
-                    sql: "UPDATE messages SET state = ?, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?"
+                    sql:
+                        "UPDATE messages SET state = ?, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?"
                 )
                 .execute(arguments: [
-                    change.lifecycle.state.rawValue, owner, token, change.lifecycle.leaseExpiresAt, now, change.lifecycle.interruptions, message.sequence,
+                    change.lifecycle.state.rawValue, owner, token, change.lifecycle.leaseExpiresAt, now, change.lifecycle.interruptions,
+                    message.sequence,
                 ])
                 try Self.insert(change.audit, db)
                 claimed.append(message)

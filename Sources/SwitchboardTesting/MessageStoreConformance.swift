@@ -129,11 +129,13 @@ public enum MessageStoreConformance {
             // Interruption 3: the lease expired and another node took it over; still handed out.
             #expect(try await store.claim(integration: "orders", limit: 10, now: time, leaseMillis: 1_000, owner: "node-1").count == 1)
             time += 5_000
-            let takenOver = try await store.claim(integration: "orders", limit: 10, now: time, leaseMillis: 1_000, owner: "node-2", maxInterruptions: 3)
+            let takenOver = try await store.claim(
+                integration: "orders", limit: 10, now: time, leaseMillis: 1_000, owner: "node-2", maxInterruptions: 3)
             #expect(takenOver.map(\.id) == ["A"] && takenOver.first?.lifecycle.interruptions == 3)
             // Interruption 4 is one too many: dead as poison, and not handed out.
             time += 5_000
-            #expect(try await store.claim(integration: "orders", limit: 10, now: time, leaseMillis: 1_000, owner: "node-3", maxInterruptions: 3).isEmpty)
+            #expect(
+                try await store.claim(integration: "orders", limit: 10, now: time, leaseMillis: 1_000, owner: "node-3", maxInterruptions: 3).isEmpty)
             let dead = try #require(try await store.message(id: "A"))
             #expect(dead.state == .dead && dead.lifecycle.attempts == 0)
             #expect(dead.lastError?.hasPrefix("poison message: the hub stopped while processing it 4 times (at most 3 allowed)") == true)

@@ -37,7 +37,9 @@ public struct ShutdownReport: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         var parts = ["\(finished) of \(inFlight) deliver\(inFlight == 1 ? "y" : "ies") in flight finished"]
-        if interrupted > 0 { parts.append("\(interrupted) interrupted when the \(grace.spoken) grace ended and released, each counted as an attempt") }
+        if interrupted > 0 {
+            parts.append("\(interrupted) interrupted when the \(grace.spoken) grace ended and released, each counted as an attempt")
+        }
         if releasedUnattempted > 0 { parts.append("\(releasedUnattempted) given back unattempted") }
         return "delivery stopped in \(Duration.milliseconds(millis).spoken): " + parts.joined(separator: ", ")
     }

@@ -134,7 +134,10 @@ struct ProcessTests {
         // The fourth interruption is one too many: the next start makes it dead instead of sending it.
         let last = try RunningBinary(workspace: directory.url)
         let messageID = try #require(id)
-        #expect(await eventually(10) { (try? Binary.run(["messages", "show", "-w", directory.path, messageID]).output.contains("state:        dead")) == true })
+        #expect(
+            await eventually(10) {
+                (try? Binary.run(["messages", "show", "-w", directory.path, messageID]).output.contains("state:        dead")) == true
+            })
         #expect(await last.terminate() == 0)
         #expect(sink.received.count == 4)
         let shown = try Binary.run(["messages", "show", "-w", directory.path, messageID]).output
@@ -153,7 +156,9 @@ struct ProcessTests {
         #expect(await eventually(5) { hub.printed.contains("switchboard stopped;") })
         let line = hub.printed.split(separator: "\n").last { $0.hasPrefix("switchboard stopped;") }.map(String.init) ?? ""
         #expect(line.hasPrefix("switchboard stopped; delivery stopped in "), "\(hub.printed)")
-        #expect(line.hasSuffix(": 0 of 2 deliveries in flight finished, 2 interrupted when the 500 ms grace ended and released, each counted as an attempt"))
+        #expect(
+            line.hasSuffix(
+                ": 0 of 2 deliveries in flight finished, 2 interrupted when the 500 ms grace ended and released, each counted as an attempt"))
         let list = try Binary.run(["messages", "list", "-w", directory.path, "--json"]).output
         let messages = try JSONValue(json: Array(list.utf8)).arrayItems
         #expect(messages.count == 2)
