@@ -137,9 +137,13 @@ public final class Hub: Sendable {
             onAccepted: { dispatcher.wakeUp() })
         let listening = self.listening
         let address = (host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port)
+        var serverConfiguration = HubServer.Configuration(host: address.host, port: address.port, tls: landscape.server.tls)
+        serverConfiguration.idleTimeout = landscape.server.idleTimeout
+        serverConfiguration.readTimeout = landscape.server.readTimeout
+        serverConfiguration.maxConnections = landscape.server.maxConnections
         let server = Listener(
             try HubServer.application(
-                configuration: .init(host: address.host, port: address.port, tls: landscape.server.tls),
+                configuration: serverConfiguration,
                 ingestor: ingestor, metrics: exporter, logger: logger,
                 management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock),
                 onListening: { port in listening.set(.success(port)) }),

@@ -37,6 +37,16 @@ public struct ServerSettings: Sendable {
     /// Times the hub may stop (crash, be killed) while processing one message before it is dead
     /// as a poison message. Default 3.
     public var maxInterruptions: Int = 3
+    /// A connection on which nothing complete arrives for this long (no request head, no part of a
+    /// body) is closed without an answer: idle keep-alive connections, headers sent slowly and
+    /// bodies that stall alike. Default 30 s.
+    public var idleTimeout: Duration = .seconds(30)
+    /// Longest a webhook's whole body may take to arrive once its head has; then `408`. Default 30 s.
+    public var readTimeout: Duration = .seconds(30)
+    /// Most connections open at once; past it the listener stops accepting until one closes
+    /// (new ones wait in the kernel's backlog). Default 512, inside the common limit of 1,024
+    /// file descriptors with room for the store and the targets.
+    public var maxConnections: Int = 512
     /// PEM certificate chain and private key files (absolute paths) to serve HTTPS with; nil: HTTP.
     public var tls: (certificate: String, key: String)?
 

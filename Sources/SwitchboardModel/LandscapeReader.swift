@@ -106,7 +106,9 @@ struct LandscapeReader {
     }
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {
-        map.rejectUnknownKeys(["host", "port", "max_body_bytes", "shutdown_grace", "max_interruptions", "tls"])
+        map.rejectUnknownKeys([
+            "host", "port", "max_body_bytes", "shutdown_grace", "max_interruptions", "idle_timeout", "read_timeout", "max_connections", "tls",
+        ])
         var server = ServerSettings()
         if let host = map.string("host") { server.host = host }
         if let port = map["port"]?.int(min: 0) {
@@ -115,6 +117,15 @@ struct LandscapeReader {
         if let limit = map["max_body_bytes"]?.int(min: 1) { server.maxBodyBytes = limit }
         if let grace = map["shutdown_grace"]?.duration() { server.shutdownGrace = grace }
         if let limit = map["max_interruptions"]?.int(min: 1) { server.maxInterruptions = limit }
+        func positive(_ key: String) -> Duration? {
+            guard let value = map[key]?.duration() else { return nil }
+            if value > .zero { return value }
+            map[key]?.report("server.\(key) must be more than 0")
+            return nil
+        }
+        if let timeout = positive("idle_timeout") { server.idleTimeout = timeout }
+        if let timeout = positive("read_timeout") { server.readTimeout = timeout }
+        if let limit = map["max_connections"]?.int(min: 1) { server.maxConnections = limit }
         if let tls = map["tls"]?.mapping() {
             tls.rejectUnknownKeys(["certificate", "key"])
             let files = [tls.requiredString("certificate"), tls.requiredString("key")]

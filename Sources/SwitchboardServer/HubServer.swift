@@ -19,6 +19,13 @@ public enum HubServer {
         public var port: Int = 8080
         /// PEM certificate chain and key files to serve HTTPS with; nil (the default) serves HTTP.
         public var tls: (certificate: String, key: String)?
+        /// A connection on which nothing complete arrives for this long (no request head, no
+        /// part of a body) is closed. Default 30 s.
+        public var idleTimeout: Duration = .seconds(30)
+        /// Longest a webhook's body may take to arrive; then `408`. Default 30 s.
+        public var readTimeout: Duration = .seconds(30)
+        /// Most connections open at once; past it the listener stops accepting until one closes. Default 512.
+        public var maxConnections: Int = 512
 
         public init(host: String = "127.0.0.1", port: Int = 8080, tls: (certificate: String, key: String)? = nil) {
             self.host = host
@@ -52,20 +59,24 @@ public enum HubServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.prometheusText())))
         }
+        let readTimeout = configuration.readTimeout
         router.post("**") { request, context in
-            try await WebhookEndpoint.receive(request, context: context, ingestor: ingestor)
+            try await WebhookEndpoint.receive(request, context: context, ingestor: ingestor, readTimeout: readTimeout)
         }
-        var server: HTTPServerBuilder = .http1()
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(configuration.idleTimeout.milliseconds))
+        var server: HTTPServerBuilder = .http1(configuration: http1)
         if let tls = configuration.tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificate).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
             server = try .tls(
-                .http1(), tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+                .http1(configuration: http1), tlsConfiguration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
         }
         return Application(
             router: router,
             server: server,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }
@@ -73,7 +84,7 @@ public enum HubServer {
 
 /// `POST` to an integration's webhook path.
 enum WebhookEndpoint {
-    static func receive(_ request: Request, context: some RequestContext, ingestor: Ingestor) async throws -> Response {
+    static func receive(_ request: Request, context: some RequestContext, ingestor: Ingestor, readTimeout: Duration) async throws -> Response {
         let path = request.uri.path
         guard ingestor.route(forPath: path) != nil else {
             throw JSONError(status: .notFound, code: "not_found", message: "no integration receives at \(path)")
@@ -85,7 +96,7 @@ enum WebhookEndpoint {
         var request = request
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: ingestor.maxBodyBytes)
+            buffer = try await collectBody(of: &request, upTo: ingestor.maxBodyBytes, within: readTimeout)
         } catch is NIOTooManyBytesError {
             throw JSONError(
                 status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit of \(ingestor.maxBodyBytes) bytes")
@@ -107,6 +118,25 @@ enum WebhookEndpoint {
             }
         } catch let error as IngestError {
             throw JSONError(status: .init(code: error.status), code: error.codeName, message: error.message)
+        }
+    }
+
+    /// The body, or `408` when it has not all arrived within `timeout` (a sender that trickles its
+    /// body would otherwise hold its connection for as long as it likes).
+    static func collectBody(of request: inout Request, upTo limit: Int, within timeout: Duration) async throws -> ByteBuffer {
+        let body = request.body
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw JSONError(
+                    status: .requestTimeout, code: "request_timeout", message: "the body did not arrive within \(timeout.spoken)")
+            }
+            return buffer
         }
     }
 
