@@ -79,10 +79,20 @@ public enum WebhookAuthentication: Sendable {
     case none
     /// A shared key sent in a header, for example `X-Api-Key`.
     case sharedKey(header: String, secret: Secret)
-    /// An HMAC-SHA256 of the raw body with the shared secret, hex encoded (an optional `sha256=` prefix is accepted).
-    case hmacSHA256(header: String, secret: Secret)
+    /// An HMAC-SHA256 of the raw body with the shared secret, hex encoded (an optional `sha256=`
+    /// prefix is accepted, as GitHub sends it) or base64 encoded (Shopify, WooCommerce).
+    case hmacSHA256(header: String, secret: Secret, encoding: SignatureEncoding = .hex)
     /// A key in the query string, as Dataverse webhooks send `?code=...` (WebhookKey authentication).
     case queryKey(parameter: String, secret: Secret)
+    /// Stripe's timestamped signature: the header holds `t=UNIX_SECONDS,v1=HEX[,v1=HEX...]`, each
+    /// `v1` a hex HMAC-SHA256 of `t.` followed by the raw body; a timestamp more than `tolerance`
+    /// from the hub's clock is refused, so a captured request cannot be replayed later.
+    case timestampedHMAC(header: String, secret: Secret, tolerance: Duration)
+}
+
+/// How a webhook's HMAC signature is written in its header.
+public enum SignatureEncoding: String, Sendable, CaseIterable {
+    case hex, base64
 }
 
 /// Where an integration's messages go: a system, and what its kind's connector does with each

@@ -97,8 +97,8 @@ struct IntegrationReader {
 
     private func readAuthentication(_ value: YAMLValue) -> WebhookAuthentication? {
         guard let map = value.mapping() else { return nil }
-        enum Kind: String, CaseIterable { case none, header, hmac, query }
-        map.rejectUnknownKeys(["kind", "header", "parameter", "secret"])
+        enum Kind: String, CaseIterable { case none, header, hmac, query, stripe }
+        map.rejectUnknownKeys(["kind", "header", "parameter", "secret", "encoding", "tolerance"])
         guard let kind = map.required("kind")?.choice(Kind.self) else { return nil }
         if kind == .none { return WebhookAuthentication.none }
         let context = ReadContext(resolver: resolver, resolveSecrets: true)
@@ -106,8 +106,15 @@ struct IntegrationReader {
         switch kind {
         case .none: return WebhookAuthentication.none
         case .header: return .sharedKey(header: map.string("header") ?? "X-Api-Key", secret: secret)
-        case .hmac: return .hmacSHA256(header: map.string("header") ?? "X-Signature", secret: secret)
+        case .hmac:
+            return .hmacSHA256(header: map.string("header") ?? "X-Signature", secret: secret, encoding: map["encoding"]?.choice(SignatureEncoding.self) ?? .hex)
         case .query: return .queryKey(parameter: map.string("parameter") ?? "code", secret: secret)
+        case .stripe:
+            var tolerance = Duration.seconds(300)
+            if let value = map["tolerance"]?.duration() {
+                if value > .zero { tolerance = value } else { map["tolerance"]?.report("\(map.path).tolerance must be more than 0") }
+            }
+            return .timestampedHMAC(header: map.string("header") ?? "Stripe-Signature", secret: secret, tolerance: tolerance)
         }
     }
 

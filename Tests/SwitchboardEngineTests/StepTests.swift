@@ -94,6 +94,49 @@ struct StepTests {
                 .queryKey(parameter: "code", secret: secret), header: none, query: { $0 == "code" ? "s3cret" : nil }, body: body) == nil)
     }
 
+    @Test("inbound authentication: base64 HMAC as Shopify and WooCommerce send it")
+    func base64Signature() throws {
+        let secret = Secret(value: "shpss_secret", reference: "${env:K}")
+        let body = Array(#"{"id":820982911946154508}"#.utf8)
+        let none: (String) -> String? = { _ in nil }
+        // Computed independently: printf '%s' '{"id":820982911946154508}' | openssl dgst -sha256 -hmac shpss_secret -binary | base64
+        let expected = "jqbalbO3Z8mDmrF2/+wzM3KYvbgqzVBF969vgiIy80I="
+        #expect(InboundAuthenticator.signature(of: body, secret: "shpss_secret", encoding: .base64) == expected)
+        let scheme = WebhookAuthentication.hmacSHA256(header: "X-Shopify-Hmac-Sha256", secret: secret, encoding: .base64)
+        #expect(InboundAuthenticator.check(scheme, header: { _ in expected }, query: none, body: body) == nil)
+        #expect(InboundAuthenticator.check(scheme, header: { _ in expected }, query: none, body: body + [32]) == .wrong("header X-Shopify-Hmac-Sha256"))
+        // The hex form of the same MAC is not the base64 form.
+        #expect(
+            InboundAuthenticator.check(scheme, header: { _ in InboundAuthenticator.signature(of: body, secret: "shpss_secret") }, query: none, body: body)
+                == .wrong("header X-Shopify-Hmac-Sha256"))
+    }
+
+    @Test("inbound authentication: Stripe's t=...,v1=... within the tolerance, refused outside it and when any part is wrong")
+    func timestampedSignature() {
+        let secret = Secret(value: "whsec_test", reference: "${env:K}")
+        let body = Array(#"{"id":"evt_1","type":"payment_intent.succeeded"}"#.utf8)
+        let none: (String) -> String? = { _ in nil }
+        let scheme = WebhookAuthentication.timestampedHMAC(header: "Stripe-Signature", secret: secret, tolerance: .seconds(300))
+        let t: Int64 = 1_700_000_000
+        let v1 = InboundAuthenticator.signature(of: Array("\(t).".utf8) + body, secret: "whsec_test")
+        func check(_ header: String, at now: Int64 = 1_700_000_000_000) -> InboundAuthenticator.Failure? {
+            InboundAuthenticator.check(scheme, header: { $0 == "Stripe-Signature" ? header : nil }, query: none, body: body, now: now)
+        }
+        #expect(check("t=\(t),v1=\(v1)") == nil)
+        // Several v1 (a rotated secret) and other schemes beside it.
+        #expect(check("t=\(t),v1=\(String(repeating: "0", count: 64)),v1=\(v1),v0=abc") == nil)
+        #expect(check("t=\(t),v1=\(v1)", at: 1_700_000_299_000) == nil)
+        #expect(
+            check("t=\(t),v1=\(v1)", at: 1_700_000_301_000)
+                == .stale("the timestamp in header Stripe-Signature is more than 5 min from the hub's clock, as a replayed request's would be"))
+        // The signature covers the timestamp: changing it breaks the signature.
+        #expect(check("t=\(t + 1),v1=\(v1)") == .wrong("header Stripe-Signature"))
+        #expect(check("v1=\(v1)") == .wrong("header Stripe-Signature"))
+        #expect(check("t=99999999999999999999999,v1=\(v1)") == .wrong("header Stripe-Signature"))
+        #expect(check("t=-9223372036854775808,v1=\(v1)") != nil)
+        #expect(InboundAuthenticator.check(scheme, header: none, query: none, body: body, now: 0) == .missing("header Stripe-Signature"))
+    }
+
     @Test("message ids sort by time and do not repeat")
     func messageIDs() {
         let ids = (0..<1000).map { MessageID.make(now: 1_700_000_000_000 + Int64($0 / 10)) }

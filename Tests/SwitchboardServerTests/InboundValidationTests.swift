@@ -15,6 +15,9 @@ struct InboundValidationTests {
                 HubHarness.integration("orders", delivery: "idempotency_key: { path: $.order_id }"),
                 HubHarness.integration("signed", auth: #"{ kind: hmac, header: X-Signature, secret: "${env:SHOP_KEY}" }"#),
                 HubHarness.integration("dataverse", auth: #"{ kind: query, parameter: code, secret: "${env:SHOP_KEY}" }"#),
+                HubHarness.integration(
+                    "shopify", auth: #"{ kind: hmac, header: X-Shopify-Hmac-Sha256, encoding: base64, secret: "${env:SHOP_KEY}" }"#),
+                HubHarness.integration("stripe", auth: #"{ kind: stripe, secret: "${env:SHOP_KEY}" }"#),
             ], server: ", max_body_bytes: 1024")
     }
 
@@ -66,7 +69,27 @@ struct InboundValidationTests {
         #expect(try await harness.post("/hooks/signed", body, headers: [("X-Signature", "sha256=\(signature)")]).status == 202)
         #expect(try await harness.post("/hooks/dataverse?code=\(Self.secret)", body, headers: []).status == 202)
         #expect(try await harness.post("/hooks/orders", #"{"order_id": 7}"#).status == 202)
-        #expect(try await harness.hub.store.messages(matching: MessageFilter()).count == 3)
+        let base64 = InboundAuthenticator.signature(of: Array(body.utf8), secret: Self.secret, encoding: .base64)
+        #expect(try await harness.post("/hooks/shopify", body, headers: [("X-Shopify-Hmac-Sha256", base64)]).status == 202)
+        let now = Int64(Date().timeIntervalSince1970)
+        let v1 = InboundAuthenticator.signature(of: Array("\(now).\(body)".utf8), secret: Self.secret)
+        #expect(try await harness.post("/hooks/stripe", body, headers: [("Stripe-Signature", "t=\(now),v1=\(v1)")]).status == 202)
+        #expect(try await harness.hub.store.messages(matching: MessageFilter()).count == 5)
+        try await harness.stop()
+    }
+
+    @Test("a Stripe signature from an hour ago is refused as a replay, with a sentence, and nothing is stored")
+    func replayedStripeSignature() async throws {
+        let harness = try await harness()
+        let body = #"{"id": "evt_1"}"#
+        let then = Int64(Date().timeIntervalSince1970) - 3_600
+        let v1 = InboundAuthenticator.signature(of: Array("\(then).\(body)".utf8), secret: Self.secret)
+        let answer = try await harness.post("/hooks/stripe", body, headers: [("Stripe-Signature", "t=\(then),v1=\(v1)")])
+        #expect(answer.status == 401)
+        #expect(
+            error(answer.body)?.message
+                == "authentication failed: the timestamp in header Stripe-Signature is more than 5 min from the hub's clock, as a replayed request's would be")
+        #expect(try await harness.hub.store.messages(matching: MessageFilter()).isEmpty)
         try await harness.stop()
     }
 }

@@ -42,11 +42,12 @@ public final class Ingestor: Sendable {
     /// Throws only `IngestError`.
     public func accept(path: String, header: (String) -> String?, query: (String) -> String?, body: [UInt8]) async throws -> EnqueueResult {
         guard let route = routes[path], let webhook = route.integration.source.webhook else { throw IngestError.notFound(path) }
-        if let failure = InboundAuthenticator.check(webhook.authentication, header: header, query: query, body: body) {
+        if let failure = InboundAuthenticator.check(webhook.authentication, header: header, query: query, body: body, now: clock.now()) {
             metrics.rejected(route.id, reason: "unauthorized")
             switch failure {
             case .missing(let what): throw IngestError.unauthorized("authentication is required: \(what) is missing")
             case .wrong(let what): throw IngestError.unauthorized("authentication failed: \(what) does not match")
+            case .stale(let sentence): throw IngestError.unauthorized("authentication failed: \(sentence)")
             }
         }
         guard body.count <= maxBodyBytes else {
