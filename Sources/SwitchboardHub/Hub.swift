@@ -107,9 +107,10 @@ public final class Hub: Sendable {
             dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace
             dispatcherConfiguration.maxInterruptions = landscape.server.maxInterruptions
         }
+        let health = StoreHealth(clock: clock, logger: logger)
         let dispatcher = Dispatcher(
             store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
-            configuration: dispatcherConfiguration, metrics: metrics, logger: logger)
+            configuration: dispatcherConfiguration, metrics: metrics, logger: logger, health: health)
         self.dispatcher = options.deliver ? dispatcher : nil
         var pollers: [ChangePoller] = []
         for route in polled {
@@ -133,7 +134,7 @@ public final class Hub: Sendable {
         }
         let ingestor = Ingestor(
             routes: routes, formats: formats, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics,
-            logger: logger,
+            logger: logger, health: health,
             onAccepted: { dispatcher.wakeUp() })
         let listening = self.listening
         let address = (host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port)
@@ -145,7 +146,7 @@ public final class Hub: Sendable {
             try HubServer.application(
                 configuration: serverConfiguration,
                 ingestor: ingestor, metrics: exporter, logger: logger,
-                management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock),
+                management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock, health: health),
                 onListening: { port in listening.set(.success(port)) }),
             host: address.host, port: address.port, remedy: "set server.port")
         let alertSender = HTTPConnector(maxConnectionsPerHost: 4)

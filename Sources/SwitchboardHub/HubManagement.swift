@@ -11,6 +11,7 @@ struct HubManagement: ManagementBackend {
     let store: SQLiteMessageStore
     let dispatcher: Dispatcher
     let clock: any WallClock
+    let health: StoreHealth
 
     var operations: Operations { Operations(store: store, clock: clock) }
 
@@ -19,7 +20,21 @@ struct HubManagement: ManagementBackend {
         return found
     }
 
-    func ready() async -> Bool { (try? await store.counts()) != nil }
+    func unreadiness() async -> String? {
+        if health.isRefusingWrites {
+            // Probe with a write of its own, so that a hub taken out of a load balancer's rotation
+            // (and so sent nothing) still finds out when the disk has room again.
+            do {
+                _ = try await store.enqueue([], checkpoint: SourceCheckpoint(source: "_health", position: "\(clock.now())"))
+                health.accepted()
+            } catch {
+                health.refused("probing the store for /api/v1/ready", error: error)
+                return "the store refuses writes: \(health.lastError ?? "\(error)")"
+            }
+        }
+        do { _ = try await store.counts() } catch { return "the store cannot be read: \(error)" }
+        return nil
+    }
 
     func integrations() async throws -> JSONValue {
         let counts = try await store.counts()

@@ -107,7 +107,8 @@ struct IntegrationReader {
         case .none: return WebhookAuthentication.none
         case .header: return .sharedKey(header: map.string("header") ?? "X-Api-Key", secret: secret)
         case .hmac:
-            return .hmacSHA256(header: map.string("header") ?? "X-Signature", secret: secret, encoding: map["encoding"]?.choice(SignatureEncoding.self) ?? .hex)
+            return .hmacSHA256(
+                header: map.string("header") ?? "X-Signature", secret: secret, encoding: map["encoding"]?.choice(SignatureEncoding.self) ?? .hex)
         case .query: return .queryKey(parameter: map.string("parameter") ?? "code", secret: secret)
         case .stripe:
             var tolerance = Duration.seconds(300)

@@ -9,7 +9,9 @@ import SwitchboardModel
 public protocol ManagementBackend: Sendable {
     /// The token presented, when it exists and is not revoked.
     func authenticate(_ token: String) async -> APIToken?
-    func ready() async -> Bool
+    /// Nil when the hub can take work; otherwise why not, in a sentence (the store cannot be
+    /// read, or refuses writes).
+    func unreadiness() async -> String?
     func integrations() async throws -> JSONValue
     /// Nil when there is no such integration.
     func setPaused(_ integration: String, _ paused: Bool, actor: String) async throws -> JSONValue?
@@ -58,9 +60,12 @@ public enum ManagementAPI {
 
     public static let routes: [Operation] = [
         Operation(.get, "/api/v1/health", role: nil, summary: "The hub is running.") { _, _, _ in json(.object(["status": .string("ok")])) },
-        Operation(.get, "/api/v1/ready", role: nil, summary: "The hub can read its store: 200, or 503.") { _, _, backend in
-            await backend.ready()
-                ? json(.object(["status": .string("ready")])) : json(.object(["status": .string("store unavailable")]), status: .serviceUnavailable)
+        Operation(.get, "/api/v1/ready", role: nil, summary: "The hub can read its store and the store takes writes: 200, or 503 with why not.") {
+            _, _, backend in
+            if let reason = await backend.unreadiness() {
+                return json(.object(["status": .string("not ready"), "reason": .string(reason)]), status: .serviceUnavailable)
+            }
+            return json(.object(["status": .string("ready")]))
         },
         Operation(.get, "/api/v1/openapi.json", role: nil, summary: "This document.") { _, _, _ in json(openAPI()) },
         Operation(

@@ -84,6 +84,8 @@ public final class RunningBinary: @unchecked Sendable {
     public let process = Process()
     private let output = Pipe()
     private let collected = Locked("")
+    private let errors = Pipe()
+    private let collectedErrors = Locked("")
     public let port: Int
 
     /// Starts `switchboard ARGUMENTS` and waits for a line containing `marker` and a loopback address.
@@ -91,7 +93,16 @@ public final class RunningBinary: @unchecked Sendable {
         process.executableURL = Binary.url
         process.arguments = arguments
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors
+        let collectedErrors = self.collectedErrors
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                handle.readabilityHandler = nil
+            } else {
+                collectedErrors.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+            }
+        }
         try process.run()
         let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: marker)
         guard let port else {
@@ -113,6 +124,9 @@ public final class RunningBinary: @unchecked Sendable {
 
     /// Everything the process has written to standard output so far, from its start.
     public var printed: String { collected.withLock { $0 } }
+
+    /// Everything the process has written to standard error (its log) so far.
+    public var logged: String { collectedErrors.withLock { $0 } }
 
     /// `switchboard run WORKSPACE` on a free port; it says "switchboard listening on http://127.0.0.1:PORT (...)".
     public convenience init(workspace: URL, extraArguments: [String] = []) throws {

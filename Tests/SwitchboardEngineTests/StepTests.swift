@@ -104,10 +104,12 @@ struct StepTests {
         #expect(InboundAuthenticator.signature(of: body, secret: "shpss_secret", encoding: .base64) == expected)
         let scheme = WebhookAuthentication.hmacSHA256(header: "X-Shopify-Hmac-Sha256", secret: secret, encoding: .base64)
         #expect(InboundAuthenticator.check(scheme, header: { _ in expected }, query: none, body: body) == nil)
-        #expect(InboundAuthenticator.check(scheme, header: { _ in expected }, query: none, body: body + [32]) == .wrong("header X-Shopify-Hmac-Sha256"))
+        #expect(
+            InboundAuthenticator.check(scheme, header: { _ in expected }, query: none, body: body + [32]) == .wrong("header X-Shopify-Hmac-Sha256"))
         // The hex form of the same MAC is not the base64 form.
         #expect(
-            InboundAuthenticator.check(scheme, header: { _ in InboundAuthenticator.signature(of: body, secret: "shpss_secret") }, query: none, body: body)
+            InboundAuthenticator.check(
+                scheme, header: { _ in InboundAuthenticator.signature(of: body, secret: "shpss_secret") }, query: none, body: body)
                 == .wrong("header X-Shopify-Hmac-Sha256"))
     }
 

@@ -88,7 +88,8 @@ struct InboundValidationTests {
         #expect(answer.status == 401)
         #expect(
             error(answer.body)?.message
-                == "authentication failed: the timestamp in header Stripe-Signature is more than 5 min from the hub's clock, as a replayed request's would be")
+                == "authentication failed: the timestamp in header Stripe-Signature is more than 5 min from the hub's clock, as a replayed request's would be"
+        )
         #expect(try await harness.hub.store.messages(matching: MessageFilter()).isEmpty)
         try await harness.stop()
     }

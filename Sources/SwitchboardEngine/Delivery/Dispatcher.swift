@@ -68,6 +68,7 @@ public final class Dispatcher: Service, Sendable {
     private let configuration: DispatcherConfiguration
     private let metrics: HubMetrics
     private let logger: Logger
+    private let health: StoreHealth
     private let random: @Sendable () -> Double
     private let wake = WakeUp()
     private let inFlight = Mutex<[String: Int]>([:])
@@ -89,9 +90,10 @@ public final class Dispatcher: Service, Sendable {
     ///   - budgets: Each target system's budget by system id; the dispatcher only reads and sets its `Retry-After` pause.
     public init(
         store: any MessageStore, routes: [Route], connectors: [String: any Connector], budgets: [String: SystemBudget], clock: any WallClock,
-        configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger,
+        configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.health = health ?? StoreHealth(clock: clock, logger: logger)
         self.store = store
         self.routes = routes
         self.connectors = connectors
@@ -328,11 +330,11 @@ public final class Dispatcher: Service, Sendable {
                 return
             }
         } catch {
-            logger.error(
-                "recording an outcome failed; the lease will expire and the message will be retried",
-                metadata: ["sb.message.id": "\(work.message.id)", "sb.error": "\(error)"])
+            // The lease expires and the message is delivered again: at least once.
+            health.refused("recording a delivery's outcome", error: error)
             return
         }
+        health.accepted()
         let integration = work.route.id
         switch lifecycle.state {
         case .delivered: metrics.delivered(integration, acceptToDeliveryMillis: now - work.message.receivedAt)

@@ -51,7 +51,8 @@ public enum InboundAuthenticator {
             // Seconds apart, in a range that cannot overflow whatever the sender wrote.
             let apart = abs(Double(timestamp) - Double(now) / 1_000)
             guard apart <= Double(tolerance.milliseconds) / 1_000 else {
-                return .stale("the timestamp in header \(name) is more than \(tolerance.spoken) from the hub's clock, as a replayed request's would be")
+                return .stale(
+                    "the timestamp in header \(name) is more than \(tolerance.spoken) from the hub's clock, as a replayed request's would be")
             }
             let expected = Array(signature(of: Array("\(timestamp).".utf8) + body, secret: secret.value).utf8)
             // Every v1 is compared, so timing does not tell which matched.

@@ -38,4 +38,8 @@ public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func missingKey(_ message: String) -> Self { .init(code: .missingKey, message: message) }
     public static func invalidPayload(_ message: String) -> Self { .init(code: .invalidPayload, message: message) }
     public static let unavailable = Self(code: .unavailable, message: "the hub is shutting down or its store is unavailable; retry later")
+    /// The store refused the write: the reason (`database or disk is full`) is the store's, never the message's.
+    public static func storeRefused(_ reason: String) -> Self {
+        .init(code: .unavailable, message: "the hub's store refuses writes (\(reason)); nothing was stored, retry later")
+    }
 }

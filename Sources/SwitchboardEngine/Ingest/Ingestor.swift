@@ -16,15 +16,19 @@ public final class Ingestor: Sendable {
     private let onAccepted: @Sendable () -> Void
     private let metrics: HubMetrics
     private let logger: Logger
+    private let health: StoreHealth
     /// Largest accepted body in bytes.
     public let maxBodyBytes: Int
 
-    /// - Parameter formats: The decoders of the webhook formats besides `json`, by name (a
-    ///   connector kind's, such as Dataverse's `RemoteExecutionContext`).
+    /// - Parameters:
+    ///   - formats: The decoders of the webhook formats besides `json`, by name (a connector
+    ///     kind's, such as Dataverse's `RemoteExecutionContext`).
+    ///   - health: Told of every write's outcome; default one of its own.
     public init(
         routes: [Route], formats: [String: WebhookFormat] = [:], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int,
-        metrics: HubMetrics, logger: Logger, onAccepted: @escaping @Sendable () -> Void
+        metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil, onAccepted: @escaping @Sendable () -> Void
     ) {
+        self.health = health ?? StoreHealth(clock: clock, logger: logger)
         self.formats = formats
         self.routes = Dictionary(
             routes.compactMap { route in route.integration.source.webhook.map { ($0.path, route) } }, uniquingKeysWith: { first, _ in first })
@@ -92,6 +96,7 @@ public final class Ingestor: Sendable {
             idempotencyKey: idempotencyKey, idempotencyWindowMillis: policy.idempotencyWindow.milliseconds, receivedAt: now)
         do {
             let result = try await committer.submit(message)
+            health.accepted()
             switch result {
             case .accepted:
                 metrics.received(route.id)
@@ -101,8 +106,9 @@ public final class Ingestor: Sendable {
             }
             return result
         } catch {
-            logger.error("store refused a message", metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error)"])
-            throw IngestError.unavailable
+            if error is CancellationError { throw IngestError.unavailable }
+            health.refused("storing a webhook of \(route.id)", error: error)
+            throw health.lastError.map(IngestError.storeRefused) ?? .unavailable
         }
     }
 
