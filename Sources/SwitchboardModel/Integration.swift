@@ -65,11 +65,16 @@ public struct WebhookTrigger: Sendable {
     /// format a connector kind offers (`dataverse`: a Dataverse webhook's `RemoteExecutionContext`,
     /// stored as a flat document with `operation_id` as the default idempotency key).
     public var format: String = "json"
+    /// Whether a body that is not a JSON object (an array, a string, a number, null) is accepted.
+    /// Default false: it is answered `400` at the door, since the steps and targets read fields of
+    /// an object, and such a message could only go dead (`body: any` accepts it).
+    public var acceptsAnyBody: Bool = false
 
-    public init(path: String, authentication: WebhookAuthentication, format: String = "json") {
+    public init(path: String, authentication: WebhookAuthentication, format: String = "json", acceptsAnyBody: Bool = false) {
         self.path = path
         self.authentication = authentication
         self.format = format
+        self.acceptsAnyBody = acceptsAnyBody
     }
 }
 

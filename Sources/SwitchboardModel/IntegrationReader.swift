@@ -6,7 +6,17 @@ struct IntegrationReader {
     let resolver: SecretResolver
     let sink: DiagnosticSink
 
-    static let reservedPaths = ["/healthz", "/readyz", "/metrics", "/api/"]
+    /// Paths the hub's listener serves itself (health, metrics, the management API and the
+    /// dashboard's pages and forms): a webhook there would be shadowed. The first are reserved
+    /// as written, the second with everything below them.
+    static let reservedPaths = ["/", "/healthz", "/readyz", "/metrics", "/login", "/logout", "/audit", "/landscape"]
+    static let reservedPrefixes = ["/api", "/integrations", "/messages", "/dead-letters"]
+
+    /// True when the hub serves `path` itself.
+    static func isReserved(_ path: String) -> Bool {
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        return reservedPaths.contains(trimmed) || reservedPrefixes.contains { trimmed == $0 || trimmed.hasPrefix($0 + "/") }
+    }
 
     func read(_ root: YAMLValue) -> Integration? {
         guard let map = root.mapping() else { return nil }
@@ -80,19 +90,21 @@ struct IntegrationReader {
     }
 
     private func readWebhook(_ webhook: YAMLMapping) -> WebhookTrigger? {
-        webhook.rejectUnknownKeys(["path", "auth", "format"])
+        webhook.rejectUnknownKeys(["path", "auth", "format", "body"])
         let format = webhook["format"]?.choice(among: registry.webhookFormats) ?? "json"
+        enum Body: String, CaseIterable { case object, any }
+        let body = webhook["body"]?.choice(Body.self) ?? .object
         let path = webhook.requiredString("path")
         if let path {
             if !path.hasPrefix("/") || path.contains("?") || path.contains(" ") {
                 webhook["path"]?.report("source.webhook.path must start with '/' and hold no spaces or query, like /hooks/orders")
-            } else if Self.reservedPaths.contains(where: { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+            } else if Self.isReserved(path) {
                 webhook["path"]?.report("source.webhook.path '\(path)' is reserved by the hub; use a path such as /hooks/orders")
             }
         }
         let auth = webhook.required("auth").flatMap(readAuthentication)
         guard let path, let auth else { return nil }
-        return WebhookTrigger(path: path, authentication: auth, format: format)
+        return WebhookTrigger(path: path, authentication: auth, format: format, acceptsAnyBody: body == .any)
     }
 
     private func readAuthentication(_ value: YAMLValue) -> WebhookAuthentication? {

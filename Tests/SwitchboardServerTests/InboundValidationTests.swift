@@ -18,6 +18,8 @@ struct InboundValidationTests {
                 HubHarness.integration(
                     "shopify", auth: #"{ kind: hmac, header: X-Shopify-Hmac-Sha256, encoding: base64, secret: "${env:SHOP_KEY}" }"#),
                 HubHarness.integration("stripe", auth: #"{ kind: stripe, secret: "${env:SHOP_KEY}" }"#),
+                HubHarness.integration("open", auth: "{ kind: none }"),
+                HubHarness.integration("anything", auth: "{ kind: none }, body: any"),
             ], server: ", max_body_bytes: 1024")
     }
 
@@ -44,6 +46,13 @@ struct InboundValidationTests {
             ),
             ("/hooks/dataverse?code=guess", #"{"id": 1}"#, [], 401, "unauthorized", "authentication failed: query parameter code does not match"),
             ("/hooks/nothing", #"{"id": 1}"#, [], 404, "not_found", "no integration receives at /hooks/nothing"),
+            (
+                "/hooks/open", #"[{"id": 1}]"#, [], 400, "invalid_payload",
+                "the body must be a JSON object, not an array; set source.webhook.body: any"
+            ),
+            ("/hooks/open", #""paid""#, [], 400, "invalid_payload", "the body must be a JSON object, not a string"),
+            ("/hooks/open", "42", [], 400, "invalid_payload", "the body must be a JSON object, not a number"),
+            ("/hooks/open", "null", [], 400, "invalid_payload", "the body must be a JSON object, not null"),
         ]
         for item in cases {
             let answer = try await harness.post(item.path, item.body, headers: item.headers)
@@ -74,7 +83,9 @@ struct InboundValidationTests {
         let now = Int64(Date().timeIntervalSince1970)
         let v1 = InboundAuthenticator.signature(of: Array("\(now).\(body)".utf8), secret: Self.secret)
         #expect(try await harness.post("/hooks/stripe", body, headers: [("Stripe-Signature", "t=\(now),v1=\(v1)")]).status == 202)
-        #expect(try await harness.hub.store.messages(matching: MessageFilter()).count == 5)
+        // An integration that says so accepts any JSON document.
+        #expect(try await harness.post("/hooks/anything", #"[1, 2]"#, headers: []).status == 202)
+        #expect(try await harness.hub.store.messages(matching: MessageFilter()).count == 6)
         try await harness.stop()
     }
 

@@ -52,10 +52,12 @@ public struct HTTPKind: ConnectorRuntime {
         let path = http.string("path")
         if let path, !path.hasPrefix("/") { http["path"]?.report("target.http.path must start with '/'") }
         var headers: [String: String] = [:]
+        let connectionHeaders = (context.connection?.settings as? HTTPConnectionSettings)?.headers.keys.map { $0.lowercased() } ?? []
         for entry in http["headers"]?.mapping()?.entries ?? [] {
             guard let text = entry.value.string() else { continue }
-            if SecretResolver.isSensitiveHeader(entry.key) && !text.contains("{$") {
-                entry.value.report("\(entry.value.path) holds a credential; put it in the system's connection headers as a ${env:NAME} reference")
+            let name = entry.key.lowercased()
+            if let problem = Self.headerProblem(name, setByConnection: connectionHeaders.contains(name)) {
+                entry.value.report("\(entry.value.path) \(problem)")
                 continue
             }
             headers[entry.key] = text
@@ -63,6 +65,26 @@ public struct HTTPKind: ConnectorRuntime {
         let body = http["body"].flatMap { StepReader.readPath($0) }
         guard let path else { return nil }
         return HTTPRequestTemplate(method: method, path: path, headers: headers, body: body ?? JSONPath("$"))
+    }
+
+    /// Headers the HTTP client or the hub sets: a target may not set them, from a message value or
+    /// otherwise (a message could redirect the request with `Host` or smuggle one with
+    /// `Transfer-Encoding`).
+    static let managedHeaders: Set<String> = [
+        "host", "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "content-length",
+        "x-switchboard-message-id",
+    ]
+
+    /// Why a target may not set header `name` (lower-cased), or nil when it may.
+    static func headerProblem(_ name: String, setByConnection: Bool) -> String? {
+        if name == "x-switchboard-message-id" { return "is set by the hub to the message's id; a target cannot set it" }
+        if managedHeaders.contains(name) { return "is set by the HTTP client; a target cannot set it" }
+        if SecretResolver.isSensitiveHeader(name) {
+            return
+                "holds a credential, which a target cannot set (not even from the message); put it in the system's connection headers as a ${env:NAME} reference"
+        }
+        if setByConnection { return "is set by the system's connection; a target cannot replace it" }
+        return nil
     }
 
     public func makeConnector(_ context: ConnectorContext) throws(ConnectorSetupError) -> any Connector {

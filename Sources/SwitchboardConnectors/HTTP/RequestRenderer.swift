@@ -19,9 +19,14 @@ public struct RequestRenderer: Sendable {
     public func render(_ document: JSONValue, messageID: String) throws(StepError) -> OutboundRequest {
         let path = try Self.fill(template.path, from: document, encode: true)
         var headers: [(String, String)] = [("Content-Type", "application/json")]
+        let fixed = Set(connectionHeaders.keys.map { $0.lowercased() })
         for (name, value) in connectionHeaders.sorted(by: { $0.key < $1.key }) { headers.append((name, value)) }
+        // The target's headers, which may hold message values, never replace the connection's,
+        // the client's or the hub's (the reader refuses them; this holds for any template).
         for (name, value) in template.headers.sorted(by: { $0.key < $1.key }) {
-            headers.removeAll { $0.0.lowercased() == name.lowercased() }
+            let lower = name.lowercased()
+            guard !fixed.contains(lower), HTTPKind.headerProblem(lower, setByConnection: false) == nil else { continue }
+            if lower == "content-type" { headers.removeAll { $0.0.lowercased() == lower } }
             headers.append((name, try Self.fill(value, from: document, encode: false)))
         }
         // Lets the target de-duplicate: the same message always carries the same id.

@@ -65,6 +65,11 @@ public final class Ingestor: Sendable {
             metrics.rejected(route.id, reason: "invalid_json")
             throw IngestError.invalidJSON(Self.describe(error))
         }
+        if !webhook.acceptsAnyBody, Self.kind(of: document) != "an object" {
+            metrics.rejected(route.id, reason: "invalid_payload")
+            throw IngestError.invalidPayload(
+                "the body must be a JSON object, not \(Self.kind(of: document)); set source.webhook.body: any to accept it")
+        }
         var payload = body
         let format = webhook.format == "json" ? nil : formats[webhook.format]
         if let format {
@@ -109,6 +114,18 @@ public final class Ingestor: Sendable {
             if error is CancellationError { throw IngestError.unavailable }
             health.refused("storing a webhook of \(route.id)", error: error)
             throw health.lastError.map(IngestError.storeRefused) ?? .unavailable
+        }
+    }
+
+    /// What a document is, in words.
+    static func kind(of document: JSONValue) -> String {
+        switch document {
+        case .object: "an object"
+        case .array: "an array"
+        case .string: "a string"
+        case .null: "null"
+        case .bool: "a boolean"
+        default: "a number"
         }
     }
 

@@ -197,4 +197,33 @@ struct WorkspaceLoadingTests {
                 $0.hasPrefix("integrations/both.yaml:3:") && $0.hasSuffix("source has both webhook and changes; an integration has one source")
             }, "\(found)")
     }
+
+    @Test("a webhook path the hub serves itself (dashboard, API, health) is refused by validate, so it can never be shadowed")
+    func reservedWebhookPaths() throws {
+        let reserved = [
+            "/", "/login", "/logout", "/logout/", "/audit", "/landscape", "/healthz", "/metrics", "/api", "/api/v1/reload", "/integrations",
+            "/integrations/orders/pause", "/messages/x", "/dead-letters", "/dead-letters/replay",
+        ]
+        let allowed = ["/hooks/orders", "/loginhooks", "/api-orders", "/integrations-inbound", "/dead-letters-feed"]
+        for (path, refused) in reserved.map({ ($0, true) }) + allowed.map({ ($0, false) }) {
+            var fixture = WorkspaceFixture()
+            fixture.systems = [
+                WorkspaceFixture.system("shop", kind: "http"),
+                WorkspaceFixture.system("erp", kind: "http", connection: ["base_url: http://127.0.0.1:9"]),
+            ]
+            fixture.integrations["orders"] = WorkspaceFixture.integration(
+                "orders", source: WorkspaceFixture.webhook(system: "shop", path: path), target: #"{ system: erp, http: { path: /orders } }"#)
+            let directory = try fixture.write()
+            defer { directory.remove() }
+            do {
+                _ = try Workspace.load(directory: directory.url, registry: .standard)
+                #expect(!refused, "\(path) was accepted")
+            } catch {
+                #expect(refused, "\(path): \(error.description)")
+                if refused {
+                    #expect(error.description.hasSuffix("source.webhook.path '\(path)' is reserved by the hub; use a path such as /hooks/orders"))
+                }
+            }
+        }
+    }
 }
