@@ -142,6 +142,7 @@ public final class Hub: Sendable {
         serverConfiguration.idleTimeout = landscape.server.idleTimeout
         serverConfiguration.readTimeout = landscape.server.readTimeout
         serverConfiguration.maxConnections = landscape.server.maxConnections
+        serverConfiguration.trustedProxies = landscape.server.trustedProxies
         let server = Listener(
             try HubServer.application(
                 configuration: serverConfiguration,

@@ -20,6 +20,11 @@ struct HubManagement: ManagementBackend {
         return found
     }
 
+    func currentToken(hash: String) async -> APIToken? {
+        guard let found = try? await store.token(hash: hash), !found.isRevoked else { return nil }
+        return found
+    }
+
     func unreadiness() async -> String? {
         if health.isRefusingWrites {
             // Probe with a write of its own, so that a hub taken out of a load balancer's rotation

@@ -47,6 +47,9 @@ public struct ServerSettings: Sendable {
     /// (new ones wait in the kernel's backlog). Default 512, inside the common limit of 1,024
     /// file descriptors with room for the store and the targets.
     public var maxConnections: Int = 512
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (for the sign-in
+    /// throttle). Default none: the peer's address is the client's.
+    public var trustedProxies: [String] = []
     /// PEM certificate chain and private key files (absolute paths) to serve HTTPS with; nil: HTTP.
     public var tls: (certificate: String, key: String)?
 

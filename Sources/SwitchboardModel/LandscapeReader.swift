@@ -107,7 +107,8 @@ struct LandscapeReader {
 
     private func readServer(_ map: YAMLMapping) -> ServerSettings {
         map.rejectUnknownKeys([
-            "host", "port", "max_body_bytes", "shutdown_grace", "max_interruptions", "idle_timeout", "read_timeout", "max_connections", "tls",
+            "host", "port", "max_body_bytes", "shutdown_grace", "max_interruptions", "idle_timeout", "read_timeout", "max_connections",
+            "trusted_proxies", "tls",
         ])
         var server = ServerSettings()
         if let host = map.string("host") { server.host = host }
@@ -126,6 +127,7 @@ struct LandscapeReader {
         if let timeout = positive("idle_timeout") { server.idleTimeout = timeout }
         if let timeout = positive("read_timeout") { server.readTimeout = timeout }
         if let limit = map["max_connections"]?.int(min: 1) { server.maxConnections = limit }
+        if let proxies = map["trusted_proxies"]?.stringList() { server.trustedProxies = proxies }
         if let tls = map["tls"]?.mapping() {
             tls.rejectUnknownKeys(["certificate", "key"])
             let files = [tls.requiredString("certificate"), tls.requiredString("key")]

@@ -24,7 +24,10 @@ public final class Dashboard: Sendable {
     private let secure: Bool
     static let lifetime: Int64 = 8 * 3_600_000
 
-    public init(backend: any ManagementBackend, secure: Bool) {
+    private let throttle: SignInThrottle
+
+    init(backend: any ManagementBackend, secure: Bool, throttle: SignInThrottle) {
+        self.throttle = throttle
         self.backend = backend
         self.secure = secure
     }
@@ -32,7 +35,9 @@ public final class Dashboard: Sendable {
     public func register(on router: Router<HubRequestContext>) {
         router.get("/") { request, _ in try await self.page(request, role: .viewer) { session in try await self.overview(session) } }
         router.get("/login") { request, _ in self.html(Pages.login(error: nil)) }
-        router.post("/login") { request, _ in try await self.login(request) }
+        router.post("/login") { request, context in
+            try await self.login(request, from: self.throttle.client(peer: context.clientAddress, forwardedFor: request.headers[.xForwardedFor]))
+        }
         router.post("/logout") { request, _ in
             try await self.form(request, role: .viewer) { session, _ in
                 self.sessions.withLock { $0 = $0.filter { $0.value.csrf != session.csrf } }
@@ -64,41 +69,76 @@ public final class Dashboard: Sendable {
 
     // MARK: - Sessions
 
-    private func session(_ request: Request) -> Session? {
+    /// Most sessions kept; signing in past it ends the one that expires first. Default 1,000.
+    static let maxSessions = 1_000
+
+    /// The request's session, when it has one that has not expired and whose token is still valid:
+    /// the token is looked up on every request, so a revoked token's sessions end at once.
+    private func session(_ request: Request) async -> Session? {
         guard let cookie = request.headers[.cookie] else { return nil }
         let id = cookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             .first { $0.hasPrefix("sb_session=") }.map { String($0.dropFirst("sb_session=".count)) }
         guard let id else { return nil }
         let now = backend.now()
-        return sessions.withLock { sessions in
-            guard let session = sessions[id], session.expires > now else { sessions[id] = nil; return nil }
+        let found = sessions.withLock { sessions -> Session? in
+            guard let session = sessions[id], session.expires > now else {
+                sessions[id] = nil
+                return nil
+            }
             return session
+        }
+        guard let found else { return nil }
+        guard let token = await backend.currentToken(hash: found.token.hash), token.id == found.token.id else {
+            sessions.withLock { $0[id] = nil }
+            return nil
+        }
+        return found
+    }
+
+    /// Drops expired sessions and, past `maxSessions`, the ones that expire first.
+    private static func prune(_ sessions: inout [String: Session], now: Int64) {
+        sessions = sessions.filter { $0.value.expires > now }
+        if sessions.count >= maxSessions {
+            for (id, _) in sessions.sorted(by: { $0.value.expires < $1.value.expires }).prefix(sessions.count - maxSessions + 1) {
+                sessions[id] = nil
+            }
         }
     }
 
-    private func login(_ request: Request) async throws -> Response {
+    private func login(_ request: Request, from address: String) async throws -> Response {
+        if let seconds = throttle.wait(address) {
+            var response = html(Pages.login(error: "Too many wrong tokens from this address; try again in \(seconds) s."), status: .tooManyRequests)
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        }
         let form = try await Self.form(request)
         guard let token = form["token"].map({ $0.trimmingCharacters(in: .whitespaces) }), !token.isEmpty,
             let found = await backend.authenticate(token)
         else {
+            throttle.failed(address, door: "dashboard")
             return html(Pages.login(error: "That token is not valid, or it was revoked."), status: .unauthorized)
         }
+        throttle.succeeded(address)
         let id = Self.random()
-        sessions.withLock { $0[id] = Session(token: found, csrf: Self.random(), expires: backend.now() + Self.lifetime) }
+        let now = backend.now()
+        sessions.withLock { sessions in
+            Self.prune(&sessions, now: now)
+            sessions[id] = Session(token: found, csrf: Self.random(), expires: now + Self.lifetime)
+        }
         return redirect(
             "/", cookie: "sb_session=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Self.lifetime / 1000)\(secure ? "; Secure" : "")")
     }
 
     /// A page for a signed-in user with at least `role`; others go to the sign-in page.
     private func page(_ request: Request, role: APIToken.Role, _ render: (Session) async throws -> String) async throws -> Response {
-        guard let session = session(request) else { return redirect("/login") }
+        guard let session = await session(request) else { return redirect("/login") }
         guard session.token.role.allows(role) else { return notAllowed(session, needs: role) }
         return html(try await render(session))
     }
 
     /// A form post from a signed-in user with at least `role` and the session's anti-forgery value.
     private func form(_ request: Request, role: APIToken.Role, _ act: (Session, [String: String]) async throws -> Response) async throws -> Response {
-        guard let session = session(request) else { return redirect("/login") }
+        guard let session = await session(request) else { return redirect("/login") }
         let form = try await Self.form(request)
         guard form["csrf"] == session.csrf else {
             return html(

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import SwitchboardEngine
 
@@ -7,9 +8,12 @@ public struct HubRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller as the audit log names it: `token tk_… (name)`; `anonymous` on routes that need no token.
     public var actor = "anonymous"
+    /// The caller's IP address, for the sign-in throttle and the log; `unknown` when the channel has none.
+    public let clientAddress: String
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }
 
@@ -21,15 +25,27 @@ struct TokenMiddleware: RouterMiddleware {
     /// `METHOD PATH` of the route, for the 403's sentence.
     let operation: String
     let backend: any ManagementBackend
+    let throttle: SignInThrottle
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            let token = await backend.authenticate(String(header.dropFirst("Bearer ".count)))
-        else {
+        let client = throttle.client(peer: context.clientAddress, forwardedFor: request.headers[.xForwardedFor])
+        if let seconds = throttle.wait(client) {
+            throw JSONError(
+                status: .tooManyRequests, code: "too_many_attempts",
+                message: "too many wrong tokens from \(client); try again in \(seconds) s", retryAfter: seconds)
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw JSONError(
                 status: .unauthorized, code: "unauthorized",
                 message: "a valid token is required: send Authorization: Bearer TOKEN (switchboard token create)")
         }
+        guard let token = await backend.authenticate(String(header.dropFirst("Bearer ".count))) else {
+            throttle.failed(client, door: "api")
+            throw JSONError(
+                status: .unauthorized, code: "unauthorized",
+                message: "a valid token is required: send Authorization: Bearer TOKEN (switchboard token create)")
+        }
+        throttle.succeeded(client)
         guard token.role.allows(role) else {
             throw JSONError(
                 status: .forbidden, code: "forbidden", message: "token \(token.id) is a \(token.role.rawValue); \(operation) needs \(role.rawValue)")
@@ -38,4 +54,9 @@ struct TokenMiddleware: RouterMiddleware {
         context.actor = "token \(token.id) (\(token.name))"
         return try await next(request, context)
     }
+}
+
+extension HTTPField.Name {
+    /// `X-Forwarded-For`, as reverse proxies send it.
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }

@@ -26,6 +26,8 @@ public enum HubServer {
         public var readTimeout: Duration = .seconds(30)
         /// Most connections open at once; past it the listener stops accepting until one closes. Default 512.
         public var maxConnections: Int = 512
+        /// Reverse proxies whose `X-Forwarded-For` names the client, for the sign-in throttle. Default none.
+        public var trustedProxies: [String] = []
 
         public init(host: String = "127.0.0.1", port: Int = 8080, tls: (certificate: String, key: String)? = nil) {
             self.host = host
@@ -48,8 +50,10 @@ public enum HubServer {
         router.middlewares.add(SecurityHeadersMiddleware())
         router.middlewares.add(JSONErrorMiddleware())
         if let management {
-            ManagementAPI.register(on: router, backend: management)
-            Dashboard(backend: management, secure: configuration.tls != nil).register(on: router)
+            // One throttle for both doors: a wrong token counts against its address at either.
+            let throttle = SignInThrottle(logger: logger, trustedProxies: configuration.trustedProxies, now: { management.now() })
+            ManagementAPI.register(on: router, backend: management, throttle: throttle)
+            Dashboard(backend: management, secure: configuration.tls != nil, throttle: throttle).register(on: router)
         }
         router.get("healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))

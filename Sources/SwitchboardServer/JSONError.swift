@@ -8,11 +8,14 @@ public struct JSONError: HTTPResponseError {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// Seconds for a `Retry-After` header; nil: none.
+    public var retryAfter: Int?
 
-    public init(status: HTTPResponse.Status, code: String, message: String) {
+    public init(status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -20,6 +23,7 @@ public struct JSONError: HTTPResponseError {
         let data = (try? JSONEncoder().encode(body)) ?? Data()
         var headers = SecurityHeaders.fields
         headers[.contentType] = "application/json; charset=utf-8"
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -9,6 +9,9 @@ import SwitchboardModel
 public protocol ManagementBackend: Sendable {
     /// The token presented, when it exists and is not revoked.
     func authenticate(_ token: String) async -> APIToken?
+    /// The token stored under `hash`, when it exists and is not revoked: what a dashboard session
+    /// checks on every request, so revoking a token ends its sessions.
+    func currentToken(hash: String) async -> APIToken?
     /// Nil when the hub can take work; otherwise why not, in a sentence (the store cannot be
     /// read, or refuses writes).
     func unreadiness() async -> String?
@@ -156,13 +159,16 @@ public enum ManagementAPI {
     ]
 
     /// Adds the routes to `router`: each a Hummingbird route, behind `TokenMiddleware` when it needs a role.
-    public static func register(on router: Router<HubRequestContext>, backend: any ManagementBackend) {
+    static func register(on router: Router<HubRequestContext>, backend: any ManagementBackend, throttle: SignInThrottle) {
         for operation in routes {
             let path = RouterPath(operation.path.replacingOccurrences(of: "{id}", with: ":id"))
             let handler = operation.handler
             if let role = operation.role {
                 router.group()
-                    .add(middleware: TokenMiddleware(role: role, operation: "\(operation.method.rawValue) \(operation.path)", backend: backend))
+                    .add(
+                        middleware: TokenMiddleware(
+                            role: role, operation: "\(operation.method.rawValue) \(operation.path)", backend: backend, throttle: throttle)
+                    )
                     .on(path, method: operation.method) { request, context in try await handler(request, context, backend) }
             } else {
                 router.on(path, method: operation.method) { request, context in try await handler(request, context, backend) }
