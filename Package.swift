@@ -162,7 +162,7 @@ let package = Package(
             name: "SwitchboardBenchmark",
             dependencies: [
                 "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "SwitchboardConnectors", "DataverseEmulator",
-                "DataverseEmulatorCore",
+                "DataverseEmulatorCore", "SwitchboardSQLite",
                 "SwitchboardTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -9,6 +9,8 @@
 // `--phases dataverse-bulk [--records N] [--batch-size B] [--batch-with batch|multiple] [--naive-seconds S]` loads N orders through the hub into the
 // emulator with its service protection limits on (scaled to a 10 s window), then sends them the
 // naive way (BulkLoad.swift).
+// `--phases prune [--records N]` fills a store with N delivered messages and prunes them in batches
+// and in one transaction while webhooks keep arriving (Prune.swift).
 //
 // By default everything runs in this one process on loopback: the hub (real SQLite file in a
 // temporary folder, real HTTP listener), a sink standing in for the target, and 64 HTTP clients.
@@ -344,6 +346,10 @@ if options.phases.contains("dataverse-bulk") {
     settings.batchWith = options.batchWith
     settings.naiveSeconds = options.naiveSeconds
     try await dataverseBulkLoad(settings, post: { port, n in await post(port: port, n) }, logger: quiet)
+}
+// 6. Pruning a large store while webhooks arrive.
+if options.phases.contains("prune") {
+    try await pruneBenchmark(records: options.records)
 }
 // 4. The Dataverse emulator: simple requests per second with limits off.
 if options.phases.contains("emulator") {

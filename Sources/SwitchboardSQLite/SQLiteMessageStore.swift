@@ -348,14 +348,37 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func prune(before cutoff: Int64, now: Int64) async throws -> Int {
-        try await writeWithoutSync { db in
-            try db.execute(sql: "DELETE FROM audit WHERE at < ?", arguments: [cutoff])
+    public func prune(before cutoff: Int64, now: Int64, limit: Int) async throws -> Int {
+        // The integrations, read outside the write transaction: finished messages are found per
+        // integration through messages_state (a finished message was received before it finished,
+        // so received_at < cutoff bounds the range), never by a scan of the table.
+        let integrations = try await pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT integration FROM messages") }
+        return try await writeWithoutSync { db in
+            try db.execute(
+                sql: "DELETE FROM audit WHERE id IN (SELECT id FROM audit INDEXED BY audit_at WHERE at < ? LIMIT ?)", arguments: [cutoff, limit])
             var removed = db.changesCount
-            try db.execute(sql: "DELETE FROM messages WHERE state IN (2, 5) AND updated_at < ?", arguments: [cutoff])
+            var messages = 0
+            for integration in integrations where messages < limit {
+                for state in [MessageState.delivered, .filtered] where messages < limit {
+                    try db.execute(
+                        sql: """
+                            DELETE FROM messages WHERE seq IN (
+                                SELECT seq FROM messages INDEXED BY messages_state
+                                WHERE integration = ? AND state = ? AND received_at < ? AND updated_at < ? LIMIT ?)
+                            """, arguments: [integration, state.rawValue, cutoff, cutoff, limit - messages])
+                    messages += db.changesCount
+                }
+            }
+            removed += messages
+            try db.execute(
+                sql: "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ? LIMIT ?)",
+                arguments: [now, limit])
             removed += db.changesCount
-            try db.execute(sql: "DELETE FROM idempotency_keys WHERE expires_at < ?", arguments: [now])
             return removed
         }
+    }
+
+    public func reclaimSpace() async throws {
+        try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 }

@@ -48,8 +48,15 @@ public protocol MessageStore: Sendable {
     /// Deletes dead messages, leaving an audit record for each; returns the ids discarded.
     func discard(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String, reason: String?) async throws -> [String]
 
-    /// Deletes audit records, finished messages and expired idempotency keys older than `cutoff`.
-    func prune(before cutoff: Int64, now: Int64) async throws -> Int
+    /// Deletes audit records, finished messages and idempotency keys expired at `now`, older than
+    /// `cutoff`: at most `limit` of each in one short transaction, so that a prune after a busy
+    /// day never holds the store's writers for long. Returns how many it deleted; call again
+    /// until it returns 0.
+    func prune(before cutoff: Int64, now: Int64, limit: Int) async throws -> Int
+
+    /// Gives back the space a large prune freed (SQLite: checkpoints and truncates its WAL). A
+    /// store that needs nothing does nothing.
+    func reclaimSpace() async throws
 }
 
 extension MessageStore {
@@ -110,6 +117,13 @@ extension MessageStore {
         try await claim(
             integration: integration, limit: limit, now: now, leaseMillis: leaseMillis, owner: owner,
             maxInterruptions: MessageLifecycle.defaultMaxInterruptions)
+    }
+
+    /// Prunes everything older than `cutoff`, batch after batch; returns how many it deleted.
+    public func prune(before cutoff: Int64, now: Int64) async throws -> Int {
+        var total = 0
+        while case let removed = try await prune(before: cutoff, now: now, limit: 10_000), removed > 0 { total += removed }
+        return total
     }
 
     /// Gives every message leased by `owner` back unattempted (the end of a graceful shutdown).

@@ -1,7 +1,7 @@
 import Logging
 import ServiceLifecycle
 
-/// Periodic chores of a running hub: refreshes queue-depth gauges and prunes what the retention
+/// Periodic chores of a running hub: refreshes the queue-depth and stored-messages gauges and prunes what the retention
 /// setting no longer keeps (audit records, finished messages, expired idempotency keys).
 public final class Housekeeping: Service, Sendable {
     private let store: any MessageStore
@@ -37,8 +37,7 @@ public final class Housekeeping: Service, Sendable {
                 let now = self.clock.now()
                 if now >= nextPrune {
                     do {
-                        let removed = try await self.store.prune(before: now - self.retentionMillis, now: now)
-                        if removed > 0 { self.logger.info("pruned records past retention", metadata: ["sb.count": "\(removed)"]) }
+                        try await self.prune(now: now)
                     } catch is CancellationError {
                         return
                     } catch {
@@ -51,6 +50,26 @@ public final class Housekeeping: Service, Sendable {
         }
     }
 
+    /// Rows one prune transaction deletes at most, per kind. Default 2,000: a few milliseconds
+    /// of the store's write lock (docs/performance.md).
+    public static let pruneBatch = 2_000
+    /// Rows pruned in one run after which the store gives the space back. Default 20,000.
+    public static let reclaimAfter = 20_000
+
+    /// Prunes what retention no longer keeps, batch after batch with the store's writers let in
+    /// between, then gives the space back after a large prune.
+    func prune(now: Int64) async throws {
+        var total = 0
+        while true {
+            let removed = try await store.prune(before: now - retentionMillis, now: now, limit: Self.pruneBatch)
+            total += removed
+            if removed == 0 { break }
+            await Task.yield()
+        }
+        if total >= Self.reclaimAfter { try await store.reclaimSpace() }
+        if total > 0 { logger.info("pruned records past retention", metadata: ["sb.count": "\(total)"]) }
+    }
+
     func sample() async {
         guard let counts = try? await store.counts() else { return }
         for integration in integrations {
@@ -58,6 +77,10 @@ public final class Housekeeping: Service, Sendable {
                 $0 + $1.count
             }
             metrics.setQueueDepth(integration, waiting)
+            for state in MessageState.allCases {
+                let count = counts.filter { $0.integration == integration && $0.state == state }.reduce(0) { $0 + $1.count }
+                metrics.setStoredMessages(integration, state: state.description, count)
+            }
         }
     }
 }

@@ -78,12 +78,23 @@ public final class HubMetrics: Sendable {
 
     /// Messages waiting (ready, leased or retry-wait) per integration, refreshed by the hub.
     public func setQueueDepth(_ integration: String, _ value: Int) {
-        let gauge = depth.withLock { cache in
-            if let cached = cache[integration] { return cached }
-            let made = Gauge(label: "switchboard_queue_depth", dimensions: [("integration", integration)], factory: factory)
-            cache[integration] = made
+        gauge("switchboard_queue_depth", [("integration", integration)]).record(value)
+    }
+
+    /// Messages in `state` per integration as the store holds them, refreshed by the hub: read
+    /// from the store, so `switchboard_messages{state="dead"} > 0` holds across restarts, where
+    /// the counters start again at zero.
+    public func setStoredMessages(_ integration: String, state: String, _ value: Int) {
+        gauge("switchboard_messages", [("integration", integration), ("state", state)]).record(value)
+    }
+
+    private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        return depth.withLock { cache in
+            if let cached = cache[key] { return cached }
+            let made = Gauge(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = made
             return made
         }
-        gauge.record(value)
     }
 }
