@@ -2,6 +2,14 @@ import Foundation
 import SwitchboardEngine
 import SwitchboardSQLite
 import SwitchboardTesting
+import Synchronization
+
+/// A value shared between the stand-in webhook task and the benchmark.
+final class Shared<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}
 
 // `--phases prune [--records N]`: how large the store grows per message, and what pruning a
 // day's traffic costs the webhooks that arrive meanwhile. It fills a real SQLite store with N
@@ -35,7 +43,8 @@ func fillStore(_ store: SQLiteMessageStore, records: Int, at time: Int64) async 
             let audit = AuditRecord(
                 at: time, messageID: message.id, integration: "orders", kind: .delivered, fromState: .leased, toState: .delivered, attempt: 1,
                 status: 200, durationMillis: 5)
-            return Completion(messageID: message.id, leaseToken: message.leaseToken ?? "", lifecycle: lifecycle, lastStatus: 200, lastError: nil, audit: [audit])
+            return Completion(
+                messageID: message.id, leaseToken: message.leaseToken ?? "", lifecycle: lifecycle, lastStatus: 200, lastError: nil, audit: [audit])
         }
         _ = try await store.complete(completions)
         next += count
@@ -44,11 +53,13 @@ func fillStore(_ store: SQLiteMessageStore, records: Int, at time: Int64) async 
 
 /// Prunes everything in `store` while a message is stored every 10 ms; the longest store call
 /// and the whole prune's time in milliseconds, the rows removed and the files' size after.
-func pruneUnderLoad(_ store: SQLiteMessageStore, path: String, batch: Int?, at time: Int64) async throws -> (
+func pruneUnderLoad(
+    _ store: SQLiteMessageStore, path: String, batch: Int?, at time: Int64
+) async throws -> (
     longestMillis: Double, pruneMillis: Double, removed: Int, bytesAfter: Int
 ) {
-    let stop = Locked(false)
-    let longest = Locked(0.0)
+    let stop = Shared(false)
+    let longest = Shared(0.0)
     let webhooks = Task {
         var n = 0
         while !stop.withLock({ $0 }) {
@@ -58,7 +69,9 @@ func pruneUnderLoad(_ store: SQLiteMessageStore, path: String, batch: Int?, at t
                     id: "W\(n)-\(batch ?? 0)", integration: "webhooks", payload: Array(#"{"n":1}"#.utf8), orderingKey: nil, idempotencyKey: nil,
                     idempotencyWindowMillis: 0, receivedAt: time + 10_000_000)
             ])
-            let millis = Double((ContinuousClock.now - started).components.attoseconds) / 1e15 + Double((ContinuousClock.now - started).components.seconds) * 1e3
+            let millis =
+                Double((ContinuousClock.now - started).components.attoseconds) / 1e15 + Double((ContinuousClock.now - started).components.seconds)
+                * 1e3
             longest.withLock { $0 = max($0, millis) }
             n += 1
             try await Task.sleep(for: .milliseconds(10))
@@ -98,7 +111,8 @@ func pruneBenchmark(records: Int) async throws {
     let bytes = storeBytes(path)
     print(
         "prune:      \(records) delivered messages (400-byte payloads, 3 audit records and an idempotency key each) fill \(bytes / 1_048_576) MB "
-            + "(\(bytes / records) bytes a message; \(Int(Double(bytes) / Double(records) * 1_000_000 / 1_048_576)) MB a million), filled in \(ContinuousClock.now - filling)")
+            + "(\(bytes / records) bytes a message; \(Int(Double(bytes) / Double(records) * 1_000_000 / 1_048_576)) MB a million), filled in \(ContinuousClock.now - filling)"
+    )
     let copy = directory.url.appendingPathComponent("copy.sqlite").path
     try FileManager.default.copyItem(atPath: path, toPath: copy)
     for (label, file, batch) in [("batches of \(Housekeeping.pruneBatch)", path, Housekeeping.pruneBatch as Int?), ("one transaction", copy, nil)] {

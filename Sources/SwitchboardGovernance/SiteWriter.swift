@@ -248,7 +248,7 @@ public enum SiteWriter {
         ]
         for integration in workspace.integrations {
             lines.append(
-                "| \(integration.id) | \(integration.source.system) → \(integration.target.system) | \(integration.pattern.rawValue) | \(integration.volumes?.perDay.map { LandscapeDiagram.grouped($0) } ?? "—") | \(integration.owner ?? "—") | \(integration.goal ?? "—") |"
+                "| \(MarkdownText.cell(integration.id)) | \(MarkdownText.cell(integration.source.system)) → \(MarkdownText.cell(integration.target.system)) | \(integration.pattern.rawValue) | \(integration.volumes?.perDay.map { LandscapeDiagram.grouped($0) } ?? "—") | \(MarkdownText.cell(integration.owner ?? "—")) | \(MarkdownText.cell(integration.goal ?? "—")) |"
             )
         }
         lines += [

@@ -4,14 +4,19 @@ import ServiceLifecycle
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardModel
+import Synchronization
 
 /// Sends the landscape's alerts: every `interval` it reads the audit log for messages that went
-/// to the dead letters (`dead_letters`) or had an attempt fail (`errors`) since the last look, and
-/// posts one notification per alert rule and integration to Teams, Slack or a webhook.
+/// to the dead letters (`dead_letters`) or had an attempt fail (`errors`) since the last look,
+/// and looks for messages waiting longer than their integration's delivery-latency objective
+/// (`backlog`), and posts one notification per alert rule and integration to Teams (an Adaptive
+/// Card through a Workflows webhook), Slack or a webhook.
 ///
-/// Guarantees: each audit record is counted once; a notification that cannot be sent is logged
-/// and not retried (the next one carries the next events). Events from before the hub started
-/// are not sent. `backlog` and `email` rules are not sent yet: the hub says so when it starts.
+/// Guarantees: each audit record is counted once, so a message that dies again after a replay
+/// counts once per death, and every distinct error is shown; a backlog is reported when it
+/// appears and again once it cleared and came back, not at every look; a notification that
+/// cannot be sent is logged and not retried (the next one carries the next events). Events from
+/// before the hub started are not sent. `email` rules are not sent: the hub says so when it starts.
 final class AlertNotifier: Service, Sendable {
     private let rules: [AlertRule]
     private let store: any MessageStore
@@ -19,14 +24,25 @@ final class AlertNotifier: Service, Sendable {
     private let clock: any WallClock
     private let interval: Duration
     private let logger: Logger
+    /// Each integration's delivery-latency objective, for `backlog` rules.
+    private let objectives: [String: Duration]
+    /// Where people reach the dashboard, for links in notifications; nil: no links.
+    private let dashboardURL: String?
+    /// Integrations whose backlog was reported and has not cleared since.
+    private let backlogged = Mutex<Set<String>>([])
 
-    init(rules: [AlertRule], store: any MessageStore, sender: any RequestSender, clock: any WallClock, interval: Duration, logger: Logger) {
+    init(
+        rules: [AlertRule], store: any MessageStore, sender: any RequestSender, clock: any WallClock, interval: Duration, logger: Logger,
+        objectives: [String: Duration] = [:], dashboardURL: String? = nil
+    ) {
         self.rules = rules
         self.store = store
         self.sender = sender
         self.clock = clock
         self.interval = interval
         self.logger = logger
+        self.objectives = objectives
+        self.dashboardURL = dashboardURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
     func run() async throws {
@@ -40,6 +56,14 @@ final class AlertNotifier: Service, Sendable {
                     "alert rule has no address: \(rule.target ?? "notify.url") is not set; its notifications are not sent",
                     metadata: ["sb.alert": "\(rule.id)"])
             }
+            if rule.conditions.contains(.backlog), let integrations = rule.integrations {
+                let unwatched = integrations.filter { objectives[$0] == nil }
+                if !unwatched.isEmpty {
+                    logger.warning(
+                        "alert rule watches the backlog of integrations without slo.delivery_latency, which it cannot judge: \(unwatched.joined(separator: ", "))",
+                        metadata: ["sb.alert": "\(rule.id)"])
+                }
+            }
         }
         let start = clock.now()
         await cancelWhenGracefulShutdown {
@@ -47,6 +71,7 @@ final class AlertNotifier: Service, Sendable {
             var seenAtCursor = Set<String>()
             while !Task.isCancelled {
                 do { try await self.clock.sleep(until: self.clock.now() + self.interval.milliseconds) } catch { return }
+                await self.checkBacklogs()
                 do {
                     let records = try await self.store.audit(matching: AuditFilter(kinds: [.dead, .retry], since: cursor, limit: 10_000))
                         .filter { !seenAtCursor.contains(Self.key($0)) }
@@ -78,11 +103,53 @@ final class AlertNotifier: Service, Sendable {
                 }
                 guard !lines.isEmpty else { continue }
                 let latest = (dead + failed).max { $0.at < $1.at }
+                var errors: [String] = []
+                for record in (dead + failed).sorted(by: { $0.at < $1.at }) {
+                    guard let detail = record.detail, !detail.isEmpty, !errors.contains(detail) else { continue }
+                    errors.append(detail)
+                }
                 let alert = Alert(
                     rule: rule.id, integration: integration, deadLetters: dead.count, failedAttempts: failed.count,
-                    summary: lines.joined(separator: "; "), lastError: latest?.detail, lastStatus: latest?.status,
-                    messageIDs: Array(Set((dead + failed).map(\.messageID))).sorted())
+                    summary: lines.joined(separator: "; "), lastError: latest?.detail, lastStatus: latest?.status, errors: errors,
+                    messageIDs: Array(Set((dead + failed).map(\.messageID))).sorted(), dashboardURL: dashboardURL)
                 await send(alert, rule: rule)
+            }
+        }
+    }
+
+    /// Reports each integration with a `backlog` rule whose oldest waiting message has waited
+    /// longer than its objective, once until it clears.
+    private func checkBacklogs() async {
+        let watched = rules.filter { $0.conditions.contains(.backlog) }
+        guard !watched.isEmpty else { return }
+        let now = clock.now()
+        for (integration, objective) in objectives.sorted(by: { $0.key < $1.key }) where watched.contains(where: { $0.covers(integration) }) {
+            let late: [Message]
+            do {
+                late = try await store.messages(
+                    matching: MessageFilter(
+                        integration: integration, states: [.ready, .leased, .retryWait], until: now - objective.milliseconds, limit: 1_000))
+            } catch {
+                logger.error("reading the backlog for alerts failed", metadata: ["sb.error": "\(error)"])
+                return
+            }
+            let wasReported = backlogged.withLock { $0.contains(integration) }
+            if late.isEmpty {
+                if wasReported { backlogged.withLock { _ = $0.remove(integration) } }
+                continue
+            }
+            guard !wasReported else { continue }
+            backlogged.withLock { _ = $0.insert(integration) }
+            let count = late.count >= 1_000 ? "1,000 or more messages have" : "\(late.count) message\(late.count == 1 ? " has" : "s have")"
+            let alert = Alert(
+                rule: "", integration: integration, deadLetters: 0, failedAttempts: 0,
+                summary: "\(count) waited longer than the delivery-latency objective of \(objective.spoken)",
+                lastError: late.first?.lastError, lastStatus: late.first?.lastStatus, errors: late.compactMap(\.lastError).first.map { [$0] } ?? [],
+                messageIDs: Array(late.map(\.id).prefix(20)), dashboardURL: dashboardURL, backlog: late.count)
+            for rule in watched where rule.covers(integration) {
+                var forRule = alert
+                forRule.rule = rule.id
+                await send(forRule, rule: rule)
             }
         }
     }
@@ -116,31 +183,80 @@ struct Alert: Sendable {
     var summary: String
     var lastError: String?
     var lastStatus: Int?
+    /// Every distinct error of the events, oldest first.
+    var errors: [String] = []
     var messageIDs: [String]
+    /// Where people reach the dashboard; nil: no links.
+    var dashboardURL: String?
+    /// Messages waiting longer than the objective, for a backlog alert; nil otherwise.
+    var backlog: Int?
 
     var title: String { "Switchboard: \(integration): \(summary)" }
 
-    /// The body each channel expects: Slack's incoming webhook `{"text"}`, a Teams connector's
-    /// MessageCard, or the alert as JSON for a generic webhook.
+    /// The integration's page on the dashboard, when its address is known.
+    var integrationLink: String? { dashboardURL.map { "\($0)/integrations/\(RequestRenderer.percentEncode(integration))" } }
+
+    func messageLink(_ id: String) -> String? { dashboardURL.map { "\($0)/messages/\(RequestRenderer.percentEncode(id))" } }
+
+    /// The body each channel expects: Slack's incoming webhook `{"text"}`, a Teams Workflows
+    /// webhook's message with an Adaptive Card (the Office 365 connectors' MessageCard is being
+    /// retired), or the alert as JSON for a generic webhook.
     func payload(for channel: AlertRule.Channel) -> JSONValue {
-        let detail = [lastStatus.map { "last answer \($0)" }, lastError.map { "last error: \($0.prefix(300))" }].compactMap { $0 }.joined(
-            separator: "; ")
+        let shownErrors = errors.prefix(5).map { String($0.prefix(300)) }
+        let detail = [lastStatus.map { "last answer \($0)" }, shownErrors.isEmpty ? nil : "errors: " + shownErrors.joined(separator: " | ")]
+            .compactMap { $0 }.joined(separator: "; ")
         switch channel {
         case .slack:
-            return .object(["text": .string(title + (detail.isEmpty ? "" : "\n" + detail))])
-        case .teams:
             return .object([
-                "@type": .string("MessageCard"), "@context": .string("https://schema.org/extensions"), "summary": .string(title),
-                "themeColor": .string(deadLetters > 0 ? "C53030" : "B7791F"), "title": .string(title),
-                "text": .string(detail.isEmpty ? summary : detail),
+                "text": .string(title + (detail.isEmpty ? "" : "\n" + detail) + (integrationLink.map { "\n<\($0)|Open in Switchboard>" } ?? ""))
+            ])
+        case .teams:
+            var body: [JSONValue] = [
+                .object([
+                    "type": .string("TextBlock"), "size": .string("Medium"), "weight": .string("Bolder"), "wrap": .bool(true),
+                    "color": .string(deadLetters > 0 ? "Attention" : "Warning"), "text": .string(title),
+                ])
+            ]
+            var facts: [JSONValue] = [.object(["title": .string("Integration"), "value": .string(integration)])]
+            if deadLetters > 0 { facts.append(.object(["title": .string("Dead letters"), "value": .string("\(deadLetters)")])) }
+            if failedAttempts > 0 { facts.append(.object(["title": .string("Failed attempts"), "value": .string("\(failedAttempts)")])) }
+            if let backlog { facts.append(.object(["title": .string("Waiting too long"), "value": .string("\(backlog)")])) }
+            if let lastStatus { facts.append(.object(["title": .string("Last answer"), "value": .string("\(lastStatus)")])) }
+            body.append(.object(["type": .string("FactSet"), "facts": .array(facts)]))
+            for error in shownErrors { body.append(.object(["type": .string("TextBlock"), "wrap": .bool(true), "text": .string(error)])) }
+            let ids = messageIDs.prefix(10).map { id in messageLink(id).map { "[\(id)](\($0))" } ?? id }
+            if !ids.isEmpty {
+                body.append(
+                    .object([
+                        "type": .string("TextBlock"), "wrap": .bool(true), "isSubtle": .bool(true),
+                        "text": .string("Messages: " + ids.joined(separator: ", ")),
+                    ]))
+            }
+            var card: [String: JSONValue] = [
+                "$schema": .string("http://adaptivecards.io/schemas/adaptive-card.json"), "type": .string("AdaptiveCard"), "version": .string("1.4"),
+                "body": .array(body),
+            ]
+            if let link = integrationLink {
+                card["actions"] = .array([
+                    .object(["type": .string("Action.OpenUrl"), "title": .string("Open in Switchboard"), "url": .string(link)])
+                ])
+            }
+            return .object([
+                "type": .string("message"),
+                "attachments": .array([
+                    .object(["contentType": .string("application/vnd.microsoft.card.adaptive"), "contentUrl": .null, "content": .object(card)])
+                ]),
             ])
         case .webhook, .email:
-            return .object([
+            var fields: [String: JSONValue] = [
                 "alert": .string(rule), "integration": .string(integration), "dead_letters": .int(Int64(deadLetters)),
                 "failed_attempts": .int(Int64(failedAttempts)), "summary": .string(summary),
                 "last_error": lastError.map(JSONValue.string) ?? .null, "last_status": lastStatus.map { .int(Int64($0)) } ?? .null,
-                "messages": .array(messageIDs.map(JSONValue.string)),
-            ])
+                "errors": .array(errors.map(JSONValue.string)), "messages": .array(messageIDs.map(JSONValue.string)),
+                "link": integrationLink.map(JSONValue.string) ?? .null,
+            ]
+            if let backlog { fields["backlog"] = .int(Int64(backlog)) }
+            return .object(fields)
         }
     }
 }

@@ -153,7 +153,11 @@ public final class Hub: Sendable {
         let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
         self.alertSender = alertSender
         let alerts = AlertNotifier(
-            rules: landscape.alerts, store: store, sender: alertSender, clock: clock, interval: options.alertInterval, logger: logger)
+            rules: landscape.alerts, store: store, sender: alertSender, clock: clock, interval: options.alertInterval, logger: logger,
+            objectives: Dictionary(
+                workspace.integrations.compactMap { integration in integration.slo?.deliveryLatency.map { (integration.id, $0) } },
+                uniquingKeysWith: { first, _ in first }),
+            dashboardURL: landscape.server.publicURL)
         let housekeeping = Housekeeping(
             store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
             integrations: routes.map(\.id), logger: logger)

@@ -50,6 +50,8 @@ public struct ServerSettings: Sendable {
     /// Addresses of reverse proxies whose `X-Forwarded-For` names the client (for the sign-in
     /// throttle). Default none: the peer's address is the client's.
     public var trustedProxies: [String] = []
+    /// Where people reach the dashboard (through a proxy, say), for links in alerts. Default none.
+    public var publicURL: String?
     /// PEM certificate chain and private key files (absolute paths) to serve HTTPS with; nil: HTTP.
     public var tls: (certificate: String, key: String)?
 

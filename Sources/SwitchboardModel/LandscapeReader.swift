@@ -108,7 +108,7 @@ struct LandscapeReader {
     private func readServer(_ map: YAMLMapping) -> ServerSettings {
         map.rejectUnknownKeys([
             "host", "port", "max_body_bytes", "shutdown_grace", "max_interruptions", "idle_timeout", "read_timeout", "max_connections",
-            "trusted_proxies", "tls",
+            "trusted_proxies", "public_url", "tls",
         ])
         var server = ServerSettings()
         if let host = map.string("host") { server.host = host }
@@ -128,6 +128,13 @@ struct LandscapeReader {
         if let timeout = positive("read_timeout") { server.readTimeout = timeout }
         if let limit = map["max_connections"]?.int(min: 1) { server.maxConnections = limit }
         if let proxies = map["trusted_proxies"]?.stringList() { server.trustedProxies = proxies }
+        if let url = map.string("public_url") {
+            if url.hasPrefix("http://") || url.hasPrefix("https://") {
+                server.publicURL = url
+            } else {
+                map["public_url"]?.report("server.public_url must start with http:// or https://, such as https://hub.example.com")
+            }
+        }
         if let tls = map["tls"]?.mapping() {
             tls.rejectUnknownKeys(["certificate", "key"])
             let files = [tls.requiredString("certificate"), tls.requiredString("key")]

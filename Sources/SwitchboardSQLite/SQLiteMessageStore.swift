@@ -371,7 +371,10 @@ public final class SQLiteMessageStore: MessageStore {
             }
             removed += messages
             try db.execute(
-                sql: "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at < ? LIMIT ?)",
+                sql: """
+                    DELETE FROM idempotency_keys WHERE (integration, key) IN (
+                        SELECT integration, key FROM idempotency_keys INDEXED BY idempotency_expiry WHERE expires_at < ? LIMIT ?)
+                    """,
                 arguments: [now, limit])
             removed += db.changesCount
             return removed

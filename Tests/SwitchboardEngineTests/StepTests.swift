@@ -38,6 +38,17 @@ struct StepTests {
         #expect(output == expected)
     }
 
+    @Test("concat with a missing or null part has no value: the field is left out, or takes its default, never a shorter text")
+    func concatMissingPart() throws {
+        let name = MapExpression.concat([.path(path("$.customer.first")), .constant(.string(" ")), .path(path("$.customer.middle"))])
+        let step = MapStep(fields: [("name", name), ("named", .withDefault(name, .string("unknown")))])
+        guard case .next(let output) = try step.apply(to: order) else { Issue.record("map dropped the message"); return }
+        #expect(output == .object(["named": .string("unknown")]))
+        let nulled = MapStep(fields: [("name", .concat([.constant(.string("x")), .path(path("$.gone"))]))])
+        guard case .next(let empty) = try nulled.apply(to: .object(["gone": .null])) else { return }
+        #expect(empty == .object([:]))
+    }
+
     @Test("a lookup without an entry or default, and an unreadable date, are step errors")
     func stepErrors() {
         let lookup = MapStep(fields: [("x", .lookup(.path(path("$.status")), table: ["open": .int(1)], fallback: nil))])
@@ -61,10 +72,26 @@ struct StepTests {
         #expect(!holds(.any([.compare(path("$.status"), .equals(.string("open"))), .compare(path("$.missing"), .exists(true))])))
     }
 
+    @Test("a filter that drops says which path and value failed it")
+    func filterReasons() {
+        func why(_ condition: Condition) -> String? { condition.unmet(by: order) }
+        #expect(why(.compare(path("$.status"), .equals(.string("paid")))) == nil)
+        #expect(why(.compare(path("$.status"), .equals(.string("open")))) == #"$.status is "paid", not "open""#)
+        #expect(why(.compare(path("$.customer.phone"), .exists(true))) == "$.customer.phone is missing")
+        #expect(why(.compare(path("$.total"), .lessThan(10))) == "$.total is 12.5, not less than 10")
+        #expect(why(.compare(path("$.status"), .oneOf([.string("open"), .string("new")]))) == #"$.status is "paid", not one of "open", "new""#)
+        #expect(why(.not(.compare(path("$.status"), .equals(.string("paid"))))) == #"$.status is "paid", which the filter excludes"#)
+        #expect(
+            why(.all([.compare(path("$.id"), .exists(true)), .compare(path("$.status"), .notEquals(.string("paid")))])) == #"$.status is "paid""#)
+        #expect(
+            why(.any([.compare(path("$.status"), .equals(.string("open"))), .compare(path("$.missing"), .exists(true))]))
+                == #"none of the 2 holds ($.status is "paid", not "open"; $.missing is missing)"#)
+    }
+
     @Test("a pipeline stops at the first filter that drops, with the step named")
     func pipeline() throws {
         let pipeline = Pipeline([.filter(.compare(path("$.status"), .equals(.string("open")))), .map([("x", .constant(.int(1)))])])
-        #expect(try pipeline.run(order) == .drop(reason: "step 1: filter did not match"))
+        #expect(try pipeline.run(order) == .drop(reason: #"step 1: filter did not match: $.status is "paid", not "open""#))
     }
 
     @Test("inbound authentication: shared key, HMAC-SHA256 and query key, compared in constant time")

@@ -169,6 +169,40 @@ struct SQLiteMessageStoreTests {
         #expect(try await store.message(id: "new")?.state == .ready)
     }
 
+    @Test("prune deletes at most the limit of each kind per call, oldest first, until none is left, and never a pending message")
+    func pruneInBatches() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let store = fixture.store
+        // 2,500 delivered (each with received, leased and delivered records and a key) and 10 ready.
+        let delivered = (0..<2_500).map { message("D\($0)", idempotency: "K\($0)", at: now - 10_000) }
+        _ = try await store.enqueue(delivered)
+        let claimed = try await store.claim(integration: "orders", limit: 2_500, now: now - 10_000, leaseMillis: 60_000, owner: "n")
+        #expect(claimed.count == 2_500)
+        _ = try await store.complete(
+            claimed.map { leased in
+                var lifecycle = leased.lifecycle
+                _ = try? lifecycle.apply(.delivered)
+                return Completion(
+                    messageID: leased.id, leaseToken: leased.leaseToken ?? "", lifecycle: lifecycle, lastStatus: 200, lastError: nil,
+                    audit: [AuditRecord(at: now - 9_000, messageID: leased.id, integration: "orders", kind: .delivered)])
+            })
+        _ = try await store.enqueue((0..<10).map { message("R\($0)", at: now) })
+        var calls: [Int] = []
+        while case let removed = try await store.prune(before: now - 1_000, now: now + 7_200_000, limit: 1_000), removed > 0 { calls.append(removed) }
+        // Each call: at most 1,000 audit records, 1,000 messages and 1,000 keys.
+        #expect(calls.allSatisfy { $0 <= 3_000 }, "\(calls)")
+        let total: Int = calls.reduce(0, +)
+        let expected: Int = 12_500  // 7,500 audit records, 2,500 messages, 2,500 keys
+        #expect(total == expected, "\(calls)")
+        #expect(calls.count >= 8)
+        let left = try await store.messages(matching: MessageFilter(limit: 10_000))
+        #expect(Set(left.map(\.id)) == Set((0..<10).map { "R\($0)" }))
+        try await store.reclaimSpace()
+        let wal = (try? FileManager.default.attributesOfItem(atPath: fixture.path + "-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0, "the WAL is truncated after reclaimSpace")
+    }
+
     @Test("a source's position is saved with its messages, in one transaction: when the messages fail, so does the position")
     func checkpoints() async throws {
         let fixture = try Fixture()

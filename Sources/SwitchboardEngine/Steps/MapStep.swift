@@ -29,8 +29,13 @@ extension MapExpression {
             let value = try inner.evaluate(in: document)
             return value == nil || value == .null ? fallback : value
         case .concat(let parts):
+            // A missing or null part leaves the whole value missing (the field is left out, or
+            // takes its default), never a silently shorter text.
             var text = ""
-            for part in parts { text += try part.evaluate(in: document)?.text ?? "" }
+            for part in parts {
+                guard let value = try part.evaluate(in: document), value != .null else { return nil }
+                text += value.text
+            }
             return .string(text)
         case .lower(let inner):
             return try inner.evaluate(in: document).map { .string($0.text.lowercased()) }

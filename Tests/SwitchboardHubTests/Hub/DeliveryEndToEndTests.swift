@@ -31,6 +31,23 @@ struct DeliveryEndToEndTests {
         try await harness.stop()
     }
 
+    @Test("/metrics has the stored messages by state per integration, read from the store, so dead letters show after a restart")
+    func storedMessageGauges() async throws {
+        let harness = try await HubHarness(integrations: [HubHarness.integration("orders")])
+        harness.sink.setBehaviour { _, _ in .init(status: 400, body: "no customer") }
+        let id = try #require(HubHarness.id(try await harness.post("/hooks/orders", #"{"id": 1}"#).body))
+        #expect(try await harness.waitForState(id, .dead))
+        // The gauges are refreshed every 5 s from the store.
+        let shown = await eventually(15) {
+            let metrics = (try? await harness.get("/metrics").body) ?? ""
+            return metrics.contains(#"switchboard_messages{integration="orders",state="dead"} 1"#)
+                && metrics.contains(#"switchboard_messages{integration="orders",state="ready"} 0"#)
+        }
+        let metrics = (try? await harness.get("/metrics").body) ?? ""
+        #expect(shown, "\(metrics)")
+        try await harness.stop()
+    }
+
     @Test("a target that fails twice and then succeeds gets the message on the third attempt")
     func retriesThenDelivers() async throws {
         let harness = try await HubHarness(integrations: [HubHarness.integration("orders")])
@@ -143,7 +160,7 @@ struct DeliveryEndToEndTests {
         let harness = try await HubHarness(integrations: [HubHarness.integration("orders", steps: "[{ filter: { path: $.status, equals: paid } }]")])
         let id = try #require(HubHarness.id(try await harness.post("/hooks/orders", #"{"id": 1, "status": "open"}"#).body))
         #expect(try await harness.waitForState(id, .filtered))
-        #expect(try await harness.message(id)?.lastError == "step 1: filter did not match")
+        #expect(try await harness.message(id)?.lastError == #"step 1: filter did not match: $.status is "open", not "paid""#)
         #expect(harness.sink.received.isEmpty)
         try await harness.stop()
     }
