@@ -31,7 +31,8 @@ struct IntegrationReader {
         }
         let title = map.requiredString("title")
         let alignsWith = map["aligns_with"]?.stringList() ?? []
-        for (index, goal) in alignsWith.enumerated() where !landscape.goals.contains(where: { $0.id == goal }) {
+        let goalIDs = alignsWith.isEmpty ? [] : Set(landscape.goals.map(\.id))
+        for (index, goal) in alignsWith.enumerated() where !goalIDs.contains(goal) {
             (map["aligns_with"]?.sequence()?[index] ?? map.value).report(
                 "aligns_with names goal '\(goal)', which is not declared in switchboard.yaml")
         }

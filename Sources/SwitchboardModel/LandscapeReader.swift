@@ -22,11 +22,12 @@ struct LandscapeReader {
                 map.location, "environment '\(environment)' is not declared in environments (\(landscape.environments.joined(separator: ", ")))")
         }
         let active = environment ?? landscape.environments[0]
+        var goalIDs = Set<String>()
         for item in map["goals"]?.sequence() ?? [] {
             guard let goal = item.mapping() else { continue }
             goal.rejectUnknownKeys(["id", "title", "description"])
             if let id = goal.requiredString("id"), let title = goal.requiredString("title") {
-                if landscape.goals.contains(where: { $0.id == id }) { item.report("goal id '\(id)' is declared twice") }
+                if !goalIDs.insert(id).inserted { item.report("goal id '\(id)' is declared twice") }
                 landscape.goals.append(Goal(id: id, title: title))
             }
         }

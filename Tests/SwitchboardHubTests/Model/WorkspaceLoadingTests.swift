@@ -226,4 +226,34 @@ struct WorkspaceLoadingTests {
             }
         }
     }
+
+    @Test("a goal declared twice is reported at its second declaration, and aligns_with names only declared goals")
+    func goals() throws {
+        var fixture = WorkspaceFixture()
+        fixture.systems = [
+            WorkspaceFixture.system("shop", kind: "http"), WorkspaceFixture.system("erp", kind: "http", connection: ["base_url: http://127.0.0.1:9"]),
+        ]
+        fixture.landscapeExtra = """
+            goals:
+              - { id: order-to-cash, title: Orders to cash }
+              - { id: service, title: Service }
+              - { id: order-to-cash, title: Again }
+            """
+        fixture.integrations["orders"] =
+            WorkspaceFixture.integration(
+                "orders", source: WorkspaceFixture.webhook(system: "shop", path: "/hooks/orders"),
+                target: #"{ system: erp, http: { path: /orders } }"#)
+            + "aligns_with: [service, nowhere]\n"
+        let directory = try fixture.write()
+        defer { directory.remove() }
+        do {
+            _ = try Workspace.load(directory: directory.url, registry: .standard)
+            Issue.record("the workspace was accepted")
+        } catch {
+            let lines = error.description.split(separator: "\n").map(String.init)
+            #expect(lines.contains { $0.hasPrefix("switchboard.yaml:") && $0.hasSuffix("goal id 'order-to-cash' is declared twice") }, "\(lines)")
+            #expect(lines.contains { $0.hasSuffix("aligns_with names goal 'nowhere', which is not declared in switchboard.yaml") }, "\(lines)")
+            #expect(lines.count == 2, "\(lines)")
+        }
+    }
 }
