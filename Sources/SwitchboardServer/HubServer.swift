@@ -94,6 +94,13 @@ enum WebhookEndpoint {
         guard ingestor.route(forPath: path) != nil else {
             throw JSONError(status: .notFound, code: "not_found", message: "no integration receives at \(path)")
         }
+        // HTTP/1.1 reads a request without either as having no body, and the body sent anyway as
+        // garbage after it: refused for its missing length rather than read as empty.
+        if request.headers[.contentLength] == nil, request.headers[.transferEncoding] == nil {
+            throw JSONError(
+                status: .init(code: 411), code: "length_required",
+                message: "the request has neither Content-Length nor Transfer-Encoding, so its body cannot be read; send Content-Length")
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > ingestor.maxBodyBytes {
             throw JSONError(
                 status: .contentTooLarge, code: "payload_too_large", message: "the body is larger than the limit of \(ingestor.maxBodyBytes) bytes")

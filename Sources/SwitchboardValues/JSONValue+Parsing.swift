@@ -121,6 +121,13 @@ struct JSONReader {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
+    /// A byte as an error shows it: a printable ASCII character in quotes, anything else (a control
+    /// character, a byte of a multi-byte or invalid UTF-8 sequence) as its hex value, never as the
+    /// Latin-1 character it is not.
+    static func shown(_ byte: UInt8) -> String {
+        (0x21...0x7E).contains(byte) ? "character '\(Unicode.Scalar(byte))'" : "byte 0x" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+    }
+
     func error(_ reason: String) -> JSONValue.ParseError { JSONValue.ParseError(offset: index, reason: reason) }
 
     mutating func skipWhitespace() {
@@ -138,7 +145,7 @@ struct JSONReader {
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
-        default: throw error("unexpected character '\(Unicode.Scalar(bytes[index]))'")
+        default: throw error("unexpected \(Self.shown(bytes[index]))")
         }
     }
 
@@ -294,4 +301,8 @@ struct JSONReader {
         guard let value = Double(text) else { throw error("invalid number") }
         return .double(value)
     }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

@@ -116,4 +116,22 @@ struct InboundLimitsTests {
         #expect(answer.contains(#""message":"the body did not arrive within 1 s""#), "\(answer)")
         #expect(await hub.terminate() == 0)
     }
+
+    @Test("a body sent with neither Content-Length nor Transfer-Encoding is refused with 411, not read as empty; chunked is read")
+    func lengthRequired() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try workspace(directory, server: "{ idle_timeout: 5s }")
+        let hub = try RunningBinary(workspace: directory.url)
+        let unlengthed = try #require(RawConnection(port: hub.port))
+        unlengthed.send("POST /hooks/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n{\"id\": 1}")
+        let answer = unlengthed.readAll()
+        #expect(answer.hasPrefix("HTTP/1.1 411"), "\(answer)")
+        #expect(answer.contains(#""code":"length_required""#))
+        let chunked = try #require(RawConnection(port: hub.port))
+        chunked.send(
+            "POST /hooks/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n9\r\n{\"id\": 1}\r\n0\r\n\r\n")
+        #expect(chunked.readAll().hasPrefix("HTTP/1.1 202"))
+        #expect(await hub.terminate() == 0)
+    }
 }

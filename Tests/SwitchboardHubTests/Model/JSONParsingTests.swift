@@ -42,5 +42,14 @@ struct JSONParsingTests {
             }
         }
         #expect(throws: JSONValue.ParseError.self) { try JSONValue(parsing: [0x22, 0xFF, 0x22]) }
+        // A byte that is not printable ASCII is named by its hex value, not shown as a Latin-1 letter.
+        for (bytes, reason) in [([0xE9] as [UInt8], "unexpected byte 0xE9 at byte 0"), ([0x5B, 0x00], "unexpected byte 0x00 at byte 1")] {
+            do {
+                _ = try JSONValue(parsing: bytes)
+                Issue.record("\(bytes) parsed")
+            } catch {
+                #expect(error.description == reason)
+            }
+        }
     }
 }
