@@ -29,24 +29,7 @@ struct FullDiskTests {
             _ = try? Binary.runTool("/bin/umount", [disk.path])
             disk.remove()
         }
-        try directory.write(
-            "switchboard.yaml",
-            """
-            version: 1
-            store: { path: \(disk.path)/state.sqlite }
-            systems:
-              - { id: shop, kind: http, location: cloud }
-              - { id: erp, kind: http, location: on-premises, connections: { default: { base_url: "http://127.0.0.1:1" } } }
-            """)
-        try directory.write(
-            "integrations/orders.yaml",
-            """
-            id: orders
-            title: Orders
-            source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
-            target: { system: erp, http: { method: POST, path: "/orders" } }
-            delivery: { max_attempts: 1 }
-            """)
+        try DoorWorkspace.write(to: directory, landscape: "store: { path: \(disk.path)/state.sqlite }", delivery: "max_attempts: 1")
         let hub = try RunningBinary(["run", "-w", directory.path, "--port", "0", "--log-level", "notice"], listeningLine: "listening on")
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {

@@ -51,23 +51,7 @@ final class RawConnection {
 @Suite("Inbound limits: idle connections, slow senders and a cap on connections", .serialized)
 struct InboundLimitsTests {
     func workspace(_ directory: TemporaryDirectory, server: String) throws {
-        try directory.write(
-            "switchboard.yaml",
-            """
-            version: 1
-            server: \(server)
-            systems:
-              - { id: shop, kind: http, location: cloud }
-              - { id: erp, kind: http, location: on-premises, connections: { default: { base_url: "http://127.0.0.1:1" } } }
-            """)
-        try directory.write(
-            "integrations/orders.yaml",
-            """
-            id: orders
-            title: Orders
-            source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
-            target: { system: erp, http: { method: POST, path: "/orders" } }
-            """)
+        try DoorWorkspace.write(to: directory, landscape: "server: \(server)")
     }
 
     func openDescriptors(_ pid: Int32) -> Int {
