@@ -16,7 +16,10 @@ public enum LandscapeDiagram {
     static let gap = 90.0
     static let top = 56.0
 
-    public static func svg(_ workspace: Workspace, linkPrefix: String? = "integrations/") -> String {
+    /// The landscape as SVG; each integration's lane links to `linkPrefix` + its id + `linkSuffix`
+    /// (the docs site's `integrations/ID.html` by default, the dashboard's `/integrations/ID`),
+    /// or to nothing when `linkPrefix` is nil.
+    public static func svg(_ workspace: Workspace, linkPrefix: String? = "integrations/", linkSuffix: String = ".html") -> String {
         let landscape = workspace.landscape
         func location(_ id: String) -> SystemDefinition.Location? { landscape.system(id)?.location }
         func band(_ id: String) -> Int { location(id) == .cloud ? 0 : location(id) == .onPremises ? 1 : 2 }
@@ -93,7 +96,8 @@ public enum LandscapeDiagram {
             let lane =
                 #"<rect class="lane\#(crossing ? " crossing" : "")" x="\#(laneX)" y="\#(y - row / 2 + 3)" width="\#(laneWidth)" height="\#(row - 6)" rx="4"/><text class="lane-label" x="\#(laneX + 8)" y="\#(y + 4)">\#(escape(label))</text>"#
             if let linkPrefix {
-                body.append(#"<a href="\#(linkPrefix)\#(escape(integration.id)).html"><title>\#(escape(integration.title))</title>\#(lane)</a>"#)
+                body.append(
+                    #"<a href="\#(linkPrefix)\#(escape(integration.id))\#(linkSuffix)"><title>\#(escape(integration.title))</title>\#(lane)</a>"#)
             } else {
                 body.append("<g><title>\(escape(integration.title))</title>\(lane)</g>")
             }

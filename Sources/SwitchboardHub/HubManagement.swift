@@ -104,7 +104,8 @@ struct HubManagement: ManagementBackend {
     }
 
     func landscape() -> (svg: String, checklist: String) {
-        (LandscapeDiagram.svg(workspace, linkPrefix: "/integrations/"), SiteWriter.checklist(Checker.review(workspace)))
+        // The dashboard serves /integrations/ID, not the docs site's ID.html.
+        (LandscapeDiagram.svg(workspace, linkPrefix: "/integrations/", linkSuffix: ""), SiteWriter.checklist(Checker.review(workspace)))
     }
 
     func now() -> Int64 { clock.now() }

@@ -62,7 +62,7 @@ public final class Dashboard: Sendable {
                 let (svg, checklist) = self.backend.landscape()
                 return Pages.layout(
                     "Landscape", session: session,
-                    body: "<h2>Landscape</h2><div class=\"diagram\">\(svg)</div><h2>Integration strategy checklist</h2>\(checklist)")
+                    body: "<div class=\"diagram\">\(svg)</div><h2>Integration strategy checklist</h2>\(checklist)")
             }
         }
     }

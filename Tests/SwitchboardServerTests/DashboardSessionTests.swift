@@ -61,4 +61,28 @@ struct DashboardSessionTests {
         try await client.shutdown()
         try await harness.stop()
     }
+
+    @Test("the landscape page has one heading of its own, and every link on it is a page the hub serves")
+    func landscapeLinks() async throws {
+        let harness = try await HubHarness(integrations: [HubHarness.integration("orders"), HubHarness.integration("invoices")])
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        do {
+            let (token, record) = APIToken.generate(name: "on-call", role: .viewer, now: 1)
+            try await harness.hub.store.insertToken(record)
+            let cookie = try #require(try await Self.send(harness, client, .POST, "/login", cookie: nil, form: "token=\(token)").cookie)
+            let page = try await Self.send(harness, client, .GET, "/landscape", cookie: cookie)
+            #expect(page.status == 200)
+            #expect(page.body.components(separatedBy: ">Landscape</h").count == 2, "one heading says Landscape")
+            let links = page.body.matches(of: try Regex(##"href="(/[^"#]*)""##)).compactMap { $0.output[1].substring.map(String.init) }
+            #expect(links.contains("/integrations/orders") && links.contains("/integrations/invoices"), "\(links)")
+            for link in Set(links) where link != "/logout" {
+                let answer = try await Self.send(harness, client, .GET, link, cookie: cookie)
+                #expect(answer.status == 200, "\(link) answered \(answer.status)")
+            }
+        } catch {
+            Issue.record("\(error)")
+        }
+        try await client.shutdown()
+        try await harness.stop()
+    }
 }
