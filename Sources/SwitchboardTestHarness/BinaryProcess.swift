@@ -94,15 +94,7 @@ public final class RunningBinary: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors
-        let collectedErrors = self.collectedErrors
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-            } else {
-                collectedErrors.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
-            }
-        }
+        Self.collect(errors.fileHandleForReading, into: collectedErrors)
         try process.run()
         let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: marker)
         guard let port else {
@@ -111,13 +103,17 @@ public final class RunningBinary: @unchecked Sendable {
         }
         self.port = port
         collected.withLock { $0 = text }
-        let collected = self.collected
-        output.fileHandleForReading.readabilityHandler = { handle in
+        Self.collect(output.fileHandleForReading, into: collected)
+    }
+
+    /// Appends what `handle` delivers to `text` as it arrives, until it ends.
+    private static func collect(_ handle: FileHandle, into text: Locked<String>) {
+        handle.readabilityHandler = { handle in
             let chunk = handle.availableData
             if chunk.isEmpty {
                 handle.readabilityHandler = nil
             } else {
-                collected.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+                text.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
             }
         }
     }

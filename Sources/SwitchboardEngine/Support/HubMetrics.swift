@@ -19,7 +19,7 @@ public final class HubMetrics: Sendable {
     private let factory: any MetricsFactory
     private let handles = Mutex<[String: Handles]>([:])
     private let other = Mutex<[String: Counter]>([:])
-    private let depth = Mutex<[String: Gauge]>([:])
+    private let gauges = Mutex<[String: Gauge]>([:])
 
     /// - Parameter factory: Where metrics go; the hub passes its Prometheus registry's factory.
     public init(factory: any MetricsFactory) {
@@ -45,10 +45,17 @@ public final class HubMetrics: Sendable {
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        Self.cached(other, label, dimensions) { Counter(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    /// The metric for `label` and `dimensions` from `cache`, made once.
+    private static func cached<Metric: Sendable>(
+        _ cache: borrowing Mutex<[String: Metric]>, _ label: String, _ dimensions: [(String, String)], make: () -> Metric
+    ) -> Metric {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return other.withLock { cache in
+        return cache.withLock { cache in
             if let cached = cache[key] { return cached }
-            let made = Counter(label: label, dimensions: dimensions, factory: factory)
+            let made = make()
             cache[key] = made
             return made
         }
@@ -89,12 +96,6 @@ public final class HubMetrics: Sendable {
     }
 
     private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
-        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
-        return depth.withLock { cache in
-            if let cached = cache[key] { return cached }
-            let made = Gauge(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = made
-            return made
-        }
+        Self.cached(gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions, factory: factory) }
     }
 }
