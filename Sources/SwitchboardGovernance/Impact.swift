@@ -138,8 +138,11 @@ public enum Impact {
             switch value {
             case .path(let path): found.append(path.description)
             case .constant: break
-            case .withDefault(let inner, _), .lower(let inner), .upper(let inner), .date(let inner, _), .lookup(let inner, _, _): expression(inner)
+            case .withDefault(let inner, _), .lower(let inner), .upper(let inner), .date(let inner, _), .lookup(let inner, _, _),
+                .odataLiteral(let inner):
+                expression(inner)
             case .concat(let parts): parts.forEach(expression)
+            case .odataBind(_, let key): key.forEach { expression($0.value) }
             }
         }
         func condition(_ value: Condition) {

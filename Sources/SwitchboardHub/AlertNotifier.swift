@@ -194,9 +194,9 @@ struct Alert: Sendable {
     var title: String { "Switchboard: \(integration): \(summary)" }
 
     /// The integration's page on the dashboard, when its address is known.
-    var integrationLink: String? { dashboardURL.map { "\($0)/integrations/\(RequestRenderer.percentEncode(integration))" } }
+    var integrationLink: String? { dashboardURL.map { "\($0)/integrations/\(integration.percentEncoded)" } }
 
-    func messageLink(_ id: String) -> String? { dashboardURL.map { "\($0)/messages/\(RequestRenderer.percentEncode(id))" } }
+    func messageLink(_ id: String) -> String? { dashboardURL.map { "\($0)/messages/\(id.percentEncoded)" } }
 
     /// The body each channel expects: Slack's incoming webhook `{"text"}`, a Teams Workflows
     /// webhook's message with an Adaptive Card (the Office 365 connectors' MessageCard is being

@@ -10,7 +10,8 @@ public enum StepDefinition: Sendable {
 ///
 /// In YAML: a text starting with `$` copies from a path; any other scalar is a constant; a mapping
 /// names one function: `copy` (with `default`), `const`, `concat`, `lower`, `upper`, `date`
-/// (with `format`), `lookup` (with `table` and `default`).
+/// (with `format`), `lookup` (with `table` and `default`), `odata_literal`, `odata_bind` (with
+/// `key` or `id`).
 public indirect enum MapExpression: Sendable, Hashable {
     case path(JSONPath)
     case constant(JSONValue)
@@ -20,6 +21,23 @@ public indirect enum MapExpression: Sendable, Hashable {
     case upper(MapExpression)
     case date(MapExpression, format: DateFormat)
     case lookup(MapExpression, table: [String: JSONValue], fallback: JSONValue?)
+    /// The value as an OData key literal: text in quotes with each quote doubled and
+    /// percent-encoded (`'O''Brien'`), numbers and booleans bare.
+    case odataLiteral(MapExpression)
+    /// A record reference for `column@odata.bind`: `/accounts(accountnumber='A-1')` by an
+    /// alternate key, `/accounts(5f2b…)` by the primary id (a part with no column, which must be a GUID).
+    case odataBind(entitySet: String, key: [ODataKeyPart])
+}
+
+/// One part of an `odata_bind` key: a column and its value, or the primary id alone (column nil).
+public struct ODataKeyPart: Sendable, Hashable {
+    public var column: String?
+    public var value: MapExpression
+
+    public init(column: String?, value: MapExpression) {
+        self.column = column
+        self.value = value
+    }
 }
 
 /// Output formats of the `date` function. Input may be ISO 8601 text or epoch milliseconds.

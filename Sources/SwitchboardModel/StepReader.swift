@@ -37,7 +37,7 @@ package enum StepReader {
             return nil
         case .mapping:
             guard let map = value.mapping() else { return nil }
-            let functions = ["copy", "const", "concat", "lower", "upper", "date", "lookup"]
+            let functions = ["copy", "const", "concat", "lower", "upper", "date", "lookup", "odata_literal", "odata_bind"]
             let named = map.entries.filter { functions.contains($0.key) }
             guard named.count == 1, let function = named.first else {
                 value.report("\(value.path) must name one function: \(functions.joined(separator: ", "))")
@@ -66,6 +66,11 @@ package enum StepReader {
                 guard let inner = readExpression(function.value) else { return nil }
                 let format = map["format"]?.choice(DateFormat.self) ?? .iso8601
                 return .date(inner, format: format)
+            case "odata_literal":
+                map.rejectUnknownKeys(["odata_literal"])
+                return readExpression(function.value).map(MapExpression.odataLiteral)
+            case "odata_bind":
+                return readBind(map, entitySet: function.value)
             default:
                 map.rejectUnknownKeys(["lookup", "table", "default"])
                 guard let inner = readExpression(function.value), let table = map.required("table")?.mapping() else { return nil }
@@ -73,6 +78,32 @@ package enum StepReader {
                 for entry in table.entries { entries[entry.key] = entry.value.json() }
                 return .lookup(inner, table: entries, fallback: map["default"]?.json())
             }
+        }
+    }
+
+    /// `{ odata_bind: accounts, key: { accountnumber: $.customer } }` or `{ odata_bind: accounts, id: $.account_id }`.
+    static func readBind(_ map: YAMLMapping, entitySet: YAMLValue) -> MapExpression? {
+        map.rejectUnknownKeys(["odata_bind", "key", "id"])
+        guard let set = entitySet.string() else { return nil }
+        if set.isEmpty || set.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_") }) {
+            entitySet.report("\(entitySet.path) must be an entity set name such as accounts")
+            return nil
+        }
+        switch (map["key"], map["id"]) {
+        case (let key?, nil):
+            guard let entries = key.mapping()?.entries, !entries.isEmpty else {
+                key.report("\(key.path) must name at least one key column and where its value is")
+                return nil
+            }
+            let parts = entries.compactMap { entry in readExpression(entry.value).map { ODataKeyPart(column: entry.key, value: $0) } }
+            return parts.count == entries.count ? .odataBind(entitySet: set, key: parts) : nil
+        case (nil, let id?):
+            return readExpression(id).map { .odataBind(entitySet: set, key: [ODataKeyPart(column: nil, value: $0)]) }
+        default:
+            entitySet.report(
+                "\(entitySet.path) needs either key (an alternate key's columns) or id (the primary id), not \(map["key"] == nil ? "neither" : "both")"
+            )
+            return nil
         }
     }
 

@@ -71,6 +71,7 @@ extension JSONValue {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
         case .int(let value): output.append(contentsOf: String(value).utf8)
+        case .largeInteger(let digits): output.append(contentsOf: digits.utf8)
         case .double(let value):
             // A fraction stays a fraction (1000.0), so a value read back is the same value.
             output.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
@@ -297,8 +298,12 @@ struct JSONReader {
             guard index > digits else { throw error("invalid number") }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let value = Int64(text) { return .int(value) }
-        guard let value = Double(text) else { throw error("invalid number") }
+        if isInteger { return Int64(text).map(JSONValue.int) ?? .largeInteger(text) }
+        // A fraction beyond a Double's range would become infinity, which JSON cannot carry: refuse it.
+        guard let value = Double(text), value.isFinite else {
+            index = start
+            throw error("number \(text.count > 40 ? text.prefix(40) + "…" : text) is out of range (beyond ±1.8e308)")
+        }
         return .double(value)
     }
 }

@@ -3,11 +3,15 @@ import Yams
 
 /// A JSON document held as a value: message bodies after decoding, constants in steps, test inputs.
 ///
-/// Integers and fractions are kept apart so that `1` is written back as `1`, not `1.0`.
+/// Integers and fractions are kept apart so that `1` is written back as `1`, not `1.0`; an integer
+/// too large for 64 bits keeps its digits, so an order number of 30 digits passes through exactly.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// An integer outside `Int64`'s range, as its digits (with a leading `-` when negative): carried
+    /// and written back exactly, never rounded to the nearest `Double`.
+    case largeInteger(String)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -26,6 +30,7 @@ public enum JSONValue: Sendable, Hashable {
         case .null: return ""
         case .bool(let value): return value ? "true" : "false"
         case .int(let value): return String(value)
+        case .largeInteger(let digits): return digits
         case .double(let value): return value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         case .string(let value): return value
         case .array, .object: return jsonString
@@ -48,6 +53,8 @@ public enum JSONValue: Sendable, Hashable {
                 self = .bool(bool)
             } else if let int = Int64(scalar.string) {
                 self = .int(int)
+            } else if scalar.string.wholeMatch(of: /-?[1-9][0-9]*/) != nil {
+                self = .largeInteger(scalar.string)
             } else if let double = node.float, scalar.string.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
                 self = .double(double)
             } else {
@@ -91,6 +98,7 @@ extension JSONValue: Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .int(let value): try container.encode(value)
+        case .largeInteger(let digits): try container.encode(Decimal(string: digits) ?? 0)
         case .double(let value): try container.encode(value)
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)

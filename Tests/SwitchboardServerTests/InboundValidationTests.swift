@@ -53,6 +53,9 @@ struct InboundValidationTests {
             ("/hooks/open", #""paid""#, [], 400, "invalid_payload", "the body must be a JSON object, not a string"),
             ("/hooks/open", "42", [], 400, "invalid_payload", "the body must be a JSON object, not a number"),
             ("/hooks/open", "null", [], 400, "invalid_payload", "the body must be a JSON object, not null"),
+            // A number beyond a Double's range would become infinity (and then null in a body).
+            ("/hooks/open", #"{"total": 1e400}"#, [], 400, "invalid_json", "the body is not valid JSON: number 1e400 is out of range"),
+            ("/hooks/open", #"{"total": -1e400}"#, [], 400, "invalid_json", "the body is not valid JSON: number -1e400 is out of range"),
         ]
         for item in cases {
             let answer = try await harness.post(item.path, item.body, headers: item.headers)

@@ -75,6 +75,7 @@ indirect enum FilterExpression: Sendable, Hashable {
     private static func number(_ value: JSONValue) -> Double? {
         switch value {
         case .int(let number): Double(number)
+        case .largeInteger(let digits): Double(digits)
         case .double(let number): number
         default: nil
         }

@@ -72,6 +72,7 @@ struct RecordSerializer {
     private static func number(_ value: JSONValue) -> Double? {
         switch value {
         case .int(let number): Double(number)
+        case .largeInteger(let digits): Double(digits)
         case .double(let number): number
         default: nil
         }

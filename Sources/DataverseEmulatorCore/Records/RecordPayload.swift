@@ -50,9 +50,10 @@ public struct RecordPayload: Sendable {
         return payload
     }
 
-    /// `/contacts(id)`, `contacts(id)`, `https://host/api/data/v9.2/contacts(id)`, or with an alternate key.
+    /// `/contacts(id)`, `contacts(id)`, `https://host/api/data/v9.2/contacts(id)`, or with an
+    /// alternate key; percent-encoded characters are decoded, as in any URI.
     static func bindTarget(_ reference: String) -> BindTarget? {
-        var text = Substring(reference)
+        var text = Substring(reference.removingPercentEncoding ?? reference)
         if let range = text.range(of: "/api/data/") {
             text = text[range.upperBound...]
             // Skip the version segment (v9.2).

@@ -26,6 +26,7 @@ enum ValueCoercion {
         case .decimal, .money:
             switch value {
             case .int(let number): return .double(Double(number))
+            case .largeInteger(let digits): return .double(Double(digits) ?? 0)
             case .double: return value
             default: throw typeMismatch(value, "Edm.Decimal")
             }

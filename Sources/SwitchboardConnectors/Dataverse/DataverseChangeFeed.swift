@@ -25,7 +25,13 @@ public final class DataverseChangeFeed: ChangeFeed {
     }
 
     public func changes(after position: String?) async throws(ChangeFeedError) -> ChangePage {
-        let table = try await connector.table(entitySet: trigger.table)
+        let table: DataverseTable
+        do { table = try await connector.table(entitySet: trigger.table) } catch {
+            var retryAfter: String?
+            if case .response(_, let header, _) = error.outcome { retryAfter = header }
+            if case .transient(_, let header, _) = error.outcome { retryAfter = header }
+            throw ChangeFeedError("reading the metadata of \(trigger.table) failed: \(error.message)", retryAfterMillis: Self.millis(retryAfter))
+        }
         let url: String
         var skip = false
         if let position {
@@ -54,14 +60,16 @@ public final class DataverseChangeFeed: ChangeFeed {
         return ChangePage(documents: documents, position: delta, caughtUp: true)
     }
 
-    private func document(_ item: JSONValue, table: (logical: String, primaryID: String)) -> JSONValue {
+    private func document(_ item: JSONValue, table: DataverseTable) -> JSONValue {
         guard case .object(let fields) = item else { return .null }
         if fields["reason"]?.text == "deleted" || (fields["@odata.context"]?.text.hasSuffix("$deletedEntity") ?? false) {
-            return .object(["message": .string("Delete"), "table": .string(table.logical), "id": fields["id"] ?? .null, "attributes": .object([:])])
+            return .object([
+                "message": .string("Delete"), "table": .string(table.logicalName), "id": fields["id"] ?? .null, "attributes": .object([:]),
+            ])
         }
         let attributes = fields.filter { !$0.key.contains("@") }
         return .object([
-            "message": .string("Upsert"), "table": .string(table.logical), "id": fields[table.primaryID] ?? .null,
+            "message": .string("Upsert"), "table": .string(table.logicalName), "id": fields[table.primaryID] ?? .null,
             "attributes": .object(attributes),
         ])
     }
@@ -73,12 +81,16 @@ public final class DataverseChangeFeed: ChangeFeed {
             do { return try JSONValue(json: body) } catch { throw ChangeFeedError("the answer to GET \(url) is not JSON") }
         case .response(let status, let retryAfter, _), .transient(let status, let retryAfter, _):
             let message = (try? JSONValue(json: body))?["error"]?["message"]?.text ?? String(decoding: body.prefix(300), as: UTF8.self)
-            let wait = retryAfter.flatMap(Int64.init).map { $0.multipliedReportingOverflow(by: 1000).overflow ? Int64.max / 2 : $0 * 1000 }
-            throw ChangeFeedError("GET \(url) was answered \(status): \(message)", retryAfterMillis: wait)
+            throw ChangeFeedError("GET \(url) was answered \(status): \(message)", retryAfterMillis: Self.millis(retryAfter))
         case .timeout:
             throw ChangeFeedError("GET \(url) had no answer in time")
         case .connectionFailed(let reason), .unsendable(let reason):
             throw ChangeFeedError("GET \(url) failed: \(reason)")
         }
+    }
+
+    /// A `Retry-After` of whole seconds in milliseconds; nil when there is none or it is not a number.
+    private static func millis(_ retryAfter: String?) -> Int64? {
+        retryAfter.flatMap(Int64.init).map { $0.multipliedReportingOverflow(by: 1000).overflow ? Int64.max / 2 : $0 * 1000 }
     }
 }

@@ -50,8 +50,8 @@ public final class DataverseConnector: Connector {
     /// The environment's budget, shared by every integration writing to it; nil: unlimited.
     private let budget: SystemBudget?
     private let lastHint = Mutex<Int?>(nil)
-    /// Logical name and primary id column by entity set name.
-    private let tables = Mutex<[String: (logical: String, primaryID: String)]>([:])
+    /// What the metadata says of each table written or read, by entity set name.
+    private let tables = Mutex<[String: DataverseTable]>([:])
     /// The environment's Web API root, for example `https://contoso.crm.dynamics.com/api/data/v9.2/`.
     let webAPI: String
 
@@ -82,7 +82,14 @@ public final class DataverseConnector: Connector {
 
     public func send(_ delivery: Delivery, timeout: Duration) async -> TransportOutcome {
         let request: OutboundRequest
-        do { request = try DataverseRequests.request(for: delivery, environmentURL: environmentURL) } catch { return .unsendable(error.message) }
+        do {
+            let table = try await table(for: delivery)
+            request = try DataverseRequests.write(for: delivery, table: table).request(environmentURL: environmentURL)
+        } catch let unknown as DataverseTableUnknown {
+            return unknown.outcome
+        } catch {
+            return .unsendable((error as? StepError)?.message ?? "\(error)")
+        }
         // `execute` reads the answer's error codes; a failed sign-in's answer stays as it was (a wrong secret is permanent).
         return await sendOne(request, timeout: timeout)
     }
@@ -93,14 +100,20 @@ public final class DataverseConnector: Connector {
         var outcomes = [TransportOutcome?](repeating: nil, count: batch.count)
         var writes: [(index: Int, write: DataverseRequests.Write)] = []
         for (index, delivery) in batch.enumerated() {
-            do { writes.append((index, try DataverseRequests.write(for: delivery))) } catch { outcomes[index] = .unsendable(error.message) }
+            do {
+                writes.append((index, try DataverseRequests.write(for: delivery, table: try await table(for: delivery))))
+            } catch let unknown as DataverseTableUnknown {
+                outcomes[index] = unknown.outcome
+            } catch {
+                outcomes[index] = .unsendable((error as? StepError)?.message ?? "\(error)")
+            }
         }
         var rest = writes
         if settings.batchMode == .multiple {
             rest = []
             for group in DataverseBatch.bulkGroups(writes.map(\.write)) {
                 let members = group.members.map { writes[$0] }
-                guard let action = group.action, members.count > 1, let logical = try? await table(entitySet: group.table).logical else {
+                guard let action = group.action, members.count > 1, let logical = try? await table(entitySet: group.table).logicalName else {
                     rest += members
                     continue
                 }
@@ -170,19 +183,39 @@ public final class DataverseConnector: Connector {
         await sendOne(Self.webAPIRequest("POST", url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body), timeout: timeout)
     }
 
-    /// A table's logical name and primary id column, from its entity set name; looked up once.
-    func table(entitySet: String) async throws(ChangeFeedError) -> (logical: String, primaryID: String) {
+    /// A table's logical name, primary id column and column types, from its entity set name;
+    /// read from the service's metadata once (two requests) and kept for the connector's life.
+    /// Throws what a write to the table should answer when they cannot be read: the service's
+    /// own answer (a `429`, a `401`, a broken connection), or `unsendable` for a table the
+    /// environment does not have.
+    func table(entitySet: String) async throws(DataverseTableUnknown) -> DataverseTable {
         if let known = tables.withLock({ $0[entitySet] }) { return known }
-        let (outcome, body) = await read(
-            webAPI + "EntityDefinitions?$select=LogicalName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20'\(entitySet)'",
-            headers: [], timeout: .seconds(60))
-        guard case .response(200, _, _) = outcome, case .array(let list)? = (try? JSONValue(json: body))?["value"], let first = list.first,
-            let logical = first["LogicalName"]?.text, let primaryID = first["PrimaryIdAttribute"]?.text
+        let timeout = Duration.seconds(60)
+        let definitions = await read(
+            webAPI + "EntityDefinitions?$select=LogicalName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20\(ODataLiteral.quoted(entitySet))",
+            headers: [], timeout: timeout)
+        guard case .response(200, _, _) = definitions.outcome else { throw DataverseTableUnknown(outcome: definitions.outcome) }
+        let found = try? JSONValue(json: definitions.body)
+        guard case .string(let logical)? = found?["value"].flatMap({ if case .array(let list) = $0 { list.first } else { nil } })?["LogicalName"]
         else {
-            throw ChangeFeedError("Dataverse has no table with the entity set name '\(entitySet)'")
+            throw DataverseTableUnknown(outcome: .unsendable("Dataverse has no table with the entity set name '\(entitySet)'"))
         }
-        tables.withLock { $0[entitySet] = (logical, primaryID) }
-        return (logical, primaryID)
+        let attributes = await read(
+            webAPI + "EntityDefinitions(LogicalName=\(ODataLiteral.quoted(logical)))/Attributes?$select=LogicalName,AttributeType",
+            headers: [], timeout: timeout)
+        guard case .response(200, _, _) = attributes.outcome else { throw DataverseTableUnknown(outcome: attributes.outcome) }
+        guard let table = DataverseTable.read(entitySet: entitySet, definitions: found, attributes: try? JSONValue(json: attributes.body)) else {
+            throw DataverseTableUnknown(outcome: .unsendable("Dataverse's metadata of the table '\(entitySet)' could not be read"))
+        }
+        tables.withLock { $0[entitySet] = table }
+        return table
+    }
+
+    /// The metadata of the table a delivery writes to; a create needs none (it has no key).
+    private func table(for delivery: Delivery) async throws -> DataverseTable? {
+        guard let write = delivery.target as? DataverseWrite else { throw StepError("the integration's target is not a Dataverse write") }
+        guard write.operation != .create else { return nil }
+        return try await table(entitySet: write.table)
     }
 
     /// A `GET` of a Web API URL as the application user, through the budget: the answer and its
@@ -322,7 +355,7 @@ public final class DataverseConnector: Connector {
             ("grant_type", "client_credentials"), ("client_id", lane.clientID), ("client_secret", lane.clientSecret),
             ("scope", "\(environmentURL)/.default"),
         ]
-        request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\(RequestRenderer.percentEncode($0.1))" }.joined(separator: "&")))
+        request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\($0.1.percentEncoded)" }.joined(separator: "&")))
         let response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         let json = (try? JSONValue(json: Array(bytes.readableBytesView))) ?? .null

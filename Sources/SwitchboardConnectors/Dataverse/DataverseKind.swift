@@ -60,9 +60,12 @@ public struct DataverseKind: ConnectorRuntime {
                 "operation", .choice(DataverseWrite.Operation.allCases.map(\.rawValue)), default: "upsert",
                 doc: "`upsert` creates or updates by key, so a repeated delivery is harmless."),
             FieldSpec(
-                "key", .pathMap, doc: "Key columns and where their values are: an alternate key, or the primary id alone (required unless `create`).",
+                "key", .pathMap,
+                doc:
+                    "Key columns and where their values are: an alternate key, or the primary id alone (required unless `create`); each value is written as its column's type in the table's metadata.",
                 example: "{ ordernumber: $.order_number }"),
-            FieldSpec("body", .path, default: "$", doc: "What is sent as the record's columns (lookups as `column@odata.bind`)."),
+            FieldSpec(
+                "body", .path, default: "$", doc: "What is sent as the record's columns (lookups as `column@odata.bind`, built with `odata_bind`)."),
         ],
         sources: [
             SourceSpec(
@@ -237,8 +240,19 @@ public struct DataverseKind: ConnectorRuntime {
         }
     }
 
+    /// The request as `switchboard test` shows it, without asking the service for the table's
+    /// metadata: a single key column named like a primary id (`accountid`) holding a GUID is taken
+    /// for the primary id, other text is quoted and numbers are bare.
     public func preview(_ delivery: Delivery, connection: Connection?) throws(StepError) -> OutboundRequest {
         let url = (connection?.settings as? DataverseConnectionSettings)?.environmentURL ?? connection?.address ?? ""
-        return try DataverseRequests.request(for: delivery, environmentURL: url)
+        var guessed: DataverseTable?
+        if let write = delivery.target as? DataverseWrite, write.operation != .create {
+            let single = write.key.count == 1 ? write.key[0] : nil
+            let primaryID = single.flatMap { key in
+                key.column.hasSuffix("id") && key.path.value(in: delivery.document).map { ODataLiteral.isGUID($0.text) } == true ? key.column : nil
+            }
+            guessed = DataverseTable(logicalName: "", primaryID: primaryID ?? "", columnTypes: [:])
+        }
+        return try DataverseRequests.write(for: delivery, table: guessed).request(environmentURL: url.hasSuffix("/") ? String(url.dropLast()) : url)
     }
 }

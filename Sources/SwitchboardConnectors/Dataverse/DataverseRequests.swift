@@ -53,19 +53,50 @@ enum DataverseRequests {
         }
     }
 
-    static func write(for delivery: Delivery) throws(StepError) -> Write {
+    /// Characters with which an alternate key value cannot address a record in a URL.
+    /// https://learn.microsoft.com/power-apps/maker/data-platform/define-alternate-keys-portal
+    static let unaddressable: Set<Character> = ["/", "#", "<", ">", "*", "%", "&", ":", "\\", "?", "+"]
+
+    private static func isNumber(_ value: JSONValue) -> Bool {
+        switch value {
+        case .int, .largeInteger, .double: true
+        default: false
+        }
+    }
+
+    /// The write a delivery stands for. Its key is written as `table`'s metadata types each key
+    /// column: the primary id alone as a bare GUID (`accounts(5f2b…)`), an alternate key's parts
+    /// as their columns' literals (`accountnumber='1001'` for text, `9` for a whole number); a
+    /// value that is no literal of its column's type, or a column the table does not have, is a
+    /// `StepError` (nothing is sent). `table` is nil only for a create.
+    static func write(for delivery: Delivery, table: DataverseTable?) throws(StepError) -> Write {
         guard let write = delivery.target as? DataverseWrite else { throw StepError("the integration's target is not a Dataverse write") }
         let document = delivery.document
         var resource = write.table
         if write.operation != .create {
-            var parts: [String] = []
+            var parts: [(column: String?, literal: String)] = []
             for (column, keyPath) in write.key {
                 guard let value = keyPath.value(in: document), value != .null else {
                     throw StepError("target.dataverse.key.\(column) path \(keyPath) has no value in the message")
                 }
-                parts.append(write.key.count == 1 && isGUID(value.text) && column.hasSuffix("id") ? value.text : "\(column)=\(literal(value))")
+                if let table, !table.columnTypes.isEmpty, table.columnTypes[column] == nil {
+                    throw StepError("target.dataverse.key.\(column): the table \(write.table) has no column \(column)")
+                }
+                if let reserved = value.text.first(where: { Self.unaddressable.contains($0) }), !isNumber(value) {
+                    throw StepError(
+                        "target.dataverse.key.\(column) from \(keyPath) is '\(value.text.prefix(60))', whose '\(reserved)' Dataverse cannot take in a key in a URL (GET and PATCH fail on / # < > * % & : \\ ? +)"
+                    )
+                }
+                let isPrimaryID = write.key.count == 1 && column == table?.primaryID
+                let kind = isPrimaryID ? .guid : table?.literalKind(of: column)
+                do {
+                    parts.append((isPrimaryID ? nil : column, try ODataLiteral.literal(value, as: kind)))
+                } catch {
+                    let type = table?.columnTypes[column].map { " (the column is \($0))" } ?? ""
+                    throw StepError("target.dataverse.key.\(column) from \(keyPath): \(error.reason)\(type)")
+                }
             }
-            resource += "(\(parts.joined(separator: ",")))"
+            resource = String(ODataLiteral.reference(entitySet: write.table, key: parts).dropFirst())
         }
         var record: [String: JSONValue]?
         if write.operation != .delete {
@@ -75,25 +106,5 @@ enum DataverseRequests {
             record = fields
         }
         return Write(write: write, resource: resource, record: record, messageID: delivery.messageID)
-    }
-
-    static func request(for delivery: Delivery, environmentURL: String) throws(StepError) -> OutboundRequest {
-        try write(for: delivery).request(environmentURL: environmentURL.hasSuffix("/") ? String(environmentURL.dropLast()) : environmentURL)
-    }
-
-    /// A key value in OData literal form: text in quotes (a quote doubled), percent-encoded; numbers bare.
-    static func literal(_ value: JSONValue) -> String {
-        switch value {
-        case .int, .double, .bool: return value.text
-        default:
-            let text = value.text
-            if isGUID(text) { return text }
-            return "'" + RequestRenderer.percentEncode(text.replacingOccurrences(of: "'", with: "''")) + "'"
-        }
-    }
-
-    static func isGUID(_ text: String) -> Bool {
-        let parts = text.split(separator: "-")
-        return text.count == 36 && parts.map(\.count) == [8, 4, 4, 4, 12] && text.allSatisfy { $0.isHexDigit || $0 == "-" }
     }
 }

@@ -51,27 +51,9 @@ public struct RequestRenderer: Sendable {
             guard let value = path.value(in: document), value != .null else {
                 throw StepError("placeholder {\(pathText)} has no value in the message")
             }
-            output += encode ? percentEncode(value.text) : value.text
+            output += encode ? value.text.percentEncoded : value.text
             rest = rest[rest.index(after: close)...]
         }
         return output + rest
-    }
-
-    /// Percent-encodes everything but RFC 3986 unreserved characters (also right for form values).
-    public static func percentEncode(_ text: String) -> String {
-        var output = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                output.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                output.unicodeScalars.append("%")
-                output.unicodeScalars.append(hex[Int(byte >> 4)])
-                output.unicodeScalars.append(hex[Int(byte & 15)])
-            }
-        }
-        return output
     }
 }

@@ -69,7 +69,7 @@ public final class Ingestor: Sendable {
         if !webhook.acceptsAnyBody, !isObject {
             metrics.rejected(route.id, reason: "invalid_payload")
             throw IngestError.invalidPayload(
-                "the body must be a JSON object, not \(Self.kind(of: document)); set source.webhook.body: any to accept it")
+                "the body must be a JSON object, not \(document.kindName); set source.webhook.body: any to accept it")
         }
         var payload = body
         let format = webhook.format == "json" ? nil : formats[webhook.format]
@@ -115,18 +115,6 @@ public final class Ingestor: Sendable {
             if error is CancellationError { throw IngestError.unavailable }
             health.refused("storing a webhook of \(route.id)", error: error)
             throw health.lastError.map(IngestError.storeRefused) ?? .unavailable
-        }
-    }
-
-    /// What a document is, in words.
-    static func kind(of document: JSONValue) -> String {
-        switch document {
-        case .object: "an object"
-        case .array: "an array"
-        case .string: "a string"
-        case .null: "null"
-        case .bool: "a boolean"
-        default: "a number"
         }
     }
 

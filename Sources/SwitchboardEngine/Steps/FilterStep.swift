@@ -79,9 +79,13 @@ extension Condition {
         }
     }
 
-    /// Equal as JSON at any depth, with numbers compared by value (`1` equals `1.0`).
+    /// Equal as JSON at any depth, with numbers compared by value (`1` equals `1.0`); two integers
+    /// are compared exactly, whatever their size.
     public static func same(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
+        case (.int(let left), .int(let right)): return left == right
+        case (.largeInteger(let left), .largeInteger(let right)): return left == right
+        case (.int, .largeInteger), (.largeInteger, .int): return false
         case (.array(let left), .array(let right)):
             return left.count == right.count && zip(left, right).allSatisfy { same($0, $1) }
         case (.object(let left), .object(let right)):
@@ -95,6 +99,7 @@ extension Condition {
     static func number(_ value: JSONValue) -> Double? {
         switch value {
         case .int(let number): Double(number)
+        case .largeInteger(let digits): Double(digits)
         case .double(let number): number
         default: nil
         }

@@ -52,6 +52,21 @@ extension MapExpression {
             if let hit = table[value.text] { return hit }
             if let fallback { return fallback }
             throw StepError("lookup has no entry for '\(value.text)' and no default")
+        case .odataLiteral(let inner):
+            guard let value = try inner.evaluate(in: document), value != .null else { return nil }
+            do { return .string(try ODataLiteral.literal(value, as: nil)) } catch { throw StepError("odata_literal: \(error.reason)") }
+        case .odataBind(let entitySet, let key):
+            // As with concat, a missing or null part leaves the reference missing.
+            var parts: [(column: String?, literal: String)] = []
+            for part in key {
+                guard let value = try part.value.evaluate(in: document), value != .null else { return nil }
+                do {
+                    parts.append((part.column, try ODataLiteral.literal(value, as: part.column == nil ? .guid : nil)))
+                } catch {
+                    throw StepError("odata_bind to \(entitySet) \(part.column.map { "key \($0)" } ?? "id"): \(error.reason)")
+                }
+            }
+            return .string(ODataLiteral.reference(entitySet: entitySet, key: parts))
         }
     }
 }

@@ -149,7 +149,8 @@ enum QuickstartTemplate {
         # Steps run in order on the JSON body. filter drops what does not match (recorded as filtered);
         # map builds a new document: "$.path" copies, plain values are constants, and the functions are
         # copy (with default), const, concat, lower, upper, date (format iso8601, date, epoch_seconds,
-        # epoch_millis) and lookup (with table and default). Dotted output names nest: customer.name.
+        # epoch_millis), lookup (with table and default), odata_literal and odata_bind (with key or id).
+        # Dotted output names nest: customer.name.
         steps:
           - filter: { path: $.status, equals: paid }
           - map:

@@ -31,6 +31,21 @@ struct DeliveryEndToEndTests {
         try await harness.stop()
     }
 
+    @Test("integers past 2^53 and past 64 bits reach the target digit for digit, in the path and in the body, through the queue and a map step")
+    func largeIntegers() async throws {
+        let harness = try await HubHarness(
+            integrations: [HubHarness.integration("orders", steps: "[{ map: { id: $.id, amount: $.amount, same: $.id } }]")])
+        let answer = try await harness.post("/hooks/orders", #"{"id": 123456789012345678901234567890, "amount": 9007199254740993}"#)
+        let id = try #require(HubHarness.id(answer.body))
+        #expect(try await harness.waitForState(id, .delivered))
+        let received = try #require(harness.sink.received.first)
+        #expect(received.path == "/orders/123456789012345678901234567890")
+        #expect(
+            String(decoding: received.body, as: UTF8.self)
+                == #"{"amount":9007199254740993,"id":123456789012345678901234567890,"same":123456789012345678901234567890}"#)
+        try await harness.stop()
+    }
+
     @Test("/metrics has the stored messages by state per integration, read from the store, so dead letters show after a restart")
     func storedMessageGauges() async throws {
         let harness = try await HubHarness(integrations: [HubHarness.integration("orders")])

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SwitchboardModel
+@testable import SwitchboardValues
 
 @Suite("JSON reading and writing")
 struct JSONParsingTests {
@@ -18,6 +19,33 @@ struct JSONParsingTests {
         // Foundation reads what this writes.
         #expect(try JSONSerialization.jsonObject(with: Data(value.serialized())) is [String: Any])
         #expect(JSONValue.object(["b": .int(1), "a": .string("x\n")]).jsonString == #"{"a":"x\n","b":1}"#)
+    }
+
+    @Test("integers of any size keep every digit; fractions beyond a Double's range are refused")
+    func numberRange() throws {
+        // 2^53 + 1 and 2^64 + 1: a Double would round both.
+        let text = #"{"a": 9007199254740993, "b": 18446744073709551617, "c": -123456789012345678901234567890, "d": 1e-400}"#
+        let value = try JSONValue(parsing: Array(text.utf8))
+        #expect(value["a"] == .int(9_007_199_254_740_993))
+        #expect(value["b"] == .largeInteger("18446744073709551617"))
+        #expect(value["c"]?.text == "-123456789012345678901234567890")
+        #expect(value["d"] == .double(0))
+        #expect(value.jsonString == #"{"a":9007199254740993,"b":18446744073709551617,"c":-123456789012345678901234567890,"d":0.0}"#)
+        #expect(try JSONValue(parsing: value.serialized()) == value)
+        for (text, reason) in [
+            (#"{"x": 1e400}"#, "number 1e400 is out of range (beyond ±1.8e308) at byte 6"),
+            (#"[-2.5E+999]"#, "number -2.5E+999 is out of range (beyond ±1.8e308) at byte 1"),
+        ] {
+            do {
+                _ = try JSONValue(parsing: Array(text.utf8))
+                Issue.record("\(text) parsed")
+            } catch {
+                #expect(error.description == reason)
+            }
+        }
+        // In YAML (a test's input, a constant), a plain integer of 30 digits stays exact too.
+        let yaml = YAMLValue.document("n: 123456789012345678901234567890", file: "t.yaml", sink: DiagnosticSink())
+        #expect(yaml?.json()["n"] == .largeInteger("123456789012345678901234567890"))
     }
 
     @Test("invalid JSON is refused with the reason and the byte offset")
