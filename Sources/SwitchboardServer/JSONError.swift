@@ -10,12 +10,15 @@ public struct JSONError: HTTPResponseError {
     public var message: String
     /// Seconds for a `Retry-After` header; nil: none.
     public var retryAfter: Int?
+    /// More headers of the answer, such as a `405`'s `Allow`.
+    public var headers: HTTPFields
 
-    public init(status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil) {
+    public init(status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -24,18 +27,30 @@ public struct JSONError: HTTPResponseError {
         var headers = SecurityHeaders.fields
         headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        headers.append(contentsOf: self.headers)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 
-/// Answers every error as JSON: the router's 404 and 405, a too-large body, and anything unexpected
-/// (as a 500 without internals; the details go to the log).
+/// Answers every error as JSON: the router's 404 (a `405` with `Allow` when the management API
+/// serves the path with other methods), a too-large body, and anything unexpected (as a 500
+/// without internals; the details go to the log). A management API path with a trailing slash is
+/// not found, so `/api/v1/messages/` is never taken for the list.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if path.hasPrefix("/api/"), path.hasSuffix("/") {
+            throw JSONError(status: .notFound, code: "not_found", message: "no endpoint at \(request.method) \(path)")
+        }
         do {
             return try await next(request, context)
         } catch let error as JSONError {
             throw error
+        } catch let error as HTTPError where error.status == .notFound && ManagementAPI.allowedMethods(at: path) != nil {
+            let allow = (ManagementAPI.allowedMethods(at: path) ?? []).joined(separator: ", ")
+            throw JSONError(
+                status: .methodNotAllowed, code: "method_not_allowed", message: "\(path) takes \(allow), not \(request.method)",
+                headers: [.allow: allow])
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "bad_request"
             let message =

@@ -41,56 +41,84 @@ public enum ManagementAPI {
     public typealias Handler = @Sendable (Request, HubRequestContext, any ManagementBackend) async throws -> Response
 
     /// One operation: its method, path (OpenAPI style, `{id}`), the least role that may call it
-    /// (nil: no token needed), a sentence for the OpenAPI document, and what it does.
+    /// (nil: no token needed), a sentence for the OpenAPI document, the schemas of what it reads
+    /// and answers, and what it does.
     public struct Operation: Sendable {
         public var method: HTTPRequest.Method
         public var path: String
         public var role: APIToken.Role?
         public var summary: String
-        /// Query parameters, for the OpenAPI document.
-        public var query: [String] = []
+        /// Query parameters and their schemas, for the OpenAPI document.
+        public var query: [(name: String, schema: JSONValue)] = []
+        /// The request body's schema; nil: none is read.
+        public var body: JSONValue?
+        /// The schema of a `200` answer.
+        public var answer: JSONValue
+        /// Statuses besides `200` and those the role, the path and the query imply (`503` for readiness).
+        public var otherStatuses: [Int] = []
         public var handler: Handler
 
-        init(_ method: HTTPRequest.Method, _ path: String, role: APIToken.Role?, summary: String, query: [String] = [], handler: @escaping Handler) {
+        init(
+            _ method: HTTPRequest.Method, _ path: String, role: APIToken.Role?, summary: String, query: [(name: String, schema: JSONValue)] = [],
+            body: JSONValue? = nil, answer: JSONValue, otherStatuses: [Int] = [], handler: @escaping Handler
+        ) {
             self.method = method
             self.path = path
             self.role = role
             self.summary = summary
             self.query = query
+            self.body = body
+            self.answer = answer
+            self.otherStatuses = otherStatuses
             self.handler = handler
         }
     }
 
+    static let limitParameter = (name: "limit", schema: APISchema.integer(1...10_000))
+
     public static let routes: [Operation] = [
-        Operation(.get, "/api/v1/health", role: nil, summary: "The hub is running.") { _, _, _ in json(.object(["status": .string("ok")])) },
-        Operation(.get, "/api/v1/ready", role: nil, summary: "The hub can read its store and the store takes writes: 200, or 503 with why not.") {
+        Operation(.get, "/api/v1/health", role: nil, summary: "The hub is running.", answer: APISchema.status) { _, _, _ in
+            json(.object(["status": .string("ok")]))
+        },
+        Operation(
+            .get, "/api/v1/ready", role: nil, summary: "The hub can read its store and the store takes writes: 200, or 503 with why not.",
+            answer: APISchema.status, otherStatuses: [503]
+        ) {
             _, _, backend in
             if let reason = await backend.unreadiness() {
                 return json(.object(["status": .string("not ready"), "reason": .string(reason)]), status: .serviceUnavailable)
             }
             return json(.object(["status": .string("ready")]))
         },
-        Operation(.get, "/api/v1/openapi.json", role: nil, summary: "This document.") { _, _, _ in json(openAPI()) },
+        Operation(.get, "/api/v1/openapi.json", role: nil, summary: "This document.", answer: .object(["type": .string("object")])) { _, _, _ in
+            json(openAPI())
+        },
         Operation(
-            .get, "/api/v1/integrations", role: .viewer, summary: "Every integration with its state (paused or running) and its messages by state."
+            .get, "/api/v1/integrations", role: .viewer, summary: "Every integration with its state (paused or running) and its messages by state.",
+            answer: APISchema.array(APISchema.integration)
         ) { _, _, backend in
             json(try await backend.integrations())
         },
         Operation(
             .post, "/api/v1/integrations/{id}/pause", role: .operator,
-            summary: "Pause an integration: it still accepts and stores messages but does not deliver them."
+            summary: "Pause an integration: it still accepts and stores messages but does not deliver them.", answer: APISchema.pauseAnswer
         ) { _, context, backend in
             try await setPaused(true, context: context, backend: backend)
         },
-        Operation(.post, "/api/v1/integrations/{id}/resume", role: .operator, summary: "Resume a paused integration.") { _, context, backend in
+        Operation(.post, "/api/v1/integrations/{id}/resume", role: .operator, summary: "Resume a paused integration.", answer: APISchema.pauseAnswer)
+        {
+            _, context, backend in
             try await setPaused(false, context: context, backend: backend)
         },
-        Operation(.get, "/api/v1/messages", role: .viewer, summary: "Messages, newest first.", query: ["integration", "state", "limit"]) {
+        Operation(
+            .get, "/api/v1/messages", role: .viewer, summary: "Messages, newest first; state is one or more states separated by commas.",
+            query: [("integration", APISchema.string), ("state", APISchema.stateList), limitParameter], answer: APISchema.array(APISchema.message)
+        ) {
             request, _, backend in
             let query = request.uri.queryParameters
             var states: [MessageState]?
             if let text = query["state"] {
-                states = try text.split(separator: ",").map { name in
+                states = try text.split(separator: ",", omittingEmptySubsequences: false).map { name in
                     guard let state = MessageState.allCases.first(where: { $0.description == name }) else {
                         throw JSONError(
                             status: .badRequest, code: "bad_request",
@@ -103,7 +131,10 @@ public enum ManagementAPI {
                 try await backend.messages(
                     MessageFilter(integration: query["integration"].map(String.init), states: states, limit: try limit(request))))
         },
-        Operation(.get, "/api/v1/messages/{id}", role: .viewer, summary: "One message with its payload and every attempt and change.") {
+        Operation(
+            .get, "/api/v1/messages/{id}", role: .viewer, summary: "One message with its payload and every attempt and change.",
+            answer: APISchema.messageDetail
+        ) {
             _, context, backend in
             let id = context.parameters.get("id") ?? ""
             guard let message = try await backend.message(id: id) else {
@@ -111,7 +142,11 @@ public enum ManagementAPI {
             }
             return json(message)
         },
-        Operation(.get, "/api/v1/dead-letters", role: .viewer, summary: "Dead messages, newest first.", query: ["integration", "limit"]) {
+        Operation(
+            .get, "/api/v1/dead-letters", role: .viewer, summary: "Dead messages, newest first.",
+            query: [("integration", APISchema.string), limitParameter],
+            answer: APISchema.array(APISchema.message)
+        ) {
             request, _, backend in
             json(
                 try await backend.messages(
@@ -121,18 +156,20 @@ public enum ManagementAPI {
         },
         Operation(
             .post, "/api/v1/dead-letters/replay", role: .operator,
-            summary: "Replay dead messages: body {\"ids\": [...]} or {\"integration\": ID, \"all\": true}."
+            summary: "Replay dead messages: body {\"ids\": [...]} or {\"integration\": ID, \"all\": true}.",
+            body: APISchema.selection(reason: false), answer: APISchema.done("replayed")
         ) { request, context, backend in
-            let body = try await selection(request)
+            let body = try await selection(request, reason: false)
             let done = try await backend.replay(
                 MessageFilter(integration: body.integration, states: [.dead], limit: 10_000), ids: body.ids, actor: context.actor)
             return json(.object(["replayed": .array(done.map(JSONValue.string))]))
         },
         Operation(
             .post, "/api/v1/dead-letters/discard", role: .operator,
-            summary: "Discard dead messages: body as for replay, with an optional \"reason\"."
+            summary: "Discard dead messages: body as for replay, with an optional \"reason\".",
+            body: APISchema.selection(reason: true), answer: APISchema.done("discarded")
         ) { request, context, backend in
-            let body = try await selection(request)
+            let body = try await selection(request, reason: true)
             let done = try await backend.discard(
                 MessageFilter(integration: body.integration, states: [.dead], limit: 10_000), ids: body.ids,
                 reason: body.reason, actor: context.actor)
@@ -140,13 +177,19 @@ public enum ManagementAPI {
         },
         Operation(
             .get, "/api/v1/audit", role: .viewer, summary: "The audit log, newest first; since and until are epoch milliseconds.",
-            query: ["integration", "message", "since", "until", "limit"]
+            query: [
+                ("integration", APISchema.string), ("message", APISchema.string), ("since", APISchema.integer(APISchema.epochMillis)),
+                ("until", APISchema.integer(APISchema.epochMillis)), limitParameter,
+            ],
+            answer: APISchema.array(APISchema.auditRecord)
         ) { request, _, backend in
             let query = request.uri.queryParameters
             func time(_ name: String) throws -> Int64? {
                 guard let text = query[name[...]] else { return nil }
-                guard let value = Int64(String(text)) else {
-                    throw JSONError(status: .badRequest, code: "bad_request", message: "\(name) must be epoch milliseconds, not '\(text)'")
+                guard let value = Int64(String(text)), APISchema.epochMillis.contains(value) else {
+                    throw JSONError(
+                        status: .badRequest, code: "bad_request",
+                        message: "\(name) must be epoch milliseconds from 0 to \(APISchema.epochMillis.upperBound), not '\(text)'")
                 }
                 return value
             }
@@ -176,6 +219,17 @@ public enum ManagementAPI {
         }
     }
 
+    /// The methods the API takes at `path` (`/api/v1/messages/01H…`), for a `405`'s `Allow`; nil
+    /// when the API serves nothing there.
+    static func allowedMethods(at path: String) -> [String]? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        let methods = routes.filter { route in
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            return pattern.count == segments.count && zip(pattern, segments).allSatisfy { $0 == "{id}" ? !$1.isEmpty : $0 == $1 }
+        }.map(\.method.rawValue)
+        return methods.isEmpty ? nil : methods
+    }
+
     static func setPaused(_ paused: Bool, context: HubRequestContext, backend: any ManagementBackend) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         guard let answer = try await backend.setPaused(id, paused, actor: context.actor) else {
@@ -194,8 +248,9 @@ public enum ManagementAPI {
     }
 
     /// Which dead letters a replay or discard is about: ids, or all of one integration (or of all,
-    /// with `"all": true` and no integration). Nothing is done on a body that names neither.
-    static func selection(_ request: Request) async throws -> (ids: [String]?, integration: String?, reason: String?) {
+    /// with `"all": true` and no integration). Nothing is done on a body that names neither, or
+    /// whose fields are not of their types (`"ids": 5` with `"all": true` must not replay everything).
+    static func selection(_ request: Request, reason allowsReason: Bool) async throws -> (ids: [String]?, integration: String?, reason: String?) {
         var request = request
         let buffer = try await request.collectBody(upTo: 1 << 20)
         let body: JSONValue
@@ -204,14 +259,30 @@ public enum ManagementAPI {
                 status: .badRequest, code: "invalid_json",
                 message: "the body is not JSON: \((error as? JSONValue.ParseError)?.description ?? "it cannot be parsed")")
         }
-        let ids: [String]? = if case .array(let items)? = body["ids"] { items.map(\.text) } else { nil }
-        let integration = body["integration"]?.text
-        guard ids != nil || body["all"] == .bool(true) else {
-            throw JSONError(
-                status: .badRequest, code: "bad_request",
-                message: "say which dead letters: {\"ids\": [...]} or {\"all\": true} (with \"integration\" for one integration's)")
+        func refuse(_ message: String) -> JSONError { JSONError(status: .badRequest, code: "bad_request", message: message) }
+        guard case .object(let fields) = body else { throw refuse("the body must be a JSON object, not \(body.kindName)") }
+        var ids: [String]?
+        if let value = fields["ids"] {
+            guard case .array(let items) = value else { throw refuse("ids must be an array of message ids, not \(value.kindName)") }
+            ids = try items.map { item in
+                guard case .string(let id) = item else { throw refuse("ids must hold message ids (strings), not \(item.kindName)") }
+                return id
+            }
         }
-        return (ids, integration, body["reason"]?.text)
+        func text(_ name: String) throws -> String? {
+            guard let value = fields[name] else { return nil }
+            guard case .string(let text) = value else { throw refuse("\(name) must be a string, not \(value.kindName)") }
+            return text
+        }
+        let integration = try text("integration")
+        let reason = allowsReason ? try text("reason") : nil
+        if let all = fields["all"], all.kindName != JSONValue.bool(true).kindName {
+            throw refuse("all must be true or false, not \(all.kindName)")
+        }
+        guard ids != nil || fields["all"] == .bool(true) else {
+            throw refuse("say which dead letters: {\"ids\": [...]} or {\"all\": true} (with \"integration\" for one integration's)")
+        }
+        return (ids, integration, reason)
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
@@ -220,34 +291,25 @@ public enum ManagementAPI {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.serialized())))
     }
 
-    /// The OpenAPI 3.0 document of `routes`.
+    /// The OpenAPI 3.0 document of `routes`, with each operation's parameters, body and answers
+    /// as its handler reads and writes them, and every status it can answer.
     public static func openAPI() -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for operation in routes {
-            var parameters: [JSONValue] = operation.query.map { name in
-                .object([
-                    "name": .string(name), "in": .string("query"), "required": .bool(false),
-                    "schema": .object(["type": .string(["limit", "since", "until"].contains(name) ? "integer" : "string")]),
-                ])
+            var parameters: [JSONValue] = operation.query.map { parameter in
+                .object(["name": .string(parameter.name), "in": .string("query"), "required": .bool(false), "schema": parameter.schema])
             }
             if operation.path.contains("{id}") {
-                parameters.append(
-                    .object(["name": .string("id"), "in": .string("path"), "required": .bool(true), "schema": .object(["type": .string("string")])]))
+                parameters.append(.object(["name": .string("id"), "in": .string("path"), "required": .bool(true), "schema": APISchema.string]))
             }
             var entry: [String: JSONValue] = [
-                "summary": .string(operation.summary),
-                "responses": .object([
-                    "200": .object([
-                        "description": .string("OK"),
-                        "content": .object(["application/json": .object(["schema": .object(["type": .string("object")])])]),
-                    ]),
-                    "400": .object(["description": .string("A request the hub cannot act on, with a sentence saying why")]),
-                    "401": .object(["description": .string("No valid token")]),
-                    "403": .object(["description": .string("The token's role does not allow it")]),
-                    "404": .object(["description": .string("No such integration or message")]),
-                ]),
+                "summary": .string(operation.summary), "operationId": .string(operationID(operation)),
+                "responses": .object(responses(operation)),
             ]
             if !parameters.isEmpty { entry["parameters"] = .array(parameters) }
+            if let body = operation.body {
+                entry["requestBody"] = .object(["required": .bool(true), "content": .object(["application/json": .object(["schema": body])])])
+            }
             if let role = operation.role {
                 entry["security"] = .array([.object(["bearer": .array([])])])
                 entry["x-switchboard-role"] = .string(role.rawValue)
@@ -265,5 +327,35 @@ public enum ManagementAPI {
             "paths": .object(paths),
             "components": .object(["securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])])]),
         ])
+    }
+
+    /// `getMessagesId`-like names, unique per method and path.
+    static func operationID(_ operation: Operation) -> String {
+        let words = operation.path.split(separator: "/").dropFirst(2).flatMap { $0.split(separator: "-") }
+            .map { $0.replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "").replacingOccurrences(of: ".", with: "") }
+        return operation.method.rawValue.lowercased() + words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    /// Every status the operation can answer, each with its schema.
+    static func responses(_ operation: Operation) -> [String: JSONValue] {
+        func answer(_ description: String, _ schema: JSONValue) -> JSONValue {
+            .object(["description": .string(description), "content": .object(["application/json": .object(["schema": schema])])])
+        }
+        var responses: [String: JSONValue] = ["200": answer("OK", operation.answer)]
+        if !operation.query.isEmpty || operation.body != nil {
+            responses["400"] = answer("A request the hub cannot act on, with a sentence saying why", APISchema.error)
+        }
+        if operation.body != nil { responses["413"] = answer("The body is larger than 1 MiB", APISchema.error) }
+        if operation.role != nil {
+            responses["401"] = answer("No valid token", APISchema.error)
+            responses["403"] = answer("The token's role does not allow it", APISchema.error)
+            responses["429"] = answer("Too many failed sign-ins from this address; Retry-After says when to try again", APISchema.error)
+        }
+        if operation.path.contains("{id}") { responses["404"] = answer("No such integration or message", APISchema.error) }
+        for status in operation.otherStatuses {
+            responses[String(status)] = answer(
+                status == 503 ? "Not ready, with the reason" : "Error", status == 503 ? APISchema.status : APISchema.error)
+        }
+        return responses
     }
 }

@@ -136,6 +136,42 @@ struct ManagementAPITests {
         #expect(
             try await Self.call(harness, .GET, "/api/v1/nothing-here", token: admin.token).json["error"]?["message"]?.text.hasPrefix("no endpoint at")
                 == true)
+        // Another method on a path the API serves is 405 with the methods it takes, not 404.
+        let wrongMethod = try await Self.call(harness, .DELETE, "/api/v1/messages", token: admin.token)
+        #expect(wrongMethod.status == 405 && wrongMethod.headers.first(name: "Allow") == "GET")
+        #expect(wrongMethod.json["error"]?["message"]?.text == "/api/v1/messages takes GET, not DELETE")
+        // A trailing slash is no endpoint, not the list.
+        #expect(try await Self.call(harness, .GET, "/api/v1/messages/", token: admin.token).status == 404)
+        // Lists are arrays in the document, limits bounded, bodies declared.
+        #expect(paths["/api/v1/messages"]?["get"]?["responses"]?["200"]?["content"]?["application/json"]?["schema"]?["type"] == .string("array"))
+        let limit = paths["/api/v1/messages"]?["get"]?["parameters"]?.arrayItems.first { $0["name"] == .string("limit") }
+        #expect(limit?["schema"]?["maximum"] == .int(10_000) && limit?["schema"]?["minimum"] == .int(1))
+        #expect(paths["/api/v1/dead-letters/replay"]?["post"]?["requestBody"]?["required"] == .bool(true))
+        try await harness.stop()
+    }
+
+    @Test("a replay or discard body whose fields are not of their types is refused, never read as 'all'")
+    func strictSelection() async throws {
+        let harness = try await HubHarness(integrations: [HubHarness.integration("orders")])
+        let admin = try await Self.token(harness, .admin, name: "test")
+        let cases = [
+            (#"{"ids": 5, "all": true}"#, "ids must be an array of message ids, not a number"),
+            (#"{"ids": [1], "all": true}"#, "ids must hold message ids (strings), not a number"),
+            (#"{"all": "yes"}"#, "all must be true or false, not a string"),
+            (#"{"all": true, "integration": 7}"#, "integration must be a string, not a number"),
+            (#"[]"#, "the body must be a JSON object, not an array"),
+            (#"{}"#, "say which dead letters"),
+        ]
+        for (body, message) in cases {
+            let answer = try await Self.call(harness, .POST, "/api/v1/dead-letters/replay", token: admin.token, body: body)
+            #expect(answer.status == 400, "\(body)")
+            #expect(answer.json["error"]?["message"]?.text.hasPrefix(message) == true, "\(body): \(answer.json)")
+        }
+        let since = try await Self.call(harness, .GET, "/api/v1/audit?since=-1", token: admin.token)
+        #expect(
+            since.status == 400 && since.json["error"]?["message"]?.text == "since must be epoch milliseconds from 0 to 253402300799999, not '-1'")
+        let state = try await Self.call(harness, .GET, "/api/v1/messages?state=", token: admin.token)
+        #expect(state.status == 400)
         try await harness.stop()
     }
 }
