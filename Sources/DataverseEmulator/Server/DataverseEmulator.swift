@@ -283,9 +283,9 @@ public final class DataverseEmulator: Sendable {
             return Self.response(.error(.badRequest("The seed body must be a JSON object of entity set names to arrays of records.")))
         }
         var tables: [(TableSchema, [JSONValue])] = []
-        for name in sets.keys.sorted() {
+        for (name, value) in sets.sorted(by: { $0.key < $1.key }) {
             guard let table = store.schema.table(entitySet: name) else { return Self.response(.error(.resourceNotFound(segment: name))) }
-            guard case .array(let records) = sets[name]! else { return Self.response(.error(.badRequest("\(name) must be an array of records."))) }
+            guard case .array(let records) = value else { return Self.response(.error(.badRequest("\(name) must be an array of records."))) }
             tables.append((table, records))
         }
         let ordered = Self.dependencyOrder(tables)

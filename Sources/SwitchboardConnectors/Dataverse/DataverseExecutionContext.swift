@@ -20,12 +20,15 @@ public enum DataverseExecutionContext {
         guard case .object(let fields) = context else {
             throw IngestError.invalidPayload("the body is not a Dataverse RemoteExecutionContext: it is not a JSON object")
         }
-        for required in ["MessageName", "PrimaryEntityName", "PrimaryEntityId", "OperationId"] where fields[required] == nil {
-            throw IngestError.invalidPayload("the body is not a Dataverse RemoteExecutionContext: \(required) is missing")
+        func required(_ name: String) throws(IngestError) -> JSONValue {
+            guard let value = fields[name] else {
+                throw IngestError.invalidPayload("the body is not a Dataverse RemoteExecutionContext: \(name) is missing")
+            }
+            return value
         }
         var flat: [String: JSONValue] = [
-            "message": fields["MessageName"]!, "table": fields["PrimaryEntityName"]!, "id": fields["PrimaryEntityId"]!,
-            "operation_id": fields["OperationId"]!, "correlation_id": fields["CorrelationId"] ?? .null,
+            "message": try required("MessageName"), "table": try required("PrimaryEntityName"), "id": try required("PrimaryEntityId"),
+            "operation_id": try required("OperationId"), "correlation_id": fields["CorrelationId"] ?? .null,
             "user_id": fields["UserId"] ?? .null, "initiating_user_id": fields["InitiatingUserId"] ?? .null,
             "organization_id": fields["OrganizationId"] ?? .null, "depth": fields["Depth"] ?? .null, "stage": fields["Stage"] ?? .null,
             "mode": fields["Mode"] ?? .null, "operation_created_on": value(fields["OperationCreatedOn"] ?? .null),
