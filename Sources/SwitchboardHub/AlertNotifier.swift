@@ -8,13 +8,16 @@ import Synchronization
 
 /// Sends the landscape's alerts: every `interval` it reads the audit log for messages that went
 /// to the dead letters (`dead_letters`) or had an attempt fail (`errors`) since the last look,
-/// and looks for messages waiting longer than their integration's delivery-latency objective
-/// (`backlog`), and posts one notification per alert rule and integration to Teams (an Adaptive
-/// Card through a Workflows webhook), Slack or a webhook.
+/// looks for messages waiting longer than their integration's delivery-latency objective
+/// (`backlog`), and reads the health board for sources that fail (`source_failures`), targets
+/// that are down (`target_down`) and targets that throttle (`throttling`); it posts one
+/// notification per alert rule and integration to Teams (an Adaptive Card through a Workflows
+/// webhook), Slack or a webhook.
 ///
 /// Guarantees: each audit record is counted once, so a message that dies again after a replay
 /// counts once per death, and every distinct error is shown; a backlog is reported when it
-/// appears and again once it cleared and came back, not at every look; a notification that
+/// appears and again once it cleared and came back, not at every look, and so is a failing
+/// source, a target down (each also when it recovers) and throttling; a notification that
 /// cannot be sent is logged and not retried (the next one carries the next events). Events from
 /// before the hub started are not sent. `email` rules are not sent: the hub says so when it starts.
 final class AlertNotifier: Service, Sendable {
@@ -30,11 +33,20 @@ final class AlertNotifier: Service, Sendable {
     private let dashboardURL: String?
     /// Integrations whose backlog was reported and has not cleared since.
     private let backlogged = Mutex<Set<String>>([])
+    /// What the sources and targets have shown; nil: no health alerts.
+    private let board: HealthBoard?
+    /// Each integration with its source and target system.
+    private let integrations: [(id: String, source: String, target: String)]
+    /// `condition|integration` of the health problems reported and not yet recovered.
+    private let reported = Mutex<Set<String>>([])
 
     init(
         rules: [AlertRule], store: any MessageStore, sender: any RequestSender, clock: any WallClock, interval: Duration, logger: Logger,
-        objectives: [String: Duration] = [:], dashboardURL: String? = nil
+        board: HealthBoard? = nil, integrations: [(id: String, source: String, target: String)] = [], objectives: [String: Duration] = [:],
+        dashboardURL: String? = nil
     ) {
+        self.board = board
+        self.integrations = integrations
         self.rules = rules
         self.store = store
         self.sender = sender
@@ -72,6 +84,7 @@ final class AlertNotifier: Service, Sendable {
             while !Task.isCancelled {
                 do { try await self.clock.sleep(until: self.clock.now() + self.interval.milliseconds) } catch { return }
                 await self.checkBacklogs()
+                await self.checkHealth()
                 do {
                     let records = try await self.store.audit(matching: AuditFilter(kinds: [.dead, .retry], since: cursor, limit: 10_000))
                         .filter { !seenAtCursor.contains(Self.key($0)) }
@@ -154,6 +167,47 @@ final class AlertNotifier: Service, Sendable {
         }
     }
 
+    /// Reports each source that began or stopped failing, each target that went down or came
+    /// back, and each target that began throttling, once per change, to the rules that watch it.
+    private func checkHealth() async {
+        guard let board else { return }
+        let now = clock.now()
+        for integration in integrations {
+            let source = board.source(integration.id)
+            let target = board.target(integration.target)
+            let problems: [(AlertRule.Condition, Bool, String, String)] = [
+                (
+                    .sourceFailures, source.isFailing,
+                    "the source \(integration.source) fails: \(source.lastError ?? "no detail")", "the source \(integration.source) works again"
+                ),
+                (
+                    .targetDown, target.isFailing, "the target \(integration.target) is down: \(target.lastError ?? "no detail")",
+                    "the target \(integration.target) answers again"
+                ),
+                (
+                    .throttling, (target.throttledUntil ?? 0) > now,
+                    "the target \(integration.target) is throttling: it asked to wait \(Duration.milliseconds(max(0, (target.throttledUntil ?? now) - now)).spoken)",
+                    ""
+                ),
+            ]
+            for (condition, isBad, problem, recovery) in problems {
+                let key = "\(condition.rawValue)|\(integration.id)"
+                let wasReported = reported.withLock { $0.contains(key) }
+                guard isBad != wasReported else { continue }
+                reported.withLock { if isBad { $0.insert(key) } else { $0.remove(key) } }
+                let summary = isBad ? problem : recovery
+                guard !summary.isEmpty else { continue }
+                let error = isBad ? (condition == .sourceFailures ? source.lastError : target.lastError) : nil
+                for rule in rules where rule.conditions.contains(condition) && rule.covers(integration.id) {
+                    let alert = Alert(
+                        rule: rule.id, integration: integration.id, deadLetters: 0, failedAttempts: 0, summary: summary, lastError: error,
+                        lastStatus: nil, errors: error.map { [$0] } ?? [], messageIDs: [], dashboardURL: dashboardURL, severe: isBad)
+                    await send(alert, rule: rule)
+                }
+            }
+        }
+    }
+
     private func send(_ alert: Alert, rule: AlertRule) async {
         guard rule.channel != .email, let url = rule.resolvedTarget else {
             logger.warning(
@@ -190,6 +244,8 @@ struct Alert: Sendable {
     var dashboardURL: String?
     /// Messages waiting longer than the objective, for a backlog alert; nil otherwise.
     var backlog: Int?
+    /// Whether it reports trouble rather than a recovery: the Teams card's colour.
+    var severe = true
 
     var title: String { "Switchboard: \(integration): \(summary)" }
 
@@ -214,7 +270,7 @@ struct Alert: Sendable {
             var body: [JSONValue] = [
                 .object([
                     "type": .string("TextBlock"), "size": .string("Medium"), "weight": .string("Bolder"), "wrap": .bool(true),
-                    "color": .string(deadLetters > 0 ? "Attention" : "Warning"), "text": .string(title),
+                    "color": .string(!severe ? "Good" : deadLetters > 0 ? "Attention" : "Warning"), "text": .string(title),
                 ])
             ]
             var facts: [JSONValue] = [.object(["title": .string("Integration"), "value": .string(integration)])]

@@ -108,9 +108,10 @@ public final class Hub: Sendable {
             dispatcherConfiguration.maxInterruptions = landscape.server.maxInterruptions
         }
         let health = StoreHealth(clock: clock, logger: logger)
+        let board = HealthBoard()
         let dispatcher = Dispatcher(
             store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
-            configuration: dispatcherConfiguration, metrics: metrics, logger: logger, health: health)
+            configuration: dispatcherConfiguration, metrics: metrics, logger: logger, health: health, board: board)
         self.dispatcher = options.deliver ? dispatcher : nil
         var pollers: [ChangePoller] = []
         for route in polled {
@@ -122,7 +123,7 @@ public final class Hub: Sendable {
                 pollers.append(
                     ChangePoller(
                         route: route, feed: feed, store: store, clock: clock, interval: poll.settings.interval, metrics: metrics,
-                        logger: logger, onAccepted: { dispatcher.wakeUp() }))
+                        logger: logger, board: board, onAccepted: { dispatcher.wakeUp() }))
             } catch {
                 throw HubSetupError(error.message)
             }
@@ -134,7 +135,7 @@ public final class Hub: Sendable {
         }
         let ingestor = Ingestor(
             routes: routes, formats: formats, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics,
-            logger: logger, health: health,
+            logger: logger, health: health, board: board,
             onAccepted: { dispatcher.wakeUp() })
         let listening = self.listening
         let address = (host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port)
@@ -147,20 +148,23 @@ public final class Hub: Sendable {
             try HubServer.application(
                 configuration: serverConfiguration,
                 ingestor: ingestor, metrics: exporter, logger: logger,
-                management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock, health: health),
+                management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock, health: health, board: board),
                 onListening: { port in listening.set(.success(port)) }),
             host: address.host, port: address.port, remedy: "set server.port")
         let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
         self.alertSender = alertSender
         let alerts = AlertNotifier(
             rules: landscape.alerts, store: store, sender: alertSender, clock: clock, interval: options.alertInterval, logger: logger,
+            board: board, integrations: workspace.integrations.map { ($0.id, $0.source.system, $0.target.system) },
             objectives: Dictionary(
                 workspace.integrations.compactMap { integration in integration.slo?.deliveryLatency.map { (integration.id, $0) } },
                 uniquingKeysWith: { first, _ in first }),
             dashboardURL: landscape.server.publicURL)
         let housekeeping = Housekeeping(
             store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
-            integrations: routes.map(\.id), logger: logger)
+            integrations: routes.map(\.id), logger: logger,
+            board: board, targets: Dictionary(routes.map { ($0.id, $0.targetSystem) }, uniquingKeysWith: { first, _ in first }),
+            assess: { try await HubManagement.health(of: workspace, store: store, dispatcher: dispatcher, board: board, clock: clock) })
         // Started in this order, stopped in reverse: the listener and the change pollers stop
         // taking in first, then housekeeping, then the dispatcher finishes in-flight deliveries.
         group = ServiceGroup(

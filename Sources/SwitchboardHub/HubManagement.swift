@@ -12,6 +12,7 @@ struct HubManagement: ManagementBackend {
     let dispatcher: Dispatcher
     let clock: any WallClock
     let health: StoreHealth
+    let board: HealthBoard
 
     var operations: Operations { Operations(store: store, clock: clock) }
 
@@ -41,8 +42,34 @@ struct HubManagement: ManagementBackend {
         return nil
     }
 
+    /// Each integration's health now, from the board, the store and the dispatcher.
+    static func health(
+        of workspace: Workspace, store: SQLiteMessageStore, dispatcher: Dispatcher, board: HealthBoard, clock: any WallClock
+    ) async throws -> [String: IntegrationHealth] {
+        let counts = try await store.counts()
+        let now = clock.now()
+        var found: [String: IntegrationHealth] = [:]
+        for integration in workspace.integrations {
+            var oldestWait: Int64?
+            if let objective = integration.slo?.deliveryLatency {
+                let late = try await store.messages(
+                    matching: MessageFilter(
+                        integration: integration.id, states: [.ready, .leased, .retryWait], until: now - objective.milliseconds, limit: 1))
+                oldestWait = late.first.map { now - $0.receivedAt }
+            }
+            let dead = counts.filter { $0.integration == integration.id && $0.state == .dead }.map(\.count).reduce(0, +)
+            found[integration.id] = IntegrationHealth.assess(
+                IntegrationHealth.Facts(
+                    source: board.source(integration.id), sourceSystem: integration.source.system, target: board.target(integration.target.system),
+                    targetSystem: integration.target.system, paused: dispatcher.isPaused(integration.id), deadLetters: dead,
+                    oldestWaitMillis: oldestWait, objective: integration.slo?.deliveryLatency), now: now)
+        }
+        return found
+    }
+
     func integrations() async throws -> JSONValue {
         let counts = try await store.counts()
+        let health = try await Self.health(of: workspace, store: store, dispatcher: dispatcher, board: board, clock: clock)
         return .array(
             workspace.integrations.map { integration in
                 var byState: [String: JSONValue] = [:]
@@ -51,6 +78,7 @@ struct HubManagement: ManagementBackend {
                     "id": .string(integration.id), "title": .string(integration.title),
                     "source": .string(integration.source.system), "target": .string(integration.target.system),
                     "state": .string(dispatcher.isPaused(integration.id) ? "paused" : "running"), "messages": .object(byState),
+                    "health": (health[integration.id] ?? .ok).json,
                     "policy": .object([
                         "max_attempts": .int(Int64(integration.delivery.maxAttempts)),
                         "backoff": .string(

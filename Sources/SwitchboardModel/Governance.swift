@@ -8,6 +8,14 @@ public struct AlertRule: Sendable {
         case errors
         /// Messages wait longer than the integration's delivery-latency objective.
         case backlog
+        /// The integration's source fails: its change feed cannot be read, or its webhook
+        /// requests fail authentication, several times in a row (and when it recovers).
+        case sourceFailures = "source_failures"
+        /// The integration's target gets no answer, times out or answers with server errors,
+        /// several times in a row (and when it answers again).
+        case targetDown = "target_down"
+        /// The integration's target asks the hub to wait (a `429` with `Retry-After`).
+        case throttling
     }
 
     public enum Channel: String, Sendable, CaseIterable { case teams, slack, webhook, email }

@@ -1,5 +1,5 @@
 extension LandscapeReader {
-    /// `alerts[]`: `{ id, on: [dead_letters, errors, backlog], integrations: [ids] (default all), notify: { kind, url } }`.
+    /// `alerts[]`: `{ id, on: [dead_letters, errors, backlog, source_failures, target_down, throttling], integrations: [ids] (default all), notify: { kind, url } }`.
     func readAlert(_ item: YAMLValue) -> AlertRule? {
         guard let map = item.mapping() else { return nil }
         map.rejectUnknownKeys(["id", "on", "integrations", "notify"])

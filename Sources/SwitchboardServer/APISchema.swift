@@ -43,7 +43,9 @@ enum APISchema {
             "id": string, "title": string, "source": string, "target": string, "state": oneOf(["paused", "running"]),
             "messages": .object(["type": .string("object"), "additionalProperties": integer]),
             "policy": .object(["type": .string("object")]),
-        ], required: ["id", "title", "source", "target", "state", "messages", "policy"])
+            "health": object(
+                ["status": oneOf(IntegrationHealth.Level.allCases.map(\.rawValue)), "reasons": array(string)], required: ["status", "reasons"]),
+        ], required: ["id", "title", "source", "target", "state", "messages", "policy", "health"])
 
     static let pauseAnswer = object(
         ["id": string, "state": oneOf(["paused", "running"]), "changed": boolean], required: ["id", "state", "changed"])

@@ -107,9 +107,35 @@ enum Pages {
         return layout(
             "Integrations", session: session, refresh: true,
             body: """
+                \(healthSection(integrations))
                 <p>The last hour in five-minute steps; the page refreshes itself every 30 seconds.</p>
                 <table><tr><th>Integration</th><th>State</th><th>Throughput</th><th>Errors</th><th>Latency</th><th>Queue depth</th><th>Dead</th></tr>\(rows.joined())</table>
                 """)
+    }
+
+    /// Health first, worst first: each integration that is not well, in colour and words, or one
+    /// line saying all are.
+    static func healthSection(_ integrations: JSONValue) -> String {
+        let levels = IntegrationHealth.Level.allCases.map(\.rawValue)
+        let unwell = integrations.arrayValues.filter { ($0["health"]?["status"]?.text ?? "ok") != "ok" }
+            .sorted {
+                levels.firstIndex(of: $0["health"]?["status"]?.text ?? "") ?? 0 > levels.firstIndex(of: $1["health"]?["status"]?.text ?? "") ?? 0
+            }
+        guard !unwell.isEmpty else {
+            return
+                "<section class=\"health\"><p class=\"ok\">Healthy: every integration's source and target work, nothing is paused, dead or late.</p></section>"
+        }
+        let rows = unwell.map { integration -> String in
+            let id = integration["id"]?.text ?? ""
+            let status = integration["health"]?["status"]?.text ?? ""
+            let reasons = integration["health"]?["reasons"]?.arrayValues.map { "<li>\(e($0.text))</li>" }.joined() ?? ""
+            return
+                "<tr><td><a href=\"/integrations/\(e(id))\">\(e(id))</a></td><td class=\"\(status == "failing" ? "error" : "paused")\">\(e(status))</td><td><ul>\(reasons)</ul></td></tr>"
+        }
+        return """
+            <section class="health"><h2>Needs attention</h2>
+            <table><tr><th>Integration</th><th>Health</th><th>Why</th></tr>\(rows.joined())</table></section>
+            """
     }
 
     static func csrf(_ session: Dashboard.Session) -> String { "<input type=\"hidden\" name=\"csrf\" value=\"\(session.csrf)\">" }
@@ -138,6 +164,7 @@ enum Pages {
             body: """
                 <p>\(e(summary["title"]?.text ?? "")): \(e(summary["source"]?.text ?? "")) → \(e(summary["target"]?.text ?? "")).
                 State: <span class="\(paused ? "paused" : "ok")">\(paused ? "paused (accepting and storing, not delivering)" : "running")</span>. Messages: \(counts.isEmpty ? "none" : counts).</p>
+                \(healthSection(.array([summary])))
                 \(control)
                 <h2>Delivery policy</h2>
                 \(policy(summary["policy"]))

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
@@ -105,9 +106,25 @@ public final class HubHarness: Sendable {
         return (Int(response.status.code), text)
     }
 
-    public func get(_ path: String) async throws -> (status: Int, body: String) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
-        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 22)))
+    public func get(_ path: String, headers: [(String, String)] = []) async throws -> (status: Int, body: String) {
+        let answer = try await send(.GET, path, headers: headers)
+        return (answer.status, answer.body)
+    }
+
+    /// A client that does not follow redirects, so a test sees the dashboard's `303` and its cookie.
+    /// Shared for the process's life, as `HTTPClient.shared` is.
+    static let direct = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+
+    /// Any request to the hub, redirects not followed: the status, the body text and the answer's headers.
+    public func send(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: String? = nil
+    ) async throws -> (status: Int, body: String, headers: HTTPHeaders) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await Self.direct.execute(request, timeout: .seconds(10))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 22)), response.headers)
     }
 
     /// The id in a `{"id": ...}` answer.

@@ -69,6 +69,8 @@ public final class Dispatcher: Service, Sendable {
     private let metrics: HubMetrics
     private let logger: Logger
     private let health: StoreHealth
+    /// Told each attempt's answer, so the target's health is known.
+    private let board: HealthBoard
     private let random: @Sendable () -> Double
     private let wake = WakeUp()
     private let inFlight = Mutex<[String: Int]>([:])
@@ -91,9 +93,10 @@ public final class Dispatcher: Service, Sendable {
     public init(
         store: any MessageStore, routes: [Route], connectors: [String: any Connector], budgets: [String: SystemBudget], clock: any WallClock,
         configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil,
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        board: HealthBoard = HealthBoard(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.health = health ?? StoreHealth(clock: clock, logger: logger)
+        self.board = board
         self.store = store
         self.routes = routes
         self.connectors = connectors
@@ -241,6 +244,14 @@ public final class Dispatcher: Service, Sendable {
                 &work, .interruptedAttempt(at: now), status: status, duration: now - started,
                 detail: "attempt interrupted when the shutdown's grace ended (the target may have received it): \(detail)")
         }
+        switch outcome {
+        case .timeout: board.targetFailed(route.targetSystem, detail, now: now)
+        case .connectionFailed(let reason): board.targetFailed(route.targetSystem, reason, now: now)
+        case .response(let code, _, _) where code >= 500: board.targetFailed(route.targetSystem, "answered \(code): \(detail.prefix(200))", now: now)
+        case .response, .transient: board.targetAnswered(route.targetSystem)
+        case .unsendable: break
+        }
+        if case .retryable(let notBefore?) = verdict { board.throttled(route.targetSystem, until: notBefore) }
         if case .retryable(let notBefore?) = verdict, let system = budgets[route.targetSystem] {
             await system.pause(until: notBefore)
             metrics.throttled(system: route.targetSystem)

@@ -54,12 +54,15 @@ public final class ChangePoller: Service, Sendable {
     private let interval: Duration
     private let metrics: HubMetrics
     private let logger: Logger
+    /// Told each poll's outcome, so the source's health is known.
+    private let board: HealthBoard
     private let onAccepted: @Sendable () -> Void
 
     public init(
         route: Route, feed: any ChangeFeed, store: any MessageStore, clock: any WallClock, interval: Duration,
-        metrics: HubMetrics, logger: Logger, onAccepted: @escaping @Sendable () -> Void
+        metrics: HubMetrics, logger: Logger, board: HealthBoard = HealthBoard(), onAccepted: @escaping @Sendable () -> Void
     ) {
+        self.board = board
         self.route = route
         self.feed = feed
         self.store = store
@@ -92,8 +95,10 @@ public final class ChangePoller: Service, Sendable {
             } catch {
                 logger.warning("reading changes failed", metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error.message)"])
                 metrics.rejected(route.id, reason: "source_failed")
+                board.sourceFailed(route.id, error.message, now: clock.now())
                 return max(error.retryAfterMillis ?? 0, interval.milliseconds)
             }
+            board.sourceSucceeded(route.id)
             let now = clock.now()
             let messages = page.documents.map { document in
                 NewMessage(

@@ -17,6 +17,8 @@ public final class Ingestor: Sendable {
     private let metrics: HubMetrics
     private let logger: Logger
     private let health: StoreHealth
+    /// Told each authentication's outcome, so a source whose sender has the wrong secret is known.
+    private let board: HealthBoard
     /// Largest accepted body in bytes.
     public let maxBodyBytes: Int
 
@@ -26,9 +28,11 @@ public final class Ingestor: Sendable {
     ///   - health: Told of every write's outcome; default one of its own.
     public init(
         routes: [Route], formats: [String: WebhookFormat] = [:], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int,
-        metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil, onAccepted: @escaping @Sendable () -> Void
+        metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil, board: HealthBoard = HealthBoard(),
+        onAccepted: @escaping @Sendable () -> Void
     ) {
         self.health = health ?? StoreHealth(clock: clock, logger: logger)
+        self.board = board
         self.formats = formats
         self.routes = Dictionary(
             routes.compactMap { route in route.integration.source.webhook.map { ($0.path, route) } }, uniquingKeysWith: { first, _ in first })
@@ -50,10 +54,16 @@ public final class Ingestor: Sendable {
             metrics.rejected(route.id, reason: "unauthorized")
             switch failure {
             case .missing(let what): throw IngestError.unauthorized("authentication is required: \(what) is missing")
-            case .wrong(let what): throw IngestError.unauthorized("authentication failed: \(what) does not match")
-            case .stale(let sentence): throw IngestError.unauthorized("authentication failed: \(sentence)")
+            case .wrong(let what):
+                // A wrong signature, unlike a missing one (a scanner), is a sender with the wrong secret.
+                board.sourceFailed(route.id, "webhook requests fail authentication: \(what) does not match", now: clock.now())
+                throw IngestError.unauthorized("authentication failed: \(what) does not match")
+            case .stale(let sentence):
+                board.sourceFailed(route.id, "webhook requests fail authentication: \(sentence)", now: clock.now())
+                throw IngestError.unauthorized("authentication failed: \(sentence)")
             }
         }
+        board.sourceSucceeded(route.id)
         guard body.count <= maxBodyBytes else {
             metrics.rejected(route.id, reason: "too_large")
             throw IngestError.payloadTooLarge(limit: maxBodyBytes)

@@ -1,8 +1,9 @@
 import Logging
 import ServiceLifecycle
 
-/// Periodic chores of a running hub: refreshes the queue-depth and stored-messages gauges and prunes what the retention
-/// setting no longer keeps (audit records, finished messages, expired idempotency keys).
+/// Periodic chores of a running hub: refreshes the queue-depth, stored-messages and health gauges
+/// and prunes what the retention setting no longer keeps (audit records, finished messages,
+/// expired idempotency keys).
 public final class Housekeeping: Service, Sendable {
     private let store: any MessageStore
     private let metrics: HubMetrics
@@ -14,11 +15,22 @@ public final class Housekeeping: Service, Sendable {
     public let sampleInterval: Duration
     /// How often pruning runs. Default 10 min.
     public let pruneInterval: Duration
+    /// Each integration's health now, for `switchboard_integration_health`.
+    private let assess: @Sendable () async throws -> [String: IntegrationHealth]
+    /// What the sources and targets have shown, for `switchboard_source_up` and `switchboard_target_up`.
+    private let board: HealthBoard
+    /// Each integration's target system.
+    private let targets: [String: String]
 
     public init(
         store: any MessageStore, metrics: HubMetrics, clock: any WallClock, retention: Duration, integrations: [String], logger: Logger,
-        sampleInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(600)
+        sampleInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(600),
+        board: HealthBoard = HealthBoard(), targets: [String: String] = [:],
+        assess: @escaping @Sendable () async throws -> [String: IntegrationHealth] = { [:] }
     ) {
+        self.assess = assess
+        self.board = board
+        self.targets = targets
         self.store = store
         self.metrics = metrics
         self.clock = clock
@@ -71,6 +83,11 @@ public final class Housekeeping: Service, Sendable {
     }
 
     func sample() async {
+        if let health = try? await assess() {
+            for (integration, found) in health { metrics.setHealth(integration, found) }
+        }
+        for integration in integrations { metrics.setSourceUp(integration, !board.source(integration).isFailing) }
+        for system in Set(targets.values) { metrics.setTargetUp(system, !board.target(system).isFailing) }
         guard let counts = try? await store.counts() else { return }
         for integration in integrations {
             let waiting = counts.filter { $0.integration == integration && [.ready, .leased, .retryWait].contains($0.state) }.reduce(0) {

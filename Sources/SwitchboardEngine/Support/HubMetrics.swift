@@ -95,6 +95,21 @@ public final class HubMetrics: Sendable {
         gauge("switchboard_messages", [("integration", integration), ("state", state)]).record(value)
     }
 
+    /// Each integration's health (0 ok, 1 warning, 2 failing), refreshed by the hub.
+    public func setHealth(_ integration: String, _ health: IntegrationHealth) {
+        gauge("switchboard_integration_health", [("integration", integration)])
+            .record(IntegrationHealth.Level.allCases.firstIndex(of: health.level) ?? 0)
+    }
+
+    /// Whether an integration's source (1) and a system as a target (1) are up, or failing (0).
+    public func setSourceUp(_ integration: String, _ up: Bool) {
+        gauge("switchboard_source_up", [("integration", integration)]).record(up ? 1 : 0)
+    }
+
+    public func setTargetUp(_ system: String, _ up: Bool) {
+        gauge("switchboard_target_up", [("system", system)]).record(up ? 1 : 0)
+    }
+
     private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
         Self.cached(gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions, factory: factory) }
     }

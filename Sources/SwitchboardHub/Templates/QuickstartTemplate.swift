@@ -71,8 +71,9 @@ enum QuickstartTemplate {
               max_requests: 200
               window: 1s
 
-        # Who hears about trouble: on dead_letters, errors or backlog, for every integration (or a list
-        # in integrations), through teams, slack, webhook (a URL reference) or email.
+        # Who hears about trouble: on dead_letters, errors, backlog, source_failures, target_down or
+        # throttling, for every integration (or a list in integrations), through teams, slack, webhook
+        # (a URL reference) or email.
         alerts:
           - id: integration-team
             on: [dead_letters, errors]
