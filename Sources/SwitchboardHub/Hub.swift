@@ -44,99 +44,50 @@ public struct HubStoppedError: Error, CustomStringConvertible {
     public var description: String { "the hub stopped before it listened" }
 }
 
-/// A running hub: the store, the HTTP listener, the delivery loop and housekeeping, as one
-/// service group, built from the workspace and its connector registry: each system's connector
-/// is made by its kind, by name, so nothing here names a kind. Graceful shutdown stops the listener first, then lets deliveries finish.
+/// A running hub: the store, the HTTP listener, and the runtime of the workspace's current
+/// revision (the delivery loop, change pollers, housekeeping and alerts), as one service group,
+/// built from the workspace and its connector registry: each system's connector is made by its
+/// kind, by name, so nothing here names a kind. SIGHUP or `POST /api/v1/reload` reloads the
+/// workspace without a restart (`RuntimeHost`). Graceful shutdown stops the listener first, then
+/// lets deliveries finish.
 public final class Hub: Sendable {
+    /// The workspace the hub started with; `runningWorkspace` after a reload.
     public let workspace: Workspace
     public let store: SQLiteMessageStore
     private let group: ServiceGroup
-    /// Each system's connector, shut down after the services stop.
-    private let connectors: [any Connector]
     private let alertSender: HTTPConnector
-    private let dispatcher: Dispatcher?
+    private let host: RuntimeHost
+    private let deliver: Bool
     /// The bound port, or why the hub stopped before it listened.
     private let listening = Latch<Result<Int, any Error>>()
 
     /// Opens the store and wires the services; nothing runs until `run()`.
-    public init(workspace: Workspace, options: HubOptions = HubOptions(), logger: Logger) throws {
+    ///
+    /// - Parameter load: How a reload reads the workspace again; default `Workspace.load` of the
+    ///   same folder, registry and environment, with the process's environment variables.
+    public init(
+        workspace: Workspace, options: HubOptions = HubOptions(), logger: Logger, load: (@Sendable () throws -> Workspace)? = nil
+    ) throws {
         MallocTuning.apply()
         self.workspace = workspace
+        deliver = options.deliver
         let landscape = workspace.landscape
         let store = try SQLiteMessageStore(path: Self.storePath(workspace), durability: landscape.store.durability)
         self.store = store
         let clock = SystemClock()
         let exporter = MetricsExporter()
-        let metrics = HubMetrics(factory: exporter.factory)
-        let registry = workspace.registry
-        let routes = workspace.integrations.map { integration in
-            Route(
-                integration: integration,
-                defaultConcurrency: registry.kind(integration.target.kind)?
-                    .defaultConcurrency(connection: workspace.connection(of: integration.target.system)?.settings) ?? 16)
-        }
-        // Systems the hub talks to: targets, and the systems of polled sources.
-        let polled = routes.filter { $0.integration.source.poll != nil }
-        let systems = Set(routes.map(\.targetSystem)).union(polled.map(\.integration.source.system))
-        var budgets: [String: SystemBudget] = [:]
-        // As each kind made it (a polled source reads through it), and as the dispatcher sends
-        // through it: wrapped for batching when the connector asks.
-        var made: [String: any Connector] = [:]
-        var connectors: [String: any Connector] = [:]
-        for id in systems.sorted() {
-            guard let system = landscape.system(id), let runtime = registry.runtime(system.kind) else { continue }
-            let connection = workspace.connection(of: id)
-            let enforced = runtime.enforcedLimits(system.limits, connection: connection?.settings)
-            let budget = SystemBudget(systemID: id, limits: enforced.limits, clock: clock, margin: enforced.margin)
-            budgets[id] = budget
-            guard let connection else { continue }
-            let concurrency = routes.filter { $0.targetSystem == id }.map(\.concurrency).reduce(0, +)
-            let context = ConnectorContext(
-                system: system, connection: connection, budget: budget, maxConnections: max(8, concurrency), root: workspace.root)
-            do {
-                let connector = try runtime.makeConnector(context)
-                made[id] = connector
-                connectors[id] = BatchingConnector.wrapping(connector)
-            } catch {
-                throw HubSetupError(error.message)
-            }
-        }
-        self.connectors = Array(made.values)
-        var dispatcherConfiguration = options.dispatcher ?? DispatcherConfiguration()
-        if options.dispatcher == nil {
-            dispatcherConfiguration.shutdownGrace = landscape.server.shutdownGrace
-            dispatcherConfiguration.maxInterruptions = landscape.server.maxInterruptions
-        }
-        let health = StoreHealth(clock: clock, logger: logger)
-        let board = HealthBoard()
-        let dispatcher = Dispatcher(
-            store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
-            configuration: dispatcherConfiguration, metrics: metrics, logger: logger, health: health, board: board)
-        self.dispatcher = options.deliver ? dispatcher : nil
-        var pollers: [ChangePoller] = []
-        for route in polled {
-            guard let poll = route.integration.source.poll, let system = landscape.system(route.integration.source.system),
-                let runtime = registry.runtime(system.kind), let connector = made[system.id]
-            else { continue }
-            do {
-                let feed = try runtime.makeFeed(poll, connector: connector)
-                pollers.append(
-                    ChangePoller(
-                        route: route, feed: feed, store: store, clock: clock, interval: poll.settings.interval, metrics: metrics,
-                        logger: logger, board: board, onAccepted: { dispatcher.wakeUp() }))
-            } catch {
-                throw HubSetupError(error.message)
-            }
-        }
-        var formats: [String: WebhookFormat] = [:]
-        for route in routes {
-            guard let name = route.integration.source.webhook?.format, name != "json" else { continue }
-            formats[name] = registry.webhookDecoder(name)
-        }
-        let ingestor = Ingestor(
-            routes: routes, formats: formats, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics,
-            logger: logger, health: health, board: board,
-            onAccepted: { dispatcher.wakeUp() })
+        let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
+        self.alertSender = alertSender
+        let shared = HubRuntime.Shared(
+            store: store, clock: clock, metrics: HubMetrics(factory: exporter.factory), storeHealth: StoreHealth(clock: clock, logger: logger),
+            board: HealthBoard(), alertSender: alertSender, options: options, logger: logger)
+        let first = try HubRuntime(workspace: workspace, revision: WorkspaceRevision.of(workspace.root, now: clock.now()), shared: shared)
+        let (root, registry, environment) = (workspace.root, workspace.registry, workspace.environment)
+        let host = RuntimeHost(
+            first: first, shared: shared,
+            load: load ?? { try Workspace.load(directory: root, registry: registry, environment: environment) },
+            handleHangup: options.handleSignals)
+        self.host = host
         let listening = self.listening
         let address = (host: options.host ?? landscape.server.host, port: options.port ?? landscape.server.port)
         var serverConfiguration = HubServer.Configuration(host: address.host, port: address.port, tls: landscape.server.tls)
@@ -147,33 +98,33 @@ public final class Hub: Sendable {
         let server = Listener(
             try HubServer.application(
                 configuration: serverConfiguration,
-                ingestor: ingestor, metrics: exporter, logger: logger,
-                management: HubManagement(workspace: workspace, store: store, dispatcher: dispatcher, clock: clock, health: health, board: board),
+                ingestor: { host.runtime.ingestor }, metrics: exporter, logger: logger,
+                management: HubManagement(store: store, clock: clock, health: shared.storeHealth, board: shared.board, host: host),
                 onListening: { port in listening.set(.success(port)) }),
             host: address.host, port: address.port, remedy: "set server.port")
-        let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
-        self.alertSender = alertSender
-        let alerts = AlertNotifier(
-            rules: landscape.alerts, store: store, sender: alertSender, clock: clock, interval: options.alertInterval, logger: logger,
-            board: board, integrations: workspace.integrations.map { ($0.id, $0.source.system, $0.target.system) },
-            objectives: Dictionary(
-                workspace.integrations.compactMap { integration in integration.slo?.deliveryLatency.map { (integration.id, $0) } },
-                uniquingKeysWith: { first, _ in first }),
-            dashboardURL: landscape.server.publicURL)
-        let housekeeping = Housekeeping(
-            store: store, metrics: metrics, clock: clock, retention: landscape.store.retention,
-            integrations: routes.map(\.id), logger: logger,
-            board: board, targets: Dictionary(routes.map { ($0.id, $0.targetSystem) }, uniquingKeysWith: { first, _ in first }),
-            assess: { try await HubManagement.health(of: workspace, store: store, dispatcher: dispatcher, board: board, clock: clock) })
-        // Started in this order, stopped in reverse: the listener and the change pollers stop
-        // taking in first, then housekeeping, then the dispatcher finishes in-flight deliveries.
+        // Started in this order, stopped in reverse: the listener stops taking in first, then
+        // the runtime's pollers, and its dispatcher finishes in-flight deliveries.
         group = ServiceGroup(
             configuration: .init(
-                services: (options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping)]
-                    + (landscape.alerts.isEmpty ? [] : [.init(service: alerts)]) + [.init(service: server)]
-                    + pollers.map { .init(service: $0) },
+                services: [.init(service: host), .init(service: server)],
                 gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
                 logger: logger))
+    }
+
+    /// The workspace running now: the one the hub started with, or the last reloaded.
+    public var runningWorkspace: Workspace { host.runtime.workspace }
+
+    /// The revision running now.
+    public var revision: WorkspaceRevision { host.runtime.revision }
+
+    /// Reloads the workspace, as SIGHUP and `POST /api/v1/reload` do: the problems when it is not
+    /// clean (and the hub keeps running what it ran), or the revision now running and the
+    /// settings that changed but take effect only at the next start.
+    public func reload(actor: String) async -> (revision: WorkspaceRevision?, problems: [String], warnings: [String]) {
+        switch await host.reload(actor: actor) {
+        case .success(let report): return (report.revision, [], report.warnings)
+        case .failure(let refusal): return (nil, refusal.problems.isEmpty ? [refusal.message] : refusal.problems, [])
+        }
     }
 
     /// The store file of a workspace: `store.path` relative to the workspace root.
@@ -185,26 +136,22 @@ public final class Hub: Sendable {
         settings.path.hasPrefix("/") ? settings.path : root.appendingPathComponent(settings.path).path
     }
 
-    /// Runs until a signal or `shutdown()`, then stops gracefully.
+    /// Runs until a signal or `shutdown()`, then stops gracefully. Each runtime shuts its
+    /// connectors down when it stops.
     public func run() async throws {
         do {
             try await group.run()
         } catch {
             listening.set(.failure(error))
-            try? await shutDownConnectors()
+            try? await alertSender.shutdown()
             throw error
         }
         listening.set(.failure(HubStoppedError()))
-        try await shutDownConnectors()
-    }
-
-    private func shutDownConnectors() async throws {
-        for connector in connectors { try? await connector.shutdown() }
         try await alertSender.shutdown()
     }
 
     /// What the last graceful stop of deliveries did; nil before one (or without delivery, `--hold`).
-    public var shutdownReport: ShutdownReport? { dispatcher?.lastShutdown }
+    public var shutdownReport: ShutdownReport? { deliver ? host.runtime.dispatcher.lastShutdown : nil }
 
     /// The port the listener bound; waits until it listens, and throws why the hub stopped if it
     /// stopped first (its port taken: a `ListenFailure`).

@@ -5,14 +5,17 @@ import SwitchboardModel
 import SwitchboardSQLite
 import SwitchboardServer
 
-/// The management API's backend: the running hub's store and dispatcher.
+/// The management API's backend: the running hub's store, and the runtime of the workspace
+/// revision running now.
 struct HubManagement: ManagementBackend {
-    let workspace: Workspace
     let store: SQLiteMessageStore
-    let dispatcher: Dispatcher
     let clock: any WallClock
     let health: StoreHealth
     let board: HealthBoard
+    let host: RuntimeHost
+
+    var workspace: Workspace { host.runtime.workspace }
+    var dispatcher: Dispatcher { host.runtime.dispatcher }
 
     var operations: Operations { Operations(store: store, clock: clock) }
 
@@ -137,4 +140,13 @@ struct HubManagement: ManagementBackend {
     }
 
     func now() -> Int64 { clock.now() }
+
+    func revision() -> JSONValue { host.runtime.revision.json }
+
+    func reload(actor: String) async -> Result<JSONValue, ReloadFailure> {
+        switch await host.reload(actor: actor) {
+        case .success(let report): return .success(report.json)
+        case .failure(let refusal): return .failure(ReloadFailure(message: refusal.message, problems: refusal.problems))
+        }
+    }
 }

@@ -34,38 +34,66 @@ public struct Workspace: Sendable {
         variables: [String: String] = ProcessInfo.processInfo.environment,
         resolvingSecrets: Bool = true
     ) throws(WorkspaceError) -> Workspace {
+        let integrations = integrationFiles(in: directory).map { name in
+            let file = "integrations/\(name)"
+            return (file: file, text: text(of: directory.appendingPathComponent(file)))
+        }
+        return try read(
+            landscape: text(of: directory.appendingPathComponent(landscapeFile)), integrations: integrations, directory: directory,
+            registry: registry, environment: environment, variables: variables, resolvingSecrets: resolvingSecrets)
+    }
+
+    /// Reads and validates a workspace from the text of its files, exactly as `load` does once it
+    /// has read them; `load` is this with the files of `directory`. The fuzz target `workspace`
+    /// reads its inputs here, so no file is written per input.
+    ///
+    /// - Parameters:
+    ///   - landscape: The text of `switchboard.yaml`; nil: it cannot be read.
+    ///   - integrations: Each integration file's name (`integrations/orders.yaml`) and text, nil
+    ///     when it cannot be read, in the order `load` reads them (by name).
+    ///   - directory: The workspace root: `${file:PATH}` references and TLS files are read
+    ///     relative to it.
+    ///   - Others: as for `load`.
+    /// - Throws: `WorkspaceError` with a diagnostic per problem, each naming file, line and column.
+    package static func read(
+        landscape: String?,
+        integrations: [(file: String, text: String?)],
+        directory: URL,
+        registry: ConnectorRegistry,
+        environment: String? = nil,
+        variables: [String: String],
+        resolvingSecrets: Bool = true
+    ) throws(WorkspaceError) -> Workspace {
         let sink = DiagnosticSink()
         let resolver = SecretResolver(environment: variables, baseDirectory: directory, lenient: !resolvingSecrets)
-        let landscapeFile = "switchboard.yaml"
-        guard let landscapeRoot = readYAML(directory.appendingPathComponent(landscapeFile), name: landscapeFile, sink: sink) else {
+        guard let landscapeRoot = document(landscape, name: landscapeFile, sink: sink) else {
             throw WorkspaceError(diagnostics: sink.diagnostics)
         }
         var reader = LandscapeReader(registry: registry, resolver: resolver, sink: sink)
         let landscape = reader.read(landscapeRoot, environment: environment)
         let active = environment ?? landscape.environments.first ?? "default"
 
-        var integrations: [Integration] = []
-        for name in integrationFiles(in: directory) {
-            let file = "integrations/\(name)"
-            guard let root = readYAML(directory.appendingPathComponent(file), name: file, sink: sink) else { continue }
+        var integrationList: [Integration] = []
+        for (file, text) in integrations {
+            guard let root = document(text, name: file, sink: sink) else { continue }
             let reader = IntegrationReader(registry: registry, landscape: landscape, environment: active, resolver: resolver, sink: sink)
-            if let integration = reader.read(root) { integrations.append(integration) }
+            if let integration = reader.read(root) { integrationList.append(integration) }
         }
-        crossCheck(integrations, landscape: landscape, environment: active, sink: sink)
+        crossCheck(integrationList, landscape: landscape, environment: active, sink: sink)
         if !sink.diagnostics.isEmpty {
             throw WorkspaceError(
                 diagnostics: sink.diagnostics.sorted {
                     ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column)
                 })
         }
-        return Workspace(root: directory, landscape: landscape, integrations: integrations, environment: active, registry: registry)
+        return Workspace(root: directory, landscape: landscape, integrations: integrationList, environment: active, registry: registry)
     }
 
     /// The store settings alone, for commands that only read the store (`messages`, `dlq`, `audit`):
     /// they work while other parts of the workspace have problems or secrets are not set.
     public static func storeSettings(directory: URL) throws(WorkspaceError) -> StoreSettings {
         let sink = DiagnosticSink()
-        guard let root = readYAML(directory.appendingPathComponent("switchboard.yaml"), name: "switchboard.yaml", sink: sink) else {
+        guard let root = document(text(of: directory.appendingPathComponent(landscapeFile)), name: landscapeFile, sink: sink) else {
             throw WorkspaceError(diagnostics: sink.diagnostics)
         }
         let reader = LandscapeReader(
@@ -76,19 +104,28 @@ public struct Workspace: Sendable {
         return settings
     }
 
-    static func integrationFiles(in directory: URL) -> [String] {
+    package static func integrationFiles(in directory: URL) -> [String] {
         let folder = directory.appendingPathComponent("integrations")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
     }
 
-    private static func readYAML(_ url: URL, name: String, sink: DiagnosticSink) -> YAMLValue? {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+    package static let landscapeFile = "switchboard.yaml"
+
+    /// A file's text; nil when it cannot be read.
+    private static func text(of url: URL) -> String? {
+        FileManager.default.contents(atPath: url.path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The YAML document of a file's text, or nil with a diagnostic when it cannot be read (nil
+    /// text), is empty or is not YAML.
+    private static func document(_ text: String?, name: String, sink: DiagnosticSink) -> YAMLValue? {
+        guard let text else {
             sink.report(
                 SourceLocation(file: name, line: 1, column: 1), "\(name) cannot be read; `switchboard init DIR` writes a workspace to start from")
             return nil
         }
-        return YAMLValue.document(String(decoding: data, as: UTF8.self), file: name, sink: sink)
+        return YAMLValue.document(text, file: name, sink: sink)
     }
 
     /// Checks that span files: duplicate ids and webhook paths, unknown systems and goals.

@@ -214,8 +214,14 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int {
         try await writeWithoutSync { db in
-            let leased = try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages WHERE state = 1 AND lease_owner = ?", arguments: [owner])
-                .map(Self.message)
+            // Recovering takes back the leases of every delivery loop of the node: `owner` and `owner#N`.
+            let leased = try Row.fetchAll(
+                db,
+                sql: maxInterruptions == nil
+                    ? "SELECT \(Self.columns) FROM messages WHERE state = 1 AND lease_owner = ?"
+                    : "SELECT \(Self.columns) FROM messages WHERE state = 1 AND (lease_owner = ? OR substr(lease_owner, 1, length(?) + 1) = ? || '#')",
+                arguments: maxInterruptions == nil ? [owner] : [owner, owner, owner]
+            ).map(Self.message)
             var released = 0
             for message in leased {
                 let change =

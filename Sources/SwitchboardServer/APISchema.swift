@@ -25,8 +25,19 @@ enum APISchema {
 
     static func oneOf(_ words: [String]) -> JSONValue { .object(["type": .string("string"), "enum": .array(words.map(JSONValue.string))]) }
 
-    /// `{"error": {"code": "...", "message": "..."}}`, every failure's answer.
-    static let error = object(["error": object(["code": string, "message": string], required: ["code", "message"])], required: ["error"])
+    /// `{"error": {"code": "...", "message": "...", "problems": [...]}}`, every failure's answer
+    /// (`problems` for a workspace a reload refused).
+    static let error = object(
+        ["error": object(["code": string, "message": string, "problems": array(string)], required: ["code", "message"])], required: ["error"])
+
+    static let revision = object(
+        [
+            "revision": string, "commit": .object(["type": .string("string"), "nullable": .bool(true)]),
+            "files": .object(["type": .string("object"), "additionalProperties": string]), "loaded_at": integer,
+        ], required: ["revision", "commit", "files", "loaded_at"])
+
+    static let reloadAnswer = object(
+        ["revision": revision, "previous": string, "warnings": array(string)], required: ["revision", "previous", "warnings"])
 
     static let status = object(["status": string, "reason": string], required: ["status"])
 

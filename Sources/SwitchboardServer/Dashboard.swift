@@ -16,6 +16,8 @@ public final class Dashboard: Sendable {
         var token: APIToken
         var csrf: String
         var expires: Int64
+        /// The workspace revision running when the page is made (`3f9a1c2b7d4e (commit 1a2b3c4)`).
+        var revision = ""
     }
 
     private let backend: any ManagementBackend
@@ -92,7 +94,11 @@ public final class Dashboard: Sendable {
             sessions.withLock { $0[id] = nil }
             return nil
         }
-        return found
+        var session = found
+        let revision = backend.revision()
+        let commit = revision["commit"]?.text.prefix(7) ?? ""
+        session.revision = (revision["revision"]?.text ?? "") + (commit.isEmpty ? "" : " (commit \(commit))")
+        return session
     }
 
     /// Drops expired sessions and, past `maxSessions`, the ones that expire first.

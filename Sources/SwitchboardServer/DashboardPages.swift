@@ -28,6 +28,7 @@ enum Pages {
             session.map { session in
                 """
                 <a href="/">Overview</a><a href="/dead-letters">Dead letters</a><a href="/audit">Audit log</a><a href="/landscape">Landscape</a>
+                <small title="the workspace revision running">revision \(e(session.revision))</small>
                 <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(session.csrf)"><span>\(e(session.token.name)) (\(session.token.role.rawValue))</span> <button>Sign out</button></form>
                 """
             } ?? ""

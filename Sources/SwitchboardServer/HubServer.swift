@@ -39,10 +39,12 @@ public enum HubServer {
     /// Builds the application; it is a `Service`, run in the hub's service group.
     ///
     /// - Parameters:
+    ///   - ingestor: The ingestor of the workspace running now, asked at each webhook (a reload
+    ///     swaps it; a request in progress finishes with the one it started with).
     ///   - management: The backend of `/api/v1`; nil leaves the management API out.
     ///   - onListening: Called with the bound port once the listener accepts connections.
     public static func application(
-        configuration: Configuration, ingestor: Ingestor, metrics: MetricsExporter, logger: Logger,
+        configuration: Configuration, ingestor: @escaping @Sendable () -> Ingestor, metrics: MetricsExporter, logger: Logger,
         management: (any ManagementBackend)? = nil,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
@@ -65,7 +67,7 @@ public enum HubServer {
         }
         let readTimeout = configuration.readTimeout
         router.post("**") { request, context in
-            try await WebhookEndpoint.receive(request, context: context, ingestor: ingestor, readTimeout: readTimeout)
+            try await WebhookEndpoint.receive(request, context: context, ingestor: ingestor(), readTimeout: readTimeout)
         }
         let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(configuration.idleTimeout.milliseconds))
         var server: HTTPServerBuilder = .http1(configuration: http1)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SwitchboardModel
 
 /// An error answered as `{"error": {"code": "...", "message": "..."}}` with its status.
 public struct JSONError: HTTPResponseError {
@@ -12,18 +13,24 @@ public struct JSONError: HTTPResponseError {
     public var retryAfter: Int?
     /// More headers of the answer, such as a `405`'s `Allow`.
     public var headers: HTTPFields
+    /// Each problem, for an answer about many (a workspace a reload refused); empty: none listed.
+    public var problems: [String]
 
-    public init(status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil, headers: HTTPFields = [:]) {
+    public init(
+        status: HTTPResponse.Status, code: String, message: String, retryAfter: Int? = nil, headers: HTTPFields = [:], problems: [String] = []
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
         self.headers = headers
+        self.problems = problems
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = ["error": ["code": code, "message": message]]
-        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        var error: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
+        if !problems.isEmpty { error["problems"] = .array(problems.map(JSONValue.string)) }
+        let data = JSONValue.object(["error": .object(error)]).serialized()
         var headers = SecurityHeaders.fields
         headers[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }

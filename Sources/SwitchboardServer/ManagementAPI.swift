@@ -31,6 +31,22 @@ public protocol ManagementBackend: Sendable {
     /// The landscape diagram (SVG) and the checklist status (an HTML table), rendered by `docs`.
     func landscape() -> (svg: String, checklist: String)
     func now() -> Int64
+    /// The workspace revision running: `{revision, commit, files, loaded_at}`.
+    func revision() -> JSONValue
+    /// Reads the workspace again and, when it is clean, runs it: `{revision, previous, warnings}`;
+    /// otherwise the hub runs what it ran and the failure says why.
+    func reload(actor: String) async -> Result<JSONValue, ReloadFailure>
+}
+
+/// Why a reload changed nothing: a sentence, and each problem as `file:line:column: sentence`.
+public struct ReloadFailure: Error, Sendable {
+    public var message: String
+    public var problems: [String]
+
+    public init(message: String, problems: [String]) {
+        self.message = message
+        self.problems = problems
+    }
 }
 
 /// `/api/v1`: JSON over HTTP with bearer tokens. Every route is in `routes`, which both registers
@@ -92,6 +108,25 @@ public enum ManagementAPI {
         },
         Operation(.get, "/api/v1/openapi.json", role: nil, summary: "This document.", answer: .object(["type": .string("object")])) { _, _, _ in
             json(openAPI())
+        },
+        Operation(
+            .get, "/api/v1/workspace", role: .viewer,
+            summary: "The workspace revision running: a hash of its files, the git commit checked out, each file's hash, when it was loaded.",
+            answer: APISchema.revision
+        ) { _, _, backend in
+            json(backend.revision())
+        },
+        Operation(
+            .post, "/api/v1/reload", role: .admin,
+            summary:
+                "Read the workspace again and run it when it is clean, without dropping accepted messages or deliveries in flight; otherwise 422 with every problem, and the hub runs what it ran.",
+            answer: APISchema.reloadAnswer, otherStatuses: [422]
+        ) { _, context, backend in
+            switch await backend.reload(actor: context.actor) {
+            case .success(let answer): return json(answer)
+            case .failure(let failure):
+                throw JSONError(status: .unprocessableContent, code: "invalid_workspace", message: failure.message, problems: failure.problems)
+            }
         },
         Operation(
             .get, "/api/v1/integrations", role: .viewer, summary: "Every integration with its state (paused or running) and its messages by state.",

@@ -140,6 +140,11 @@ public final class RunningBinary: @unchecked Sendable {
         Foundation.kill(process.processIdentifier, SIGKILL)
     }
 
+    /// SIGHUP: the hub reloads its workspace.
+    public func hangUp() {
+        Foundation.kill(process.processIdentifier, SIGHUP)
+    }
+
     /// SIGTERM, then wait (polling, without blocking a thread) for the exit status.
     public func terminate() async -> Int32 {
         process.terminate()

@@ -84,7 +84,10 @@ public final class HubHarness: Sendable {
         logger.logLevel = .critical
         var options = HubOptions(dispatcher: dispatcher, handleSignals: false)
         options.alertInterval = .milliseconds(100)
-        let hub = try Hub(workspace: workspace, options: options, logger: logger)
+        let url = directory.url
+        let hub = try Hub(
+            workspace: workspace, options: options, logger: logger,
+            load: { try Workspace.load(directory: url, registry: .standard, variables: Self.variables) })
         self.hub = hub
         hubTask = Task { try await hub.run() }
         port = try await hub.listeningPort()

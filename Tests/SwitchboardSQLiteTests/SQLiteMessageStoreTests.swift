@@ -82,6 +82,27 @@ struct SQLiteMessageStoreTests {
         #expect(try await store.messages(matching: MessageFilter(integration: "orders")).map(\.id) == ["D", "A"])
     }
 
+    @Test("a graceful release gives back one delivery loop's leases; recovery at start takes back every loop's of the node, and no other node's")
+    func leaseOwnersAcrossReloads() async throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let store = fixture.store
+        _ = try await store.enqueue([message("A"), message("B"), message("C"), message("D")])
+        _ = try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 60_000, owner: "n1")
+        _ = try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 60_000, owner: "n1#1")
+        _ = try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 60_000, owner: "n1#2")
+        _ = try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 60_000, owner: "n10")
+        // A retiring loop (after a reload) gives back only its own.
+        #expect(try await store.releaseLeases(owner: "n1#1", now: now) == 1)
+        #expect(try await store.message(id: "B")?.state == .ready)
+        #expect(try await store.message(id: "A")?.state == .leased)
+        // The node's first loop, at start, takes back what all its loops held; n10 is another node.
+        #expect(try await store.releaseLeases(owner: "n1", now: now, recovering: 3) == 2)
+        #expect(try await store.message(id: "A")?.state == .ready)
+        #expect(try await store.message(id: "C")?.state == .ready)
+        #expect(try await store.message(id: "D")?.state == .leased)
+    }
+
     @Test("claim leases oldest first, once; an expired lease is claimed again; a stale token cannot complete")
     func claiming() async throws {
         let fixture = try Fixture()

@@ -13,6 +13,13 @@ public struct DispatcherConfiguration: Sendable {
     public var leaseMargin: Duration = .seconds(60)
     /// This node's id in the store's leases. Default `local`.
     public var nodeID: String = "local"
+    /// Which of the process's delivery loops this is: 0 for the one it started with, 1 and on
+    /// for each reload's. Default 0. Each leases under its own name (`local`, `local#1`, ...), so
+    /// a loop retiring after a reload gives back only its own leases; the first takes back, at
+    /// start, what any loop of this node held when the process stopped.
+    public var generation = 0
+    /// The owner of this loop's leases: `nodeID`, with `#generation` after the first.
+    public var leaseOwner: String { generation == 0 ? nodeID : "\(nodeID)#\(generation)" }
     /// Times the hub may stop while processing one message before it is dead as a poison
     /// message. Default 3.
     public var maxInterruptions: Int = MessageLifecycle.defaultMaxInterruptions
@@ -125,9 +132,12 @@ public final class Dispatcher: Service, Sendable {
             let stored = try await pauses.pausedIntegrations()
             paused.withLock { $0.formUnion(stored) }
         }
-        let released = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now(), recovering: configuration.maxInterruptions)
-        if released > 0 {
-            logger.notice("took back the messages this node was processing when it stopped", metadata: ["sb.count": "\(released)"])
+        if configuration.generation == 0 {
+            let released = try await store.releaseLeases(
+                owner: configuration.leaseOwner, now: clock.now(), recovering: configuration.maxInterruptions)
+            if released > 0 {
+                logger.notice("took back the messages this node was processing when it stopped", metadata: ["sb.count": "\(released)"])
+            }
         }
         try await withGracefulShutdownHandler {
             // When the shutdown began and what was under way then.
@@ -151,7 +161,7 @@ public final class Dispatcher: Service, Sendable {
                 group.cancelAll()
                 return (began, inFlight, stillRunning)
             }
-            let unattempted = try await store.releaseLeases(owner: configuration.nodeID, now: clock.now())
+            let unattempted = try await store.releaseLeases(owner: configuration.leaseOwner, now: clock.now())
             let report = ShutdownReport(
                 inFlight: stop.inFlight, finished: stop.inFlight - stop.stillRunning, interrupted: interrupted.load(ordering: .relaxed),
                 releasedUnattempted: unattempted, millis: clock.now() - stop.began, grace: configuration.shutdownGrace)
@@ -178,7 +188,7 @@ public final class Dispatcher: Service, Sendable {
             let lease = route.policy.timeout.milliseconds + configuration.leaseMargin.milliseconds
             do {
                 let messages = try await store.claim(
-                    integration: route.id, limit: free, now: now, leaseMillis: lease, owner: configuration.nodeID,
+                    integration: route.id, limit: free, now: now, leaseMillis: lease, owner: configuration.leaseOwner,
                     maxInterruptions: configuration.maxInterruptions)
                 for message in messages {
                     inFlight.withLock { $0[route.id, default: 0] += 1 }

@@ -54,7 +54,7 @@ public struct APIToken: Sendable, Hashable {
 
     /// Hex SHA-256 of a presented token: a token has 256 random bits, so no salt or slow hash is needed.
     public static func hash(of token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Digest.sha256Hex(Data(token.utf8))
     }
 }
 

@@ -33,8 +33,10 @@ public protocol MessageStore: Sendable {
     /// Puts every message leased by `owner` back to ready and returns how many changed. With
     /// `recovering` (at start: the node stopped without finishing them) each counts an
     /// interruption and one past that many is dead as a poison message
-    /// (`MessageTransitions.recoverLease`); nil (the end of a graceful shutdown, when no delivery
-    /// is under way) gives them back unattempted (`MessageTransitions.releaseLease`).
+    /// (`MessageTransitions.recoverLease`), and the leases of every delivery loop of the node
+    /// count (`owner`, and `owner#N` for a reload's loops); nil (the end of a graceful shutdown,
+    /// when no delivery is under way) gives back, unattempted, the leases of `owner` exactly
+    /// (`MessageTransitions.releaseLease`).
     func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int
 
     func message(id: String) async throws -> Message?

@@ -145,6 +145,33 @@ struct ProcessTests {
         #expect(shown.contains("interruption 3 of at most 3 before it is dead as a poison message"))
     }
 
+    @Test(
+        "SIGHUP reloads the workspace in the running process: the next webhook is delivered to the new path; a broken file is logged and changes nothing"
+    )
+    func hangupReloads() async throws {
+        let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .zero)
+        defer { directory.remove(); sinkTask.cancel() }
+        let hub = try RunningBinary(workspace: directory.url)
+        _ = await postNumbered(0..<1, port: hub.port)
+        #expect(await eventually(10) { sink.received.count == 1 })
+        let orders = try String(contentsOf: directory.url.appendingPathComponent("integrations/orders.yaml"), encoding: .utf8)
+        try directory.write("integrations/orders.yaml", orders.replacingOccurrences(of: "/orders/{$.n}", with: "/v2/orders/{$.n}"))
+        hub.hangUp()
+        // Until the reload has happened, a webhook still goes to the old path; after it, to the new.
+        let reloaded = await eventually(10) {
+            _ = await postNumbered(1..<2, port: hub.port)
+            return sink.received.contains { $0.path == "/v2/orders/1" }
+        }
+        #expect(reloaded, "\(sink.received.map(\.path)) \(hub.logged)")
+        try directory.write("integrations/orders.yaml", "id: [broken\n")
+        hub.hangUp()
+        #expect(await eventually(10) { hub.logged.contains("reload refused; the hub runs the workspace it ran") }, "\(hub.logged)")
+        #expect(hub.logged.contains("integrations/orders.yaml:"), "\(hub.logged)")
+        _ = await postNumbered(2..<3, port: hub.port)
+        #expect(await eventually(10) { sink.received.contains { $0.path == "/v2/orders/2" } })
+        #expect(await hub.terminate() == 0)
+    }
+
     @Test("a graceful stop says what it did: deliveries past the grace are interrupted attempts, released, counted")
     func stopReport() async throws {
         let (directory, sink, sinkTask) = try await crashSetup(answerDelay: .seconds(20), grace: "500ms")
