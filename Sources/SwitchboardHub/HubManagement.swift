@@ -88,12 +88,22 @@ struct HubManagement: ManagementBackend {
                             "\(integration.delivery.backoff.initial.spoken) to \(integration.delivery.backoff.maximum.spoken), × \(integration.delivery.backoff.multiplier)"
                         ),
                         "timeout": .string(integration.delivery.timeout.spoken),
-                        "concurrency": integration.delivery.concurrency.map { .int(Int64($0)) } ?? .string("default"),
-                        "ordering_key": integration.delivery.orderingKey.map { .string($0.description) } ?? .null,
+                        // The number in force: the integration's own, or its target kind's default.
+                        "concurrency": .int(Int64(concurrency(of: integration))),
+                        "ordering_key": .string(integration.delivery.orderingKey.map(\.description) ?? "none (any order)"),
                         "idempotency_window": .string(integration.delivery.idempotencyWindow.spoken),
                     ]),
                 ])
             })
+    }
+
+    /// Messages of the integration in flight at once, as its delivery loop runs it.
+    func concurrency(of integration: Integration) -> Int {
+        Route(
+            integration: integration,
+            defaultConcurrency: workspace.registry.kind(integration.target.kind)?
+                .defaultConcurrency(connection: workspace.connection(of: integration.target.system)?.settings) ?? 16
+        ).concurrency
     }
 
     func setPaused(_ integration: String, _ paused: Bool, actor: String) async throws -> JSONValue? {

@@ -55,10 +55,14 @@ public final class Dashboard: Sendable {
         router.get("/messages/:id") { request, context in
             try await self.page(request, role: .viewer) { session in try await self.message(context.parameters.get("id") ?? "", session: session) }
         }
-        router.get("/dead-letters") { request, _ in try await self.page(request, role: .viewer) { session in try await self.deadLetters(session) } }
+        router.get("/dead-letters") { request, _ in
+            try await self.page(request, role: .viewer) { session in try await self.deadLetters(request.uri.queryParameters, session: session) }
+        }
         router.post("/dead-letters/replay") { request, _ in try await self.deadLetterAction(request, replay: true) }
         router.post("/dead-letters/discard") { request, _ in try await self.deadLetterAction(request, replay: false) }
-        router.get("/audit") { request, _ in try await self.page(request, role: .viewer) { session in try await self.audit(session) } }
+        router.get("/audit") { request, _ in
+            try await self.page(request, role: .viewer) { session in try await self.audit(request.uri.queryParameters, session: session) }
+        }
         router.get("/landscape") { request, _ in
             try await self.page(request, role: .viewer) { session in
                 let (svg, checklist) = self.backend.landscape()
@@ -155,6 +159,23 @@ public final class Dashboard: Sendable {
         return try await act(session, form)
     }
 
+    /// As `form`, for a form whose body was read already (fields that repeat, such as the ids of
+    /// a selection, are in `pairs`).
+    private func form(
+        _ request: Request, body: ByteBuffer, role: APIToken.Role, _ act: (Session, [String: String], [(String, String)]) async throws -> Response
+    ) async throws -> Response {
+        guard let session = await session(request) else { return redirect("/login") }
+        let pairs = Self.pairs(String(buffer: body))
+        let form = Dictionary(pairs, uniquingKeysWith: { _, last in last })
+        guard form["csrf"] == session.csrf else {
+            return html(
+                Pages.layout("Refused", session: session, body: "<p class=\"error\">The form is out of date; reload the page and try again.</p>"),
+                status: .forbidden)
+        }
+        guard session.token.role.allows(role) else { return notAllowed(session, needs: role) }
+        return try await act(session, form, pairs)
+    }
+
     private func notAllowed(_ session: Session, needs role: APIToken.Role) -> Response {
         html(
             Pages.layout(
@@ -190,12 +211,45 @@ public final class Dashboard: Sendable {
         return Pages.message(message, session: session)
     }
 
-    private func deadLetters(_ session: Session) async throws -> String {
-        Pages.deadLetters(try await backend.messages(MessageFilter(states: [.dead], limit: 200)), session: session)
+    /// Dead letters, newest first, of one integration (`?integration=`) and whose last error
+    /// contains a text (`?error=`), with what the last replay or discard did (`?replayed=`, `?discarded=`).
+    private func deadLetters(_ query: Hummingbird.Parameters, session: Session) async throws -> String {
+        let integration = query["integration"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let error = query["error"].map(String.init) ?? ""
+        let all = try await backend.messages(MessageFilter(integration: integration, states: [.dead], limit: 1_000))
+        let shown = all.arrayValues.filter { error.isEmpty || ($0["last_error"]?.text ?? "").localizedCaseInsensitiveContains(error) }
+        let integrations = try await backend.integrations().arrayValues.compactMap { $0["id"]?.text }
+        var notice: String?
+        for (action, verb) in [("replayed", "Replayed"), ("discarded", "Discarded")] {
+            guard let ids = query[action[...]].map(String.init), !ids.isEmpty else { continue }
+            let list = ids.split(separator: ",").map(String.init)
+            notice =
+                "\(verb) \(list.count) message\(list.count == 1 ? "" : "s")" + (action == "replayed" ? "; each will be delivered again" : "")
+                + ": " + list.prefix(20).joined(separator: ", ") + (list.count > 20 ? ", …" : "")
+            if list == ["none"] { notice = "Nothing was \(action): the messages selected are no longer dead letters." }
+        }
+        return Pages.deadLetters(
+            .array(shown), session: session,
+            filter: Pages.DeadLetterFilter(integration: integration, error: error, integrations: integrations, total: all.arrayValues.count),
+            notice: notice)
     }
 
-    private func audit(_ session: Session) async throws -> String {
-        Pages.audit(try await backend.audit(AuditFilter(limit: 200)), session: session)
+    /// The audit log, newest first, filtered by integration, message, actor and kind; without the
+    /// lease records (one per claim) unless asked for with `kind=leased` or `all=1`.
+    private func audit(_ query: Hummingbird.Parameters, session: Session) async throws -> String {
+        func value(_ name: String) -> String? { query[name[...]].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        let kind = value("kind").flatMap(AuditRecord.Kind.init(rawValue:))
+        let everything = value("all") == "1"
+        let kinds: [AuditRecord.Kind]? =
+            kind.map { [$0] } ?? (everything ? nil : AuditRecord.Kind.allCases.filter { $0 != .leased })
+        var records = try await backend.audit(
+            AuditFilter(messageID: value("message"), integration: value("integration"), kinds: kinds, limit: 500)
+        ).arrayValues
+        if let actor = value("actor") { records = records.filter { ($0["actor"]?.text ?? "").localizedCaseInsensitiveContains(actor) } }
+        let filter = Pages.AuditFilterForm(
+            integration: value("integration") ?? "", message: value("message") ?? "", actor: value("actor") ?? "", kind: value("kind") ?? "",
+            all: everything)
+        return Pages.audit(.array(Array(records.prefix(200))), session: session, filter: filter)
     }
 
     private func pause(_ request: Request, _ context: HubRequestContext, _ paused: Bool) async throws -> Response {
@@ -206,16 +260,23 @@ public final class Dashboard: Sendable {
         }
     }
 
+    /// Replays or discards the dead letters a form names (`id`, once per selected message), then
+    /// shows the list again with what was done.
     private func deadLetterAction(_ request: Request, replay: Bool) async throws -> Response {
-        try await form(request, role: .operator) { session, form in
-            guard let id = form["id"], !id.isEmpty else { return redirect("/dead-letters") }
-            let filter = MessageFilter(states: [.dead], limit: 1)
-            if replay {
-                _ = try await backend.replay(filter, ids: [id], actor: actor(session))
-            } else {
-                _ = try await backend.discard(filter, ids: [id], reason: form["reason"].flatMap { $0.isEmpty ? nil : $0 }, actor: actor(session))
-            }
-            return redirect("/dead-letters")
+        var request = request
+        let buffer = try await request.collectBody(upTo: 1 << 20)
+        return try await form(request, body: buffer, role: .operator) { session, form, pairs in
+            let ids = pairs.filter { $0.0 == "id" && !$0.1.isEmpty }.map(\.1)
+            guard !ids.isEmpty else { return redirect("/dead-letters") }
+            let filter = MessageFilter(states: [.dead], limit: ids.count)
+            let done =
+                if replay {
+                    try await backend.replay(filter, ids: ids, actor: actor(session))
+                } else {
+                    try await backend.discard(filter, ids: ids, reason: form["reason"].flatMap { $0.isEmpty ? nil : $0 }, actor: actor(session))
+                }
+            let list = done.isEmpty ? "none" : done.joined(separator: ",")
+            return redirect("/dead-letters?\(replay ? "replayed" : "discarded")=\(list.percentEncoded)")
         }
     }
 
@@ -237,19 +298,22 @@ public final class Dashboard: Sendable {
         return Response(status: .seeOther, headers: headers)
     }
 
-    /// An `application/x-www-form-urlencoded` body.
+    /// An `application/x-www-form-urlencoded` body; a field that repeats keeps its last value.
     static func form(_ request: Request) async throws -> [String: String] {
         var request = request
         let buffer = try await request.collectBody(upTo: 64 << 10)
-        let text = String(buffer: buffer)
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
+        return Dictionary(pairs(String(buffer: buffer)), uniquingKeysWith: { _, last in last })
+    }
+
+    /// Every `name=value` of a form body, in order, repeated names included.
+    static func pairs(_ text: String) -> [(String, String)] {
+        text.split(separator: "&").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1).map {
                 String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
             }
-            if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
+            guard let name = parts.first else { return nil }
+            return (name, parts.count > 1 ? parts[1] : "")
         }
-        return fields
     }
 
     static func random() -> String {

@@ -19,6 +19,8 @@ enum Pages {
         th { background: #f0f4f8; }
         .error { color: #c53030; font-weight: 600; } .ok { color: #2f855a; font-weight: 600; } .paused { color: #b7791f; font-weight: 600; }
         pre { background: #f0f4f8; padding: 8px; overflow-x: auto; max-width: 1000px; }
+        .wrap { white-space: pre-wrap; overflow-wrap: anywhere; max-width: 60em; }
+        .filters label { margin-right: 12px; }
         .diagram { overflow-x: auto; border: 1px solid #cbd2d9; }
         button { font: inherit; }
         """
@@ -109,8 +111,8 @@ enum Pages {
             "Integrations", session: session, refresh: true,
             body: """
                 \(healthSection(integrations))
-                <p>The last hour in five-minute steps; the page refreshes itself every 30 seconds.</p>
-                <table><tr><th>Integration</th><th>State</th><th>Throughput</th><th>Errors</th><th>Latency</th><th>Queue depth</th><th>Dead</th></tr>\(rows.joined())</table>
+                <p>Each chart: the last hour, left to right, in twelve five-minute steps, with the last step's value beside it; the page refreshes itself every 30 seconds.</p>
+                <table><tr><th>Integration</th><th>State</th><th>Throughput<br><small>delivered per 5 min</small></th><th>Errors<br><small>failed attempts per 5 min</small></th><th>Latency<br><small>mean attempt, ms</small></th><th>Queue depth<br><small>messages waiting</small></th><th>Dead</th></tr>\(rows.joined())</table>
                 """)
     }
 
@@ -194,10 +196,15 @@ enum Pages {
             body: """
                 <p>Integration <a href="/integrations/\(e(message["integration"]?.text ?? ""))">\(e(message["integration"]?.text ?? ""))</a>, state \(e(message["state"]?.text ?? "")), \(e(message["attempts"]?.text ?? "0")) attempt(s).</p>
                 \(actions)
-                <h2>Payload</h2><pre>\(e(message["payload"]?.text ?? ""))</pre>
+                <h2>Payload</h2><pre class="wrap">\(e(prettyPayload(message["payload"]?.text ?? "")))</pre>
                 <h2>History</h2>
                 <table><tr><th>At</th><th>Event</th><th>Attempt</th><th>Status</th><th>Duration</th><th>By</th><th>Detail</th></tr>\(history)</table>
                 """)
+    }
+
+    /// A JSON payload indented, two spaces a level; anything else as it is.
+    static func prettyPayload(_ text: String) -> String {
+        (try? JSONValue(json: Array(text.utf8)))?.pretty() ?? text
     }
 
     static func deadLetterActions(_ id: String, session: Dashboard.Session) -> String {
@@ -207,28 +214,81 @@ enum Pages {
         """
     }
 
-    static func deadLetters(_ messages: JSONValue, session: Dashboard.Session) -> String {
-        let operatorRole = session.token.role.allows(.operator)
-        let rows = messages.arrayValues.map { message in
-            let id = message["id"]?.text ?? ""
-            return
-                "<tr><td><a href=\"/messages/\(e(id))\">\(e(id))</a></td><td>\(e(message["integration"]?.text ?? ""))</td><td>\(e(message["attempts"]?.text ?? ""))</td><td>\(e(String((message["last_error"]?.text ?? "").prefix(160))))</td>\(operatorRole ? "<td>\(deadLetterActions(id, session: session))</td>" : "")</tr>"
-        }.joined()
-        return layout(
-            "Dead letters", session: session, refresh: true,
-            body: messages.arrayValues.isEmpty
-                ? "<p class=\"ok\">No dead letters.</p>"
-                : """
-                <table><tr><th>Id</th><th>Integration</th><th>Attempts</th><th>Last error</th>\(operatorRole ? "<th></th>" : "")</tr>\(rows)</table>
-                """)
+    /// The dead-letter page's filter: one integration (nil: all) and a text the last error holds.
+    struct DeadLetterFilter {
+        var integration: String?
+        var error: String
+        /// Every integration, for the choice.
+        var integrations: [String]
+        /// Dead letters of the integration before the error filter.
+        var total: Int
     }
 
-    static func audit(_ records: JSONValue, session: Dashboard.Session) -> String {
+    static func deadLetters(_ messages: JSONValue, session: Dashboard.Session, filter: DeadLetterFilter, notice: String?) -> String {
+        let operatorRole = session.token.role.allows(.operator)
+        let choices = [("", "all integrations")] + filter.integrations.map { ($0, $0) }
+        let options = choices.map { value, label in
+            "<option value=\"\(e(value))\"\(value == (filter.integration ?? "") ? " selected" : "")>\(e(label))</option>"
+        }.joined()
+        let filterForm = """
+            <form method="get" action="/dead-letters" class="filters"><label>Integration <select name="integration">\(options)</select></label>
+            <label>Error contains <input name="error" value="\(e(filter.error))" size="24"></label> <button>Filter</button></form>
+            """
+        let rows = messages.arrayValues.map { message in
+            let id = message["id"]?.text ?? ""
+            let select = operatorRole ? "<td><input type=\"checkbox\" name=\"id\" value=\"\(e(id))\" aria-label=\"select \(e(id))\"></td>" : ""
+            return
+                "<tr>\(select)<td><a href=\"/messages/\(e(id))\">\(e(id))</a></td><td>\(e(message["received_at"]?.text ?? ""))</td><td>\(e(message["integration"]?.text ?? ""))</td><td>\(e(message["attempts"]?.text ?? ""))</td><td>\(e(message["last_status"]?.text ?? ""))</td><td class=\"wrap\">\(e(String((message["last_error"]?.text ?? "").prefix(300))))</td></tr>"
+        }.joined()
+        let shown = messages.arrayValues.count
+        let count = "<p>\(shown) of \(filter.total) dead letter\(filter.total == 1 ? "" : "s")\(filter.integration.map { " of \(e($0))" } ?? "").</p>"
+        let table =
+            "<table><tr>\(operatorRole ? "<th>Select</th>" : "")<th>Id</th><th>Received</th><th>Integration</th><th>Attempts</th><th>Last status</th><th>Last error</th></tr>\(rows)</table>"
+        // One form around the table: the buttons act on the rows ticked.
+        let body =
+            operatorRole && shown > 0
+            ? """
+            <form method="post" action="/dead-letters/replay">\(csrf(session))\(table)
+            <button>Replay selected</button> <button formaction="/dead-letters/discard">Discard selected</button>
+            <label>Reason for a discard <input name="reason" size="24"></label></form>
+            """ : table
+        return layout(
+            "Dead letters", session: session, refresh: notice == nil,
+            body: (notice.map { "<p class=\"ok\" role=\"status\">\(e($0))</p>" } ?? "") + filterForm
+                + (shown == 0 ? "<p class=\"ok\">No dead letters\(filter.total > 0 ? " match the filter" : "").</p>" : count + body))
+    }
+
+    /// The audit page's filter, as typed.
+    struct AuditFilterForm {
+        var integration: String
+        var message: String
+        var actor: String
+        var kind: String
+        /// Lease records shown too.
+        var all: Bool
+    }
+
+    static func audit(_ records: JSONValue, session: Dashboard.Session, filter: AuditFilterForm) -> String {
+        let kinds = [""] + AuditRecord.Kind.allCases.map(\.rawValue)
+        let options = kinds.map { kind in
+            "<option value=\"\(e(kind))\"\(kind == filter.kind ? " selected" : "")>\(kind.isEmpty ? "every kind" : e(kind))</option>"
+        }.joined()
+        let form = """
+            <form method="get" action="/audit" class="filters"><label>Integration <input name="integration" value="\(e(filter.integration))" size="14"></label>
+            <label>Message <input name="message" value="\(e(filter.message))" size="26"></label>
+            <label>By <input name="actor" value="\(e(filter.actor))" size="14"></label>
+            <label>Kind <select name="kind">\(options)</select></label>
+            <label><input type="checkbox" name="all" value="1"\(filter.all ? " checked" : "")> with leases</label> <button>Filter</button></form>
+            <p>Newest first, at most 200\(filter.all || filter.kind == "leased" ? "" : "; each claim's lease record is left out unless asked for").</p>
+            """
         let rows = records.arrayValues.map { record in
-            "<tr><td>\(e(record["at"]?.text ?? ""))</td><td>\(e(record["event"]?.text ?? ""))</td><td>\(e(record["integration"]?.text ?? ""))</td><td>\(record["message_id"]?.text.isEmpty == false ? "<a href=\"/messages/\(e(record["message_id"]!.text))\">\(e(record["message_id"]!.text))</a>" : "")</td><td>\(e(record["actor"]?.text ?? ""))</td><td>\(e(String((record["detail"]?.text ?? "").prefix(160))))</td></tr>"
+            let messageID = record["message_id"]?.text ?? ""
+            let link = messageID.isEmpty ? "" : "<a href=\"/messages/\(e(messageID))\">\(e(messageID))</a>"
+            return
+                "<tr><td>\(e(record["at"]?.text ?? ""))</td><td>\(e(record["event"]?.text ?? ""))</td><td>\(e(record["integration"]?.text ?? ""))</td><td>\(link)</td><td>\(e(record["actor"]?.text ?? ""))</td><td class=\"wrap\">\(e(String((record["detail"]?.text ?? "").prefix(300))))</td></tr>"
         }.joined()
         return layout(
             "Audit log", session: session,
-            body: "<table><tr><th>At</th><th>Event</th><th>Integration</th><th>Message</th><th>By</th><th>Detail</th></tr>\(rows)</table>")
+            body: form + "<table><tr><th>At</th><th>Event</th><th>Integration</th><th>Message</th><th>By</th><th>Detail</th></tr>\(rows)</table>")
     }
 }
