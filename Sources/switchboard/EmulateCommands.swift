@@ -29,7 +29,8 @@ struct EmulateDataverse: AsyncParsableCommand {
     @Option(help: "PEM certificate chain to serve HTTPS with.", completion: .file()) var tlsCert: String?
     @Option(help: "PEM private key of --tls-cert.", completion: .file()) var tlsKey: String?
     @Option(
-        help: "Make a local CA and a server certificate in this folder (ca.pem, cert.pem, key.pem) and serve HTTPS; clients trust ca.pem.",
+        help:
+            "Serve HTTPS with a local CA and a server certificate in this folder (ca.pem, ca-key.pem, cert.pem, key.pem), kept across restarts while valid, made when missing; clients trust ca.pem.",
         completion: .directory) var selfSigned: String?
     @Option(
         help:
@@ -96,9 +97,16 @@ struct EmulateDataverse: AsyncParsableCommand {
         case (let cert?, let key?, nil):
             configuration.tls = .init(certificatePath: cert, keyPath: key)
         case (nil, nil, let folder?):
-            let files = try SelfSignedCertificate.write(to: URL(fileURLWithPath: folder).standardizedFileURL)
+            let (files, outcome) = try SelfSignedCertificate.prepare(in: URL(fileURLWithPath: folder).standardizedFileURL)
             configuration.tls = .init(certificatePath: files.certificate.path, keyPath: files.key.path)
-            say("wrote \(files.authority.path) (trust it in the client), \(files.certificate.path) and \(files.key.path)")
+            switch outcome {
+            case .keptBoth: say("kept \(files.authority.path) (clients that trust it go on trusting) and the server certificate beside it")
+            case .keptAuthority:
+                say(
+                    "kept \(files.authority.path) (clients that trust it go on trusting); wrote a new \(files.certificate.path) and \(files.key.path)"
+                )
+            case .wroteNew: say("wrote \(files.authority.path) (trust it in the client), \(files.certificate.path) and \(files.key.path)")
+            }
         case (nil, nil, nil):
             break
         default:

@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import DataverseEmulatorCore
 import Foundation
+import NIOSSL
 import SwitchboardModel
 import SwitchboardTestHarness
 import SwitchboardTesting
@@ -35,6 +37,47 @@ struct EmulatorProcessTests {
         #expect(result.status == 0)
         let schema = try SchemaReader.read(result.output, file: "printed.yaml")
         #expect(schema.tables == DefaultSchema.schema.tables)
+    }
+
+    @Test("--self-signed keeps the CA and the server certificate already in the folder, so a client that trusts ca.pem goes on trusting")
+    func keepsAuthority() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let tls = folder.url.appendingPathComponent("tls")
+        func start() throws -> RunningBinary {
+            try RunningBinary(["emulate", "dataverse", "--self-signed", tls.path, "--port", "0"], listeningLine: "listening at")
+        }
+        let first = try start()
+        #expect(await first.terminate() == 0)
+        let authority = try String(contentsOf: tls.appendingPathComponent("ca.pem"), encoding: .utf8)
+        let certificate = try String(contentsOf: tls.appendingPathComponent("cert.pem"), encoding: .utf8)
+        #expect(first.printed.contains("wrote \(tls.path)/ca.pem"), "\(first.printed)")
+        let second = try start()
+        #expect(second.printed.contains("kept \(tls.path)/ca.pem"), "\(second.printed)")
+        // A client trusting the first run's ca.pem reaches the second over HTTPS.
+        var configuration = HTTPClient.Configuration()
+        var trust = TLSConfiguration.makeClientConfiguration()
+        trust.trustRoots = .file(tls.appendingPathComponent("ca.pem").path)
+        configuration.tlsConfiguration = trust
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let answer = try await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(second.port)/api/data/v9.2/"), timeout: .seconds(10))
+            #expect(answer.status.code == 401, "the emulator answered over TLS the client trusts")
+        } catch {
+            Issue.record("a client trusting the first run's ca.pem could not reach the second: \(error)")
+        }
+        try await client.shutdown()
+        #expect(await second.terminate() == 0)
+        #expect(try String(contentsOf: tls.appendingPathComponent("ca.pem"), encoding: .utf8) == authority)
+        #expect(try String(contentsOf: tls.appendingPathComponent("cert.pem"), encoding: .utf8) == certificate)
+        // Without the server certificate, the same authority signs a new one.
+        try FileManager.default.removeItem(at: tls.appendingPathComponent("cert.pem"))
+        let third = try start()
+        #expect(third.printed.contains("kept \(tls.path)/ca.pem (clients that trust it go on trusting); wrote a new"), "\(third.printed)")
+        #expect(await third.terminate() == 0)
+        #expect(try String(contentsOf: tls.appendingPathComponent("ca.pem"), encoding: .utf8) == authority)
+        let mode = try FileManager.default.attributesOfItem(atPath: tls.appendingPathComponent("ca-key.pem").path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
     }
 
     @Test("bad options get one sentence and exit 1")

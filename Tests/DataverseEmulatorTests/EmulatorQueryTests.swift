@@ -80,6 +80,21 @@ struct EmulatorQueryTests {
         #expect(unknown.status == 404)
         try await harness.stop()
     }
+
+    @Test("GET of the Web API's root is the OData service document: every entity set, as a client's connection check reads it")
+    func serviceDocument() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        // The root as Microsoft's page shows it: GET https://yourorg.api.crm.dynamics.com/api/data/v9.2/
+        let document = try await harness.send("GET", "", token: token)
+        #expect(document.status == 200)
+        #expect(document.json["@odata.context"]?.text.hasSuffix("/api/data/v9.2/$metadata") == true, "\(document.text)")
+        let sets = document.json["value"]?.arrayItems ?? []
+        #expect(sets.contains(.object(["name": .string("accounts"), "kind": .string("EntitySet"), "url": .string("accounts")])))
+        #expect(sets.contains { $0["name"]?.text == "salesorderdetails" })
+        #expect(try await harness.send("GET", "", token: nil).status == 401)
+        try await harness.stop()
+    }
 }
 
 @Suite("Dataverse emulator: admin endpoints")

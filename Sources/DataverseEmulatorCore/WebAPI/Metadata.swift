@@ -162,6 +162,20 @@ enum Metadata {
     }
 
     /// The CSDL document for the served tables.
+    /// The OData service document at the Web API's root: every entity set the emulator serves
+    /// (its tables', and `EntityDefinitions`), as `{"name", "kind": "EntitySet", "url"}`, which a
+    /// client's connection check reads.
+    /// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/web-api-service-documents
+    static func serviceDocument(_ schema: EmulatorSchema, baseURL: String) -> WebAPIResponse {
+        let sets = (schema.tables.map(\.entitySetName) + ["EntityDefinitions"]).sorted()
+        return .json(
+            200,
+            .object([
+                "@odata.context": .string("\(baseURL)$metadata"),
+                "value": .array(sets.map { .object(["name": .string($0), "kind": .string("EntitySet"), "url": .string($0)]) }),
+            ]))
+    }
+
     static func document(_ schema: EmulatorSchema) -> WebAPIResponse {
         var xml = """
             <?xml version="1.0" encoding="utf-8"?>

@@ -34,6 +34,10 @@ public struct WebAPI: Sendable {
         let path = request.resourcePath
         let preferences = Preferences(request.header("Prefer"))
         if path == "$metadata" { return Metadata.document(schema) }
+        if path.isEmpty {
+            guard request.method == "GET" else { throw methodNotAllowed(request) }
+            return Metadata.serviceDocument(schema, baseURL: baseURL)
+        }
         if path == "WhoAmI" || path == "WhoAmI()" {
             guard request.method == "GET" else { throw methodNotAllowed(request) }
             return .json(
