@@ -40,6 +40,54 @@ struct EmulatorBulkTests {
         try await harness.stop()
     }
 
+    @Test(
+        "under odata.maxpagesize the first read and a delta read come in pages; only the last page has the delta link; a change between pages comes with the next delta"
+    )
+    func pagedChangeTracking() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        for number in 1...7 { _ = try await harness.send("POST", "accounts", token: token, body: #"{"name": "A\#(number)"}"#) }
+        // As Microsoft's change tracking page shows the request: Prefer: odata.track-changes with a page size.
+        let prefer = ["Prefer": "odata.track-changes,odata.maxpagesize=3"]
+        func read(_ first: String) async throws -> (names: [String], pages: Int, deltaLink: String?, ids: [String]) {
+            var names: [String] = [], ids: [String] = [], pages = 0
+            var url = first
+            while true {
+                let page = try await harness.send("GET", url, token: token, headers: prefer)
+                #expect(page.status == 200, "\(page.text)")
+                pages += 1
+                let items = page.json["value"]?.arrayItems ?? []
+                #expect(items.count <= 3)
+                names += items.compactMap { $0["name"]?.text }
+                ids += items.compactMap { $0["reason"]?.text == "deleted" ? $0["id"]?.text : nil }
+                if let next = page.json["@odata.nextLink"]?.text {
+                    #expect(page.json["@odata.deltaLink"] == nil, "only the last page carries the delta link")
+                    #expect(next.contains("$skiptoken="))
+                    url = next
+                    // Changed between pages: not in this read, in the next delta.
+                    if pages == 1 { _ = try await harness.send("POST", "accounts", token: token, body: #"{"name": "late"}"#) }
+                } else {
+                    return (names, pages, page.json["@odata.deltaLink"]?.text, ids)
+                }
+            }
+        }
+        let initial = try await read("accounts?$select=name")
+        #expect(initial.pages == 3)
+        #expect(initial.names == (1...7).map { "A\($0)" })
+        let deltaLink = try #require(initial.deltaLink)
+        let listed = try await harness.send("GET", "accounts?$select=name&$filter=name eq 'A1'", token: token)
+        let a1 = try #require(listed.json["value"]?.arrayItems.first?["accountid"]?.text)
+        for number in 8...10 { _ = try await harness.send("POST", "accounts", token: token, body: #"{"name": "A\#(number)"}"#) }
+        _ = try await harness.send("DELETE", "accounts(\(a1))", token: token)
+        let delta = try await read(deltaLink)
+        #expect(delta.pages == 2)
+        #expect(delta.names == ["late", "A8", "A9", "A10"], "\(delta.names)")
+        #expect(delta.ids == [a1])
+        let bad = try await harness.send("GET", #"accounts?$skiptoken=<cookie pagenumber="2" istracking="True" />"#, token: token, headers: prefer)
+        #expect(bad.status == 400)
+        try await harness.stop()
+    }
+
     @Test("CreateMultiple returns the new ids; UpsertMultiple by alternate key updates and creates; one bad target changes nothing")
     func bulkMessages() async throws {
         let harness = try await EmulatorHarness()

@@ -13,6 +13,8 @@ struct QueryOptions: Sendable {
     /// The page a `$skiptoken` asks for, from 1.
     var page = 1
     var deltaToken: String?
+    /// The `$skiptoken` is a page of a change-tracking read (`istracking="True"`).
+    var continuesTracking = false
 
     /// Default and maximum page size: 5,000 records.
     /// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results
@@ -60,6 +62,7 @@ struct QueryOptions: Sendable {
                     throw DataverseError.badRequest("The $skiptoken is not one this service issued; use @odata.nextLink as it is.")
                 }
                 self.page = page
+                continuesTracking = value.contains(#"istracking="True""#)
             case "$deltatoken":
                 deltaToken = value
             case "$skip":

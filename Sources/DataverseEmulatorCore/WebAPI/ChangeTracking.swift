@@ -3,6 +3,8 @@ import SwitchboardValues
 
 /// Change tracking: `Prefer: odata.track-changes` returns the records with an `@odata.deltaLink`;
 /// following the link returns what changed since, and deletions as `$deletedEntity` entries.
+/// Under `odata.maxpagesize=N` (default and at most 5,000) the first read and every delta read
+/// come in pages: each but the last has an `@odata.nextLink`, and only the last the delta link.
 /// https://learn.microsoft.com/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems
 enum ChangeTracking {
     /// How long a delta token stays valid: 7 days (`Organization.ExpireChangeTrackingInDays`).
@@ -20,39 +22,114 @@ enum ChangeTracking {
         }
         let serializer = RecordSerializer(tables: tables, table: table, preferences: preferences)
         let selected = options.select.map { "(\($0.map(\.propertyName).joined(separator: ",")))" } ?? ""
-        var items: [JSONValue] = []
-        let now: Int64
         var context = "\(baseURL)$metadata#\(table.entitySetName)\(selected)"
-        if let token = options.deltaToken {
-            guard let since = version(of: token) else {
+        // A page after the first carries where the read started, where it stops and the last entry sent.
+        let cursor = try request.query.first { $0.0 == "$skiptoken" }.map { pair throws(DataverseError) in
+            guard let cursor = Cursor(cookie: pair.1) else {
+                throw DataverseError.badRequest("The $skiptoken is not one this service issued; use @odata.nextLink as it is.")
+            }
+            return cursor
+        }
+        var since: Int64?
+        if let cursor {
+            since = cursor.since
+        } else if let token = options.deltaToken {
+            guard let version = version(of: token) else {
                 throw DataverseError.badRequest(
                     "The $deltatoken '\(token)' is not one this service issued, or it has expired (tokens last 7 days); start again with Prefer: odata.track-changes."
                 )
             }
-            let changes = tables.changes(table, since: since)
-            now = changes.now
+            since = version
+        }
+        // Every page of one read lists the changes up to the version the read began at; what
+        // changes meanwhile comes with the next delta link.
+        let upTo = cursor?.upTo ?? tables.version
+        var entries: [(version: Int64, id: String, item: JSONValue)] = []
+        if let since {
             context += "/$delta"
-            items = changes.changed.map { .object(serializer.object($0, select: options.select)) }
+            let changes = tables.changes(table, since: since)
+            let changed = changes.changed.filter { $0.version <= upTo }
+            entries = changed.map { ($0.version, $0.id, .object(serializer.object($0, select: options.select))) }
             let alive = Set(changes.changed.map(\.id))
             // A record deleted after the token is reported once as deleted, whatever happened to it before.
-            for deletion in changes.deleted where !alive.contains(deletion.id) {
-                items.append(
-                    .object([
-                        "@odata.context": .string("\(baseURL)$metadata#\(table.entitySetName)/$deletedEntity"),
-                        "id": .string(deletion.id), "reason": .string("deleted"),
-                    ]))
+            for deletion in changes.deleted where !alive.contains(deletion.id) && deletion.version <= upTo {
+                entries.append(
+                    (
+                        deletion.version, deletion.id,
+                        .object([
+                            "@odata.context": .string("\(baseURL)$metadata#\(table.entitySetName)/$deletedEntity"),
+                            "id": .string(deletion.id), "reason": .string("deleted"),
+                        ])
+                    ))
             }
         } else {
-            now = tables.version
-            items = tables.all(table).map { .object(serializer.object($0, select: options.select)) }
+            entries = tables.all(table).filter { $0.version <= upTo }.map {
+                ($0.version, $0.id, .object(serializer.object($0, select: options.select)))
+            }
         }
-        var parameters = request.query.filter { $0.0 != "$deltatoken" }
-        parameters.append(("$deltatoken", token(version: now)))
-        let body: JSONValue = .object([
-            "@odata.context": .string(context), "value": .array(items),
-            "@odata.deltaLink": .string("\(baseURL)\(table.entitySetName)?\(WebAPI.encodeQuery(parameters))"),
-        ])
-        return .json(200, body, headers: preferences.trackChanges ? [("Preference-Applied", "odata.track-changes")] : [])
+        entries.sort { ($0.version, $0.id) < ($1.version, $1.id) }
+        if let cursor { entries.removeAll { ($0.version, $0.id) <= (cursor.afterVersion, cursor.afterID) } }
+        let pageSize = min(max(1, preferences.maxPageSize ?? QueryOptions.maxPageSize), QueryOptions.maxPageSize)
+        let page = entries.prefix(pageSize)
+        var body: [String: JSONValue] = ["@odata.context": .string(context), "value": .array(page.map(\.item))]
+        var parameters = request.query.filter { $0.0 != "$deltatoken" && $0.0 != "$skiptoken" }
+        if entries.count > pageSize, let last = page.last {
+            let next = Cursor(since: since, upTo: upTo, afterVersion: last.version, afterID: last.id, page: (cursor?.page ?? 1) + 1)
+            parameters.append(("$skiptoken", next.cookie))
+            body["@odata.nextLink"] = .string("\(baseURL)\(table.entitySetName)?\(WebAPI.encodeQuery(parameters))")
+        } else {
+            parameters.append(("$deltatoken", token(version: upTo)))
+            body["@odata.deltaLink"] = .string("\(baseURL)\(table.entitySetName)?\(WebAPI.encodeQuery(parameters))")
+        }
+        var applied: [String] = []
+        if preferences.trackChanges { applied.append("odata.track-changes") }
+        if let requested = preferences.maxPageSize { applied.append("odata.maxpagesize=\(min(max(1, requested), QueryOptions.maxPageSize))") }
+        return .json(200, .object(body), headers: applied.isEmpty ? [] : [("Preference-Applied", applied.joined(separator: ","))])
+    }
+
+    /// Where a paged read of changes stands, carried in the `$skiptoken` of its `@odata.nextLink`
+    /// as a paging cookie: the version it reads from (none: every record), the version it reads
+    /// up to, and the last entry sent.
+    struct Cursor: Sendable, Hashable {
+        var since: Int64?
+        var upTo: Int64
+        var afterVersion: Int64
+        var afterID: String
+        var page: Int
+
+        var cookie: String {
+            #"<cookie pagenumber="\#(page)" istracking="True" since="\#(since.map(String.init) ?? "")" upto="\#(upTo)" after="\#(afterVersion):\#(afterID)" />"#
+        }
+
+        init(since: Int64?, upTo: Int64, afterVersion: Int64, afterID: String, page: Int) {
+            self.since = since
+            self.upTo = upTo
+            self.afterVersion = afterVersion
+            self.afterID = afterID
+            self.page = page
+        }
+
+        init?(cookie: String) {
+            func attribute(_ name: String) -> String? {
+                guard let start = cookie.range(of: " \(name)=\"") else { return nil }
+                let rest = cookie[start.upperBound...]
+                return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+            }
+            guard cookie.contains(#"istracking="True""#), let page = attribute("pagenumber").flatMap(Int.init),
+                let upTo = attribute("upto").flatMap(Int64.init), let after = attribute("after"), let colon = after.firstIndex(of: ":"),
+                let afterVersion = Int64(after[..<colon]), let sinceText = attribute("since")
+            else { return nil }
+            if sinceText.isEmpty {
+                since = nil
+            } else {
+                guard let version = Int64(sinceText) else { return nil }
+                since = version
+            }
+            self.upTo = upTo
+            self.afterVersion = afterVersion
+            self.afterID = String(after[after.index(after: colon)...])
+            self.page = page
+        }
     }
 
     /// `<version>!<MM/dd/yyyy HH:mm:ss>`, the documented shape of a delta token.

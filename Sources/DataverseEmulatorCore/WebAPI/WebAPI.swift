@@ -158,7 +158,7 @@ public struct WebAPI: Sendable {
         _ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String, tables: RecordTables
     ) throws(DataverseError) -> WebAPIResponse {
         let options = try QueryOptions(request.query, table: table)
-        if preferences.trackChanges || options.deltaToken != nil {
+        if preferences.trackChanges || options.deltaToken != nil || options.continuesTracking {
             return try ChangeTracking.answer(request, table: table, options: options, preferences: preferences, tables: tables, baseURL: baseURL)
         }
         let matching = options.run(tables.all(table))
