@@ -67,6 +67,11 @@ struct EmulatorQueryTests {
         let account = try await harness.send("GET", "EntityDefinitions(LogicalName='account')", token: token)
         #expect(account.json["PrimaryIdAttribute"]?.text == "accountid")
         #expect(account.json["PrimaryNameAttribute"]?.text == "name")
+        // Managed properties are objects, as the service writes them, never null.
+        #expect(
+            account.json["CanChangeTrackingBeEnabled"]
+                == .object(["Value": .bool(true), "CanBeChanged": .bool(true), "ManagedPropertyLogicalName": .string("canchangetrackingbeenabled")]))
+        #expect(account.json["IsAuditEnabled"]?["ManagedPropertyLogicalName"]?.text == "canmodifyauditsettings")
         let attributes = try await harness.send(
             "GET", "EntityDefinitions(LogicalName='account')/Attributes?$select=LogicalName,AttributeType&$filter=AttributeType eq 'Lookup'",
             token: token)

@@ -92,8 +92,28 @@ enum Metadata {
         return .object(["LocalizedLabels": .array([localized]), "UserLocalizedLabel": localized])
     }
 
+    /// The table's managed properties as the service writes them (`BooleanManagedProperty`:
+    /// `{"Value", "CanBeChanged", "ManagedPropertyLogicalName"}`), never null.
+    /// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/entitymetadata
+    static let managedProperties: [(name: String, logicalName: String, value: Bool)] = [
+        ("CanBeInCustomEntityAssociation", "canbeincustomentityassociation", true), ("CanBeInManyToMany", "canbeinmanytomany", true),
+        ("CanBePrimaryEntityInRelationship", "canbeprimaryentityinrelationship", true),
+        ("CanBeRelatedEntityInRelationship", "canberelatedentityinrelationship", true),
+        ("CanChangeHierarchicalRelationship", "canchangehierarchicalrelationship", true),
+        ("CanChangeTrackingBeEnabled", "canchangetrackingbeenabled", true), ("CanCreateAttributes", "cancreateattributes", true),
+        ("CanCreateCharts", "cancreatecharts", true), ("CanCreateForms", "cancreateforms", true), ("CanCreateViews", "cancreateviews", true),
+        ("CanEnableSyncToExternalSearchIndex", "canenablesynctoexternalsearchindex", true),
+        ("CanModifyAdditionalSettings", "canmodifyadditionalsettings", true), ("IsAuditEnabled", "canmodifyauditsettings", false),
+        ("IsConnectionsEnabled", "canmodifyconnectionsettings", true), ("IsCustomizable", "iscustomizable", true),
+        ("IsDuplicateDetectionEnabled", "canmodifyduplicatedetectionsettings", true), ("IsMailMergeEnabled", "canmodifymailmergesettings", true),
+        ("IsMappable", "ismappable", true), ("IsOfflineInMobileClient", "canmodifymobileclientoffline", false),
+        ("IsReadOnlyInMobileClient", "canmodifymobileclientreadonly", false), ("IsRenameable", "isrenameable", true),
+        ("IsValidForQueue", "canmodifyqueuesettings", false), ("IsVisibleInMobile", "canmodifymobilevisibility", true),
+        ("IsVisibleInMobileClient", "canmodifymobileclientvisibility", true),
+    ]
+
     static func entity(_ table: TableSchema) -> [String: JSONValue] {
-        [
+        var object: [String: JSONValue] = [
             "MetadataId": .string(metadataID(table.logicalName)),
             "LogicalName": .string(table.logicalName), "SchemaName": .string(schemaName(table.logicalName)),
             "EntitySetName": .string(table.entitySetName), "LogicalCollectionName": .string(table.entitySetName),
@@ -103,6 +123,12 @@ enum Metadata {
             "ChangeTrackingEnabled": .bool(table.changeTracking), "IsCustomEntity": .bool(false), "TableType": .string("Standard"),
             "OwnershipType": .string("UserOwned"),
         ]
+        for property in managedProperties {
+            object[property.name] = .object([
+                "Value": .bool(property.value), "CanBeChanged": .bool(true), "ManagedPropertyLogicalName": .string(property.logicalName),
+            ])
+        }
+        return object
     }
 
     static func attribute(_ column: Column, table: TableSchema) -> [String: JSONValue] {
