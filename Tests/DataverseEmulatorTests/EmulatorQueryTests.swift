@@ -86,6 +86,60 @@ struct EmulatorQueryTests {
         try await harness.stop()
     }
 
+    @Test(
+        "metadata as clients read it at start-up: $expand of Attributes, Keys and relationships, relationship paths, attribute casts; an unsupported option is refused"
+    )
+    func metadataAsClientsReadIt() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        // As Microsoft's "Query table definitions" page shows it.
+        let expanded = try await harness.send(
+            "GET",
+            "EntityDefinitions?$select=LogicalName&$filter=LogicalName eq 'contact'&$expand=Attributes($select=LogicalName,AttributeType),Keys,ManyToOneRelationships",
+            token: token)
+        #expect(expanded.status == 200, "\(expanded.text)")
+        let contact = try #require(expanded.json["value"]?.arrayItems.first)
+        let attributes = contact["Attributes"]?.arrayItems ?? []
+        #expect(
+            attributes.contains(
+                .object([
+                    "MetadataId": attributes.first { $0["LogicalName"]?.text == "birthdate" }?["MetadataId"] ?? .null,
+                    "LogicalName": .string("birthdate"), "AttributeType": .string("DateTime"),
+                    "@odata.type": .string("#Microsoft.Dynamics.CRM.DateTimeAttributeMetadata"),
+                ])))
+        #expect(contact["Keys"]?.arrayItems.first?["KeyAttributes"] == .array([.string("emailaddress1")]))
+        let parent = contact["ManyToOneRelationships"]?.arrayItems.first { $0["ReferencingAttribute"]?.text == "parentcustomerid" }
+        #expect(parent?["ReferencedEntity"]?.text == "account" && parent?["ReferencedAttribute"]?.text == "accountid")
+        #expect(parent?["ReferencingEntityNavigationPropertyName"]?.text == "parentcustomerid")
+        // The same as paths.
+        let oneToMany = try await harness.send(
+            "GET", "EntityDefinitions(LogicalName='account')/OneToManyRelationships?$select=SchemaName,ReferencingEntity", token: token)
+        let referencing: Set<String> = Set((oneToMany.json["value"]?.arrayItems ?? []).compactMap { $0["ReferencingEntity"]?.text })
+        #expect(referencing.isSuperset(of: ["contact", "lead", "opportunity"]), "\(referencing)")
+        let manyToOne = try await harness.send("GET", "EntityDefinitions(LogicalName='contact')/ManyToOneRelationships", token: token)
+        #expect(manyToOne.json["value"]?.arrayItems.contains { $0["SchemaName"] == parent?["SchemaName"] } == true)
+        // A cast to one kind of attribute metadata, with its own properties.
+        let dates = try await harness.send(
+            "GET",
+            "EntityDefinitions(LogicalName='contact')/Attributes/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata?$select=LogicalName,DateTimeBehavior",
+            token: token)
+        let birthdate = dates.json["value"]?.arrayItems.first { $0["LogicalName"]?.text == "birthdate" }
+        #expect(birthdate?["DateTimeBehavior"] == .object(["Value": .string("UserLocal")]), "\(dates.text)")
+        #expect(dates.json["value"]?.arrayItems.allSatisfy { $0["@odata.type"]?.text == "#Microsoft.Dynamics.CRM.DateTimeAttributeMetadata" } == true)
+        let picklists = try await harness.send(
+            "GET",
+            "EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet",
+            token: token)
+        #expect(picklists.json["value"]?.arrayItems.first { $0["LogicalName"]?.text == "industrycode" }?["OptionSet"]?["Options"]?.arrayCount == 33)
+        // Asked for and not served: refused, never silently left out.
+        let unknown = try await harness.send("GET", "EntityDefinitions?$expand=Privileges", token: token)
+        #expect(unknown.status == 400)
+        #expect(unknown.errorMessage == "Could not find a property named 'Privileges' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.")
+        #expect(try await harness.send("GET", "EntityDefinitions?$top=1", token: token).status == 400)
+        #expect(try await harness.send("GET", "EntityDefinitions?$expand=Attributes($top=2)", token: token).status == 400)
+        try await harness.stop()
+    }
+
     @Test("GET of the Web API's root is the OData service document: every entity set, as a client's connection check reads it")
     func serviceDocument() async throws {
         let harness = try await EmulatorHarness()

@@ -8,7 +8,12 @@ enum Metadata {
     static let organizationID = "6f0a1f1c-1f3c-4d0e-9a6b-5e3c0de0a001"
     static let businessUnitID = "6f0a1f1c-1f3c-4d0e-9a6b-5e3c0de0a002"
 
-    /// `EntityDefinitions`, `EntityDefinitions(LogicalName='x')`, `.../Attributes`, `.../Attributes(LogicalName='y')`, `.../Keys`.
+    /// `EntityDefinitions`, `EntityDefinitions(LogicalName='x')`, `.../Attributes`,
+    /// `.../Attributes(LogicalName='y')`, `.../Attributes/Microsoft.Dynamics.CRM.XAttributeMetadata`
+    /// (a cast), `.../Keys`, `.../ManyToOneRelationships`, `.../OneToManyRelationships`; a table's
+    /// `$expand` of `Attributes`, `Keys` and both relationship collections (each with its own
+    /// `$select`). An option this emulator does not serve is refused with the service's error,
+    /// never ignored.
     static func entityDefinitions(
         path: String, query: [(String, String)], schema: EmulatorSchema, baseURL: String
     ) throws(DataverseError) -> WebAPIResponse {
@@ -16,18 +21,24 @@ enum Metadata {
         let (_, keyText) = WebAPI.splitKey(segments[0])
         let select = query.first { $0.0 == "$select" }.map { $0.1.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let filter = try query.first { $0.0 == "$filter" }.map { pair throws(DataverseError) in try FilterParser.parse(pair.1) }
+        let expand = try query.first { $0.0 == "$expand" }.map { pair throws(DataverseError) in try ExpandItem.parse(pair.1) } ?? []
+        for (name, _) in query where name.hasPrefix("$") && !["$select", "$filter", "$expand"].contains(name) {
+            throw DataverseError.badRequest("The query parameter \(name) is not supported for metadata queries.")
+        }
         guard let keyText else {
             guard segments.count == 1 else { throw DataverseError.resourceNotFound(segment: segments[1]) }
-            let entities = schema.tables.map(entity).filter { matches($0, filter) }
+            let entities = try schema.tables.map { table throws(DataverseError) in try expanded(table, expand, schema: schema) }
+                .filter { matches($0, filter) }
             return collection(
-                entities, context: "\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")", select: select)
+                entities, context: "\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")", select: select,
+                keep: expand.map(\.name))
         }
         guard let table = table(keyText, schema: schema) else {
             throw DataverseError(status: 404, code: "0x80040217", message: "Could not find entity with key \(keyText).")
         }
         let entityContext = "\(baseURL)$metadata#EntityDefinitions(\(keyText.replacingOccurrences(of: "'", with: "'")))"
         if segments.count == 1 {
-            var object = project(entity(table), select)
+            var object = project(try expanded(table, expand, schema: schema), select, keep: expand.map(\.name))
             object["@odata.context"] = .string(
                 "\(baseURL)$metadata#EntityDefinitions\(select.map { "(\($0.joined(separator: ",")))" } ?? "")/$entity")
             return .json(200, .object(object))
@@ -35,22 +46,86 @@ enum Metadata {
         let (member, memberKey) = WebAPI.splitKey(segments[1])
         switch member {
         case "Attributes":
-            let attributes = table.columns.map { attribute($0, table: table) }
+            var attributes = table.columns.map { attribute($0, table: table) }
+            var context = "\(entityContext)/Attributes"
+            if segments.count > 2 {
+                // A cast to one kind of attribute metadata keeps the attributes of that kind.
+                let cast = segments[2]
+                guard segments.count == 3, cast.hasPrefix("Microsoft.Dynamics.CRM."), cast.hasSuffix("AttributeMetadata") else {
+                    throw DataverseError.resourceNotFound(segment: segments[2])
+                }
+                attributes = attributes.filter { $0["@odata.type"] == .string("#\(cast)") }
+                context += "/\(cast)"
+            }
+            // A picklist's options are part of its metadata here: `$expand=OptionSet` asks for what is there.
+            for item in expand where !(item.name == "OptionSet" || item.name == "GlobalOptionSet") {
+                throw DataverseError.badRequest("Could not find a property named '\(item.name)' on type 'Microsoft.Dynamics.CRM.AttributeMetadata'.")
+            }
             if let memberKey {
-                guard let name = logicalName(memberKey), let found = attributes.first(where: { $0["LogicalName"] == .string(name) }) else {
+                guard segments.count == 2, let name = logicalName(memberKey),
+                    let found = attributes.first(where: { $0["LogicalName"] == .string(name) })
+                else {
                     throw DataverseError(
                         status: 404, code: "0x80040217", message: "Could not find attribute with key \(memberKey) on \(table.logicalName).")
                 }
-                var object = project(found, select)
+                var object = project(found, select, keep: expand.map(\.name))
                 object["@odata.context"] = .string("\(entityContext)/Attributes/$entity")
                 return .json(200, .object(object))
             }
-            return collection(attributes.filter { matches($0, filter) }, context: "\(entityContext)/Attributes", select: select)
-        case "Keys":
+            return collection(attributes.filter { matches($0, filter) }, context: context, select: select, keep: expand.map(\.name))
+        case "Keys", "ManyToOneRelationships", "OneToManyRelationships":
+            guard segments.count == 2, memberKey == nil else { throw DataverseError.resourceNotFound(segment: segments.last ?? member) }
+            if let item = expand.first {
+                throw DataverseError.badRequest("Could not find a property named '\(item.name)' on type 'Microsoft.Dynamics.CRM.\(member)'.")
+            }
             return collection(
-                table.keys.map { key($0, table: table) }.filter { matches($0, filter) }, context: "\(entityContext)/Keys", select: select)
+                members(member, of: table, schema: schema).filter { matches($0, filter) }, context: "\(entityContext)/\(member)", select: select)
         default:
             throw DataverseError.resourceNotFound(segment: member)
+        }
+    }
+
+    /// The collection-valued navigation properties of a table's metadata, by name.
+    static func members(_ name: String, of table: TableSchema, schema: EmulatorSchema) -> [[String: JSONValue]] {
+        switch name {
+        case "Attributes": table.columns.map { attribute($0, table: table) }
+        case "Keys": table.keys.map { key($0, table: table) }
+        case "ManyToOneRelationships": relationships(schema).filter { $0["ReferencingEntity"] == .string(table.logicalName) }
+        case "OneToManyRelationships": relationships(schema).filter { $0["ReferencedEntity"] == .string(table.logicalName) }
+        default: []
+        }
+    }
+
+    /// The table's metadata with the members `$expand` asks for, each with its own `$select`.
+    private static func expanded(_ table: TableSchema, _ expand: [ExpandItem], schema: EmulatorSchema) throws(DataverseError) -> [String: JSONValue] {
+        var object = entity(table)
+        for item in expand {
+            guard ["Attributes", "Keys", "ManyToOneRelationships", "OneToManyRelationships"].contains(item.name) else {
+                throw DataverseError.badRequest("Could not find a property named '\(item.name)' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.")
+            }
+            object[item.name] = .array(members(item.name, of: table, schema: schema).map { .object(project($0, item.select)) })
+        }
+        return object
+    }
+
+    /// One-to-many relationships, one per lookup column: the referenced (one) table, the
+    /// referencing (many) table and column, and the navigation properties on each side.
+    /// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/onetomanyrelationshipmetadata
+    static func relationships(_ schema: EmulatorSchema) -> [[String: JSONValue]] {
+        schema.tables.flatMap { referencing in
+            referencing.columns.compactMap { column -> [String: JSONValue]? in
+                guard case .lookup(let target) = column.type, let referenced = schema.table(logicalName: target) else { return nil }
+                let name = "\(target)_\(referencing.logicalName)_\(column.logicalName)"
+                return [
+                    "MetadataId": .string(metadataID("relationship:\(name)")), "SchemaName": .string(name),
+                    "RelationshipType": .string("OneToManyRelationship"), "IsCustomRelationship": .bool(false),
+                    "ReferencedEntity": .string(referenced.logicalName), "ReferencedAttribute": .string(referenced.primaryIDAttribute),
+                    "ReferencingEntity": .string(referencing.logicalName), "ReferencingAttribute": .string(column.logicalName),
+                    "ReferencedEntityNavigationPropertyName": .string(name),
+                    "ReferencingEntityNavigationPropertyName": .string(column.logicalName),
+                    "@odata.type": .string("#Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata"),
+                ]
+            }
         }
     }
 
@@ -65,14 +140,15 @@ enum Metadata {
         return literal.text
     }
 
-    private static func collection(_ items: [[String: JSONValue]], context: String, select: [String]?) -> WebAPIResponse {
-        .json(200, .object(["@odata.context": .string(context), "value": .array(items.map { .object(project($0, select)) })]))
+    private static func collection(_ items: [[String: JSONValue]], context: String, select: [String]?, keep: [String] = []) -> WebAPIResponse {
+        .json(200, .object(["@odata.context": .string(context), "value": .array(items.map { .object(project($0, select, keep: keep)) })]))
     }
 
-    private static func project(_ object: [String: JSONValue], _ select: [String]?) -> [String: JSONValue] {
+    /// The `$select`ed properties, and those `keep` names (what `$expand` asked for).
+    private static func project(_ object: [String: JSONValue], _ select: [String]?, keep: [String] = []) -> [String: JSONValue] {
         guard let select else { return object }
         var projected: [String: JSONValue] = ["MetadataId": object["MetadataId"] ?? .null]
-        for name in select { projected[name] = object[name] ?? .null }
+        for name in select + keep { projected[name] = object[name] ?? .null }
         if let type = object["@odata.type"] { projected["@odata.type"] = type }
         return projected
     }
@@ -144,7 +220,13 @@ enum Metadata {
             "@odata.type": .string("#Microsoft.Dynamics.CRM.\(metadataType(column.type))"),
         ]
         switch column.type {
-        case .string(let maxLength), .memo(let maxLength): object["MaxLength"] = .int(Int64(maxLength))
+        case .string(let maxLength), .memo(let maxLength):
+            object["MaxLength"] = .int(Int64(maxLength))
+            object["FormatName"] = .object(["Value": .string("Text")])
+        case .datetime:
+            // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/datetimeattributemetadata
+            object["Format"] = .string("DateAndTime")
+            object["DateTimeBehavior"] = .object(["Value": .string("UserLocal")])
         case .lookup(let target): object["Targets"] = .array([.string(target)])
         case .choice(let options):
             object["OptionSet"] = .object([
