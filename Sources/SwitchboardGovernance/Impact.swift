@@ -50,6 +50,9 @@ public enum Impact {
             if let reason = writes(integration, subject) {
                 touches.append(
                     Touch(integration: integration.id, way: .writes, reason: reason, downstream: downstream(of: integration, in: workspace)))
+            } else if let reason = binds(integration, subject) {
+                touches.append(
+                    Touch(integration: integration.id, way: .reads, reason: reason, downstream: downstream(of: integration, in: workspace)))
             }
         }
         return touches
@@ -103,6 +106,31 @@ public enum Impact {
             reason = "steps use \(used.sorted().joined(separator: ", "))"
         }
         return reason
+    }
+
+    /// A lookup the integration sets on its target (`COLUMN@odata.bind` built with `odata_bind`,
+    /// or a `concat` starting with `/TABLE(`) makes it depend on the bound table: its writes fail
+    /// when the referenced record is missing.
+    static func binds(_ integration: Integration, _ subject: Subject) -> String? {
+        guard integration.target.system == subject.system, let table = subject.table, subject.column == nil else { return nil }
+        var found: [String] = []
+        for step in integration.steps {
+            guard case .map(let fields) = step else { continue }
+            for (field, expression) in fields {
+                switch expression {
+                case .odataBind(let entitySet, _) where sameTable(entitySet, table): found.append(field)
+                case .concat(let parts):
+                    if case .constant(.string(let text))? = parts.first, text.hasPrefix("/"),
+                        let open = text.firstIndex(of: "("), sameTable(String(text.dropFirst().prefix(upTo: open)), table)
+                    {
+                        found.append(field)
+                    }
+                default: continue
+                }
+            }
+        }
+        guard !found.isEmpty else { return nil }
+        return "map binds \(found.sorted().joined(separator: ", ")) to \(table) (a lookup: a write fails when the record is missing)"
     }
 
     static func writes(_ integration: Integration, _ subject: Subject) -> String? {

@@ -80,6 +80,19 @@ struct ImpactDiffTests {
         #expect(unknown.status == 1 && unknown.error.hasPrefix("system 'nowhere' is not declared in switchboard.yaml"))
     }
 
+    @Test("a lookup bound with odata_bind (or a concat of /TABLE() makes the integration depend on the bound table")
+    func bindsAreDependencies() throws {
+        let example = Repository.root.appendingPathComponent("examples/webshop-to-dataverse")
+        let workspace = try Workspace.load(directory: example, registry: .standard, resolvingSecrets: false)
+        let accounts = Impact.analyse(Impact.Subject(system: "crm", table: "accounts"), in: workspace)
+        #expect(accounts.map(\.integration) == ["orders-to-salesorders"])
+        #expect(accounts.first?.way == .reads)
+        #expect(accounts.first?.reason == "map binds customerid@odata.bind to accounts (a lookup: a write fails when the record is missing)")
+        // By its logical name too; another table is no dependency.
+        #expect(Impact.analyse(Impact.Subject(system: "crm", table: "account"), in: workspace).count == 1)
+        #expect(Impact.analyse(Impact.Subject(system: "crm", table: "contacts"), in: workspace).isEmpty)
+    }
+
     @Test("diff against a git ref: fields changed, systems and integrations added and removed, each with its impact")
     func diff() throws {
         let directory = try TemporaryDirectory()
