@@ -91,7 +91,10 @@ struct EmulatorLimitsTests {
     @Test("the default schema loads, and a schema file with mistakes reports each as file:line:column")
     func schemaFiles() throws {
         let schema = DefaultSchema.schema
-        #expect(schema.tables.map(\.logicalName) == ["account", "contact", "lead", "opportunity", "product", "salesorder", "salesorderdetail"])
+        // The schema's tables, then the system tables every environment has.
+        #expect(
+            schema.tables.map(\.logicalName)
+                == ["account", "contact", "lead", "opportunity", "product", "salesorder", "salesorderdetail", "sdkmessage", "sdkmessagefilter"])
         let text = """
             tables:
               - logical_name: widget

@@ -140,6 +140,44 @@ struct EmulatorQueryTests {
         try await harness.stop()
     }
 
+    @Test(
+        "records $expand a lookup, $filter follows a navigation path, and sdkmessagefilters say which tables take CreateMultiple, as clients ask at start-up"
+    )
+    func navigationAndSystemTables() async throws {
+        let harness = try await EmulatorHarness()
+        let token = try await harness.token()
+        _ = try await harness.send("POST", "accounts", token: token, body: #"{"name": "Contoso", "accountnumber": "C-1"}"#)
+        _ = try await harness.send(
+            "POST", "contacts", token: token,
+            body: #"{"lastname": "Pat", "emailaddress1": "pat@example.com", "parentcustomerid@odata.bind": "/accounts(accountnumber='C-1')"}"#)
+        _ = try await harness.send("POST", "contacts", token: token, body: #"{"lastname": "Lone", "emailaddress1": "lone@example.com"}"#)
+        // https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables
+        let expanded = try await harness.send(
+            "GET", "contacts?$select=lastname&$expand=parentcustomerid($select=name)&$orderby=lastname", token: token)
+        #expect(expanded.status == 200, "\(expanded.text)")
+        let rows = expanded.json["value"]?.arrayItems ?? []
+        #expect(rows.map { $0["lastname"]?.text ?? "" } == ["Lone", "Pat"])
+        #expect(rows.first?["parentcustomerid"] == .null)
+        #expect(rows.last?["parentcustomerid"]?["name"]?.text == "Contoso")
+        let byPath = try await harness.send("GET", "contacts?$select=lastname&$filter=parentcustomerid/name eq 'Contoso'", token: token)
+        #expect(byPath.json["value"]?.arrayItems.map { $0["lastname"]?.text ?? "" } == ["Pat"], "\(byPath.text)")
+        #expect(try await harness.send("GET", "contacts?$expand=nothing", token: token).status == 400)
+        #expect(try await harness.send("GET", "contacts?$filter=parentcustomerid/nothing eq 'x'", token: token).status == 400)
+
+        // https://learn.microsoft.com/power-apps/developer/data-platform/bulk-operations (which tables support the bulk messages)
+        let filters = try await harness.send(
+            "GET",
+            "sdkmessagefilters?$select=primaryobjecttypecode&$expand=sdkmessageid($select=name)&$filter=sdkmessageid/name eq 'CreateMultiple' and primaryobjecttypecode eq 'account'",
+            token: token)
+        #expect(filters.status == 200, "\(filters.text)")
+        #expect(filters.json["value"]?.arrayItems.first?["sdkmessageid"]?["name"]?.text == "CreateMultiple")
+        #expect(filters.json["value"]?.arrayCount == 1)
+        let messages = try await harness.send("GET", "sdkmessages?$select=name&$filter=name eq 'UpsertMultiple'", token: token)
+        #expect(messages.json["value"]?.arrayCount == 1)
+        #expect(try await harness.send("POST", "sdkmessages", token: token, body: #"{"name": "Mine"}"#).status == 405)
+        try await harness.stop()
+    }
+
     @Test("GET of the Web API's root is the OData service document: every entity set, as a client's connection check reads it")
     func serviceDocument() async throws {
         let harness = try await EmulatorHarness()

@@ -15,12 +15,23 @@ struct QueryOptions: Sendable {
     var deltaToken: String?
     /// The `$skiptoken` is a page of a change-tracking read (`istracking="True"`).
     var continuesTracking = false
+    /// Single-valued navigation properties to expand: a lookup column (asked for by its name, or
+    /// as `column_target`), the table it refers to and the columns to select there.
+    var expand: [(name: String, column: Column, target: TableSchema, select: [Column]?)] = []
+    /// Resolves a lookup to the table it refers to; nil: no navigation (no schema given).
+    private var schema: EmulatorSchema?
+    /// The table queried.
+    private var table: TableSchema
 
     /// Default and maximum page size: 5,000 records.
     /// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results
     static let maxPageSize = 5_000
 
-    init(_ parameters: [(String, String)], table: TableSchema) throws(DataverseError) {
+    /// - Parameter schema: The tables a lookup may refer to, for `$expand` and navigation paths
+    ///   in `$filter` (`parentcustomerid/name eq 'Contoso'`); nil refuses both.
+    init(_ parameters: [(String, String)], table: TableSchema, schema: EmulatorSchema? = nil) throws(DataverseError) {
+        self.schema = schema
+        self.table = table
         for (name, value) in parameters {
             switch name {
             case "$select":
@@ -31,10 +42,32 @@ struct QueryOptions: Sendable {
                 }
             case "$filter":
                 let expression = try FilterParser.parse(value)
-                for property in expression.properties where table.column(property: property) == nil {
-                    throw DataverseError.unknownProperty(property, table: table)
+                for property in expression.properties {
+                    if let slash = property.firstIndex(of: "/") {
+                        // A navigation path: a lookup, then a column of the table it refers to.
+                        let navigation = try Self.navigation(String(property[..<slash]), of: table, schema: schema)
+                        let rest = String(property[property.index(after: slash)...])
+                        guard navigation.target.column(property: rest) != nil else {
+                            throw DataverseError.unknownProperty(rest, table: navigation.target)
+                        }
+                    } else if table.column(property: property) == nil {
+                        throw DataverseError.unknownProperty(property, table: table)
+                    }
                 }
                 filter = expression
+            case "$expand":
+                for item in try ExpandItem.parse(value) {
+                    let navigation = try Self.navigation(item.name, of: table, schema: schema)
+                    let select = try item.select.map { names throws(DataverseError) in
+                        try names.map { name throws(DataverseError) in
+                            guard let column = navigation.target.column(property: name) else {
+                                throw DataverseError.unknownProperty(name, table: navigation.target)
+                            }
+                            return column
+                        }
+                    }
+                    expand.append((item.name, navigation.column, navigation.target, select))
+                }
             case "$orderby":
                 for item in value.split(separator: ",") {
                     let words = item.split(separator: " ").map(String.init)
@@ -85,14 +118,34 @@ struct QueryOptions: Sendable {
         return Int(digits).flatMap { $0 >= 1 ? $0 : nil }
     }
 
-    /// Applies filter and order to the table's records.
-    func run(_ records: [StoredRecord]) -> [StoredRecord] {
+    /// The lookup a single-valued navigation property names (`parentcustomerid`, or
+    /// `parentcustomerid_account` as the service names a lookup's navigation property), and the
+    /// table it refers to.
+    static func navigation(
+        _ name: String, of table: TableSchema, schema: EmulatorSchema?
+    ) throws(DataverseError) -> (column: Column, target: TableSchema) {
+        for column in table.columns {
+            guard case .lookup(let target) = column.type, name == column.logicalName || name == "\(column.logicalName)_\(target)",
+                let referenced = schema?.table(logicalName: target)
+            else { continue }
+            return (column, referenced)
+        }
+        throw DataverseError.badRequest("Could not find a property named '\(name)' on type '\(table.qualifiedName)'.")
+    }
+
+    /// Applies filter and order to the table's records; `resolve` finds the record a lookup
+    /// refers to (table logical name, id), for navigation paths in the filter.
+    func run(_ records: [StoredRecord], resolve: (String, String) -> StoredRecord? = { _, _ in nil }) -> [StoredRecord] {
         var result = records
         if let filter {
             result = result.filter { record in
                 filter.matches { property in
-                    let column = self.column(property, in: record)
-                    return column
+                    guard let slash = property.firstIndex(of: "/") else { return self.column(property, in: record) }
+                    guard let navigation = try? Self.navigation(String(property[..<slash]), of: table, schema: schema),
+                        case .string(let id)? = record.values[navigation.column.logicalName],
+                        let referenced = resolve(navigation.target.logicalName, id)
+                    else { return .null }
+                    return self.column(String(property[property.index(after: slash)...]), in: referenced)
                 }
             }
         }

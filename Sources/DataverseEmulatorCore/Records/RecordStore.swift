@@ -105,6 +105,15 @@ public struct RecordTables: Sendable {
         self.schema = schema
         self.clock = clock
         for table in schema.tables { tables[table.logicalName] = TableData() }
+        let created = ValueCoercion.formatDate(clock())
+        for row in SystemTables.rows(for: schema) where tables[row.table.logicalName] != nil {
+            version += 1
+            var values = row.values
+            values[SystemColumns.createdOn] = .string(created)
+            values[SystemColumns.modifiedOn] = .string(created)
+            values[SystemColumns.versionNumber] = .int(version)
+            tables[row.table.logicalName]?.records[row.id] = StoredRecord(id: row.id, values: values, version: version)
+        }
     }
 
     /// How an upsert or update treats a record that does or does not exist.

@@ -142,12 +142,13 @@ public enum SystemColumns {
     public static let names: Set<String> = [createdOn, modifiedOn, versionNumber]
 }
 
-/// Every table the emulator serves.
+/// Every table the emulator serves: the schema's, and the system tables clients read to learn
+/// what the service supports (`SystemTables`), unless the schema declares tables of those names.
 public struct EmulatorSchema: Sendable {
     public var tables: [TableSchema]
 
     public init(tables: [TableSchema]) {
-        self.tables = tables
+        self.tables = tables + SystemTables.all.filter { system in !tables.contains { $0.logicalName == system.logicalName } }
     }
 
     public func table(logicalName: String) -> TableSchema? {

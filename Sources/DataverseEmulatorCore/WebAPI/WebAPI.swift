@@ -55,6 +55,8 @@ public struct WebAPI: Sendable {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let (setName, keyText) = Self.splitKey(segments[0])
         guard let table = schema.table(entitySet: setName) else { throw DataverseError.resourceNotFound(segment: setName) }
+        // The system tables describe the service: read-only.
+        if SystemTables.names.contains(table.logicalName), request.method != "GET" { throw methodNotAllowed(request) }
         if let keyText {
             guard let key = RecordKey.parse(keyText) else { throw DataverseError.invalidKey(table: table) }
             guard segments.count == 1 else { throw DataverseError.resourceNotFound(segment: segments[1]) }
@@ -140,8 +142,10 @@ public struct WebAPI: Sendable {
         _ record: StoredRecord, table: TableSchema, status: Int, preferences: Preferences, query: [(String, String)],
         baseURL: String, tables: RecordTables, echoPreference: Bool = true
     ) -> WebAPIResponse {
-        let select = (try? QueryOptions(query.filter { $0.0 == "$select" }, table: table))?.select
+        let options = try? QueryOptions(query.filter { $0.0 == "$select" || $0.0 == "$expand" }, table: table, schema: schema)
+        let select = options?.select
         var object = RecordSerializer(tables: tables, table: table, preferences: preferences).object(record, select: select)
+        if let options { Self.expand(&object, record, options, tables: tables, preferences: preferences) }
         let selected = select.map { "(\($0.map(\.propertyName).joined(separator: ",")))" } ?? ""
         object["@odata.context"] = .string("\(baseURL)$metadata#\(table.entitySetName)\(selected)/$entity")
         var headers = [("ETag", record.etag)]
@@ -157,11 +161,11 @@ public struct WebAPI: Sendable {
     private func query(
         _ request: WebAPIRequest, table: TableSchema, preferences: Preferences, baseURL: String, tables: RecordTables
     ) throws(DataverseError) -> WebAPIResponse {
-        let options = try QueryOptions(request.query, table: table)
+        let options = try QueryOptions(request.query, table: table, schema: schema)
         if preferences.trackChanges || options.deltaToken != nil || options.continuesTracking {
             return try ChangeTracking.answer(request, table: table, options: options, preferences: preferences, tables: tables, baseURL: baseURL)
         }
-        let matching = options.run(tables.all(table))
+        let matching = options.run(tables.all(table)) { target, id in tables.record(table: target, id: id) }
         let serializer = RecordSerializer(tables: tables, table: table, preferences: preferences)
         let selected = options.select.map { "(\($0.map(\.propertyName).joined(separator: ",")))" } ?? ""
         var body: [String: JSONValue] = ["@odata.context": .string("\(baseURL)$metadata#\(table.entitySetName)\(selected)")]
@@ -192,11 +196,33 @@ public struct WebAPI: Sendable {
             body["@odata.count"] = .int(Int64(min(matching.count, QueryOptions.maxPageSize)))
         }
         if !preferences.annotations.isEmpty { applied.append("odata.include-annotations=\"\(preferences.annotations.joined(separator: ","))\"") }
-        body["value"] = .array(page.map { .object(serializer.object($0, select: options.select)) })
+        body["value"] = .array(
+            page.map { record in
+                var object = serializer.object(record, select: options.select)
+                Self.expand(&object, record, options, tables: tables, preferences: preferences)
+                return .object(object)
+            })
         return .json(200, .object(body), headers: applied.isEmpty ? [] : [("Preference-Applied", applied.joined(separator: ","))])
     }
 
     // MARK: - Helpers
+
+    /// Adds each `$expand`ed lookup's record (its selected columns), or null when it is not set.
+    /// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/join-tables
+    static func expand(
+        _ object: inout [String: JSONValue], _ record: StoredRecord, _ options: QueryOptions, tables: RecordTables, preferences: Preferences
+    ) {
+        for item in options.expand {
+            guard case .string(let id)? = record.values[item.column.logicalName],
+                let referenced = tables.record(table: item.target.logicalName, id: id)
+            else {
+                object[item.name] = .null
+                continue
+            }
+            object[item.name] = .object(
+                RecordSerializer(tables: tables, table: item.target, preferences: preferences).object(referenced, select: item.select))
+        }
+    }
 
     static func body(_ request: WebAPIRequest) throws(DataverseError) -> JSONValue {
         guard !request.body.isEmpty else { throw DataverseError.badRequest("The request body is empty; send the record as a JSON object.") }
