@@ -169,6 +169,14 @@ let package = Package(
             ],
             path: "Benchmarks/SwitchboardBenchmark"
         ),
+        // libFuzzer targets for every parser that reads input (docs/fuzzing.md, scripts/fuzz). A
+        // normal build makes a replay tool (`swift run SwitchboardFuzz json Fuzz/corpus/json`);
+        // `--sanitize=fuzzer -Xswiftc -DSWITCHBOARD_FUZZING` makes the fuzzer. It links no
+        // connector, store or server: only the parsers.
+        .executableTarget(
+            name: "SwitchboardFuzz",
+            dependencies: ["SwitchboardValues", "SwitchboardModel", "SwitchboardEngine", "DataverseEmulatorCore"]
+        ),
         // The engine's tests link no GRDB, Hummingbird or AsyncHTTPClient: the build proves the layering.
         .testTarget(
             name: "SwitchboardEngineTests",

@@ -9,7 +9,7 @@ package enum StepReader {
         return path
     }
 
-    static func readStep(_ value: YAMLValue) -> StepDefinition? {
+    package static func readStep(_ value: YAMLValue) -> StepDefinition? {
         guard let map = value.mapping() else { return nil }
         map.rejectUnknownKeys(["map", "filter"])
         if map.entries.count != 1 {

@@ -2,19 +2,19 @@ import Foundation
 import SwitchboardValues
 
 /// A parsed `$filter`: comparisons, `and`/`or`/`not`, `contains`/`startswith`/`endswith`, `null`.
-indirect enum FilterExpression: Sendable, Hashable {
+package indirect enum FilterExpression: Sendable, Hashable {
     case compare(property: String, op: ComparisonOperator, literal: JSONValue)
     case function(name: String, property: String, text: String)
     case and(FilterExpression, FilterExpression)
     case or(FilterExpression, FilterExpression)
     case not(FilterExpression)
 
-    enum ComparisonOperator: String, Sendable, CaseIterable {
+    package enum ComparisonOperator: String, Sendable, CaseIterable {
         case eq, ne, gt, ge, lt, le
     }
 
     /// Every property the expression reads, to check them against the table.
-    var properties: [String] {
+    package var properties: [String] {
         switch self {
         case .compare(let property, _, _), .function(_, let property, _): [property]
         case .and(let left, let right), .or(let left, let right): left.properties + right.properties
@@ -24,7 +24,7 @@ indirect enum FilterExpression: Sendable, Hashable {
 
     /// Evaluates against a record's stored values (`values` keyed by property name as queried).
     /// Text compares without regard to case, as Dataverse's SQL collation does.
-    func matches(_ value: (String) -> JSONValue) -> Bool {
+    package func matches(_ value: (String) -> JSONValue) -> Bool {
         switch self {
         case .and(let left, let right): return left.matches(value) && right.matches(value)
         case .or(let left, let right): return left.matches(value) || right.matches(value)
@@ -91,7 +91,7 @@ indirect enum FilterExpression: Sendable, Hashable {
 /// Guarantee: no input can exhaust the stack. Nesting (parentheses and `not`) deeper than
 /// `maxDepth`, or more than `maxTerms` terms joined by `and`/`or`, is refused as a bad request
 /// before the tree grows, since parsing, evaluating and freeing the tree all recurse.
-struct FilterParser {
+package struct FilterParser {
     private let text: [Character]
     private var index = 0
     private var depth = 0
@@ -103,7 +103,7 @@ struct FilterParser {
 
     private init(_ text: String) { self.text = Array(text) }
 
-    static func parse(_ text: String) throws(DataverseError) -> FilterExpression {
+    package static func parse(_ text: String) throws(DataverseError) -> FilterExpression {
         var parser = FilterParser(text)
         let expression = try parser.orExpression()
         parser.skipSpaces()

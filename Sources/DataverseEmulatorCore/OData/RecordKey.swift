@@ -10,7 +10,7 @@ public enum RecordKey: Sendable, Hashable {
     case alternate([String: KeyLiteral])
 
     /// Parses what is inside the parentheses; nil when it is not a key at all.
-    static func parse(_ text: String) -> RecordKey? {
+    package static func parse(_ text: String) -> RecordKey? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let id = normalizedGUID(trimmed) { return .id(id) }
         var parts: [String: KeyLiteral] = [:]
@@ -63,7 +63,7 @@ public enum RecordKey: Sendable, Hashable {
     }
 
     /// The key as it appears in a URL, for `OData-EntityId`.
-    var urlText: String {
+    package var urlText: String {
         switch self {
         case .id(let id): return id
         case .alternate(let parts):

@@ -9,11 +9,11 @@ import SwitchboardValues
 /// Without `Prefer: odata.continue-on-error` the batch stops at the first failure and the whole
 /// answer is `400` with that failure; with it, the answer is `200` with every part's outcome.
 /// The response delimits parts with `batchresponse_<id>` and `changesetresponse_<id>`.
-enum Batch {
+package enum Batch {
     /// The documented maximum of requests in one batch.
     static let maxRequests = 1_000
 
-    struct Part {
+    package struct Part {
         var contentID: String?
         var method: String
         var target: String
@@ -21,7 +21,7 @@ enum Batch {
         var body: [UInt8]
     }
 
-    enum Item {
+    package enum Item {
         case request(Part)
         case changeSet([Part])
     }
@@ -164,7 +164,7 @@ enum Batch {
 
     // MARK: - Multipart
 
-    static func boundary(_ contentType: String?) -> String? {
+    package static func boundary(_ contentType: String?) -> String? {
         guard let contentType, contentType.lowercased().hasPrefix("multipart/mixed") else { return nil }
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -173,7 +173,7 @@ enum Batch {
         return nil
     }
 
-    static func parseBatch(_ body: [UInt8], boundary: String) throws(DataverseError) -> [Item] {
+    package static func parseBatch(_ body: [UInt8], boundary: String) throws(DataverseError) -> [Item] {
         var items: [Item] = []
         for (index, section) in try sections(String(decoding: body, as: UTF8.self), boundary: boundary).enumerated() {
             let (headers, content) = splitHeaders(section)

@@ -47,15 +47,28 @@ public enum RetryAfter {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`, in epoch ms. The obsolete formats are not accepted.
+    /// Nil unless each field is digits in its range (a year of four digits, a day of 1 to 31, an
+    /// hour, minute and second of the clock): a year or an hour of twenty digits cannot be read,
+    /// rather than overflow the arithmetic (fuzz target `retryafter`).
     static func httpDate(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let monthIndex = months.firstIndex(of: String(parts[2])),
-            let year = Int(parts[3])
+        guard parts.count == 6, parts[5] == "GMT", let day = number(parts[1], digits: 1...2, in: 1...31),
+            let monthIndex = months.firstIndex(of: String(parts[2])), let year = number(parts[3], digits: 4...4, in: 0...9999)
         else { return nil }
-        let time = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard time.count == 3 else { return nil }
+        let time = parts[4].split(separator: ":", omittingEmptySubsequences: false)
+        guard time.count == 3, let hour = number(time[0], digits: 1...2, in: 0...23), let minute = number(time[1], digits: 1...2, in: 0...59),
+            let second = number(time[2], digits: 1...2, in: 0...60)
+        else { return nil }
         let days = daysFromCivil(year: year, month: monthIndex + 1, day: day)
-        return (days * 86_400 + Int64(time[0] * 3600 + time[1] * 60 + time[2])) * 1000
+        return (days * 86_400 + Int64(hour * 3600 + minute * 60 + second)) * 1000
+    }
+
+    /// The value of `text` when it is only ASCII digits, as many as `digits` allows, and in `range`.
+    private static func number(_ text: Substring, digits: ClosedRange<Int>, in range: ClosedRange<Int>) -> Int? {
+        guard digits.contains(text.utf8.count), text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let value = Int(text), range.contains(value)
+        else { return nil }
+        return value
     }
 
     /// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
