@@ -41,5 +41,12 @@ struct HostileInputTests {
         #expect(RetryAfter.deadline("Fri, 31 Dec 9999 23:59:59 GMT", now: 1_000) == 253_402_300_799_000)
         #expect(RetryAfter.deadline("7", now: 1_000) == 8_000)
         #expect(OutcomeClassifier.classify(.response(status: 429, retryAfter: "1e300", body: ""), now: 0) == .retryable(notBefore: 86_400_000))
+        // Found by the retryafter fuzz target: fields of an HTTP-date out of range overflowed the arithmetic.
+        for date in [
+            "Sun, 06 Nov +20049666668 0:`:49:37 GMT", "Sun, 06 Nov 1994 99999999999999999:49:37 GMT", "Sun, 06 Nov 1994 08:49:37:01 GMT",
+            "Sun, 99 Nov 1994 08:49:37 GMT",
+        ] {
+            #expect(RetryAfter.deadline(date, now: 1_000) == nil, "\(date)")
+        }
     }
 }
