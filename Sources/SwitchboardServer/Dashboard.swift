@@ -41,7 +41,7 @@ public final class Dashboard: Sendable {
             try await self.login(request, from: self.throttle.client(peer: context.clientAddress, forwardedFor: request.headers[.xForwardedFor]))
         }
         router.post("/logout") { request, _ in
-            try await self.form(request, role: .viewer) { session, _ in
+            try await self.form(request, role: .viewer) { session, _, _ in
                 self.sessions.withLock { $0 = $0.filter { $0.value.csrf != session.csrf } }
                 return self.redirect("/login", cookie: "sb_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
             }
@@ -146,26 +146,17 @@ public final class Dashboard: Sendable {
         return html(try await render(session))
     }
 
-    /// A form post from a signed-in user with at least `role` and the session's anti-forgery value.
-    private func form(_ request: Request, role: APIToken.Role, _ act: (Session, [String: String]) async throws -> Response) async throws -> Response {
-        guard let session = await session(request) else { return redirect("/login") }
-        let form = try await Self.form(request)
-        guard form["csrf"] == session.csrf else {
-            return html(
-                Pages.layout("Refused", session: session, body: "<p class=\"error\">The form is out of date; reload the page and try again.</p>"),
-                status: .forbidden)
-        }
-        guard session.token.role.allows(role) else { return notAllowed(session, needs: role) }
-        return try await act(session, form)
-    }
-
-    /// As `form`, for a form whose body was read already (fields that repeat, such as the ids of
-    /// a selection, are in `pairs`).
+    /// A form post from a signed-in user with at least `role` and the session's anti-forgery
+    /// value, its body at most `limit` bytes (default 64 KiB). `act` gets the fields by name (a
+    /// field that repeats keeps its last value) and every `name=value` in order (the ids of a
+    /// selection repeat `id`).
     private func form(
-        _ request: Request, body: ByteBuffer, role: APIToken.Role, _ act: (Session, [String: String], [(String, String)]) async throws -> Response
+        _ request: Request, role: APIToken.Role, limit: Int = 64 << 10,
+        _ act: (Session, [String: String], [(String, String)]) async throws -> Response
     ) async throws -> Response {
         guard let session = await session(request) else { return redirect("/login") }
-        let pairs = Self.pairs(String(buffer: body))
+        var request = request
+        let pairs = Self.pairs(String(buffer: try await request.collectBody(upTo: limit)))
         let form = Dictionary(pairs, uniquingKeysWith: { _, last in last })
         guard form["csrf"] == session.csrf else {
             return html(
@@ -254,7 +245,7 @@ public final class Dashboard: Sendable {
 
     private func pause(_ request: Request, _ context: HubRequestContext, _ paused: Bool) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
-        return try await form(request, role: .operator) { session, _ in
+        return try await form(request, role: .operator) { session, _, _ in
             _ = try await backend.setPaused(id, paused, actor: actor(session))
             return redirect("/integrations/\(id)")
         }
@@ -263,9 +254,7 @@ public final class Dashboard: Sendable {
     /// Replays or discards the dead letters a form names (`id`, once per selected message), then
     /// shows the list again with what was done.
     private func deadLetterAction(_ request: Request, replay: Bool) async throws -> Response {
-        var request = request
-        let buffer = try await request.collectBody(upTo: 1 << 20)
-        return try await form(request, body: buffer, role: .operator) { session, form, pairs in
+        try await form(request, role: .operator, limit: 1 << 20) { session, form, pairs in
             let ids = pairs.filter { $0.0 == "id" && !$0.1.isEmpty }.map(\.1)
             guard !ids.isEmpty else { return redirect("/dead-letters") }
             let filter = MessageFilter(states: [.dead], limit: ids.count)
