@@ -10,6 +10,7 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, token, message_id, shots = sys.argv[1:5]
 options = webdriver.ChromeOptions()
@@ -43,6 +44,11 @@ try:
     driver.save_screenshot(shots + "/dead-letters.png")
     driver.find_element(By.CSS_SELECTOR, "input[type=checkbox][name=id][value='%s']" % message_id).click()
     driver.find_element(By.XPATH, "//button[text()='Replay selected']").click()
+    # A click does not wait for the page it submits to: wait for the answer's page (10 s at most).
+    try:
+        WebDriverWait(driver, 10).until(lambda d: "/dead-letters?replayed=" in d.current_url)
+    except Exception:
+        pass
     check("/dead-letters?replayed=" in driver.current_url, "replay returns to the dead letters")
     check("Replayed 1 message; each will be delivered again: " + message_id in driver.page_source, "the page confirms the replay")
     check(not driver.find_elements(By.CSS_SELECTOR, "input[name=id][value='%s']" % message_id), "the replayed message is no longer dead")
