@@ -46,10 +46,10 @@ struct HubManagement: ManagementBackend {
     }
 
     /// Each integration's health now, from the board, the store and the dispatcher.
+    /// - Parameter counts: The store's messages by integration and state, as read by the caller.
     static func health(
-        of workspace: Workspace, store: SQLiteMessageStore, dispatcher: Dispatcher, board: HealthBoard, clock: any WallClock
+        of workspace: Workspace, counts: [StateCount], store: SQLiteMessageStore, dispatcher: Dispatcher, board: HealthBoard, clock: any WallClock
     ) async throws -> [String: IntegrationHealth] {
-        let counts = try await store.counts()
         let now = clock.now()
         var found: [String: IntegrationHealth] = [:]
         for integration in workspace.integrations {
@@ -72,7 +72,7 @@ struct HubManagement: ManagementBackend {
 
     func integrations() async throws -> JSONValue {
         let counts = try await store.counts()
-        let health = try await Self.health(of: workspace, store: store, dispatcher: dispatcher, board: board, clock: clock)
+        let health = try await Self.health(of: workspace, counts: counts, store: store, dispatcher: dispatcher, board: board, clock: clock)
         return .array(
             workspace.integrations.map { integration in
                 var byState: [String: JSONValue] = [:]

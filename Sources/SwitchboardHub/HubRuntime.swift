@@ -119,7 +119,9 @@ final class HubRuntime: Sendable {
         let housekeeping = Housekeeping(
             store: store, metrics: metrics, clock: clock, retention: landscape.store.retention, integrations: routes.map(\.id), logger: logger,
             board: board, targets: Dictionary(routes.map { ($0.id, $0.targetSystem) }, uniquingKeysWith: { first, _ in first }),
-            assess: { try await HubManagement.health(of: workspace, store: store, dispatcher: dispatcher, board: board, clock: clock) })
+            assess: { counts in
+                try await HubManagement.health(of: workspace, counts: counts, store: store, dispatcher: dispatcher, board: board, clock: clock)
+            })
         // Started in this order, stopped in reverse: the change pollers stop taking in first,
         // then alerts and housekeeping, then the dispatcher finishes in-flight deliveries. Signals
         // are the hub's to handle.

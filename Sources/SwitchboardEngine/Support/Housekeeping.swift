@@ -15,8 +15,9 @@ public final class Housekeeping: Service, Sendable {
     public let sampleInterval: Duration
     /// How often pruning runs. Default 10 min.
     public let pruneInterval: Duration
-    /// Each integration's health now, for `switchboard_integration_health`.
-    private let assess: @Sendable () async throws -> [String: IntegrationHealth]
+    /// Each integration's health now, from the store's counts read for the other gauges, for
+    /// `switchboard_integration_health`.
+    private let assess: @Sendable ([StateCount]) async throws -> [String: IntegrationHealth]
     /// What the sources and targets have shown, for `switchboard_source_up` and `switchboard_target_up`.
     private let board: HealthBoard
     /// Each integration's target system.
@@ -26,7 +27,7 @@ public final class Housekeeping: Service, Sendable {
         store: any MessageStore, metrics: HubMetrics, clock: any WallClock, retention: Duration, integrations: [String], logger: Logger,
         sampleInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(600),
         board: HealthBoard = HealthBoard(), targets: [String: String] = [:],
-        assess: @escaping @Sendable () async throws -> [String: IntegrationHealth] = { [:] }
+        assess: @escaping @Sendable ([StateCount]) async throws -> [String: IntegrationHealth] = { _ in [:] }
     ) {
         self.assess = assess
         self.board = board
@@ -83,12 +84,12 @@ public final class Housekeeping: Service, Sendable {
     }
 
     func sample() async {
-        if let health = try? await assess() {
-            for (integration, found) in health { metrics.setHealth(integration, found) }
-        }
         for integration in integrations { metrics.setSourceUp(integration, !board.source(integration).isFailing) }
         for system in Set(targets.values) { metrics.setTargetUp(system, !board.target(system).isFailing) }
         guard let counts = try? await store.counts() else { return }
+        if let health = try? await assess(counts) {
+            for (integration, found) in health { metrics.setHealth(integration, found) }
+        }
         for integration in integrations {
             let waiting = counts.filter { $0.integration == integration && [.ready, .leased, .retryWait].contains($0.state) }.reduce(0) {
                 $0 + $1.count
