@@ -307,7 +307,7 @@ public final class Dashboard: Sendable {
 
     static func random() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexDigits
     }
 }
 

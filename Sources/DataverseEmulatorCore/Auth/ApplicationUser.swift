@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardValues
 
 /// An application user: the identity a client-credentials token stands for, with its own service
 /// protection limits and entitlement count.
@@ -29,9 +30,7 @@ public struct ApplicationUser: Sendable, Hashable {
             for byte in Array("\(round):\(clientID)".utf8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
             withUnsafeBytes(of: hash.bigEndian) { bytes.append(contentsOf: $0) }
         }
-        // By table: `String(format:)` per byte was most of the time of making the system tables' rows.
-        let digits = Array("0123456789abcdef")
-        let characters = bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }
+        let characters = Array(bytes.hexDigits)
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
     }
 }
