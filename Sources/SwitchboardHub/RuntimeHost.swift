@@ -121,14 +121,13 @@ final class RuntimeHost: Service, Sendable {
         }
         note("server.host", old.server.host, new.server.host)
         note("server.port", old.server.port, new.server.port)
-        note("server.tls", old.server.tls?.certificate, new.server.tls?.certificate)
-        note("server.tls", old.server.tls?.key, new.server.tls?.key)
+        note("server.tls", old.server.tls.map { [$0.certificate, $0.key] }, new.server.tls.map { [$0.certificate, $0.key] })
         note("server.idle_timeout", old.server.idleTimeout, new.server.idleTimeout)
         note("server.read_timeout", old.server.readTimeout, new.server.readTimeout)
         note("server.max_connections", old.server.maxConnections, new.server.maxConnections)
         note("server.trusted_proxies", old.server.trustedProxies, new.server.trustedProxies)
         note("store.path", old.store.path, new.store.path)
-        return Array(NSOrderedSet(array: changed).compactMap { $0 as? String })
+        return changed
     }
 }
 
