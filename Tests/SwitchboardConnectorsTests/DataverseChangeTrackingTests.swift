@@ -1,7 +1,6 @@
 import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
-import Logging
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
@@ -47,14 +46,8 @@ struct DataverseChangeTrackingTests {
     }
 
     func startHub(_ workspace: Workspace) async throws -> (Hub, Task<Void, any Error>) {
-        var dispatcher = DispatcherConfiguration()
-        dispatcher.pollInterval = .milliseconds(20)
-        var logger = Logger(label: "dataverse-changes")
-        logger.logLevel = .critical
-        let hub = try Hub(workspace: workspace, options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
-        let task = Task { try await hub.run() }
-        _ = try await hub.listeningPort()
-        return (hub, task)
+        let started = try await Hub.startedForTest(workspace, label: "dataverse-changes")
+        return (started.hub, started.task)
     }
 
     /// What the ERP received, as (event, customer id, name).

@@ -1,6 +1,5 @@
 import DataverseEmulatorCore
 import Foundation
-import Logging
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
@@ -66,13 +65,7 @@ struct DataverseKeyLiteralTests {
             "integrations/byid.yaml",
             Self.integration("byid", "{ map: { contactid: $.id, lastname: $.name } }", "{ table: contacts, key: { contactid: $.contactid } }"))
         let workspace = try Workspace.load(directory: directory.url, registry: .standard, variables: ["SECRET": "secret-1"])
-        var dispatcher = DispatcherConfiguration()
-        dispatcher.pollInterval = .milliseconds(20)
-        var logger = Logger(label: "key-literals")
-        logger.logLevel = .critical
-        let hub = try Hub(workspace: workspace, options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
-        let task = Task { try await hub.run() }
-        let port = try await hub.listeningPort()
+        let (hub, task, port) = try await Hub.startedForTest(workspace, label: "key-literals")
         func post(_ path: String, _ body: String) async throws -> String {
             try await emulator.send("POST", "http://127.0.0.1:\(port)/hooks/\(path)", body: body).json["id"]?.text ?? ""
         }

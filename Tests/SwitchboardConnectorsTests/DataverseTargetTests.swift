@@ -1,7 +1,6 @@
 import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
-import Logging
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
@@ -66,14 +65,7 @@ struct DataverseTargetTests {
                 """)
             let workspace = try Workspace.load(
                 directory: directory.url, registry: .standard, variables: ["DATAVERSE_SECRET": "secret-1", "SECOND_SECRET": "secret-2"])
-            var dispatcher = DispatcherConfiguration()
-            dispatcher.pollInterval = .milliseconds(20)
-            var logger = Logger(label: "dataverse-target-test")
-            logger.logLevel = .critical
-            let hub = try Hub(workspace: workspace, options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
-            self.hub = hub
-            task = Task { try await hub.run() }
-            port = try await hub.listeningPort()
+            (hub, task, port) = try await Hub.startedForTest(workspace, label: "dataverse-target-test")
         }
 
         func post(_ body: String) async throws -> String {

@@ -1,7 +1,6 @@
 import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
-import Logging
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
@@ -36,15 +35,8 @@ struct DataverseWebhookSourceTests {
             delivery: "backoff: { initial: 20ms, max: 100ms, multiplier: 2 }")
         let directory = try fixture.write()
         defer { directory.remove() }
-        var dispatcher = DispatcherConfiguration()
-        dispatcher.pollInterval = .milliseconds(20)
-        var logger = Logger(label: "dataverse-source")
-        logger.logLevel = .critical
-        let hub = try Hub(
-            workspace: try Workspace.load(directory: directory.url, registry: .standard),
-            options: HubOptions(dispatcher: dispatcher, handleSignals: false), logger: logger)
-        let hubTask = Task { try await hub.run() }
-        let hubPort = try await hub.listeningPort()
+        let (hub, hubTask, hubPort) = try await Hub.startedForTest(
+            try Workspace.load(directory: directory.url, registry: .standard), label: "dataverse-source")
 
         let sender = EmulatorWebhookSender()
         let emulator = try await EmulatorHarness(webhooks: sender)

@@ -1,7 +1,6 @@
 import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
-import Logging
 import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
@@ -18,15 +17,8 @@ struct ExampleWorkspaceTests {
 
     /// The example's hub on a free port, polling often; stop it with `shutdown()` and await the task.
     static func startHub(_ workspace: URL) async throws -> (Hub, Task<Void, any Error>, Int) {
-        var dispatcher = DispatcherConfiguration()
-        dispatcher.pollInterval = .milliseconds(20)
-        var logger = Logger(label: "example")
-        logger.logLevel = .critical
-        let hub = try Hub(
-            workspace: try Workspace.load(directory: workspace, registry: .standard),
-            options: HubOptions(port: 0, dispatcher: dispatcher, handleSignals: false), logger: logger)
-        let task = Task { try await hub.run() }
-        return (hub, task, try await hub.listeningPort())
+        let started = try await Hub.startedForTest(try Workspace.load(directory: workspace, registry: .standard), label: "example")
+        return (started.hub, started.task, started.port)
     }
 
     @Test("webshop-to-dataverse: a paid order becomes a sales order bound to its customer; a repeat is the same message")
