@@ -195,18 +195,14 @@ public final class DataverseConnector: Connector {
             webAPI + "EntityDefinitions?$select=LogicalName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20\(ODataLiteral.quoted(entitySet))",
             headers: [], timeout: timeout)
         guard case .response(200, _, _) = definitions.outcome else { throw DataverseTableUnknown(outcome: definitions.outcome) }
-        let found = try? JSONValue(json: definitions.body)
-        guard case .string(let logical)? = found?["value"].flatMap({ if case .array(let list) = $0 { list.first } else { nil } })?["LogicalName"]
-        else {
+        guard var table = DataverseTable(definitions: try? JSONValue(json: definitions.body)) else {
             throw DataverseTableUnknown(outcome: .unsendable("Dataverse has no table with the entity set name '\(entitySet)'"))
         }
         let attributes = await read(
-            webAPI + "EntityDefinitions(LogicalName=\(ODataLiteral.quoted(logical)))/Attributes?$select=LogicalName,AttributeType",
+            webAPI + "EntityDefinitions(LogicalName=\(ODataLiteral.quoted(table.logicalName)))/Attributes?$select=LogicalName,AttributeType",
             headers: [], timeout: timeout)
         guard case .response(200, _, _) = attributes.outcome else { throw DataverseTableUnknown(outcome: attributes.outcome) }
-        guard let table = DataverseTable.read(entitySet: entitySet, definitions: found, attributes: try? JSONValue(json: attributes.body)) else {
-            throw DataverseTableUnknown(outcome: .unsendable("Dataverse's metadata of the table '\(entitySet)' could not be read"))
-        }
+        table.readColumns(from: try? JSONValue(json: attributes.body))
         tables.withLock { $0[entitySet] = table }
         return table
     }

@@ -26,19 +26,24 @@ struct DataverseTable: Sendable {
         }
     }
 
-    /// The table as the metadata describes it, from the answers to
-    /// `EntityDefinitions?$filter=EntitySetName eq '…'` and `EntityDefinitions(LogicalName='…')/Attributes`.
-    static func read(entitySet: String, definitions: JSONValue?, attributes: JSONValue?) -> DataverseTable? {
+}
+
+extension DataverseTable {
+    /// The table as the answer to `EntityDefinitions?$filter=EntitySetName eq '…'` describes
+    /// it, without its columns yet; nil when the answer lists no table.
+    init?(definitions: JSONValue?) {
         guard case .array(let list)? = definitions?["value"], let first = list.first,
             case .string(let logical)? = first["LogicalName"], case .string(let primaryID)? = first["PrimaryIdAttribute"]
         else { return nil }
-        var types: [String: String] = [:]
-        if case .array(let columns)? = attributes?["value"] {
-            for column in columns {
-                if case .string(let name)? = column["LogicalName"], case .string(let type)? = column["AttributeType"] { types[name] = type }
-            }
+        self.init(logicalName: logical, primaryID: primaryID, columnTypes: [:])
+    }
+
+    /// Takes each column's type from the answer to `EntityDefinitions(LogicalName='…')/Attributes`.
+    mutating func readColumns(from attributes: JSONValue?) {
+        guard case .array(let columns)? = attributes?["value"] else { return }
+        for column in columns {
+            if case .string(let name)? = column["LogicalName"], case .string(let type)? = column["AttributeType"] { columnTypes[name] = type }
         }
-        return DataverseTable(logicalName: logical, primaryID: primaryID, columnTypes: types)
     }
 }
 
