@@ -27,10 +27,8 @@ public final class DataverseChangeFeed: ChangeFeed {
     public func changes(after position: String?) async throws(ChangeFeedError) -> ChangePage {
         let table: DataverseTable
         do { table = try await connector.table(entitySet: trigger.table) } catch {
-            var retryAfter: String?
-            if case .response(_, let header, _) = error.outcome { retryAfter = header }
-            if case .transient(_, let header, _) = error.outcome { retryAfter = header }
-            throw ChangeFeedError("reading the metadata of \(trigger.table) failed: \(error.message)", retryAfterMillis: Self.millis(retryAfter))
+            throw ChangeFeedError(
+                "reading the metadata of \(trigger.table) failed: \(error.message)", retryAfterMillis: Self.millis(error.outcome.retryAfter))
         }
         let url: String
         var skip = false

@@ -41,6 +41,16 @@ public enum TransportOutcome: Sendable, Hashable {
     case unsendable(String)
 }
 
+extension TransportOutcome {
+    /// The raw `Retry-After` of an answer (`response` or `transient`); nil without one.
+    public var retryAfter: String? {
+        switch self {
+        case .response(_, let retryAfter, _), .transient(_, let retryAfter, _): retryAfter
+        case .timeout, .connectionFailed, .unsendable: nil
+        }
+    }
+}
+
 /// How a connector that carries several messages in one request wants them gathered: the
 /// engine's `BatchingConnector` holds each delivery up to `wait` for others, up to `size`.
 public struct BatchingPolicy: Sendable, Hashable {
