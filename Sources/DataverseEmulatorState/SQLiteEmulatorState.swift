@@ -38,7 +38,13 @@ public final class SQLiteEmulatorState: EmulatorPersistence {
             for row in try Row.fetchAll(db, sql: "SELECT table_name, id, version FROM deletions ORDER BY version") {
                 deletions[row["table_name"], default: []].append(Deletion(id: row["id"], version: row["version"]))
             }
-            return SavedRecords(records: records, deletions: deletions, version: version)
+            var history: ChangeHistory?
+            if let first = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'history_version'"),
+                let since = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'history_since'")
+            {
+                history = ChangeHistory(firstVersion: first, since: Date(timeIntervalSince1970: TimeInterval(since)))
+            }
+            return SavedRecords(records: records, deletions: deletions, version: version, history: history)
         }
     }
 
@@ -60,9 +66,12 @@ public final class SQLiteEmulatorState: EmulatorPersistence {
         }
     }
 
-    public func clear() throws {
+    public func clear(startingAfresh history: ChangeHistory) throws {
         try queue.write { db in
             try db.execute(sql: "DELETE FROM records; DELETE FROM deletions; DELETE FROM meta")
+            try db.execute(
+                sql: "INSERT INTO meta (key, value) VALUES ('history_version', ?), ('history_since', ?)",
+                arguments: [history.firstVersion, Int64(history.since.timeIntervalSince1970.rounded(.down))])
         }
     }
 }

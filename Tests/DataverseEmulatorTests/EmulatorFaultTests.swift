@@ -60,4 +60,62 @@ struct EmulatorFaultTests {
         #expect(duplicate.status == 412)
         try await second.stop()
     }
+
+    @Test("a delta link from before a reset, from an earlier run in memory, or for a version not reached is refused, never answered with less")
+    func refusedDeltaLinks() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let path = folder.url.appendingPathComponent("dataverse.sqlite").path
+        let emulator = try await EmulatorHarness(persistence: try SQLiteEmulatorState(path: path))
+        var token = try await emulator.token()
+        _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Before"}"#)
+        let tracked = try await emulator.send("GET", "accounts?$select=name", token: token, headers: ["Prefer": "odata.track-changes"])
+        let deltaLink = try #require(tracked.json["@odata.deltaLink"]?.text)
+        #expect(try await emulator.send("GET", deltaLink, token: token).status == 200)
+
+        #expect(try await emulator.send("POST", "\(emulator.origin)/_emulator/reset").status == 204)
+        _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "After"}"#)
+        let refused = try await emulator.send("GET", deltaLink, token: token)
+        #expect(refused.status == 400)
+        #expect(refused.errorMessage?.contains("is not one this service issued, or it has expired") == true, "\(refused.text)")
+        // A new read after the reset works, and its link survives a restart with the state file.
+        let fresh = try await emulator.send("GET", "accounts?$select=name", token: token, headers: ["Prefer": "odata.track-changes"])
+        #expect(fresh.json["value"]?.arrayItems.map { $0["name"]?.text ?? "" } == ["After"])
+        let freshLink = try #require(fresh.json["@odata.deltaLink"]?.text)
+        try await emulator.stop()
+        let restarted = try await EmulatorHarness(persistence: try SQLiteEmulatorState(path: path))
+        token = try await restarted.token()
+        let kept = try await restarted.send("GET", freshLink.replacingOccurrences(of: emulator.origin, with: restarted.origin), token: token)
+        #expect(kept.status == 200, "\(kept.text)")
+        #expect(
+            try await restarted.send("GET", deltaLink.replacingOccurrences(of: emulator.origin, with: restarted.origin), token: token).status == 400,
+            "the reset is remembered across the restart")
+        try await restarted.stop()
+
+        // In memory, a token issued before this run began, or for a version not reached yet, is refused.
+        let memory = try await EmulatorHarness()
+        token = try await memory.token()
+        let yesterday = ChangeTrackingToken.text(version: 1_001, at: Date().addingTimeInterval(-86_400))
+        let now = ChangeTrackingToken.text(version: 99_999_999, at: Date())
+        for stale in [yesterday, now] {
+            let answer = try await memory.send("GET", "accounts?$select=name&$deltatoken=\(stale.percentEncodedForQuery)", token: token)
+            #expect(answer.status == 400, "\(stale)")
+        }
+        try await memory.stop()
+    }
+}
+
+/// A delta token in the documented shape `<version>!<MM/dd/yyyy HH:mm:ss>`, written by the test.
+enum ChangeTrackingToken {
+    static func text(version: Int64, at date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "MM/dd/yyyy HH:mm:ss"
+        return "\(version)!\(formatter.string(from: date))"
+    }
+}
+
+extension String {
+    var percentEncodedForQuery: String { addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? self }
 }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import DataverseEmulator
 import DataverseEmulatorCore
 import Foundation
@@ -13,7 +14,9 @@ import Testing
 /// A hub reading the emulator's accounts through change tracking and sending each change to an ERP (a sink).
 @Suite("Dataverse change tracking as a source")
 struct DataverseChangeTrackingTests {
-    func workspace(_ directory: TemporaryDirectory, emulator: EmulatorHarness, erpPort: Int, initialLoad: Bool = true) throws -> Workspace {
+    func workspace(
+        _ directory: TemporaryDirectory, emulator: EmulatorHarness, erpPort: Int, initialLoad: Bool = true, expiredToken: String = "fail"
+    ) throws -> Workspace {
         try directory.write("secrets/dataverse", "secret-1")
         try directory.write(
             "switchboard.yaml",
@@ -36,7 +39,7 @@ struct DataverseChangeTrackingTests {
             title: Account changes to the ERP
             source:
               system: crm
-              changes: { table: accounts, select: [name, accountnumber], interval: 100ms, initial_load: \(initialLoad) }
+              changes: { table: accounts, select: [name, accountnumber], interval: 100ms, initial_load: \(initialLoad), expired_token: \(expiredToken) }
             steps:
               - map: { customer: $.id, event: { lower: $.message }, name: $.attributes.name, number: $.attributes.accountnumber }
             target: { system: erp, http: { method: PUT, path: "/customers/{$.customer}" } }
@@ -46,8 +49,22 @@ struct DataverseChangeTrackingTests {
     }
 
     func startHub(_ workspace: Workspace) async throws -> (Hub, Task<Void, any Error>) {
-        let started = try await Hub.startedForTest(workspace, label: "dataverse-changes")
+        let started = try await startHubWithPort(workspace)
         return (started.hub, started.task)
+    }
+
+    func startHubWithPort(_ workspace: Workspace) async throws -> (hub: Hub, task: Task<Void, any Error>, port: Int) {
+        try await Hub.startedForTest(workspace, label: "dataverse-changes")
+    }
+
+    /// The integration's health as `GET /api/v1/integrations` gives it.
+    func health(port: Int, token: String) async throws -> (status: String, reasons: [String]) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v1/integrations")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let list = try JSONValue(json: Array(buffer: try await response.body.collect(upTo: 1 << 20))).arrayItems
+        let health = list.first { $0["id"]?.text == "accounts" }?["health"]
+        return (health?["status"]?.text ?? "", health?["reasons"]?.arrayItems.map(\.text) ?? [])
     }
 
     /// What the ERP received, as (event, customer id, name).
@@ -124,6 +141,51 @@ struct DataverseChangeTrackingTests {
         #expect(events(erp).map(\.name) == ["Later"])
         await hub.shutdown()
         try await task.value
+        try await emulator.stop()
+        erpTask.cancel()
+    }
+
+    @Test("an emulator reset makes the saved delta link refused: by default the source fails, saying what to set; with initial_load it reads the table again")
+    func refusedDeltaLink() async throws {
+        let erp = Sink()
+        let erpTask = Task { try await erp.application().runService() }
+        let emulator = try await EmulatorHarness()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let token = try await emulator.token()
+        _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Before"}"#)
+        let (hub, task, port) = try await startHubWithPort(try workspace(directory, emulator: emulator, erpPort: try await erp.port()))
+        let (apiToken, record) = APIToken.generate(name: "on-call", role: .viewer, now: 1)
+        try await hub.store.insertToken(record)
+        #expect(try await eventually { erp.received.count == 1 })
+
+        // The environment is reset: the hub's saved delta link now stands for history the service no longer has.
+        #expect(try await emulator.send("POST", "\(emulator.origin)/_emulator/reset").status == 204)
+        _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "After"}"#)
+        #expect(try await eventually { try await health(port: port, token: apiToken).status == "failing" })
+        let reasons = try await health(port: port, token: apiToken).reasons
+        #expect(reasons.first?.contains("Dataverse refused the saved change tracking link of accounts") == true, "\(reasons)")
+        #expect(reasons.first?.contains("set source.changes.expired_token to initial_load") == true, "\(reasons)")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(events(erp).map(\.name) == ["Before"], "nothing is read past a refused link")
+        await hub.shutdown()
+        try await task.value
+
+        // The integration now says to read the whole table again: the hub does, once, and says so.
+        let (again, againTask, againPort) = try await startHubWithPort(
+            try workspace(directory, emulator: emulator, erpPort: try await erp.port(), expiredToken: "initial_load"))
+        #expect(try await eventually { erp.received.count == 2 })
+        #expect(events(erp).map(\.name) == ["Before", "After"])
+        let warned = try await eventually { try await health(port: againPort, token: apiToken).status == "warning" }
+        #expect(warned)
+        let warning = try await health(port: againPort, token: apiToken).reasons
+        #expect(warning.contains { $0.hasSuffix("reading the whole table again, as source.changes.expired_token says") }, "\(warning)")
+        _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Later"}"#)
+        #expect(try await eventually { erp.received.count == 3 })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(events(erp).map(\.name) == ["Before", "After", "Later"], "after the new initial load it follows the new delta link")
+        await again.shutdown()
+        try await againTask.value
         try await emulator.stop()
         erpTask.cancel()
     }

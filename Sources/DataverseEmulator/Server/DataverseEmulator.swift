@@ -43,7 +43,11 @@ public final class DataverseEmulator: Sendable {
         webhooks = WebhookDispatcher(sender: webhookSender, schema: configuration.schema)
         self.persistence = persistence
         if let persistence {
-            if let saved = try persistence.load() { store.restore(saved) }
+            if let saved = try persistence.load() {
+                store.restore(saved)
+            } else {
+                try persistence.clear(startingAfresh: store.history)
+            }
             store.recordEvents(true)
         }
     }
@@ -87,7 +91,7 @@ public final class DataverseEmulator: Sendable {
             self.store.reset()
             self.stats.reset()
             self.webhooks.clearDeliveries()
-            try self.persistence?.clear()
+            try self.persistence?.clear(startingAfresh: self.store.history)
             return Response(status: .noContent)
         }
         router.post("_emulator/webhooks") { request, _ in

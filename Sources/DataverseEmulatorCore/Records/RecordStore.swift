@@ -35,8 +35,16 @@ public final class RecordStore: Sendable {
     }
 
     /// Removes every record and deletion.
+    /// Row versions go on from where they were, and the change history starts again: a delta
+    /// token issued before the reset is refused rather than answered with only later changes.
     public func reset() {
-        tables.withLock { $0 = RecordTables(schema: schema, clock: $0.clock) }
+        tables.withLock { tables in
+            let (last, recordsEvents) = (tables.version, tables.recordsEvents)
+            tables = RecordTables(schema: schema, clock: tables.clock, startingVersion: last)
+            // The state file and registered webhooks go on being told of changes.
+            tables.recordsEvents = recordsEvents
+            tables.history = ChangeHistory(firstVersion: last + 1, since: tables.clock())
+        }
     }
 
     /// Turns recording of change events on or off (on while webhooks are registered).
@@ -69,12 +77,32 @@ public final class RecordStore: Sendable {
                 restored.tables[table.logicalName] = data
             }
             restored.version = max(restored.version, saved.version)
+            // A state file from before the history was kept answers every token it can.
+            restored.history = saved.history ?? ChangeHistory(firstVersion: 0, since: .distantPast)
             tables = restored
         }
     }
 
     /// The current row version.
     public var version: Int64 { tables.withLock { $0.version } }
+
+    /// Since when the changes are known.
+    public var history: ChangeHistory { tables.withLock { $0.history } }
+}
+
+/// Since when the emulator knows its tables' changes: from its start in memory, from the state
+/// file's creation with `--state`, and from the last `POST /_emulator/reset`. A delta token
+/// issued before that cannot be answered truthfully, so it is refused.
+public struct ChangeHistory: Sendable, Hashable {
+    /// The oldest row version a delta token may stand for.
+    public var firstVersion: Int64
+    /// When the history began; a token issued in an earlier second is refused.
+    public var since: Date
+
+    public init(firstVersion: Int64, since: Date) {
+        self.firstVersion = firstVersion
+        self.since = since
+    }
 }
 
 /// Every table's rows, alternate-key indexes and the deletions change tracking reports.
@@ -86,7 +114,9 @@ public struct RecordTables: Sendable {
     let clock: @Sendable () -> Date
     var tables: [String: TableData] = [:]
     /// The highest row version any change has taken.
-    public internal(set) var version: Int64 = 1_000
+    public internal(set) var version: Int64
+    /// Since when changes are known (delta tokens from before are refused).
+    public internal(set) var history: ChangeHistory
     /// Whether changes are recorded in `events` (for webhooks).
     var recordsEvents = false
     /// Changes not yet handed to the webhooks; a rolled-back transaction takes its events with it.
@@ -101,9 +131,12 @@ public struct RecordTables: Sendable {
         var deletions: [Deletion] = []
     }
 
-    init(schema: EmulatorSchema, clock: @escaping @Sendable () -> Date) {
+    /// - Parameter startingVersion: The row version before the first change. Default 1,000.
+    init(schema: EmulatorSchema, clock: @escaping @Sendable () -> Date, startingVersion: Int64 = 1_000) {
         self.schema = schema
         self.clock = clock
+        self.version = startingVersion
+        self.history = ChangeHistory(firstVersion: 0, since: clock())
         for table in schema.tables { tables[table.logicalName] = TableData() }
         let created = ValueCoercion.formatDate(clock())
         for row in SystemTables.rows(for: schema) where tables[row.table.logicalName] != nil {

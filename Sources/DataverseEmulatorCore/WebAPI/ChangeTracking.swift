@@ -28,13 +28,17 @@ enum ChangeTracking {
             guard let cursor = Cursor(cookie: pair.1) else {
                 throw DataverseError.badRequest("The $skiptoken is not one this service issued; use @odata.nextLink as it is.")
             }
+            // A read that began before the history did (a reset since) cannot go on truthfully.
+            guard cursor.upTo >= tables.history.firstVersion, cursor.upTo <= tables.version else {
+                throw DataverseError.badRequest("The $skiptoken belongs to a read this service can no longer continue; start again with Prefer: odata.track-changes.")
+            }
             return cursor
         }
         var since: Int64?
         if let cursor {
             since = cursor.since
         } else if let token = options.deltaToken {
-            guard let version = version(of: token) else {
+            guard let version = version(of: token, history: tables.history, current: tables.version) else {
                 throw DataverseError.badRequest(
                     "The $deltatoken '\(token)' is not one this service issued, or it has expired (tokens last 7 days); start again with Prefer: odata.track-changes."
                 )
@@ -142,15 +146,20 @@ enum ChangeTracking {
         return "\(version)!\(date.formatted(format))"
     }
 
-    /// The version a token stands for, or nil when it is malformed or older than 7 days.
-    static func version(of token: String) -> Int64? {
+    /// The version a token stands for, or nil when it is malformed, older than 7 days, issued
+    /// before the change history began (an emulator restarted in memory or reset), or for a
+    /// version not reached yet.
+    static func version(of token: String, history: ChangeHistory, current: Int64, now: Date = Date()) -> Int64? {
         let parts = token.split(separator: "!", maxSplits: 1)
         guard parts.count == 2, let version = Int64(parts[0]) else { return nil }
         let parser = DateFormatter()
         parser.locale = Locale(identifier: "en_US_POSIX")
         parser.timeZone = TimeZone(identifier: "UTC")
         parser.dateFormat = "MM/dd/yyyy HH:mm:ss"
-        guard let issued = parser.date(from: String(parts[1])), Date().timeIntervalSince(issued) < tokenLifetime else { return nil }
+        guard let issued = parser.date(from: String(parts[1])), now.timeIntervalSince(issued) < tokenLifetime,
+            issued.timeIntervalSince1970 >= history.since.timeIntervalSince1970.rounded(.down),
+            version >= history.firstVersion, version <= current
+        else { return nil }
         return version
     }
 }

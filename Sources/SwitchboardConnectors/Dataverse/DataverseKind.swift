@@ -77,6 +77,11 @@ public struct DataverseKind: ConnectorRuntime {
                     FieldSpec("select", .stringList, doc: "Columns read; default all (`check` asks for a list, SB180)."),
                     FieldSpec("interval", .duration, default: "10s", doc: "Time between polls once caught up."),
                     FieldSpec("initial_load", .boolean, default: "true", doc: "Whether the first poll turns every existing record into a message."),
+                    FieldSpec(
+                        "expired_token", .choice(DataverseChanges.ExpiredToken.allCases.map(\.rawValue)), default: "fail",
+                        doc:
+                            "When Dataverse refuses the saved delta link (expired, or the environment restored): `fail` keeps the source failing on the dashboard until someone decides; `initial_load` reads the whole table again; `latest` goes on from the table as it is now, and changes in between are never sent."
+                    ),
                 ],
                 position: "the table's delta link, saved in the same transaction as the messages read up to it")
         ],
@@ -168,6 +173,7 @@ public struct DataverseKind: ConnectorRuntime {
         var changes = DataverseChanges(table: table, select: map.stringList("select") ?? [])
         if let interval = map.duration("interval") { changes.interval = interval }
         if let initial = map.bool("initial_load") { changes.initialLoad = initial }
+        if let expired = map.choice("expired_token", DataverseChanges.ExpiredToken.self) { changes.expiredToken = expired }
         return changes
     }
 

@@ -121,12 +121,28 @@ public struct DataverseChanges: SourceSettings {
     /// Whether the first poll turns every existing record into a message. Default true; false
     /// starts from the table as it is and sends only later changes.
     public var initialLoad: Bool = true
+    /// What the hub does when the service refuses the saved delta link. Default `fail`.
+    public var expiredToken: ExpiredToken = .fail
 
-    public init(table: String, select: [String] = [], interval: Duration = .seconds(10), initialLoad: Bool = true) {
+    /// What the hub does when Dataverse refuses the saved delta link: it expired (after the
+    /// organization's `ExpireChangeTrackingInDays`), or the environment was restored or reset.
+    public enum ExpiredToken: String, Sendable, Hashable, CaseIterable {
+        /// The source fails, on the dashboard and in the log, until someone decides.
+        case fail
+        /// Reads the whole table again: every record becomes a message again.
+        case initialLoad = "initial_load"
+        /// Starts from the table as it is now: changes made in between are never sent.
+        case latest
+    }
+
+    public init(
+        table: String, select: [String] = [], interval: Duration = .seconds(10), initialLoad: Bool = true, expiredToken: ExpiredToken = .fail
+    ) {
         self.table = table
         self.select = select
         self.interval = interval
         self.initialLoad = initialLoad
+        self.expiredToken = expiredToken
     }
 
     public var summary: String {

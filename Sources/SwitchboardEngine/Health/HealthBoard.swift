@@ -26,6 +26,9 @@ public final class HealthBoard: Sendable {
         public var throttledUntil: Int64?
         /// When the current run of failures began, failing or not yet.
         var firstFailure: Int64?
+        /// When a change feed last started again from its beginning (epoch ms), and why.
+        public var restartedAt: Int64?
+        public var restartReason: String?
 
         public var isFailing: Bool { failingSince != nil }
     }
@@ -49,6 +52,15 @@ public final class HealthBoard: Sendable {
     public func sourceFailed(_ integration: String, _ reason: String, now: Int64) {
         let threshold = failuresToFail
         state.withLock { $0.sources[integration, default: Watch()].failed(reason, now: now, threshold: threshold) }
+    }
+
+    /// The integration's change feed started again from its beginning (the source refused the
+    /// saved position); shown as a warning for an hour.
+    public func sourceRestarted(_ integration: String, _ reason: String, now: Int64) {
+        state.withLock { 
+            $0.sources[integration, default: Watch()].restartedAt = now
+            $0.sources[integration, default: Watch()].restartReason = reason
+        }
     }
 
     /// The system answered an attempt in a way that says it is up (any answer but a server error).

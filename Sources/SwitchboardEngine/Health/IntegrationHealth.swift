@@ -5,7 +5,8 @@ import SwitchboardModel
 /// letters and its backlog against its delivery-latency objective.
 ///
 /// `failing`: its source is failing, or its target is. `warning`: its target is throttling it, it
-/// is paused, it has dead letters, or a message has waited longer than its objective. `ok`: none.
+/// is paused, its change feed started again from the beginning in the last hour, it has dead
+/// letters, or a message has waited longer than its objective. `ok`: none.
 public struct IntegrationHealth: Sendable, Hashable {
     public enum Level: String, Sendable, Hashable, Comparable, CaseIterable {
         case ok, warning, failing
@@ -54,6 +55,9 @@ public struct IntegrationHealth: Sendable, Hashable {
         }
     }
 
+    /// How long a change feed's start from the beginning is shown as a warning. One hour.
+    public static let restartShownMillis: Int64 = 3_600_000
+
     public static func assess(_ facts: Facts, now: Int64) -> IntegrationHealth {
         var failing: [String] = []
         var warnings: [String] = []
@@ -66,6 +70,9 @@ public struct IntegrationHealth: Sendable, Hashable {
         }
         if let until = facts.target.throttledUntil, until > now {
             warnings.append("the target \(facts.targetSystem) asked to wait \(Duration.milliseconds(until - now).spoken) more (throttled)")
+        }
+        if let restarted = facts.source.restartedAt, now - restarted < restartShownMillis {
+            warnings.append("\(Duration.milliseconds(max(0, now - restarted)).spoken) ago: \(facts.source.restartReason ?? "the change feed started again")")
         }
         if facts.paused { warnings.append("paused: messages are stored and not delivered") }
         if facts.deadLetters > 0 { warnings.append("\(facts.deadLetters) dead letter\(facts.deadLetters == 1 ? "" : "s")") }

@@ -17,11 +17,15 @@ public struct ChangePage: Sendable {
     public var position: String
     /// False when more pages follow at once; true when the feed has nothing more for now.
     public var caughtUp: Bool
+    /// Why the feed started again from its beginning (the source refused the saved position and
+    /// the integration says to start again), in one sentence; nil when it went on as saved.
+    public var restarted: String?
 
-    public init(documents: [JSONValue], position: String, caughtUp: Bool) {
+    public init(documents: [JSONValue], position: String, caughtUp: Bool, restarted: String? = nil) {
         self.documents = documents
         self.position = position
         self.caughtUp = caughtUp
+        self.restarted = restarted
     }
 }
 
@@ -100,6 +104,10 @@ public final class ChangePoller: Service, Sendable {
             }
             board.sourceSucceeded(route.id)
             let now = clock.now()
+            if let restarted = page.restarted {
+                logger.warning("change feed started again", metadata: ["sb.integration": "\(route.id)", "sb.reason": "\(restarted)"])
+                board.sourceRestarted(route.id, restarted, now: now)
+            }
             let messages = page.documents.map { document in
                 NewMessage(
                     id: MessageID.make(now: now), integration: route.id, payload: document.serialized(),
