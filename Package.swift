@@ -6,7 +6,8 @@ import PackageDescription
 /// Each heavy dependency is imported by one target per product (see ../shared/STYLE.md):
 /// Yams by the shared value types, GRDB by the SQLite store (and, for the emulator alone, by its
 /// state file), AsyncHTTPClient by the connectors, Hummingbird by the server (and the emulator's
-/// server), ArgumentParser by the command-line tool.
+/// server), OTel (the OpenTelemetry exporter) by the hub's wiring, ArgumentParser by the
+/// command-line tool.
 let package = Package(
     name: "switchboard",
     platforms: [.macOS(.v15)],
@@ -31,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // OTLP over HTTP only: the gRPC exporter's packages are left out.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // The JSON value type, paths, and YAML read with file:line:column positions: shared by the
@@ -51,6 +55,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // The embedded store.
@@ -125,6 +130,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
                 "SwitchboardConnectors", "SwitchboardServer", "CMalloc", "DataverseEmulatorCore", "SwitchboardGovernance",
+                .product(name: "OTel", package: "swift-otel"),
             ]
         ),
         // The strategy review (`check`) and capacity plan (`plan`) over the workspace model.

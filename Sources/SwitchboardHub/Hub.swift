@@ -78,9 +78,10 @@ public final class Hub: Sendable {
         let exporter = MetricsExporter()
         let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
         self.alertSender = alertSender
+        let telemetry = Telemetry.make(landscape.tracing, logger: logger)
         let shared = HubRuntime.Shared(
             store: store, clock: clock, metrics: HubMetrics(factory: exporter.factory), storeHealth: StoreHealth(clock: clock, logger: logger),
-            board: HealthBoard(), alertSender: alertSender, options: options, logger: logger)
+            board: HealthBoard(), alertSender: alertSender, options: options, logger: logger, tracing: telemetry.tracing)
         let first = try HubRuntime(workspace: workspace, revision: WorkspaceRevision.of(workspace.root, now: clock.now()), shared: shared)
         let (root, registry, environment) = (workspace.root, workspace.registry, workspace.environment)
         let host = RuntimeHost(
@@ -103,10 +104,12 @@ public final class Hub: Sendable {
                 onListening: { port in listening.set(.success(port)) }),
             host: address.host, port: address.port, remedy: "set server.port")
         // Started in this order, stopped in reverse: the listener stops taking in first, then
-        // the runtime's pollers, and its dispatcher finishes in-flight deliveries.
+        // the runtime's pollers, and its dispatcher finishes in-flight deliveries; the trace
+        // exporter last, with the spans they ended.
         group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: host), .init(service: server)],
+                services: (telemetry.service.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                    + [.init(service: host), .init(service: server)],
                 gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
                 logger: logger))
     }

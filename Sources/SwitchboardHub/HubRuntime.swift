@@ -30,6 +30,8 @@ final class HubRuntime: Sendable {
         var alertSender: HTTPConnector
         var options: HubOptions
         var logger: Logger
+        /// Traces; read at start, so a reload keeps the tracer it started with.
+        var tracing: MessageTracing = .off
     }
 
     /// Makes each system's connector and wires the services; nothing runs until `run()`.
@@ -56,6 +58,7 @@ final class HubRuntime: Sendable {
         // through it: wrapped for batching when the connector asks.
         var made: [String: any Connector] = [:]
         var connectors: [String: any Connector] = [:]
+        var pools: [String: (budget: SystemBudget, size: Int)] = [:]
         for id in systems.sorted() {
             guard let system = landscape.system(id), let runtime = registry.runtime(system.kind) else { continue }
             let connection = workspace.connection(of: id)
@@ -70,6 +73,7 @@ final class HubRuntime: Sendable {
                 let connector = try runtime.makeConnector(context)
                 made[id] = connector
                 connectors[id] = BatchingConnector.wrapping(connector)
+                pools[id] = (budget, connector.connectionPoolSize ?? context.maxConnections)
             } catch {
                 for connector in made.values { Task { try? await connector.shutdown() } }
                 throw HubSetupError(error.message)
@@ -82,9 +86,12 @@ final class HubRuntime: Sendable {
             dispatcherConfiguration.maxInterruptions = landscape.server.maxInterruptions
         }
         dispatcherConfiguration.generation = generation
+        dispatcherConfiguration.revision = revision.id
+        dispatcherConfiguration.recordRequests = landscape.store.auditRequests
         let dispatcher = Dispatcher(
             store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
-            configuration: dispatcherConfiguration, metrics: metrics, logger: logger, health: shared.storeHealth, board: board)
+            configuration: dispatcherConfiguration, metrics: metrics, logger: logger, health: shared.storeHealth, board: board,
+            tracing: shared.tracing)
         self.dispatcher = dispatcher
         var pollers: [ChangePoller] = []
         for route in polled {
@@ -108,7 +115,7 @@ final class HubRuntime: Sendable {
         }
         ingestor = Ingestor(
             routes: routes, formats: formats, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics,
-            logger: logger, health: shared.storeHealth, board: board, onAccepted: { dispatcher.wakeUp() })
+            logger: logger, health: shared.storeHealth, board: board, tracing: shared.tracing, onAccepted: { dispatcher.wakeUp() })
         let alerts = AlertNotifier(
             rules: landscape.alerts, store: store, sender: shared.alertSender, clock: clock, interval: shared.options.alertInterval,
             logger: logger, board: board, integrations: workspace.integrations.map { ($0.id, $0.source.system, $0.target.system) },
@@ -118,7 +125,7 @@ final class HubRuntime: Sendable {
             dashboardURL: landscape.server.publicURL)
         let housekeeping = Housekeeping(
             store: store, metrics: metrics, clock: clock, retention: landscape.store.retention, integrations: routes.map(\.id), logger: logger,
-            board: board, targets: Dictionary(routes.map { ($0.id, $0.targetSystem) }, uniquingKeysWith: { first, _ in first }),
+            board: board, targets: Dictionary(routes.map { ($0.id, $0.targetSystem) }, uniquingKeysWith: { first, _ in first }), pools: pools,
             assess: { counts in
                 try await HubManagement.health(of: workspace, counts: counts, store: store, dispatcher: dispatcher, board: board, clock: clock)
             })

@@ -39,7 +39,26 @@ extension Operations {
         if let status = record.status { object["status"] = .int(Int64(status)) }
         if let duration = record.durationMillis { object["duration_ms"] = .int(duration) }
         if let detail = record.detail { object["detail"] = .string(detail) }
+        if let revision = record.revision { object["revision"] = .string(revision) }
+        if let request = record.request { object["request"] = .string(request) }
         return .object(object)
+    }
+
+    /// Under an attempt in `messages show`: the revision that made it, the request it sent and
+    /// the answer, each block's lines indented under its label.
+    static func attemptLines(_ record: AuditRecord) -> [String] {
+        guard record.isAttempt else { return [] }
+        func block(_ label: String, _ text: String) -> [String] {
+            text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map { index, line in
+                (index == 0 ? label.padding(toLength: 9, withPad: " ", startingAt: 0) : String(repeating: " ", count: 9)) + line
+            }
+        }
+        var lines: [String] = []
+        if let revision = record.revision { lines.append("revision \(revision)") }
+        lines += block("request", record.request ?? "(not kept: store.audit_requests)")
+        let answer = [record.status.map(String.init), record.detail].compactMap { $0 }.joined(separator: " ")
+        lines += block(record.status == nil ? "outcome" : "response", answer.isEmpty ? "(no body)" : answer)
+        return lines
     }
 
     static func auditLine(_ record: AuditRecord) -> String {

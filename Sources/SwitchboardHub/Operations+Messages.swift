@@ -48,7 +48,10 @@ extension Operations {
         if let error = message.lastError { lines.append("last error:   \(message.lastStatus.map { "\($0) " } ?? "")\(error)") }
         lines.append("payload:      \(String(decoding: message.payload, as: UTF8.self))")
         lines.append("history:")
-        for record in history { lines.append("  " + Self.auditLine(record)) }
+        for record in history {
+            lines.append("  " + Self.auditLine(record))
+            lines += Self.attemptLines(record).map { "      " + $0 }
+        }
         return lines.joined(separator: "\n")
     }
 }

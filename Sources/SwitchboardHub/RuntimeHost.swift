@@ -127,6 +127,9 @@ final class RuntimeHost: Service, Sendable {
         note("server.max_connections", old.server.maxConnections, new.server.maxConnections)
         note("server.trusted_proxies", old.server.trustedProxies, new.server.trustedProxies)
         note("store.path", old.store.path, new.store.path)
+        note("tracing.endpoint", old.tracing.endpoint, new.tracing.endpoint)
+        note("tracing.service_name", old.tracing.serviceName, new.tracing.serviceName)
+        note("tracing.sample_ratio", old.tracing.sampleRatio, new.tracing.sampleRatio)
         return changed
     }
 }

@@ -8,6 +8,8 @@ public struct Landscape: Sendable {
     public var environments: [String]
     public var server: ServerSettings
     public var store: StoreSettings
+    /// Default: no traces.
+    public var tracing = TracingSettings()
     /// Alert rules. Default none.
     public var alerts: [AlertRule] = []
     /// Architecture principles. Default none.
@@ -74,8 +76,43 @@ public struct StoreSettings: Sendable {
     public var durability: Durability = .full
     /// How long audit records and finished (delivered, filtered) messages are kept. Default 7 days.
     public var retention: Duration = .seconds(7 * 86_400)
+    /// Which delivery attempts keep the request they sent in the audit log. Default `.all`.
+    public var auditRequests: RequestRecording = .all
 
     public init() {}
+}
+
+/// Where the hub sends its OpenTelemetry traces (`tracing` in switchboard.yaml): a span per
+/// webhook received, per step and per delivery attempt, exported over OTLP/HTTP (protobuf).
+public struct TracingSettings: Sendable {
+    /// The collector's OTLP/HTTP address, such as `http://otel-collector:4318` (`/v1/traces` is
+    /// added unless given); nil: no traces are recorded.
+    public var endpoint: String?
+    /// The endpoint with its references resolved; nil when they cannot be here (check, plan).
+    public var resolvedEndpoint: String?
+    /// `service.name` of the spans. Default `switchboard`.
+    public var serviceName = "switchboard"
+    /// Share of new traces recorded, 0 to 1; a trace the sender sampled is always recorded.
+    /// Default 1.
+    public var sampleRatio = 1.0
+    /// Headers sent with each export (a collector's API key), references resolved.
+    public var headers: [(String, String)] = []
+    /// Longest a finished span waits before it is exported. Default 5 s.
+    public var exportInterval: Duration = .seconds(5)
+
+    public init() {}
+}
+
+/// Which delivery attempts keep the request they sent (method, URL, headers with credentials
+/// redacted, body cut at `AuditRecord.detailLimit`) in the audit log, for `messages show`.
+public enum RequestRecording: String, Sendable, Hashable, CaseIterable {
+    /// Every attempt.
+    case all
+    /// Attempts that did not deliver (retried, dead, interrupted): a delivered message's request
+    /// is not kept, which saves about its body's size per message in the store.
+    case failures
+    /// None.
+    case none
 }
 
 /// A system in the landscape: a source, a target or both.

@@ -10,7 +10,8 @@ struct LandscapeReader {
         var landscape = Landscape(version: 1, goals: [], systems: [], environments: [], server: ServerSettings(), store: StoreSettings())
         guard let map = root.mapping() else { return landscape }
         map.rejectUnknownKeys([
-            "version", "name", "description", "goals", "systems", "environments", "server", "store", "alerts", "check", "principles",
+            "version", "name", "description", "goals", "systems", "environments", "server", "store", "tracing", "alerts", "check",
+            "principles",
         ])
         if let version = map["version"]?.int(), version != 1 {
             map["version"]?.report("version must be 1, the only workspace format version")
@@ -39,6 +40,7 @@ struct LandscapeReader {
         }
         if let server = map["server"]?.mapping() { landscape.server = readServer(server) }
         if let store = map["store"]?.mapping() { landscape.store = readStore(store) }
+        if let tracing = map["tracing"]?.mapping() { landscape.tracing = readTracing(tracing) }
         landscape.alerts = (map["alerts"]?.sequence() ?? []).compactMap(readAlert)
         landscape.principles = (map["principles"]?.sequence() ?? []).compactMap(readPrinciple)
         var principleIDs = Set<String>()
@@ -152,13 +154,38 @@ struct LandscapeReader {
         return server
     }
 
+    func readTracing(_ map: YAMLMapping) -> TracingSettings {
+        map.rejectUnknownKeys(["endpoint", "service_name", "sample_ratio", "headers", "export_interval"])
+        var tracing = TracingSettings()
+        if let endpoint = map.requiredString("endpoint") {
+            let resolved = try? resolver.resolve(endpoint)
+            if let resolved, !(resolved.hasPrefix("http://") || resolved.hasPrefix("https://")) {
+                map["endpoint"]?.report("tracing.endpoint must start with http:// or https://, such as http://otel-collector:4318")
+            } else {
+                tracing.endpoint = endpoint
+                tracing.resolvedEndpoint = resolved
+            }
+        }
+        if let name = map.string("service_name") { tracing.serviceName = name }
+        if let field = map["sample_ratio"], let ratio = field.double() {
+            if (0...1).contains(ratio) { tracing.sampleRatio = ratio } else { field.report("tracing.sample_ratio must be from 0 to 1") }
+        }
+        for entry in map["headers"]?.mapping()?.entries ?? [] {
+            guard let text = entry.value.string() else { continue }
+            tracing.headers.append((entry.key, resolver.lenient ? text : resolver.resolve(text, reportingTo: entry.value)))
+        }
+        if let interval = map["export_interval"]?.duration() { tracing.exportInterval = interval }
+        return tracing
+    }
+
     func readStore(_ map: YAMLMapping) -> StoreSettings {
-        map.rejectUnknownKeys(["kind", "path", "durability", "retention"])
+        map.rejectUnknownKeys(["kind", "path", "durability", "retention", "audit_requests"])
         var store = StoreSettings()
         if let kind = map.string("kind"), kind != "sqlite" { map["kind"]?.report("store.kind must be 'sqlite' in this version") }
         if let path = map.string("path") { store.path = path }
         if let durability = map["durability"]?.choice(StoreSettings.Durability.self) { store.durability = durability }
         if let retention = map["retention"]?.duration() { store.retention = retention }
+        if let recording = map["audit_requests"]?.choice(RequestRecording.self) { store.auditRequests = recording }
         return store
     }
 }

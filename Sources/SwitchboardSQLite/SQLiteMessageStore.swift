@@ -46,7 +46,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     /// The columns `message(_:)` reads, in this order: every query that builds a `Message` selects these.
     static let columns =
-        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error, interruptions"
+        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error, interruptions, traceparent"
 
     /// A write transaction whose commit is not fsynced on its own (see the type's documentation).
     func writeWithoutSync<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -72,18 +72,18 @@ public final class SQLiteMessageStore: MessageStore {
         return Message(
             id: row[1], integration: row[2], sequence: row[0], lifecycle: lifecycle,
             payload: [UInt8](row[10] as Data), orderingKey: row[8], idempotencyKey: row[9],
-            receivedAt: row[11], updatedAt: row[12], leaseToken: row[6], lastError: row[14], lastStatus: row[13])
+            receivedAt: row[11], updatedAt: row[12], leaseToken: row[6], lastError: row[14], lastStatus: row[13], traceparent: row[16])
     }
 
     static func insert(_ record: AuditRecord, _ db: Database) throws {
         // Cached: prepared once per connection, not on every record (the hot path writes several per message).
         try db.cachedStatement(
             sql:
-                "INSERT INTO audit (at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO audit (at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor, revision, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         .execute(arguments: [
             record.at, record.messageID, record.integration, record.kind.rawValue, record.fromState?.rawValue, record.toState?.rawValue,
-            record.attempt, record.status, record.durationMillis, record.detail, record.actor,
+            record.attempt, record.status, record.durationMillis, record.detail, record.actor, record.revision, record.request,
         ])
     }
 
@@ -104,8 +104,8 @@ public final class SQLiteMessageStore: MessageStore {
             results.reserveCapacity(messages.count)
             let insertMessage = try db.cachedStatement(
                 sql: """
-                    INSERT INTO messages (id, integration, state, attempts, available_at, ordering_key, idempotency_key, payload, received_at, updated_at)
-                    VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO messages (id, integration, state, attempts, available_at, ordering_key, idempotency_key, payload, received_at, updated_at, traceparent)
+                    VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for message in messages {
                 if let key = message.idempotencyKey {
@@ -122,7 +122,7 @@ public final class SQLiteMessageStore: MessageStore {
                 }
                 try insertMessage.execute(arguments: [
                     message.id, message.integration, message.receivedAt, message.orderingKey, message.idempotencyKey,
-                    Data(message.payload), message.receivedAt, message.receivedAt,
+                    Data(message.payload), message.receivedAt, message.receivedAt, message.traceparent,
                 ])
                 try Self.insert(MessageTransitions.received(message), db)
                 results.append(.accepted(id: message.id))
@@ -309,7 +309,8 @@ public final class SQLiteMessageStore: MessageStore {
                     kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .received,
                     fromState: (row["from_state"] as Int?).flatMap(MessageState.init(rawValue:)),
                     toState: (row["to_state"] as Int?).flatMap(MessageState.init(rawValue:)),
-                    attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"])
+                    attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"],
+                    revision: row["revision"], request: row["request"])
             }
         }
     }

@@ -101,6 +101,11 @@ enum SQLiteSchema {
             // Times the hub stopped while processing a message; past the limit it is dead as poison.
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v7: the revision and the request of each attempt, the trace context of each message") { db in
+            try db.execute(sql: "ALTER TABLE audit ADD COLUMN revision TEXT")
+            try db.execute(sql: "ALTER TABLE audit ADD COLUMN request TEXT")
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN traceparent TEXT")
+        }
         return migrator
     }
 }

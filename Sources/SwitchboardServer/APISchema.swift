@@ -72,6 +72,7 @@ enum APISchema {
         [
             "at": string, "message_id": string, "integration": string, "event": string, "actor": string, "from": oneOf(states),
             "to": oneOf(states), "attempt": integer, "status": integer, "duration_ms": integer, "detail": string,
+            "revision": string, "request": string,
         ], required: ["at", "message_id", "integration", "event", "actor"])
 
     static let messageDetail = object(

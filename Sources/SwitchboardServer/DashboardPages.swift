@@ -187,7 +187,10 @@ enum Pages {
     static func message(_ message: JSONValue, session: Dashboard.Session) -> String {
         let id = message["id"]?.text ?? ""
         let history = (message["history"]?.arrayValues ?? []).map { record in
-            "<tr><td>\(e(record["at"]?.text ?? ""))</td><td>\(e(record["event"]?.text ?? ""))</td><td>\(e(record["attempt"]?.text ?? ""))</td><td>\(e(record["status"]?.text ?? ""))</td><td>\(e(record["duration_ms"].map { $0.text + " ms" } ?? ""))</td><td>\(e(record["actor"]?.text ?? ""))</td><td>\(e(String((record["detail"]?.text ?? "").prefix(300))))</td></tr>"
+            // An attempt's request, folded under its answer.
+            let request = record["request"].map { "<details><summary>Request sent</summary><pre class=\"wrap\">\(e($0.text))</pre></details>" } ?? ""
+            return
+                "<tr><td>\(e(record["at"]?.text ?? ""))</td><td>\(e(record["event"]?.text ?? ""))</td><td>\(e(record["attempt"]?.text ?? ""))</td><td>\(e(record["status"]?.text ?? ""))</td><td>\(e(record["duration_ms"].map { $0.text + " ms" } ?? ""))</td><td>\(e(record["revision"]?.text ?? ""))</td><td>\(e(record["actor"]?.text ?? ""))</td><td class=\"wrap\">\(e(String((record["detail"]?.text ?? "").prefix(300))))\(request)</td></tr>"
         }.joined()
         let dead = message["state"]?.text == "dead"
         let actions = dead && session.token.role.allows(.operator) ? deadLetterActions(id, session: session) : ""
@@ -198,7 +201,7 @@ enum Pages {
                 \(actions)
                 <h2>Payload</h2><pre class="wrap">\(e(prettyPayload(message["payload"]?.text ?? "")))</pre>
                 <h2>History</h2>
-                <table><tr><th>At</th><th>Event</th><th>Attempt</th><th>Status</th><th>Duration</th><th>By</th><th>Detail</th></tr>\(history)</table>
+                <table><tr><th>At</th><th>Event</th><th>Attempt</th><th>Status</th><th>Duration</th><th>Revision</th><th>By</th><th>Detail</th></tr>\(history)</table>
                 """)
     }
 

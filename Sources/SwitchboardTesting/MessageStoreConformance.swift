@@ -25,6 +25,7 @@ public enum MessageStoreConformance {
         case poison = "a message the hub stopped while processing more than the limit is dead as poison, counted across restarts and takeovers"
         case replayAndDiscard = "replay puts dead messages back to ready; discard deletes them; both are audited"
         case pruning = "pruning removes finished messages and audit records older than the cutoff, never pending ones"
+        case attemptRecord = "an attempt's audit record keeps its status, duration, detail, revision and request across reopening"
 
         public var testDescription: String { rawValue }
     }
@@ -114,6 +115,25 @@ public enum MessageStoreConformance {
             #expect(again.first?.lifecycle.attempts == 0)
             let audit = try await store.audit(matching: AuditFilter(kinds: [.released]))
             #expect(audit.count == 1)
+
+        case .attemptRecord:
+            _ = try await store.enqueue([message("A")])
+            let claimed = try await store.claim(integration: "orders", limit: 1, now: now, leaseMillis: 1_000, owner: "node-1")
+            var lifecycle = try #require(claimed.first).lifecycle
+            try lifecycle.apply(.failed(.retryable(notBefore: nil), now: now, backoff: 1_000, maxAttempts: 5))
+            let request = "PUT https://erp.example/customers/1\nAuthorization: [redacted]\n\n{\"id\":1}"
+            let record = AuditRecord(
+                at: now, messageID: "A", integration: "orders", kind: .retry, fromState: .leased, toState: lifecycle.state, attempt: 1,
+                status: 503, durationMillis: 12, detail: "maintenance", revision: "3f2a9c1e0b7d", request: request)
+            #expect(
+                try await store.complete([
+                    Completion(
+                        messageID: "A", leaseToken: claimed[0].leaseToken ?? "", lifecycle: lifecycle, lastStatus: 503, lastError: "maintenance",
+                        audit: [record])
+                ]) == [true])
+            let reopened = try await fixture.reopen()
+            let kept = try #require(try await reopened.audit(matching: AuditFilter(messageID: "A", kinds: [.retry])).first)
+            #expect(kept == record)
 
         case .poison:
             _ = try await store.enqueue([message("A")])

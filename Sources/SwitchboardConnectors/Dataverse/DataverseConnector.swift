@@ -52,6 +52,8 @@ public final class DataverseConnector: Connector {
     private let lastHint = Mutex<Int?>(nil)
     /// What the metadata says of each table written or read, by entity set name.
     private let tables = Mutex<[String: DataverseTable]>([:])
+    public let connectionPoolSize: Int?
+
     /// The environment's Web API root, for example `https://contoso.crm.dynamics.com/api/data/v9.2/`.
     let webAPI: String
 
@@ -63,6 +65,7 @@ public final class DataverseConnector: Connector {
     public init(environmentURL: String, settings: DataverseConnectionSettings, maxConnections: Int = 16, budget: SystemBudget? = nil) throws {
         self.budget = budget
         client = OutboundClient.make(maxConnectionsPerHost: maxConnections, connectTimeout: settings.connectTimeout, caFile: settings.caFile)
+        connectionPoolSize = maxConnections
         self.settings = settings
         lanes =
             [Lane(clientID: settings.clientID, clientSecret: settings.clientSecret)]
@@ -81,27 +84,41 @@ public final class DataverseConnector: Connector {
     }
 
     public func send(_ delivery: Delivery, timeout: Duration) async -> TransportOutcome {
-        let request: OutboundRequest
+        await attempt(delivery, timeout: timeout).outcome
+    }
+
+    public func attempt(_ delivery: Delivery, timeout: Duration) async -> Attempt {
+        var request: OutboundRequest
         do {
             let table = try await table(for: delivery)
             request = try DataverseRequests.write(for: delivery, table: table).request(environmentURL: environmentURL)
         } catch let unknown as DataverseTableUnknown {
-            return unknown.outcome
+            return Attempt(unknown.outcome)
         } catch {
-            return .unsendable((error as? StepError)?.message ?? "\(error)")
+            return Attempt(.unsendable((error as? StepError)?.message ?? "\(error)"))
         }
+        if let traceparent = delivery.traceparent { request.headers.append(("traceparent", traceparent)) }
         // `execute` reads the answer's error codes; a failed sign-in's answer stays as it was (a wrong secret is permanent).
-        return await sendOne(request, timeout: timeout)
+        return Attempt(await sendOne(request, timeout: timeout), sent: request)
+    }
+
+    public func send(batch: [Delivery], timeout: Duration) async -> [TransportOutcome] {
+        await attempt(batch: batch, timeout: timeout).map(\.outcome)
     }
 
     /// The writes in as few requests as they fit: bulk messages for writes of one kind to one
     /// table (with `batch_with: multiple`), one `$batch` for the rest and for refused bulk messages.
-    public func send(batch: [Delivery], timeout: Duration) async -> [TransportOutcome] {
+    /// Each delivery's recorded request is its own write, as it would be sent alone.
+    public func attempt(batch: [Delivery], timeout: Duration) async -> [Attempt] {
         var outcomes = [TransportOutcome?](repeating: nil, count: batch.count)
+        var requests = [(@Sendable () -> OutboundRequest)?](repeating: nil, count: batch.count)
         var writes: [(index: Int, write: DataverseRequests.Write)] = []
         for (index, delivery) in batch.enumerated() {
             do {
-                writes.append((index, try DataverseRequests.write(for: delivery, table: try await table(for: delivery))))
+                let write = try DataverseRequests.write(for: delivery, table: try await table(for: delivery))
+                writes.append((index, write))
+                let environmentURL = environmentURL
+                requests[index] = { write.request(environmentURL: environmentURL) }
             } catch let unknown as DataverseTableUnknown {
                 outcomes[index] = unknown.outcome
             } catch {
@@ -139,7 +156,7 @@ public final class DataverseConnector: Connector {
                 outcomes[member.index] = classify(answer, request: request)
             }
         }
-        return outcomes.map { $0 ?? .connectionFailed("the write got no answer") }
+        return zip(outcomes, requests).map { Attempt($0 ?? .connectionFailed("the write got no answer"), request: $1) }
     }
 
     /// One `$batch` request with the writes; an outcome per write, in order. A batch refused as a

@@ -11,7 +11,7 @@ enum DataverseRequests {
     static let root = "/api/data/v9.2/"
 
     /// One write addressed and built: what the connector sends alone, in a `$batch` part, or as one target of a bulk message.
-    struct Write {
+    struct Write: Sendable {
         var write: DataverseWrite
         /// `salesorders(ordernumber='SO-1')`, or `salesorders` for a create: the part after the Web API root.
         var resource: String

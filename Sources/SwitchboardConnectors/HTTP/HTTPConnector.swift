@@ -33,10 +33,13 @@ public final class HTTPConnector: Connector, RequestSender {
     {
         self.connectTimeout = connection?.connectTimeout ?? OutboundClient.defaultConnectTimeout
         self.client = OutboundClient.make(maxConnectionsPerHost: maxConnectionsPerHost, connectTimeout: connectTimeout)
+        self.connectionPoolSize = maxConnectionsPerHost
         self.connection = connection
         self.budget = budget
         self.maxRecordedBody = maxRecordedBody
     }
+
+    public let connectionPoolSize: Int?
 
     /// Closes the connections. No request may be sent after it.
     public func shutdown() async throws {
@@ -51,13 +54,18 @@ public final class HTTPConnector: Connector, RequestSender {
     }
 
     public func send(_ delivery: Delivery, timeout: Duration) async -> TransportOutcome {
-        let request: OutboundRequest
-        do { request = try Self.request(for: delivery, connection: connection) } catch { return .unsendable(error.message) }
-        guard let budget else { return await send(request, timeout: timeout) }
+        await attempt(delivery, timeout: timeout).outcome
+    }
+
+    public func attempt(_ delivery: Delivery, timeout: Duration) async -> Attempt {
+        var request: OutboundRequest
+        do { request = try Self.request(for: delivery, connection: connection) } catch { return Attempt(.unsendable(error.message)) }
+        if let traceparent = delivery.traceparent { request.headers.append(("traceparent", traceparent)) }
+        guard let budget else { return Attempt(await send(request, timeout: timeout), sent: request) }
         do {
-            return try await budget.metered { (await self.send(request, timeout: timeout), []) }
+            return Attempt(try await budget.metered { (await self.send(request, timeout: timeout), []) }, sent: request)
         } catch {
-            return .connectionFailed("shutting down before the request was sent")
+            return Attempt(.connectionFailed("shutting down before the request was sent"), sent: request)
         }
     }
 

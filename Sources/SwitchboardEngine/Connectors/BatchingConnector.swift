@@ -12,7 +12,7 @@ public final class BatchingConnector: Connector {
     ///   takes the target far longer than one message.
     public init(_ inner: any Connector, policy: BatchingPolicy, timeout: Duration = .seconds(120)) {
         self.inner = inner
-        gatherer = Gatherer(policy: policy) { batch in await inner.send(batch: batch, timeout: timeout) }
+        gatherer = Gatherer(policy: policy) { batch in await inner.attempt(batch: batch, timeout: timeout) }
     }
 
     /// Wraps `connector` when it asks for batching; returns it unchanged otherwise.
@@ -23,25 +23,31 @@ public final class BatchingConnector: Connector {
 
     public var batching: BatchingPolicy? { nil }
 
+    public var connectionPoolSize: Int? { inner.connectionPoolSize }
+
     public func send(_ delivery: Delivery, timeout: Duration) async -> TransportOutcome {
+        await gatherer.submit(delivery).outcome
+    }
+
+    public func attempt(_ delivery: Delivery, timeout: Duration) async -> Attempt {
         await gatherer.submit(delivery)
     }
 
     public func shutdown() async throws { try await inner.shutdown() }
 
     actor Gatherer {
-        typealias Pending = (delivery: Delivery, reply: CheckedContinuation<TransportOutcome, Never>)
+        typealias Pending = (delivery: Delivery, reply: CheckedContinuation<Attempt, Never>)
         private let policy: BatchingPolicy
-        private let send: @Sendable ([Delivery]) async -> [TransportOutcome]
+        private let send: @Sendable ([Delivery]) async -> [Attempt]
         private var pending: [Pending] = []
         private var flushScheduled = false
 
-        init(policy: BatchingPolicy, send: @escaping @Sendable ([Delivery]) async -> [TransportOutcome]) {
+        init(policy: BatchingPolicy, send: @escaping @Sendable ([Delivery]) async -> [Attempt]) {
             self.policy = policy
             self.send = send
         }
 
-        func submit(_ delivery: Delivery) async -> TransportOutcome {
+        func submit(_ delivery: Delivery) async -> Attempt {
             await withCheckedContinuation { reply in
                 pending.append((delivery, reply))
                 if pending.count >= policy.size {
@@ -78,7 +84,7 @@ public final class BatchingConnector: Connector {
                 item.reply.resume(
                     returning: index < outcomes.count
                         ? outcomes[index]
-                        : .connectionFailed("the batch answer had \(outcomes.count) results for \(batch.count) messages"))
+                        : Attempt(.connectionFailed("the batch answer had \(outcomes.count) results for \(batch.count) messages")))
             }
         }
     }

@@ -13,6 +13,8 @@ public struct Delivery: Sendable {
     public var document: JSONValue
     /// What the target does with it, as the target kind's reader made it.
     public var target: any TargetSettings
+    /// The W3C trace context the connector sends as the `traceparent` header; nil: none.
+    public var traceparent: String?
 
     public init(messageID: String, integration: String, orderingKey: String? = nil, attempt: Int = 1, document: JSONValue, target: any TargetSettings)
     {
@@ -51,6 +53,26 @@ extension TransportOutcome {
     }
 }
 
+/// One attempt as the audit log keeps it: what came back and, when the connector says, the
+/// request it sent (the engine decides whether to keep it: `store.audit_requests`).
+public struct Attempt: Sendable {
+    public var outcome: TransportOutcome
+    /// Makes the request as built for this delivery, before sign-in headers, when the engine
+    /// keeps it (built on demand, so an attempt whose request is not kept costs nothing); nil
+    /// when the connector does not say or built none (`unsendable`). Inside a batch: the
+    /// delivery's own part, as it would be sent alone.
+    public var request: (@Sendable () -> OutboundRequest)?
+
+    public init(_ outcome: TransportOutcome, request: (@Sendable () -> OutboundRequest)? = nil) {
+        self.outcome = outcome
+        self.request = request
+    }
+
+    public init(_ outcome: TransportOutcome, sent request: OutboundRequest) {
+        self.init(outcome, request: { request })
+    }
+}
+
 /// How a connector that carries several messages in one request wants them gathered: the
 /// engine's `BatchingConnector` holds each delivery up to `wait` for others, up to `size`.
 public struct BatchingPolicy: Sendable, Hashable {
@@ -81,6 +103,18 @@ public protocol Connector: Sendable {
     /// Default: each sent alone.
     func send(batch: [Delivery], timeout: Duration) async -> [TransportOutcome]
 
+    /// One attempt to deliver one message, with the request it sent. Default: `send` without
+    /// the request.
+    func attempt(_ delivery: Delivery, timeout: Duration) async -> Attempt
+
+    /// One attempt to deliver several messages in one request, each with its own part. Default:
+    /// `send(batch:)` without the requests.
+    func attempt(batch: [Delivery], timeout: Duration) async -> [Attempt]
+
+    /// Connections the connector keeps open to its system at most, for the pool gauge; nil when
+    /// it does not say. Default nil.
+    var connectionPoolSize: Int? { get }
+
     /// Closes connections; nothing may be sent after it. Default nothing.
     func shutdown() async throws
 }
@@ -93,6 +127,16 @@ extension Connector {
         for delivery in batch { outcomes.append(await send(delivery, timeout: timeout)) }
         return outcomes
     }
+
+    public func attempt(_ delivery: Delivery, timeout: Duration) async -> Attempt {
+        Attempt(await send(delivery, timeout: timeout))
+    }
+
+    public func attempt(batch: [Delivery], timeout: Duration) async -> [Attempt] {
+        await send(batch: batch, timeout: timeout).map { Attempt($0) }
+    }
+
+    public var connectionPoolSize: Int? { nil }
 
     public func shutdown() async throws {}
 }

@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import SwitchboardModel
 import Synchronization
+import Tracing
 
 /// Settings of the delivery loop.
 public struct DispatcherConfiguration: Sendable {
@@ -23,6 +24,11 @@ public struct DispatcherConfiguration: Sendable {
     /// Times the hub may stop while processing one message before it is dead as a poison
     /// message. Default 3.
     public var maxInterruptions: Int = MessageLifecycle.defaultMaxInterruptions
+    /// The workspace revision whose routes this loop delivers, recorded with each attempt.
+    /// Default none.
+    public var revision: String?
+    /// Which attempts keep the request they sent in the audit log. Default `.all`.
+    public var recordRequests: RequestRecording = .all
 
     public init() {}
 }
@@ -78,6 +84,8 @@ public final class Dispatcher: Service, Sendable {
     private let health: StoreHealth
     /// Told each attempt's answer, so the target's health is known.
     private let board: HealthBoard
+    /// A span per attempt and per step; default none.
+    private let tracing: MessageTracing
     private let random: @Sendable () -> Double
     private let wake = WakeUp()
     private let inFlight = Mutex<[String: Int]>([:])
@@ -100,8 +108,10 @@ public final class Dispatcher: Service, Sendable {
     public init(
         store: any MessageStore, routes: [Route], connectors: [String: any Connector], budgets: [String: SystemBudget], clock: any WallClock,
         configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil,
-        board: HealthBoard = HealthBoard(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        board: HealthBoard = HealthBoard(), tracing: MessageTracing = .off,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.tracing = tracing
         self.health = health ?? StoreHealth(clock: clock, logger: logger)
         self.board = board
         self.store = store
@@ -211,9 +221,15 @@ public final class Dispatcher: Service, Sendable {
             wake.signal()
         }
         let attempt = message.lifecycle.attempts + 1
+        work.span = tracing.start("deliver \(route.id)", kind: .client, traceparent: message.traceparent)
+        defer { work.span?.end() }
+        work.span?.describe(message: message.id, integration: route.id, system: route.targetSystem)
+        work.span?.updateAttributes { $0["switchboard.attempt"] = attempt }
         let stepped: Route.Outcome
         do {
-            stepped = try route.run(try JSONValue(json: message.payload), messageID: message.id, attempt: attempt, orderingKey: message.orderingKey)
+            stepped = try route.run(
+                try JSONValue(json: message.payload), messageID: message.id, attempt: attempt, orderingKey: message.orderingKey, tracing: tracing,
+                parent: work.span)
         } catch let error as StepError {
             return await finish(
                 &work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil, detail: error.message)
@@ -222,11 +238,13 @@ public final class Dispatcher: Service, Sendable {
                 &work, .failed(.permanent, now: clock.now(), backoff: 0, maxAttempts: route.policy.maxAttempts), status: nil,
                 detail: "the stored payload is not valid JSON")
         }
-        let delivery: Delivery
+        var delivery: Delivery
         switch stepped {
         case .filtered(let reason): return await finish(&work, .filtered, status: nil, detail: reason)
         case .deliver(let made): delivery = made
         }
+        // The target continues the trace: the attempt's span, or without tracing the sender's.
+        delivery.traceparent = work.span.flatMap(tracing.traceparent(of:)) ?? message.traceparent
         if let pausedUntil = budgets[route.targetSystem]?.pausedUntil, pausedUntil > clock.now() + 1_000 {
             return await finish(&work, .released(at: pausedUntil), status: nil, detail: "target \(route.targetSystem) is paused by Retry-After")
         }
@@ -236,9 +254,16 @@ public final class Dispatcher: Service, Sendable {
                 detail: "no connector delivers to system \(route.targetSystem)")
         }
         let started = clock.now()
-        let outcome = await connector.send(delivery, timeout: route.policy.timeout)
+        let attempted = await connector.attempt(delivery, timeout: route.policy.timeout)
+        let outcome = attempted.outcome
         let now = clock.now()
         let verdict = OutcomeClassifier.classify(outcome, now: now)
+        work.request =
+            switch configuration.recordRequests {
+            case .all: attempted.request
+            case .failures: verdict == .delivered ? nil : attempted.request
+            case .none: nil
+            }
         var status: Int?
         var detail: String
         switch outcome {
@@ -290,6 +315,10 @@ public final class Dispatcher: Service, Sendable {
         var route: Route
         var audit: [AuditRecord] = []
         var holdsSlot = true
+        /// The attempt's request, when it is to be kept.
+        var request: (@Sendable () -> OutboundRequest)?
+        /// The attempt's span, when tracing.
+        var span: (any Span)?
     }
 
     /// Frees the delivery's slot in its integration's concurrency and wakes the claim loop, once.
@@ -324,11 +353,19 @@ public final class Dispatcher: Service, Sendable {
             case .replayed: .replayed
             }
         let text = reason == .attemptsExhausted ? "attempts exhausted (\(lifecycle.attempts)): \(detail ?? "")" : detail
+        if let span = work.span {
+            span.updateAttributes { attributes in
+                attributes["switchboard.outcome"] = kind.rawValue
+                if let status { attributes["http.response.status_code"] = status }
+            }
+            if kind != .delivered, kind != .filtered { span.fail(text ?? kind.rawValue) }
+        }
         work.audit.append(
             AuditRecord(
                 at: now, messageID: work.message.id, integration: work.route.id, kind: kind, fromState: before, toState: lifecycle.state,
                 attempt: reason == .released || reason == .filtered || reason == .abandoned ? nil : lifecycle.attempts, status: status,
-                durationMillis: duration, detail: text))
+                durationMillis: duration, detail: text, revision: duration == nil ? nil : configuration.revision,
+                request: work.request.map { RecordedRequest.text($0()) }))
         // The target is done with this message: free its slot now, so the next delivery need not
         // wait for this outcome's commit (the message stays leased until the commit lands).
         releaseSlot(&work)
@@ -363,9 +400,11 @@ public final class Dispatcher: Service, Sendable {
         case .retryWait: metrics.retried(integration)
         case .dead:
             metrics.dead(integration)
-            logger.warning(
-                "message is dead",
-                metadata: ["sb.message.id": "\(work.message.id)", "sb.integration": "\(integration)", "sb.reason": "\(text ?? "")"])
+            var metadata: Logger.Metadata = ["sb.message.id": "\(work.message.id)", "sb.integration": "\(integration)", "sb.reason": "\(text ?? "")"]
+            if let trace = MessageTracing.traceID(work.span.flatMap(tracing.traceparent(of:)) ?? work.message.traceparent) {
+                metadata["trace_id"] = "\(trace)"
+            }
+            logger.warning("message is dead", metadata: metadata)
         default: break
         }
     }

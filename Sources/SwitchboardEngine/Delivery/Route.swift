@@ -1,4 +1,5 @@
 import SwitchboardModel
+import Tracing
 
 /// An integration made ready to run: its steps compiled and its concurrency settled.
 public struct Route: Sendable {
@@ -24,9 +25,13 @@ public struct Route: Sendable {
         case filtered(reason: String)
     }
 
-    /// Runs the steps on one message's document.
-    public func run(_ document: JSONValue, messageID: String = "test", attempt: Int = 1, orderingKey: String? = nil) throws(StepError) -> Outcome {
-        switch try pipeline.run(document) {
+    /// Runs the steps on one message's document; with a parent span, each step in a span of its own.
+    public func run(
+        _ document: JSONValue, messageID: String = "test", attempt: Int = 1, orderingKey: String? = nil, tracing: MessageTracing = .off,
+        parent: (any Span)? = nil
+    ) throws(StepError) -> Outcome {
+        let ran = if let parent { try pipeline.run(document, tracing: tracing, parent: parent) } else { try pipeline.run(document) }
+        switch ran {
         case .drop(let reason): return .filtered(reason: reason)
         case .next(let output):
             return .deliver(

@@ -21,6 +21,8 @@ public final class Ingestor: Sendable {
     private let board: HealthBoard
     /// Largest accepted body in bytes.
     public let maxBodyBytes: Int
+    /// A span per webhook received; default none.
+    private let tracing: MessageTracing
 
     /// - Parameters:
     ///   - formats: The decoders of the webhook formats besides `json`, by name (a connector
@@ -29,8 +31,9 @@ public final class Ingestor: Sendable {
     public init(
         routes: [Route], formats: [String: WebhookFormat] = [:], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int,
         metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil, board: HealthBoard = HealthBoard(),
-        onAccepted: @escaping @Sendable () -> Void
+        tracing: MessageTracing = .off, onAccepted: @escaping @Sendable () -> Void
     ) {
+        self.tracing = tracing
         self.health = health ?? StoreHealth(clock: clock, logger: logger)
         self.board = board
         self.formats = formats
@@ -50,6 +53,30 @@ public final class Ingestor: Sendable {
     /// Throws only `IngestError`.
     public func accept(path: String, header: (String) -> String?, query: (String) -> String?, body: [UInt8]) async throws -> EnqueueResult {
         guard let route = routes[path], let webhook = route.integration.source.webhook else { throw IngestError.notFound(path) }
+        let sent = MessageTracing.validTraceparent(header("traceparent"))
+        guard let span = tracing.start("receive \(route.id)", kind: .server, traceparent: sent) else {
+            return try await receive(route, webhook, header: header, query: query, body: body, traceparent: sent)
+        }
+        defer { span.end() }
+        span.describe(message: nil, integration: route.id, system: route.integration.source.system)
+        do {
+            let result = try await receive(route, webhook, header: header, query: query, body: body, traceparent: tracing.traceparent(of: span))
+            switch result {
+            case .accepted(let id): span.describe(message: id, integration: route.id, system: route.integration.source.system)
+            case .duplicate(let id):
+                span.describe(message: id, integration: route.id, system: route.integration.source.system)
+                span.updateAttributes { $0["switchboard.duplicate"] = true }
+            }
+            return result
+        } catch {
+            span.fail((error as? IngestError).map { "\($0)" } ?? "\(error)")
+            throw error
+        }
+    }
+
+    private func receive(
+        _ route: Route, _ webhook: WebhookTrigger, header: (String) -> String?, query: (String) -> String?, body: [UInt8], traceparent: String?
+    ) async throws -> EnqueueResult {
         if let failure = InboundAuthenticator.check(webhook.authentication, header: header, query: query, body: body, now: clock.now()) {
             metrics.rejected(route.id, reason: "unauthorized")
             switch failure {
@@ -109,7 +136,8 @@ public final class Ingestor: Sendable {
         let now = clock.now()
         let message = NewMessage(
             id: MessageID.make(now: now), integration: route.id, payload: payload, orderingKey: orderingKey,
-            idempotencyKey: idempotencyKey, idempotencyWindowMillis: policy.idempotencyWindow.milliseconds, receivedAt: now)
+            idempotencyKey: idempotencyKey, idempotencyWindowMillis: policy.idempotencyWindow.milliseconds, receivedAt: now,
+            traceparent: traceparent)
         do {
             let result = try await committer.submit(message)
             health.accepted()

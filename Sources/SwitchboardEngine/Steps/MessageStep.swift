@@ -1,4 +1,5 @@
 import SwitchboardModel
+import Tracing
 
 /// A step: a pure function of the message document. Steps never do I/O, so `switchboard test`
 /// runs them exactly as the hub does.
@@ -42,5 +43,34 @@ public struct Pipeline: Sendable {
             }
         }
         return .next(current)
+    }
+
+    /// Runs the steps, each in a span under `parent` named after its place and kind (`step 1 map`).
+    func run(_ document: JSONValue, tracing: MessageTracing, parent: any Span) throws(StepError) -> StepOutcome {
+        var current = document
+        for (index, step) in steps.enumerated() {
+            let span = tracing.start("step \(index + 1) \(Self.kind(of: step))", kind: .internal, parent: parent)
+            defer { span?.end() }
+            do {
+                switch try step.apply(to: current) {
+                case .next(let next): current = next
+                case .drop(let reason):
+                    span?.updateAttributes { $0["switchboard.dropped"] = reason }
+                    return .drop(reason: "step \(index + 1): \(reason)")
+                }
+            } catch {
+                span?.fail(error.message)
+                throw error
+            }
+        }
+        return .next(current)
+    }
+
+    static func kind(of step: any MessageStep) -> String {
+        switch step {
+        case is MapStep: "map"
+        case is FilterStep: "filter"
+        default: "step"
+        }
     }
 }

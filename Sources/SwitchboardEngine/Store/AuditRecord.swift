@@ -34,11 +34,18 @@ public struct AuditRecord: Sendable, Hashable {
     public var detail: String?
     /// `hub` for the engine's own actions; a user or token name for a person's.
     public var actor: String
+    /// For an attempt: the workspace revision that made it (`WorkspaceRevision.id`).
+    public var revision: String?
+    /// For an attempt: the request it sent, as `RecordedRequest` writes it, when kept.
+    public var request: String?
 
     public init(
         at: Int64, messageID: String, integration: String, kind: Kind, fromState: MessageState? = nil, toState: MessageState? = nil,
-        attempt: Int? = nil, status: Int? = nil, durationMillis: Int64? = nil, detail: String? = nil, actor: String = "hub"
+        attempt: Int? = nil, status: Int? = nil, durationMillis: Int64? = nil, detail: String? = nil, actor: String = "hub",
+        revision: String? = nil, request: String? = nil
     ) {
+        self.revision = revision
+        self.request = request
         self.at = at
         self.messageID = messageID
         self.integration = integration

@@ -19,13 +19,17 @@ public struct Message: Sendable, Hashable {
     /// The last failure, truncated, for people reading `messages show` and `dlq list`.
     public var lastError: String?
     public var lastStatus: Int?
+    /// The W3C trace context its attempts continue; nil: none.
+    public var traceparent: String?
 
     public var state: MessageState { lifecycle.state }
 
     public init(
         id: String, integration: String, sequence: Int64, lifecycle: MessageLifecycle, payload: [UInt8], orderingKey: String?,
-        idempotencyKey: String?, receivedAt: Int64, updatedAt: Int64, leaseToken: String?, lastError: String?, lastStatus: Int?
+        idempotencyKey: String?, receivedAt: Int64, updatedAt: Int64, leaseToken: String?, lastError: String?, lastStatus: Int?,
+        traceparent: String? = nil
     ) {
+        self.traceparent = traceparent
         self.id = id
         self.integration = integration
         self.sequence = sequence
@@ -51,11 +55,14 @@ public struct NewMessage: Sendable {
     /// How long the idempotency key suppresses duplicates, in milliseconds.
     public var idempotencyWindowMillis: Int64
     public var receivedAt: Int64
+    /// The W3C trace context its attempts continue (`MessageTracing`); nil: none.
+    public var traceparent: String?
 
     public init(
         id: String, integration: String, payload: [UInt8], orderingKey: String? = nil, idempotencyKey: String? = nil,
-        idempotencyWindowMillis: Int64 = 86_400_000, receivedAt: Int64
+        idempotencyWindowMillis: Int64 = 86_400_000, receivedAt: Int64, traceparent: String? = nil
     ) {
+        self.traceparent = traceparent
         self.id = id
         self.integration = integration
         self.payload = payload

@@ -1,7 +1,8 @@
 import Logging
 import ServiceLifecycle
 
-/// Periodic chores of a running hub: refreshes the queue-depth, stored-messages and health gauges
+/// Periodic chores of a running hub: refreshes the queue-depth, stored-messages, health and
+/// connection gauges
 /// and prunes what the retention setting no longer keeps (audit records, finished messages,
 /// expired idempotency keys).
 public final class Housekeeping: Service, Sendable {
@@ -22,16 +23,19 @@ public final class Housekeeping: Service, Sendable {
     private let board: HealthBoard
     /// Each integration's target system.
     private let targets: [String: String]
+    /// Each system's budget and the size of its connector's connection pool, for the connection gauges.
+    private let pools: [String: (budget: SystemBudget, size: Int)]
 
     public init(
         store: any MessageStore, metrics: HubMetrics, clock: any WallClock, retention: Duration, integrations: [String], logger: Logger,
         sampleInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(600),
-        board: HealthBoard = HealthBoard(), targets: [String: String] = [:],
+        board: HealthBoard = HealthBoard(), targets: [String: String] = [:], pools: [String: (budget: SystemBudget, size: Int)] = [:],
         assess: @escaping @Sendable ([StateCount]) async throws -> [String: IntegrationHealth] = { _ in [:] }
     ) {
         self.assess = assess
         self.board = board
         self.targets = targets
+        self.pools = pools
         self.store = store
         self.metrics = metrics
         self.clock = clock
@@ -86,6 +90,9 @@ public final class Housekeeping: Service, Sendable {
     func sample() async {
         for integration in integrations { metrics.setSourceUp(integration, !board.source(integration).isFailing) }
         for system in Set(targets.values) { metrics.setTargetUp(system, !board.target(system).isFailing) }
+        for (system, pool) in pools {
+            metrics.setConnections(system, inUse: await pool.budget.permitsInUse, allowed: await pool.budget.concurrencyLimit, poolSize: pool.size)
+        }
         guard let counts = try? await store.counts() else { return }
         if let health = try? await assess(counts) {
             for (integration, found) in health { metrics.setHealth(integration, found) }

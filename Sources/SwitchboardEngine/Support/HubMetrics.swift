@@ -110,6 +110,14 @@ public final class HubMetrics: Sendable {
         gauge("switchboard_target_up", [("system", system)]).record(up ? 1 : 0)
     }
 
+    /// A target system's connections: requests under way (each holds a pooled connection), the
+    /// concurrency allowed now (adaptive or declared; nil: no cap), and the pool's size.
+    public func setConnections(_ system: String, inUse: Int, allowed: Int?, poolSize: Int) {
+        gauge("switchboard_target_requests_in_flight", [("system", system)]).record(inUse)
+        if let allowed { gauge("switchboard_target_concurrency_allowed", [("system", system)]).record(allowed) }
+        gauge("switchboard_target_connection_pool_size", [("system", system)]).record(poolSize)
+    }
+
     private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
         Self.cached(gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions, factory: factory) }
     }

@@ -57,6 +57,10 @@ struct HealthTests {
             await eventually {
                 (try? await harness.get("/metrics").body.contains(#"switchboard_target_up{system="erp"} 0"#)) == true
             })
+        // The connection gauges: two integrations of 16 deliveries each share erp's pool of 32.
+        let metrics = try await harness.get("/metrics").body
+        #expect(metrics.contains(#"switchboard_target_connection_pool_size{system="erp"} 32"#), "\(metrics)")
+        #expect(metrics.contains(#"switchboard_target_requests_in_flight{system="erp"} "#))
         // The dashboard's overview says it first, above the charts.
         let page = try await DashboardPage.overview(harness, token: token)
         #expect(page.contains("Needs attention") && page.contains("the target erp has failed for"), "\(page.prefix(2_000))")

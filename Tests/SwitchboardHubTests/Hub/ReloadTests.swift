@@ -48,6 +48,39 @@ struct ReloadTests {
         let bodies = harness.sink.received.compactMap { try? JSONValue(json: $0.body) }
         #expect(bodies.contains(.object(["id": .int(7), "name": .string("Ada")])), "\(bodies)")
         #expect(bodies.contains(.object(["id": .int(8), "name": .string("Grace")])), "\(bodies)")
+
+        // `messages show` says which revision made each attempt, what it sent and what came back.
+        let shown = try await harness.operations.showMessage(id: id, json: false)
+        let first = try #require(before["revision"]?.text)
+        let second = try #require(answer["revision"]?["revision"]?.text)
+        let url = "http://127.0.0.1:\(try await harness.sink.port())/orders/7"
+        #expect(shown.contains("attempt 1  status 400"), "\(shown)")
+        #expect(shown.contains("revision \(first)\n      request  POST \(url)\n"), "\(shown)")
+        #expect(shown.contains("Authorization: [redacted]") && !shown.contains("erp-token"), "\(shown)")
+        #expect(shown.contains("\n               {\"id\":7}\n      response 400 name is required"), "\(shown)")
+        #expect(shown.contains("revision \(second)\n      request  POST \(url)\n"), "\(shown)")
+        #expect(shown.contains(#"{"id":7,"name":"Ada"}"#), "\(shown)")
+        let detail = try JSONValue(json: Array(try await harness.get("/api/v1/messages/\(id)", headers: auth).body.utf8))
+        let attempts = (detail["history"]?.arrayItems ?? []).filter { $0["duration_ms"] != nil }
+        #expect(attempts.map { $0["revision"]?.text } == [first, second], "oldest first")
+        #expect(attempts.allSatisfy { $0["request"]?.text.hasPrefix("POST \(url)\n") == true })
+        try await harness.stop()
+    }
+
+    @Test("with store.audit_requests: failures, a failed attempt keeps its request and a delivered one does not")
+    func requestsOfFailuresOnly() async throws {
+        let harness = try await HubHarness(
+            integrations: [HubHarness.integration("orders", delivery: "max_attempts: 3")], extra: "store: { audit_requests: failures }")
+        harness.sink.setBehaviour { _, index in index == 0 ? .init(status: 503, body: "maintenance") : .init(status: 200) }
+        let id = try #require(HubHarness.id(try await harness.post("/hooks/orders", #"{"id": 5, "secret_note": "x"}"#).body))
+        #expect(try await harness.waitForState(id, .delivered))
+        let records = try await harness.hub.store.audit(matching: AuditFilter(messageID: id)).filter(\.isAttempt)
+        #expect(records.map(\.kind) == [.delivered, .retry])
+        #expect(records[0].request == nil)
+        #expect(records[1].request?.hasPrefix("POST http://127.0.0.1:") == true)
+        #expect(records.allSatisfy { $0.revision == harness.hub.revision.id })
+        let shown = try await harness.operations.showMessage(id: id, json: false)
+        #expect(shown.contains("request  (not kept: store.audit_requests)"), "\(shown)")
         try await harness.stop()
     }
 
