@@ -6,19 +6,23 @@ import SwitchboardModel
 public enum Checker {
     /// Checks the workspace in `directory` for `environment` (default the first declared),
     /// without needing its secrets.
+    /// A problem that stops `validate` (a secret written inline is SB190) is a finding, and the
+    /// rules run on as much of the workspace as reads despite it.
     public static func check(directory: URL, registry: ConnectorRegistry, environment: String? = nil) -> CheckReport {
-        let workspace: Workspace
-        do {
-            workspace = try Workspace.load(directory: directory, registry: registry, environment: environment, resolvingSecrets: false)
-        } catch {
-            // The workspace does not load: its problems are the findings (a secret written inline is SB190).
-            let findings = error.diagnostics.map { diagnostic in
-                let rule = Rules.rule(diagnostic.rule ?? "SB000") ?? Rules.all[0]
-                return Finding(rule: rule, severity: rule.severity, message: diagnostic.message, location: diagnostic.location)
-            }
-            return CheckReport(findings: findings)
+        let (workspace, problems) = Workspace.loadForReview(directory: directory, registry: registry, environment: environment)
+        let loadFindings = problems.map { diagnostic in
+            let rule = Rules.rule(diagnostic.rule ?? "SB000") ?? Rules.all[0]
+            return Finding(rule: rule, severity: rule.severity, message: diagnostic.message, location: diagnostic.location)
         }
-        return review(workspace)
+        guard let workspace else { return CheckReport(findings: loadFindings) }
+        let reviewed = review(workspace)
+        return CheckReport(findings: Self.sorted(loadFindings + reviewed.findings))
+    }
+
+    static func sorted(_ findings: [Finding]) -> [Finding] {
+        findings.sorted {
+            ($0.location.file, $0.location.line, $0.location.column, $0.rule.id) < ($1.location.file, $1.location.line, $1.location.column, $1.rule.id)
+        }
     }
 
     /// The strategy review of a workspace that loads.
@@ -39,12 +43,7 @@ public enum Checker {
             }
             return finding
         }
-        return CheckReport(
-            findings: findings.sorted {
-                ($0.location.file, $0.location.line, $0.location.column, $0.rule.id) < (
-                    $1.location.file, $1.location.line, $1.location.column, $1.rule.id
-                )
-            })
+        return CheckReport(findings: sorted(findings))
     }
 }
 
@@ -59,11 +58,13 @@ struct Review {
         locator = Locator(directory: workspace.root)
     }
 
-    mutating func report(_ id: String, _ message: String, in integration: Integration? = nil, at path: [String] = [], location: SourceLocation? = nil)
-    {
+    mutating func report(
+        _ id: String, _ message: String, in integration: Integration? = nil, at path: [String] = [], location: SourceLocation? = nil,
+        system: String? = nil
+    ) {
         let rule = Rules.rule(id)!
         let site = location ?? locator.locate(integration?.file ?? "switchboard.yaml", path)
-        findings.append(Finding(rule: rule, severity: rule.severity, message: message, location: site, integration: integration?.id))
+        findings.append(Finding(rule: rule, severity: rule.severity, message: message, location: site, integration: integration?.id, system: system))
     }
 
     mutating func run() {
@@ -83,14 +84,36 @@ struct Review {
                     location: system.declaredAt)
             }
         }
+        for system in landscape.systems where system.owner?.isEmpty ?? true {
+            report("SB105", "system '\(system.id)' names no owner", location: system.declaredAt, system: system.id)
+        }
+        let costed = landscape.systems.filter { $0.cost != nil }.map(\.id)
         for plan in Planner.plan(workspace) {
             guard let system = landscape.system(plan.system) else { continue }
-            for use in plan.limits where use.share >= 0.8 {
+            let users = plan.loads.map(\.integration)
+            if !plan.limitsKnown {
+                report(
+                    "SB171",
+                    "system '\(plan.system)' is used by \(users.joined(separator: ", ")) and declares no limits, so nothing says whether their volumes fit",
+                    location: system.declaredAt, system: plan.system)
+            }
+            if system.cost == nil, !costed.isEmpty {
+                report(
+                    "SB172",
+                    "system '\(plan.system)' has no cost model while \(costed.joined(separator: ", ")) declare one, so the landscape's operating cost leaves it out",
+                    location: system.declaredAt, system: plan.system)
+            }
+            for use in plan.limits where use.share >= Planner.threshold {
                 let share = (use.share * 100).clampedWhole
+                let alone = plan.loads.compactMap { load -> String? in
+                    guard let own = load.shares[use.name], own >= 1 else { return nil }
+                    return "\(load.integration) alone uses \((own * 100).clampedWhole)%"
+                }
                 let message =
-                    "the integrations writing to '\(plan.system)' (\(plan.integrations.joined(separator: ", "))) use \(share)% of its \(use.name) at their declared peak"
+                    "the integrations using '\(plan.system)' (\(users.joined(separator: ", "))) use \(share)% of its \(use.name) at their declared peak"
                     + (use.share >= 1 ? ", more than it allows" : ", leaving less than 20% to spare")
-                report("SB170", message, location: system.declaredAt)
+                    + (alone.isEmpty ? "" : " (\(alone.joined(separator: "; ")))")
+                report("SB170", message, location: system.declaredAt, system: plan.system)
                 if use.share < 1 { findings[findings.count - 1].severity = .warning }
             }
         }
@@ -142,8 +165,18 @@ struct Review {
             report("SB140", "integration '\(id)' lets one attempt run longer than 5 minutes", in: integration, at: ["delivery", "timeout"])
         }
 
+        if let webhook = integration.source.webhook, let format = workspace.registry.webhookFormat(webhook.format), !format.messages.isEmpty,
+            webhook.table == nil || webhook.messages.isEmpty
+        {
+            report(
+                "SB113",
+                "integration '\(id)' receives \(webhook.format) webhooks without saying the table and messages they are registered for (source.webhook.table, source.webhook.messages), so impact counts it as reading every table",
+                in: integration, at: ["source", "webhook"])
+        }
         if let problem = integration.target.settings.idempotencyProblem {
             report("SB150", "integration '\(id)' \(problem.message)", in: integration, at: problem.path)
+            // Declared harmless to repeat: shown in the report as met for that reason.
+            if let reason = integration.idempotentReason { findings[findings.count - 1].suppressed = "declared idempotent: \(reason)" }
         }
 
         if integration.volumes?.perDay == nil || integration.volumes?.peakPerMinute == nil {

@@ -10,6 +10,8 @@ public struct Finding: Sendable {
     public var location: SourceLocation
     /// The integration it is about, if one.
     public var integration: String?
+    /// The system it is about, if one (its limits, its owner).
+    public var system: String? = nil
     /// The reason it is suppressed (by `check.suppress` or a rule set to `off`); nil when it counts.
     public var suppressed: String?
 

@@ -43,7 +43,7 @@ public enum Impact {
     public static func analyse(_ subject: Subject, in workspace: Workspace) -> [Touch] {
         var touches: [Touch] = []
         for integration in workspace.integrations {
-            if let reason = reads(integration, subject, registry: workspace.registry) {
+            if let reason = reads(integration, subject, registry: workspace.registry, sourceKind: workspace.landscape.system(integration.source.system)?.kind) {
                 touches.append(
                     Touch(integration: integration.id, way: .reads, reason: reason, downstream: downstream(of: integration, in: workspace)))
             }
@@ -86,22 +86,38 @@ public enum Impact {
         return paths
     }
 
-    static func reads(_ integration: Integration, _ subject: Subject, registry: ConnectorRegistry) -> String? {
+    static func reads(_ integration: Integration, _ subject: Subject, registry: ConnectorRegistry, sourceKind: String? = nil) -> String? {
         guard integration.source.system == subject.system else { return nil }
         var reason = "reads \(subject.system)"
+        // Where the source's documents hold a record's columns; empty: anywhere.
+        var recordFields: [String] = []
         if let table = subject.table {
-            if let read = integration.source.poll?.settings.footprint {
+            if let poll = integration.source.poll {
+                let read = poll.settings.footprint
                 guard let readTable = read.table, sameTable(readTable, table) else { return nil }
                 reason = read.description
-            } else if let format = integration.source.webhook.flatMap({ registry.webhookFormat($0.format) }) {
-                reason = format.readsDescription
+                recordFields = sourceKind.flatMap { registry.spec($0) }?.sources.first { $0.key == poll.key }?.recordFields ?? []
+            } else if let webhook = integration.source.webhook, let format = registry.webhookFormat(webhook.format) {
+                recordFields = format.recordFields
+                if let registered = webhook.table {
+                    // Registered for one table: it reads that one, not every table.
+                    guard sameTable(registered, table) else { return nil }
+                    reason = "a webhook registered for \(registered)" + (webhook.messages.isEmpty ? "" : " (\(webhook.messages.joined(separator: ", ")))")
+                } else {
+                    reason = format.readsDescription + "; source.webhook.table does not say which, so it may be this one"
+                }
             } else {
                 return nil
             }
         }
         if let column = subject.column {
             if let read = integration.source.poll, read.settings.footprint.columns.contains(column) { return "source.\(read.key) selects \(column)" }
-            let used = paths(integration).filter { $0.split(whereSeparator: { ".[]$".contains($0) }).map(String.init).contains(column) }
+            let used = paths(integration).filter { path in
+                let parts = path.split(whereSeparator: { ".[]$".contains($0) }).map(String.init)
+                // A column of the record, not a field of that name further in (a lookup's name).
+                guard !recordFields.isEmpty else { return parts.contains(column) }
+                return parts.count >= 2 && recordFields.contains(parts[0]) && parts[1] == column
+            }
             guard !used.isEmpty else { return nil }
             reason = "steps use \(used.sorted().joined(separator: ", "))"
         }

@@ -8,7 +8,8 @@ import SwitchboardModel
 /// to on the right. Both system columns are split into a cloud band and an on-premises band. A
 /// source box spans the rows of its integrations, so those links are straight; target boxes are
 /// ordered by the mean row of their integrations to keep crossings few. An integration that crosses
-/// the cloud/on-premises boundary is drawn dashed, a synchronous one in orange.
+/// the cloud/on-premises boundary is drawn dashed in orange, a synchronous one thick in purple
+/// (both together: dashed purple), as the legend under the drawing says.
 public enum LandscapeDiagram {
     static let row = 26.0
     static let columnWidth = 220.0
@@ -29,6 +30,15 @@ public enum LandscapeDiagram {
         }
         var rowOf: [String: Int] = [:]
         for (index, integration) in integrations.enumerated() { rowOf[integration.id] = index }
+        // Each row's top: a spare row where the sources' band changes, so the bands never
+        // overlap and each band's label has room above its first box.
+        var rowTop: [Double] = []
+        var gaps = 0.0
+        for (index, integration) in integrations.enumerated() {
+            if index > 0, band(integrations[index - 1].source.system) != band(integration.source.system) { gaps += 1 }
+            rowTop.append(top + (Double(index) + gaps) * row)
+        }
+        func rowY(_ index: Int) -> Double { index < rowTop.count ? rowTop[index] : top + (Double(index) + gaps) * row }
         let sourceIDs = integrations.map(\.source.system).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let targetIDs = integrations.map(\.target.system).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
             .sorted { lhs, rhs in
@@ -45,8 +55,8 @@ public enum LandscapeDiagram {
         var sourceBox: [String: (y: Double, height: Double)] = [:]
         for id in sourceIDs {
             let rows = integrations.filter { $0.source.system == id }.compactMap { rowOf[$0.id] }
-            let y = top + Double(rows.min() ?? 0) * row + 2
-            sourceBox[id] = (y, Double(rows.count) * row - 4)
+            let y = rowY(rows.min() ?? 0) + 2
+            sourceBox[id] = (y, rowY(rows.max() ?? 0) + row - y - 2)
         }
         // Target boxes stacked in order, each as tall as its integrations' rows (at least one row).
         var targetBox: [String: (y: Double, height: Double)] = [:]
@@ -58,12 +68,13 @@ public enum LandscapeDiagram {
             let rows = integrations.filter { $0.target.system == id }.compactMap { rowOf[$0.id] }
             let height = max(row, Double(rows.count) * row * 0.6) - 4
             // As near the middle of its integrations' rows as the boxes above it allow.
-            let middle = top + (Double(rows.reduce(0, +)) / Double(max(rows.count, 1)) + 0.5) * row
+            let middle = rows.map { rowY($0) }.reduce(0, +) / Double(max(rows.count, 1)) + row / 2
             let y = max(nextY + 2, middle - height / 2)
             targetBox[id] = (y, height)
             nextY = y + height + 6
         }
-        let height = max(top + Double(integrations.count) * row, nextY) + 30
+        let legendY = max(rowY(integrations.count), nextY) + 16
+        let height = legendY + 34
         // Bands behind each system column.
         for (x, boxes, ids) in [(leftX, sourceBox, sourceIDs), (rightX, targetBox, targetIDs)] {
             for (index, name) in ["Cloud", "On-premises", "Location not declared"].enumerated() {
@@ -76,7 +87,7 @@ public enum LandscapeDiagram {
             }
         }
         for (index, integration) in integrations.enumerated() {
-            let y = top + Double(index) * row + row / 2
+            let y = rowY(index) + row / 2
             guard sourceBox[integration.source.system] != nil, let target = targetBox[integration.target.system] else { continue }
             let targetIndex = integrations.filter { $0.target.system == integration.target.system }.firstIndex { $0.id == integration.id } ?? 0
             let targetCount = integrations.filter { $0.target.system == integration.target.system }.count
@@ -110,6 +121,16 @@ public enum LandscapeDiagram {
                 )
             }
         }
+        // The legend, inside the drawing so it travels with it.
+        let legend = [
+            (#"class="link""#, "asynchronous"), (#"class="link sync""#, "synchronous (the caller waits)"),
+            (#"class="link crossing""#, "crosses between cloud and on-premises"),
+        ].enumerated().map { index, item in
+            let x = leftX + Double(index) * 300
+            return
+                #"<g class="legend"><path \#(item.0) d="M\#(x) \#(legendY) H\#(x + 36)"/><text x="\#(x + 44)" y="\#(legendY + 4)">\#(escape(item.1))</text></g>"#
+        }
+        body += legend
         let header = [
             #"<text class="heading" x="\#(leftX)" y="24">Reads from</text>"#,
             #"<text class="heading" x="\#(laneX)" y="24">Integrations (\#(integrations.count))</text>"#,
@@ -128,7 +149,8 @@ public enum LandscapeDiagram {
             .lane-label { font-size: 12px; }
             .link { fill: none; stroke: #7b8794; stroke-width: 1.2; }
             .link.crossing { stroke-dasharray: 5 3; stroke: #c05621; }
-            .link.sync { stroke: #dd6b20; stroke-width: 2; }
+            .link.sync { stroke: #553c9a; stroke-width: 2.2; }
+            .legend text { font-size: 12px; fill: #52606d; }
             </style>
             """
         return """

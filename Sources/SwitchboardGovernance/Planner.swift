@@ -14,25 +14,57 @@ public struct LimitUse: Sendable, Hashable {
     public var share: Double { allowed > 0 ? used / allowed : .infinity }
 }
 
-/// The plan for one target system: what every integration writing to it sends, against its limits.
+/// One integration's part of a system's plan: what it alone sends (or reads) at its peak, and
+/// the largest share of a limit it takes on its own.
+public struct IntegrationLoad: Sendable, Hashable {
+    public var integration: String
+    /// True for a change feed polled from the system (reads), false for an integration writing to it.
+    public var reads: Bool
+    public var recordsPerDay: Double
+    /// Requests per limit window at its peak, after batching (a poll is one request).
+    public var peakRequestsPerWindow: Double
+    /// Seconds of the system's execution time per window at its peak; nil when not known.
+    public var executionSeconds: Double?
+    /// What it counts against the daily entitlement (operations or requests, as the system counts).
+    public var entitlementPerDay: Double
+    /// Each limit's share that it alone takes, by limit name.
+    public var shares: [String: Double]
+
+    /// The largest share of any limit it takes alone.
+    public var largestShare: Double { shares.values.max() ?? 0 }
+}
+
+/// The plan for one system: what every integration writing to it and reading from it sends,
+/// against its limits.
 public struct SystemPlan: Sendable {
     public var system: String
+    /// The integrations writing to it.
     public var integrations: [String]
     /// Records (messages) written per day, from the integrations' `volumes.per_day`.
     public var recordsPerDay: Double
-    /// HTTP requests per day after batching.
+    /// HTTP requests per day after batching, reads included.
     public var requestsPerDay: Double
     /// Records per second at the peak minute.
     public var peakRecordsPerSecond: Double
-    /// Requests per limit window at the peak minute, after batching.
+    /// Requests per limit window at the peak, after batching, reads included; no integration
+    /// sends more in a window than its whole day.
     public var peakRequestsPerWindow: Double
     public var window: Duration
     public var limits: [LimitUse]
+    /// False when the system declares no limits and its kind documents none: then nothing can be
+    /// said about headroom or growth.
+    public var limitsKnown: Bool
+    /// Each integration's part, writers first, then change feeds read from the system.
+    public var loads: [IntegrationLoad]
     /// Application users the limits are counted for (Dataverse); 1 otherwise.
     public var users: Int
-    /// What fits the peak: the batch size that keeps requests under the limit with today's users,
-    /// the concurrency the peak needs, and the users the peak needs at today's batch size.
+    /// The batch size in use.
+    public var batchSize: Int
+    /// What fits the peak: the smallest batch size with which every limit is under its
+    /// threshold with today's users (nil when none does: `noFit` says why and what does), the
+    /// concurrency the peak needs, and the users the peak needs at today's batch size.
     public var fittingBatchSize: Int?
+    public var noFit: String?
     public var neededConcurrency: Int?
     public var neededUsers: Int?
     public var monthlyCost: Double?
@@ -45,115 +77,221 @@ public struct SystemPlan: Sendable {
     /// The largest share of any limit; 1 − this is the headroom.
     public var largestShare: Double { limits.map(\.share).max() ?? 0 }
     public var headroom: Double { 1 - largestShare }
+    /// The limit over its allowance today, the most over first; nil when every one fits.
+    public var overToday: LimitUse? { limits.filter { $0.share >= 1 }.max { $0.share < $1.share } }
 }
 
 /// `switchboard plan`: the arithmetic of volumes against limits, entitlements and costs.
 public enum Planner {
-    /// One plan per system that integrations write to, in the landscape's order.
+    /// The share of a limit above which a plan does not count it as fitting. 0.8, as SB170 warns.
+    public static let threshold = 0.8
+    /// The largest batch a plan recommends. 1,000, Dataverse's `$batch` limit.
+    public static let largestBatch = 1_000
+
+    /// The environment a plan is for when none is asked for: the one named `production`, if
+    /// declared, else the first.
+    public static func defaultEnvironment(_ environments: [String]) -> String? {
+        environments.contains("production") ? "production" : environments.first
+    }
+
+    /// One plan per system that integrations write to or poll, in the landscape's order, for the
+    /// workspace's environment.
     public static func plan(_ workspace: Workspace) -> [SystemPlan] {
         workspace.landscape.systems.compactMap { system in
             let writers = workspace.integrations.filter { $0.target.system == system.id }
-            guard !writers.isEmpty else { return nil }
+            let readers = workspace.integrations.filter { $0.source.system == system.id && $0.source.poll != nil }
+            guard !writers.isEmpty || !readers.isEmpty else { return nil }
             let facts =
                 workspace.registry.kind(system.kind)?.planning(of: workspace.connection(of: system.id)?.settings, window: system.limits.window)
                 ?? PlanningFacts()
-            return plan(system, writers: writers, facts: facts)
+            return plan(system, writers: writers, readers: readers, facts: facts)
         }
     }
 
-    static func plan(_ system: SystemDefinition, writers: [Integration], facts: PlanningFacts) -> SystemPlan {
+    static func plan(_ system: SystemDefinition, writers: [Integration], readers: [Integration] = [], facts: PlanningFacts) -> SystemPlan {
         var assumptions: [String] = []
         let users = facts.users
-        let batch = Double(facts.batchSize)
         let limits = system.limits
         let windowSeconds = Double(limits.window.milliseconds) / 1000
-        var recordsPerDay = 0.0, peakPerSecond = 0.0
-        for integration in writers {
+        let perRecord = limits.timePerRecord.map { Double($0.milliseconds) / 1000 }
+        // Each writer's day and peak window: a burst is never more than the whole day.
+        struct Writer {
+            var id: String
+            var perDay: Double
+            var peakPerSecond: Double
+            var peakRecordsPerWindow: Double
+            var payload: Double
+        }
+        let written = writers.map { integration -> Writer in
             let perDay = Double(integration.volumes?.perDay ?? 0)
             if integration.volumes?.perDay == nil { assumptions.append("\(integration.id) declares no volumes.per_day; counted as 0.") }
-            recordsPerDay += perDay
+            var peakPerSecond = perDay / 86_400
             if let peak = integration.volumes?.peakPerMinute {
-                peakPerSecond += Double(peak) / 60
-            } else {
-                peakPerSecond += perDay / 86_400
-                if perDay > 0 { assumptions.append("\(integration.id) declares no volumes.peak_per_minute; its day is assumed even.") }
+                peakPerSecond = Double(peak) / 60
+            } else if perDay > 0 {
+                assumptions.append("\(integration.id) declares no volumes.peak_per_minute; its day is assumed even.")
             }
+            var window = peakPerSecond * windowSeconds
+            if integration.volumes?.perDay != nil, window > perDay {
+                window = perDay
+                assumptions.append(
+                    "\(integration.id)'s peak of \(number(peakPerSecond * 60))/min would send more than its day (\(number(perDay))) in one \(format(windowSeconds)) s window; counted as its day."
+                )
+            }
+            return Writer(id: integration.id, perDay: perDay, peakPerSecond: peakPerSecond, peakRecordsPerWindow: window,
+                          payload: Double(integration.volumes?.payloadBytes ?? 0))
         }
-        let requestsPerDay = (recordsPerDay / batch).rounded(.up)
-        let peakRecordsPerWindow = peakPerSecond * windowSeconds
-        let peakRequestsPerWindow = peakRecordsPerWindow / batch
-        /// Where a limit's figure comes from: the service's documented default (scaled to the window), or the workspace.
+        // Each change feed polled from the system: one request per poll, day and night.
+        let polls = readers.compactMap { integration -> (id: String, perWindow: Double, perDay: Double)? in
+            guard let poll = integration.source.poll else { return nil }
+            let seconds = max(0.001, Double(poll.settings.interval.milliseconds) / 1000)
+            return (integration.id, windowSeconds / seconds, 86_400 / seconds)
+        }
+        let recordsPerDay = written.map(\.perDay).reduce(0, +)
+        let peakPerSecond = written.map(\.peakPerSecond).reduce(0, +)
+        let defaults = facts.documented ?? SystemLimits()
         func source(_ field: String, isDefault: Bool) -> String {
             facts.documented != nil && isDefault
                 ? "\(facts.documentedSource), × \(users) user(s)" : "systems[].limits.\(field)" + (users > 1 ? ", × \(users) user(s)" : "")
         }
-        let defaults = facts.documented ?? SystemLimits()
-        var uses: [LimitUse] = []
-        if let maximum = limits.maxRequests {
-            uses.append(
-                LimitUse(
-                    name: "requests per \(format(windowSeconds)) s", used: peakRequestsPerWindow, allowed: Double(maximum * users),
-                    source: source("max_requests", isDefault: maximum == defaults.maxRequests)))
+        let operations = facts.entitlementCountsOperations
+        let requestsName = "requests per \(format(windowSeconds)) s"
+        let executionName = "execution time per \(format(windowSeconds)) s"
+        let entitlementName = operations ? "operations per 24 h (entitlement)" : "requests per 24 h (entitlement)"
+
+        /// Every limit's use for a batch size and a volume factor; per integration when `only` is given.
+        func uses(batch: Double, factor: Double, only: String? = nil) -> [LimitUse] {
+            let ws = written.filter { only == nil || $0.id == only }
+            let ps = polls.filter { only == nil || $0.id == only }
+            let recordsWindow = ws.map(\.peakRecordsPerWindow).reduce(0, +) * factor
+            let requestsWindow = (recordsWindow / batch) + ps.map(\.perWindow).reduce(0, +)
+            let perSecond = ws.map(\.peakPerSecond).reduce(0, +) * factor
+            let day = ws.map(\.perDay).reduce(0, +) * factor
+            let dayRequests = (day / batch).rounded(.up) + ps.map(\.perDay).reduce(0, +)
+            var found: [LimitUse] = []
+            if let maximum = limits.maxRequests {
+                found.append(
+                    LimitUse(
+                        name: requestsName, used: requestsWindow, allowed: Double(maximum * users),
+                        source: source("max_requests", isDefault: maximum == defaults.maxRequests)))
+            }
+            if let perRecord {
+                if let maximum = limits.maxExecution {
+                    found.append(
+                        LimitUse(
+                            name: executionName, used: min(recordsWindow, day) * perRecord, allowed: Double(maximum.milliseconds) / 1000 * Double(users),
+                            source: source("max_execution_time", isDefault: maximum == defaults.maxExecution)))
+                }
+                if let maximum = limits.maxConcurrent {
+                    found.append(
+                        LimitUse(
+                            name: "requests in flight", used: perSecond * perRecord, allowed: Double(maximum * users),
+                            source: source("max_concurrent", isDefault: maximum == defaults.maxConcurrent)))
+                }
+            }
+            if let entitlement = limits.requestsPerDay {
+                // Reads count too: each poll is a request, and an operation of its own.
+                found.append(
+                    LimitUse(
+                        name: entitlementName, used: operations ? day + ps.map(\.perDay).reduce(0, +) : dayRequests,
+                        allowed: Double(entitlement),
+                        source: facts.documented != nil && entitlement == defaults.requestsPerDay
+                            ? facts.entitlementSource : "systems[].limits.requests_per_day"))
+            }
+            return found
         }
-        let perRecord = limits.timePerRecord.map { Double($0.milliseconds) / 1000 }
-        if let perRecord {
-            if let maximum = limits.maxExecution {
-                uses.append(
-                    LimitUse(
-                        name: "execution time per \(format(windowSeconds)) s", used: peakRecordsPerWindow * perRecord,
-                        allowed: Double(maximum.milliseconds) / 1000 * Double(users),
-                        source: source("max_execution_time", isDefault: maximum == defaults.maxExecution)))
-            }
-            if let maximum = limits.maxConcurrent {
-                uses.append(
-                    LimitUse(
-                        name: "requests in flight", used: peakPerSecond * perRecord, allowed: Double(maximum * users),
-                        source: source("max_concurrent", isDefault: maximum == defaults.maxConcurrent)))
-            }
-        } else if limits.maxExecution != nil || limits.maxConcurrent != nil {
+        if perRecord == nil, limits.maxExecution != nil || limits.maxConcurrent != nil {
             assumptions.append(
                 "No limits.time_per_record: execution time and concurrency are not planned; measure a write (the emulator's --latency helps) and set it."
             )
         }
-        if let entitlement = limits.requestsPerDay {
-            // An entitlement may count every operation, batched or not (Dataverse's does).
-            let operations = facts.entitlementCountsOperations
-            uses.append(
-                LimitUse(
-                    name: operations ? "operations per 24 h (entitlement)" : "requests per 24 h (entitlement)",
-                    used: operations ? recordsPerDay : requestsPerDay, allowed: Double(entitlement),
-                    source: facts.documented != nil && entitlement == defaults.requestsPerDay
-                        ? facts.entitlementSource : "systems[].limits.requests_per_day"))
+        let batch = Double(facts.batchSize)
+        let today = uses(batch: batch, factor: 1)
+        let loads =
+            written.map { writer in
+                IntegrationLoad(
+                    integration: writer.id, reads: false, recordsPerDay: writer.perDay, peakRequestsPerWindow: writer.peakRecordsPerWindow / batch,
+                    executionSeconds: perRecord.map { $0 * writer.peakRecordsPerWindow },
+                    entitlementPerDay: operations ? writer.perDay : (writer.perDay / batch).rounded(.up),
+                    shares: Dictionary(uses(batch: batch, factor: 1, only: writer.id).map { ($0.name, $0.share) }) { a, _ in a })
+            }
+            + polls.map { poll in
+                IntegrationLoad(
+                    integration: poll.id, reads: true, recordsPerDay: 0, peakRequestsPerWindow: poll.perWindow, executionSeconds: nil,
+                    entitlementPerDay: poll.perDay,
+                    shares: Dictionary(uses(batch: batch, factor: 1, only: poll.id).map { ($0.name, $0.share) }) { a, _ in a })
+            }
+
+        // The smallest batch with which every limit fits; only the requests depend on it.
+        var fittingBatch: Int?, noFit: String?, neededUsers: Int?, neededConcurrency: Int?
+        if !today.isEmpty, !written.isEmpty {
+            let largest = facts.batchSize > 1 || facts.limitsPerUser ? largestBatch : max(1, facts.batchSize)
+            var size = 1
+            while size <= largest {
+                if uses(batch: Double(size), factor: 1).allSatisfy({ $0.share < threshold }) {
+                    fittingBatch = size
+                    break
+                }
+                size = size < 10 ? size + 1 : size < 100 ? size + 10 : size + 100
+            }
+            if fittingBatch == nil {
+                let binding = uses(batch: Double(largest), factor: 1).filter { $0.share >= threshold }.sorted { $0.share > $1.share }
+                noFit = binding.map { use in
+                    var sentence = "\(use.name) is at \(percent(use.share)) whatever the batch size"
+                    if use.name == entitlementName {
+                        let days = whole(use.share / threshold)
+                        sentence +=
+                            "; spread the load over \(days) days, or raise the entitlement (a licence or capacity add-on): it is counted for the tenant's pool, so more application users do not help"
+                    } else if use.name == executionName || use.name == "requests in flight" {
+                        sentence += facts.limitsPerUser ? "; more application users help (each has its own), or a longer window for the peak" : "; spread the peak"
+                    } else if use.name == requestsName, facts.limitsPerUser {
+                        sentence += "; more application users help"
+                    }
+                    return sentence
+                }.joined(separator: "; ")
+                if noFit?.isEmpty ?? true { noFit = nil }
+            }
         }
-        var fittingBatch: Int?, neededUsers: Int?, neededConcurrency: Int?
-        if let maximum = limits.maxRequests {
-            fittingBatch = min(1_000, max(1, whole(peakRecordsPerWindow / (Double(maximum) * Double(users)))))
-            if facts.limitsPerUser { neededUsers = max(1, whole(peakRequestsPerWindow / Double(maximum))) }
+        if let maximum = limits.maxRequests, facts.limitsPerUser, !written.isEmpty {
+            neededUsers = max(1, whole((today.first { $0.name == requestsName }?.used ?? 0) / (Double(maximum) * threshold)))
         }
-        if let perRecord {
+        if let perRecord, !written.isEmpty {
             neededConcurrency = max(1, whole(peakPerSecond * perRecord))
             if facts.limitsPerUser, let execution = limits.maxExecution {
-                let byTime = whole(peakRecordsPerWindow * perRecord / max(0.001, Double(execution.milliseconds) / 1000))
+                let window = written.map(\.peakRecordsPerWindow).reduce(0, +)
+                let byTime = whole(window * perRecord / max(0.001, Double(execution.milliseconds) / 1000 * threshold))
                 neededUsers = max(neededUsers ?? 1, byTime)
             }
         }
+        let pollRequestsPerDay = polls.map(\.perDay).reduce(0, +)
+        /// Each integration's own records, requests and payload, scaled.
         func cost(_ factor: Double) -> Double? {
             guard let model = system.cost else { return nil }
-            let payload = Double(writers.compactMap { $0.volumes?.payloadBytes }.max() ?? 0)
-            return model.fixed + model.perNode * Double(model.nodes) + requestsPerDay * factor * 30 * model.perRequest
-                + recordsPerDay * factor * 30 * model.perRecord + recordsPerDay * factor * 30 * payload / 1e9 * model.perGBStored
+            var total = model.fixed + model.perNode * Double(model.nodes) + pollRequestsPerDay * 30 * model.perRequest
+            for writer in written {
+                let day = writer.perDay * factor
+                total += (day / batch).rounded(.up) * 30 * model.perRequest + day * 30 * model.perRecord
+                total += day * 30 * writer.payload / 1e9 * model.perGBStored
+            }
+            return total
         }
         let growth = [2, 5, 10].map { factor -> (Int, String?, Double, Double?) in
-            let scaled = uses.map { LimitUse(name: $0.name, used: $0.used * Double(factor), allowed: $0.allowed, source: $0.source) }
+            let scaled = uses(batch: batch, factor: Double(factor))
             let first = scaled.filter { $0.share >= 1 }.max { $0.share < $1.share }?.name
             return (factor, first, scaled.map(\.share).max() ?? 0, cost(Double(factor)))
         }
+        let requestsPerDay = (recordsPerDay / batch).rounded(.up) + pollRequestsPerDay
         return SystemPlan(
             system: system.id, integrations: writers.map(\.id), recordsPerDay: recordsPerDay, requestsPerDay: requestsPerDay,
-            peakRecordsPerSecond: peakPerSecond, peakRequestsPerWindow: peakRequestsPerWindow, window: limits.window, limits: uses,
-            users: users, fittingBatchSize: fittingBatch, neededConcurrency: neededConcurrency, neededUsers: neededUsers,
+            peakRecordsPerSecond: peakPerSecond, peakRequestsPerWindow: today.first { $0.name == requestsName }?.used
+                ?? (written.map(\.peakRecordsPerWindow).reduce(0, +) / batch + polls.map(\.perWindow).reduce(0, +)),
+            window: limits.window, limits: today, limitsKnown: !today.isEmpty, loads: loads, users: users, batchSize: facts.batchSize,
+            fittingBatchSize: fittingBatch, noFit: noFit, neededConcurrency: neededConcurrency, neededUsers: neededUsers,
             monthlyCost: cost(1), currency: system.cost?.currency, growth: growth, assumptions: assumptions)
     }
+
+    static func number(_ value: Double) -> String { PlanOutput.number(value) }
+    static func percent(_ share: Double) -> String { PlanOutput.percent(share) }
 
     /// A figure rounded up to a whole number, held inside what `Int` can carry: declared volumes
     /// may be as large as a workspace can write, and a plan must never trap on them.

@@ -42,6 +42,10 @@ public enum Rules {
             summary: "Every integration names the organisation goals (declared in switchboard.yaml) it serves.",
             fix: "Add `aligns_with:` with ids from `goals:` in switchboard.yaml."),
         Rule(
+            id: "SB105", name: "system-owner", checklist: "Document each integration's owner and stakeholders", severity: .warning,
+            summary: "Every system names its owner: who to call when it is down or its limits change.",
+            fix: "Add `owner:` to the system in switchboard.yaml."),
+        Rule(
             id: "SB110", name: "system-location", checklist: "Keep an overview of systems and mind the cloud/on-premises boundary", severity: .error,
             summary: "Every system says whether it runs in the cloud or on premises.",
             fix: "Add `location: cloud` or `location: on-premises` to the system."),
@@ -49,6 +53,10 @@ public enum Rules {
             id: "SB111", name: "boundary-crossing", checklist: "Mind the cloud/on-premises boundary", severity: .warning,
             summary: "An integration between a cloud and an on-premises system says how it crosses the boundary.",
             fix: "Add `boundary_crossing:` naming the gateway, relay or network path and who runs it."),
+        Rule(
+            id: "SB113", name: "webhook-registration", checklist: "Keep an overview of systems and integration points", severity: .warning,
+            summary: "A webhook registered per table (Dataverse) names the table and the messages it is registered for.",
+            fix: "Add `table: accounts` and `messages: [Create, Update]` to `source.webhook`, as the webhook's registration says."),
         Rule(
             id: "SB120", name: "sync-justified", checklist: "Favour asynchronous messaging", severity: .error,
             summary: "A synchronous integration carries a written justification.",
@@ -82,10 +90,20 @@ public enum Rules {
             id: "SB170", name: "fits-limits", checklist: "Fit each pattern to the target's service protection limits and entitlements",
             severity: .error,
             summary:
-                "The declared volumes of every integration writing to a system fit its limits and entitlements, with 20% to spare (the arithmetic of `plan`).",
+                "The declared volumes of every integration writing to or polling a system fit its limits and entitlements, with 20% to spare (the arithmetic of `plan`); the finding names any integration over a limit on its own.",
             fix:
                 "Batch writes (`batch_size`), add application users (`more_users`), spread the load, or raise the limits the system states; `switchboard plan` shows what fits."
         ),
+        Rule(
+            id: "SB171", name: "limits-declared", checklist: "Fit each pattern to the target's service protection limits and entitlements",
+            severity: .warning,
+            summary: "A system that integrations write to or poll states its limits (or its kind documents them), so `plan` can say whether they fit.",
+            fix: "Add `limits:` to the system (`max_requests`, `window`, `requests_per_day`, `time_per_record`, ...) from its owner or its documentation."
+        ),
+        Rule(
+            id: "SB172", name: "cost-declared", checklist: "Know the operating cost", severity: .note,
+            summary: "When the landscape declares costs, every system in use has a cost model, so the total leaves none out.",
+            fix: "Add `cost:` to the system (`fixed`, `per_request`, `per_record`, ...), or `fixed: 0` when it costs nothing per use."),
         Rule(
             id: "SB180", name: "needless-replication", checklist: "Avoid needless replication of data", severity: .warning,
             summary: "An integration reading whole Dataverse records passes on only the fields it uses.",

@@ -8,6 +8,7 @@ public enum SiteWriter {
     /// Writes the site into `folder` (created if needed); returns the files written, relative to it.
     public static func write(_ workspace: Workspace, report: CheckReport, plans: [SystemPlan], to folder: URL) throws -> [String] {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("integrations"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("systems"), withIntermediateDirectories: true)
         var files: [(String, String)] = [
             ("index.html", index(workspace, report: report, plans: plans)),
             ("landscape.svg", LandscapeDiagram.svg(workspace, linkPrefix: "integrations/")),
@@ -16,6 +17,9 @@ public enum SiteWriter {
         ]
         for integration in workspace.integrations {
             files.append(("integrations/\(integration.id).html", page(integration, workspace: workspace, report: report, plans: plans)))
+        }
+        for system in workspace.landscape.systems {
+            files.append(("systems/\(system.id).html", systemPage(system, workspace: workspace, report: report, plans: plans)))
         }
         for (name, text) in files {
             try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -61,12 +65,16 @@ public enum SiteWriter {
     }
 
     /// Each checklist item with the worst counting finding of its rules.
-    public static func checklist(_ report: CheckReport, integration: String? = nil) -> String {
+    /// - Parameters:
+    ///   - integration: Only its findings, and those of `systems`; nil: all.
+    ///   - systems: The systems whose findings (limits, owner) also count for the page.
+    public static func checklist(_ report: CheckReport, integration: String? = nil, systems: Set<String> = []) -> String {
         var items: [String] = []
         for item in Rules.all.map(\.checklist).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
             let rules = Rules.all.filter { $0.checklist == item }
             let findings = report.findings.filter { finding in
-                rules.contains(finding.rule) && (integration == nil || finding.integration == integration)
+                rules.contains(finding.rule)
+                    && (integration == nil || finding.integration == integration || finding.system.map(systems.contains) == true)
             }
             let counting = findings.filter(\.counts)
             let worst = counting.map(\.severity).max()
@@ -103,16 +111,16 @@ public enum SiteWriter {
             "<tr><td><a href=\"integrations/\(e(integration.id)).html\">\(e(integration.id))</a></td><td>\(e(integration.title))</td><td>\(e(integration.source.system)) → \(e(integration.target.system))</td><td>\(integration.pattern.rawValue)</td><td>\(integration.volumes?.perDay.map { LandscapeDiagram.grouped($0) } ?? "—")</td><td>\(e(integration.owner ?? "—"))</td></tr>"
         }
         let systems = workspace.landscape.systems.map { system in
-            "<tr><td>\(e(system.id))</td><td>\(e(system.kind))</td><td>\(system.location?.rawValue ?? "not declared")</td><td>\(e(system.owner ?? "—"))</td><td>\(e(system.description ?? ""))</td></tr>"
+            "<tr><td><a href=\"systems/\(e(system.id)).html\">\(e(system.id))</a></td><td>\(e(system.kind))</td><td>\(system.location?.rawValue ?? "not declared")</td><td>\(e(system.owner ?? "—"))</td><td>\(e(system.description ?? ""))</td></tr>"
         }
         let planRows = plans.map { plan in
-            "<tr><td>\(e(plan.system))</td><td>\(PlanOutput.number(plan.recordsPerDay))</td><td>\(PlanOutput.number(plan.requestsPerDay))</td><td>\(PlanOutput.percent(plan.headroom))</td><td>\(e(PlanOutput.money(plan.monthlyCost, plan.currency)))</td><td>\(e(plan.growth.first { $0.firstLimit != nil }.map { "\($0.factor)×: \($0.firstLimit!)" } ?? "fits at 10×"))</td></tr>"
+            "<tr><td>\(e(plan.system))</td><td>\(PlanOutput.number(plan.recordsPerDay))</td><td>\(PlanOutput.number(plan.requestsPerDay))</td><td>\(e(headroom(plan)))</td><td>\(e(PlanOutput.money(plan.monthlyCost, plan.currency)))</td><td>\(e(growth(plan)))</td></tr>"
         }
         let body = """
             <p>\(workspace.landscape.systems.count) system\(workspace.landscape.systems.count == 1 ? "" : "s"), \(workspace.integrations.count) integration\(workspace.integrations.count == 1 ? "" : "s"); environment <code>\(e(workspace.environment))</code>. Findings:
             \(report.count(.error)) errors, \(report.count(.warning)) warnings, \(report.suppressedCount) suppressed.</p>
             <h2>Landscape</h2>
-            <p>Dashed links cross between cloud and on-premises systems; orange links are synchronous. Select an integration to open its page.</p>
+            <p>Dashed orange links cross between cloud and on-premises systems; thick purple links are synchronous (the legend is under the drawing). Select an integration or a system to open its page.</p>
             <div class="diagram">\(LandscapeDiagram.svg(workspace, linkPrefix: "integrations/"))</div>
             <h2>Integration strategy checklist</h2>
             \(checklist(report))
@@ -128,6 +136,77 @@ public enum SiteWriter {
             \(findings(report.findings))
             """
         return html(title: "Overview", depth: 0, body: body)
+    }
+
+    /// A plan's headroom in words: unknown without limits, none when over today.
+    static func headroom(_ plan: SystemPlan) -> String {
+        guard plan.limitsKnown else { return "limits unknown" }
+        if let over = plan.overToday { return "none: already over at 1× (\(over.name))" }
+        return PlanOutput.percent(plan.headroom)
+    }
+
+    static func growth(_ plan: SystemPlan) -> String {
+        guard plan.limitsKnown else { return "limits unknown" }
+        if plan.overToday != nil { return "already over at 1×" }
+        return plan.growth.first { $0.firstLimit != nil }.map { "\($0.factor)×: \($0.firstLimit!)" } ?? "fits at 10×"
+    }
+
+    /// A page per system: what it is, who owns it, every integration that reads or writes it,
+    /// what stops when it is down (downstream integrations and their systems), its capacity.
+    static func systemPage(_ system: SystemDefinition, workspace: Workspace, report: CheckReport, plans: [SystemPlan]) -> String {
+        func link(_ id: String) -> String { "<a href=\"../integrations/\(e(id)).html\">\(e(id))</a>" }
+        func systemLink(_ id: String) -> String {
+            let bare = id.hasSuffix(" (again)") ? String(id.dropLast(8)) : id
+            return workspace.landscape.system(bare) == nil ? e(id) : "<a href=\"\(e(bare)).html\">\(e(id))</a>"
+        }
+        let touches = Impact.analyse(Impact.Subject(system: system.id), in: workspace)
+        let uses = touches.map { touch in
+            "<tr><td>\(link(touch.integration))</td><td>\(touch.way.rawValue)</td><td>\(e(touch.reason))</td></tr>"
+        }
+        // Down: what writes to it cannot deliver (its messages wait and are retried), what reads
+        // from it receives nothing, and what lies downstream of those gets nothing new.
+        var down: [String] = []
+        for touch in touches {
+            let what =
+                touch.way == .writes
+                ? "\(link(touch.integration)) cannot deliver: its messages wait in the hub and are retried until it answers"
+                : "\(link(touch.integration)) receives nothing from it"
+            let after = touch.downstream.map { path in
+                path.enumerated().map { index, step in index % 2 == 0 ? systemLink(step) : link(step) }.joined(separator: " → ")
+            }
+            let downstream = after.isEmpty ? "" : "; downstream, nothing new reaches: <ul>\(after.map { "<li>\($0)</li>" }.joined())</ul>"
+            down.append("<li>\(what)\(downstream)</li>")
+        }
+        let plan = plans.first { $0.system == system.id }
+        var capacity = "<p>No integration writes to it or polls it.</p>"
+        if let plan {
+            if plan.limitsKnown {
+                let rows = plan.limits.map {
+                    "<tr><td>\(e($0.name))</td><td>\(PlanOutput.number($0.used))</td><td>\(PlanOutput.number($0.allowed))</td><td>\(PlanOutput.percent($0.share))</td></tr>"
+                }
+                let loads = plan.loads.map { "<li>\(e(PlanOutput.load($0, plan: plan)))</li>" }
+                capacity =
+                    "<p>Headroom: \(e(headroom(plan))). Cost: \(e(PlanOutput.money(plan.monthlyCost, plan.currency))).</p>"
+                    + "<table><tr><th>Limit</th><th>Used at peak</th><th>Allowed</th><th>Share</th></tr>\(rows.joined())</table><ul>\(loads.joined())</ul>"
+            } else {
+                capacity = "<p class=\"warning\">Limits unknown: the system declares none, so nothing says whether its integrations fit.</p>"
+            }
+        }
+        func row(_ name: String, _ value: String) -> String { "<tr><th>\(name)</th><td>\(value)</td></tr>" }
+        let facts = [
+            row("Kind", e(workspace.registry.spec(system.kind)?.title ?? system.kind)),
+            row("Description", e(system.description ?? "not described")), row("Owner", e(system.owner ?? "not named")),
+            row("Location", system.location?.rawValue ?? "not declared"),
+        ]
+        let integrations =
+            uses.isEmpty
+            ? "<p>No integration reads or writes it.</p>" : "<table><tr><th>Integration</th><th>Way</th><th>What</th></tr>\(uses.joined())</table>"
+        let body = [
+            "<h2>\(e(system.id))</h2>", "<table>\(facts.joined())</table>", "<h2>Integrations</h2>", integrations,
+            "<h2>If it is down</h2>", down.isEmpty ? "<p>Nothing stops.</p>" : "<ul>\(down.joined())</ul>", "<h2>Capacity</h2>", capacity,
+            "<h2>Findings</h2>", findings(report.findings.filter { $0.system == system.id }),
+        ].joined(separator: "\n")
+        return html(title: system.id, depth: 1, body: body)
     }
 
     static func page(_ integration: Integration, workspace: Workspace, report: CheckReport, plans: [SystemPlan]) -> String {
@@ -163,9 +242,9 @@ public enum SiteWriter {
             \(row("Stakeholders", e(integration.stakeholders.joined(separator: ", "))))
             \(row("Pattern", integration.pattern.rawValue + (integration.syncJustification.map { " — \(e($0))" } ?? "")))
             \(row("Boundary", e(integration.boundaryCrossing ?? "does not cross, or not said")))
-            \(row("Source", "\(e(integration.source.system)): \(source)"))
+            \(row("Source", "<a href=\"../systems/\(e(integration.source.system)).html\">\(e(integration.source.system))</a>: \(source)"))
             \(row("Steps", steps.isEmpty ? "none" : "<ol>\(steps.joined())</ol>"))
-            \(row("Target", "\(e(integration.target.system)): \(target)"))
+            \(row("Target", "<a href=\"../systems/\(e(integration.target.system)).html\">\(e(integration.target.system))</a>: \(target)"))
             \(row("Delivery", "\(delivery.maxAttempts) attempts, backoff \(delivery.backoff.initial.spoken) to \(delivery.backoff.maximum.spoken), timeout \(delivery.timeout.spoken)" + (delivery.orderingKey.map { ", ordered by <code>\(e($0.description))</code>" } ?? "")))
             \(row("Volumes", integration.volumes.map { v in [v.perDay.map { "\(LandscapeDiagram.grouped($0)) a day" }, v.peakPerMinute.map { "\(LandscapeDiagram.grouped($0)) at the peak minute" }, v.payloadBytes.map { "\($0) bytes each" }].compactMap { $0 }.joined(separator: ", ") } ?? "not declared"))
             \(row("Objective", integration.slo?.deliveryLatency.map { "delivered within \($0.spoken)" } ?? "not declared"))
@@ -174,11 +253,11 @@ public enum SiteWriter {
             <h2>Design decision</h2>
             \(decision(integration.design, principles: workspace.landscape.principles))
             <h2>Checklist</h2>
-            \(checklist(report, integration: integration.id))
+            \(checklist(report, integration: integration.id, systems: [integration.source.system, integration.target.system]))
             <h2>Findings</h2>
-            \(findings(report.findings.filter { $0.integration == integration.id }))
+            \(findings(report.findings.filter { $0.integration == integration.id || [integration.source.system, integration.target.system].contains($0.system ?? "") }))
             <h2>Capacity of \(e(integration.target.system))</h2>
-            \(plan == nil ? "<p>No plan.</p>" : "<p>Shared with \(plan!.integrations.count - 1) other integration(s). Headroom \(PlanOutput.percent(plan!.headroom)).</p><table><tr><th>Limit</th><th>Used at peak</th><th>Allowed</th><th>Share</th></tr>\(planRows)</table>")
+            \(plan == nil ? "<p>No plan.</p>" : "<p>Shared with \(plan!.integrations.count - 1) other integration(s). Headroom \(e(headroom(plan!))).</p><table><tr><th>Limit</th><th>Used at peak</th><th>Allowed</th><th>Share</th></tr>\(planRows)</table>")
             """
         return html(title: integration.id, depth: 1, body: body)
     }

@@ -12,6 +12,8 @@ public enum WorkspaceDiff {
             case decisionChanged = "decision changed"
             case exceptionAdded = "new exception"
             case exceptionRemoved = "exception withdrawn"
+            /// The plan's figures for a system moved: requests per window, each limit's use, the entitlement.
+            case capacityChanged = "capacity changed"
         }
         public enum Subject: String, Sendable { case system, integration, goal, setting }
         public var kind: Kind
@@ -27,8 +29,8 @@ public enum WorkspaceDiff {
     /// (without secrets) for the impact; when it does not load, changes are listed without it.
     public static func compare(old: URL, new: URL, registry: ConnectorRegistry) -> [Change] {
         let before = Snapshot(directory: old), after = Snapshot(directory: new)
-        let workspace = try? Workspace.load(directory: new, registry: registry, resolvingSecrets: false)
-        let previous = try? Workspace.load(directory: old, registry: registry, resolvingSecrets: false)
+        let workspace = Workspace.loadForReview(directory: new, registry: registry).workspace
+        let previous = Workspace.loadForReview(directory: old, registry: registry).workspace
         var changes: [Change] = []
         func compare(_ subject: Change.Subject, _ lhs: [String: [String: String]], _ rhs: [String: [String: String]]) {
             for id in Set(lhs.keys).union(rhs.keys).sorted() {
@@ -59,6 +61,38 @@ public enum WorkspaceDiff {
         changes += decisions(previous, workspace)
         compare(.goal, before.goals, after.goals)
         compare(.setting, before.settings, after.settings)
+        changes += capacity(previous, workspace)
+        return changes
+    }
+
+    /// Each system whose plan moved: peak requests per window, each limit's use (with its share)
+    /// and the daily figures, before and after, so a change board sees what a change costs.
+    static func capacity(_ old: Workspace?, _ new: Workspace?) -> [Change] {
+        guard let old, let new else { return [] }
+        let before = Dictionary(Planner.plan(old).map { ($0.system, $0) }) { a, _ in a }
+        var changes: [Change] = []
+        for plan in Planner.plan(new) {
+            let was = before[plan.system]
+            var fields: [(String, String?, String?)] = []
+            func figure(_ value: Double?) -> String? { value.map(PlanOutput.number) }
+            if was?.peakRequestsPerWindow != plan.peakRequestsPerWindow {
+                fields.append(("requests per window at peak", figure(was?.peakRequestsPerWindow), figure(plan.peakRequestsPerWindow)))
+            }
+            if was?.requestsPerDay != plan.requestsPerDay {
+                fields.append(("requests per day", figure(was?.requestsPerDay), figure(plan.requestsPerDay)))
+            }
+            for use in plan.limits {
+                let previous = was?.limits.first { $0.name == use.name }
+                guard previous?.used != use.used || previous?.allowed != use.allowed else { continue }
+                fields.append(
+                    (use.name, previous.map { "\(PlanOutput.number($0.used)) (\(PlanOutput.percent($0.share)))" },
+                     "\(PlanOutput.number(use.used)) (\(PlanOutput.percent(use.share)))"))
+            }
+            if !fields.isEmpty {
+                let over = plan.overToday.map { ["now over its \($0.name): \(PlanOutput.percent($0.share))"] } ?? []
+                changes.append(Change(kind: .capacityChanged, subject: .system, id: plan.system, fields: fields, impact: over))
+            }
+        }
         return changes
     }
 
@@ -183,7 +217,24 @@ struct Snapshot {
                 result.merge(flatten(item.element, prefix: "\(prefix)[\(item.offset)]")) { $1 }
             }
         default:
-            return [prefix: value.text]
+            return [prefix: redacted(value.text, at: prefix)]
         }
+    }
+
+    /// A value the diff may show: a secret written inline (a `secret` field, a credential
+    /// header, a credential in a query string) is redacted; references are shown as written.
+    static func redacted(_ text: String, at path: String) -> String {
+        let key = String(path.split(separator: ".").last ?? "")
+        if (key == "secret" || key == "client_secret" || SecretResolver.isSensitiveHeader(key)), !SecretResolver.containsReference(text) {
+            return Secret.redacted
+        }
+        guard let question = text.firstIndex(of: "?") else { return text }
+        let pairs = text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+            guard let equals = pair.firstIndex(of: "="), SecretResolver.isSensitiveParameter(String(pair[..<equals])),
+                !SecretResolver.containsReference(String(pair[pair.index(after: equals)...]))
+            else { return String(pair) }
+            return "\(pair[..<equals])=\(Secret.redacted)"
+        }
+        return String(text[...question]) + pairs.joined(separator: "&")
     }
 }

@@ -29,6 +29,10 @@ public struct Integration: Sendable {
     public var tests: [IntegrationTestCase]
     /// The file this integration was read from, relative to the workspace.
     public var file: String
+    /// Why delivering a message twice is harmless although the target's operation is not
+    /// idempotent by kind (`idempotent: { reason: ... }`, a pure calculation such as tax); nil:
+    /// not declared.
+    public var idempotentReason: String? = nil
 }
 
 /// Where an integration's messages come from: exactly one of a webhook the hub receives (push)
@@ -69,6 +73,10 @@ public struct WebhookTrigger: Sendable {
     /// Default false: it is answered `400` at the door, since the steps and targets read fields of
     /// an object, and such a message could only go dead (`body: any` accepts it).
     public var acceptsAnyBody: Bool = false
+    /// For a format registered per table: the table the sender is registered for, and its
+    /// messages (`Create`, `Update`, `Delete`); nil and empty when not said.
+    public var table: String?
+    public var messages: [String] = []
 
     public init(path: String, authentication: WebhookAuthentication, format: String = "json", acceptsAnyBody: Bool = false) {
         self.path = path

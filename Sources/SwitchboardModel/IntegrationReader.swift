@@ -23,7 +23,7 @@ struct IntegrationReader {
         map.rejectUnknownKeys([
             "id", "title", "goal", "benefits", "aligns_with", "owner", "stakeholders", "pattern",
             "source", "steps", "target", "delivery", "volumes", "slo", "tests", "design",
-            "sync_justification", "boundary_crossing",
+            "sync_justification", "boundary_crossing", "idempotent",
         ])
         let id = map.requiredString("id")
         if let id, !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
@@ -41,8 +41,18 @@ struct IntegrationReader {
         let target = map.required("target").flatMap(readTarget)
         let delivery = map["delivery"].flatMap(readDelivery) ?? DeliveryPolicy()
         let tests = (map["tests"]?.sequence() ?? []).compactMap(readTest)
+        var idempotentReason: String?
+        if let declared = map["idempotent"] {
+            let reason = declared.mapping()?.string("reason")
+            if let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty {
+                idempotentReason = reason
+            } else {
+                declared.report(
+                    "idempotent needs the reason a repeated delivery is harmless, such as idempotent: { reason: \"a tax calculation changes nothing\" }")
+            }
+        }
         guard let id, let title, let source, let target else { return nil }
-        return Integration(
+        var integration = Integration(
             id: id, title: title, goal: map.string("goal"), benefits: map["benefits"]?.stringList() ?? [],
             alignsWith: alignsWith, owner: map.string("owner"), stakeholders: map["stakeholders"]?.stringList() ?? [],
             pattern: map["pattern"]?.choice(Integration.Pattern.self) ?? .async,
@@ -50,6 +60,8 @@ struct IntegrationReader {
             design: map["design"].flatMap(readDesign),
             source: source, steps: steps, target: target, delivery: delivery,
             volumes: map["volumes"].flatMap(readVolumes), slo: map["slo"].flatMap(readSLO), tests: tests, file: root.file)
+        integration.idempotentReason = idempotentReason
+        return integration
     }
 
     /// Reports a system id that `switchboard.yaml` does not declare.
@@ -91,8 +103,22 @@ struct IntegrationReader {
     }
 
     private func readWebhook(_ webhook: YAMLMapping) -> WebhookTrigger? {
-        webhook.rejectUnknownKeys(["path", "auth", "format", "body"])
+        webhook.rejectUnknownKeys(["path", "auth", "format", "body", "table", "messages"])
         let format = webhook["format"]?.choice(among: registry.webhookFormats) ?? "json"
+        let registration = registry.kind(offeringWebhookFormat: format)?.spec.webhookFormats.first { $0.name == format }?.messages ?? []
+        var messages: [String] = []
+        if let field = webhook["table"] ?? webhook["messages"], registration.isEmpty {
+            field.report("\(field.path) is only for a webhook format registered per table, such as format: dataverse")
+        } else if let field = webhook["messages"] {
+            for (index, message) in (field.stringList() ?? []).enumerated() {
+                if let known = registration.first(where: { $0.lowercased() == message.lowercased() }) {
+                    messages.append(known)
+                } else {
+                    (field.sequence()?[index] ?? field).report(
+                        "\(field.path) names '\(message)'; a \(format) webhook is registered for \(registration.joined(separator: ", "))")
+                }
+            }
+        }
         enum Body: String, CaseIterable { case object, any }
         let body = webhook["body"]?.choice(Body.self) ?? .object
         let path = webhook.requiredString("path")
@@ -105,7 +131,10 @@ struct IntegrationReader {
         }
         let auth = webhook.required("auth").flatMap(readAuthentication)
         guard let path, let auth else { return nil }
-        return WebhookTrigger(path: path, authentication: auth, format: format, acceptsAnyBody: body == .any)
+        var trigger = WebhookTrigger(path: path, authentication: auth, format: format, acceptsAnyBody: body == .any)
+        trigger.table = registration.isEmpty ? nil : webhook.string("table")
+        trigger.messages = messages
+        return trigger
     }
 
     private func readAuthentication(_ value: YAMLValue) -> WebhookAuthentication? {

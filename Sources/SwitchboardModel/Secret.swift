@@ -12,6 +12,10 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { reference }
+
+    /// What stands for a secret written inline once it is reported (SB190): the review goes on
+    /// with it, and no output shows the value.
+    public static let redacted = "[redacted]"
 }
 
 /// Resolves `${env:NAME}` and `${file:PATH}` references inside text.
@@ -75,6 +79,14 @@ public struct SecretResolver: Sendable {
         let lower = name.lowercased()
         return ["authorization", "proxy-authorization", "cookie"].contains(lower)
             || ["key", "token", "secret", "password", "signature"].contains { lower.contains($0) }
+    }
+
+    /// Query parameter names whose values are credentials: those of `isSensitiveHeader`, and
+    /// `code` (Azure Functions, Dataverse webhooks), `sig` (shared access signatures),
+    /// `access_token`, `apikey`, `auth`.
+    public static func isSensitiveParameter(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return isSensitiveHeader(lower) || ["code", "sig", "access_token", "apikey", "auth"].contains(lower)
     }
 }
 

@@ -64,10 +64,39 @@ public struct Workspace: Sendable {
         variables: [String: String],
         resolvingSecrets: Bool = true
     ) throws(WorkspaceError) -> Workspace {
+        let (workspace, problems) = readAll(
+            landscape: landscape, integrations: integrations, directory: directory, registry: registry, environment: environment,
+            variables: variables, resolvingSecrets: resolvingSecrets)
+        guard let workspace, problems.isEmpty else { throw WorkspaceError(diagnostics: problems) }
+        return workspace
+    }
+
+    /// Reads a workspace for a review (`check`, `plan`, `docs`, `impact`), without its secrets:
+    /// every problem, and as much of the workspace as reads despite them, so one bad line does not
+    /// hide the rest. A secret written inline reads as redacted (`Secret.redacted`) and an
+    /// integration that cannot be read is left out; the workspace is nil only when
+    /// `switchboard.yaml` itself is not a YAML document.
+    public static func loadForReview(
+        directory: URL, registry: ConnectorRegistry, environment: String? = nil
+    ) -> (workspace: Workspace?, problems: [Diagnostic]) {
+        let integrations = integrationFiles(in: directory).map { name in
+            let file = "integrations/\(name)"
+            return (file: file, text: text(of: directory.appendingPathComponent(file)))
+        }
+        return readAll(
+            landscape: text(of: directory.appendingPathComponent(landscapeFile)), integrations: integrations, directory: directory,
+            registry: registry, environment: environment, variables: ProcessInfo.processInfo.environment, resolvingSecrets: false)
+    }
+
+    /// The workspace as far as it reads, and every problem, sorted by place.
+    private static func readAll(
+        landscape: String?, integrations: [(file: String, text: String?)], directory: URL, registry: ConnectorRegistry, environment: String?,
+        variables: [String: String], resolvingSecrets: Bool
+    ) -> (workspace: Workspace?, problems: [Diagnostic]) {
         let sink = DiagnosticSink()
         let resolver = SecretResolver(environment: variables, baseDirectory: directory, lenient: !resolvingSecrets)
         guard let landscapeRoot = document(landscape, name: landscapeFile, sink: sink) else {
-            throw WorkspaceError(diagnostics: sink.diagnostics)
+            return (nil, sink.diagnostics)
         }
         var reader = LandscapeReader(registry: registry, resolver: resolver, sink: sink)
         let landscape = reader.read(landscapeRoot, environment: environment)
@@ -80,13 +109,10 @@ public struct Workspace: Sendable {
             if let integration = reader.read(root) { integrationList.append(integration) }
         }
         crossCheck(integrationList, landscape: landscape, environment: active, sink: sink)
-        if !sink.diagnostics.isEmpty {
-            throw WorkspaceError(
-                diagnostics: sink.diagnostics.sorted {
-                    ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column)
-                })
+        let problems = sink.diagnostics.sorted {
+            ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column)
         }
-        return Workspace(root: directory, landscape: landscape, integrations: integrationList, environment: active, registry: registry)
+        return (Workspace(root: directory, landscape: landscape, integrations: integrationList, environment: active, registry: registry), problems)
     }
 
     /// The store settings alone, for commands that only read the store (`messages`, `dlq`, `audit`):

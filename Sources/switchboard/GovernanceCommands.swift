@@ -7,11 +7,19 @@ import SwitchboardModel
 extension CheckOutput.Format: ExpressibleByArgument {}
 extension PlanOutput.Format: ExpressibleByArgument {}
 
-/// Loads a workspace without its secrets (`plan`, `docs`, `impact` need none), or prints every problem and exits 1.
-func loadWithoutSecrets(_ url: URL, environment: String? = nil) -> Workspace {
-    do { return try Workspace.load(directory: url, registry: .standard, environment: environment, resolvingSecrets: false) } catch {
-        fail(error.description)
+/// Loads a workspace without its secrets (`plan`, `docs`, `impact` need none), as far as it reads:
+/// problems are counted on standard error (`check` lists them) and the command goes on with the
+/// rest; exits 1 only when switchboard.yaml itself cannot be read.
+func loadWithoutSecrets(_ url: URL, environment: String? = nil, quiet: Bool = false) -> Workspace {
+    let (workspace, problems) = Workspace.loadForReview(directory: url, registry: .standard, environment: environment)
+    guard let workspace else { fail(WorkspaceError(diagnostics: problems).description) }
+    if !problems.isEmpty, !quiet {
+        FileHandle.standardError.write(
+            Data(
+                "note: the workspace has \(problems.count) problem\(problems.count == 1 ? "" : "s") (switchboard check lists them); this covers what reads despite them\n"
+                    .utf8))
     }
+    return workspace
 }
 
 struct Check: ParsableCommand {
@@ -44,12 +52,20 @@ struct Plan: ParsableCommand {
             "For each target system: requests against its limits and entitlements, what fits the peak, the monthly cost, and growth to 2, 5 and 10 times."
     )
     @OptionGroup var workspace: WorkspaceArgument
-    @Option(help: "Environment whose connections (batch size, application users) are planned; default the first declared.") var env: String?
+    @Option(
+        name: [.customLong("environment"), .customLong("env")],
+        help: "Environment whose connections (batch size, application users) are planned; default the one named production, else the first declared.")
+    var environment: String?
     @Option(help: "text, json, or markdown.") var format: PlanOutput.Format = .text
 
     func run() throws {
-        let loaded = loadWithoutSecrets(workspace.url, environment: env)
-        print(PlanOutput.render(Planner.plan(loaded), as: format), terminator: "")
+        var loaded = loadWithoutSecrets(workspace.url, environment: environment, quiet: environment == nil)
+        if environment == nil {
+            // Read again for the default environment when it is not the first declared.
+            let chosen = Planner.defaultEnvironment(loaded.landscape.environments) ?? loaded.environment
+            loaded = chosen == loaded.environment ? loadWithoutSecrets(workspace.url, environment: nil) : loadWithoutSecrets(workspace.url, environment: chosen)
+        }
+        print(PlanOutput.render(Planner.plan(loaded), as: format, environment: loaded.environment), terminator: "")
     }
 }
 

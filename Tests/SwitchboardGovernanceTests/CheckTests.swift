@@ -21,7 +21,7 @@ struct CheckTests {
             environments: [dev, prod]
             goals: [{ id: growth, title: Grow online sales }]
             systems:
-              - { id: shop, kind: http, location: cloud }
+              - { id: shop, kind: http, location: cloud, cost: { fixed: 10 } }
               - id: erp
                 kind: http
                 location: on-premises
@@ -32,6 +32,7 @@ struct CheckTests {
                 connections:
                   dev: { base_url: "https://crm.example.com", tenant: t, client_id: c, client_secret: "${env:CRM_SECRET}" }
                   prod: { base_url: "https://crm.example.com", tenant: t, client_id: c, client_secret: "${env:CRM_SECRET}" }
+              - { id: wms, kind: http, location: cloud, owner: Warehouse, connections: { dev: { base_url: "http://127.0.0.1:9" }, prod: { base_url: "http://127.0.0.1:9" } } }
             principles:
               - { id: async-first, title: Asynchronous by default, default_pattern: async }
               - { id: relay-only, title: The data centre is reached through Azure Relay, boundary_via: [Azure Relay] }
@@ -74,6 +75,16 @@ struct CheckTests {
               exceptions:
                 - { principle: dataverse-natively, reason: The ERP cannot serve a virtual table }
             """)
+        // A Dataverse webhook that does not say its table (SB113), to a system without limits
+        // (SB171) or a cost model while shop has one (SB172).
+        try directory.write(
+            "integrations/webhook.yaml",
+            """
+            id: webhook
+            title: Contact changes
+            source: { system: crm, webhook: { path: /hooks/contacts, format: dataverse, auth: { kind: query, secret: "${env:CODE}" } } }
+            target: { system: wms, http: { method: PUT, path: "/contacts/{$.id}" } }
+            """)
         return directory
     }
 
@@ -108,7 +119,7 @@ struct CheckTests {
         )
         #expect(
             text.contains(
-                "switchboard.yaml:6:5: error SB170 fits-limits: the integrations writing to 'erp' (bare, changes) use 1000% of its requests per 1 s at their declared peak, more than it allows"
+                "switchboard.yaml:6:5: error SB170 fits-limits: the integrations using 'erp' (bare, changes) use 1000% of its requests per 1 s at their declared peak, more than it allows"
             ))
         #expect(text.contains("switchboard.yaml:6:5: warning SB191 environment-connection: system 'erp' has no connection for environment prod"))
         #expect(

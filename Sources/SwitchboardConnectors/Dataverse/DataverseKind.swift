@@ -83,7 +83,7 @@ public struct DataverseKind: ConnectorRuntime {
                             "When Dataverse refuses the saved delta link (expired, or the environment restored): `fail` keeps the source failing on the dashboard until someone decides; `initial_load` reads the whole table again; `latest` goes on from the table as it is now, and changes in between are never sent."
                     ),
                 ],
-                position: "the table's delta link, saved in the same transaction as the messages read up to it")
+                position: "the table's delta link, saved in the same transaction as the messages read up to it", recordFields: ["attributes"])
         ],
         webhookFormats: [
             WebhookFormatSpec(
@@ -91,7 +91,8 @@ public struct DataverseKind: ConnectorRuntime {
                 summary:
                     "A Dataverse webhook's `RemoteExecutionContext`, stored as a flat document (`message`, `table`, `id`, `attributes`, images).",
                 defaultIdempotencyKey: "$.operation_id", carriesWholeRecords: true,
-                readsDescription: "a Dataverse webhook (its table is set where the webhook is registered)")
+                readsDescription: "a Dataverse webhook (its table is set where the webhook is registered)",
+                messages: ["Create", "Update", "Delete"], recordFields: ["attributes", "pre_image", "post_image"])
         ],
         usualLocation: .cloud,
         idempotency: "`upsert`, `update` and `delete` by key are harmless when repeated; `create` is not (SB150).",

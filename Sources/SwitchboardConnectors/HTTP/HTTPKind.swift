@@ -49,15 +49,17 @@ public struct HTTPKind: ConnectorRuntime {
         if !["POST", "PUT", "PATCH", "DELETE", "GET"].contains(method) {
             http["method"]?.report("target.http.method must be POST, PUT, PATCH, DELETE or GET, not '\(method)'")
         }
-        let path = http.string("path")
+        var path = http.string("path")
         if let path, !path.hasPrefix("/") { http["path"]?.report("target.http.path must start with '/'") }
+        if let written = path, let field = http["path"] { path = context.rejectInlineQuerySecrets(written, at: field) }
         var headers: [String: String] = [:]
         let connectionHeaders = (context.connection?.settings as? HTTPConnectionSettings)?.headers.keys.map { $0.lowercased() } ?? []
         for entry in http["headers"]?.mapping()?.entries ?? [] {
             guard let text = entry.value.string() else { continue }
             let name = entry.key.lowercased()
             if let problem = Self.headerProblem(name, setByConnection: connectionHeaders.contains(name)) {
-                entry.value.report("\(entry.value.path) \(problem)")
+                // A credential written here is a secret in the integration's file (SB190), whatever else is wrong.
+                entry.value.report("\(entry.value.path) \(problem)", rule: SecretResolver.isSensitiveHeader(name) ? "SB190" : nil)
                 continue
             }
             headers[entry.key] = text

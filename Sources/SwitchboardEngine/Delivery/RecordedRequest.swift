@@ -25,13 +25,8 @@ public enum RecordedRequest {
         let pairs = url[url.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
             guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
             let name = pair[..<equals]
-            return isSensitiveParameter(String(name)) ? "\(name)=[redacted]" : String(pair)
+            return SecretResolver.isSensitiveParameter(String(name)) ? "\(name)=[redacted]" : String(pair)
         }
         return String(url[...question]) + pairs.joined(separator: "&")
-    }
-
-    static func isSensitiveParameter(_ name: String) -> Bool {
-        let lower = name.lowercased()
-        return SecretResolver.isSensitiveHeader(lower) || ["code", "sig", "signature", "access_token", "apikey", "auth"].contains(lower)
     }
 }

@@ -98,7 +98,8 @@ package struct ReadContext {
         guard let field, let text = field.string() else { return nil }
         guard SecretResolver.containsReference(text) else {
             field.report("\(field.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
-            return nil
+            // Read on as a redacted secret, so a review sees the rest; the value goes nowhere.
+            return Secret(value: "", reference: Secret.redacted)
         }
         let resolved = resolveSecrets ? resolver.resolve(text, reportingTo: field) : text
         if requireValue, resolveSecrets, resolved.isEmpty, !resolver.lenient { field.report("\(field.path) resolves to an empty secret") }
@@ -108,7 +109,8 @@ package struct ReadContext {
     /// A URL field that may hold references: resolved when `resolveSecrets`, then it must start
     /// with `http://` or `https://`.
     package func url(_ field: YAMLValue?) -> String? {
-        guard let field, let text = field.string() else { return nil }
+        guard let field, let written = field.string() else { return nil }
+        let text = rejectInlineQuerySecrets(written, at: field)
         guard resolveSecrets else { return text }
         let resolved = resolver.resolve(text, reportingTo: field)
         if !(resolved.hasPrefix("http://") || resolved.hasPrefix("https://")) {
@@ -125,11 +127,38 @@ package struct ReadContext {
             if SecretResolver.isSensitiveHeader(entry.key) && !SecretResolver.containsReference(text) {
                 entry.value.report(
                     "\(entry.value.path) holds a secret written inline; write a reference such as ${env:NAME} or ${file:PATH} instead", rule: "SB190")
+                headers[entry.key] = Secret.redacted
                 continue
             }
             headers[entry.key] = resolveSecrets ? resolver.resolve(text, reportingTo: entry.value) : text
         }
         return headers
+    }
+
+    /// Reports a query parameter that carries a credential written inline (`?api_key=abc123`),
+    /// SB190; a reference (`?api_key=${env:KEY}`) is fine.
+    /// Returns the text with such values redacted, so no output shows them.
+    @discardableResult
+    package func rejectInlineQuerySecrets(_ text: String, at field: YAMLValue) -> String {
+        guard let question = text.firstIndex(of: "?") else { return text }
+        var pairs: [String] = []
+        for pair in text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false) {
+            guard let equals = pair.firstIndex(of: "=") else {
+                pairs.append(String(pair))
+                continue
+            }
+            let name = String(pair[..<equals])
+            let value = String(pair[pair.index(after: equals)...])
+            if SecretResolver.isSensitiveParameter(name), !value.isEmpty, !SecretResolver.containsReference(value), !value.hasPrefix("{") {
+                field.report(
+                    "\(field.path) holds a secret written inline in its query string (\(name)); write a reference such as ${env:NAME} instead",
+                    rule: "SB190")
+                pairs.append("\(name)=\(Secret.redacted)")
+            } else {
+                pairs.append(String(pair))
+            }
+        }
+        return String(text[...question]) + pairs.joined(separator: "&")
     }
 
     /// A file path relative to the workspace made absolute.

@@ -67,12 +67,15 @@ public struct SourceSpec: Sendable {
     public var fields: [FieldSpec]
     /// How the position is kept, for the reference.
     public var position: String
+    /// Where a record's columns sit in each document it makes (`attributes`), for `impact`.
+    public var recordFields: [String]
 
-    public init(key: String, summary: String, fields: [FieldSpec], position: String) {
+    public init(key: String, summary: String, fields: [FieldSpec], position: String, recordFields: [String] = []) {
         self.key = key
         self.summary = summary
         self.fields = fields
         self.position = position
+        self.recordFields = recordFields
     }
 }
 
@@ -87,12 +90,23 @@ public struct WebhookFormatSpec: Sendable {
     public var carriesWholeRecords: Bool
     /// How `impact` describes what it reads.
     public var readsDescription: String
+    /// The messages a sender is registered for, one table at a time (`source.webhook.table` and
+    /// `messages`, which `check` asks for); empty: the format is not registered per table.
+    public var messages: [String]
+    /// Where a record's columns sit in a stored document (`attributes`, images), so `impact`
+    /// matches a column only there, not a field of the same name deeper in.
+    public var recordFields: [String]
 
-    public init(name: String, summary: String, defaultIdempotencyKey: String? = nil, carriesWholeRecords: Bool = false, readsDescription: String) {
+    public init(
+        name: String, summary: String, defaultIdempotencyKey: String? = nil, carriesWholeRecords: Bool = false, readsDescription: String,
+        messages: [String] = [], recordFields: [String] = []
+    ) {
         self.name = name
         self.summary = summary
         self.defaultIdempotencyKey = defaultIdempotencyKey
         self.carriesWholeRecords = carriesWholeRecords
         self.readsDescription = readsDescription
+        self.messages = messages
+        self.recordFields = recordFields
     }
 }
