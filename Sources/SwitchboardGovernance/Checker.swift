@@ -179,7 +179,11 @@ struct Review {
             if let reason = integration.idempotentReason { findings[findings.count - 1].suppressed = "declared idempotent: \(reason)" }
         }
 
-        if integration.volumes?.perDay == nil || integration.volumes?.peakPerMinute == nil {
+        if integration.pattern == .batch {
+            if integration.volumes?.total == nil {
+                report("SB160", "batch integration '\(id)' does not declare the records of a run (volumes.total)", in: integration, at: ["volumes"])
+            }
+        } else if integration.volumes?.perDay == nil || integration.volumes?.peakPerMinute == nil {
             report("SB160", "integration '\(id)' does not declare its volumes (per_day and peak_per_minute)", in: integration, at: ["volumes"])
         }
         if integration.slo?.deliveryLatency == nil {
@@ -246,7 +250,8 @@ struct Review {
         let landscape = workspace.landscape
         switch principle.rule {
         case .defaultPattern(let pattern):
-            guard integration.pattern != pattern else { return nil }
+            // A batch is delivered asynchronously, message by message: it keeps an asynchronous default.
+            guard integration.pattern != pattern, !(pattern == .async && integration.pattern == .batch) else { return nil }
             // A principle that allows synchronous calls when justified covers a justified one.
             let allowed = landscape.principles.contains { if case .syncAllowedWhen = $0.rule { true } else { false } }
             if integration.pattern == .sync, allowed, !(integration.syncJustification?.isEmpty ?? true) { return nil }

@@ -81,7 +81,7 @@ public enum PlanOutput {
             lines.append("  headroom: \(percent(plan.headroom))")
         }
         lines += fits(plan).map { "  " + $0 }
-        lines.append("  cost: \(money(plan.monthlyCost, plan.currency))")
+        lines.append("  cost: \(money(plan.monthlyCost, plan.currency))" + (plan.oneOffCost.map { ", and one-off loads \(String(format: "%.2f", $0)) \(plan.currency ?? "") once" } ?? ""))
         for growth in plan.growth {
             let verdict =
                 plan.overToday != nil ? "over (already over at 1×)" : growth.firstLimit.map { "reaches \($0)" } ?? "fits"
@@ -122,7 +122,8 @@ public enum PlanOutput {
             "no_fit": plan.noFit.map(JSONValue.string) ?? .null,
             "needed_concurrency": plan.neededConcurrency.map { .int(Int64($0)) } ?? .null,
             "needed_users": plan.neededUsers.map { .int(Int64($0)) } ?? .null,
-            "monthly_cost": plan.monthlyCost.map(JSONValue.double) ?? .null, "currency": plan.currency.map(JSONValue.string) ?? .null,
+            "monthly_cost": plan.monthlyCost.map(JSONValue.double) ?? .null,
+            "one_off_cost": plan.oneOffCost.map(JSONValue.double) ?? .null, "currency": plan.currency.map(JSONValue.string) ?? .null,
             "growth": .array(
                 plan.growth.map {
                     .object([

@@ -68,6 +68,8 @@ public struct SystemPlan: Sendable {
     public var neededConcurrency: Int?
     public var neededUsers: Int?
     public var monthlyCost: Double?
+    /// What the one-off batch loads (`pattern: batch`, `runs: once`) cost once; nil: none.
+    public var oneOffCost: Double?
     public var currency: String?
     /// At 2, 5 and 10 times today's volumes: the first limit reached, if any, and the cost.
     public var growth: [(factor: Int, firstLimit: String?, largestShare: Double, monthlyCost: Double?)]
@@ -121,8 +123,25 @@ public enum Planner {
             var peakPerSecond: Double
             var peakRecordsPerWindow: Double
             var payload: Double
+            /// For a batch: runs a month (0: once) and the records of a run; nil: every day.
+            var runsPerMonth: Double? = nil
+            var total: Double = 0
         }
         let written = writers.map { integration -> Writer in
+            if integration.pattern == .batch, let volumes = integration.volumes, let total = volumes.total {
+                // A bulk load spread evenly over its window; a window of more than a day puts its
+                // share on each day it runs.
+                let window = max(1, Double((volumes.window ?? .seconds(86_400)).milliseconds) / 1000)
+                let days = max(1, window / 86_400)
+                let perDay = Double(total) / days
+                let perSecond = Double(total) / window
+                assumptions.append(
+                    "\(integration.id) is a batch of \(number(Double(total))) records \(volumes.runs == .once ? "run once" : "run \(volumes.runs.rawValue)"), spread over \(format(window / 3_600)) h: \(number(perDay)) a day on the days it runs"
+                        + (volumes.runs == .once ? "; its cost is one-off, not monthly." : "."))
+                return Writer(
+                    id: integration.id, perDay: perDay, peakPerSecond: perSecond, peakRecordsPerWindow: min(perSecond * windowSeconds, perDay),
+                    payload: Double(volumes.payloadBytes ?? 0), runsPerMonth: volumes.runs.perMonth, total: Double(total))
+            }
             let perDay = Double(integration.volumes?.perDay ?? 0)
             if integration.volumes?.perDay == nil { assumptions.append("\(integration.id) declares no volumes.per_day; counted as 0.") }
             var peakPerSecond = perDay / 86_400
@@ -241,7 +260,7 @@ public enum Planner {
                     if use.name == entitlementName {
                         let days = whole(use.share / threshold)
                         sentence +=
-                            "; spread the load over \(days) days, or raise the entitlement (a licence or capacity add-on): it is counted for the tenant's pool, so more application users do not help"
+                            "; spread the load over \(days) days (a batch's volumes.window), or raise the entitlement (a licence or capacity add-on): it is counted for the tenant's pool, so more application users do not help"
                     } else if use.name == executionName || use.name == "requests in flight" {
                         sentence += facts.limitsPerUser ? "; more application users help (each has its own), or a longer window for the peak" : "; spread the peak"
                     } else if use.name == requestsName, facts.limitsPerUser {
@@ -269,11 +288,22 @@ public enum Planner {
             guard let model = system.cost else { return nil }
             var total = model.fixed + model.perNode * Double(model.nodes) + pollRequestsPerDay * 30 * model.perRequest
             for writer in written {
-                let day = writer.perDay * factor
-                total += (day / batch).rounded(.up) * 30 * model.perRequest + day * 30 * model.perRecord
-                total += day * 30 * writer.payload / 1e9 * model.perGBStored
+                // A day's records, 30 days a month; a batch's records as often as it runs.
+                let month = writer.runsPerMonth.map { writer.total * $0 } ?? writer.perDay * 30
+                let records = month * factor
+                total += (records / batch).rounded(.up) * model.perRequest + records * model.perRecord
+                total += records * writer.payload / 1e9 * model.perGBStored
             }
             return total
+        }
+        /// What the one-off loads cost once, at today's volumes.
+        func oneOff() -> Double? {
+            guard let model = system.cost else { return nil }
+            let loads = written.filter { $0.runsPerMonth == 0 }
+            guard !loads.isEmpty else { return nil }
+            return loads.map { load in
+                (load.total / batch).rounded(.up) * model.perRequest + load.total * model.perRecord + load.total * load.payload / 1e9 * model.perGBStored
+            }.reduce(0, +)
         }
         let growth = [2, 5, 10].map { factor -> (Int, String?, Double, Double?) in
             let scaled = uses(batch: batch, factor: Double(factor))
@@ -287,7 +317,7 @@ public enum Planner {
                 ?? (written.map(\.peakRecordsPerWindow).reduce(0, +) / batch + polls.map(\.perWindow).reduce(0, +)),
             window: limits.window, limits: today, limitsKnown: !today.isEmpty, loads: loads, users: users, batchSize: facts.batchSize,
             fittingBatchSize: fittingBatch, noFit: noFit, neededConcurrency: neededConcurrency, neededUsers: neededUsers,
-            monthlyCost: cost(1), currency: system.cost?.currency, growth: growth, assumptions: assumptions)
+            monthlyCost: cost(1), oneOffCost: oneOff(), currency: system.cost?.currency, growth: growth, assumptions: assumptions)
     }
 
     static func number(_ value: Double) -> String { PlanOutput.number(value) }

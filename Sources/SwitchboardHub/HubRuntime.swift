@@ -32,6 +32,8 @@ final class HubRuntime: Sendable {
         var logger: Logger
         /// Traces; read at start, so a reload keeps the tracer it started with.
         var tracing: MessageTracing = .off
+        /// Synchronous integrations' callers, waiting across a reload too.
+        var replies = ReplyBoard()
     }
 
     /// Makes each system's connector and wires the services; nothing runs until `run()`.
@@ -91,7 +93,7 @@ final class HubRuntime: Sendable {
         let dispatcher = Dispatcher(
             store: store, routes: routes, connectors: connectors, budgets: budgets, clock: clock,
             configuration: dispatcherConfiguration, metrics: metrics, logger: logger, health: shared.storeHealth, board: board,
-            tracing: shared.tracing)
+            tracing: shared.tracing, replies: shared.replies)
         self.dispatcher = dispatcher
         var pollers: [ChangePoller] = []
         for route in polled {
@@ -115,7 +117,8 @@ final class HubRuntime: Sendable {
         }
         ingestor = Ingestor(
             routes: routes, formats: formats, store: store, clock: clock, maxBodyBytes: landscape.server.maxBodyBytes, metrics: metrics,
-            logger: logger, health: shared.storeHealth, board: board, tracing: shared.tracing, onAccepted: { dispatcher.wakeUp() })
+            logger: logger, health: shared.storeHealth, board: board, tracing: shared.tracing, replies: shared.replies,
+            onAccepted: { dispatcher.wakeUp() })
         let alerts = AlertNotifier(
             rules: landscape.alerts, store: store, sender: shared.alertSender, clock: clock, interval: shared.options.alertInterval,
             logger: logger, board: board, integrations: workspace.integrations.map { ($0.id, $0.source.system, $0.target.system) },

@@ -1,7 +1,9 @@
 /// One integration, one file in `integrations/`: why it exists, where data comes from, what is done
 /// to it, where it goes and how delivery behaves.
 public struct Integration: Sendable {
-    public enum Pattern: String, Sendable, CaseIterable { case async, sync }
+    /// `async`: messages as they come; `sync`: request-reply, the caller waits; `batch`: a bulk
+    /// load (a migration, a nightly export) of `volumes.total` records spread over `volumes.window`.
+    public enum Pattern: String, Sendable, CaseIterable { case async, sync, batch }
 
     public var id: String
     public var title: String
@@ -173,6 +175,32 @@ public struct Volumes: Sendable, Hashable {
     public var perDay: Int?
     public var peakPerMinute: Int?
     public var payloadBytes: Int?
+    /// For `pattern: batch`: the records of one run.
+    public var total: Int? = nil
+    /// For `pattern: batch`: how long a run is spread over. Default 24 h.
+    public var window: Duration? = nil
+    /// For `pattern: batch`: how often it runs. Default `once`.
+    public var runs: Runs = .once
+
+    public enum Runs: String, Sendable, Hashable, CaseIterable {
+        case once, daily, weekly, monthly
+
+        /// Runs in a month of 30 days; 0 for a one-off load.
+        public var perMonth: Double {
+            switch self {
+            case .once: 0
+            case .daily: 30
+            case .weekly: 30.0 / 7
+            case .monthly: 1
+            }
+        }
+    }
+
+    public init(perDay: Int? = nil, peakPerMinute: Int? = nil, payloadBytes: Int? = nil) {
+        self.perDay = perDay
+        self.peakPerMinute = peakPerMinute
+        self.payloadBytes = payloadBytes
+    }
 }
 
 /// Service level objectives.

@@ -233,9 +233,15 @@ struct IntegrationReader {
 
     private func readVolumes(_ value: YAMLValue) -> Volumes? {
         guard let map = value.mapping() else { return nil }
-        map.rejectUnknownKeys(["per_day", "peak_per_minute", "payload_bytes"])
-        return Volumes(
+        map.rejectUnknownKeys(["per_day", "peak_per_minute", "payload_bytes", "total", "window", "runs"])
+        var volumes = Volumes(
             perDay: map["per_day"]?.int(min: 0), peakPerMinute: map["peak_per_minute"]?.int(min: 0), payloadBytes: map["payload_bytes"]?.int(min: 0))
+        volumes.total = map["total"]?.int(min: 0)
+        if let field = map["window"], let window = field.duration() {
+            if window > .zero { volumes.window = window } else { field.report("volumes.window must be more than 0") }
+        }
+        if let runs = map["runs"]?.choice(Volumes.Runs.self) { volumes.runs = runs }
+        return volumes
     }
 
     private func readSLO(_ value: YAMLValue) -> ServiceLevel? {

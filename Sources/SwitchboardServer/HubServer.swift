@@ -8,6 +8,7 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import SwitchboardEngine
+import SwitchboardModel
 
 /// The hub's HTTP listener: webhook endpoints, `/healthz`, `/metrics` and the management API.
 public enum HubServer {
@@ -119,14 +120,15 @@ enum WebhookEndpoint {
         let headers = request.headers
         let query = request.uri.queryParameters
         do {
-            let result = try await ingestor.accept(
+            let answer = try await ingestor.receive(
                 path: path,
                 header: { name in HTTPField.Name(name).flatMap { headers[$0] } },
                 query: { name in query[name[...]].map(String.init) },
                 body: body)
-            switch result {
+            switch answer.result {
             case .accepted(let id):
-                return json(.accepted, #"{"id":"\#(id)"}"#)
+                guard answer.waited else { return json(.accepted, #"{"id":"\#(id)"}"#) }
+                return try reply(answer.reply, id: id)
             case .duplicate(let id):
                 return json(.ok, #"{"id":"\#(id)","duplicate":true}"#)
             }
@@ -152,6 +154,33 @@ enum WebhookEndpoint {
             }
             return buffer
         }
+    }
+
+    /// A synchronous integration's answer to its caller: the target's own status and body when it
+    /// answered, with the message id and the outcome in headers; `504` when the first attempt did
+    /// not end in time, `502` when the target could not be reached. The message is stored either
+    /// way and goes on as the integration's delivery policy says.
+    static func reply(_ reply: ReplyBoard.Reply?, id: String) throws -> Response {
+        let idField = HTTPField.Name("X-Switchboard-Message-Id")!, outcomeField = HTTPField.Name("X-Switchboard-Outcome")!
+        guard let reply else {
+            throw JSONError(
+                status: .gatewayTimeout, code: "target_timeout",
+                message: "the target did not answer in time; message \(id) is stored and delivered as the integration's delivery policy says",
+                headers: [idField: id])
+        }
+        let headers: HTTPFields = [idField: id, outcomeField: reply.outcome.rawValue]
+        guard let status = reply.status else {
+            if reply.outcome == .filtered {
+                return json(.ok, JSONValue.object(["id": .string(id), "filtered": .bool(true), "reason": .string(reply.body)]).jsonString)
+            }
+            throw JSONError(
+                status: .badGateway, code: "target_unreachable",
+                message: "the target could not be reached (\(reply.body)); message \(id) is \(reply.outcome == .dead ? "dead" : "stored and retried")",
+                headers: headers)
+        }
+        var answer = headers
+        answer[.contentType] = reply.body.first == "{" || reply.body.first == "[" ? "application/json" : "text/plain; charset=utf-8"
+        return Response(status: HTTPResponse.Status(code: status), headers: answer, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {

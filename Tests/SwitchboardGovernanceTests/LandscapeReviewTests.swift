@@ -187,6 +187,49 @@ struct LandscapeReviewTests {
         #expect(sb170.message.contains("migration alone uses 120%"), "\(sb170.message)")
     }
 
+    @Test("a one-off batch is planned as a load spread over its window, and costed once, not monthly")
+    func batchPattern() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(
+            "switchboard.yaml",
+            """
+            version: 1
+            systems:
+              - { id: legacy, kind: http, location: on-premises, owner: IT }
+              - id: crm
+                kind: dataverse
+                location: cloud
+                owner: CRM team
+                connections: { default: { base_url: https://crm.example.com, tenant: t, client_id: c, client_secret: "${env:S}", batch_size: 100 } }
+                limits: { time_per_record: 10ms }
+                cost: { fixed: 100, per_record: 0.0001, per_gb_stored: 10 }
+            """)
+        try directory.write(
+            "integrations/migration.yaml",
+            """
+            id: migration
+            title: Accounts from the legacy database
+            pattern: batch
+            source: { system: legacy, webhook: { path: /hooks/migration, auth: { kind: none } } }
+            target: { system: crm, dataverse: { table: accounts, key: { accountnumber: $.n } } }
+            volumes: { total: 600000, window: 72h, runs: once, payload_bytes: 1000 }
+            """)
+        let workspace = try #require(Workspace.loadForReview(directory: directory.url, registry: .standard).workspace)
+        let plan = try #require(Planner.plan(workspace).first)
+        // 600,000 over 72 h: 200,000 a day on each of its 3 days, 40% of the 500,000 operations.
+        #expect(plan.recordsPerDay == 200_000)
+        let entitlement = try #require(plan.limits.first { $0.name == "operations per 24 h (entitlement)" })
+        #expect(abs(entitlement.share - 0.4) < 1e-9)
+        // 600,000 / 259,200 s × 300 s = 694.4 records a window, in batches of 100: 6.94 requests.
+        #expect(abs(plan.peakRequestsPerWindow - 600_000.0 / 259_200 * 300 / 100) < 1e-9)
+        // Monthly: the fixed 100 alone. Once: 600,000 × 0.0001 = 60 + 0.6 GB × 10 = 6: 66.
+        #expect(plan.monthlyCost == 100)
+        #expect(abs((plan.oneOffCost ?? 0) - 66) < 1e-9)
+        let report = Checker.review(workspace)
+        #expect(!report.findings.contains { $0.rule.id == "SB160" }, "a batch declares its total, not per_day")
+    }
+
     @Test("impact: a webhook without its table may read any; a lookup's name is not accounts.name; the change feed's columns are")
     func impact() throws {
         let directory = try Self.folder()

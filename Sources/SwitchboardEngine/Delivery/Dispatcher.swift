@@ -86,6 +86,8 @@ public final class Dispatcher: Service, Sendable {
     private let board: HealthBoard
     /// A span per attempt and per step; default none.
     private let tracing: MessageTracing
+    /// Callers of synchronous integrations waiting for an outcome.
+    private let replies: ReplyBoard
     private let random: @Sendable () -> Double
     private let wake = WakeUp()
     private let inFlight = Mutex<[String: Int]>([:])
@@ -108,10 +110,11 @@ public final class Dispatcher: Service, Sendable {
     public init(
         store: any MessageStore, routes: [Route], connectors: [String: any Connector], budgets: [String: SystemBudget], clock: any WallClock,
         configuration: DispatcherConfiguration, metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil,
-        board: HealthBoard = HealthBoard(), tracing: MessageTracing = .off,
+        board: HealthBoard = HealthBoard(), tracing: MessageTracing = .off, replies: ReplyBoard = ReplyBoard(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.tracing = tracing
+        self.replies = replies
         self.health = health ?? StoreHealth(clock: clock, logger: logger)
         self.board = board
         self.store = store
@@ -270,6 +273,7 @@ public final class Dispatcher: Service, Sendable {
         case .response(let code, _, let body), .transient(let code, _, let body):
             status = code
             detail = body
+            work.answer = body
         case .timeout: detail = "no answer within \(route.policy.timeout)"
         case .connectionFailed(let reason), .unsendable(let reason): detail = reason
         }
@@ -319,6 +323,8 @@ public final class Dispatcher: Service, Sendable {
         var request: (@Sendable () -> OutboundRequest)?
         /// The attempt's span, when tracing.
         var span: (any Span)?
+        /// The target's answer body, for a synchronous integration's caller.
+        var answer: String?
     }
 
     /// Frees the delivery's slot in its integration's concurrency and wakes the claim loop, once.
@@ -394,6 +400,9 @@ public final class Dispatcher: Service, Sendable {
         }
         health.accepted()
         let integration = work.route.id
+        if work.route.integration.pattern == .sync, kind != .leased, kind != .released {
+            replies.resolve(work.message.id, ReplyBoard.Reply(outcome: kind, status: status, body: work.answer ?? text ?? ""))
+        }
         switch lifecycle.state {
         case .delivered: metrics.delivered(integration, acceptToDeliveryMillis: now - work.message.receivedAt)
         case .filtered: metrics.filtered(integration)

@@ -23,6 +23,8 @@ public final class Ingestor: Sendable {
     public let maxBodyBytes: Int
     /// A span per webhook received; default none.
     private let tracing: MessageTracing
+    /// Where a synchronous integration's caller waits for its message's first outcome.
+    private let replies: ReplyBoard
 
     /// - Parameters:
     ///   - formats: The decoders of the webhook formats besides `json`, by name (a connector
@@ -31,9 +33,10 @@ public final class Ingestor: Sendable {
     public init(
         routes: [Route], formats: [String: WebhookFormat] = [:], store: any MessageStore, clock: any WallClock, maxBodyBytes: Int,
         metrics: HubMetrics, logger: Logger, health: StoreHealth? = nil, board: HealthBoard = HealthBoard(),
-        tracing: MessageTracing = .off, onAccepted: @escaping @Sendable () -> Void
+        tracing: MessageTracing = .off, replies: ReplyBoard = ReplyBoard(), onAccepted: @escaping @Sendable () -> Void
     ) {
         self.tracing = tracing
+        self.replies = replies
         self.health = health ?? StoreHealth(clock: clock, logger: logger)
         self.board = board
         self.formats = formats
@@ -49,18 +52,53 @@ public final class Ingestor: Sendable {
 
     public func route(forPath path: String) -> Route? { routes[path] }
 
+    /// What a webhook call came to: the message stored (or a duplicate's id) and, for a
+    /// synchronous integration, the first attempt's outcome; nil when it did not come within
+    /// the integration's `delivery.timeout` (and 5 s to claim it).
+    public struct Answer: Sendable {
+        public var result: EnqueueResult
+        public var reply: ReplyBoard.Reply?
+        /// True when the integration is synchronous, so the caller waited.
+        public var waited: Bool
+    }
+
+    /// Accepts one webhook call and, for a synchronous integration, waits for its message's
+    /// first attempt (request-reply). Throws only `IngestError`.
+    public func receive(path: String, header: (String) -> String?, query: (String) -> String?, body: [UInt8]) async throws -> Answer {
+        guard let route = routes[path], route.integration.pattern == .sync else {
+            return Answer(result: try await accept(path: path, header: header, query: query, body: body), reply: nil, waited: false)
+        }
+        let id = MessageID.make(now: clock.now())
+        replies.register(id)
+        let result: EnqueueResult
+        do {
+            result = try await accept(path: path, header: header, query: query, body: body, id: id)
+        } catch {
+            replies.forget(id)
+            throw error
+        }
+        guard case .accepted = result else {
+            replies.forget(id)
+            return Answer(result: result, reply: nil, waited: false)
+        }
+        return Answer(result: result, reply: await replies.reply(to: id, within: route.policy.timeout + .seconds(5)), waited: true)
+    }
+
     /// Accepts one webhook call. `header` and `query` look values up by name (headers case-insensitively).
     /// Throws only `IngestError`.
-    public func accept(path: String, header: (String) -> String?, query: (String) -> String?, body: [UInt8]) async throws -> EnqueueResult {
+    public func accept(
+        path: String, header: (String) -> String?, query: (String) -> String?, body: [UInt8], id: String? = nil
+    ) async throws -> EnqueueResult {
         guard let route = routes[path], let webhook = route.integration.source.webhook else { throw IngestError.notFound(path) }
         let sent = MessageTracing.validTraceparent(header("traceparent"))
         guard let span = tracing.start("receive \(route.id)", kind: .server, traceparent: sent) else {
-            return try await receive(route, webhook, header: header, query: query, body: body, traceparent: sent)
+            return try await receive(route, webhook, header: header, query: query, body: body, traceparent: sent, id: id)
         }
         defer { span.end() }
         span.describe(message: nil, integration: route.id, system: route.integration.source.system)
         do {
-            let result = try await receive(route, webhook, header: header, query: query, body: body, traceparent: tracing.traceparent(of: span))
+            let result = try await receive(
+                route, webhook, header: header, query: query, body: body, traceparent: tracing.traceparent(of: span), id: id)
             switch result {
             case .accepted(let id): span.describe(message: id, integration: route.id, system: route.integration.source.system)
             case .duplicate(let id):
@@ -75,7 +113,8 @@ public final class Ingestor: Sendable {
     }
 
     private func receive(
-        _ route: Route, _ webhook: WebhookTrigger, header: (String) -> String?, query: (String) -> String?, body: [UInt8], traceparent: String?
+        _ route: Route, _ webhook: WebhookTrigger, header: (String) -> String?, query: (String) -> String?, body: [UInt8], traceparent: String?,
+        id: String?
     ) async throws -> EnqueueResult {
         if let failure = InboundAuthenticator.check(webhook.authentication, header: header, query: query, body: body, now: clock.now()) {
             metrics.rejected(route.id, reason: "unauthorized")
@@ -135,7 +174,7 @@ public final class Ingestor: Sendable {
         let orderingKey = policy.orderingKey.flatMap { $0.value(in: document) }.map(\.text)
         let now = clock.now()
         let message = NewMessage(
-            id: MessageID.make(now: now), integration: route.id, payload: payload, orderingKey: orderingKey,
+            id: id ?? MessageID.make(now: now), integration: route.id, payload: payload, orderingKey: orderingKey,
             idempotencyKey: idempotencyKey, idempotencyWindowMillis: policy.idempotencyWindow.milliseconds, receivedAt: now,
             traceparent: traceparent)
         do {
