@@ -126,8 +126,10 @@ public enum Planner {
             /// For a batch: runs a month (0: once) and the records of a run; nil: every day.
             var runsPerMonth: Double? = nil
             var total: Double = 0
+            /// The identity it writes as, when declared and one of the connection's.
+            var identity: String? = nil
         }
-        let written = writers.map { integration -> Writer in
+        let declaredWriters = writers.map { integration -> Writer in
             if integration.pattern == .batch, let volumes = integration.volumes, let total = volumes.total {
                 // A bulk load spread evenly over its window; a window of more than a day puts its
                 // share on each day it runs.
@@ -166,6 +168,14 @@ public enum Planner {
             let seconds = max(0.001, Double(poll.settings.interval.milliseconds) / 1000)
             return (integration.id, windowSeconds / seconds, 86_400 / seconds)
         }
+        // Identities declared per integration: the per-identity limits are then counted for each
+        // identity apart (the undeclared spread evenly over all), and the busiest one is planned.
+        var written = declaredWriters
+        for index in written.indices {
+            let declared = writers.first { $0.id == written[index].id }?.target.settings.identity
+            if let declared, facts.userIDs.contains(declared) { written[index].identity = declared }
+        }
+        let perIdentity = facts.limitsPerUser && facts.userIDs.count > 1 && written.contains { $0.identity != nil }
         let recordsPerDay = written.map(\.perDay).reduce(0, +)
         let peakPerSecond = written.map(\.peakPerSecond).reduce(0, +)
         let defaults = facts.documented ?? SystemLimits()
@@ -187,25 +197,41 @@ public enum Planner {
             let perSecond = ws.map(\.peakPerSecond).reduce(0, +) * factor
             let day = ws.map(\.perDay).reduce(0, +) * factor
             let dayRequests = (day / batch).rounded(.up) + ps.map(\.perDay).reduce(0, +)
+            // The per-identity limits' use and allowance: all identities together, or the busiest
+            // one when integrations declare whom they write as.
+            var share = (records: recordsWindow, requests: requestsWindow, perSecond: perSecond, identities: Double(users), note: "")
+            if perIdentity {
+                let count = Double(facts.userIDs.count)
+                let busiest = facts.userIDs.map { id -> (String, Double, Double, Double) in
+                    let mine = ws.filter { $0.identity == id }, spread = ws.filter { $0.identity == nil }
+                    let records = (mine.map(\.peakRecordsPerWindow).reduce(0, +) + spread.map(\.peakRecordsPerWindow).reduce(0, +) / count) * factor
+                    let second = (mine.map(\.peakPerSecond).reduce(0, +) + spread.map(\.peakPerSecond).reduce(0, +) / count) * factor
+                    return (id, records, records / batch + ps.map(\.perWindow).reduce(0, +) / count, second)
+                }.max { $0.2 < $1.2 }
+                if let busiest {
+                    share = (busiest.1, busiest.2, busiest.3, 1, "; per application user, the busiest being \(busiest.0)")
+                }
+            }
             var found: [LimitUse] = []
             if let maximum = limits.maxRequests {
                 found.append(
                     LimitUse(
-                        name: requestsName, used: requestsWindow, allowed: Double(maximum * users),
-                        source: source("max_requests", isDefault: maximum == defaults.maxRequests)))
+                        name: requestsName, used: share.requests, allowed: Double(maximum) * share.identities,
+                        source: source("max_requests", isDefault: maximum == defaults.maxRequests) + share.note))
             }
             if let perRecord {
                 if let maximum = limits.maxExecution {
                     found.append(
                         LimitUse(
-                            name: executionName, used: min(recordsWindow, day) * perRecord, allowed: Double(maximum.milliseconds) / 1000 * Double(users),
-                            source: source("max_execution_time", isDefault: maximum == defaults.maxExecution)))
+                            name: executionName, used: min(share.records, day) * perRecord,
+                            allowed: Double(maximum.milliseconds) / 1000 * share.identities,
+                            source: source("max_execution_time", isDefault: maximum == defaults.maxExecution) + share.note))
                 }
                 if let maximum = limits.maxConcurrent {
                     found.append(
                         LimitUse(
-                            name: "requests in flight", used: perSecond * perRecord, allowed: Double(maximum * users),
-                            source: source("max_concurrent", isDefault: maximum == defaults.maxConcurrent)))
+                            name: "requests in flight", used: share.perSecond * perRecord, allowed: Double(maximum) * share.identities,
+                            source: source("max_concurrent", isDefault: maximum == defaults.maxConcurrent) + share.note))
                 }
             }
             if let entitlement = limits.requestsPerDay {

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import SwitchboardEngine
 
 /// The request context of the hub's listener: Hummingbird's core context and who is calling,
@@ -10,10 +11,13 @@ public struct HubRequestContext: RequestContext {
     public var actor = "anonymous"
     /// The caller's IP address, for the sign-in throttle and the log; `unknown` when the channel has none.
     public let clientAddress: String
+    /// The connection's event loop, whose timers are far cheaper than a task that sleeps.
+    public let eventLoop: any EventLoop
 
     public init(source: Source) {
         coreContext = .init(source: source)
         clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        eventLoop = source.channel.eventLoop
     }
 }
 

@@ -22,7 +22,7 @@ struct DataverseTargetTests {
 
         init(
             emulator: EmulatorHarness, operation: String = "upsert", batchSize: Int = 1, batchWait: String = "10ms", batchWith: String = "batch",
-            secondUser: String? = nil
+            secondUser: String? = nil, writeAs: String? = nil
         ) async throws {
             self.emulator = emulator
             directory = try TemporaryDirectory()
@@ -60,7 +60,7 @@ struct DataverseTargetTests {
                   - map: { name: { concat: ["Order ", $.number] }, ordernumber: $.number, totalamount: $.total }
                 target:
                   system: crm
-                  dataverse: { table: salesorders, operation: \(operation), key: { ordernumber: $.ordernumber } }
+                  dataverse: { table: salesorders, operation: \(operation), key: { ordernumber: $.ordernumber }\(writeAs.map { ", user: \($0)" } ?? "") }
                 delivery: { max_attempts: 20, backoff: { initial: 50ms, max: 500ms, multiplier: 2 }, timeout: 5s, concurrency: 8, ordering_key: $.number }
                 """)
             let workspace = try Workspace.load(
@@ -132,6 +132,26 @@ struct DataverseTargetTests {
         }
         #expect(count.withLock { $0 } == "12")
         try await setup.stop()
+        try await emulator.stop()
+    }
+
+    @Test("an integration that declares its application user writes as that user alone, in single writes and in batches")
+    func declaredUser() async throws {
+        let emulator = try await EmulatorHarness(users: [
+            ApplicationUser(clientID: "app-1", clientSecret: "secret-1"), ApplicationUser(clientID: "app-2", clientSecret: "secret-2"),
+        ])
+        for batchSize in [1, 5] {
+            let setup = try await Setup(emulator: emulator, batchSize: batchSize, secondUser: "app-2", writeAs: "app-2")
+            var posted: [String] = []
+            for number in 1...6 { posted.append(try await setup.post(#"{"number": "W\#(batchSize)-\#(number)", "total": \#(number)}"#)) }
+            let ids = posted
+            #expect(try await eventually { try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }.allSatisfy { $0 == .delivered } })
+            try await setup.stop()
+        }
+        let stats = try await emulator.send("GET", "\(emulator.origin)/_emulator/stats")
+        // app-1 reads nothing and writes nothing: every write, single or batched, went as app-2.
+        #expect((stats.json["users"]?["app-1"]?["requests"]?.text).flatMap(Int.init) ?? 0 == 0, "\(stats.text)")
+        #expect(((stats.json["users"]?["app-2"]?["requests"]?.text).flatMap(Int.init) ?? 0) >= 6, "\(stats.text)")
         try await emulator.stop()
     }
 

@@ -230,6 +230,52 @@ struct LandscapeReviewTests {
         #expect(!report.findings.contains { $0.rule.id == "SB160" }, "a batch declares its total, not per_day")
     }
 
+    @Test("an integration that declares its application user counts against that user's limits alone")
+    func perUser() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write(
+            "switchboard.yaml",
+            """
+            version: 1
+            systems:
+              - { id: shop, kind: http, location: cloud, owner: Shop }
+              - id: crm
+                kind: dataverse
+                location: cloud
+                owner: CRM team
+                connections:
+                  default:
+                    base_url: https://crm.example.com
+                    tenant: t
+                    client_id: c1
+                    client_secret: "${env:S}"
+                    more_users: [{ client_id: c2, client_secret: "${env:S2}" }]
+            """)
+        try directory.write(
+            "integrations/orders.yaml",
+            Self.http("orders", "shop", "crm", perDay: 100_000, peak: 400, payload: 100,
+                target: "{ system: crm, dataverse: { table: salesorders, key: { ordernumber: $.n }, user: c2 } }"))
+        try directory.write(
+            "integrations/returns.yaml",
+            Self.http("returns", "shop", "crm", perDay: 100_000, peak: 600, payload: 100,
+                target: "{ system: crm, dataverse: { table: returns, key: { number: $.n } } }"))
+        let workspace = try #require(Workspace.loadForReview(directory: directory.url, registry: .standard).workspace)
+        let plan = try #require(Planner.plan(workspace).first)
+        // Per 300 s: orders 2,000 as c2; returns 3,000 spread over both. c2: 2,000 + 1,500 = 3,500
+        // of its own 6,000 (58%); all together it would be 5,000 of 12,000 (42%).
+        let requests = try #require(plan.limits.first { $0.name == "requests per 300 s" })
+        #expect(requests.used == 3_500 && requests.allowed == 6_000)
+        #expect(requests.source.hasSuffix("per application user, the busiest being c2"), "\(requests.source)")
+        // A user that is not one of the connection's is a problem at its line.
+        try directory.write(
+            "integrations/returns.yaml",
+            Self.http("returns", "shop", "crm", perDay: 100_000, peak: 600, payload: 100,
+                target: "{ system: crm, dataverse: { table: returns, key: { number: $.n }, user: c9 } }"))
+        let problems = Workspace.loadForReview(directory: directory.url, registry: .standard).problems
+        #expect(problems.contains { $0.message.contains("target.dataverse.user 'c9' is not an application user of the system's connection (c1, c2)") })
+    }
+
     @Test("impact: a webhook without its table may read any; a lookup's name is not accounts.name; the change feed's columns are")
     func impact() throws {
         let directory = try Self.folder()

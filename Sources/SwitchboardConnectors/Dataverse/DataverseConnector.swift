@@ -99,7 +99,7 @@ public final class DataverseConnector: Connector {
         }
         if let traceparent = delivery.traceparent { request.headers.append(("traceparent", traceparent)) }
         // `execute` reads the answer's error codes; a failed sign-in's answer stays as it was (a wrong secret is permanent).
-        return Attempt(await sendOne(request, timeout: timeout), sent: request)
+        return Attempt(await sendOne(request, timeout: timeout, user: (delivery.target as? DataverseWrite)?.user), sent: request)
     }
 
     public func send(batch: [Delivery], timeout: Duration) async -> [TransportOutcome] {
@@ -110,6 +110,20 @@ public final class DataverseConnector: Connector {
     /// table (with `batch_with: multiple`), one `$batch` for the rest and for refused bulk messages.
     /// Each delivery's recorded request is its own write, as it would be sent alone.
     public func attempt(batch: [Delivery], timeout: Duration) async -> [Attempt] {
+        // Writes declared to go as one user go in batches of their own, as that user.
+        let users = batch.map { ($0.target as? DataverseWrite)?.user }
+        guard Set(users).count > 1 else { return await attempt(batch: batch, timeout: timeout, user: users.first ?? nil) }
+        var attempts = [Attempt?](repeating: nil, count: batch.count)
+        for user in Set(users) {
+            let indexes = users.indices.filter { users[$0] == user }
+            for (index, attempt) in zip(indexes, await attempt(batch: indexes.map { batch[$0] }, timeout: timeout, user: user)) {
+                attempts[index] = attempt
+            }
+        }
+        return attempts.map { $0 ?? Attempt(.connectionFailed("the write got no answer")) }
+    }
+
+    private func attempt(batch: [Delivery], timeout: Duration, user: String?) async -> [Attempt] {
         var outcomes = [TransportOutcome?](repeating: nil, count: batch.count)
         var requests = [(@Sendable () -> OutboundRequest)?](repeating: nil, count: batch.count)
         var writes: [(index: Int, write: DataverseRequests.Write)] = []
@@ -130,12 +144,12 @@ public final class DataverseConnector: Connector {
             rest = []
             for group in DataverseBatch.bulkGroups(writes.map(\.write)) {
                 let members = group.members.map { writes[$0] }
-                guard let action = group.action, members.count > 1, let logical = try? await table(entitySet: group.table).logicalName else {
+                guard let action = group.action, members.count > 1, let logical = try? await table(entitySet: group.table, user: user).logicalName else {
                     rest += members
                     continue
                 }
                 let body = DataverseBatch.bulkBody(members.map(\.write), logicalName: logical)
-                let outcome = await sendBulk(webAPI + "\(group.table)/Microsoft.Dynamics.CRM.\(action)", body: body, timeout: timeout)
+                let outcome = await sendBulk(webAPI + "\(group.table)/Microsoft.Dynamics.CRM.\(action)", body: body, timeout: timeout, user: user)
                 switch outcome {
                 case .response(let status, _, _) where (200..<300).contains(status):
                     for member in members { outcomes[member.index] = .response(status: 204, retryAfter: nil, body: "") }
@@ -149,7 +163,7 @@ public final class DataverseConnector: Connector {
             }
         }
         if !rest.isEmpty {
-            let answers = await sendBatch(rest.map(\.write), timeout: timeout)
+            let answers = await sendBatch(rest.map(\.write), timeout: timeout, user: user)
             for (member, answer) in zip(rest, answers) {
                 // Classifying reads the method and the conditions only: no need to serialize the record again.
                 let request = OutboundRequest(method: member.write.method, url: "", path: "", headers: member.write.headers, body: [])
@@ -162,7 +176,7 @@ public final class DataverseConnector: Connector {
     /// One `$batch` request with the writes; an outcome per write, in order. A batch refused as a
     /// whole (a `429`, a `5xx`, a broken connection, an answer that cannot be read part by part)
     /// gives every write that outcome.
-    private func sendBatch(_ writes: [DataverseRequests.Write], timeout: Duration) async -> [TransportOutcome] {
+    private func sendBatch(_ writes: [DataverseRequests.Write], timeout: Duration, user: String? = nil) async -> [TransportOutcome] {
         let boundary = "batch_\(UUID().uuidString.lowercased())"
         let request = Self.webAPIRequest(
             "POST", webAPI + "$batch",
@@ -173,7 +187,7 @@ public final class DataverseConnector: Connector {
             body: DataverseBatch.body(writes, boundary: boundary))
         var contentType: String?
         var bytes: [UInt8] = []
-        let outcome = await sendOne(request, timeout: timeout) { type, raw in
+        let outcome = await sendOne(request, timeout: timeout, user: user) { type, raw in
             contentType = type
             bytes = raw
         }
@@ -196,8 +210,9 @@ public final class DataverseConnector: Connector {
     }
 
     /// One bulk message (`UpsertMultiple` and its siblings).
-    private func sendBulk(_ url: String, body: [UInt8], timeout: Duration) async -> TransportOutcome {
-        await sendOne(Self.webAPIRequest("POST", url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body), timeout: timeout)
+    private func sendBulk(_ url: String, body: [UInt8], timeout: Duration, user: String? = nil) async -> TransportOutcome {
+        await sendOne(
+            Self.webAPIRequest("POST", url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body), timeout: timeout, user: user)
     }
 
     /// A table's logical name, primary id column and column types, from its entity set name;
@@ -205,19 +220,20 @@ public final class DataverseConnector: Connector {
     /// Throws what a write to the table should answer when they cannot be read: the service's
     /// own answer (a `429`, a `401`, a broken connection), or `unsendable` for a table the
     /// environment does not have.
-    func table(entitySet: String) async throws(DataverseTableUnknown) -> DataverseTable {
+    /// - Parameter user: The application user to read as (the delivery's declared one); nil: the next free one.
+    func table(entitySet: String, user: String? = nil) async throws(DataverseTableUnknown) -> DataverseTable {
         if let known = tables.withLock({ $0[entitySet] }) { return known }
         let timeout = Duration.seconds(60)
         let definitions = await read(
             webAPI + "EntityDefinitions?$select=LogicalName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20\(ODataLiteral.quoted(entitySet))",
-            headers: [], timeout: timeout)
+            headers: [], timeout: timeout, user: user)
         guard case .response(200, _, _) = definitions.outcome else { throw DataverseTableUnknown(outcome: definitions.outcome) }
         guard var table = DataverseTable(definitions: try? JSONValue(json: definitions.body)) else {
             throw DataverseTableUnknown(outcome: .unsendable("Dataverse has no table with the entity set name '\(entitySet)'"))
         }
         let attributes = await read(
             webAPI + "EntityDefinitions(LogicalName=\(ODataLiteral.quoted(table.logicalName)))/Attributes?$select=LogicalName,AttributeType",
-            headers: [], timeout: timeout)
+            headers: [], timeout: timeout, user: user)
         guard case .response(200, _, _) = attributes.outcome else { throw DataverseTableUnknown(outcome: attributes.outcome) }
         table.readColumns(from: try? JSONValue(json: attributes.body))
         tables.withLock { $0[entitySet] = table }
@@ -228,15 +244,15 @@ public final class DataverseConnector: Connector {
     private func table(for delivery: Delivery) async throws -> DataverseTable? {
         guard let write = delivery.target as? DataverseWrite else { throw StepError("the integration's target is not a Dataverse write") }
         guard write.operation != .create else { return nil }
-        return try await table(entitySet: write.table)
+        return try await table(entitySet: write.table, user: write.user)
     }
 
     /// A `GET` of a Web API URL as the application user, through the budget: the answer and its
     /// whole body (the outcome's body is cut to `maxRecordedBody`).
-    func read(_ url: String, headers: [(String, String)], timeout: Duration) async -> (outcome: TransportOutcome, body: [UInt8]) {
+    func read(_ url: String, headers: [(String, String)], timeout: Duration, user: String? = nil) async -> (outcome: TransportOutcome, body: [UInt8]) {
         let request = Self.webAPIRequest("GET", url, headers: headers)
         var bytes: [UInt8] = []
-        let outcome = await sendOne(request, timeout: timeout) { _, raw in bytes = raw }
+        let outcome = await sendOne(request, timeout: timeout, user: user) { _, raw in bytes = raw }
         return (outcome, bytes)
     }
 
@@ -255,8 +271,13 @@ public final class DataverseConnector: Connector {
         case allPaused(Duration)
     }
 
-    private func lane() -> Choice {
+    /// - Parameter user: The one user to send as (a client id); nil: the next free one.
+    private func lane(_ user: String? = nil) -> Choice {
         let now = ContinuousClock.now
+        if let user, let lane = lanes.first(where: { $0.clientID == user }) {
+            if let until = lane.pausedUntil.withLock({ $0 }), until > now { return .allPaused(until - now) }
+            return .lane(lane)
+        }
         return nextLane.withLock { next -> Choice in
             var soonest: Duration?
             for offset in 0..<lanes.count {
@@ -273,16 +294,19 @@ public final class DataverseConnector: Connector {
     }
 
     /// One HTTP request as the next free user, through the system's budget.
-    private func sendOne(_ request: OutboundRequest, timeout: Duration, raw: ((String?, [UInt8]) -> Void)? = nil) async -> TransportOutcome {
+    private func sendOne(
+        _ request: OutboundRequest, timeout: Duration, user: String? = nil, raw: ((String?, [UInt8]) -> Void)? = nil
+    ) async -> TransportOutcome {
         let lane: Lane
-        switch self.lane() {
+        switch self.lane(user) {
         case .lane(let free): lane = free
         case .allPaused(let wait):
             // Every user is throttled: the system waits as long as the first pause has left.
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             return .response(
                 status: 429, retryAfter: String(seconds),
-                body: "every application user of this environment is throttled; the first may send again in \(seconds) s")
+                body: user.map { "application user \($0) is throttled; it may send again in \(seconds) s" }
+                    ?? "every application user of this environment is throttled; the first may send again in \(seconds) s")
         }
         let token: String
         do {

@@ -66,6 +66,11 @@ public struct DataverseKind: ConnectorRuntime {
                 example: "{ ordernumber: $.order_number }"),
             FieldSpec(
                 "body", .path, default: "$", doc: "What is sent as the record's columns (lookups as `column@odata.bind`, built with `odata_bind`)."),
+            FieldSpec(
+                "user", .string,
+                doc:
+                    "The application user (its `client_id`, the connection's or one of `more_users`) this integration writes as; default each write goes to the next user not throttled. `plan` counts each user's limits apart."
+            ),
         ],
         sources: [
             SourceSpec(
@@ -165,8 +170,16 @@ public struct DataverseKind: ConnectorRuntime {
             )
         }
         let body = map["body"].flatMap { StepReader.readPath($0) } ?? JSONPath("$")!
+        let user = map.string("user")
+        if let user, let connection = context.connection?.settings as? DataverseConnectionSettings {
+            let known = [connection.clientID] + connection.additionalUsers.map(\.clientID)
+            if !known.contains(user) {
+                map["user"]?.report(
+                    "target.dataverse.user '\(user)' is not an application user of the system's connection (\(known.joined(separator: ", ")))")
+            }
+        }
         guard let table else { return nil }
-        return DataverseWrite(table: table, operation: operation, key: key, body: body)
+        return DataverseWrite(table: table, operation: operation, key: key, body: body, user: user)
     }
 
     package func readSource(_ key: String, _ map: ConfigFields, context: ReadContext) -> (any SourceSettings)? {
@@ -203,6 +216,7 @@ public struct DataverseKind: ConnectorRuntime {
         facts.documentedSource = Self.documentedLimitsSource
         facts.entitlementCountsOperations = true
         facts.entitlementSource = Self.entitlementSource
+        if let settings { facts.userIDs = [settings.clientID] + settings.additionalUsers.map(\.clientID) }
         return facts
     }
 

@@ -82,13 +82,21 @@ public struct DataverseWrite: TargetSettings {
     public var key: [(column: String, path: JSONPath)]
     /// What is sent as the record. Default `$`.
     public var body: JSONPath
+    /// The application user (its client id) every write is sent as; nil: each write goes to the
+    /// next user not throttled.
+    public var user: String?
 
-    public init(table: String, operation: Operation = .upsert, key: [(column: String, path: JSONPath)], body: JSONPath = JSONPath("$")!) {
+    public init(
+        table: String, operation: Operation = .upsert, key: [(column: String, path: JSONPath)], body: JSONPath = JSONPath("$")!, user: String? = nil
+    ) {
         self.table = table
         self.operation = operation
         self.key = key
         self.body = body
+        self.user = user
     }
+
+    public var identity: String? { user }
 
     public var summary: String {
         "Dataverse `\(operation.rawValue)` into `\(table)`" + (key.isEmpty ? "" : " by " + key.map { "`\($0.column)`" }.joined(separator: ", "))

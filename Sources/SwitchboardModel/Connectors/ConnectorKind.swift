@@ -50,6 +50,8 @@ public struct PlanningFacts: Sendable {
     public var entitlementCountsOperations: Bool = false
     /// Where the documented daily entitlement is written.
     public var entitlementSource: String = ""
+    /// The identities by name (Dataverse client ids), in order; empty when not named.
+    public var userIDs: [String] = []
 
     public init() {}
 }

@@ -14,6 +14,13 @@ public protocol TargetSettings: Sendable {
     /// Why a delivery repeated by a retry may act twice at the target, with the field path the
     /// finding points at; nil when a repeat is harmless (SB150).
     var idempotencyProblem: (message: String, path: [String])? { get }
+    /// The identity it writes as, for a system signed in to as several (a Dataverse
+    /// application user's client id); nil: spread over all of them.
+    var identity: String? { get }
+}
+
+extension TargetSettings {
+    public var identity: String? { nil }
 }
 
 /// A source the hub polls, as its kind's reader made it.
