@@ -38,11 +38,21 @@ struct LandscapeReviewTests {
     /// review reads no secrets and needs none.
     static let integrations: [(String, String)] = [
         // The inline secret (SB190) must not stop the review.
-        ("orders", http("orders", "shop", "crm", auth: #"{ kind: header, header: X-Key, secret: abc123 }"#, perDay: 20_000, peak: 400, payload: 2_000,
-            target: "{ system: crm, dataverse: { table: salesorders, key: { ordernumber: $.n } } }")),
-        ("migration", http("migration", "legacy", "crm", perDay: 600_000, peak: 5_000, payload: 1_000,
-            target: "{ system: crm, dataverse: { table: accounts, key: { accountnumber: $.n } } }")),
-        ("accounts-to-erp", """
+        (
+            "orders",
+            http(
+                "orders", "shop", "crm", auth: #"{ kind: header, header: X-Key, secret: abc123 }"#, perDay: 20_000, peak: 400, payload: 2_000,
+                target: "{ system: crm, dataverse: { table: salesorders, key: { ordernumber: $.n } } }")
+        ),
+        (
+            "migration",
+            http(
+                "migration", "legacy", "crm", perDay: 600_000, peak: 5_000, payload: 1_000,
+                target: "{ system: crm, dataverse: { table: accounts, key: { accountnumber: $.n } } }")
+        ),
+        (
+            "accounts-to-erp",
+            """
             id: accounts-to-erp
             title: Accounts to the ERP
             owner: Finance
@@ -50,14 +60,31 @@ struct LandscapeReviewTests {
             steps: [{ map: { id: $.id, name: $.attributes.name } }]
             target: { system: erp, http: { method: PUT, path: "/customers/{$.id}" } }
             volumes: { per_day: 2000, peak_per_minute: 50, payload_bytes: 300 }
-            """),
-        ("invoices", http("invoices", "erp", "crm", perDay: 10_000, peak: 100, payload: 500,
-            target: "{ system: crm, dataverse: { table: invoices, key: { invoicenumber: $.n } } }")),
+            """
+        ),
+        (
+            "invoices",
+            http(
+                "invoices", "erp", "crm", perDay: 10_000, peak: 100, payload: 500,
+                target: "{ system: crm, dataverse: { table: invoices, key: { invoicenumber: $.n } } }")
+        ),
         // A burst above the day: 5,000 a day, 5,000 at the peak minute.
-        ("stock", http("stock", "wms", "shop", perDay: 5_000, peak: 5_000, payload: 200, target: #"{ system: shop, http: { method: PUT, path: "/stock/{$.sku}" } }"#)),
-        ("shipments", http("shipments", "erp", "wms", perDay: 3_000, peak: 60, payload: 400, target: #"{ system: wms, http: { method: PUT, path: "/shipments/{$.n}" } }"#)),
+        (
+            "stock",
+            http(
+                "stock", "wms", "shop", perDay: 5_000, peak: 5_000, payload: 200,
+                target: #"{ system: shop, http: { method: PUT, path: "/stock/{$.sku}" } }"#)
+        ),
+        (
+            "shipments",
+            http(
+                "shipments", "erp", "wms", perDay: 3_000, peak: 60, payload: 400,
+                target: #"{ system: wms, http: { method: PUT, path: "/shipments/{$.n}" } }"#)
+        ),
         // A Dataverse webhook that does not say its table (SB113); it maps a lookup's name, not accounts.name.
-        ("leads", """
+        (
+            "leads",
+            """
             id: leads
             title: Leads to marketing
             owner: Marketing
@@ -65,18 +92,33 @@ struct LandscapeReviewTests {
             steps: [{ map: { id: $.id, company: $.post_image.parentaccountid.name } }]
             target: { system: marketing, http: { method: PUT, path: "/contacts/{$.id}" } }
             volumes: { per_day: 1000, peak_per_minute: 20, payload_bytes: 800 }
-            """),
-        ("payments", http("payments", "payments", "erp", perDay: 4_000, peak: 100, payload: 300, target: #"{ system: erp, http: { method: PUT, path: "/payments/{$.n}" } }"#)),
+            """
+        ),
+        (
+            "payments",
+            http(
+                "payments", "payments", "erp", perDay: 4_000, peak: 100, payload: 300,
+                target: #"{ system: erp, http: { method: PUT, path: "/payments/{$.n}" } }"#)
+        ),
         // A pure calculation: POST is not idempotent by kind, the integration says why repeating is harmless.
-        ("tax", http("tax", "shop", "tax", perDay: 20_000, peak: 400, payload: 600,
-            target: #"{ system: tax, http: { method: POST, path: /calculate, headers: { Authorization: "Bearer s3cr3t-token" } } }"#,
-            extra: #"idempotent: { reason: "a tax calculation changes nothing" }"#)),
-        ("lake", http("lake", "erp", "lake", perDay: 100_000, peak: 500, payload: 1_500,
-            target: #"{ system: lake, http: { method: PUT, path: "/events/{$.n}?api_key=k3y-value" } }"#)),
+        (
+            "tax",
+            http(
+                "tax", "shop", "tax", perDay: 20_000, peak: 400, payload: 600,
+                target: #"{ system: tax, http: { method: POST, path: /calculate, headers: { Authorization: "Bearer s3cr3t-token" } } }"#,
+                extra: #"idempotent: { reason: "a tax calculation changes nothing" }"#)
+        ),
+        (
+            "lake",
+            http(
+                "lake", "erp", "lake", perDay: 100_000, peak: 500, payload: 1_500,
+                target: #"{ system: lake, http: { method: PUT, path: "/events/{$.n}?api_key=k3y-value" } }"#)
+        ),
     ]
 
     static func http(
-        _ id: String, _ source: String, _ target: String, auth: String = "{ kind: none }", perDay: Int, peak: Int, payload: Int, target settings: String,
+        _ id: String, _ source: String, _ target: String, auth: String = "{ kind: none }", perDay: Int, peak: Int, payload: Int,
+        target settings: String,
         extra: String = ""
     ) -> String {
         """
@@ -254,11 +296,13 @@ struct LandscapeReviewTests {
             """)
         try directory.write(
             "integrations/orders.yaml",
-            Self.http("orders", "shop", "crm", perDay: 100_000, peak: 400, payload: 100,
+            Self.http(
+                "orders", "shop", "crm", perDay: 100_000, peak: 400, payload: 100,
                 target: "{ system: crm, dataverse: { table: salesorders, key: { ordernumber: $.n }, user: c2 } }"))
         try directory.write(
             "integrations/returns.yaml",
-            Self.http("returns", "shop", "crm", perDay: 100_000, peak: 600, payload: 100,
+            Self.http(
+                "returns", "shop", "crm", perDay: 100_000, peak: 600, payload: 100,
                 target: "{ system: crm, dataverse: { table: returns, key: { number: $.n } } }"))
         let workspace = try #require(Workspace.loadForReview(directory: directory.url, registry: .standard).workspace)
         let plan = try #require(Planner.plan(workspace).first)
@@ -270,10 +314,37 @@ struct LandscapeReviewTests {
         // A user that is not one of the connection's is a problem at its line.
         try directory.write(
             "integrations/returns.yaml",
-            Self.http("returns", "shop", "crm", perDay: 100_000, peak: 600, payload: 100,
+            Self.http(
+                "returns", "shop", "crm", perDay: 100_000, peak: 600, payload: 100,
                 target: "{ system: crm, dataverse: { table: returns, key: { number: $.n }, user: c9 } }"))
         let problems = Workspace.loadForReview(directory: directory.url, registry: .standard).problems
-        #expect(problems.contains { $0.message.contains("target.dataverse.user 'c9' is not an application user of the system's connection (c1, c2)") })
+        #expect(
+            problems.contains { $0.message.contains("target.dataverse.user 'c9' is not an application user of the system's connection (c1, c2)") })
+    }
+
+    @Test("diff shows what a change does to capacity: crm's operations a day before and after, now over")
+    func diffCapacity() throws {
+        let before = try Self.folder()
+        let after = try Self.folder()
+        defer {
+            before.remove()
+            after.remove()
+        }
+        // invoices from 10,000 to 100,000 a day (peak 100 to 1,000 a minute).
+        try after.write(
+            "integrations/invoices.yaml",
+            Self.http(
+                "invoices", "erp", "crm", perDay: 100_000, peak: 1_000, payload: 500,
+                target: "{ system: crm, dataverse: { table: invoices, key: { invoicenumber: $.n } } }"))
+        let changes = WorkspaceDiff.compare(old: before.url, new: after.url, registry: .standard)
+        let capacity = try #require(changes.first { $0.kind == .capacityChanged && $0.id == "crm" })
+        // In the first environment (batch 1): operations 638,640 → 728,640.
+        let operations = try #require(capacity.fields.first { $0.path == "operations per 24 h (entitlement)" })
+        #expect(operations.old == "638,640 (128%)" && operations.new == "728,640 (146%)", "\(operations)")
+        #expect(capacity.impact.contains { $0.hasPrefix("now over its") })
+        let text = WorkspaceDiff.text(changes, ref: "main")
+        #expect(text.contains("capacity changed system crm"))
+        for secret in Self.secrets { #expect(!text.contains(secret)) }
     }
 
     @Test("impact: a webhook without its table may read any; a lookup's name is not accounts.name; the change feed's columns are")
