@@ -21,7 +21,9 @@ public enum Checker {
 
     static func sorted(_ findings: [Finding]) -> [Finding] {
         findings.sorted {
-            ($0.location.file, $0.location.line, $0.location.column, $0.rule.id) < ($1.location.file, $1.location.line, $1.location.column, $1.rule.id)
+            ($0.location.file, $0.location.line, $0.location.column, $0.rule.id) < (
+                $1.location.file, $1.location.line, $1.location.column, $1.rule.id
+            )
         }
     }
 

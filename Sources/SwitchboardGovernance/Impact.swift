@@ -43,7 +43,9 @@ public enum Impact {
     public static func analyse(_ subject: Subject, in workspace: Workspace) -> [Touch] {
         var touches: [Touch] = []
         for integration in workspace.integrations {
-            if let reason = reads(integration, subject, registry: workspace.registry, sourceKind: workspace.landscape.system(integration.source.system)?.kind) {
+            if let reason = reads(
+                integration, subject, registry: workspace.registry, sourceKind: workspace.landscape.system(integration.source.system)?.kind)
+            {
                 touches.append(
                     Touch(integration: integration.id, way: .reads, reason: reason, downstream: downstream(of: integration, in: workspace)))
             }
@@ -102,7 +104,8 @@ public enum Impact {
                 if let registered = webhook.table {
                     // Registered for one table: it reads that one, not every table.
                     guard sameTable(registered, table) else { return nil }
-                    reason = "a webhook registered for \(registered)" + (webhook.messages.isEmpty ? "" : " (\(webhook.messages.joined(separator: ", ")))")
+                    reason =
+                        "a webhook registered for \(registered)" + (webhook.messages.isEmpty ? "" : " (\(webhook.messages.joined(separator: ", ")))")
                 } else {
                     reason = format.readsDescription + "; source.webhook.table does not say which, so it may be this one"
                 }

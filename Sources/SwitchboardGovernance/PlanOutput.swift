@@ -81,7 +81,9 @@ public enum PlanOutput {
             lines.append("  headroom: \(percent(plan.headroom))")
         }
         lines += fits(plan).map { "  " + $0 }
-        lines.append("  cost: \(money(plan.monthlyCost, plan.currency))" + (plan.oneOffCost.map { ", and one-off loads \(String(format: "%.2f", $0)) \(plan.currency ?? "") once" } ?? ""))
+        lines.append(
+            "  cost: \(money(plan.monthlyCost, plan.currency))"
+                + (plan.oneOffCost.map { ", and one-off loads \(String(format: "%.2f", $0)) \(plan.currency ?? "") once" } ?? ""))
         for growth in plan.growth {
             let verdict =
                 plan.overToday != nil ? "over (already over at 1×)" : growth.firstLimit.map { "reaches \($0)" } ?? "fits"
@@ -154,7 +156,8 @@ public enum PlanOutput {
         }
         if plan.loads.count > 1 || plan.loads.contains(where: \.reads) { lines += [""] + plan.loads.map { "- " + load($0, plan: plan) } }
         lines.append("")
-        let headroom = plan.overToday.map { "No headroom: already over at 1× (\($0.name) at \(percent($0.share)))." } ?? "Headroom \(percent(plan.headroom))."
+        let headroom =
+            plan.overToday.map { "No headroom: already over at 1× (\($0.name) at \(percent($0.share)))." } ?? "Headroom \(percent(plan.headroom))."
         lines.append(headroom + " " + fits(plan).joined(separator: "; ") + (fits(plan).isEmpty ? "" : "."))
         lines.append("")
         lines.append("| volume | first limit reached | largest share | monthly cost |")

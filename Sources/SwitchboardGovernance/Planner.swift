@@ -159,8 +159,9 @@ public enum Planner {
                     "\(integration.id)'s peak of \(number(peakPerSecond * 60))/min would send more than its day (\(number(perDay))) in one \(format(windowSeconds)) s window; counted as its day."
                 )
             }
-            return Writer(id: integration.id, perDay: perDay, peakPerSecond: peakPerSecond, peakRecordsPerWindow: window,
-                          payload: Double(integration.volumes?.payloadBytes ?? 0))
+            return Writer(
+                id: integration.id, perDay: perDay, peakPerSecond: peakPerSecond, peakRecordsPerWindow: window,
+                payload: Double(integration.volumes?.payloadBytes ?? 0))
         }
         // Each change feed polled from the system: one request per poll, day and night.
         let polls = readers.compactMap { integration -> (id: String, perWindow: Double, perDay: Double)? in
@@ -288,7 +289,9 @@ public enum Planner {
                         sentence +=
                             "; spread the load over \(days) days (a batch's volumes.window), or raise the entitlement (a licence or capacity add-on): it is counted for the tenant's pool, so more application users do not help"
                     } else if use.name == executionName || use.name == "requests in flight" {
-                        sentence += facts.limitsPerUser ? "; more application users help (each has its own), or a longer window for the peak" : "; spread the peak"
+                        sentence +=
+                            facts.limitsPerUser
+                            ? "; more application users help (each has its own), or a longer window for the peak" : "; spread the peak"
                     } else if use.name == requestsName, facts.limitsPerUser {
                         sentence += "; more application users help"
                     }
@@ -328,7 +331,8 @@ public enum Planner {
             let loads = written.filter { $0.runsPerMonth == 0 }
             guard !loads.isEmpty else { return nil }
             return loads.map { load in
-                (load.total / batch).rounded(.up) * model.perRequest + load.total * model.perRecord + load.total * load.payload / 1e9 * model.perGBStored
+                (load.total / batch).rounded(.up) * model.perRequest + load.total * model.perRecord + load.total * load.payload / 1e9
+                    * model.perGBStored
             }.reduce(0, +)
         }
         let growth = [2, 5, 10].map { factor -> (Int, String?, Double, Double?) in
@@ -339,7 +343,8 @@ public enum Planner {
         let requestsPerDay = (recordsPerDay / batch).rounded(.up) + pollRequestsPerDay
         return SystemPlan(
             system: system.id, integrations: writers.map(\.id), recordsPerDay: recordsPerDay, requestsPerDay: requestsPerDay,
-            peakRecordsPerSecond: peakPerSecond, peakRequestsPerWindow: today.first { $0.name == requestsName }?.used
+            peakRecordsPerSecond: peakPerSecond,
+            peakRequestsPerWindow: today.first { $0.name == requestsName }?.used
                 ?? (written.map(\.peakRecordsPerWindow).reduce(0, +) / batch + polls.map(\.perWindow).reduce(0, +)),
             window: limits.window, limits: today, limitsKnown: !today.isEmpty, loads: loads, users: users, batchSize: facts.batchSize,
             fittingBatchSize: fittingBatch, noFit: noFit, neededConcurrency: neededConcurrency, neededUsers: neededUsers,

@@ -97,8 +97,10 @@ public enum Rules {
         Rule(
             id: "SB171", name: "limits-declared", checklist: "Fit each pattern to the target's service protection limits and entitlements",
             severity: .warning,
-            summary: "A system that integrations write to or poll states its limits (or its kind documents them), so `plan` can say whether they fit.",
-            fix: "Add `limits:` to the system (`max_requests`, `window`, `requests_per_day`, `time_per_record`, ...) from its owner or its documentation."
+            summary:
+                "A system that integrations write to or poll states its limits (or its kind documents them), so `plan` can say whether they fit.",
+            fix:
+                "Add `limits:` to the system (`max_requests`, `window`, `requests_per_day`, `time_per_record`, ...) from its owner or its documentation."
         ),
         Rule(
             id: "SB172", name: "cost-declared", checklist: "Know the operating cost", severity: .note,

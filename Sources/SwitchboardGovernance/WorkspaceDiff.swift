@@ -85,8 +85,10 @@ public enum WorkspaceDiff {
                 let previous = was?.limits.first { $0.name == use.name }
                 guard previous?.used != use.used || previous?.allowed != use.allowed else { continue }
                 fields.append(
-                    (use.name, previous.map { "\(PlanOutput.number($0.used)) (\(PlanOutput.percent($0.share)))" },
-                     "\(PlanOutput.number(use.used)) (\(PlanOutput.percent(use.share)))"))
+                    (
+                        use.name, previous.map { "\(PlanOutput.number($0.used)) (\(PlanOutput.percent($0.share)))" },
+                        "\(PlanOutput.number(use.used)) (\(PlanOutput.percent(use.share)))"
+                    ))
             }
             if !fields.isEmpty {
                 let over = plan.overToday.map { ["now over its \($0.name): \(PlanOutput.percent($0.share))"] } ?? []

@@ -48,7 +48,8 @@ struct IntegrationReader {
                 idempotentReason = reason
             } else {
                 declared.report(
-                    "idempotent needs the reason a repeated delivery is harmless, such as idempotent: { reason: \"a tax calculation changes nothing\" }")
+                    "idempotent needs the reason a repeated delivery is harmless, such as idempotent: { reason: \"a tax calculation changes nothing\" }"
+                )
             }
         }
         guard let id, let title, let source, let target else { return nil }

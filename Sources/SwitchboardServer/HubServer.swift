@@ -142,7 +142,9 @@ enum WebhookEndpoint {
     /// body would otherwise hold its connection for as long as it likes). The deadline is a timer
     /// of the connection's event loop that cancels the read: a task that sleeps per request, with
     /// the dispatch timer under it, cost a few percent of ingest (docs/performance.md).
-    static func collectBody(of request: inout Request, upTo limit: Int, within timeout: Duration, on eventLoop: any EventLoop) async throws
+    static func collectBody(
+        of request: inout Request, upTo limit: Int, within timeout: Duration, on eventLoop: any EventLoop
+    ) async throws
         -> ByteBuffer
     {
         let body = request.body
@@ -154,8 +156,12 @@ enum WebhookEndpoint {
         }
         defer { timer.cancel() }
         do {
-            return try await withTaskCancellationHandler { try await reading.value } onCancel: { reading.cancel() }
-        } catch where expired.fired {
+            return try await withTaskCancellationHandler {
+                try await reading.value
+            } onCancel: {
+                reading.cancel()
+            }
+        } catch  where expired.fired {
             throw JSONError(status: .requestTimeout, code: "request_timeout", message: "the body did not arrive within \(timeout.spoken)")
         }
     }
@@ -186,7 +192,8 @@ enum WebhookEndpoint {
             }
             throw JSONError(
                 status: .badGateway, code: "target_unreachable",
-                message: "the target could not be reached (\(reply.body)); message \(id) is \(reply.outcome == .dead ? "dead" : "stored and retried")",
+                message:
+                    "the target could not be reached (\(reply.body)); message \(id) is \(reply.outcome == .dead ? "dead" : "stored and retried")",
                 headers: headers)
         }
         var answer = headers

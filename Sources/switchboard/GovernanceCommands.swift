@@ -63,7 +63,9 @@ struct Plan: ParsableCommand {
         if environment == nil {
             // Read again for the default environment when it is not the first declared.
             let chosen = Planner.defaultEnvironment(loaded.landscape.environments) ?? loaded.environment
-            loaded = chosen == loaded.environment ? loadWithoutSecrets(workspace.url, environment: nil) : loadWithoutSecrets(workspace.url, environment: chosen)
+            loaded =
+                chosen == loaded.environment
+                ? loadWithoutSecrets(workspace.url, environment: nil) : loadWithoutSecrets(workspace.url, environment: chosen)
         }
         print(PlanOutput.render(Planner.plan(loaded), as: format, environment: loaded.environment), terminator: "")
     }

@@ -145,7 +145,9 @@ struct DataverseChangeTrackingTests {
         erpTask.cancel()
     }
 
-    @Test("an emulator reset makes the saved delta link refused: by default the source fails, saying what to set; with initial_load it reads the table again")
+    @Test(
+        "an emulator reset makes the saved delta link refused: by default the source fails, saying what to set; with initial_load it reads the table again"
+    )
     func refusedDeltaLink() async throws {
         let erp = Sink()
         let erpTask = Task { try await erp.application().runService() }

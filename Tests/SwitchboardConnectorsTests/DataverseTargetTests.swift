@@ -145,7 +145,8 @@ struct DataverseTargetTests {
             var posted: [String] = []
             for number in 1...6 { posted.append(try await setup.post(#"{"number": "W\#(batchSize)-\#(number)", "total": \#(number)}"#)) }
             let ids = posted
-            #expect(try await eventually { try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }.allSatisfy { $0 == .delivered } })
+            #expect(
+                try await eventually { try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }.allSatisfy { $0 == .delivered } })
             try await setup.stop()
         }
         let stats = try await emulator.send("GET", "\(emulator.origin)/_emulator/stats")

@@ -21,7 +21,8 @@ struct RecordedRequestTests {
 
                 {"id":1}
                 """)
-        let long = OutboundRequest(method: "PUT", url: "https://erp.example/x", path: "/x", headers: [], body: Array(repeating: UInt8(ascii: "a"), count: 5_000))
+        let long = OutboundRequest(
+            method: "PUT", url: "https://erp.example/x", path: "/x", headers: [], body: Array(repeating: UInt8(ascii: "a"), count: 5_000))
         let cut = RecordedRequest.text(long)
         #expect(cut.hasSuffix("a…"))
         #expect(cut.count == "PUT https://erp.example/x\n\n".count + AuditRecord.detailLimit + 1)

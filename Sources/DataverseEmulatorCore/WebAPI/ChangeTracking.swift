@@ -30,7 +30,8 @@ enum ChangeTracking {
             }
             // A read that began before the history did (a reset since) cannot go on truthfully.
             guard cursor.upTo >= tables.history.firstVersion, cursor.upTo <= tables.version else {
-                throw DataverseError.badRequest("The $skiptoken belongs to a read this service can no longer continue; start again with Prefer: odata.track-changes.")
+                throw DataverseError.badRequest(
+                    "The $skiptoken belongs to a read this service can no longer continue; start again with Prefer: odata.track-changes.")
             }
             return cursor
         }

@@ -144,7 +144,8 @@ public final class DataverseConnector: Connector {
             rest = []
             for group in DataverseBatch.bulkGroups(writes.map(\.write)) {
                 let members = group.members.map { writes[$0] }
-                guard let action = group.action, members.count > 1, let logical = try? await table(entitySet: group.table, user: user).logicalName else {
+                guard let action = group.action, members.count > 1, let logical = try? await table(entitySet: group.table, user: user).logicalName
+                else {
                     rest += members
                     continue
                 }
@@ -249,7 +250,8 @@ public final class DataverseConnector: Connector {
 
     /// A `GET` of a Web API URL as the application user, through the budget: the answer and its
     /// whole body (the outcome's body is cut to `maxRecordedBody`).
-    func read(_ url: String, headers: [(String, String)], timeout: Duration, user: String? = nil) async -> (outcome: TransportOutcome, body: [UInt8]) {
+    func read(_ url: String, headers: [(String, String)], timeout: Duration, user: String? = nil) async -> (outcome: TransportOutcome, body: [UInt8])
+    {
         let request = Self.webAPIRequest("GET", url, headers: headers)
         var bytes: [UInt8] = []
         let outcome = await sendOne(request, timeout: timeout, user: user) { _, raw in bytes = raw }

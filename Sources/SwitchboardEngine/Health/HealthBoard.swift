@@ -57,7 +57,7 @@ public final class HealthBoard: Sendable {
     /// The integration's change feed started again from its beginning (the source refused the
     /// saved position); shown as a warning for an hour.
     public func sourceRestarted(_ integration: String, _ reason: String, now: Int64) {
-        state.withLock { 
+        state.withLock {
             $0.sources[integration, default: Watch()].restartedAt = now
             $0.sources[integration, default: Watch()].restartReason = reason
         }

@@ -72,7 +72,8 @@ public struct IntegrationHealth: Sendable, Hashable {
             warnings.append("the target \(facts.targetSystem) asked to wait \(Duration.milliseconds(until - now).spoken) more (throttled)")
         }
         if let restarted = facts.source.restartedAt, now - restarted < restartShownMillis {
-            warnings.append("\(Duration.milliseconds(max(0, now - restarted)).spoken) ago: \(facts.source.restartReason ?? "the change feed started again")")
+            warnings.append(
+                "\(Duration.milliseconds(max(0, now - restarted)).spoken) ago: \(facts.source.restartReason ?? "the change feed started again")")
         }
         if facts.paused { warnings.append("paused: messages are stored and not delivered") }
         if facts.deadLetters > 0 { warnings.append("\(facts.deadLetters) dead letter\(facts.deadLetters == 1 ? "" : "s")") }

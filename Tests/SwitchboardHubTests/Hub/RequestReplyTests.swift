@@ -31,7 +31,8 @@ struct RequestReplyTests {
             default: return .init(status: 201, body: #"{"total":12.5}"#)
             }
         }
-        let good = try await harness.send(.POST, "/hooks/quote", headers: [("X-Key", "shop-secret"), ("Content-Type", "application/json")], body: #"{"sku": "A-1"}"#)
+        let good = try await harness.send(
+            .POST, "/hooks/quote", headers: [("X-Key", "shop-secret"), ("Content-Type", "application/json")], body: #"{"sku": "A-1"}"#)
         #expect(good.status == 201)
         #expect(good.body == #"{"total":12.5}"#)
         #expect(good.headers.first(name: "X-Switchboard-Outcome") == "delivered")

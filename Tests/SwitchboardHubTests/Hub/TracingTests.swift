@@ -14,7 +14,9 @@ struct TracingTests {
     static let senderTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let senderSpan = "00f067aa0ba902b7"
 
-    @Test("the sender's traceparent starts the trace; receive, step and attempt spans reach the collector with the message's attributes; the target gets the attempt's traceparent")
+    @Test(
+        "the sender's traceparent starts the trace; receive, step and attempt spans reach the collector with the message's attributes; the target gets the attempt's traceparent"
+    )
     func spansReachTheCollector() async throws {
         let collector = Sink()
         collector.setBehaviour { _, _ in .init(status: 200, headers: ["Content-Type": "application/x-protobuf"], body: "") }
@@ -40,7 +42,9 @@ struct TracingTests {
         #expect(receive.strings["switchboard.message.id"] == id)
         #expect(receive.strings["switchboard.integration"] == "orders")
         #expect(receive.strings["switchboard.system"] == "shop")
-        let attempts = spans.filter { $0.name == "deliver orders" }.sorted { ($0.ints["switchboard.attempt"] ?? 0) < ($1.ints["switchboard.attempt"] ?? 0) }
+        let attempts = spans.filter { $0.name == "deliver orders" }.sorted {
+            ($0.ints["switchboard.attempt"] ?? 0) < ($1.ints["switchboard.attempt"] ?? 0)
+        }
         #expect(attempts.map { $0.ints["switchboard.attempt"] } == [1, 2])
         #expect(attempts.allSatisfy { $0.parentID == receive.spanID && $0.strings["switchboard.system"] == "erp" })
         #expect(attempts.map { $0.ints["http.response.status_code"] } == [503, 200])
@@ -62,9 +66,11 @@ struct TracingTests {
         let harness = try await HubHarness(integrations: [HubHarness.integration("orders")])
         let traceparent = "00-\(Self.senderTrace)-\(Self.senderSpan)-01"
         let first = try #require(
-            HubHarness.id(try await harness.post("/hooks/orders", #"{"id": 1}"#, headers: [("X-Key", "shop-secret"), ("traceparent", traceparent)]).body))
+            HubHarness.id(
+                try await harness.post("/hooks/orders", #"{"id": 1}"#, headers: [("X-Key", "shop-secret"), ("traceparent", traceparent)]).body))
         let second = try #require(
-            HubHarness.id(try await harness.post("/hooks/orders", #"{"id": 2}"#, headers: [("X-Key", "shop-secret"), ("traceparent", "00-zz-1-01")]).body))
+            HubHarness.id(
+                try await harness.post("/hooks/orders", #"{"id": 2}"#, headers: [("X-Key", "shop-secret"), ("traceparent", "00-zz-1-01")]).body))
         #expect(try await harness.waitForState(first, .delivered))
         #expect(try await harness.waitForState(second, .delivered))
         let byPath = Dictionary(harness.sink.received.map { ($0.path, $0.headers.first { $0.0.lowercased() == "traceparent" }?.1) }) { a, _ in a }
