@@ -230,13 +230,6 @@ struct Snapshot {
         if (key == "secret" || key == "client_secret" || SecretResolver.isSensitiveHeader(key)), !SecretResolver.containsReference(text) {
             return Secret.redacted
         }
-        guard let question = text.firstIndex(of: "?") else { return text }
-        let pairs = text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
-            guard let equals = pair.firstIndex(of: "="), SecretResolver.isSensitiveParameter(String(pair[..<equals])),
-                !SecretResolver.containsReference(String(pair[pair.index(after: equals)...]))
-            else { return String(pair) }
-            return "\(pair[..<equals])=\(Secret.redacted)"
-        }
-        return String(text[...question]) + pairs.joined(separator: "&")
+        return SecretResolver.redactingQueryCredentials(text, keeping: SecretResolver.containsReference).text
     }
 }

@@ -81,6 +81,23 @@ public struct SecretResolver: Sendable {
             || ["key", "token", "secret", "password", "signature"].contains { lower.contains($0) }
     }
 
+    /// `text` (a URL, a path) with the value of every query parameter named as a credential
+    /// (`isSensitiveParameter`) replaced by `Secret.redacted`, unless `keeping` the value; and the
+    /// names redacted, in order. The one query-string redactor: the workspace reader (SB190), the
+    /// audit log's requests and `diff` each say which values they keep.
+    public static func redactingQueryCredentials(_ text: String, keeping: (String) -> Bool) -> (text: String, redacted: [String]) {
+        guard let question = text.firstIndex(of: "?") else { return (text, []) }
+        var redacted: [String] = []
+        let pairs = text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
+            guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+            let name = String(pair[..<equals])
+            guard isSensitiveParameter(name), !keeping(String(pair[pair.index(after: equals)...])) else { return String(pair) }
+            redacted.append(name)
+            return "\(name)=\(Secret.redacted)"
+        }
+        return (String(text[...question]) + pairs.joined(separator: "&"), redacted)
+    }
+
     /// Query parameter names whose values are credentials: those of `isSensitiveHeader`, and
     /// `code` (Azure Functions, Dataverse webhooks), `sig` (shared access signatures),
     /// `access_token`, `apikey`, `auth`.

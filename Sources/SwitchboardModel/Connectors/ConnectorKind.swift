@@ -142,25 +142,15 @@ package struct ReadContext {
     /// Returns the text with such values redacted, so no output shows them.
     @discardableResult
     package func rejectInlineQuerySecrets(_ text: String, at field: YAMLValue) -> String {
-        guard let question = text.firstIndex(of: "?") else { return text }
-        var pairs: [String] = []
-        for pair in text[text.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false) {
-            guard let equals = pair.firstIndex(of: "=") else {
-                pairs.append(String(pair))
-                continue
-            }
-            let name = String(pair[..<equals])
-            let value = String(pair[pair.index(after: equals)...])
-            if SecretResolver.isSensitiveParameter(name), !value.isEmpty, !SecretResolver.containsReference(value), !value.hasPrefix("{") {
-                field.report(
-                    "\(field.path) holds a secret written inline in its query string (\(name)); write a reference such as ${env:NAME} instead",
-                    rule: "SB190")
-                pairs.append("\(name)=\(Secret.redacted)")
-            } else {
-                pairs.append(String(pair))
-            }
+        let (clean, names) = SecretResolver.redactingQueryCredentials(text) { value in
+            value.isEmpty || SecretResolver.containsReference(value) || value.hasPrefix("{")
         }
-        return String(text[...question]) + pairs.joined(separator: "&")
+        for name in names {
+            field.report(
+                "\(field.path) holds a secret written inline in its query string (\(name)); write a reference such as ${env:NAME} instead",
+                rule: "SB190")
+        }
+        return clean
     }
 
     /// A file path relative to the workspace made absolute.
