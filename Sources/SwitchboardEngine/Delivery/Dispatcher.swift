@@ -225,6 +225,8 @@ public final class Dispatcher: Service, Sendable {
         }
         let attempt = message.lifecycle.attempts + 1
         work.span = tracing.start("deliver \(route.id)", kind: .client, traceparent: message.traceparent)
+        // The trace the target and the log continue: the attempt's span, or without tracing the sender's.
+        work.traceparent = work.span.flatMap(tracing.traceparent(of:)) ?? message.traceparent
         defer { work.span?.end() }
         work.span?.describe(message: message.id, integration: route.id, system: route.targetSystem)
         work.span?.updateAttributes { $0["switchboard.attempt"] = attempt }
@@ -246,8 +248,7 @@ public final class Dispatcher: Service, Sendable {
         case .filtered(let reason): return await finish(&work, .filtered, status: nil, detail: reason)
         case .deliver(let made): delivery = made
         }
-        // The target continues the trace: the attempt's span, or without tracing the sender's.
-        delivery.traceparent = work.span.flatMap(tracing.traceparent(of:)) ?? message.traceparent
+        delivery.traceparent = work.traceparent
         if let pausedUntil = budgets[route.targetSystem]?.pausedUntil, pausedUntil > clock.now() + 1_000 {
             return await finish(&work, .released(at: pausedUntil), status: nil, detail: "target \(route.targetSystem) is paused by Retry-After")
         }
@@ -323,6 +324,8 @@ public final class Dispatcher: Service, Sendable {
         var request: (@Sendable () -> OutboundRequest)?
         /// The attempt's span, when tracing.
         var span: (any Span)?
+        /// The W3C trace context of the attempt (its span's, or the sender's); nil: none.
+        var traceparent: String?
         /// The target's answer body, for a synchronous integration's caller.
         var answer: String?
     }
@@ -410,7 +413,7 @@ public final class Dispatcher: Service, Sendable {
         case .dead:
             metrics.dead(integration)
             var metadata: Logger.Metadata = ["sb.message.id": "\(work.message.id)", "sb.integration": "\(integration)", "sb.reason": "\(text ?? "")"]
-            if let trace = MessageTracing.traceID(work.span.flatMap(tracing.traceparent(of:)) ?? work.message.traceparent) {
+            if let trace = MessageTracing.traceID(work.traceparent) {
                 metadata["trace_id"] = "\(trace)"
             }
             logger.warning("message is dead", metadata: metadata)
