@@ -129,7 +129,11 @@ public enum Planner {
             /// The identity it writes as, when declared and one of the connection's.
             var identity: String? = nil
         }
-        let declaredWriters = writers.map { integration -> Writer in
+        // An identity an integration declares (and the connection has) is counted apart.
+        func identity(_ integration: Integration) -> String? {
+            integration.target.settings.identity.flatMap { facts.userIDs.contains($0) ? $0 : nil }
+        }
+        let written = writers.map { integration -> Writer in
             if integration.pattern == .batch, let volumes = integration.volumes, let total = volumes.total {
                 // A bulk load spread evenly over its window; a window of more than a day puts its
                 // share on each day it runs.
@@ -142,7 +146,8 @@ public enum Planner {
                         + (volumes.runs == .once ? "; its cost is one-off, not monthly." : "."))
                 return Writer(
                     id: integration.id, perDay: perDay, peakPerSecond: perSecond, peakRecordsPerWindow: min(perSecond * windowSeconds, perDay),
-                    payload: Double(volumes.payloadBytes ?? 0), runsPerMonth: volumes.runs.perMonth, total: Double(total))
+                    payload: Double(volumes.payloadBytes ?? 0), runsPerMonth: volumes.runs.perMonth, total: Double(total),
+                    identity: identity(integration))
             }
             let perDay = Double(integration.volumes?.perDay ?? 0)
             if integration.volumes?.perDay == nil { assumptions.append("\(integration.id) declares no volumes.per_day; counted as 0.") }
@@ -161,7 +166,7 @@ public enum Planner {
             }
             return Writer(
                 id: integration.id, perDay: perDay, peakPerSecond: peakPerSecond, peakRecordsPerWindow: window,
-                payload: Double(integration.volumes?.payloadBytes ?? 0))
+                payload: Double(integration.volumes?.payloadBytes ?? 0), identity: identity(integration))
         }
         // Each change feed polled from the system: one request per poll, day and night.
         let polls = readers.compactMap { integration -> (id: String, perWindow: Double, perDay: Double)? in
@@ -169,13 +174,8 @@ public enum Planner {
             let seconds = max(0.001, Double(poll.settings.interval.milliseconds) / 1000)
             return (integration.id, windowSeconds / seconds, 86_400 / seconds)
         }
-        // Identities declared per integration: the per-identity limits are then counted for each
-        // identity apart (the undeclared spread evenly over all), and the busiest one is planned.
-        var written = declaredWriters
-        for index in written.indices {
-            let declared = writers.first { $0.id == written[index].id }?.target.settings.identity
-            if let declared, facts.userIDs.contains(declared) { written[index].identity = declared }
-        }
+        // With identities declared, the per-identity limits are counted for each identity apart
+        // (the undeclared spread evenly over all), and the busiest one is planned.
         let perIdentity = facts.limitsPerUser && facts.userIDs.count > 1 && written.contains { $0.identity != nil }
         let recordsPerDay = written.map(\.perDay).reduce(0, +)
         let peakPerSecond = written.map(\.peakPerSecond).reduce(0, +)
