@@ -17,6 +17,13 @@ public enum PlanOutput {
         }
     }
 
+    /// A plan's headroom in words: unknown without limits, none when a limit is over today.
+    static func headroom(_ plan: SystemPlan) -> String {
+        guard plan.limitsKnown else { return "limits unknown" }
+        if let over = plan.overToday { return "none: already over at 1× (\(over.name) at \(percent(over.share)))" }
+        return percent(plan.headroom)
+    }
+
     /// Each integration's part, in a sentence: its requests per window, execution time,
     /// entitlement and the largest share it takes alone.
     static func load(_ load: IntegrationLoad, plan: SystemPlan) -> String {
@@ -75,11 +82,7 @@ public enum PlanOutput {
             lines.append("  \(use.name): \(number(use.used)) of \(number(use.allowed)) (\(percent(use.share))) — \(use.source)")
         }
         if plan.loads.count > 1 || plan.loads.contains(where: \.reads) { lines += plan.loads.map { "    " + load($0, plan: plan) } }
-        if let over = plan.overToday {
-            lines.append("  headroom: none: already over at 1× (\(over.name) at \(percent(over.share)))")
-        } else {
-            lines.append("  headroom: \(percent(plan.headroom))")
-        }
+        lines.append("  headroom: \(headroom(plan))")
         lines += fits(plan).map { "  " + $0 }
         lines.append(
             "  cost: \(money(plan.monthlyCost, plan.currency))"

@@ -114,7 +114,7 @@ public enum SiteWriter {
             "<tr><td><a href=\"systems/\(e(system.id)).html\">\(e(system.id))</a></td><td>\(e(system.kind))</td><td>\(system.location?.rawValue ?? "not declared")</td><td>\(e(system.owner ?? "—"))</td><td>\(e(system.description ?? ""))</td></tr>"
         }
         let planRows = plans.map { plan in
-            "<tr><td>\(e(plan.system))</td><td>\(PlanOutput.number(plan.recordsPerDay))</td><td>\(PlanOutput.number(plan.requestsPerDay))</td><td>\(e(headroom(plan)))</td><td>\(e(PlanOutput.money(plan.monthlyCost, plan.currency)))</td><td>\(e(growth(plan)))</td></tr>"
+            "<tr><td>\(e(plan.system))</td><td>\(PlanOutput.number(plan.recordsPerDay))</td><td>\(PlanOutput.number(plan.requestsPerDay))</td><td>\(e(PlanOutput.headroom(plan)))</td><td>\(e(PlanOutput.money(plan.monthlyCost, plan.currency)))</td><td>\(e(growth(plan)))</td></tr>"
         }
         let body = """
             <p>\(workspace.landscape.systems.count) system\(workspace.landscape.systems.count == 1 ? "" : "s"), \(workspace.integrations.count) integration\(workspace.integrations.count == 1 ? "" : "s"); environment <code>\(e(workspace.environment))</code>. Findings:
@@ -136,13 +136,6 @@ public enum SiteWriter {
             \(findings(report.findings))
             """
         return html(title: "Overview", depth: 0, body: body)
-    }
-
-    /// A plan's headroom in words: unknown without limits, none when over today.
-    static func headroom(_ plan: SystemPlan) -> String {
-        guard plan.limitsKnown else { return "limits unknown" }
-        if let over = plan.overToday { return "none: already over at 1× (\(over.name))" }
-        return PlanOutput.percent(plan.headroom)
     }
 
     static func growth(_ plan: SystemPlan) -> String {
@@ -186,7 +179,7 @@ public enum SiteWriter {
                 }
                 let loads = plan.loads.map { "<li>\(e(PlanOutput.load($0, plan: plan)))</li>" }
                 capacity =
-                    "<p>Headroom: \(e(headroom(plan))). Cost: \(e(PlanOutput.money(plan.monthlyCost, plan.currency))).</p>"
+                    "<p>Headroom: \(e(PlanOutput.headroom(plan))). Cost: \(e(PlanOutput.money(plan.monthlyCost, plan.currency))).</p>"
                     + "<table><tr><th>Limit</th><th>Used at peak</th><th>Allowed</th><th>Share</th></tr>\(rows.joined())</table><ul>\(loads.joined())</ul>"
             } else {
                 capacity = "<p class=\"warning\">Limits unknown: the system declares none, so nothing says whether its integrations fit.</p>"
@@ -257,7 +250,7 @@ public enum SiteWriter {
             <h2>Findings</h2>
             \(findings(report.findings.filter { $0.integration == integration.id || [integration.source.system, integration.target.system].contains($0.system ?? "") }))
             <h2>Capacity of \(e(integration.target.system))</h2>
-            \(plan == nil ? "<p>No plan.</p>" : "<p>Shared with \(plan!.integrations.count - 1) other integration(s). Headroom \(e(headroom(plan!))).</p><table><tr><th>Limit</th><th>Used at peak</th><th>Allowed</th><th>Share</th></tr>\(planRows)</table>")
+            \(plan == nil ? "<p>No plan.</p>" : "<p>Shared with \(plan!.integrations.count - 1) other integration(s). Headroom \(e(PlanOutput.headroom(plan!))).</p><table><tr><th>Limit</th><th>Used at peak</th><th>Allowed</th><th>Share</th></tr>\(planRows)</table>")
             """
         return html(title: integration.id, depth: 1, body: body)
     }
