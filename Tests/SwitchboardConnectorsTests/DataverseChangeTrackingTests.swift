@@ -48,12 +48,7 @@ struct DataverseChangeTrackingTests {
         return try Workspace.load(directory: directory.url, registry: .standard)
     }
 
-    func startHub(_ workspace: Workspace) async throws -> (Hub, Task<Void, any Error>) {
-        let started = try await startHubWithPort(workspace)
-        return (started.hub, started.task)
-    }
-
-    func startHubWithPort(_ workspace: Workspace) async throws -> (hub: Hub, task: Task<Void, any Error>, port: Int) {
+    func startHub(_ workspace: Workspace) async throws -> (hub: Hub, task: Task<Void, any Error>, port: Int) {
         try await Hub.startedForTest(workspace, label: "dataverse-changes")
     }
 
@@ -91,7 +86,7 @@ struct DataverseChangeTrackingTests {
         }
         let workspace = try workspace(directory, emulator: emulator, erpPort: try await erp.port())
 
-        let (first, firstTask) = try await startHub(workspace)
+        let (first, firstTask, _) = try await startHub(workspace)
         #expect(try await eventually { erp.received.count == 3 })
         #expect(Set(events(erp).map(\.id)) == Set(ids))
         #expect(events(erp).allSatisfy { $0.event == "upsert" })
@@ -106,7 +101,7 @@ struct DataverseChangeTrackingTests {
         #expect(try await emulator.send("PATCH", "accounts(\(ids[1]))", token: token, body: #"{"name": "Blue Yonder Airlines"}"#).status == 204)
         #expect(try await emulator.send("DELETE", "accounts(\(ids[2]))", token: token).status == 204)
 
-        let (second, secondTask) = try await startHub(workspace)
+        let (second, secondTask, _) = try await startHub(workspace)
         #expect(try await eventually { erp.received.count == 6 })
         // Let a few more polls pass: nothing is read twice.
         try await Task.sleep(for: .milliseconds(400))
@@ -132,7 +127,7 @@ struct DataverseChangeTrackingTests {
         defer { directory.remove() }
         let token = try await emulator.token()
         _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Existing"}"#)
-        let (hub, task) = try await startHub(try workspace(directory, emulator: emulator, erpPort: try await erp.port(), initialLoad: false))
+        let (hub, task, _) = try await startHub(try workspace(directory, emulator: emulator, erpPort: try await erp.port(), initialLoad: false))
         // The first poll has saved a position once the store holds a checkpoint.
         #expect(try await eventually { try await hub.store.checkpoint(source: "changes:accounts") != nil })
         _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Later"}"#)
@@ -156,7 +151,7 @@ struct DataverseChangeTrackingTests {
         defer { directory.remove() }
         let token = try await emulator.token()
         _ = try await emulator.send("POST", "accounts", token: token, body: #"{"name": "Before"}"#)
-        let (hub, task, port) = try await startHubWithPort(try workspace(directory, emulator: emulator, erpPort: try await erp.port()))
+        let (hub, task, port) = try await startHub(try workspace(directory, emulator: emulator, erpPort: try await erp.port()))
         let (apiToken, record) = APIToken.generate(name: "on-call", role: .viewer, now: 1)
         try await hub.store.insertToken(record)
         #expect(try await eventually { erp.received.count == 1 })
@@ -174,7 +169,7 @@ struct DataverseChangeTrackingTests {
         try await task.value
 
         // The integration now says to read the whole table again: the hub does, once, and says so.
-        let (again, againTask, againPort) = try await startHubWithPort(
+        let (again, againTask, againPort) = try await startHub(
             try workspace(directory, emulator: emulator, erpPort: try await erp.port(), expiredToken: "initial_load"))
         #expect(try await eventually { erp.received.count == 2 })
         #expect(events(erp).map(\.name) == ["Before", "After"])
