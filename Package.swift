@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Each heavy dependency is imported by one target per product (see ../shared/STYLE.md):
 /// Yams by the shared value types, GRDB by the SQLite store (and, for the emulator alone, by its
-/// state file), AsyncHTTPClient by the connectors, Hummingbird by the server (and the emulator's
+/// state file), PostgresNIO by the PostgreSQL store, AsyncHTTPClient by the connectors, Hummingbird by the server (and the emulator's
 /// server), OTel (the OpenTelemetry exporter) by the hub's wiring, ArgumentParser by the
 /// command-line tool.
 let package = Package(
@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // OTLP over HTTP only: the gRPC exporter's packages are left out.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
@@ -64,6 +65,16 @@ let package = Package(
             dependencies: [
                 "SwitchboardEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The store several nodes share: PostgreSQL through PostgresNIO.
+        .target(
+            name: "SwitchboardPostgres",
+            dependencies: [
+                "SwitchboardEngine",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Outbound connectors.
@@ -128,7 +139,7 @@ let package = Package(
         .target(
             name: "SwitchboardHub",
             dependencies: [
-                "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite",
+                "SwitchboardModel", "SwitchboardEngine", "SwitchboardSQLite", "SwitchboardPostgres",
                 "SwitchboardConnectors", "SwitchboardServer", "CMalloc", "DataverseEmulatorCore", "SwitchboardGovernance",
                 .product(name: "OTel", package: "swift-otel"),
             ]
@@ -192,6 +203,14 @@ let package = Package(
             name: "SwitchboardSQLiteTests",
             dependencies: [
                 "SwitchboardSQLite", "SwitchboardEngine", "SwitchboardModel", "SwitchboardTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The PostgreSQL store against a throwaway PostgreSQL cluster the tests start.
+        .testTarget(
+            name: "SwitchboardPostgresTests",
+            dependencies: [
+                "SwitchboardPostgres", "SwitchboardEngine", "SwitchboardModel", "SwitchboardTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(

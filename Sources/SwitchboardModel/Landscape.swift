@@ -70,8 +70,24 @@ public struct StoreSettings: Sendable {
         case normal
     }
 
+    /// Which database keeps the state.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// One SQLite file beside the workspace: one node. The default.
+        case sqlite
+        /// A PostgreSQL database that several nodes share (`url`).
+        case postgres
+    }
+
+    /// Default `.sqlite`.
+    public var kind: Kind = .sqlite
     /// SQLite file, relative to the workspace. Default `.switchboard/state.sqlite`.
     public var path: String = ".switchboard/state.sqlite"
+    /// The PostgreSQL database, `postgres://user:password@host:port/database?sslmode=require`
+    /// with its references resolved (`PostgresURL`); nil with `kind: sqlite`, or when it cannot be
+    /// resolved here (`check`, `plan`).
+    public var url: String?
+    /// Most connections a node opens to PostgreSQL. Default 10.
+    public var poolSize = 10
     /// Default `.full`.
     public var durability: Durability = .full
     /// How long audit records and finished (delivered, filtered) messages are kept. Default 7 days.

@@ -179,10 +179,24 @@ struct LandscapeReader {
     }
 
     func readStore(_ map: YAMLMapping) -> StoreSettings {
-        map.rejectUnknownKeys(["kind", "path", "durability", "retention", "audit_requests"])
+        map.rejectUnknownKeys(["kind", "path", "url", "pool_size", "durability", "retention", "audit_requests"])
         var store = StoreSettings()
-        if let kind = map.string("kind"), kind != "sqlite" { map["kind"]?.report("store.kind must be 'sqlite' in this version") }
+        if let kind = map["kind"]?.choice(StoreSettings.Kind.self) { store.kind = kind }
         if let path = map.string("path") { store.path = path }
+        switch store.kind {
+        case .sqlite:
+            if map["url"] != nil { map["url"]?.report("store.url is for kind: postgres; a SQLite store is a file (store.path)") }
+        case .postgres:
+            if let url = map.requiredString("url") {
+                let resolved = resolver.lenient ? (try? resolver.resolve(url)) : resolver.resolve(url, reportingTo: map["url"]!)
+                if let resolved, !resolver.lenient || !resolved.isEmpty {
+                    if let problem = PostgresURL.problem(resolved) { map["url"]?.report("store.url \(problem)") } else { store.url = resolved }
+                }
+            }
+        }
+        if let field = map["pool_size"], let size = field.int() {
+            if (1...200).contains(size) { store.poolSize = size } else { field.report("store.pool_size must be from 1 to 200") }
+        }
         if let durability = map["durability"]?.choice(StoreSettings.Durability.self) { store.durability = durability }
         if let retention = map["retention"]?.duration() { store.retention = retention }
         if let recording = map["audit_requests"]?.choice(RequestRecording.self) { store.auditRequests = recording }
