@@ -39,12 +39,17 @@ final class AlertNotifier: Service, Sendable {
     private let integrations: [(id: String, source: String, target: String)]
     /// `condition|integration` of the health problems reported and not yet recovered.
     private let reported = Mutex<Set<String>>([])
+    /// Alerts are one node's duty (`alerts`): each is sent once, not once per node. A node that
+    /// does not hold it moves its cursor on, so taking over later sends nothing twice (what
+    /// happened while the duty changed hands, at most its time to live, is not sent).
+    private let duties: DutyGate
 
     init(
         rules: [AlertRule], store: any MessageStore, sender: any RequestSender, clock: any WallClock, interval: Duration, logger: Logger,
         board: HealthBoard? = nil, integrations: [(id: String, source: String, target: String)] = [], objectives: [String: Duration] = [:],
-        dashboardURL: String? = nil
+        dashboardURL: String? = nil, duties: DutyGate? = nil
     ) {
+        self.duties = duties ?? .local(clock: clock)
         self.board = board
         self.integrations = integrations
         self.rules = rules
@@ -83,6 +88,11 @@ final class AlertNotifier: Service, Sendable {
             var seenAtCursor = Set<String>()
             while !Task.isCancelled {
                 do { try await self.clock.sleep(until: self.clock.now() + self.interval.milliseconds) } catch { return }
+                guard await self.duties.holds("alerts", ttl: max(self.interval * 3, .seconds(15))) else {
+                    cursor = self.clock.now()
+                    seenAtCursor = []
+                    continue
+                }
                 await self.checkBacklogs()
                 await self.checkHealth()
                 do {

@@ -23,6 +23,9 @@ public struct HubOptions: Sendable {
     public var deliver: Bool = true
     /// How often alert rules look at the audit log. Default 30 s.
     public var alertInterval: Duration = .seconds(30)
+    /// This node's id among the nodes sharing a PostgreSQL store (`--node`); its leases carry it.
+    /// Nil: `SWITCHBOARD_NODE`, else the host name with a PostgreSQL store and `local` with SQLite.
+    public var nodeID: String?
 
     public init(port: Int? = nil, host: String? = nil, dispatcher: DispatcherConfiguration? = nil, handleSignals: Bool = true, deliver: Bool = true) {
         self.port = port
@@ -53,11 +56,13 @@ public struct HubStoppedError: Error, CustomStringConvertible {
 public final class Hub: Sendable {
     /// The workspace the hub started with; `runningWorkspace` after a reload.
     public let workspace: Workspace
-    public let store: SQLiteMessageStore
+    public let store: any HubStore
     private let group: ServiceGroup
     private let alertSender: HTTPConnector
     private let host: RuntimeHost
     private let deliver: Bool
+    /// This node's announcement to the others sharing the store.
+    public let presence: NodePresence
     /// The bound port, or why the hub stopped before it listened.
     private let listening = Latch<Result<Int, any Error>>()
 
@@ -72,16 +77,23 @@ public final class Hub: Sendable {
         self.workspace = workspace
         deliver = options.deliver
         let landscape = workspace.landscape
-        let store = try SQLiteMessageStore(path: Self.storePath(workspace), durability: landscape.store.durability)
+        let store = try StoreOpener.open(root: workspace.root, settings: landscape.store, logger: logger)
         self.store = store
         let clock = SystemClock()
         let exporter = MetricsExporter()
         let alertSender = HTTPConnector(maxConnectionsPerHost: 4)
         self.alertSender = alertSender
         let telemetry = Telemetry.make(landscape.tracing, logger: logger)
+        let node =
+            options.nodeID ?? ProcessInfo.processInfo.environment["SWITCHBOARD_NODE"]
+            ?? (landscape.store.kind == .sqlite ? "local" : ProcessInfo.processInfo.hostName)
+        let coordination = (store as? any CoordinationStore) ?? LocalCoordination()
+        let presence = NodePresence(coordination: coordination, node: node, version: SwitchboardVersion.current, clock: clock, logger: logger)
+        self.presence = presence
         let shared = HubRuntime.Shared(
             store: store, clock: clock, metrics: HubMetrics(factory: exporter.factory), storeHealth: StoreHealth(clock: clock, logger: logger),
-            board: HealthBoard(), alertSender: alertSender, options: options, logger: logger, tracing: telemetry.tracing)
+            board: HealthBoard(), alertSender: alertSender, options: options, logger: logger, tracing: telemetry.tracing,
+            duties: DutyGate(coordination: coordination, node: node, clock: clock))
         let first = try HubRuntime(workspace: workspace, revision: WorkspaceRevision.of(workspace.root, now: clock.now()), shared: shared)
         let (root, registry, environment) = (workspace.root, workspace.registry, workspace.environment)
         let host = RuntimeHost(
@@ -100,7 +112,8 @@ public final class Hub: Sendable {
             try HubServer.application(
                 configuration: serverConfiguration,
                 ingestor: { host.runtime.ingestor }, metrics: exporter, logger: logger,
-                management: HubManagement(store: store, clock: clock, health: shared.storeHealth, board: shared.board, host: host),
+                management: HubManagement(
+                    store: store, clock: clock, health: shared.storeHealth, board: shared.board, host: host, duties: shared.duties),
                 onListening: { port in listening.set(.success(port)) }),
             host: address.host, port: address.port, remedy: "set server.port")
         // Started in this order, stopped in reverse: the listener stops taking in first, then
@@ -109,7 +122,7 @@ public final class Hub: Sendable {
         group = ServiceGroup(
             configuration: .init(
                 services: (telemetry.service.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                    + [.init(service: host), .init(service: server)],
+                    + [.init(service: presence), .init(service: host), .init(service: server)],
                 gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
                 logger: logger))
     }
@@ -143,14 +156,24 @@ public final class Hub: Sendable {
     /// connectors down when it stops.
     public func run() async throws {
         do {
+            // A database that cannot be reached stops the start with its sentence, before anything listens.
+            do {
+                try await store.prepare()
+                try await presence.announce()
+            } catch {
+                await host.runtime.abandon()
+                throw error
+            }
             try await group.run()
         } catch {
             listening.set(.failure(error))
             try? await alertSender.shutdown()
+            await store.close()
             throw error
         }
         listening.set(.failure(HubStoppedError()))
         try await alertSender.shutdown()
+        await store.close()
     }
 
     /// What the last graceful stop of deliveries did; nil before one (or without delivery, `--hold`).

@@ -8,11 +8,31 @@ import SwitchboardServer
 /// The management API's backend: the running hub's store, and the runtime of the workspace
 /// revision running now.
 struct HubManagement: ManagementBackend {
-    let store: SQLiteMessageStore
+    let store: any HubStore
     let clock: any WallClock
     let health: StoreHealth
     let board: HealthBoard
     let host: RuntimeHost
+    let duties: DutyGate
+
+    /// The nodes sharing the store: each one's announcement, whether it is alive, the messages
+    /// it holds leased and the duties it holds.
+    func nodes() async throws -> JSONValue {
+        let now = clock.now()
+        let nodes = try await duties.coordination.nodes()
+        let held = try await duties.coordination.duties().filter { $0.expiresAt > now }
+        let leases = try await store.leaseCounts()
+        return .array(
+            nodes.map { node in
+                .object([
+                    "id": .string(node.id), "host": .string(node.host), "pid": .int(Int64(node.pid)),
+                    "started_at": .string(Operations.time(node.startedAt)), "last_heartbeat": .string(Operations.time(node.heartbeatAt)),
+                    "alive": .bool(node.expiresAt > now), "version": .string(node.version),
+                    "messages_in_flight": .int(Int64(leases[node.id] ?? 0)),
+                    "duties": .array(held.filter { $0.holder == node.id }.map { .string($0.name) }),
+                ])
+            })
+    }
 
     var workspace: Workspace { host.runtime.workspace }
     var dispatcher: Dispatcher { host.runtime.dispatcher }
@@ -48,7 +68,7 @@ struct HubManagement: ManagementBackend {
     /// Each integration's health now, from the board, the store and the dispatcher.
     /// - Parameter counts: The store's messages by integration and state, as read by the caller.
     static func health(
-        of workspace: Workspace, counts: [StateCount], store: SQLiteMessageStore, dispatcher: Dispatcher, board: HealthBoard, clock: any WallClock
+        of workspace: Workspace, counts: [StateCount], store: any HubStore, dispatcher: Dispatcher, board: HealthBoard, clock: any WallClock
     ) async throws -> [String: IntegrationHealth] {
         let now = clock.now()
         var found: [String: IntegrationHealth] = [:]

@@ -22,7 +22,7 @@ final class HubRuntime: Sendable {
 
     /// What every runtime shares with the hub.
     struct Shared: Sendable {
-        var store: SQLiteMessageStore
+        var store: any HubStore
         var clock: any WallClock
         var metrics: HubMetrics
         var storeHealth: StoreHealth
@@ -34,6 +34,8 @@ final class HubRuntime: Sendable {
         var tracing: MessageTracing = .off
         /// Synchronous integrations' callers, waiting across a reload too.
         var replies = ReplyBoard()
+        /// This node's id, and the duties it shares with the other nodes of the store.
+        var duties: DutyGate
     }
 
     /// Makes each system's connector and wires the services; nothing runs until `run()`.
@@ -88,6 +90,7 @@ final class HubRuntime: Sendable {
             dispatcherConfiguration.maxInterruptions = landscape.server.maxInterruptions
         }
         dispatcherConfiguration.generation = generation
+        dispatcherConfiguration.nodeID = shared.duties.node
         dispatcherConfiguration.revision = revision.id
         dispatcherConfiguration.recordRequests = landscape.store.auditRequests
         let dispatcher = Dispatcher(
@@ -105,7 +108,7 @@ final class HubRuntime: Sendable {
                 pollers.append(
                     ChangePoller(
                         route: route, feed: feed, store: store, clock: clock, interval: poll.settings.interval, metrics: metrics,
-                        logger: logger, board: board, onAccepted: { dispatcher.wakeUp() }))
+                        logger: logger, board: board, duties: shared.duties, onAccepted: { dispatcher.wakeUp() }))
             } catch {
                 throw HubSetupError(error.message)
             }
@@ -125,10 +128,11 @@ final class HubRuntime: Sendable {
             objectives: Dictionary(
                 workspace.integrations.compactMap { integration in integration.slo?.deliveryLatency.map { (integration.id, $0) } },
                 uniquingKeysWith: { first, _ in first }),
-            dashboardURL: landscape.server.publicURL)
+            dashboardURL: landscape.server.publicURL, duties: shared.duties)
         let housekeeping = Housekeeping(
             store: store, metrics: metrics, clock: clock, retention: landscape.store.retention, integrations: routes.map(\.id), logger: logger,
             board: board, targets: Dictionary(routes.map { ($0.id, $0.targetSystem) }, uniquingKeysWith: { first, _ in first }), pools: pools,
+            duties: shared.duties,
             assess: { counts in
                 try await HubManagement.health(of: workspace, counts: counts, store: store, dispatcher: dispatcher, board: board, clock: clock)
             })
@@ -153,6 +157,9 @@ final class HubRuntime: Sendable {
         }
         await shutDownConnectors()
     }
+
+    /// Shuts the connectors down when the runtime never ran (the hub stopped before it started).
+    func abandon() async { await shutDownConnectors() }
 
     private func shutDownConnectors() async {
         for connector in connectors { try? await connector.shutdown() }

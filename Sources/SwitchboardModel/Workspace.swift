@@ -117,13 +117,16 @@ public struct Workspace: Sendable {
 
     /// The store settings alone, for commands that only read the store (`messages`, `dlq`, `audit`):
     /// they work while other parts of the workspace have problems or secrets are not set.
-    public static func storeSettings(directory: URL) throws(WorkspaceError) -> StoreSettings {
+    /// - Parameter environment: What `${env:NAME}` in `store.url` reads. Default the process's.
+    public static func storeSettings(
+        directory: URL, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(WorkspaceError) -> StoreSettings {
         let sink = DiagnosticSink()
         guard let root = document(text(of: directory.appendingPathComponent(landscapeFile)), name: landscapeFile, sink: sink) else {
             throw WorkspaceError(diagnostics: sink.diagnostics)
         }
         let reader = LandscapeReader(
-            registry: ConnectorRegistry([]), resolver: SecretResolver(environment: [:], baseDirectory: directory), sink: sink)
+            registry: ConnectorRegistry([]), resolver: SecretResolver(environment: environment, baseDirectory: directory), sink: sink)
         guard let store = root.mapping()?["store"]?.mapping() else { return StoreSettings() }
         let settings = reader.readStore(store)
         if !sink.diagnostics.isEmpty { throw WorkspaceError(diagnostics: sink.diagnostics) }

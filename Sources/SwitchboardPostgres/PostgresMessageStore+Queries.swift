@@ -31,6 +31,15 @@ extension PostgresMessageStore {
         ).map(Self.message)
     }
 
+    public func leaseCounts() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try await rows("SELECT split_part(lease_owner, '#', 1), count(*) FROM messages_pending WHERE state = 1 GROUP BY 1") {
+            let (node, count) = try row.decode((String, Int64).self)
+            counts[node] = Int(count)
+        }
+        return counts
+    }
+
     public func counts() async throws -> [StateCount] {
         try await rows("SELECT integration, state, count(*) FROM messages GROUP BY integration, state ORDER BY integration, state").map { row in
             let (integration, state, count) = try row.decode((String, Int16, Int64).self)

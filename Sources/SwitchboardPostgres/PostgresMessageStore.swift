@@ -169,6 +169,14 @@ public final class PostgresMessageStore: MessageStore, Sendable {
         guard !messages.isEmpty || checkpoint != nil else { return [] }
         return try await transaction(durable: true) { connection in
             if let checkpoint {
+                if let previous = checkpoint.previous {
+                    // Locks the row (or, for a first position, the source's name) until the commit.
+                    try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(checkpoint.source), 0))", logger: logger)
+                    let saved = try await connection.query(
+                        "SELECT position FROM source_checkpoints WHERE source = \(checkpoint.source)", logger: logger
+                    ).collect().first?.decode(String.self)
+                    guard saved == previous else { throw CheckpointMoved(source: checkpoint.source) }
+                }
                 try await connection.query(
                     """
                     INSERT INTO source_checkpoints (source, position) VALUES (\(checkpoint.source), \(checkpoint.position))
@@ -310,12 +318,15 @@ public final class PostgresMessageStore: MessageStore, Sendable {
         return try await transaction(durable: false) { connection in
             var rows: [PostgresRow] = []
             if sweep {
-                // Leases of a node that died or hung: few rows (at most its concurrency).
+                // Leases that expired, and those of a node whose heartbeat stopped (it died: its
+                // leases need not wait for their own expiry). Few rows: at most the nodes' concurrency.
                 rows = try await connection.query(
                     """
-                    SELECT \(unescaped: Self.columns) FROM messages_pending
-                    WHERE integration = \(integration) AND state = 1 AND lease_expires_at <= \(now)
-                    ORDER BY seq LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                    SELECT \(unescaped: Self.columns) FROM messages_pending AS m
+                    WHERE m.integration = \(integration) AND m.state = 1
+                      AND (m.lease_expires_at <= \(now) OR EXISTS (
+                            SELECT 1 FROM nodes AS n WHERE n.id = split_part(m.lease_owner, '#', 1) AND n.expires_at <= \(now)))
+                    ORDER BY m.seq LIMIT \(limit) FOR UPDATE SKIP LOCKED
                     """, logger: logger
                 ).collect()
             }
@@ -336,6 +347,12 @@ public final class PostgresMessageStore: MessageStore, Sendable {
             var leased: (seqs: [Int64], tokens: [String], expires: [Int64], interruptions: [Int]) = ([], [], [], [])
             for row in rows {
                 var message = try Self.message(row)
+                // A lease of a dead node counts as expired now.
+                if message.state == .leased, let expires = message.lifecycle.leaseExpiresAt, expires > now {
+                    let held = message.lifecycle
+                    message.lifecycle = MessageLifecycle(
+                        state: held.state, attempts: held.attempts, availableAt: held.availableAt, leaseExpiresAt: now, interruptions: held.interruptions)
+                }
                 guard let change = MessageTransitions.lease(message, now: now, duration: leaseMillis, maxInterruptions: maxInterruptions) else {
                     continue
                 }

@@ -96,6 +96,10 @@ public final class SQLiteMessageStore: MessageStore {
     public func enqueue(_ messages: [NewMessage], checkpoint: SourceCheckpoint?) async throws -> [EnqueueResult] {
         try await pool.write { db in
             if let checkpoint {
+                if let previous = checkpoint.previous {
+                    let saved = try String.fetchOne(db, sql: "SELECT position FROM source_checkpoints WHERE source = ?", arguments: [checkpoint.source])
+                    guard saved == previous else { throw CheckpointMoved(source: checkpoint.source) }
+                }
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO source_checkpoints (source, position) VALUES (?, ?)",
                     arguments: [checkpoint.source, checkpoint.position])
@@ -279,6 +283,17 @@ public final class SQLiteMessageStore: MessageStore {
                 db, sql: "SELECT \(Self.columns) FROM messages \(clause) ORDER BY seq DESC LIMIT \(max(0, filter.limit))", arguments: arguments
             )
             .map(Self.message)
+        }
+    }
+
+    public func leaseCounts() async throws -> [String: Int] {
+        try await pool.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT lease_owner, COUNT(*) FROM messages WHERE state = 1 GROUP BY lease_owner") {
+                let owner: String = row[0] ?? ""
+                counts[String(owner.split(separator: "#").first ?? ""), default: 0] += row[1] as Int
+            }
+            return counts
         }
     }
 

@@ -58,6 +58,12 @@ enum APISchema {
                 ["status": oneOf(IntegrationHealth.Level.allCases.map(\.rawValue)), "reasons": array(string)], required: ["status", "reasons"]),
         ], required: ["id", "title", "source", "target", "state", "messages", "policy", "health"])
 
+    static let node = object(
+        [
+            "id": string, "host": string, "pid": integer, "started_at": string, "last_heartbeat": string, "alive": boolean,
+            "version": string, "messages_in_flight": integer, "duties": array(string),
+        ], required: ["id", "host", "pid", "started_at", "last_heartbeat", "alive", "version", "messages_in_flight", "duties"])
+
     static let pauseAnswer = object(
         ["id": string, "state": oneOf(["paused", "running"]), "changed": boolean], required: ["id", "state", "changed"])
 

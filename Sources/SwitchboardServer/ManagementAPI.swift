@@ -16,6 +16,8 @@ public protocol ManagementBackend: Sendable {
     /// read, or refuses writes).
     func unreadiness() async -> String?
     func integrations() async throws -> JSONValue
+    /// The nodes sharing the store, with their leases and duties.
+    func nodes() async throws -> JSONValue
     /// Nil when there is no such integration.
     func setPaused(_ integration: String, _ paused: Bool, actor: String) async throws -> JSONValue?
     func messages(_ filter: MessageFilter) async throws -> JSONValue
@@ -127,6 +129,13 @@ public enum ManagementAPI {
             case .failure(let failure):
                 throw JSONError(status: .unprocessableContent, code: "invalid_workspace", message: failure.message, problems: failure.problems)
             }
+        },
+        Operation(
+            .get, "/api/v1/nodes", role: .viewer,
+            summary: "The hub nodes sharing the store: id, host, start, last heartbeat, alive, messages in flight and the duties each holds.",
+            answer: APISchema.array(APISchema.node)
+        ) { _, _, backend in
+            json(try await backend.nodes())
         },
         Operation(
             .get, "/api/v1/integrations", role: .viewer, summary: "Every integration with its state (paused or running) and its messages by state.",

@@ -99,7 +99,8 @@ public final class RunningBinary: @unchecked Sendable {
         let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: marker)
         guard let port else {
             process.terminate()
-            throw StartFailure(arguments: arguments, output: text)
+            process.waitUntilExit()
+            throw StartFailure(arguments: arguments, output: text + collectedErrors.withLock { $0 })
         }
         self.port = port
         collected.withLock { $0 = text }

@@ -21,6 +21,7 @@ public enum MessageStoreConformance {
         case perKeyOrder = "a message waits while an earlier one with its ordering key is ready, leased or waiting"
         case idempotencyWindow = "a key seen inside its window is a duplicate, and accepted again after it"
         case checkpointWithMessages = "a source position is saved with the messages read up to it"
+        case checkpointFence = "a fenced position commits only over the position it was read from, and stores nothing otherwise"
         case releaseLeases = "releasing a node's leases makes its messages claimable at once, unattempted"
         case poison = "a message the hub stopped while processing more than the limit is dead as poison, counted across restarts and takeovers"
         case replayAndDiscard = "replay puts dead messages back to ready; discard deletes them; both are audited"
@@ -104,6 +105,20 @@ public enum MessageStoreConformance {
             let reopened = try await fixture.reopen()
             #expect(try await reopened.checkpoint(source: "changes:orders") == "p1")
             #expect(try await reopened.messages(matching: MessageFilter()).count == 2)
+
+        case .checkpointFence:
+            let first = SourceCheckpoint(source: "changes:orders", position: "p1", previous: .some(nil))
+            _ = try await store.enqueue([message("A")], checkpoint: first)
+            // A second reader of the source's start comes too late.
+            await #expect(throws: CheckpointMoved.self) { _ = try await store.enqueue([message("B")], checkpoint: first) }
+            #expect(try await store.message(id: "B") == nil)
+            _ = try await store.enqueue([message("C")], checkpoint: SourceCheckpoint(source: "changes:orders", position: "p2", previous: "p1"))
+            #expect(try await store.checkpoint(source: "changes:orders") == "p2")
+            await #expect(throws: CheckpointMoved.self) {
+                _ = try await store.enqueue([message("D")], checkpoint: SourceCheckpoint(source: "changes:orders", position: "p3", previous: "p1"))
+            }
+            #expect(try await store.checkpoint(source: "changes:orders") == "p2")
+            #expect(Set(try await store.messages(matching: MessageFilter()).map(\.id)) == ["A", "C"])
 
         case .releaseLeases:
             _ = try await store.enqueue([message("A"), message("B")])

@@ -57,13 +57,19 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Port to listen on, overriding server.port; 0 picks a free one.") var port: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
     @Flag(help: "Accept and store messages but deliver none, for example while a target is down for maintenance.") var hold = false
+    @Option(
+        help:
+            "This node's id among the nodes sharing a PostgreSQL store; default SWITCHBOARD_NODE, else the host name (with SQLite: local).")
+    var node: String?
 
     func run() async throws {
         let logger = makeLogger(level: Logger.Level(rawValue: logLevel) ?? .info)
         let loaded = loadWorkspace(workspace.url, environment: env)
         let hub: Hub
         do {
-            hub = try Hub(workspace: loaded, options: HubOptions(port: port, deliver: !hold), logger: logger)
+            var options = HubOptions(port: port, deliver: !hold)
+            options.nodeID = node
+            hub = try Hub(workspace: loaded, options: options, logger: logger)
         } catch let error as HubSetupError {
             fail(error.description)
         } catch {

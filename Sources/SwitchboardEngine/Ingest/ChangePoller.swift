@@ -61,11 +61,15 @@ public final class ChangePoller: Service, Sendable {
     /// Told each poll's outcome, so the source's health is known.
     private let board: HealthBoard
     private let onAccepted: @Sendable () -> Void
+    /// Which node polls: one at a time, the holder of the duty `poll:SOURCE`.
+    private let duties: DutyGate
 
     public init(
         route: Route, feed: any ChangeFeed, store: any MessageStore, clock: any WallClock, interval: Duration,
-        metrics: HubMetrics, logger: Logger, board: HealthBoard = HealthBoard(), onAccepted: @escaping @Sendable () -> Void
+        metrics: HubMetrics, logger: Logger, board: HealthBoard = HealthBoard(), duties: DutyGate? = nil,
+        onAccepted: @escaping @Sendable () -> Void
     ) {
+        self.duties = duties ?? .local(clock: clock)
         self.board = board
         self.route = route
         self.feed = feed
@@ -89,8 +93,10 @@ public final class ChangePoller: Service, Sendable {
         }
     }
 
-    /// Reads and stores one page; returns how long to wait before the next (nil: at once).
+    /// Reads and stores one page; returns how long to wait before the next (nil: at once). Another
+    /// node's turn: waits an interval and asks again.
     func pollOnce() async -> Int64? {
+        guard await duties.holds("poll:" + source, ttl: max(interval * 3, .seconds(15))) else { return interval.milliseconds }
         do {
             let position = try await store.checkpoint(source: source)
             let page: ChangePage
@@ -114,7 +120,12 @@ public final class ChangePoller: Service, Sendable {
                     orderingKey: route.policy.orderingKey.flatMap { $0.value(in: document) }.map(\.text),
                     idempotencyKey: nil, idempotencyWindowMillis: 0, receivedAt: now)
             }
-            _ = try await store.enqueue(messages, checkpoint: SourceCheckpoint(source: source, position: page.position))
+            do {
+                _ = try await store.enqueue(messages, checkpoint: SourceCheckpoint(source: source, position: page.position, previous: .some(position)))
+            } catch is CheckpointMoved {
+                logger.info("another node read these changes first", metadata: ["sb.integration": "\(route.id)"])
+                return interval.milliseconds
+            }
             if !messages.isEmpty {
                 for _ in messages { metrics.received(route.id) }
                 logger.info("read changes", metadata: ["sb.integration": "\(route.id)", "sb.count": "\(messages.count)"])

@@ -13,7 +13,9 @@ public protocol MessageStore: Sendable {
     /// Stores messages, suppressing those whose idempotency key was seen inside its window, and
     /// with them, in the same transaction, the position of the source that produced them: a crash
     /// keeps both or neither, so a polled source neither skips nor repeats what it read.
-    /// Results are in the order of `messages`.
+    /// Results are in the order of `messages`. A fenced checkpoint (`SourceCheckpoint.previous`)
+    /// commits only if the saved position is still the one the poller read from; otherwise
+    /// nothing is stored and it throws `CheckpointMoved`: another node read the same page first.
     func enqueue(_ messages: [NewMessage], checkpoint: SourceCheckpoint?) async throws -> [EnqueueResult]
 
     /// The position last saved for a source, or nil when it has none yet.
@@ -59,9 +61,25 @@ public protocol MessageStore: Sendable {
     /// Gives back the space a large prune freed (SQLite: checkpoints and truncates its WAL). A
     /// store that needs nothing does nothing.
     func reclaimSpace() async throws
+
+    /// Waits until the store can be used (a database server reached, its schema migrated);
+    /// throws one sentence saying why not. A store that opened when it was made does nothing.
+    func prepare() async throws
+
+    /// Closes the store's connections; nothing may be called after it.
+    func close() async
+
+    /// Leased messages by node (the lease owner without its `#N`).
+    func leaseCounts() async throws -> [String: Int]
 }
 
+/// Everything a running hub keeps: messages and audit, management tokens, paused integrations.
+public typealias HubStore = MessageStore & TokenStore & PauseStore
+
 extension MessageStore {
+    public func prepare() async throws {}
+    public func close() async {}
+
     /// Stores messages received from a caller (no source position).
     public func enqueue(_ messages: [NewMessage]) async throws -> [EnqueueResult] {
         try await enqueue(messages, checkpoint: nil)
@@ -74,11 +92,23 @@ public struct SourceCheckpoint: Sendable, Hashable {
     public var source: String
     /// Where to go on from, for example a delta link.
     public var position: String
+    /// Set: the position the messages were read from (nil: the source's start), which must
+    /// still be the saved one for the enqueue to commit. Nil: no check.
+    public var previous: String??
 
-    public init(source: String, position: String) {
+    public init(source: String, position: String, previous: String?? = nil) {
         self.source = source
         self.position = position
+        self.previous = previous
     }
+}
+
+/// A fenced checkpoint found another position saved: another node read the same page first, and
+/// nothing was stored.
+public struct CheckpointMoved: Error, CustomStringConvertible {
+    public var source: String
+    public init(source: String) { self.source = source }
+    public var description: String { "the position of \(source) moved on meanwhile (another node read it first); nothing was stored" }
 }
 
 /// Messages of one integration in one state.

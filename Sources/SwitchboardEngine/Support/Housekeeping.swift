@@ -16,6 +16,8 @@ public final class Housekeeping: Service, Sendable {
     public let sampleInterval: Duration
     /// How often pruning runs. Default 10 min.
     public let pruneInterval: Duration
+    /// Pruning is one node's duty (`housekeeping`); sampling is every node's.
+    private let duties: DutyGate
     /// Each integration's health now, from the store's counts read for the other gauges, for
     /// `switchboard_integration_health`.
     private let assess: @Sendable ([StateCount]) async throws -> [String: IntegrationHealth]
@@ -30,8 +32,10 @@ public final class Housekeeping: Service, Sendable {
         store: any MessageStore, metrics: HubMetrics, clock: any WallClock, retention: Duration, integrations: [String], logger: Logger,
         sampleInterval: Duration = .seconds(5), pruneInterval: Duration = .seconds(600),
         board: HealthBoard = HealthBoard(), targets: [String: String] = [:], pools: [String: (budget: SystemBudget, size: Int)] = [:],
+        duties: DutyGate? = nil,
         assess: @escaping @Sendable ([StateCount]) async throws -> [String: IntegrationHealth] = { _ in [:] }
     ) {
+        self.duties = duties ?? .local(clock: clock)
         self.assess = assess
         self.board = board
         self.targets = targets
@@ -52,7 +56,7 @@ public final class Housekeeping: Service, Sendable {
             while !Task.isCancelled {
                 await self.sample()
                 let now = self.clock.now()
-                if now >= nextPrune {
+                if now >= nextPrune, await self.duties.holds("housekeeping", ttl: self.sampleInterval * 3) {
                     do {
                         try await self.prune(now: now)
                     } catch is CancellationError {

@@ -1,0 +1,136 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SwitchboardModel
+import SwitchboardServer
+import SwitchboardTestHarness
+import SwitchboardTesting
+import Testing
+
+/// Several `switchboard run` processes on one PostgreSQL database, with the real binary.
+@Suite("Nodes sharing a PostgreSQL store")
+struct MultiNodeProcessTests {
+    /// Orders to the sink, in order per customer (`ordering_key: $.k`), stored in `database`.
+    func workspace(_ directory: TemporaryDirectory, database: String, sinkPort: Int) throws {
+        try directory.write(
+            "switchboard.yaml",
+            """
+            version: 1
+            store: { kind: postgres, url: "\(database)", pool_size: 8 }
+            systems:
+              - { id: shop, kind: http, location: cloud }
+              - id: erp
+                kind: http
+                location: on-premises
+                connections: { default: { base_url: "http://127.0.0.1:\(sinkPort)" } }
+            """)
+        try directory.write(
+            "integrations/orders.yaml",
+            """
+            id: orders
+            title: Orders
+            source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
+            target: { system: erp, http: { method: POST, path: "/orders/{$.n}" } }
+            delivery: { concurrency: 8, ordering_key: $.k, backoff: { initial: 50ms, max: 500ms }, timeout: 5s }
+            """)
+    }
+
+    /// Posts `{"n": N, "k": "kC"}` from 16 clients, client C posting its customer's orders one
+    /// after another (each waits for its 202), alternating between the nodes' ports; a post that
+    /// fails goes to the other node. Returns each acknowledged message id with its n.
+    func post(count: Int, ports: @escaping @Sendable () -> [Int], after: @escaping @Sendable (Int) -> Void) async -> [(n: Int, id: String)] {
+        let acknowledged = Locked<[(n: Int, id: String)]>([])
+        await withTaskGroup(of: Void.self) { group in
+            for client in 0..<16 {
+                group.addTask {
+                    var n = client
+                    var turn = client
+                    var failures = 0
+                    while n < count && failures < 20 {
+                        let choices = ports()
+                        let port = choices[turn % choices.count]
+                        turn += 1
+                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/hooks/orders")
+                        request.method = .POST
+                        request.body = .bytes(ByteBuffer(string: #"{"n": \#(n), "k": "k\#(client)"}"#))
+                        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status.code == 202,
+                            let body = try? await response.body.collect(upTo: 4096),
+                            let id = (try? JSONValue(json: Array(body.readableBytesView)))?["id"]?.text
+                        else {
+                            failures += 1
+                            continue
+                        }
+                        let total = acknowledged.withLock {
+                            $0.append((n, id)); return $0.count
+                        }
+                        after(total)
+                        n += 16
+                    }
+                }
+            }
+        }
+        return acknowledged.withLock { $0 }
+    }
+
+    @Test("two nodes share the queue; one killed with -9 mid-delivery and restarted: every acknowledged message delivered, per-key order held")
+    func killOneNode() async throws {
+        let database = try ThrowawayPostgres.database()
+        let directory = try TemporaryDirectory()
+        let sink = Sink()
+        sink.setBehaviour { _, _ in .init(status: 200, delay: .milliseconds(10)) }
+        let sinkTask = Task { try await sink.application(port: 0).runService() }
+        defer { directory.remove(); sinkTask.cancel() }
+        try workspace(directory, database: database, sinkPort: try await sink.port())
+
+        let a = try RunningBinary(workspace: directory.url, extraArguments: ["--node", "node-a"])
+        let b = try RunningBinary(workspace: directory.url, extraArguments: ["--node", "node-b"])
+        let ports = Locked([a.port, b.port])
+        let killed = Locked(false)
+        let acknowledged = await post(count: 800, ports: { ports.withLock { $0 } }) { total in
+            guard total == 300, killed.withLock({ value in defer { value = true }; return !value }) else { return }
+            a.kill()
+            ports.withLock { $0 = [b.port] }
+        }
+        #expect(killed.withLock { $0 })
+        #expect(acknowledged.count >= 700, "\(acknowledged.count) acknowledged")
+
+        // The killed node comes back under its own id and takes back what it held.
+        let again = try RunningBinary(workspace: directory.url, extraArguments: ["--node", "node-a"])
+        let expected = Set(acknowledged.map(\.id))
+        @Sendable func delivered() -> [Sink.Received] { sink.received }
+        let allArrived = await eventually(60) { expected.isSubset(of: Set(delivered().compactMap { $0.header("X-Switchboard-Message-Id") })) }
+        let missing = expected.subtracting(delivered().compactMap { $0.header("X-Switchboard-Message-Id") })
+        #expect(allArrived, "\(missing.count) acknowledged messages never reached the target")
+
+        // Per customer, the orders first arrive in the order they were acknowledged.
+        var firstSeen = Set<String>()
+        var lastN: [String: Int] = [:]
+        var violations: [String] = []
+        for request in delivered() {
+            guard let id = request.header("X-Switchboard-Message-Id"), firstSeen.insert(id).inserted,
+                let body = try? JSONValue(json: request.body), let n = body["n"].flatMap({ Int($0.text) }), let key = body["k"]?.text
+            else { continue }
+            if let last = lastN[key], n < last { violations.append("\(key): \(n) after \(last)") }
+            lastN[key] = max(n, lastN[key] ?? n)
+        }
+        #expect(violations.isEmpty, "\(violations.prefix(5))")
+
+        // Both nodes are listed, alive, by either node; the token comes from the shared store.
+        let created = try Binary.run(["token", "create", "-w", directory.path, "--role", "viewer", "--name", "test"])
+        let token = try #require(created.output.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("sbt_") }, "\(created)")
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(b.port)/api/v1/nodes")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let nodes = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        let text = String(buffer: try await nodes.body.collect(upTo: 1 << 20))
+        #expect(nodes.status.code == 200, "\(text)")
+        let listed = try JSONValue(json: Array(text.utf8))
+        guard case .array(let entries) = listed else {
+            Issue.record("not an array: \(text)")
+            return
+        }
+        #expect(Set(entries.compactMap { $0["id"]?.text }) == ["node-a", "node-b"], "\(text)")
+        #expect(entries.allSatisfy { $0["alive"] == .bool(true) }, "\(text)")
+        #expect(await again.terminate() == 0)
+        #expect(await b.terminate() == 0)
+    }
+}
