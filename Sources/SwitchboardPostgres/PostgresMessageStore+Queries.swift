@@ -104,6 +104,30 @@ extension PostgresMessageStore {
         }
     }
 
+    public func redeliver(integrations: [String], since: Int64, now: Int64, actor: String, dryRun: Bool) async throws -> [String] {
+        guard !integrations.isEmpty else { return [] }
+        let select: PostgresQuery = """
+            SELECT \(unescaped: Self.columns) FROM messages_done
+            WHERE state = 2 AND integration = ANY(\(integrations)::text[]) AND updated_at >= \(since) ORDER BY seq
+            """
+        if dryRun { return try await rows(select).map { try Self.message($0).id } }
+        return try await transaction(durable: true) { connection in
+            var redelivered: [String] = []
+            for message in try await connection.query(select + " FOR UPDATE", logger: logger).collect().map(Self.message) {
+                guard let change = MessageTransitions.redeliver(message, now: now, actor: actor) else { continue }
+                try await connection.query(
+                    """
+                    UPDATE messages SET state = \(Int16(change.lifecycle.state.rawValue)), attempts = \(change.lifecycle.attempts),
+                        available_at = \(change.lifecycle.availableAt), updated_at = \(now), interruptions = \(change.lifecycle.interruptions)
+                    WHERE state = 2 AND seq = \(message.sequence)
+                    """, logger: logger)
+                try await Self.insert([change.audit], connection, logger: logger)
+                redelivered.append(message.id)
+            }
+            return redelivered
+        }
+    }
+
     public func discard(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String, reason: String?) async throws -> [String] {
         try await transaction(durable: true) { connection in
             var discarded: [String] = []

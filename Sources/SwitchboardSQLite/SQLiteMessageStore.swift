@@ -353,6 +353,29 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
+    public func redeliver(integrations: [String], since: Int64, now: Int64, actor: String, dryRun: Bool) async throws -> [String] {
+        guard !integrations.isEmpty else { return [] }
+        let marks = integrations.map { _ in "?" }.joined(separator: ",")
+        let select = "SELECT \(Self.columns) FROM messages WHERE state = 2 AND integration IN (\(marks)) AND updated_at >= ? ORDER BY seq"
+        let arguments = StatementArguments(integrations) + [since]
+        if dryRun { return try await pool.read { db in try Row.fetchAll(db, sql: select, arguments: arguments).map { Self.message($0).id } } }
+        return try await pool.write { db in
+            var redelivered: [String] = []
+            for message in try Row.fetchAll(db, sql: select, arguments: arguments).map(Self.message) {
+                guard let change = MessageTransitions.redeliver(message, now: now, actor: actor) else { continue }
+                try db.execute(
+                    sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?",
+                    arguments: [
+                        change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, change.lifecycle.interruptions,
+                        message.sequence,
+                    ])
+                try Self.insert(change.audit, db)
+                redelivered.append(message.id)
+            }
+            return redelivered
+        }
+    }
+
     public func discard(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String, reason: String?) async throws -> [String] {
         try await pool.write { db in
             var deadOnly = filter

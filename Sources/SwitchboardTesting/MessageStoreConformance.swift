@@ -25,6 +25,7 @@ public enum MessageStoreConformance {
         case releaseLeases = "releasing a node's leases makes its messages claimable at once, unattempted"
         case poison = "a message the hub stopped while processing more than the limit is dead as poison, counted across restarts and takeovers"
         case replayAndDiscard = "replay puts dead messages back to ready; discard deletes them; both are audited"
+        case redeliver = "redelivering puts messages delivered since a time back to ready, audited; a dry run changes nothing"
         case pruning = "pruning removes finished messages and audit records older than the cutoff, never pending ones"
         case attemptRecord = "an attempt's audit record keeps its status, duration, detail, revision and request across reopening"
 
@@ -195,6 +196,32 @@ public enum MessageStoreConformance {
             let audit = try await store.audit(matching: AuditFilter(kinds: [.replayed, .discarded]))
             #expect(Set(audit.map(\.kind)) == [.replayed, .discarded])
             #expect(audit.allSatisfy { $0.actor != "hub" })
+
+        case .redeliver:
+            _ = try await store.enqueue([message("A"), message("B"), message("C")])
+            for (offset, leased) in try await store.claim(integration: "orders", limit: 3, now: now, leaseMillis: 60_000, owner: "node-1")
+                .enumerated()
+            {
+                var lifecycle = leased.lifecycle
+                try lifecycle.apply(offset == 2 ? .failed(.permanent, now: now, backoff: 0, maxAttempts: 5) : .delivered)
+                let at = now + Int64(offset) * 1_000
+                #expect(
+                    try await store.complete([
+                        Completion(
+                            messageID: leased.id, leaseToken: leased.leaseToken ?? "", lifecycle: lifecycle, lastStatus: 200, lastError: nil,
+                            audit: [AuditRecord(at: at, messageID: leased.id, integration: "orders", kind: .delivered)])
+                    ]) == [true])
+            }
+            // A delivered at now, B at now + 1 s, C dead: since now + 500 ms picks B alone.
+            #expect(try await store.redeliver(integrations: ["orders"], since: now + 500, now: now + 5_000, actor: "ops", dryRun: true) == ["B"])
+            #expect(try await store.message(id: "B")?.state == .delivered)
+            #expect(try await store.redeliver(integrations: ["other"], since: now, now: now + 5_000, actor: "ops", dryRun: false).isEmpty)
+            #expect(try await store.redeliver(integrations: ["orders"], since: now + 500, now: now + 5_000, actor: "ops", dryRun: false) == ["B"])
+            let again = try #require(try await store.message(id: "B"))
+            #expect(again.state == .ready && again.lifecycle.attempts == 0)
+            #expect(try await store.message(id: "A")?.state == .delivered)
+            let audit = try await store.audit(matching: AuditFilter(messageID: "B", kinds: [.replayed]))
+            #expect(audit.count == 1 && audit.first?.actor == "ops" && audit.first?.fromState == .delivered)
 
         case .pruning:
             _ = try await store.enqueue([message("A"), message("B")])

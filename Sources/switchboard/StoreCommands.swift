@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchboardConnectors
 import SwitchboardEngine
 import SwitchboardHub
 import SwitchboardModel
@@ -13,11 +14,11 @@ struct FilterOptions: ParsableArguments {
 
     func messageFilter(states: [MessageState]?) -> MessageFilter {
         MessageFilter(
-            integration: integration, states: states, since: since.map { time($0, "--since") }, until: until.map { time($0, "--until") }, limit: limit
+            integration: integration, states: states, since: since.map { Self.time($0, "--since") }, until: until.map { Self.time($0, "--until") }, limit: limit
         )
     }
 
-    func time(_ text: String, _ option: String) -> Int64 {
+    static func time(_ text: String, _ option: String) -> Int64 {
         if let duration = Duration.parse(text) { return SystemClock().now() - duration.milliseconds }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return Int64(date.timeIntervalSince1970 * 1000) }
         fail("\(option) '\(text)' is neither an ISO 8601 time such as 2026-11-26T10:00:00Z nor a duration such as 1h")
@@ -33,7 +34,28 @@ func perform(_ work: () async throws -> String) async {
 }
 
 struct Messages: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List and inspect messages.", subcommands: [List.self, Show.self])
+    static let configuration = CommandConfiguration(abstract: "List and inspect messages.", subcommands: [List.self, Show.self, Redeliver.self])
+
+    struct Redeliver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send again what was delivered to a system since a time, when it restored a backup that lost it.")
+        @OptionGroup var workspace: WorkspaceOption
+        @Option(help: "The system whose deliveries go out again.") var system: String
+        @Option(help: "Delivered at or after: an ISO 8601 time, or a duration back from now such as 2h.") var since: String
+        @Option(help: "Only this integration.") var integration: String?
+        @Flag(help: "Say how many would go out again; change nothing.") var dryRun = false
+        @Option(help: "Who is redelivering, for the audit log; default the user running the command.") var actor: String = currentUser()
+
+        func run() async throws {
+            let from = FilterOptions.time(since, "--since")
+            let (loaded, problems) = Workspace.loadForReview(directory: workspace.url, registry: .standard)
+            guard let loaded else { fail(problems.map(\.description).joined(separator: "\n")) }
+            let operations = operations(workspace)
+            await perform {
+                try await operations.redeliver(to: system, in: loaded, integration: integration, since: from, actor: actor, dryRun: dryRun)
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List messages, newest first.")
@@ -136,8 +158,8 @@ struct Audit: AsyncParsableCommand {
     func run() async throws {
         let operations = operations(workspace)
         let selection = AuditFilter(
-            messageID: message, integration: filter.integration, since: filter.since.map { filter.time($0, "--since") },
-            until: filter.until.map { filter.time($0, "--until") }, limit: filter.limit)
+            messageID: message, integration: filter.integration, since: filter.since.map { FilterOptions.time($0, "--since") },
+            until: filter.until.map { FilterOptions.time($0, "--until") }, limit: filter.limit)
         await perform { try await operations.audit(selection, json: json) }
     }
 }

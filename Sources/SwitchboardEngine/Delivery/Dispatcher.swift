@@ -359,7 +359,7 @@ public final class Dispatcher: Service, Sendable {
             case .released, .interrupted, .abandoned: .released
             case .poison: .dead
             case .leased: .leased
-            case .replayed: .replayed
+            case .replayed, .redelivered: .replayed
             }
         let text = reason == .attemptsExhausted ? "attempts exhausted (\(lifecycle.attempts)): \(detail ?? "")" : detail
         if let span = work.span {

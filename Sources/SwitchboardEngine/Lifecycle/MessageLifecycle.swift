@@ -7,7 +7,8 @@
 ///   │                │ ├──permanent failure or attempts exhausted──▶ dead
 ///   │                │ ├──released (shutdown, paused target), interrupted attempt──▶ ready
 ///   │                │ └──abandoned (the hub stopped while processing it)──▶ ready, or dead as poison
-///   └──replay── dead
+///   ├──replay── dead
+///   └──redeliver── delivered (its target restored a backup that lost it)
 /// ```
 /// A lease that expires (its worker crashed) makes the message claimable again: `isClaimable(at:)`
 /// says so, and whoever takes it over applies `abandoned` first, so a message that stops the hub
@@ -60,6 +61,8 @@ public struct MessageLifecycle: Sendable, Hashable {
         /// `maxInterruptions` times.
         case abandoned(at: Int64, maxInterruptions: Int)
         case replay(now: Int64)
+        /// A delivered message sent again: its target restored a backup taken before it arrived.
+        case redeliver(now: Int64)
     }
 
     public struct InvalidTransition: Error, Hashable, CustomStringConvertible {
@@ -71,7 +74,7 @@ public struct MessageLifecycle: Sendable, Hashable {
     /// Why the message reached its new state, for the audit log.
     public enum Reason: String, Sendable {
         case leased, delivered, filtered, retryScheduled = "retry-scheduled", permanentFailure = "permanent-failure"
-        case attemptsExhausted = "attempts-exhausted", released, replayed
+        case attemptsExhausted = "attempts-exhausted", released, replayed, redelivered
         case interrupted, abandoned, poison
     }
 
@@ -146,6 +149,12 @@ public struct MessageLifecycle: Sendable, Hashable {
             interruptions = 0
             availableAt = now
             return .replayed
+        case (.delivered, .redeliver(let now)):
+            state = .ready
+            attempts = 0
+            interruptions = 0
+            availableAt = now
+            return .redelivered
         default:
             throw InvalidTransition(state: state, event: event.name)
         }
@@ -163,6 +172,7 @@ extension MessageLifecycle.Event {
         case .interruptedAttempt: "interrupted attempt"
         case .abandoned: "abandoned"
         case .replay: "replay"
+        case .redeliver: "redeliver"
         }
     }
 }

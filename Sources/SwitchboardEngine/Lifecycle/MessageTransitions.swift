@@ -90,6 +90,18 @@ public enum MessageTransitions {
                 at: now, messageID: message.id, integration: message.integration, kind: .replayed, fromState: .dead, toState: .ready, actor: actor))
     }
 
+    /// Puts a delivered message back to ready, to be sent again (its target lost it restoring a
+    /// backup); nil when it is not delivered. Audited as a replay, with the reason.
+    public static func redeliver(_ message: Message, now: Int64, actor: String) -> Change? {
+        var lifecycle = message.lifecycle
+        do { try lifecycle.apply(.redeliver(now: now)) } catch { return nil }
+        return Change(
+            lifecycle: lifecycle,
+            audit: AuditRecord(
+                at: now, messageID: message.id, integration: message.integration, kind: .replayed, fromState: .delivered, toState: .ready,
+                detail: "redelivered: delivered at \(message.updatedAt), sent again because its target lost it", actor: actor))
+    }
+
     /// The audit record of a dead message deleted by an operator; nil when it is not dead (then it is kept).
     public static func discard(_ message: Message, now: Int64, actor: String, reason: String?) -> AuditRecord? {
         guard message.state == .dead else { return nil }

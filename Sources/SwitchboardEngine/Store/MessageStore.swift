@@ -49,6 +49,10 @@ public protocol MessageStore: Sendable {
 
     /// Moves dead messages back to ready; returns the ids replayed.
     func replay(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String) async throws -> [String]
+    /// Puts messages of `integrations` delivered at or after `since` (their last change, epoch
+    /// ms) back to ready, oldest first, each with an audit record; returns their ids. With
+    /// `dryRun`, changes nothing and returns the ids it would.
+    func redeliver(integrations: [String], since: Int64, now: Int64, actor: String, dryRun: Bool) async throws -> [String]
     /// Deletes dead messages, leaving an audit record for each; returns the ids discarded.
     func discard(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String, reason: String?) async throws -> [String]
 
