@@ -148,7 +148,7 @@ public final class Hub: Sendable {
         storePath(root: workspace.root, settings: workspace.landscape.store)
     }
 
-    static func storePath(root: URL, settings: StoreSettings) -> String {
+    public static func storePath(root: URL, settings: StoreSettings) -> String {
         settings.path.hasPrefix("/") ? settings.path : root.appendingPathComponent(settings.path).path
     }
 

@@ -13,7 +13,7 @@ struct Switchboard: AsyncParsableCommand {
         version: SwitchboardVersion.current,
         subcommands: [
             Init.self, Validate.self, Check.self, ConnectorsCommand.self, Plan.self, Docs.self, ImpactCommand.self, DiffCommand.self, Run.self,
-            Test.self, Messages.self, DeadLetters.self, Audit.self, Token.self, Sink.self, Demo.self, Emulate.self,
+            Test.self, Messages.self, DeadLetters.self, Audit.self, StoreCommand.self, Token.self, Sink.self, Demo.self, Emulate.self,
         ])
 }
 
