@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import SwitchboardHub
 import SwitchboardModel
+import SwitchboardEngine
+import SwitchboardPostgres
 import SwitchboardSQLite
 
 /// `switchboard store`: back up and restore the embedded store.
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "store", abstract: "Back up and restore the hub's store.", subcommands: [Backup.self, Restore.self])
+        commandName: "store", abstract: "Back up and restore the hub's store.", subcommands: [Backup.self, Restore.self, Migrate.self])
 
     /// The SQLite store's path, or a sentence for a PostgreSQL store, whose own tools do this.
     static func sqlitePath(_ workspace: WorkspaceOption, verb: String) -> String {
@@ -45,6 +47,47 @@ struct StoreCommand: AsyncParsableCommand {
             let path = StoreCommand.sqlitePath(workspace, verb: "restore")
             do { try SQLiteMessageStore.restore(from: file, to: path) } catch { fail("\(error)") }
             print("restored \(path) from \(file)")
+        }
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Copy the SQLite store of a stopped hub (messages in every state, audit, idempotency keys, checkpoints, tokens, pauses) into an empty PostgreSQL database.")
+        @OptionGroup var workspace: WorkspaceOption
+        @Option(help: "The PostgreSQL database: postgres://user:password@host:5432/database?sslmode=require") var to: String
+
+        func run() async throws {
+            let path = StoreCommand.sqlitePath(workspace, verb: "migrate")
+            guard FileManager.default.fileExists(atPath: path) else { fail("no store at \(path); there is nothing to migrate") }
+            if FileManager.default.fileExists(atPath: path + "-wal") {
+                fail("the store \(path) is open (its -wal file exists): stop the hub first, so that nothing arrives during the copy")
+            }
+            let url: PostgresURL
+            switch PostgresURL.parse(to) {
+            case .success(let parsed): url = parsed
+            case .failure(let failure): fail("--to \(failure)")
+            }
+            let target: PostgresMessageStore
+            do {
+                target = try PostgresMessageStore(url: url, poolSize: 2)
+                try await target.prepare()
+            } catch {
+                fail("\(error)")
+            }
+            do {
+                let counts = try await StoreTransfer.copy(from: try SQLiteMessageStore(path: path), to: target)
+                await target.close()
+                print(
+                    """
+                    migrated \(path) to \(url): \(counts.messages) messages, \(counts.audit) audit records, \(counts.idempotencyKeys) idempotency keys, \
+                    \(counts.checkpoints) checkpoints, \(counts.tokens) tokens, \(counts.paused) paused integrations
+                    now set store: { kind: postgres, url: ... } in switchboard.yaml and start the hub
+                    """)
+            } catch {
+                await target.close()
+                fail("\(error)")
+            }
         }
     }
 }

@@ -133,4 +133,39 @@ struct MultiNodeProcessTests {
         #expect(await again.terminate() == 0)
         #expect(await b.terminate() == 0)
     }
+
+    @Test("store migrate moves a stopped SQLite hub's store into PostgreSQL, refuses a non-empty target, and the hub carries on from it")
+    func migrateFromSQLite() async throws {
+        let directory = try TemporaryDirectory()
+        let sink = Sink()
+        let sinkTask = Task { try await sink.application(port: 0).runService() }
+        defer { directory.remove(); sinkTask.cancel() }
+        try workspace(directory, database: "", sinkPort: try await sink.port())
+        // First on SQLite: the same workspace without the store line.
+        let yaml = try String(contentsOf: directory.url.appendingPathComponent("switchboard.yaml"), encoding: .utf8)
+        let sqliteYAML = yaml.split(separator: "\n").filter { !$0.hasPrefix("store:") }.joined(separator: "\n")
+        try directory.write("switchboard.yaml", sqliteYAML)
+        let held = try RunningBinary(workspace: directory.url, extraArguments: ["--hold"])
+        let acknowledged = await post(count: 48, ports: { [held.port] }, after: { _ in })
+        #expect(acknowledged.count == 48)
+        #expect(await held.terminate() == 0)
+        let token = try Binary.run(["token", "create", "-w", directory.path, "--role", "viewer", "--name", "ops"])
+        #expect(token.status == 0, "\(token)")
+
+        let database = try ThrowawayPostgres.database()
+        let migrated = try Binary.run(["store", "migrate", "-w", directory.path, "--to", database])
+        #expect(migrated.status == 0, "\(migrated)")
+        #expect(migrated.output.contains("48 messages") && migrated.output.contains("1 tokens"), "\(migrated.output)")
+        let again = try Binary.run(["store", "migrate", "-w", directory.path, "--to", database])
+        #expect(again.status == 1 && again.error.contains("not empty"), "\(again)")
+
+        try workspace(directory, database: database, sinkPort: try await sink.port())
+        let tokens = try Binary.run(["token", "list", "-w", directory.path])
+        #expect(tokens.output.contains("ops"), "\(tokens)")
+        let hub = try RunningBinary(workspace: directory.url, extraArguments: ["--node", "after-migration"])
+        let expected = Set(acknowledged.map(\.id))
+        let arrived = await eventually(30) { expected.isSubset(of: Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })) }
+        #expect(arrived, "the migrated messages were not delivered from PostgreSQL")
+        #expect(await hub.terminate() == 0)
+    }
 }

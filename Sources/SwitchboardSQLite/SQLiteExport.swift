@@ -1,0 +1,46 @@
+import GRDB
+import SwitchboardEngine
+
+/// `store migrate`: the embedded store read whole, page by page.
+extension SQLiteMessageStore: StoreExporting {
+    public func exportMessages(after: Int64, limit: Int) async throws -> [StoredMessage] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.columns), lease_owner FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit])
+                .map { StoredMessage(message: Self.message($0), leaseOwner: $0[17]) }
+        }
+    }
+
+    public func exportAudit(after: Int64, limit: Int) async throws -> [(id: Int64, record: AuditRecord)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit]).map { row in
+                let record = AuditRecord(
+                    at: row["at"], messageID: row["message_id"], integration: row["integration"],
+                    kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .received,
+                    fromState: (row["from_state"] as Int?).flatMap(MessageState.init(rawValue:)),
+                    toState: (row["to_state"] as Int?).flatMap(MessageState.init(rawValue:)),
+                    attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"],
+                    revision: row["revision"], request: row["request"])
+                return (row["id"], record)
+            }
+        }
+    }
+
+    public func exportSettings() async throws -> StoreSettingsSnapshot {
+        let tokens = try await tokens()
+        return try await pool.read { db in
+            let checkpoints = try Row.fetchAll(db, sql: "SELECT source, position FROM source_checkpoints ORDER BY source")
+                .map { SourceCheckpoint(source: $0[0], position: $0[1]) }
+            // The window's start is not kept in SQLite: a key counts as seen when its message arrived.
+            let keys = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT k.integration, k.key, k.message_id, COALESCE(m.received_at, k.expires_at), k.expires_at
+                    FROM idempotency_keys k LEFT JOIN messages m ON m.id = k.message_id ORDER BY k.integration, k.key
+                    """
+            ).map { StoredIdempotencyKey(integration: $0[0], key: $0[1], messageID: $0[2], seenAt: $0[3], expiresAt: $0[4]) }
+            let paused = try Row.fetchAll(db, sql: "SELECT integration, paused_at, actor FROM paused_integrations ORDER BY integration")
+                .map { (integration: $0[0] as String, at: $0[1] as Int64, actor: $0[2] as String) }
+            return StoreSettingsSnapshot(checkpoints: checkpoints, idempotencyKeys: keys, tokens: tokens, paused: paused)
+        }
+    }
+}
