@@ -40,7 +40,7 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
 
     /// The URL with the password shown as `[redacted]`.
     public var description: String {
-        let credentials = password == nil ? user : "\(user):\(Secret.redacted)"
+        let credentials = password == nil ? user : "\(user):[redacted]"
         if let socketDirectory { return "postgres://\(credentials)@/\(database)?host=\(socketDirectory)&port=\(port)" }
         return "postgres://\(credentials)@\(host ?? "localhost"):\(port)/\(database)?sslmode=\(tls.rawValue)"
     }
