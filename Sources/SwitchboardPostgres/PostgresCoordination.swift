@@ -46,7 +46,7 @@ extension PostgresMessageStore: CoordinationStore {
     }
 
     public func leave(node id: String) async throws {
-        try await transaction(durable: false) { connection in
+        try await transaction(durable: false) { [self] connection in
             try await connection.query("DELETE FROM duties WHERE holder = \(id)", logger: logger)
             try await connection.query("DELETE FROM nodes WHERE id = \(id)", logger: logger)
         }

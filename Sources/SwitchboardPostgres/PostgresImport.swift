@@ -33,7 +33,7 @@ extension PostgresMessageStore: StoreImporting {
                 ])
             })
         let payloads = messages.map { ByteBuffer(bytes: $0.message.payload) }
-        try await transaction(durable: true) { connection in
+        try await transaction(durable: true) { [self] connection in
             try await connection.query(
                 """
                 INSERT INTO messages (seq, id, integration, state, attempts, available_at, lease_owner, lease_token, lease_expires_at, ordering_key,
@@ -53,11 +53,11 @@ extension PostgresMessageStore: StoreImporting {
     }
 
     public func importAudit(_ records: [AuditRecord]) async throws {
-        try await transaction(durable: true) { connection in try await Self.insert(records, connection, logger: logger) }
+        try await transaction(durable: true) { [self] connection in try await Self.insert(records, connection, logger: logger) }
     }
 
     public func importSettings(_ settings: StoreSettingsSnapshot) async throws {
-        try await transaction(durable: true) { connection in
+        try await transaction(durable: true) { [self] connection in
             for checkpoint in settings.checkpoints {
                 try await connection.query(
                     "INSERT INTO source_checkpoints (source, position) VALUES (\(checkpoint.source), \(checkpoint.position))", logger: logger)

@@ -87,7 +87,7 @@ extension PostgresMessageStore {
     }
 
     public func replay(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String) async throws -> [String] {
-        try await transaction(durable: true) { connection in
+        try await transaction(durable: true) { [self] connection in
             var replayed: [String] = []
             for message in try await deadMessages(filter, ids: ids, connection) {
                 guard let change = MessageTransitions.replay(message, now: now, actor: actor) else { continue }
@@ -111,7 +111,7 @@ extension PostgresMessageStore {
             WHERE state = 2 AND integration = ANY(\(integrations)::text[]) AND updated_at >= \(since) ORDER BY seq
             """
         if dryRun { return try await rows(select).map { try Self.message($0).id } }
-        return try await transaction(durable: true) { connection in
+        return try await transaction(durable: true) { [self] connection in
             var redelivered: [String] = []
             for message in try await connection.query(select + " FOR UPDATE", logger: logger).collect().map(Self.message) {
                 guard let change = MessageTransitions.redeliver(message, now: now, actor: actor) else { continue }
@@ -129,7 +129,7 @@ extension PostgresMessageStore {
     }
 
     public func discard(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String, reason: String?) async throws -> [String] {
-        try await transaction(durable: true) { connection in
+        try await transaction(durable: true) { [self] connection in
             var discarded: [String] = []
             for message in try await deadMessages(filter, ids: ids, connection) {
                 guard let audit = MessageTransitions.discard(message, now: now, actor: actor, reason: reason) else { continue }
@@ -142,7 +142,7 @@ extension PostgresMessageStore {
     }
 
     public func prune(before cutoff: Int64, now: Int64, limit: Int) async throws -> Int {
-        try await transaction(durable: false) { connection in
+        try await transaction(durable: false) { [self] connection in
             var removed = 0
             for query: PostgresQuery in [
                 "DELETE FROM audit WHERE id = ANY(ARRAY(SELECT id FROM audit WHERE at < \(cutoff) ORDER BY at LIMIT \(limit)))",

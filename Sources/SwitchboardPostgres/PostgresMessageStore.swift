@@ -123,8 +123,35 @@ public final class PostgresMessageStore: MessageStore, Sendable {
     /// Runs `body` in one transaction on one connection, retrying it whole after a serialization
     /// failure or a deadlock (up to three times). `durable: false` commits without waiting for
     /// the flush (`synchronous_commit = off`).
-    func transaction<T: Sendable>(durable: Bool, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await prepare()
+        return try await bounded { try await self.retrying(durable: durable, body) }
+    }
+
+    /// Longest one operation may take before it fails with a sentence: 15 s. A connection that
+    /// died under a statement (the database restarted) was seen to leave its caller waiting for
+    /// ever; past the deadline the caller goes on (a webhook is answered 503, a claim is tried
+    /// again) and whatever the abandoned statement did is rolled back with its connection or,
+    /// if it committed after all, is what at-least-once delivery allows (a message stored but
+    /// not acknowledged, a lease that expires).
+    static let operationDeadline: Duration = .seconds(15)
+
+    func bounded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let outcome = OneShot<Result<T, any Error>>()
+        let work = Task {
+            do { outcome.send(.success(try await operation())) } catch { outcome.send(.failure(error)) }
+        }
+        let address = address
+        let timer = Task {
+            try await Task.sleep(for: Self.operationDeadline)
+            work.cancel()
+            outcome.send(.failure(PostgresStoreError("the PostgreSQL store \(address) did not answer within \(Self.operationDeadline)")))
+        }
+        defer { timer.cancel() }
+        return try await outcome.receive().get()
+    }
+
+    private func retrying<T: Sendable>(durable: Bool, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
@@ -153,7 +180,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await prepare()
         do {
-            return try await client.query(query, logger: logger).collect()
+            return try await bounded { [client, logger] in try await client.query(query, logger: logger).collect() }
         } catch let error as PSQLError {
             throw PostgresStoreError("the PostgreSQL store \(address): \(PostgresStoreError.describe(error))")
         }
@@ -167,7 +194,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
 
     public func enqueue(_ messages: [NewMessage], checkpoint: SourceCheckpoint?) async throws -> [EnqueueResult] {
         guard !messages.isEmpty || checkpoint != nil else { return [] }
-        return try await transaction(durable: true) { connection in
+        return try await transaction(durable: true) { [self] connection in
             if let checkpoint {
                 if let previous = checkpoint.previous {
                     // Locks the row (or, for a first position, the source's name) until the commit.
@@ -315,7 +342,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
             sweeps[integration] = now
             return true
         }
-        return try await transaction(durable: false) { connection in
+        return try await transaction(durable: false) { [self] connection in
             var rows: [PostgresRow] = []
             if sweep {
                 // Leases that expired, and those of a node whose heartbeat stopped (it died: its
@@ -389,7 +416,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
 
     public func complete(_ completions: [Completion]) async throws -> [Bool] {
         guard !completions.isEmpty else { return [] }
-        return try await transaction(durable: false) { connection in
+        return try await transaction(durable: false) { [self] connection in
             func optional(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
             let rows = JSONValue.array(
                 completions.map { completion in
@@ -423,7 +450,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
     }
 
     public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int {
-        try await transaction(durable: false) { connection in
+        try await transaction(durable: false) { [self] connection in
             // Recovering takes back the leases of every delivery loop of the node: `owner` and `owner#N`.
             let rows =
                 if maxInterruptions == nil {

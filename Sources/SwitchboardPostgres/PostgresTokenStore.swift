@@ -35,7 +35,7 @@ extension PostgresMessageStore: PauseStore {
     }
 
     public func setPaused(_ integration: String, _ paused: Bool, actor: String, now: Int64) async throws -> Bool {
-        try await transaction(durable: true) { connection in
+        try await transaction(durable: true) { [self] connection in
             let changed =
                 if paused {
                     try await connection.query(

@@ -35,6 +35,19 @@ public enum ThrowawayPostgres {
             try run("psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", "\(port)", "-U", "postgres", "-d", database, "-c", text])
         }
 
+        /// A new, empty database; returns its URL.
+        public func database() throws -> String {
+            let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            try run("createdb", ["-h", directory, "-p", "\(port)", "-U", "postgres", name])
+            return url(database: name)
+        }
+
+        /// Stops the server at once and removes its folder.
+        public func stop() {
+            _ = try? run("pg_ctl", ["-D", directory + "/data", "-m", "immediate", "stop"])
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+
         /// `pg_ctl restart -m immediate`: the server stops as if it crashed, then starts again.
         public func restartImmediately() throws {
             try run("pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "-l", directory + "/server.log", "restart"])
@@ -47,14 +60,22 @@ public enum ThrowawayPostgres {
     }
 
     /// A new, empty database in the process's cluster; returns its URL.
-    public static func database() throws -> String {
-        let cluster = try cluster()
-        let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        try cluster.run("createdb", ["-h", cluster.directory, "-p", "\(cluster.port)", "-U", "postgres", name])
-        return cluster.url(database: name)
+    public static func database() throws -> String { try cluster().database() }
+
+    private static let started: Result<Cluster, any Error> = Result {
+        let cluster = try start()
+        stopCommand = (cluster.bin, cluster.directory)
+        atexit {
+            guard let (bin, directory) = ThrowawayPostgres.stopCommand else { return }
+            _ = try? ThrowawayPostgres.run(bin + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "stop"])
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        return cluster
     }
 
-    private static let started: Result<Cluster, any Error> = Result { try start() }
+    /// A cluster of the caller's own, for a test that restarts or stops its server (the shared
+    /// one serves other tests meanwhile); `stop()` it when done.
+    public static func dedicated() throws -> Cluster { try start() }
 
     nonisolated(unsafe) private static var stopCommand: (bin: String, directory: String)?
 
@@ -69,12 +90,6 @@ public enum ThrowawayPostgres {
         try cluster.run("initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         let options = "-k \(directory) -c listen_addresses='' -c max_connections=300 -c shared_buffers=128MB"
         try cluster.run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-o", options, "start"])
-        stopCommand = (bin, directory)
-        atexit {
-            guard let (bin, directory) = ThrowawayPostgres.stopCommand else { return }
-            _ = try? ThrowawayPostgres.run(bin + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "stop"])
-            try? FileManager.default.removeItem(atPath: directory)
-        }
         return cluster
     }
 

@@ -58,6 +58,7 @@ struct MultiNodeProcessTests {
                             let id = (try? JSONValue(json: Array(body.readableBytesView)))?["id"]?.text
                         else {
                             failures += 1
+                            try? await Task.sleep(for: .milliseconds(100))
                             continue
                         }
                         let total = acknowledged.withLock {
@@ -166,6 +167,31 @@ struct MultiNodeProcessTests {
         let expected = Set(acknowledged.map(\.id))
         let arrived = await eventually(30) { expected.isSubset(of: Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })) }
         #expect(arrived, "the migrated messages were not delivered from PostgreSQL")
+        #expect(await hub.terminate() == 0)
+    }
+
+    @Test("pg_ctl restart -m immediate under load: no acknowledged message lost, and the node carries on without a restart")
+    func databaseRestart() async throws {
+        // A cluster of its own: the restart must not disturb the other tests' databases.
+        let cluster = try ThrowawayPostgres.dedicated()
+        let directory = try TemporaryDirectory()
+        let sink = Sink()
+        sink.setBehaviour { _, _ in .init(status: 200, delay: .milliseconds(5)) }
+        let sinkTask = Task { try await sink.application(port: 0).runService() }
+        defer { directory.remove(); sinkTask.cancel(); cluster.stop() }
+        try workspace(directory, database: try cluster.database(), sinkPort: try await sink.port())
+        let hub = try RunningBinary(workspace: directory.url, extraArguments: ["--node", "survivor"])
+        let restarted = Locked(false)
+        let acknowledged = await post(count: 400, ports: { [hub.port] }) { total in
+            guard total == 150, restarted.withLock({ value in defer { value = true }; return !value }) else { return }
+            try? cluster.restartImmediately()
+        }
+        #expect(restarted.withLock { $0 })
+        #expect(acknowledged.count >= 390, "\(acknowledged.count) acknowledged of 400")
+        let expected = Set(acknowledged.map(\.id))
+        let arrived = await eventually(60) { expected.isSubset(of: Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })) }
+        let missing = expected.subtracting(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })
+        #expect(arrived, "\(missing.count) acknowledged messages never reached the target; log: \(hub.logged.suffix(2_000))")
         #expect(await hub.terminate() == 0)
     }
 }
