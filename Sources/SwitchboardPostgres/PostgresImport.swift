@@ -17,19 +17,16 @@ extension PostgresMessageStore: StoreImporting {
 
     public func importMessages(_ messages: [StoredMessage]) async throws {
         guard !messages.isEmpty else { return }
-        func optional(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
-        func optional(_ value: Int64?) -> JSONValue { value.map(JSONValue.int) ?? .null }
-        func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         let rows = JSONValue.array(
             messages.map { stored in
                 let m = stored.message
                 return .object([
                     "seq": .int(m.sequence), "id": .string(m.id), "integration": .string(m.integration), "state": .int(Int64(m.state.rawValue)),
                     "attempts": .int(Int64(m.lifecycle.attempts)), "available_at": .int(m.lifecycle.availableAt),
-                    "lease_owner": optional(stored.leaseOwner), "lease_token": optional(m.leaseToken), "lease_expires_at": optional(m.lifecycle.leaseExpiresAt),
-                    "ordering_key": optional(m.orderingKey), "idempotency_key": optional(m.idempotencyKey), "received_at": .int(m.receivedAt),
-                    "updated_at": .int(m.updatedAt), "last_status": optional(m.lastStatus), "last_error": optional(m.lastError),
-                    "interruptions": .int(Int64(m.lifecycle.interruptions)), "traceparent": optional(m.traceparent),
+                    "lease_owner": jsonOrNull(stored.leaseOwner), "lease_token": jsonOrNull(m.leaseToken), "lease_expires_at": jsonOrNull(m.lifecycle.leaseExpiresAt),
+                    "ordering_key": jsonOrNull(m.orderingKey), "idempotency_key": jsonOrNull(m.idempotencyKey), "received_at": .int(m.receivedAt),
+                    "updated_at": .int(m.updatedAt), "last_status": jsonOrNull(m.lastStatus), "last_error": jsonOrNull(m.lastError),
+                    "interruptions": .int(Int64(m.lifecycle.interruptions)), "traceparent": jsonOrNull(m.traceparent),
                 ])
             })
         let payloads = messages.map { ByteBuffer(bytes: $0.message.payload) }

@@ -1,3 +1,4 @@
+import Logging
 import PostgresNIO
 import SwitchboardEngine
 
@@ -86,18 +87,26 @@ extension PostgresMessageStore {
         ).collect().map(Self.message)
     }
 
+    /// Writes a change that makes a dead or delivered message ready again (replay, redelivery)
+    /// and its audit record; the row must still be in the state the message was read in.
+    static func reopen(_ message: Message, _ change: MessageTransitions.Change, now: Int64, _ connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        try await connection.query(
+            """
+            UPDATE messages SET state = \(Int16(change.lifecycle.state.rawValue)), attempts = \(change.lifecycle.attempts),
+                available_at = \(change.lifecycle.availableAt), updated_at = \(now), interruptions = \(change.lifecycle.interruptions)
+            WHERE state = \(Int16(message.state.rawValue)) AND seq = \(message.sequence)
+            """, logger: logger)
+        try await insert([change.audit], connection, logger: logger)
+    }
+
     public func replay(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String) async throws -> [String] {
         try await transaction(durable: true) { [self] connection in
             var replayed: [String] = []
             for message in try await deadMessages(filter, ids: ids, connection) {
                 guard let change = MessageTransitions.replay(message, now: now, actor: actor) else { continue }
-                try await connection.query(
-                    """
-                    UPDATE messages SET state = \(Int16(change.lifecycle.state.rawValue)), attempts = \(change.lifecycle.attempts),
-                        available_at = \(change.lifecycle.availableAt), updated_at = \(now), interruptions = \(change.lifecycle.interruptions)
-                    WHERE state = 4 AND seq = \(message.sequence)
-                    """, logger: logger)
-                try await Self.insert([change.audit], connection, logger: logger)
+                try await Self.reopen(message, change, now: now, connection, logger: logger)
                 replayed.append(message.id)
             }
             return replayed
@@ -115,13 +124,7 @@ extension PostgresMessageStore {
             var redelivered: [String] = []
             for message in try await connection.query(select + " FOR UPDATE", logger: logger).collect().map(Self.message) {
                 guard let change = MessageTransitions.redeliver(message, now: now, actor: actor) else { continue }
-                try await connection.query(
-                    """
-                    UPDATE messages SET state = \(Int16(change.lifecycle.state.rawValue)), attempts = \(change.lifecycle.attempts),
-                        available_at = \(change.lifecycle.availableAt), updated_at = \(now), interruptions = \(change.lifecycle.interruptions)
-                    WHERE state = 2 AND seq = \(message.sequence)
-                    """, logger: logger)
-                try await Self.insert([change.audit], connection, logger: logger)
+                try await Self.reopen(message, change, now: now, connection, logger: logger)
                 redelivered.append(message.id)
             }
             return redelivered

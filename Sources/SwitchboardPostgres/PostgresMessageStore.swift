@@ -284,9 +284,9 @@ public final class PostgresMessageStore: MessageStore, Sendable {
             messages.map { message in
                 .object([
                     "id": .string(message.id), "integration": .string(message.integration), "received_at": .int(message.receivedAt),
-                    "ordering_key": message.orderingKey.map(JSONValue.string) ?? .null,
-                    "idempotency_key": message.idempotencyKey.map(JSONValue.string) ?? .null,
-                    "traceparent": message.traceparent.map(JSONValue.string) ?? .null,
+                    "ordering_key": jsonOrNull(message.orderingKey),
+                    "idempotency_key": jsonOrNull(message.idempotencyKey),
+                    "traceparent": jsonOrNull(message.traceparent),
                 ])
             })
         let payloads = messages.map { ByteBuffer(bytes: $0.payload) }
@@ -308,16 +308,15 @@ public final class PostgresMessageStore: MessageStore, Sendable {
 
     static func insert(_ records: [AuditRecord], _ connection: PostgresConnection, logger: Logger) async throws {
         guard !records.isEmpty else { return }
-        func optional(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
         let rows = JSONValue.array(
             records.map { record in
                 .object([
                     "at": .int(record.at), "message_id": .string(record.messageID), "integration": .string(record.integration),
-                    "kind": .string(record.kind.rawValue), "from_state": optional(record.fromState?.rawValue),
-                    "to_state": optional(record.toState?.rawValue), "attempt": optional(record.attempt), "status": optional(record.status),
-                    "duration_ms": record.durationMillis.map(JSONValue.int) ?? .null, "detail": record.detail.map(JSONValue.string) ?? .null,
-                    "actor": .string(record.actor), "revision": record.revision.map(JSONValue.string) ?? .null,
-                    "request": record.request.map(JSONValue.string) ?? .null,
+                    "kind": .string(record.kind.rawValue), "from_state": jsonOrNull(record.fromState?.rawValue),
+                    "to_state": jsonOrNull(record.toState?.rawValue), "attempt": jsonOrNull(record.attempt), "status": jsonOrNull(record.status),
+                    "duration_ms": jsonOrNull(record.durationMillis), "detail": jsonOrNull(record.detail),
+                    "actor": .string(record.actor), "revision": jsonOrNull(record.revision),
+                    "request": jsonOrNull(record.request),
                 ])
             })
         try await connection.query(
@@ -417,15 +416,14 @@ public final class PostgresMessageStore: MessageStore, Sendable {
     public func complete(_ completions: [Completion]) async throws -> [Bool] {
         guard !completions.isEmpty else { return [] }
         return try await transaction(durable: false) { [self] connection in
-            func optional(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
-            let rows = JSONValue.array(
+                let rows = JSONValue.array(
                 completions.map { completion in
                     let lifecycle = completion.lifecycle
                     return .object([
                         "id": .string(completion.messageID), "token": .string(completion.leaseToken),
                         "state": .int(Int64(lifecycle.state.rawValue)), "attempts": .int(Int64(lifecycle.attempts)),
                         "available_at": .int(lifecycle.availableAt), "updated_at": .int(completion.audit.last?.at ?? lifecycle.availableAt),
-                        "last_status": optional(completion.lastStatus), "last_error": completion.lastError.map(JSONValue.string) ?? .null,
+                        "last_status": jsonOrNull(completion.lastStatus), "last_error": jsonOrNull(completion.lastError),
                         "interruptions": .int(Int64(lifecycle.interruptions)),
                     ])
                 })
@@ -522,3 +520,8 @@ public struct PostgresStoreError: Error, CustomStringConvertible {
         return state == "40001" || state == "40P01"
     }
 }
+
+/// A nullable column's value in the JSON rows the batched statements read with `jsonb_to_recordset`.
+func jsonOrNull(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
+func jsonOrNull(_ value: Int64?) -> JSONValue { value.map(JSONValue.int) ?? .null }
+func jsonOrNull(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }

@@ -13,14 +13,7 @@ extension SQLiteMessageStore: StoreExporting {
     public func exportAudit(after: Int64, limit: Int) async throws -> [(id: Int64, record: AuditRecord)] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit]).map { row in
-                let record = AuditRecord(
-                    at: row["at"], messageID: row["message_id"], integration: row["integration"],
-                    kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .received,
-                    fromState: (row["from_state"] as Int?).flatMap(MessageState.init(rawValue:)),
-                    toState: (row["to_state"] as Int?).flatMap(MessageState.init(rawValue:)),
-                    attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"],
-                    revision: row["revision"], request: row["request"])
-                return (row["id"], record)
+                (row["id"], Self.auditRecord(row))
             }
         }
     }

@@ -242,6 +242,17 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
+    /// Writes a change that makes a finished or dead message ready again (replay, redelivery) and its audit record.
+    static func reopen(_ message: Message, _ change: MessageTransitions.Change, now: Int64, _ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?",
+            arguments: [
+                change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, change.lifecycle.interruptions,
+                message.sequence,
+            ])
+        try insert(change.audit, db)
+    }
+
     /// Writes a change that ends a lease (given back, or dead as poison) and its audit record.
     static func settle(_ message: Message, _ change: MessageTransitions.Change, now: Int64, _ db: Database) throws {
         try db.cachedStatement(
@@ -317,17 +328,19 @@ public final class SQLiteMessageStore: MessageStore {
             if let since = filter.since { conditions.append("at >= ?"); arguments += [since] }
             if let until = filter.until { conditions.append("at < ?"); arguments += [until] }
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: "SELECT * FROM audit \(clause) ORDER BY id DESC LIMIT \(max(0, filter.limit))", arguments: arguments).map
-            { row in
-                AuditRecord(
-                    at: row["at"], messageID: row["message_id"], integration: row["integration"],
-                    kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .received,
-                    fromState: (row["from_state"] as Int?).flatMap(MessageState.init(rawValue:)),
-                    toState: (row["to_state"] as Int?).flatMap(MessageState.init(rawValue:)),
-                    attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"],
-                    revision: row["revision"], request: row["request"])
-            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM audit \(clause) ORDER BY id DESC LIMIT \(max(0, filter.limit))", arguments: arguments).map(Self.auditRecord)
         }
+    }
+
+    /// An audit row selected with `*`.
+    static func auditRecord(_ row: Row) -> AuditRecord {
+        AuditRecord(
+            at: row["at"], messageID: row["message_id"], integration: row["integration"],
+            kind: AuditRecord.Kind(rawValue: row["kind"]) ?? .received,
+            fromState: (row["from_state"] as Int?).flatMap(MessageState.init(rawValue:)),
+            toState: (row["to_state"] as Int?).flatMap(MessageState.init(rawValue:)),
+            attempt: row["attempt"], status: row["status"], durationMillis: row["duration_ms"], detail: row["detail"], actor: row["actor"],
+            revision: row["revision"], request: row["request"])
     }
 
     public func replay(matching filter: MessageFilter, ids: [String]?, now: Int64, actor: String) async throws -> [String] {
@@ -340,13 +353,7 @@ public final class SQLiteMessageStore: MessageStore {
             for row in rows {
                 let message = Self.message(row)
                 guard let change = MessageTransitions.replay(message, now: now, actor: actor) else { continue }
-                try db.execute(
-                    sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?",
-                    arguments: [
-                        change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, change.lifecycle.interruptions,
-                        message.sequence,
-                    ])
-                try Self.insert(change.audit, db)
+                try Self.reopen(message, change, now: now, db)
                 replayed.append(message.id)
             }
             return replayed
@@ -363,13 +370,7 @@ public final class SQLiteMessageStore: MessageStore {
             var redelivered: [String] = []
             for message in try Row.fetchAll(db, sql: select, arguments: arguments).map(Self.message) {
                 guard let change = MessageTransitions.redeliver(message, now: now, actor: actor) else { continue }
-                try db.execute(
-                    sql: "UPDATE messages SET state = ?, attempts = ?, available_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?",
-                    arguments: [
-                        change.lifecycle.state.rawValue, change.lifecycle.attempts, change.lifecycle.availableAt, now, change.lifecycle.interruptions,
-                        message.sequence,
-                    ])
-                try Self.insert(change.audit, db)
+                try Self.reopen(message, change, now: now, db)
                 redelivered.append(message.id)
             }
             return redelivered

@@ -144,20 +144,22 @@ public struct MessageLifecycle: Sendable, Hashable {
             availableAt = at
             return .abandoned
         case (.dead, .replay(let now)):
-            state = .ready
-            attempts = 0
-            interruptions = 0
-            availableAt = now
+            reopen(at: now)
             return .replayed
         case (.delivered, .redeliver(let now)):
-            state = .ready
-            attempts = 0
-            interruptions = 0
-            availableAt = now
+            reopen(at: now)
             return .redelivered
         default:
             throw InvalidTransition(state: state, event: event.name)
         }
+    }
+
+    /// Ready again at `now` as if it had just arrived: replay of a dead message, redelivery of a delivered one.
+    private mutating func reopen(at now: Int64) {
+        state = .ready
+        attempts = 0
+        interruptions = 0
+        availableAt = now
     }
 }
 
