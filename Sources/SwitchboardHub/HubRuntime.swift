@@ -63,11 +63,15 @@ final class HubRuntime: Sendable {
         var made: [String: any Connector] = [:]
         var connectors: [String: any Connector] = [:]
         var pools: [String: (budget: SystemBudget, size: Int)] = [:]
+        // Other nodes send to the same systems: each budget is this node's share of the limits.
+        let sharing = shared.store as? any BudgetCoordination
         for id in systems.sorted() {
             guard let system = landscape.system(id), let runtime = registry.runtime(system.kind) else { continue }
             let connection = workspace.connection(of: id)
             let enforced = runtime.enforcedLimits(system.limits, connection: connection?.settings)
-            let budget = SystemBudget(systemID: id, limits: enforced.limits, clock: clock, margin: enforced.margin)
+            let limited = enforced.limits.maxConcurrent != nil || enforced.limits.maxRequests != nil || enforced.limits.maxExecution != nil
+            let budget = SystemBudget(
+                systemID: id, limits: enforced.limits, clock: clock, margin: enforced.margin, shared: sharing != nil && limited)
             budgets[id] = budget
             guard let connection else { continue }
             let concurrency = routes.filter { $0.targetSystem == id }.map(\.concurrency).reduce(0, +)
@@ -137,11 +141,16 @@ final class HubRuntime: Sendable {
                 try await HubManagement.health(of: workspace, counts: counts, store: store, dispatcher: dispatcher, board: board, clock: clock)
             })
         // Started in this order, stopped in reverse: the change pollers stop taking in first,
-        // then alerts and housekeeping, then the dispatcher finishes in-flight deliveries. Signals
-        // are the hub's to handle.
+        // then alerts and housekeeping, then the dispatcher finishes in-flight deliveries, and
+        // last the budget shares are handed back. Signals are the hub's to handle.
+        let keeper = sharing.map { coordination in
+            BudgetShareKeeper(
+                coordination: coordination, budgets: budgets.keys.sorted().compactMap { budgets[$0] }, node: shared.duties.node,
+                runtime: "\(generation)-\(UInt32.random(in: 0...UInt32.max))", clock: clock, logger: logger)
+        }
         group = ServiceGroup(
             configuration: .init(
-                services: (shared.options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping)]
+                services: (keeper.map { [.init(service: $0)] } ?? []) + (shared.options.deliver ? [.init(service: dispatcher)] : []) + [.init(service: housekeeping)]
                     + (landscape.alerts.isEmpty ? [] : [.init(service: alerts)]) + pollers.map { .init(service: $0) },
                 gracefulShutdownSignals: [], logger: logger))
     }

@@ -127,5 +127,32 @@ enum PostgresSchema {
                 // the poller of a source), renewed by its holder: River's and Oban's lease row.
                 "CREATE TABLE duties (name text PRIMARY KEY, holder text NOT NULL, term bigint NOT NULL, expires_at bigint NOT NULL) WITH (fillfactor = 50)",
             ]),
+        Migration(
+            version: 3, name: "target budgets shared between nodes",
+            statements: [
+                // One row per target system: the lock every exchange of its shares takes, and
+                // the pause (Retry-After) every node honours. Times in the database's clock (ms).
+                "CREATE TABLE budget_systems (system text PRIMARY KEY, paused_until bigint NOT NULL) WITH (fillfactor = 50)",
+                // One row per budget holder (one runtime of one node): what it holds and wants of
+                // each limit, live until `live_until`, its concurrency counted until
+                // `concurrency_until`, the rest until `counted_until`.
+                """
+                CREATE TABLE budget_shares (
+                    system text NOT NULL,
+                    holder text NOT NULL,
+                    node text NOT NULL,
+                    concurrency integer NOT NULL,
+                    requests integer NOT NULL,
+                    execution_ms bigint NOT NULL,
+                    want_concurrency integer NOT NULL,
+                    want_requests integer NOT NULL,
+                    want_execution_ms bigint NOT NULL,
+                    live_until bigint NOT NULL,
+                    concurrency_until bigint NOT NULL,
+                    counted_until bigint NOT NULL,
+                    PRIMARY KEY (system, holder)
+                ) WITH (fillfactor = 50)
+                """,
+            ]),
     ]
 }

@@ -11,6 +11,10 @@ import Synchronization
 /// `margin` longer than the target's, since the hub's clock and the target's see a request at
 /// slightly different moments. Waiters are woken by releases and by the clock; state is re-checked after every wait,
 /// because another waiter may have taken the slot (actor reentrancy).
+///
+/// A budget shared with other nodes (`shared: true`, kept by a `BudgetShareKeeper`) grants only
+/// within this node's share of each limit, and nothing before its first share or after its share's
+/// lease ended without renewal: the nodes' shares never add up to more than the limits.
 public actor SystemBudget {
     public nonisolated let systemID: String
     public nonisolated let limits: SystemLimits
@@ -36,6 +40,15 @@ public actor SystemBudget {
     /// The target's count of execution time over the hub's (at most 1), from `executionRemaining`.
     private var executionScale: Double = 1
     private let margin: Int64
+    /// This node's part of each limit, when the budget is shared with other nodes; nil when the
+    /// whole budget is this node's.
+    private var share: BudgetUse?
+    /// Epoch ms (this node's clock) until which `share` holds; past it, nothing is granted.
+    private var shareUntil: Int64 = 0
+    /// Callers inside `acquire`, not yet granted: what this node would use beyond what it uses.
+    private var waiting = 0
+    /// Told when a caller waits for want of share, so the keeper asks for more at once.
+    private var onStarved: (@Sendable () -> Void)?
 
     /// Epoch ms until which no permit is granted. 0 when not paused.
     public nonisolated var pausedUntil: Int64 { pause.load(ordering: .relaxed) }
@@ -44,14 +57,21 @@ public actor SystemBudget {
     /// for a pause, and callers may skip `acquire` and `release` while `pausedUntil` has passed.
     public nonisolated var isUnlimited: Bool { limits.maxConcurrent == nil && limits.maxRequests == nil && limits.maxExecution == nil }
 
-    /// - Parameter margin: Added to the window when the budget decides; default none.
-    public init(systemID: String, limits: SystemLimits, clock: any WallClock, margin: Duration = .zero) {
+    /// - Parameters:
+    ///   - margin: Added to the window when the budget decides; default none.
+    ///   - shared: True when other nodes send to the same system: the budget grants nothing until
+    ///     `raise(to:until:)` gives it a share. Default false.
+    public init(systemID: String, limits: SystemLimits, clock: any WallClock, margin: Duration = .zero, shared: Bool = false) {
         self.systemID = systemID
         self.limits = limits
         self.clock = clock
         self.margin = margin.milliseconds
         self.adaptiveLimit = limits.adaptiveStart.map(Double.init)
+        if shared { share = .zero }
     }
+
+    /// The window the budget counts in, margin included (ms).
+    public nonisolated var windowMillis: Int64 { limits.window.milliseconds + margin }
 
     /// What an answer says about the target's capacity, for adaptive concurrency.
     public enum Signal: Sendable, Hashable {
@@ -122,14 +142,17 @@ public actor SystemBudget {
         }
     }
 
-    /// Permits allowed out at once now: the adaptive limit, or `maxConcurrent`.
+    /// Permits allowed out at once now: the adaptive limit, or `maxConcurrent`, within this node's share.
     public var concurrencyLimit: Int? {
-        if let adaptiveLimit { return Int(adaptiveLimit.rounded(.down)) }
-        return limits.maxConcurrent
+        let own = adaptiveLimit.map { Int($0.rounded(.down)) } ?? limits.maxConcurrent
+        guard let own, let share else { return own }
+        return min(own, share.concurrency)
     }
 
     /// Waits for a permit. Call `release()` once for every permit, whatever the outcome.
     public func acquire() async throws {
+        waiting += 1
+        defer { waiting -= 1 }
         while true {
             if Task.isCancelled {
                 // Pass a wake-up on, so a cancelled waiter never swallows the release meant for another.
@@ -141,33 +164,41 @@ public actor SystemBudget {
                 try await clock.sleep(until: pausedUntil)
                 continue
             }
+            if share != nil, now >= shareUntil {
+                // No share yet, or its lease ended unrenewed: wait for the keeper.
+                onStarved?()
+                try await clock.sleep(until: now + 50)
+                continue
+            }
             if let maximum = concurrencyLimit, inFlight >= maximum {
+                if let share, share.concurrency <= inFlight { onStarved?() }
                 await withCheckedContinuation { releaseWaiters.append($0) }
                 continue
             }
-            let windowMillis = limits.window.milliseconds + margin
-            if let maximum = limits.maxExecution?.milliseconds {
-                while executionsHead < executions.count, executions[executionsHead].start <= now - windowMillis {
-                    executionMillis -= executions[executionsHead].millis
-                    executionsHead += 1
-                }
-                if executionsHead > 1024 { executions.removeFirst(executionsHead); executionsHead = 0 }
+            let windowMillis = windowMillis
+            if let whole = limits.maxExecution?.milliseconds {
+                let maximum = min(whole, share?.executionMillis ?? whole)
+                pruneExecutions(now: now)
                 let idle = inFlight == 0 && executionsHead == executions.count
-                if !idle, executionScale * (Double(executionMillis) + Double(inFlight + 1) * expectedMillis) > Double(maximum) {
+                if maximum <= 0 || (!idle && executionScale * (Double(executionMillis) + Double(inFlight + 1) * expectedMillis) > Double(maximum)) {
+                    if maximum < whole { onStarved?() }
                     if executionsHead < executions.count {
                         try await clock.sleep(until: executions[executionsHead].start + windowMillis)
-                    } else {
+                    } else if inFlight > 0 {
                         // All the time is in flight: the next release frees some.
                         await withCheckedContinuation { releaseWaiters.append($0) }
+                    } else {
+                        try await clock.sleep(until: now + 50)
                     }
                     continue
                 }
             }
-            if let maximum = limits.maxRequests {
-                while grantsHead < recentGrants.count, recentGrants[grantsHead] <= now - windowMillis { grantsHead += 1 }
-                if grantsHead > 1024 { recentGrants.removeFirst(grantsHead); grantsHead = 0 }
+            if let whole = limits.maxRequests {
+                let maximum = min(whole, share?.requests ?? whole)
+                pruneGrants(now: now)
                 if recentGrants.count - grantsHead >= maximum {
-                    try await clock.sleep(until: recentGrants[grantsHead] + windowMillis)
+                    if maximum < whole { onStarved?() }
+                    try await clock.sleep(until: grantsHead < recentGrants.count ? recentGrants[grantsHead] + windowMillis : now + 50)
                     continue
                 }
                 recentGrants.append(now)
@@ -175,6 +206,19 @@ public actor SystemBudget {
             inFlight += 1
             return
         }
+    }
+
+    private func pruneGrants(now: Int64) {
+        while grantsHead < recentGrants.count, recentGrants[grantsHead] <= now - windowMillis { grantsHead += 1 }
+        if grantsHead > 1024 { recentGrants.removeFirst(grantsHead); grantsHead = 0 }
+    }
+
+    private func pruneExecutions(now: Int64) {
+        while executionsHead < executions.count, executions[executionsHead].start <= now - windowMillis {
+            executionMillis -= executions[executionsHead].millis
+            executionsHead += 1
+        }
+        if executionsHead > 1024 { executions.removeFirst(executionsHead); executionsHead = 0 }
     }
 
     /// Returns a permit. `executionMillis`: how long the request took, counted against
@@ -200,4 +244,74 @@ public actor SystemBudget {
 
     /// Permits currently out.
     public var permitsInUse: Int { inFlight }
+
+    // MARK: Sharing with other nodes
+
+    /// What this node uses of each limit now: requests in flight, granted inside the window, and
+    /// execution time counted inside the window plus the expected time of those in flight.
+    public func used() -> BudgetUse {
+        let now = clock.now()
+        pruneGrants(now: now)
+        pruneExecutions(now: now)
+        return BudgetUse(
+            concurrency: inFlight, requests: recentGrants.count - grantsHead,
+            executionMillis: executionMillis + Int64(Double(inFlight) * expectedMillis))
+    }
+
+    /// What this node would use if nothing held it back: what it uses, or, while callers wait,
+    /// everything (it would take whatever it got: a split by demand then gives every waiting
+    /// node an even part, and a node that waits for nothing what it uses).
+    public func demand() -> BudgetUse {
+        guard waiting == 0 else { return BudgetUse(concurrency: Int(Int32.max), requests: Int(Int32.max), executionMillis: Int64(Int32.max)) }
+        return used()
+    }
+
+    /// Lowers this node's share to `grant` where it is lower, at once, and returns what the node
+    /// holds from now on: the larger of `grant` and what it already uses (a request in flight or
+    /// granted inside the window counts until it ends or leaves the window). A keeper reports that
+    /// figure before other nodes may take the rest, and raises the share after it did.
+    public func lower(to grant: BudgetUse) -> BudgetUse {
+        if let current = share {
+            share = BudgetUse(
+                concurrency: min(current.concurrency, grant.concurrency), requests: min(current.requests, grant.requests),
+                executionMillis: min(current.executionMillis, grant.executionMillis))
+        }
+        let used = used()
+        return BudgetUse(
+            concurrency: max(grant.concurrency, used.concurrency), requests: max(grant.requests, used.requests),
+            executionMillis: max(grant.executionMillis, used.executionMillis))
+    }
+
+    /// Sets this node's share to `grant` until `until` (epoch ms, this node's clock), and wakes
+    /// the waiters. Does nothing to a budget that is not shared.
+    public func raise(to grant: BudgetUse, until: Int64) {
+        guard share != nil else { return }
+        share = grant
+        shareUntil = until
+        let waiters = releaseWaiters
+        releaseWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// This node's share now; nil when the budget is not shared.
+    public var currentShare: BudgetUse? { share }
+
+    /// Who to tell when a caller waits for want of share (the keeper, which then renews at once).
+    public func whenStarved(_ action: @escaping @Sendable () -> Void) { onStarved = action }
+}
+
+/// An amount of each of a system's limits: requests in flight at once, requests inside the window,
+/// execution time inside the window (ms). A node's share of a budget, what it uses, or what it wants.
+public struct BudgetUse: Sendable, Hashable {
+    public var concurrency: Int
+    public var requests: Int
+    public var executionMillis: Int64
+
+    public init(concurrency: Int, requests: Int, executionMillis: Int64) {
+        self.concurrency = concurrency
+        self.requests = requests
+        self.executionMillis = executionMillis
+    }
+
+    public static let zero = BudgetUse(concurrency: 0, requests: 0, executionMillis: 0)
 }

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchboardEngine
+import SwitchboardModel
+import SwitchboardPostgres
+import SwitchboardTesting
+import Synchronization
+import Testing
+
+/// Three nodes' budgets for one target, kept by their `BudgetShareKeeper`s on a real database,
+/// hammered by callers on every node: what the target would see, summed over the nodes.
+@Suite("PostgreSQL store: target budgets shared between nodes")
+struct PostgresBudgetShareTests {
+    /// What the target sees: requests in flight at once and when each arrived, over every node.
+    final class Target: Sendable {
+        private let state = Mutex<(inFlight: Int, most: Int, arrivals: [Int64], byNode: [String: Int])>((0, 0, [], [:]))
+
+        func begin(node: String, at now: Int64) {
+            state.withLock {
+                $0.inFlight += 1
+                $0.most = max($0.most, $0.inFlight)
+                $0.arrivals.append(now)
+                $0.byNode[node, default: 0] += 1
+            }
+        }
+
+        func end() { state.withLock { $0.inFlight -= 1 } }
+        var most: Int { state.withLock { $0.most } }
+        var arrivals: [Int64] { state.withLock { $0.arrivals.sorted() } }
+        var byNode: [String: Int] { state.withLock { $0.byNode } }
+
+        /// The most arrivals inside any sliding window of `millis`.
+        func mostInWindow(_ millis: Int64) -> Int {
+            let times = arrivals
+            var head = 0
+            var most = 0
+            for (index, time) in times.enumerated() {
+                while times[head] <= time - millis { head += 1 }
+                most = max(most, index - head + 1)
+            }
+            return most
+        }
+    }
+
+    struct Node {
+        let store: PostgresMessageStore
+        let budget: SystemBudget
+        let keeper: Task<Void, any Error>
+        let callers: Task<Void, Never>
+    }
+
+    static let limits = SystemLimits(maxConcurrent: 6, maxRequests: 60, window: .seconds(1))
+
+    static func start(_ name: String, url: PostgresURL, target: Target, until stop: Int64) throws -> Node {
+        let clock = SystemClock()
+        let store = try PostgresMessageStore(url: url, poolSize: 2)
+        // The hub's budgets count a window 100 ms longer than the target's (`SystemLimits` margin).
+        let budget = SystemBudget(systemID: "erp", limits: limits, clock: clock, margin: .milliseconds(100), shared: true)
+        let keeper = BudgetShareKeeper(
+            coordination: store, budgets: [budget], node: name, runtime: "0", clock: clock, logger: Logger(label: "test"),
+            lease: .seconds(2), concurrencyGrace: .milliseconds(500))
+        let keeping = Task { try await keeper.run() }
+        let callers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for caller in 0..<5 {
+                    group.addTask {
+                        while clock.now() < stop, !Task.isCancelled {
+                            guard (try? await budget.acquire()) != nil else { return }
+                            target.begin(node: name, at: clock.now())
+                            try? await Task.sleep(for: .milliseconds(10 + caller * 4))
+                            target.end()
+                            await budget.release(executionMillis: 10)
+                        }
+                    }
+                }
+            }
+        }
+        return Node(store: store, budget: budget, keeper: keeping, callers: callers)
+    }
+
+    @Test("three nodes never exceed max_concurrent or max_requests together, share the work, and a dead node's part is taken over")
+    func threeNodes() async throws {
+        let url = try PostgresURL.parse(try ThrowawayPostgres.database()).get()
+        let target = Target()
+        let clock = SystemClock()
+        let stop = clock.now() + 6_000
+        let a = try Self.start("a", url: url, target: target, until: stop)
+        let b = try Self.start("b", url: url, target: target, until: stop)
+        // Node c dies 2.5 s in, without handing its share back (its keeper and callers just stop).
+        let c = try Self.start("c", url: url, target: target, until: clock.now() + 2_500)
+        try await Task.sleep(for: .milliseconds(2_500))
+        // Its connections go first, so its keeper cannot hand anything back.
+        await c.store.close()
+        c.keeper.cancel()
+        c.callers.cancel()
+        await c.callers.value
+        let atDeath = target.byNode
+        await a.callers.value
+        await b.callers.value
+        a.keeper.cancel()
+        b.keeper.cancel()
+
+        #expect(target.most <= 6, "at most max_concurrent in flight over the three nodes")
+        #expect(target.mostInWindow(1_000) <= 60, "at most max_requests in any 1 s window over the three nodes")
+        let counts = target.byNode
+        for node in ["a", "b", "c"] { #expect((atDeath[node] ?? 0) > 20, "node \(node) had a share before c died: \(atDeath)") }
+        // About 6 s at up to 60 a second: the nodes used most of the budget between them.
+        let total = counts.values.reduce(0, +)
+        #expect(total >= 200, "the three nodes sent \(total) requests in 6 s with 60/s allowed")
+        // After c's lease lapsed, a and b used its part: the last two seconds carry close to the whole rate.
+        let late = target.arrivals.filter { $0 > stop - 2_000 }.count
+        #expect(late >= 80, "a and b sent \(late) requests in the last 2 s with 120 allowed")
+        for node in [a, b] { await node.store.close() }
+    }
+}
