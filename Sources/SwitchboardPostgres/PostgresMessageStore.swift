@@ -447,7 +447,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
         }
     }
 
-    public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int {
+    public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?, keeping: Set<String>) async throws -> Int {
         try await transaction(durable: false) { [self] connection in
             // Recovering takes back the leases of every delivery loop of the node: `owner` and `owner#N`.
             let rows =
@@ -467,6 +467,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
             var released = 0
             for row in rows {
                 let message = try Self.message(row)
+                if keeping.contains(message.id) { continue }
                 let change =
                     if let maxInterruptions {
                         MessageTransitions.recoverLease(message, now: now, maxInterruptions: maxInterruptions)

@@ -216,7 +216,7 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int {
+    public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?, keeping: Set<String>) async throws -> Int {
         try await writeWithoutSync { db in
             // Recovering takes back the leases of every delivery loop of the node: `owner` and `owner#N`.
             let leased = try Row.fetchAll(
@@ -227,7 +227,7 @@ public final class SQLiteMessageStore: MessageStore {
                 arguments: maxInterruptions == nil ? [owner] : [owner, owner, owner]
             ).map(Self.message)
             var released = 0
-            for message in leased {
+            for message in leased where !keeping.contains(message.id) {
                 let change =
                     if let maxInterruptions {
                         MessageTransitions.recoverLease(message, now: now, maxInterruptions: maxInterruptions)

@@ -16,21 +16,30 @@ public enum Binary {
 
     /// Runs the binary to completion; returns its exit code, standard output and standard error.
     /// With a `timeout`, a process still running then is killed (its status is then SIGKILL's 9),
-    /// so a command that hangs fails its test instead of holding up the suite.
+    /// so a command that hangs fails its test instead of holding up the suite. The wait holds a
+    /// thread of its own, not one of the concurrency pool's (`blocking`).
     public static func run(
         _ arguments: [String], environment: [String: String] = [:], timeout: Duration? = nil
-    ) throws -> (status: Int32, output: String, error: String) {
-        try runTool(url.path, arguments, environment: environment, timeout: timeout)
+    ) async throws -> (status: Int32, output: String, error: String) {
+        try await runTool(url.path, arguments, environment: environment, timeout: timeout)
     }
 
     /// Runs git in `directory` as a test author, expecting it to succeed.
-    public static func git(_ directory: TemporaryDirectory, _ arguments: String...) throws {
-        let result = try runTool("/usr/bin/git", ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments)
+    public static func git(_ directory: TemporaryDirectory, _ arguments: String...) async throws {
+        let result = try await runTool("/usr/bin/git", ["-C", directory.path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + arguments)
         #expect(result.status == 0, "\(result.error)")
     }
 
-    /// Runs any program to completion (git, for the diff tests).
+    /// Runs any program to completion (git, for the diff tests), on a thread of its own (`blocking`).
     public static func runTool(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration? = nil
+    ) async throws -> (status: Int32, output: String, error: String) {
+        try await blocking { try runToolSynchronously(path, arguments, environment: environment, timeout: timeout) }
+    }
+
+    /// `runTool` on the caller's thread, which it blocks until the program ends: only for where
+    /// no `await` can be (a static condition of a suite's trait).
+    public static func runToolSynchronously(
         _ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration? = nil
     ) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
@@ -88,15 +97,17 @@ public final class RunningBinary: @unchecked Sendable {
     private let collectedErrors = Locked("")
     public let port: Int
 
-    /// Starts `switchboard ARGUMENTS` and waits for a line containing `marker` and a loopback address.
-    public init(_ arguments: [String], listeningLine marker: String) throws {
+    /// Starts `switchboard ARGUMENTS` and waits for a line containing `marker` and a loopback
+    /// address, reading on a thread of its own (`blocking`).
+    public init(_ arguments: [String], listeningLine marker: String) async throws {
         process.executableURL = Binary.url
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors
         Self.collect(errors.fileHandleForReading, into: collectedErrors)
         try process.run()
-        let (port, text) = Binary.port(printedBy: output.fileHandleForReading, after: marker)
+        let printed = output.fileHandleForReading
+        let (port, text) = try await blocking { Binary.port(printedBy: printed, after: marker) }
         guard let port else {
             process.terminate()
             process.waitUntilExit()
@@ -126,8 +137,8 @@ public final class RunningBinary: @unchecked Sendable {
     public var logged: String { collectedErrors.withLock { $0 } }
 
     /// `switchboard run WORKSPACE` on a free port; it says "switchboard listening on http://127.0.0.1:PORT (...)".
-    public convenience init(workspace: URL, extraArguments: [String] = []) throws {
-        try self.init(["run", workspace.path, "--port", "0", "--log-level", "error"] + extraArguments, listeningLine: "listening on")
+    public convenience init(workspace: URL, extraArguments: [String] = []) async throws {
+        try await self.init(["run", workspace.path, "--port", "0", "--log-level", "error"] + extraArguments, listeningLine: "listening on")
     }
 
     public struct StartFailure: Error, CustomStringConvertible {

@@ -24,7 +24,8 @@ public final class EmulatorHarness: Sendable {
     public init(
         limits: ServiceProtection.Limits = .init(), latency: LatencyModel = .none,
         users: [ApplicationUser] = [ApplicationUser(clientID: "app-1", clientSecret: "secret-1")], webhooks: (any WebhookSender)? = nil,
-        faults: FaultInjection = .init(), persistence: (any EmulatorPersistence)? = nil
+        faults: FaultInjection = .init(), persistence: (any EmulatorPersistence)? = nil,
+        millis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) async throws {
         folder = try TemporaryDirectory()
         let files = try SelfSignedCertificate.write(to: folder.url.appendingPathComponent("tls"))
@@ -35,7 +36,7 @@ public final class EmulatorHarness: Sendable {
         configuration.latency = latency
         configuration.users = users
         configuration.faults = faults
-        emulator = try DataverseEmulator(configuration: configuration, webhookSender: webhooks, persistence: persistence)
+        emulator = try DataverseEmulator(configuration: configuration, webhookSender: webhooks, persistence: persistence, millis: millis)
         var logger = Logger(label: "emulator-test")
         logger.logLevel = .critical
         let listening = Locked<Int?>(nil)

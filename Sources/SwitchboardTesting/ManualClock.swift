@@ -57,8 +57,9 @@ public final class ManualClock: WallClock {
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 }
 
-/// Waits (yielding, never sleeping on the wall clock for long) until `condition` holds or `seconds` pass.
-public func eventually(_ seconds: Double = 10, _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
+/// Waits (yielding, never sleeping on the wall clock for long) until `condition` holds or `seconds` pass (30 by default:
+/// generous, since a test that passes waits only as long as the event takes, and a busy CI machine can be slow).
+public func eventually(_ seconds: Double = 30, _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

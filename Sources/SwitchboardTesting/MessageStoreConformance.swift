@@ -22,7 +22,7 @@ public enum MessageStoreConformance {
         case idempotencyWindow = "a key seen inside its window is a duplicate, and accepted again after it"
         case checkpointWithMessages = "a source position is saved with the messages read up to it"
         case checkpointFence = "a fenced position commits only over the position it was read from, and stores nothing otherwise"
-        case releaseLeases = "releasing a node's leases makes its messages claimable at once, unattempted"
+        case releaseLeases = "releasing a node's leases makes its messages claimable at once, unattempted, but for those it keeps"
         case poison = "a message the hub stopped while processing more than the limit is dead as poison, counted across restarts and takeovers"
         case replayAndDiscard = "replay puts dead messages back to ready; discard deletes them; both are audited"
         case redeliver = "redelivering puts messages delivered since a time back to ready, audited; a dry run changes nothing"
@@ -131,6 +131,16 @@ public enum MessageStoreConformance {
             #expect(again.first?.lifecycle.attempts == 0)
             let audit = try await store.audit(matching: AuditFilter(kinds: [.released]))
             #expect(audit.count == 1)
+            // A loop whose claim answer was lost keeps what it works on and gives back the rest.
+            _ = try await store.enqueue([message("K"), message("L")])
+            let held = try await store.claim(integration: "orders", limit: 2, now: now, leaseMillis: 60_000, owner: "node-4")
+            let kept = try #require(held.first { $0.id == "K" })
+            #expect(try await store.releaseLeases(owner: "node-4", now: now, recovering: nil, keeping: ["K"]) == 1)
+            #expect(try await store.claim(integration: "orders", limit: 10, now: now, leaseMillis: 60_000, owner: "node-5").map(\.id) == ["L"])
+            let done = Completion(
+                messageID: "K", leaseToken: kept.leaseToken ?? "", lifecycle: MessageLifecycle(state: .delivered, attempts: 1, availableAt: now),
+                lastStatus: 200, lastError: nil, audit: [])
+            #expect(try await store.complete([done]) == [true], "the kept lease still completes")
 
         case .attemptRecord:
             _ = try await store.enqueue([message("A")])

@@ -25,45 +25,48 @@ public enum ThrowawayPostgres {
 
         /// Runs one of the cluster's programs (as the server's user when root), returning its output; throws with its output when it fails.
         @discardableResult
-        public func run(_ program: String, _ arguments: [String]) throws -> String {
-            try ThrowawayPostgres.run(bin + "/" + program, arguments)
+        public func run(_ program: String, _ arguments: [String]) async throws -> String {
+            let path = bin + "/" + program
+            return try await blocking { try ThrowawayPostgres.run(path, arguments) }
         }
 
         /// Runs SQL with psql against `database`; returns what psql printed (unaligned, tuples only).
         @discardableResult
-        public func sql(_ text: String, database: String = "postgres") throws -> String {
-            try run("psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", "\(port)", "-U", "postgres", "-d", database, "-c", text])
+        public func sql(_ text: String, database: String = "postgres") async throws -> String {
+            try await run("psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-p", "\(port)", "-U", "postgres", "-d", database, "-c", text])
         }
 
         /// A new, empty database; returns its URL.
-        public func database() throws -> String {
+        public func database() async throws -> String {
             let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-            try run("createdb", ["-h", directory, "-p", "\(port)", "-U", "postgres", name])
+            try await run("createdb", ["-h", directory, "-p", "\(port)", "-U", "postgres", name])
             return url(database: name)
         }
 
-        /// Stops the server at once and removes its folder.
+        /// Stops the server at once and removes its folder. Blocks its thread while `pg_ctl` runs
+        /// (it is meant for a `defer` at the end of a test).
         public func stop() {
-            _ = try? run("pg_ctl", ["-D", directory + "/data", "-m", "immediate", "stop"])
+            _ = try? ThrowawayPostgres.run(bin + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "stop"])
             try? FileManager.default.removeItem(atPath: directory)
         }
 
         /// `pg_ctl restart -m immediate`: the server stops as if it crashed, then starts again.
-        public func restartImmediately() throws {
-            try run("pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "-l", directory + "/server.log", "restart"])
+        public func restartImmediately() async throws {
+            try await run("pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "-l", directory + "/server.log", "restart"])
         }
     }
 
     /// The process's cluster, started on first use.
-    public static func cluster() throws -> Cluster {
-        try started.get()
+    public static func cluster() async throws -> Cluster {
+        try await started.value
     }
 
     /// A new, empty database in the process's cluster; returns its URL.
-    public static func database() throws -> String { try cluster().database() }
+    public static func database() async throws -> String { try await cluster().database() }
 
-    private static let started: Result<Cluster, any Error> = Result {
-        let cluster = try start()
+    /// Started once; every caller awaits the same start, without holding a thread meanwhile.
+    private static let started = Task {
+        let cluster = try await blocking { try start() }
         stopCommand = (cluster.bin, cluster.directory)
         atexit {
             guard let (bin, directory) = ThrowawayPostgres.stopCommand else { return }
@@ -75,7 +78,7 @@ public enum ThrowawayPostgres {
 
     /// A cluster of the caller's own, for a test that restarts or stops its server (the shared
     /// one serves other tests meanwhile); `stop()` it when done.
-    public static func dedicated() throws -> Cluster { try start() }
+    public static func dedicated() async throws -> Cluster { try await blocking { try start() } }
 
     nonisolated(unsafe) private static var stopCommand: (bin: String, directory: String)?
 
@@ -87,9 +90,9 @@ public enum ThrowawayPostgres {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if getuid() == 0 { try run("/bin/chown", ["postgres:postgres", directory]) }
         let cluster = Cluster(directory: directory, bin: bin)
-        try cluster.run("initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        try run(bin + "/initdb", ["-D", directory + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         let options = "-k \(directory) -c listen_addresses='' -c max_connections=300 -c shared_buffers=128MB"
-        try cluster.run("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-o", options, "start"])
+        try run(bin + "/pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-o", options, "start"])
         return cluster
     }
 

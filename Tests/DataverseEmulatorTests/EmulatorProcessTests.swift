@@ -17,9 +17,9 @@ struct EmulatorProcessTests {
         var port: Int { binary.port }
         var caPath: String { folder.url.appendingPathComponent("tls/ca.pem").path }
 
-        init() throws {
+        init() async throws {
             folder = try TemporaryDirectory()
-            binary = try RunningBinary(
+            binary = try await RunningBinary(
                 ["emulate", "dataverse", "--self-signed", folder.url.appendingPathComponent("tls").path, "--port", "0"],
                 listeningLine: "listening at")
         }
@@ -32,8 +32,8 @@ struct EmulatorProcessTests {
     }
 
     @Test("--print-schema prints the default schema as a file that loads back to the same tables")
-    func printSchema() throws {
-        let result = try Binary.run(["emulate", "dataverse", "--print-schema"])
+    func printSchema() async throws {
+        let result = try await Binary.run(["emulate", "dataverse", "--print-schema"])
         #expect(result.status == 0)
         let schema = try SchemaReader.read(result.output, file: "printed.yaml")
         #expect(schema.tables == DefaultSchema.schema.tables)
@@ -44,15 +44,15 @@ struct EmulatorProcessTests {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
         let tls = folder.url.appendingPathComponent("tls")
-        func start() throws -> RunningBinary {
-            try RunningBinary(["emulate", "dataverse", "--self-signed", tls.path, "--port", "0"], listeningLine: "listening at")
+        func start() async throws -> RunningBinary {
+            try await RunningBinary(["emulate", "dataverse", "--self-signed", tls.path, "--port", "0"], listeningLine: "listening at")
         }
-        let first = try start()
+        let first = try await start()
         #expect(await first.terminate() == 0)
         let authority = try String(contentsOf: tls.appendingPathComponent("ca.pem"), encoding: .utf8)
         let certificate = try String(contentsOf: tls.appendingPathComponent("cert.pem"), encoding: .utf8)
         #expect(first.printed.contains("wrote \(tls.path)/ca.pem"), "\(first.printed)")
-        let second = try start()
+        let second = try await start()
         #expect(second.printed.contains("kept \(tls.path)/ca.pem"), "\(second.printed)")
         // A client trusting the first run's ca.pem reaches the second over HTTPS.
         var configuration = HTTPClient.Configuration()
@@ -72,7 +72,7 @@ struct EmulatorProcessTests {
         #expect(try String(contentsOf: tls.appendingPathComponent("cert.pem"), encoding: .utf8) == certificate)
         // Without the server certificate, the same authority signs a new one.
         try FileManager.default.removeItem(at: tls.appendingPathComponent("cert.pem"))
-        let third = try start()
+        let third = try await start()
         #expect(third.printed.contains("kept \(tls.path)/ca.pem (clients that trust it go on trusting); wrote a new"), "\(third.printed)")
         #expect(await third.terminate() == 0)
         #expect(try String(contentsOf: tls.appendingPathComponent("ca.pem"), encoding: .utf8) == authority)
@@ -81,13 +81,13 @@ struct EmulatorProcessTests {
     }
 
     @Test("bad options get one sentence and exit 1")
-    func badOptions() throws {
-        let latency = try Binary.run(["emulate", "dataverse", "--latency", "fast"])
+    func badOptions() async throws {
+        let latency = try await Binary.run(["emulate", "dataverse", "--latency", "fast"])
         #expect(latency.status == 1)
         #expect(latency.error == "--latency fast: write a time such as 5ms, or a range such as 2ms..20ms\n")
-        let client = try Binary.run(["emulate", "dataverse", "--client", "no-secret"])
+        let client = try await Binary.run(["emulate", "dataverse", "--client", "no-secret"])
         #expect(client.error == "--client no-secret: write it as CLIENT_ID:SECRET\n")
-        let tls = try Binary.run(["emulate", "dataverse", "--tls-cert", "a.pem"])
+        let tls = try await Binary.run(["emulate", "dataverse", "--tls-cert", "a.pem"])
         #expect(tls.error == "give --tls-cert and --tls-key together, or --self-signed FOLDER, not both\n")
     }
 
@@ -106,20 +106,12 @@ struct EmulatorProcessTests {
         "Microsoft's Python Dataverse SDK with azure-identity works against it unchanged but for the URL, authority and CA",
         .enabled(if: pythonSDKAvailable, "needs pip install PowerPlatform-Dataverse-Client azure-identity (.ci/run installs them)"))
     func pythonSDK() async throws {
-        let emulator = try RunningEmulator()
+        let emulator = try await RunningEmulator()
         let script = Repository.root
             .appendingPathComponent("Benchmarks/clients/python_sdk_check.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, String(emulator.port), emulator.caPath]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("python SDK check passed"))
+        let checked = try await Binary.runTool("/usr/bin/env", ["python3", script.path, String(emulator.port), emulator.caPath], timeout: .seconds(120))
+        #expect(checked.status == 0, "\(checked.output)\(checked.error)")
+        #expect(checked.output.contains("python SDK check passed"), "\(checked.output)\(checked.error)")
         #expect(await emulator.terminate() == 0)
     }
 }

@@ -13,22 +13,22 @@ struct ConnectorSpecTests {
     static let repository = Repository.root
 
     @Test("docs/connectors.md is what the specs generate (switchboard connectors --markdown)")
-    func referenceIsGenerated() throws {
+    func referenceIsGenerated() async throws {
         let file = try String(contentsOf: Self.repository.appendingPathComponent("docs/connectors.md"), encoding: .utf8)
         #expect(file == ConnectorReference.markdown(.standard), "regenerate with: switchboard connectors --markdown > docs/connectors.md")
     }
 
     @Test("the binary lists the kinds and prints one kind's fields; an unknown kind is one sentence and exit 1")
-    func command() throws {
-        let list = try Binary.run(["connectors"])
+    func command() async throws {
+        let list = try await Binary.run(["connectors"])
         #expect(list.status == 0)
         for kind in ["http", "dataverse", "postgres", "sqlite", "files"] {
             #expect(list.output.contains("\n\(kind) ") || list.output.hasPrefix("\(kind) "))
         }
-        let dataverse = try Binary.run(["connectors", "dataverse"])
+        let dataverse = try await Binary.run(["connectors", "dataverse"])
         #expect(dataverse.output.contains("| `batch_size` | whole number |  | `1` |"))
         #expect(dataverse.output.contains("### Polled source (`source.changes`)"))
-        let unknown = try Binary.run(["connectors", "sftp"])
+        let unknown = try await Binary.run(["connectors", "sftp"])
         #expect(unknown.status == 1)
         #expect(unknown.error.contains("there is no connector kind 'sftp'; the kinds are http, dataverse, postgres, sqlite, files"))
     }

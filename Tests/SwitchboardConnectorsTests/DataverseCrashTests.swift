@@ -26,7 +26,7 @@ struct DataverseCrashTests {
         let table = emulator.emulator.configuration.schema.table(logicalName: "salesorder")!
         let stored: @Sendable () -> Int = { emulator.emulator.store.snapshot().count(table) }
 
-        let first = try RunningBinary(workspace: directory.url)
+        let first = try await RunningBinary(workspace: directory.url)
         let killed = Locked(false)
         // Kill as soon as 200 orders are in the table, while the clients are still posting.
         let killer = Task {
@@ -45,7 +45,7 @@ struct DataverseCrashTests {
         #expect(killed.withLock { $0 })
         #expect(inTableAtKill < acknowledged.count, "the load should still have been running when the hub was killed")
 
-        let second = try RunningBinary(workspace: directory.url)
+        let second = try await RunningBinary(workspace: directory.url)
         acknowledged += await postNumbered(2_000..<2_200, port: second.port)
         let expected = Set(acknowledged.map { "K-\($0.n)" })
         let complete = await eventually(60) { stored() >= expected.count }

@@ -125,7 +125,7 @@ struct DataverseTargetTests {
         // waits for room as any client must.
         let token = try await emulator.token()
         let count = Locked("")
-        _ = try await eventually(15) {
+        _ = try await eventually {
             let text = try await emulator.send("GET", "salesorders/$count", token: token).text
             count.withLock { $0 = text }
             return !text.contains("0x80072322")
@@ -227,7 +227,7 @@ struct DataverseTargetTests {
             posted.append(try await setup.post(#"{"number": "B-\#(number)", "total": \#(total)}"#))
         }
         let ids = posted
-        let settled = try await eventually(20) {
+        let settled = try await eventually {
             let states = try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }
             return states.allSatisfy { $0 == .delivered || $0 == .dead }
         }

@@ -179,7 +179,7 @@ struct CheckTests {
     }
 
     @Test("SARIF 2.1.0: every rule in the driver, a result per finding with its location, suppressed results marked")
-    func sarif() throws {
+    func sarif() async throws {
         let directory = try Self.brokenFixture()
         defer { directory.remove() }
         try directory.write(
@@ -206,13 +206,13 @@ struct CheckTests {
     }
 
     @Test("the binary exits 1 when an error counts and 0 on a clean workspace; --format json is JSON")
-    func binary() throws {
+    func binary() async throws {
         let directory = try Self.brokenFixture()
         defer { directory.remove() }
-        let broken = try Binary.run(["check", directory.path])
+        let broken = try await Binary.run(["check", directory.path])
         #expect(broken.status == 1)
         #expect(broken.output.contains("error SB120"))
-        let clean = try Binary.run(["check", Self.examples.appendingPathComponent("webshop-to-dataverse").path, "--format", "json"])
+        let clean = try await Binary.run(["check", Self.examples.appendingPathComponent("webshop-to-dataverse").path, "--format", "json"])
         #expect(clean.status == 0)
         #expect(try JSONValue(json: Array(clean.output.utf8))["summary"]?["errors"]?.text == "0")
     }

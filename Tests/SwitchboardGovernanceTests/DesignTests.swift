@@ -9,7 +9,7 @@ import Testing
 @Suite("Design decisions and architecture principles")
 struct DesignTests {
     @Test("each new finding names the principle or the choice, at its line")
-    func findings() throws {
+    func findings() async throws {
         let directory = try CheckTests.brokenFixture()
         defer { directory.remove() }
         let text = CheckOutput.render(Checker.check(directory: directory.url, registry: .standard), as: .text)
@@ -39,7 +39,7 @@ struct DesignTests {
     }
 
     @Test("an exception with its reason and approver silences the principle; an unknown principle or a principle of two kinds is a validate error")
-    func exceptions() throws {
+    func exceptions() async throws {
         let directory = try CheckTests.brokenFixture()
         defer { directory.remove() }
         let bare = try String(contentsOf: directory.url.appendingPathComponent("integrations/bare.yaml"), encoding: .utf8)
@@ -70,7 +70,7 @@ struct DesignTests {
     }
 
     @Test("docs shows the options side by side with the chosen one marked, and every exception on one page")
-    func docs() throws {
+    func docs() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let workspace = try Workspace.load(
@@ -90,14 +90,14 @@ struct DesignTests {
     }
 
     @Test("diff shows a changed decision and a new exception each on its own line")
-    func diff() throws {
+    func diff() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try FileManager.default.removeItem(at: directory.url)
         try FileManager.default.copyItem(at: CheckTests.examples.appendingPathComponent("webshop-to-dataverse"), to: directory.url)
-        try Binary.git(directory, "init", "-q")
-        try Binary.git(directory, "add", ".")
-        try Binary.git(directory, "commit", "-q", "-m", "first")
+        try await Binary.git(directory, "init", "-q")
+        try await Binary.git(directory, "add", ".")
+        try await Binary.git(directory, "commit", "-q", "-m", "first")
         let file = directory.url.appendingPathComponent("integrations/orders-to-salesorders.yaml")
         let text = try String(contentsOf: file, encoding: .utf8)
             .replacingOccurrences(of: "chosen: Upsert by order number through the hub", with: "chosen: A Power Automate flow per order")
@@ -105,7 +105,7 @@ struct DesignTests {
                 of: "\ndesign:\n  style: data\n",
                 with: "\ndesign:\n  style: data\n  exceptions:\n    - { principle: async-first, reason: Trial, approver: CRM lead }\n")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        let result = try Binary.run(["diff", "HEAD", "-w", directory.path, "--markdown"])
+        let result = try await Binary.run(["diff", "HEAD", "-w", directory.path, "--markdown"])
         #expect(
             result.output.contains(
                 "- **decision changed** integration `orders-to-salesorders`\n  - `design.chosen`: `Upsert by order number through the hub` → `A Power Automate flow per order`"

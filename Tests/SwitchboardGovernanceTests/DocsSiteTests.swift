@@ -12,35 +12,38 @@ struct DocsSiteTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     /// Runs headless Chromium with `arguments` and returns what it printed; ends it after 60 s.
-    static func browse(_ arguments: [String]) throws -> String {
+    static func browse(_ arguments: [String]) async throws -> String {
         let chromium = try #require(chromium, "Chromium is not installed: apt-get install -y chromium")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments =
-            [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--user-data-dir=\(NSTemporaryDirectory())sb-chromium-\(UUID().uuidString)",
-            ] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return String(decoding: data, as: UTF8.self)
+        let options = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--user-data-dir=\(NSTemporaryDirectory())sb-chromium-\(UUID().uuidString)",
+        ]
+        // Standard error is not read: Chromium's helper processes may hold it open after it exits.
+        return try await blocking {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: chromium)
+            process.arguments = options + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let watchdog = DispatchWorkItem { process.terminate() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            watchdog.cancel()
+            return String(decoding: data, as: UTF8.self)
+        }
     }
 
     @Test("the binary writes the example's site; Chromium renders the overview and an integration page, with the diagram's links")
-    func exampleSite() throws {
+    func exampleSite() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let site = directory.url.appendingPathComponent("site")
-        let written = try Binary.run(["docs", CheckTests.examples.appendingPathComponent("webshop-to-dataverse").path, "--out", site.path])
+        let written = try await Binary.run(["docs", CheckTests.examples.appendingPathComponent("webshop-to-dataverse").path, "--out", site.path])
         #expect(written.status == 0, "\(written.error)")
-        let index = try Self.browse(["--dump-dom", site.appendingPathComponent("index.html").absoluteString])
+        let index = try await Self.browse(["--dump-dom", site.appendingPathComponent("index.html").absoluteString])
         #expect(index.contains("<svg"))
         #expect(index.contains("orders-to-salesorders · async · 20,000/day → crm"))
         #expect(index.contains("href=\"integrations/orders-to-salesorders.html\""))
@@ -49,13 +52,13 @@ struct DocsSiteTests {
         // No external assets: nothing is fetched from another origin.
         #expect(!index.contains("src=\"http") && !index.contains("<link") && !index.contains("@import") && !index.contains("url(http"))
         #expect(!index.contains("<script"))
-        let page = try Self.browse(["--dump-dom", site.appendingPathComponent("integrations/orders-to-salesorders.html").absoluteString])
+        let page = try await Self.browse(["--dump-dom", site.appendingPathComponent("integrations/orders-to-salesorders.html").absoluteString])
         #expect(page.contains("Paid web-shop orders become sales orders"))
         #expect(page.contains("Dataverse <code>upsert</code> into <code>salesorders</code>"))
         #expect(page.contains("requests per 300 s"))
         // A screenshot: the page paints.
         let shot = directory.url.appendingPathComponent("index.png")
-        _ = try Self.browse(["--window-size=1200,1600", "--screenshot=\(shot.path)", site.appendingPathComponent("index.html").absoluteString])
+        _ = try await Self.browse(["--window-size=1200,1600", "--screenshot=\(shot.path)", site.appendingPathComponent("index.html").absoluteString])
         let png = try Data(contentsOf: shot)
         #expect(png.count > 20_000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         let markdown = try String(contentsOf: site.appendingPathComponent("landscape.md"), encoding: .utf8)
@@ -64,7 +67,7 @@ struct DocsSiteTests {
     }
 
     @Test("at 50 systems and 200 integrations every integration has its own row and no label overlaps another")
-    func largeLandscape() throws {
+    func largeLandscape() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var landscape = "version: 1\nsystems:\n"
@@ -92,7 +95,7 @@ struct DocsSiteTests {
         #expect(zip(ys, ys.dropFirst()).allSatisfy { $1 - $0 >= 20 })
         // Chromium renders it (an SVG with a parse error would show an error page instead).
         try svg.write(to: directory.url.appendingPathComponent("landscape.svg"), atomically: true, encoding: .utf8)
-        let dom = try Self.browse(["--dump-dom", directory.url.appendingPathComponent("landscape.svg").absoluteString])
+        let dom = try await Self.browse(["--dump-dom", directory.url.appendingPathComponent("landscape.svg").absoluteString])
         #expect(dom.contains("flow-199 · async → system-"))
         #expect(!dom.contains("parsererror"))
     }

@@ -9,7 +9,7 @@ import Testing
 @Suite("switchboard impact and diff")
 struct ImpactDiffTests {
     /// crm → accounts-to-erp → erp → erp-to-bank → bank, and shop → orders → crm.salesorders.
-    static func write(_ directory: TemporaryDirectory, bankLimits: String = "") throws {
+    static func write(_ directory: TemporaryDirectory, bankLimits: String = "") async throws {
         try directory.write(
             "switchboard.yaml",
             """
@@ -54,10 +54,10 @@ struct ImpactDiffTests {
     }
 
     @Test("a column, a table and a system: who reads or writes it, and the path downstream")
-    func impact() throws {
+    func impact() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try Self.write(directory)
+        try await Self.write(directory)
         let workspace = try Workspace.load(directory: directory.url, registry: .standard, resolvingSecrets: false)
         let name = Impact.analyse(try #require(Impact.Subject(parsing: "crm.accounts.name")), in: workspace)
         #expect(name.map(\.integration) == ["accounts-to-erp"])
@@ -71,17 +71,17 @@ struct ImpactDiffTests {
         #expect(orders.first?.downstream == [])
         let erp = Impact.analyse(Impact.Subject(system: "erp"), in: workspace)
         #expect(Set(erp.map { "\($0.way.rawValue) \($0.integration)" }) == ["writes accounts-to-erp", "reads erp-to-bank"])
-        let text = try Binary.run(["impact", "crm.accounts.name", "-w", directory.path])
+        let text = try await Binary.run(["impact", "crm.accounts.name", "-w", directory.path])
         #expect(
             text.output
                 == "crm.accounts.name: 1 integration\n  reads: accounts-to-erp (source.changes selects name)\n    downstream: accounts-to-erp → erp → erp-to-bank → bank\n"
         )
-        let unknown = try Binary.run(["impact", "nowhere", "-w", directory.path])
+        let unknown = try await Binary.run(["impact", "nowhere", "-w", directory.path])
         #expect(unknown.status == 1 && unknown.error.hasPrefix("system 'nowhere' is not declared in switchboard.yaml"))
     }
 
     @Test("a lookup bound with odata_bind (or a concat of /TABLE() makes the integration depend on the bound table")
-    func bindsAreDependencies() throws {
+    func bindsAreDependencies() async throws {
         let example = Repository.root.appendingPathComponent("examples/webshop-to-dataverse")
         let workspace = try Workspace.load(directory: example, registry: .standard, resolvingSecrets: false)
         let accounts = Impact.analyse(Impact.Subject(system: "crm", table: "accounts"), in: workspace)
@@ -94,20 +94,20 @@ struct ImpactDiffTests {
     }
 
     @Test("diff against a git ref: fields changed, systems and integrations added and removed, each with its impact")
-    func diff() throws {
+    func diff() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try Self.write(directory)
-        try Binary.git(directory, "init", "-q")
-        try Binary.git(directory, "add", ".")
-        try Binary.git(directory, "commit", "-q", "-m", "first")
-        try Self.write(directory, bankLimits: ", limits: { max_requests: 5 }")
+        try await Self.write(directory)
+        try await Binary.git(directory, "init", "-q")
+        try await Binary.git(directory, "add", ".")
+        try await Binary.git(directory, "commit", "-q", "-m", "first")
+        try await Self.write(directory, bankLimits: ", limits: { max_requests: 5 }")
         try FileManager.default.removeItem(at: directory.url.appendingPathComponent("integrations/orders.yaml"))
         let mapped = try String(contentsOf: directory.url.appendingPathComponent("integrations/accounts-to-erp.yaml"), encoding: .utf8)
         try directory.write(
             "integrations/accounts-to-erp.yaml",
             mapped.replacingOccurrences(of: "select: [name, accountnumber]", with: "select: [name, accountnumber, address1_city]"))
-        let result = try Binary.run(["diff", "HEAD", "-w", directory.path, "--markdown"])
+        let result = try await Binary.run(["diff", "HEAD", "-w", directory.path, "--markdown"])
         #expect(result.status == 0, "\(result.error)")
         let text = result.output
         #expect(text.hasPrefix("## Workspace changes since `HEAD`"))
@@ -117,7 +117,7 @@ struct ImpactDiffTests {
                 "- **changed** integration `accounts-to-erp`\n  - `source.changes.select[2]`: (none) → `address1_city`\n  - impact: writes erp\n  - impact: downstream: erp → erp-to-bank → bank"
             ), "\(text)")
         #expect(text.contains("- **removed** integration `orders`\n  - impact: writes crm"), "\(text)")
-        let none = try Binary.run(["diff", "no-such-ref", "-w", directory.path])
+        let none = try await Binary.run(["diff", "no-such-ref", "-w", directory.path])
         #expect(none.status == 1 && none.error.contains("'no-such-ref' is not a git ref"))
     }
 }

@@ -15,8 +15,8 @@ struct PostgresConformanceTests {
         private let reopened = Mutex<[PostgresMessageStore]>([])
         var store: any MessageStore { opened }
 
-        init() throws {
-            url = try PostgresURL.parse(try ThrowawayPostgres.database()).get()
+        init() async throws {
+            url = try PostgresURL.parse(try await ThrowawayPostgres.database()).get()
             opened = try PostgresMessageStore(url: url, poolSize: 4)
         }
 
@@ -34,7 +34,7 @@ struct PostgresConformanceTests {
 
     @Test(arguments: MessageStoreConformance.Check.allCases)
     func conformance(_ check: MessageStoreConformance.Check) async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await MessageStoreConformance.run(check, on: fixture)
         await fixture.tearDown()
     }

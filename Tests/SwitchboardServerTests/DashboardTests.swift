@@ -22,7 +22,7 @@ struct DashboardTests {
         let shots = try TemporaryDirectory()
         defer { shots.remove() }
         let script = Repository.root.appendingPathComponent("Tests/browser/dashboard_check.py").path
-        let run = try Binary.runTool("/usr/bin/python3", [script, "http://127.0.0.1:\(harness.port)", token, id, shots.path])
+        let run = try await Binary.runTool("/usr/bin/python3", [script, "http://127.0.0.1:\(harness.port)", token, id, shots.path])
         #expect(run.status == 0, "\(run.output)\(run.error)")
         #expect(run.output.hasSuffix("done\n"), "\(run.output)")
         #expect(try await harness.waitForState(id, .delivered))

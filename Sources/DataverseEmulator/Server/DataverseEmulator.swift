@@ -31,10 +31,12 @@ public final class DataverseEmulator: Sendable {
     /// - Parameters:
     ///   - webhookSender: How webhooks are posted; nil refuses webhook registrations.
     ///   - persistence: Where records are kept across restarts; nil keeps them in memory only.
-    public init(configuration: EmulatorConfiguration, webhookSender: (any WebhookSender)? = nil, persistence: (any EmulatorPersistence)? = nil) throws
-    {
+    ///   - millis: The clock of the service protection windows and the stats, in epoch milliseconds; the system clock by default.
+    public init(
+        configuration: EmulatorConfiguration, webhookSender: (any WebhookSender)? = nil, persistence: (any EmulatorPersistence)? = nil,
+        millis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) throws {
         self.configuration = configuration
-        let millis: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         store = RecordStore(schema: configuration.schema)
         issuer = try TokenIssuer(tenant: configuration.tenant, users: configuration.users)
         protection = ServiceProtection(limits: configuration.limits, clock: millis)

@@ -221,7 +221,7 @@ public struct DataverseKind: ConnectorRuntime {
     }
 
     /// The limits are per application user, so the hub holds all users' together; it keeps 1% of
-    /// the window in hand, since its clock and the service's see each request at slightly different times.
+    /// the window in hand, as every kind does.
     public func enforcedLimits(_ limits: SystemLimits, connection: (any ConnectionSettings)?) -> (limits: SystemLimits, margin: Duration) {
         (limits.times((connection as? DataverseConnectionSettings)?.users ?? 1), limits.window / 100)
     }

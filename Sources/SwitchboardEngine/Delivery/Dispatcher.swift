@@ -94,6 +94,11 @@ public final class Dispatcher: Service, Sendable {
     private let stopping = Atomic<Bool>(false)
     /// Claimed messages whose outcome is not yet committed (a slot is freed before its commit).
     private let unfinished = Atomic<Int>(0)
+    /// Ids of the claimed messages whose delivery has not ended: what this loop works on.
+    private let underWay = Mutex<Set<String>>([])
+    /// A claim failed: the store may have leased messages whose answer never arrived, which the
+    /// next round gives back (`releaseLostClaims`).
+    private let claimLost = Atomic<Bool>(false)
     private let completions: GroupCommitter<Completion, Bool>
     /// Integrations that store but do not deliver.
     private let paused = Mutex<Set<String>>([])
@@ -189,6 +194,7 @@ public final class Dispatcher: Service, Sendable {
     /// Claims for every route with free capacity whose target is not paused. True when it claimed any.
     private func claimRound(start: (Message, Route) -> Void) async -> Bool {
         var claimedAny = false
+        if claimLost.load(ordering: .relaxed) { await releaseLostClaims() }
         let now = clock.now()
         let pausedNow = paused.withLock { $0 }
         for route in routes where !pausedNow.contains(route.id) {
@@ -204,21 +210,41 @@ public final class Dispatcher: Service, Sendable {
                     integration: route.id, limit: free, now: now, leaseMillis: lease, owner: configuration.leaseOwner,
                     maxInterruptions: configuration.maxInterruptions)
                 for message in messages {
+                    underWay.withLock { _ = $0.insert(message.id) }
                     inFlight.withLock { $0[route.id, default: 0] += 1 }
                     unfinished.add(1, ordering: .relaxed)
                     start(message, route)
                     claimedAny = true
                 }
             } catch {
+                claimLost.store(true, ordering: .relaxed)
                 logger.error("claiming messages failed", metadata: ["sb.integration": "\(route.id)", "sb.error": "\(error)"])
             }
         }
         return claimedAny
     }
 
+    /// After a failed claim: a claim the store committed but whose answer was lost (the database
+    /// restarted, failed over or did not answer in time) left messages leased to this loop that
+    /// it never received. It gives back every lease of its own but those under way, so they are
+    /// claimable at once rather than when their leases end.
+    private func releaseLostClaims() async {
+        let keeping = underWay.withLock { $0 }
+        do {
+            let released = try await store.releaseLeases(owner: configuration.leaseOwner, now: clock.now(), recovering: nil, keeping: keeping)
+            claimLost.store(false, ordering: .relaxed)
+            if released > 0 {
+                logger.notice("gave back messages leased by a claim whose answer was lost", metadata: ["sb.count": "\(released)"])
+            }
+        } catch {
+            // Still failing: the next round tries again.
+        }
+    }
+
     private func deliver(_ message: Message, route: Route) async {
         var work = Work(message: message, route: route)
         defer {
+            underWay.withLock { _ = $0.remove(message.id) }
             releaseSlot(&work)
             unfinished.subtract(1, ordering: .relaxed)
             wake.signal()
@@ -330,6 +356,30 @@ public final class Dispatcher: Service, Sendable {
         var answer: String?
     }
 
+    /// Tries again to record an outcome the store refused (it restarted, failed over, or did not
+    /// answer in time): the target has answered, so the hub keeps what it learnt instead of
+    /// delivering again. Waits 250 ms, doubling to 5 s, until the store takes it or the lease is
+    /// about to end (then the lease lapses and the message is delivered again: at least once).
+    /// True when recorded.
+    private func recordAgain(_ completion: Completion, leaseEnds: Int64?) async -> Bool {
+        guard let leaseEnds else { return false }
+        var wait: Int64 = 250
+        while clock.now() + wait < leaseEnds {
+            do { try await clock.sleep(until: clock.now() + wait) } catch { return false }
+            do {
+                guard try await completions.submit(completion) else {
+                    // Taken already by the attempt that seemed to fail, or the lease was lost.
+                    logger.warning("the outcome was not recorded again: the message's lease has changed", metadata: ["sb.message.id": "\(completion.messageID)"])
+                    return false
+                }
+                return true
+            } catch {
+                wait = min(wait * 2, 5_000)
+            }
+        }
+        return false
+    }
+
     /// Frees the delivery's slot in its integration's concurrency and wakes the claim loop, once.
     private func releaseSlot(_ work: inout Work) {
         guard work.holdsSlot else { return }
@@ -397,9 +447,8 @@ public final class Dispatcher: Service, Sendable {
                 return
             }
         } catch {
-            // The lease expires and the message is delivered again: at least once.
             health.refused("recording a delivery's outcome", error: error)
-            return
+            guard await recordAgain(completion, leaseEnds: work.message.lifecycle.leaseExpiresAt) else { return }
         }
         health.accepted()
         let integration = work.route.id

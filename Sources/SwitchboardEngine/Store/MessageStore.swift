@@ -38,8 +38,9 @@ public protocol MessageStore: Sendable {
     /// (`MessageTransitions.recoverLease`), and the leases of every delivery loop of the node
     /// count (`owner`, and `owner#N` for a reload's loops); nil (the end of a graceful shutdown,
     /// when no delivery is under way) gives back, unattempted, the leases of `owner` exactly
-    /// (`MessageTransitions.releaseLease`).
-    func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int
+    /// (`MessageTransitions.releaseLease`), but for the messages in `keeping` (those still under
+    /// way: after a claim whose answer was lost, the loop gives back what it never received).
+    func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?, keeping: Set<String>) async throws -> Int
 
     func message(id: String) async throws -> Message?
     func messages(matching filter: MessageFilter) async throws -> [Message]
@@ -164,6 +165,11 @@ extension MessageStore {
 
     /// Gives every message leased by `owner` back unattempted (the end of a graceful shutdown).
     public func releaseLeases(owner: String, now: Int64) async throws -> Int {
-        try await releaseLeases(owner: owner, now: now, recovering: nil)
+        try await releaseLeases(owner: owner, now: now, recovering: nil, keeping: [])
+    }
+
+    /// `releaseLeases(owner:now:recovering:keeping:)` keeping none.
+    public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?) async throws -> Int {
+        try await releaseLeases(owner: owner, now: now, recovering: maxInterruptions, keeping: [])
     }
 }

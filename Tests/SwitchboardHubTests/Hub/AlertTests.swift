@@ -29,7 +29,7 @@ struct AlertTests {
         #expect(try await harness.waitForState(order, .dead))
         #expect(try await harness.waitForState(invoice, .dead))
         #expect(
-            await eventually(10) {
+            await eventually {
                 let bodies = receiver.received.compactMap { try? JSONValue(json: $0.body) }
                 return bodies.contains { $0["integration"]?.text == "invoices" && $0["dead_letters"]?.text == "1" }
             })

@@ -53,7 +53,7 @@ struct DeliveryEndToEndTests {
         let id = try #require(HubHarness.id(try await harness.post("/hooks/orders", #"{"id": 1}"#).body))
         #expect(try await harness.waitForState(id, .dead))
         // The gauges are refreshed every 5 s from the store.
-        let shown = await eventually(15) {
+        let shown = await eventually {
             let metrics = (try? await harness.get("/metrics").body) ?? ""
             return metrics.contains(#"switchboard_messages{integration="orders",state="dead"} 1"#)
                 && metrics.contains(#"switchboard_messages{integration="orders",state="ready"} 0"#)

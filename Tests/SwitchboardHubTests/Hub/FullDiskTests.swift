@@ -11,8 +11,8 @@ enum SmallDisk {
     static let canMount: Bool = {
         guard getuid() == 0, let directory = try? TemporaryDirectory() else { return false }
         defer { directory.remove() }
-        guard (try? Binary.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", directory.path]))?.status == 0 else { return false }
-        _ = try? Binary.runTool("/bin/umount", [directory.path])
+        guard (try? Binary.runToolSynchronously("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", directory.path]))?.status == 0 else { return false }
+        _ = try? Binary.runToolSynchronously("/bin/umount", [directory.path])
         return true
     }()
 }
@@ -24,13 +24,13 @@ struct FullDiskTests {
         let directory = try TemporaryDirectory()
         let disk = try TemporaryDirectory()
         defer { directory.remove() }
-        #expect(try Binary.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", disk.path]).status == 0)
+        #expect(try await Binary.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", disk.path]).status == 0)
         defer {
-            _ = try? Binary.runTool("/bin/umount", [disk.path])
+            _ = try? Binary.runToolSynchronously("/bin/umount", [disk.path])
             disk.remove()
         }
         try DoorWorkspace.write(to: directory, landscape: "store: { path: \(disk.path)/state.sqlite }", delivery: "max_attempts: 1")
-        let hub = try RunningBinary(["run", "-w", directory.path, "--port", "0", "--log-level", "notice"], listeningLine: "listening on")
+        let hub = try await RunningBinary(["run", "-w", directory.path, "--port", "0", "--log-level", "notice"], listeningLine: "listening on")
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await exercise(hub: hub, client: client, disk: disk)
@@ -49,11 +49,11 @@ struct FullDiskTests {
             request.method = .POST
             // Each body different, padded, so the store cannot absorb them in free pages.
             request.body = .bytes(ByteBuffer(string: #"{"n": \#(n), "pad": "\#(String(repeating: "x", count: 2_000))"}"#))
-            let response = try await client.execute(request, timeout: .seconds(10))
+            let response = try await client.execute(request, timeout: .seconds(30))
             return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 16)))
         }
         @Sendable func ready() async throws -> (status: UInt, body: String) {
-            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(hub.port)/api/v1/ready"), timeout: .seconds(10))
+            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(hub.port)/api/v1/ready"), timeout: .seconds(30))
             return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 16)))
         }
         #expect(try await post(0) == 202)
@@ -79,7 +79,7 @@ struct FullDiskTests {
 
         try FileManager.default.removeItem(at: filler)
         // Nothing is sent to it meanwhile: the readiness probe alone finds the room again.
-        #expect(await eventually(10) { (try? await ready().status) == 200 })
+        #expect(await eventually { (try? await ready().status) == 200 })
         #expect(try await post(201) == 202)
     }
 }

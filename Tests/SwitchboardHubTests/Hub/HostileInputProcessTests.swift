@@ -7,7 +7,7 @@ import Testing
 @Suite("Hostile input to the binary")
 struct HostileInputProcessTests {
     @Test("a workspace with shutdown_grace: inf and idempotency_window: 9223372036854775807 gets a sentence for each")
-    func workspaceDurations() throws {
+    func workspaceDurations() async throws {
         let directory = try TemporaryDirectory()
         try directory.write(
             "switchboard.yaml",
@@ -27,7 +27,7 @@ struct HostileInputProcessTests {
             target: { system: erp, http: { path: /a } }
             delivery: { idempotency_window: 9223372036854775807 }
             """)
-        let result = try Binary.run(["validate", directory.url.path])
+        let result = try await Binary.run(["validate", directory.url.path])
         #expect(result.status == 1)
         #expect(
             result.error.contains("switchboard.yaml:2:27: server.shutdown_grace must be a duration such as 250ms, 30s, 5m, 1h or 7d"),
@@ -35,20 +35,20 @@ struct HostileInputProcessTests {
         #expect(
             result.error.contains("integrations/a.yaml:5:33: delivery.idempotency_window must be a duration such as 250ms, 30s, 5m, 1h or 7d"),
             "\(result.error)")
-        let since = try Binary.run(["messages", "list", "-w", directory.url.path, "--since", "1e300d"])
+        let since = try await Binary.run(["messages", "list", "-w", directory.url.path, "--since", "1e300d"])
         #expect(since.status == 1)
         #expect(
             since.error.contains("--since '1e300d' is neither an ISO 8601 time such as 2026-11-26T10:00:00Z nor a duration such as 1h"),
             "\(since.error)")
-        let window = try Binary.run(["emulate", "dataverse", "--window", "inf"])
+        let window = try await Binary.run(["emulate", "dataverse", "--window", "inf"])
         #expect(window.status != 0)
         #expect(window.error.contains("--window inf: write a duration such as 5m or 10s"), "\(window.error)")
         for latency in ["inf", "nan"] {
-            let answer = try Binary.run(["emulate", "dataverse", "--latency", latency])
+            let answer = try await Binary.run(["emulate", "dataverse", "--latency", latency])
             #expect(answer.status == 1)
             #expect(answer.error == "--latency \(latency): write a time such as 5ms, or a range such as 2ms..20ms\n", "\(answer.error)")
         }
-        let huge = try Binary.run(["emulate", "dataverse", "--latency", "1e300ms"])
+        let huge = try await Binary.run(["emulate", "dataverse", "--latency", "1e300ms"])
         #expect(huge.status == 1)
         #expect(huge.error == "--latency 1e300ms: write a time such as 5ms, or a range such as 2ms..20ms (at most an hour)\n", "\(huge.error)")
     }

@@ -63,7 +63,7 @@ struct InboundLimitsTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try workspace(directory, server: "{ max_connections: 40, idle_timeout: 1s }")
-        let hub = try RunningBinary(workspace: directory.url)
+        let hub = try await RunningBinary(workspace: directory.url)
         let baseline = openDescriptors(hub.process.processIdentifier)
         let idle = (0..<300).compactMap { _ in RawConnection(port: hub.port) }
         #expect(idle.count == 300)
@@ -89,7 +89,7 @@ struct InboundLimitsTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try workspace(directory, server: "{ idle_timeout: 2s, read_timeout: 1s }")
-        let hub = try RunningBinary(workspace: directory.url)
+        let hub = try await RunningBinary(workspace: directory.url)
         let slowHead = try #require(RawConnection(port: hub.port))
         slowHead.send("POST /hooks/orders HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         let slowBody = try #require(RawConnection(port: hub.port))
@@ -106,7 +106,7 @@ struct InboundLimitsTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try workspace(directory, server: "{ idle_timeout: 5s }")
-        let hub = try RunningBinary(workspace: directory.url)
+        let hub = try await RunningBinary(workspace: directory.url)
         let unlengthed = try #require(RawConnection(port: hub.port))
         unlengthed.send("POST /hooks/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n{\"id\": 1}")
         let answer = unlengthed.readAll()

@@ -126,7 +126,7 @@ struct ReloadTests {
             #expect(reloaded.problems.isEmpty, "\(reloaded.problems)")
         }
         let all = ids
-        #expect(try await eventually(20) { try await all.asyncMap { try await harness.message($0)?.state }.allSatisfy { $0 == .delivered } })
+        #expect(try await eventually { try await all.asyncMap { try await harness.message($0)?.state }.allSatisfy { $0 == .delivered } })
         let paths = harness.sink.received.map(\.path)
         #expect(paths.count == Set(paths).count, "a message was delivered twice")
         #expect(Set(paths).count == 60)

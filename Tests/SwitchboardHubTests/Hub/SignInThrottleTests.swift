@@ -14,8 +14,8 @@ struct SignInThrottleTests {
     func throttled() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        #expect(try Binary.run(["init", "-w", directory.path]).status == 0)
-        let hub = try RunningBinary(["run", "-w", directory.path, "--port", "0", "--log-level", "notice"], listeningLine: "listening on")
+        #expect(try await Binary.run(["init", "-w", directory.path]).status == 0)
+        let hub = try await RunningBinary(["run", "-w", directory.path, "--port", "0", "--log-level", "notice"], listeningLine: "listening on")
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var unauthorized = 0
         do {

@@ -21,7 +21,7 @@ struct StartStopTests {
         defer { holder.cancel() }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        #expect(try Binary.run(["init", directory.path]).status == 0)
+        #expect(try await Binary.run(["init", directory.path]).status == 0)
         let commands: [(arguments: [String], remedy: String)] = [
             (["run", directory.path, "--port", "\(port)"], "set server.port"),
             (["sink", "--port", "\(port)"], "pass another --port"),
@@ -29,7 +29,7 @@ struct StartStopTests {
         ]
         for command in commands {
             // Hanging, as before, would end in the watchdog's SIGKILL (status 9).
-            let result = try Binary.run(command.arguments, timeout: .seconds(30))
+            let result = try await Binary.run(command.arguments, timeout: .seconds(30))
             #expect(result.status == 1, "switchboard \(command.arguments.joined(separator: " ")): \(result.error)")
             let lastLine = result.error.split(separator: "\n").last.map(String.init)
             #expect(lastLine == "127.0.0.1:\(port) is already in use: stop the other process or \(command.remedy)")
@@ -39,7 +39,7 @@ struct StartStopTests {
 
     @Test("sink says it listens once it does, and prints each request as it arrives with its headers, credentials redacted")
     func sinkPrints() async throws {
-        let sink = try RunningBinary(["sink", "--port", "0"], listeningLine: "sink listening")
+        let sink = try await RunningBinary(["sink", "--port", "0"], listeningLine: "sink listening")
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(sink.port)/api/orders?x=1")
         request.method = .POST
@@ -52,7 +52,7 @@ struct StartStopTests {
         #expect(response.status.code == 200)
         try await client.shutdown()
         // Printed while the sink keeps running, not when it exits and flushes.
-        #expect(await eventually(10) { sink.printed.contains(#"{"id":7}"#) })
+        #expect(await eventually { sink.printed.contains(#"{"id":7}"#) })
         let printed = sink.printed
         #expect(printed.contains("POST /api/orders?x=1 -> 200\n"), "\(printed)")
         #expect(printed.contains("  authorization: [redacted]\n") && printed.contains("  x-api-key: [redacted]\n"))

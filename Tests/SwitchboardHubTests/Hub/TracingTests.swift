@@ -33,7 +33,7 @@ struct TracingTests {
         #expect(try await harness.waitForState(id, .delivered))
 
         // Three spans per attempt's path: receive, then per attempt a deliver span and its step.
-        let complete = await eventually(10) { Self.spans(collector).filter { $0.name == "deliver orders" }.count == 2 }
+        let complete = await eventually { Self.spans(collector).filter { $0.name == "deliver orders" }.count == 2 }
         #expect(complete)
         let spans = Self.spans(collector)
         #expect(spans.allSatisfy { $0.traceID == Self.senderTrace }, "\(spans)")

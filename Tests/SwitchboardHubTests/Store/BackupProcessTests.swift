@@ -12,26 +12,26 @@ struct BackupProcessTests {
         defer { directory.remove() }
         try ProcessTests().crashWorkspace(directory, sinkPort: 9)
         // Held: stored, never delivered, so the backup's content is known exactly.
-        let hub = try RunningBinary(workspace: directory.url, extraArguments: ["--hold"])
+        let hub = try await RunningBinary(workspace: directory.url, extraArguments: ["--hold"])
         let before = await postNumbered(0..<40, port: hub.port)
         #expect(before.count == 40)
         let backup = directory.url.appendingPathComponent("backup.sqlite").path
-        let taken = try Binary.run(["store", "backup", "-w", directory.path, backup])
+        let taken = try await Binary.run(["store", "backup", "-w", directory.path, backup])
         #expect(taken.status == 0, "\(taken)")
-        #expect(try Binary.run(["store", "backup", "-w", directory.path, backup]).error.contains("exists"))
-        let refused = try Binary.run(["store", "restore", "-w", directory.path, backup])
+        #expect(try await Binary.run(["store", "backup", "-w", directory.path, backup]).error.contains("exists"))
+        let refused = try await Binary.run(["store", "restore", "-w", directory.path, backup])
         #expect(refused.status == 1 && refused.error.contains("stop the hub first"), "\(refused)")
         let after = await postNumbered(40..<60, port: hub.port)
         #expect(after.count == 20)
         #expect(await hub.terminate() == 0)
 
         try directory.write("not-a-store.sqlite", "hello")
-        let garbage = try Binary.run(["store", "restore", "-w", directory.path, directory.url.appendingPathComponent("not-a-store.sqlite").path])
+        let garbage = try await Binary.run(["store", "restore", "-w", directory.path, directory.url.appendingPathComponent("not-a-store.sqlite").path])
         #expect(garbage.status == 1 && garbage.error.contains("not a SQLite database"), "\(garbage)")
 
-        let restored = try Binary.run(["store", "restore", "-w", directory.path, backup])
+        let restored = try await Binary.run(["store", "restore", "-w", directory.path, backup])
         #expect(restored.status == 0, "\(restored)")
-        let listed = try Binary.run(["messages", "list", "-w", directory.path, "--limit", "1000", "--json"])
+        let listed = try await Binary.run(["messages", "list", "-w", directory.path, "--limit", "1000", "--json"])
         let ids = Set(before.map(\.id))
         for id in ids { #expect(listed.output.contains(id)) }
         for id in after.map(\.id) { #expect(!listed.output.contains(id), "a message stored after the backup came back") }

@@ -39,18 +39,18 @@ struct TokenTests {
     }
 
     @Test("switchboard token create shows the token once; list never shows it; revoke refuses an unknown id in one sentence")
-    func binary() throws {
+    func binary() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        _ = try Binary.run(["init", directory.path])
-        let created = try Binary.run(["token", "create", "--role", "viewer", "--name", "Grafana", "-w", directory.path])
+        _ = try await Binary.run(["init", directory.path])
+        let created = try await Binary.run(["token", "create", "--role", "viewer", "--name", "Grafana", "-w", directory.path])
         #expect(created.status == 0)
         let token = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("sbt_") }.map(String.init))
         let id = try #require(created.output.split(separator: " ").dropFirst().first.map(String.init))
-        let list = try Binary.run(["token", "list", "-w", directory.path, "--json"])
+        let list = try await Binary.run(["token", "list", "-w", directory.path, "--json"])
         #expect(list.output.contains("\"role\":\"viewer\"") && list.output.contains(id) && !list.output.contains(token))
-        #expect(try Binary.run(["token", "revoke", id, "-w", directory.path]).output == "revoked \(id)\n")
-        let again = try Binary.run(["token", "revoke", id, "-w", directory.path])
+        #expect(try await Binary.run(["token", "revoke", id, "-w", directory.path]).output == "revoked \(id)\n")
+        let again = try await Binary.run(["token", "revoke", id, "-w", directory.path])
         #expect(again.status == 1 && again.error == "no token \(id) that is not revoked already; `switchboard token list` shows them\n")
     }
 }
