@@ -34,6 +34,8 @@ struct HubManagement: ManagementBackend {
             })
     }
 
+    var sessions: any SessionStore { store }
+
     var workspace: Workspace { host.runtime.workspace }
     var dispatcher: Dispatcher { host.runtime.dispatcher }
 

@@ -21,6 +21,11 @@ extension Operations {
             "attempts": .int(Int64(message.lifecycle.attempts)), "received_at": .string(time(message.receivedAt)),
         ]
         if message.state == .retryWait { object["next_attempt_at"] = .string(time(message.lifecycle.availableAt)) }
+        if message.state == .leased {
+            // The node, without a reload's loop number: what `/api/v1/nodes` lists.
+            if let owner = message.leaseOwner { object["leased_by"] = .string(String(owner.split(separator: "#").first ?? "")) }
+            if let until = message.lifecycle.leaseExpiresAt { object["lease_expires_at"] = .string(time(until)) }
+        }
         if let error = message.lastError { object["last_error"] = .string(error) }
         if let status = message.lastStatus { object["last_status"] = .int(Int64(status)) }
         if let key = message.orderingKey { object["ordering_key"] = .string(key) }

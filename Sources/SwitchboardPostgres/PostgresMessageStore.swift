@@ -101,10 +101,11 @@ public final class PostgresMessageStore: MessageStore, Sendable {
 
     /// The columns `message(_:)` reads, in this order.
     static let columns =
-        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error, interruptions, traceparent"
+        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error, interruptions, traceparent, lease_owner"
 
     typealias MessageRow = (
-        Int64, String, String, Int16, Int32, Int64, String?, Int64?, String?, String?, ByteBuffer, Int64, Int64, Int32?, String?, Int32, String?
+        Int64, String, String, Int16, Int32, Int64, String?, Int64?, String?, String?, ByteBuffer, Int64, Int64, Int32?, String?, Int32, String?,
+        String?
     )
 
     static func message(_ row: PostgresRow) throws -> Message {
@@ -115,7 +116,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
         return Message(
             id: c.1, integration: c.2, sequence: c.0, lifecycle: lifecycle, payload: Array(buffer: c.10), orderingKey: c.8,
             idempotencyKey: c.9, receivedAt: c.11, updatedAt: c.12, leaseToken: c.6, lastError: c.14, lastStatus: c.13.map(Int.init),
-            traceparent: c.16)
+            traceparent: c.16, leaseOwner: c.17)
     }
 
     // MARK: Transactions
@@ -390,6 +391,7 @@ public final class PostgresMessageStore: MessageStore, Sendable {
                 let token = MessageID.make(now: now)
                 message.lifecycle = change.lifecycle
                 message.leaseToken = token
+                message.leaseOwner = owner
                 leased.seqs.append(message.sequence)
                 leased.tokens.append(token)
                 leased.expires.append(change.lifecycle.leaseExpiresAt ?? now + leaseMillis)

@@ -154,5 +154,12 @@ enum PostgresSchema {
                 ) WITH (fillfactor = 50)
                 """,
             ]),
+        Migration(
+            version: 4, name: "dashboard sessions",
+            statements: [
+                // By the hash of the session id (the cookie's value is never stored).
+                "CREATE TABLE dashboard_sessions (id_hash text PRIMARY KEY, token_hash text NOT NULL, csrf text NOT NULL, expires_at bigint NOT NULL)",
+                "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at)",
+            ]),
     ]
 }

@@ -57,3 +57,35 @@ extension PostgresMessageStore: PauseStore {
         }
     }
 }
+
+extension PostgresMessageStore: SessionStore {
+    public func openSession(_ session: DashboardSession, now: Int64, keeping: Int) async throws {
+        try await transaction(durable: true) { [logger] connection in
+            try await connection.query("DELETE FROM dashboard_sessions WHERE expires_at <= \(now)", logger: logger)
+            try await connection.query(
+                """
+                DELETE FROM dashboard_sessions WHERE id_hash IN (
+                    SELECT id_hash FROM dashboard_sessions ORDER BY expires_at DESC OFFSET \(Int64(max(0, keeping - 1))))
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO dashboard_sessions (id_hash, token_hash, csrf, expires_at)
+                VALUES (\(session.idHash), \(session.tokenHash), \(session.csrf), \(session.expiresAt))
+                ON CONFLICT (id_hash) DO UPDATE SET token_hash = EXCLUDED.token_hash, csrf = EXCLUDED.csrf, expires_at = EXCLUDED.expires_at
+                """, logger: logger)
+        }
+    }
+
+    public func session(idHash: String, now: Int64) async throws -> DashboardSession? {
+        try await rows(
+            "SELECT id_hash, token_hash, csrf, expires_at FROM dashboard_sessions WHERE id_hash = \(idHash) AND expires_at > \(now)"
+        ).first.map { row in
+            let (id, token, csrf, expires) = try row.decode((String, String, String, Int64).self)
+            return DashboardSession(idHash: id, tokenHash: token, csrf: csrf, expiresAt: expires)
+        }
+    }
+
+    public func closeSession(idHash: String) async throws {
+        _ = try await rows("DELETE FROM dashboard_sessions WHERE id_hash = \(idHash)")
+    }
+}

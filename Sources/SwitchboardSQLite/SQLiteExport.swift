@@ -5,8 +5,8 @@ import SwitchboardEngine
 extension SQLiteMessageStore: StoreExporting {
     public func exportMessages(after: Int64, limit: Int) async throws -> [StoredMessage] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.columns), lease_owner FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit])
-                .map { StoredMessage(message: Self.message($0), leaseOwner: $0[17]) }
+            try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit])
+                .map { row in let message = Self.message(row); return StoredMessage(message: message, leaseOwner: message.leaseOwner) }
         }
     }
 

@@ -46,7 +46,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     /// The columns `message(_:)` reads, in this order: every query that builds a `Message` selects these.
     static let columns =
-        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error, interruptions, traceparent"
+        "seq, id, integration, state, attempts, available_at, lease_token, lease_expires_at, ordering_key, idempotency_key, payload, received_at, updated_at, last_status, last_error, interruptions, traceparent, lease_owner"
 
     /// A write transaction whose commit is not fsynced on its own (see the type's documentation).
     func writeWithoutSync<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -72,7 +72,8 @@ public final class SQLiteMessageStore: MessageStore {
         return Message(
             id: row[1], integration: row[2], sequence: row[0], lifecycle: lifecycle,
             payload: [UInt8](row[10] as Data), orderingKey: row[8], idempotencyKey: row[9],
-            receivedAt: row[11], updatedAt: row[12], leaseToken: row[6], lastError: row[14], lastStatus: row[13], traceparent: row[16])
+            receivedAt: row[11], updatedAt: row[12], leaseToken: row[6], lastError: row[14], lastStatus: row[13], traceparent: row[16],
+            leaseOwner: row[17])
     }
 
     static func insert(_ record: AuditRecord, _ db: Database) throws {
@@ -180,6 +181,7 @@ public final class SQLiteMessageStore: MessageStore {
                 let token = MessageID.make(now: now)
                 message.lifecycle = change.lifecycle
                 message.leaseToken = token
+                message.leaseOwner = owner
                 try db.cachedStatement(
                     sql:
                         "UPDATE messages SET state = ?, lease_owner = ?, lease_token = ?, lease_expires_at = ?, updated_at = ?, interruptions = ? WHERE seq = ?"

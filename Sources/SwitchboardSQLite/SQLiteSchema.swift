@@ -106,6 +106,15 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE audit ADD COLUMN request TEXT")
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN traceparent TEXT")
         }
+        migrator.registerMigration("v8: dashboard sessions") { db in
+            // By the hash of the session id (the cookie's value is never stored).
+            try db.execute(
+                sql: """
+                    CREATE TABLE dashboard_sessions (
+                        id_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, csrf TEXT NOT NULL, expires_at INTEGER NOT NULL)
+                    """)
+            try db.execute(sql: "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at)")
+        }
         return migrator
     }
 }

@@ -57,3 +57,32 @@ extension SQLiteMessageStore: PauseStore {
         }
     }
 }
+
+extension SQLiteMessageStore: SessionStore {
+    public func openSession(_ session: DashboardSession, now: Int64, keeping: Int) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM dashboard_sessions WHERE expires_at <= ?", arguments: [now])
+            try db.execute(
+                sql: """
+                    DELETE FROM dashboard_sessions WHERE id_hash IN (
+                        SELECT id_hash FROM dashboard_sessions ORDER BY expires_at DESC LIMIT -1 OFFSET ?)
+                    """, arguments: [max(0, keeping - 1)])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO dashboard_sessions (id_hash, token_hash, csrf, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [session.idHash, session.tokenHash, session.csrf, session.expiresAt])
+        }
+    }
+
+    public func session(idHash: String, now: Int64) async throws -> DashboardSession? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id_hash, token_hash, csrf, expires_at FROM dashboard_sessions WHERE id_hash = ? AND expires_at > ?",
+                arguments: [idHash, now]
+            ).map { DashboardSession(idHash: $0[0], tokenHash: $0[1], csrf: $0[2], expiresAt: $0[3]) }
+        }
+    }
+
+    public func closeSession(idHash: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM dashboard_sessions WHERE id_hash = ?", arguments: [idHash]) }
+    }
+}

@@ -4,15 +4,17 @@ import Hummingbird
 import NIOCore
 import SwitchboardEngine
 import SwitchboardModel
-import Synchronization
 
 /// The dashboard at `/`: server-rendered pages with no scripts and no external assets, signed in
 /// with a management token. A sign-in makes a session (a random id in an `HttpOnly`,
-/// `SameSite=Strict` cookie, kept in memory for 8 hours); every form carries the session's own
+/// `SameSite=Strict` cookie, for 8 hours), kept in the store by the id's hash, so a restart or
+/// another node behind the same address keeps the person signed in; every form carries the session's own
 /// anti-forgery value; every change is made through the same backend as the API, so it is audited
 /// with the token that signed in.
 public final class Dashboard: Sendable {
     struct Session: Sendable {
+        /// The hash of the cookie's id: the session's key in the store.
+        var idHash: String
         var token: APIToken
         var csrf: String
         var expires: Int64
@@ -21,7 +23,6 @@ public final class Dashboard: Sendable {
     }
 
     private let backend: any ManagementBackend
-    private let sessions = Mutex<[String: Session]>([:])
     /// True when the listener serves HTTPS: the cookie is then `Secure`.
     private let secure: Bool
     static let lifetime: Int64 = 8 * 3_600_000
@@ -42,7 +43,7 @@ public final class Dashboard: Sendable {
         }
         router.post("/logout") { request, _ in
             try await self.form(request, role: .viewer) { session, _, _ in
-                self.sessions.withLock { $0 = $0.filter { $0.value.csrf != session.csrf } }
+                try await self.backend.sessions.closeSession(idHash: session.idHash)
                 return self.redirect("/login", cookie: "sb_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict")
             }
         }
@@ -63,6 +64,9 @@ public final class Dashboard: Sendable {
         router.get("/audit") { request, _ in
             try await self.page(request, role: .viewer) { session in try await self.audit(request.uri.queryParameters, session: session) }
         }
+        router.get("/nodes") { request, _ in
+            try await self.page(request, role: .viewer) { session in Pages.nodes(try await self.backend.nodes(), session: session) }
+        }
         router.get("/landscape") { request, _ in
             try await self.page(request, role: .viewer) { session in
                 let (svg, checklist) = self.backend.landscape()
@@ -80,39 +84,23 @@ public final class Dashboard: Sendable {
 
     /// The request's session, when it has one that has not expired and whose token is still valid:
     /// the token is looked up on every request, so a revoked token's sessions end at once.
-    private func session(_ request: Request) async -> Session? {
+    /// Throws when the store cannot be read.
+    private func session(_ request: Request) async throws -> Session? {
         guard let cookie = request.headers[.cookie] else { return nil }
         let id = cookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             .first { $0.hasPrefix("sb_session=") }.map { String($0.dropFirst("sb_session=".count)) }
-        guard let id else { return nil }
-        let now = backend.now()
-        let found = sessions.withLock { sessions -> Session? in
-            guard let session = sessions[id], session.expires > now else {
-                sessions[id] = nil
-                return nil
-            }
-            return session
-        }
-        guard let found else { return nil }
-        guard let token = await backend.currentToken(hash: found.token.hash), token.id == found.token.id else {
-            sessions.withLock { $0[id] = nil }
+        guard let id, !id.isEmpty else { return nil }
+        let idHash = APIToken.hash(of: id)
+        guard let stored = try await backend.sessions.session(idHash: idHash, now: backend.now()) else { return nil }
+        guard let token = await backend.currentToken(hash: stored.tokenHash) else {
+            try await backend.sessions.closeSession(idHash: idHash)
             return nil
         }
-        var session = found
         let revision = backend.revision()
         let commit = revision["commit"]?.text.prefix(7) ?? ""
-        session.revision = (revision["revision"]?.text ?? "") + (commit.isEmpty ? "" : " (commit \(commit))")
-        return session
-    }
-
-    /// Drops expired sessions and, past `maxSessions`, the ones that expire first.
-    private static func prune(_ sessions: inout [String: Session], now: Int64) {
-        sessions = sessions.filter { $0.value.expires > now }
-        if sessions.count >= maxSessions {
-            for (id, _) in sessions.sorted(by: { $0.value.expires < $1.value.expires }).prefix(sessions.count - maxSessions + 1) {
-                sessions[id] = nil
-            }
-        }
+        return Session(
+            idHash: idHash, token: token, csrf: stored.csrf, expires: stored.expiresAt,
+            revision: (revision["revision"]?.text ?? "") + (commit.isEmpty ? "" : " (commit \(commit))"))
     }
 
     private func login(_ request: Request, from address: String) async throws -> Response {
@@ -131,17 +119,16 @@ public final class Dashboard: Sendable {
         throttle.succeeded(address)
         let id = Self.random()
         let now = backend.now()
-        sessions.withLock { sessions in
-            Self.prune(&sessions, now: now)
-            sessions[id] = Session(token: found, csrf: Self.random(), expires: now + Self.lifetime)
-        }
+        try await backend.sessions.openSession(
+            DashboardSession(idHash: APIToken.hash(of: id), tokenHash: found.hash, csrf: Self.random(), expiresAt: now + Self.lifetime),
+            now: now, keeping: Self.maxSessions)
         return redirect(
             "/", cookie: "sb_session=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Self.lifetime / 1000)\(secure ? "; Secure" : "")")
     }
 
     /// A page for a signed-in user with at least `role`; others go to the sign-in page.
     private func page(_ request: Request, role: APIToken.Role, _ render: (Session) async throws -> String) async throws -> Response {
-        guard let session = await session(request) else { return redirect("/login") }
+        guard let session = try await session(request) else { return redirect("/login") }
         guard session.token.role.allows(role) else { return notAllowed(session, needs: role) }
         return html(try await render(session))
     }
@@ -154,7 +141,7 @@ public final class Dashboard: Sendable {
         _ request: Request, role: APIToken.Role, limit: Int = 64 << 10,
         _ act: (Session, [String: String], [(String, String)]) async throws -> Response
     ) async throws -> Response {
-        guard let session = await session(request) else { return redirect("/login") }
+        guard let session = try await session(request) else { return redirect("/login") }
         var request = request
         let pairs = Self.pairs(String(buffer: try await request.collectBody(upTo: limit)))
         let form = Dictionary(pairs, uniquingKeysWith: { _, last in last })

@@ -29,7 +29,7 @@ enum Pages {
         let nav =
             session.map { session in
                 """
-                <a href="/">Overview</a><a href="/dead-letters">Dead letters</a><a href="/audit">Audit log</a><a href="/landscape">Landscape</a>
+                <a href="/">Overview</a><a href="/dead-letters">Dead letters</a><a href="/audit">Audit log</a><a href="/landscape">Landscape</a><a href="/nodes">Nodes</a>
                 <small title="the workspace revision running">revision \(e(session.revision))</small>
                 <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(session.csrf)"><span>\(e(session.token.name)) (\(session.token.role.rawValue))</span> <button>Sign out</button></form>
                 """
@@ -194,14 +194,33 @@ enum Pages {
         }.joined()
         let dead = message["state"]?.text == "dead"
         let actions = dead && session.token.role.allows(.operator) ? deadLetterActions(id, session: session) : ""
+        let lease = message["leased_by"].map { node in
+            " Being delivered by node <a href=\"/nodes\">\(e(node.text))</a>, its lease until \(e(message["lease_expires_at"]?.text ?? ""))."
+        } ?? ""
         return layout(
             "Message \(id)", session: session,
             body: """
-                <p>Integration <a href="/integrations/\(e(message["integration"]?.text ?? ""))">\(e(message["integration"]?.text ?? ""))</a>, state \(e(message["state"]?.text ?? "")), \(e(message["attempts"]?.text ?? "0")) attempt(s).</p>
+                <p>Integration <a href="/integrations/\(e(message["integration"]?.text ?? ""))">\(e(message["integration"]?.text ?? ""))</a>, state \(e(message["state"]?.text ?? "")), \(e(message["attempts"]?.text ?? "0")) attempt(s).\(lease)</p>
                 \(actions)
                 <h2>Payload</h2><pre class="wrap">\(e(prettyPayload(message["payload"]?.text ?? "")))</pre>
                 <h2>History</h2>
                 <table><tr><th>At</th><th>Event</th><th>Attempt</th><th>Status</th><th>Duration</th><th>Revision</th><th>By</th><th>Detail</th></tr>\(history)</table>
+                """)
+    }
+
+    /// The nodes sharing the store (`/api/v1/nodes`), live ones first.
+    static func nodes(_ nodes: JSONValue, session: Dashboard.Session) -> String {
+        let rows = nodes.arrayValues.sorted { ($0["alive"]?.text == "true" ? 0 : 1) < ($1["alive"]?.text == "true" ? 0 : 1) }.map { node in
+            let alive = node["alive"]?.text == "true"
+            let duties = (node["duties"]?.arrayValues ?? []).map { e($0.text) }.joined(separator: ", ")
+            return
+                "<tr><td>\(e(node["id"]?.text ?? ""))</td><td>\(e(node["host"]?.text ?? "")) (pid \(e(node["pid"]?.text ?? "")))</td><td>\(e(node["version"]?.text ?? ""))</td><td>\(e(node["started_at"]?.text ?? ""))</td><td>\(e(node["last_heartbeat"]?.text ?? ""))</td><td class=\"\(alive ? "ok" : "error")\">\(alive ? "alive" : "stopped heartbeating")</td><td>\(e(node["messages_in_flight"]?.text ?? "0"))</td><td>\(duties.isEmpty ? "none" : duties)</td></tr>"
+        }.joined()
+        return layout(
+            "Nodes", session: session, refresh: true,
+            body: """
+                <p>The hub processes sharing this store. A node that stops heartbeating has its messages taken over by the others; the duties (housekeeping, alerts, each polled source) are held by one node at a time.</p>
+                <table><tr><th>Node</th><th>Host</th><th>Version</th><th>Started</th><th>Last heartbeat</th><th>State</th><th>Messages in flight</th><th>Duties</th></tr>\(rows.isEmpty ? "<tr><td colspan=\"8\">None: this store is not shared by nodes.</td></tr>" : rows)</table>
                 """)
     }
 

@@ -12,6 +12,8 @@ public protocol ManagementBackend: Sendable {
     /// The token stored under `hash`, when it exists and is not revoked: what a dashboard session
     /// checks on every request, so revoking a token ends its sessions.
     func currentToken(hash: String) async -> APIToken?
+    /// Where dashboard sessions are kept: the store, so every node and a restart know them.
+    var sessions: any SessionStore { get }
     /// Nil when the hub can take work; otherwise why not, in a sentence (the store cannot be
     /// read, or refuses writes).
     func unreadiness() async -> String?

@@ -262,7 +262,7 @@ struct SQLiteMessageStoreTests {
             applied == [
                 "v1: messages, idempotency keys, audit", "v2: claim scans ready messages only", "v3: positions of polled sources",
                 "v4: management API tokens", "v5: paused integrations", "v6: interruptions, for poison messages",
-                "v7: the revision and the request of each attempt, the trace context of each message",
+                "v7: the revision and the request of each attempt, the trace context of each message", "v8: dashboard sessions",
             ])
         #expect(try await store.enqueue([message("A")]) == [.accepted(id: "A")])
         let claimed = try await store.claim(integration: "orders", limit: 5, now: now, leaseMillis: 1_000, owner: "n")

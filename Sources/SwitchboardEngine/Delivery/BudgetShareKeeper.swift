@@ -106,7 +106,10 @@ public final class BudgetShareKeeper: Service, Sendable {
             granted.withLock { $0 = grant }
             return (await budget.lower(to: grant), demand)
         }
-        if !leaving { await budget.raise(to: granted.withLock { $0 }, until: started + lease.milliseconds - 1_000) }
+        // The others count this share live until the database's time of the exchange plus the
+        // lease, which is no earlier than `started`; a tenth of the lease is kept in hand for
+        // the clocks' drift.
+        if !leaving { await budget.raise(to: granted.withLock { $0 }, until: started + lease.milliseconds - lease.milliseconds / 10) }
         if exchange.pauseRemaining > 0 { await budget.pause(until: clock.now() + exchange.pauseRemaining) }
     }
 

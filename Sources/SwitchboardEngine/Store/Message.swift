@@ -16,6 +16,9 @@ public struct Message: Sendable, Hashable {
     public var updatedAt: Int64
     /// The token of the current lease; a completion must present it.
     public var leaseToken: String?
+    /// Who holds the lease: a node's delivery loop (`NODE`, or `NODE#N` for a reload's); nil
+    /// unless leased.
+    public var leaseOwner: String?
     /// The last failure, truncated, for people reading `messages show` and `dlq list`.
     public var lastError: String?
     public var lastStatus: Int?
@@ -27,9 +30,10 @@ public struct Message: Sendable, Hashable {
     public init(
         id: String, integration: String, sequence: Int64, lifecycle: MessageLifecycle, payload: [UInt8], orderingKey: String?,
         idempotencyKey: String?, receivedAt: Int64, updatedAt: Int64, leaseToken: String?, lastError: String?, lastStatus: Int?,
-        traceparent: String? = nil
+        traceparent: String? = nil, leaseOwner: String? = nil
     ) {
         self.traceparent = traceparent
+        self.leaseOwner = leaseOwner
         self.id = id
         self.integration = integration
         self.sequence = sequence

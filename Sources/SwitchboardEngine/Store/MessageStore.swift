@@ -78,8 +78,8 @@ public protocol MessageStore: Sendable {
     func leaseCounts() async throws -> [String: Int]
 }
 
-/// Everything a running hub keeps: messages and audit, management tokens, paused integrations.
-public typealias HubStore = MessageStore & TokenStore & PauseStore
+/// Everything a running hub keeps: messages and audit, management tokens, paused integrations, dashboard sessions.
+public typealias HubStore = MessageStore & TokenStore & PauseStore & SessionStore
 
 extension MessageStore {
     public func prepare() async throws {}
