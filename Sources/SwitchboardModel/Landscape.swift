@@ -188,6 +188,12 @@ public struct SystemLimits: Sendable, Hashable {
     /// (a recommended parallelism the connector reads) when one comes. Nil: fixed at `maxConcurrent`.
     public var adaptiveStart: Int?
 
+    /// How much longer than `window` the hub counts: 1% of the window, and at least 100 ms. The
+    /// hub's clock and the target's see each request at slightly different moments (a request
+    /// waits for a connection, an event loop, the network), so a request granted just after the
+    /// hub's window ended may arrive inside the target's.
+    public var margin: Duration { max(window / 100, .milliseconds(100)) }
+
     public init(
         maxConcurrent: Int? = nil, maxRequests: Int? = nil, window: Duration = .seconds(1), maxExecution: Duration? = nil, adaptiveStart: Int? = nil
     ) {

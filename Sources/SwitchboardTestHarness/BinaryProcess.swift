@@ -147,6 +147,12 @@ public final class RunningBinary: @unchecked Sendable {
         public var description: String { "switchboard \(arguments.joined(separator: " ")) did not report a port; it printed: \(output)" }
     }
 
+    /// A process its test left running (the test failed before stopping it) is killed, so it
+    /// holds no port or database for the tests after.
+    deinit {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// SIGKILL: no chance to clean up. Does not wait (waiting would block a concurrency thread).
     public func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)

@@ -112,9 +112,26 @@ public enum ThrowawayPostgres {
     /// with the output when it exits non-zero.
     ///
     /// posix_spawn and waitpid rather than Foundation's `Process`, whose `waitUntilExit` was seen
-    /// never to return for `runuser` under the test runner. Output goes to a file, not a pipe:
+    /// never to return for `runuser` under the test runner; the child gets standard input,
+    /// output and error only (every other descriptor is closed). Output goes to a file, not a pipe:
     /// `pg_ctl start` leaves the server running, and a server that held a pipe's end open would
     /// keep a reader waiting for ever.
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc
+    /// module does not import; nil without it.
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    private static let closeFrom: CloseFrom? = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: CloseFrom.self)
+    }
+
+    /// Without `closeFrom`: marks every descriptor above standard error close-on-exec.
+    private static func closeOnExec() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            guard let fd = Int32(name), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
     @discardableResult
     static func run(_ program: String, _ arguments: [String]) throws -> String {
         let command = getuid() == 0 && !program.hasPrefix("/bin/") ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] + arguments : [program] + arguments
@@ -126,6 +143,14 @@ public enum ThrowawayPostgres {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process goes with it: `pg_ctl start` leaves a server running for
+        // the rest of the tests, and a pipe's end or a socket it inherited from another test
+        // would stay open for as long (a reader waiting for that pipe's end would wait for ever).
+        if let closeFrom = Self.closeFrom {
+            _ = closeFrom(&actions, 3)
+        } else {
+            Self.closeOnExec()
+        }
         var arguments = command.map { strdup($0) } + [nil]
         defer { for argument in arguments { free(argument) } }
         var pid: pid_t = 0

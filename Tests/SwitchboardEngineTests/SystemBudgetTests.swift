@@ -39,6 +39,32 @@ struct SystemBudgetTests {
         #expect(await budget.permitsInUse == 2)
     }
 
+    @Test("a caller waiting for a slot that is cancelled stops waiting at once, and the next release still reaches the one after it")
+    func cancelledWaiter() async throws {
+        let budget = SystemBudget(systemID: "erp", limits: SystemLimits(maxConcurrent: 1), clock: ManualClock())
+        try await budget.acquire()
+        let cancelled = Task { try await budget.acquire() }
+        let next = Task { try await budget.acquire() }
+        try await Task.sleep(for: .milliseconds(20))
+        cancelled.cancel()
+        // Without a release: it must not wait for one.
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        #expect(await budget.permitsInUse == 1)
+        await budget.release()
+        try await next.value
+        #expect(await budget.permitsInUse == 1)
+    }
+
+    @Test("a shared budget's caller waiting for want of share is cancelled without a release or a new share")
+    func cancelledWithoutShare() async throws {
+        let budget = SystemBudget(systemID: "erp", limits: SystemLimits(maxConcurrent: 4), clock: ManualClock(), shared: true)
+        await budget.raise(to: BudgetUse(concurrency: 0, requests: 0, executionMillis: 0), until: .max)
+        let waiting = Task { try await budget.acquire() }
+        try await Task.sleep(for: .milliseconds(20))
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+    }
+
     @Test("adaptive concurrency starts low, takes the target's hint, halves on 429 and grows one per round of clean answers")
     func adaptive() async throws {
         let budget = SystemBudget(systemID: "crm", limits: SystemLimits(maxConcurrent: 52, adaptiveStart: 4), clock: ManualClock())

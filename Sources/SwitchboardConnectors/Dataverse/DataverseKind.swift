@@ -220,10 +220,10 @@ public struct DataverseKind: ConnectorRuntime {
         return facts
     }
 
-    /// The limits are per application user, so the hub holds all users' together; it keeps 1% of
-    /// the window in hand, as every kind does.
+    /// The limits are per application user, so the hub holds all users' together, with the usual
+    /// margin (`SystemLimits.margin`: 3 s of the 5-minute window).
     public func enforcedLimits(_ limits: SystemLimits, connection: (any ConnectionSettings)?) -> (limits: SystemLimits, margin: Duration) {
-        (limits.times((connection as? DataverseConnectionSettings)?.users ?? 1), limits.window / 100)
+        (limits.times((connection as? DataverseConnectionSettings)?.users ?? 1), limits.margin)
     }
 
     /// 16, or eight batches' worth when writes are batched, so that batches fill up.

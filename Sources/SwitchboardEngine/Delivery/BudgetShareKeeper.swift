@@ -92,12 +92,13 @@ public final class BudgetShareKeeper: Service, Sendable {
         let started = clock.now()
         let limits = budget.limits
         let granted = Mutex(BudgetUse.zero)
+        // Read before the system's row is locked, so the lock is held for one hop onto the budget (the lowering), not two.
+        let demand = leaving ? BudgetUse.zero : await budget.demand()
         let exchange = try await coordination.exchangeBudgetShare(
             system: budget.systemID, holder: holder, node: node, lease: leaving ? .zero : lease,
             grace: .milliseconds(budget.windowMillis), concurrencyGrace: concurrencyGrace,
             pauseRemaining: max(0, budget.pausedUntil - started)
         ) { others in
-            let demand = leaving ? BudgetUse.zero : await budget.demand()
             let grant =
                 leaving
                 ? BudgetUse.zero

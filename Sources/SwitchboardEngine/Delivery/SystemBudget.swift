@@ -23,7 +23,9 @@ public actor SystemBudget {
     /// Grant times inside the current window, oldest first.
     private var recentGrants: [Int64] = []
     private var grantsHead = 0
-    private var releaseWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Callers waiting for a release, oldest first, each with its id (so a cancelled one can leave).
+    private var releaseWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+    private var nextWaiter: UInt64 = 0
     /// Epoch ms until which no permit is granted; 0 when not paused. Atomic, so a caller can read
     /// it without a hop onto the actor.
     private let pause = Atomic<Int64>(0)
@@ -137,7 +139,7 @@ public actor SystemBudget {
         // A higher limit may let waiters through.
         var free = concurrencyLimit.map { $0 - inFlight } ?? 0
         while free > 0, !releaseWaiters.isEmpty {
-            releaseWaiters.removeFirst().resume()
+            releaseWaiters.removeFirst().continuation.resume()
             free -= 1
         }
     }
@@ -156,7 +158,7 @@ public actor SystemBudget {
         while true {
             if Task.isCancelled {
                 // Pass a wake-up on, so a cancelled waiter never swallows the release meant for another.
-                if !releaseWaiters.isEmpty { releaseWaiters.removeFirst().resume() }
+                if !releaseWaiters.isEmpty { releaseWaiters.removeFirst().continuation.resume() }
                 throw CancellationError()
             }
             let now = clock.now()
@@ -172,7 +174,7 @@ public actor SystemBudget {
             }
             if let maximum = concurrencyLimit, inFlight >= maximum {
                 if let share, share.concurrency <= inFlight { onStarved?() }
-                await withCheckedContinuation { releaseWaiters.append($0) }
+                await waitForRelease()
                 continue
             }
             let windowMillis = windowMillis
@@ -186,7 +188,7 @@ public actor SystemBudget {
                         try await clock.sleep(until: executions[executionsHead].start + windowMillis)
                     } else if inFlight > 0 {
                         // All the time is in flight: the next release frees some.
-                        await withCheckedContinuation { releaseWaiters.append($0) }
+                        await waitForRelease()
                     } else {
                         try await clock.sleep(until: now + 50)
                     }
@@ -206,6 +208,31 @@ public actor SystemBudget {
             inFlight += 1
             return
         }
+    }
+
+    /// Waits for a release, a raised share or a higher adaptive limit; returns at once when the
+    /// caller's task is cancelled (a delivery cancelled at the end of a shutdown's grace, a node
+    /// stopping), so no cancelled caller waits for a release that may never come.
+    private func waitForRelease() async {
+        let id = nextWaiter
+        nextWaiter &+= 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    releaseWaiters.append((id, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.leave(id) }
+        }
+    }
+
+    /// A cancelled waiter leaves the queue.
+    private func leave(_ id: UInt64) {
+        guard let index = releaseWaiters.firstIndex(where: { $0.id == id }) else { return }
+        releaseWaiters.remove(at: index).continuation.resume()
     }
 
     private func pruneGrants(now: Int64) {
@@ -234,7 +261,7 @@ public actor SystemBudget {
             self.executionMillis += executionMillis
             expectedMillis = expectedMillis == 0 ? Double(executionMillis) : expectedMillis * 0.9 + Double(executionMillis) * 0.1
         }
-        if !releaseWaiters.isEmpty { releaseWaiters.removeFirst().resume() }
+        if !releaseWaiters.isEmpty { releaseWaiters.removeFirst().continuation.resume() }
     }
 
     /// Stops granting permits until `deadline` (epoch ms); a later deadline extends the pause, an earlier one is ignored.
@@ -290,7 +317,7 @@ public actor SystemBudget {
         shareUntil = until
         let waiters = releaseWaiters
         releaseWaiters.removeAll()
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.continuation.resume() }
     }
 
     /// This node's share now; nil when the budget is not shared.

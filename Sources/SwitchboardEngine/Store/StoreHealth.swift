@@ -6,7 +6,10 @@ import Synchronization
 ///
 /// Guarantees: while writes are refused (a full disk, a read-only file system), the log says so
 /// at most once per `interval`, with how many writes were refused since it last said it, instead
-/// of once per refused request; the first write that succeeds again says the store recovered.
+/// of once per refused request; the first write that succeeds after a refusal the log told of
+/// says the store recovered. A store that flickers (a nearly full disk takes a small write
+/// between refusals) is one outage in the log, not one per flicker: a refusal within `interval`
+/// of the last one logged is counted, not logged.
 /// `isRefusingWrites` is what `/api/v1/ready` answers from. Writers call `accepted()` on every
 /// successful write: one atomic load while the store is healthy.
 public final class StoreHealth: Sendable {
@@ -15,6 +18,8 @@ public final class StoreHealth: Sendable {
         var lastLogged: Int64?
         var refusedSinceLog = 0
         var lastError = ""
+        /// A refusal was logged and no recovery since.
+        var announced = false
     }
 
     private let state = Mutex(State())
@@ -49,6 +54,7 @@ public final class StoreHealth: Sendable {
             defer {
                 state.lastLogged = now
                 state.refusedSinceLog = 0
+                state.announced = true
             }
             return (state.refusedSinceLog, state.lastError)
         }
@@ -65,12 +71,14 @@ public final class StoreHealth: Sendable {
         guard refusing.load(ordering: .relaxed) else { return }
         let recovered = state.withLock { state -> Int? in
             guard state.refusing else { return nil }
+            let announced = state.announced
             defer {
                 state.refusing = false
-                state.refusedSinceLog = 0
-                state.lastLogged = nil
+                // Unannounced, the refusals are told with the next line.
+                if announced { state.refusedSinceLog = 0 }
+                state.announced = false
             }
-            return state.refusedSinceLog
+            return announced ? state.refusedSinceLog : nil
         }
         refusing.store(false, ordering: .relaxed)
         if let recovered { logger.notice("the store takes writes again", metadata: ["sb.count": "\(recovered)"]) }

@@ -29,9 +29,7 @@ package protocol ConnectorKind: Sendable {
 
     /// The limits the hub enforces for one connection: `limits` times the users it signs in as,
     /// and how much longer than the target's window the hub counts. Default: the limits as
-    /// declared, and 1% of the window kept in hand, since the hub's clock and the target's see
-    /// each request at slightly different moments (a request granted at the end of one window may
-    /// arrive in the next).
+    /// declared, and `SystemLimits.margin`.
     func enforcedLimits(_ limits: SystemLimits, connection: (any ConnectionSettings)?) -> (limits: SystemLimits, margin: Duration)
 
     /// Messages of an integration in flight at once when it does not say (`delivery.concurrency`).
@@ -73,7 +71,7 @@ extension ConnectorKind {
     package func readSource(_ key: String, _ fields: ConfigFields, context: ReadContext) -> (any SourceSettings)? { nil }
     package func planning(of connection: (any ConnectionSettings)?, window: Duration) -> PlanningFacts { PlanningFacts() }
     package func enforcedLimits(_ limits: SystemLimits, connection: (any ConnectionSettings)?) -> (limits: SystemLimits, margin: Duration) {
-        (limits, limits.window / 100)
+        (limits, limits.margin)
     }
     package func defaultConcurrency(connection: (any ConnectionSettings)?) -> Int { 16 }
 }
