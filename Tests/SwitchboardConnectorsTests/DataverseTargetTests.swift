@@ -221,12 +221,14 @@ struct DataverseTargetTests {
         let emulator = try await EmulatorHarness()
         // Writes wait long enough for others to join them however slowly the orders arrive on a busy machine.
         let setup = try await Setup(emulator: emulator, batchSize: 10, batchWait: "300ms", batchWith: mode)
-        var posted: [String] = []
-        for number in 1...25 {
-            let total = number == 7 ? #""seven""# : "\(number)"
-            posted.append(try await setup.post(#"{"number": "B-\#(number)", "total": \#(total)}"#))
+        // All at once, so that writes gather into batches however busy the machine is.
+        let ids = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for number in 1...25 {
+                let total = number == 7 ? #""seven""# : "\(number)"
+                group.addTask { (number, try await setup.post(#"{"number": "B-\#(number)", "total": \#(total)}"#)) }
+            }
+            return try await group.reduce(into: [(Int, String)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        let ids = posted
         let settled = try await eventually {
             let states = try await ids.asyncMap { try await setup.hub.store.message(id: $0)?.state }
             return states.allSatisfy { $0 == .delivered || $0 == .dead }

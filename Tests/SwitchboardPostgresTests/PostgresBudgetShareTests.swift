@@ -59,15 +59,21 @@ struct PostgresBudgetShareTests {
         return store
     }
 
-    static func start(_ name: String, store: PostgresMessageStore, target: Target, until stop: Int64) -> Node {
+    /// A node's budget and its keeper, running.
+    static func keep(_ name: String, store: PostgresMessageStore) -> (budget: SystemBudget, keeper: Task<Void, any Error>) {
         let clock = SystemClock()
         // The hub's budgets count a window 100 ms longer than the target's (`SystemLimits` margin).
         let budget = SystemBudget(systemID: "erp", limits: limits, clock: clock, margin: .milliseconds(100), shared: true)
         let keeper = BudgetShareKeeper(
             coordination: store, budgets: [budget], node: name, runtime: "0", clock: clock, logger: Logger(label: "test"),
             lease: .seconds(3), concurrencyGrace: .milliseconds(500))
-        let keeping = Task { try await keeper.run() }
-        let callers = Task {
+        return (budget, Task { try await keeper.run() })
+    }
+
+    /// Five callers on a node, each sending one request after another through its budget until `stop`.
+    static func call(_ name: String, budget: SystemBudget, target: Target, until stop: Int64) -> Task<Void, Never> {
+        let clock = SystemClock()
+        return Task {
             await withTaskGroup(of: Void.self) { group in
                 for caller in 0..<5 {
                     group.addTask {
@@ -82,7 +88,6 @@ struct PostgresBudgetShareTests {
                 }
             }
         }
-        return Node(store: store, budget: budget, keeper: keeping, callers: callers)
     }
 
     @Test("three nodes never exceed max_concurrent or max_requests together, share the work, and a dead node's part is taken over")
@@ -91,11 +96,18 @@ struct PostgresBudgetShareTests {
         let target = Target()
         let clock = SystemClock()
         let stores = (try await Self.store(url), try await Self.store(url), try await Self.store(url))
+        // The keepers first: the callers start once every node holds a share (before that, the
+        // first node to start may take a whole window, as documented).
+        let keeping = (Self.keep("a", store: stores.0), Self.keep("b", store: stores.1), Self.keep("c", store: stores.2))
+        let registered = await eventually { ((try? await stores.0.budgetShares()) ?? []).filter(\.live).count == 3 }
+        #expect(registered, "the three keepers wrote their shares")
         let stop = clock.now() + 10_000
-        let a = Self.start("a", store: stores.0, target: target, until: stop)
-        let b = Self.start("b", store: stores.1, target: target, until: stop)
+        let a = Node(store: stores.0, budget: keeping.0.budget, keeper: keeping.0.keeper, callers: Self.call("a", budget: keeping.0.budget, target: target, until: stop))
+        let b = Node(store: stores.1, budget: keeping.1.budget, keeper: keeping.1.keeper, callers: Self.call("b", budget: keeping.1.budget, target: target, until: stop))
         // Node c dies 3.5 s in, without handing its share back (its keeper and callers just stop).
-        let c = Self.start("c", store: stores.2, target: target, until: clock.now() + 3_500)
+        let c = Node(
+            store: stores.2, budget: keeping.2.budget, keeper: keeping.2.keeper,
+            callers: Self.call("c", budget: keeping.2.budget, target: target, until: clock.now() + 3_500))
         try await Task.sleep(for: .milliseconds(3_500))
         // Its connections go first, so its keeper cannot hand anything back.
         await c.store.close()
@@ -111,7 +123,7 @@ struct PostgresBudgetShareTests {
         #expect(target.most <= 6, "at most max_concurrent in flight over the three nodes")
         #expect(target.mostInWindow(1_000) <= 60, "at most max_requests in any 1 s window over the three nodes")
         let counts = target.byNode
-        // The first node to start may take a whole window before the others register; after it, each gets its part.
+        // Each node got its part.
         for node in ["a", "b", "c"] { #expect((atDeath[node] ?? 0) >= 10, "node \(node) had a share before c died: \(atDeath)") }
         // About 10 s at up to 60 a second: the nodes used most of the budget between them.
         let total = counts.values.reduce(0, +)
