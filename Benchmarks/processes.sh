@@ -9,17 +9,8 @@ seconds=${SECONDS_OF_LOAD:-10}
 work=$(mktemp -d)
 trap 'pkill -f "switchboard run $work" 2>/dev/null || true; nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/ws/integrations" "$work/logs" "$work/body"
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  server { listen 127.0.0.1:19090; location / { client_max_body_size 1m; return 200 '{"ok":true}'; } }
-}
-NGINX
+source "$(dirname "$0")/common.sh"
+write_target; write_integration; write_load
 cat > "$work/ws/switchboard.yaml" <<YAML
 version: 1
 server: { host: 127.0.0.1, port: 18080 }
@@ -27,20 +18,6 @@ systems:
   - { id: shop, kind: http, location: cloud }
   - { id: erp, kind: http, location: on-premises, connections: { default: { base_url: "http://127.0.0.1:19090" } } }
 YAML
-cat > "$work/ws/integrations/orders.yaml" <<YAML
-id: orders
-title: Orders
-source: { system: shop, webhook: { path: /hooks/orders, auth: { kind: none } } }
-steps:
-  - map: { order: \$.n, customer: { upper: \$.customer }, lines: \$.lines }
-target: { system: erp, http: { method: POST, path: "/orders/{\$.order}" } }
-delivery: { concurrency: 64 }
-YAML
-cat > "$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"n": 17, "customer": "c17", "lines": [{"sku": "SKU-1", "quantity": 2, "price": 19.95}, {"sku": "SKU-2", "quantity": 1, "price": 5.5}], "note": "benchmark order with a realistic payload size"}'
-LUA
 nginx -c "$work/nginx.conf"
 hub() { .build/release/switchboard run "$work/ws" --log-level error "$@" > "$work/hub.log" 2>&1 & }
 listening() { until curl -s -o /dev/null http://127.0.0.1:18080/healthz; do sleep 0.02; done; }

@@ -67,6 +67,12 @@ public protocol MessageStore: Sendable {
     /// store that needs nothing does nothing.
     func reclaimSpace() async throws
 
+    /// Keeps the tables every claim and completion writes healthy between prunes; the node that
+    /// holds the `housekeeping` duty calls it every few seconds, so it must cost next to nothing
+    /// when there is nothing to do. A store that needs nothing does nothing (SQLite reuses its
+    /// pages); PostgreSQL vacuums its pending partition once it holds enough dead rows.
+    func tidy() async throws
+
     /// Waits until the store can be used (a database server reached, its schema migrated);
     /// throws one sentence saying why not. A store that opened when it was made does nothing.
     func prepare() async throws

@@ -2,7 +2,7 @@ import Logging
 import ServiceLifecycle
 
 /// Periodic chores of a running hub: refreshes the queue-depth, stored-messages, health and
-/// connection gauges
+/// connection gauges, tidies the store's hot tables every `sampleInterval` (`MessageStore.tidy`),
 /// and prunes what the retention setting no longer keeps (audit records, finished messages,
 /// expired idempotency keys).
 public final class Housekeeping: Service, Sendable {
@@ -56,7 +56,11 @@ public final class Housekeeping: Service, Sendable {
             while !Task.isCancelled {
                 await self.sample()
                 let now = self.clock.now()
-                if now >= nextPrune, await self.duties.holds("housekeeping", ttl: self.sampleInterval * 3) {
+                let holds = await self.duties.holds("housekeeping", ttl: self.sampleInterval * 3)
+                if holds {
+                    do { try await self.store.tidy() } catch { self.logger.warning("tidying the store failed", metadata: ["sb.error": "\(error)"]) }
+                }
+                if now >= nextPrune, holds {
                     do {
                         try await self.prune(now: now)
                     } catch is CancellationError {
