@@ -8,7 +8,7 @@ import SwitchboardEngine
 extension PostgresMessageStore: BudgetCoordination {
     public func exchangeBudgetShare(
         system: String, holder: String, node: String, lease: Duration, grace: Duration, concurrencyGrace: Duration,
-        pauseRemaining: Int64, decide: @escaping @Sendable ([BudgetShareRow]) async throws -> (held: BudgetUse, demand: BudgetUse)
+        pauseRemaining: Int64, lanePausesRemaining: [String: Int64], decide: @escaping @Sendable ([BudgetShareRow]) async throws -> (held: BudgetUse, demand: BudgetUse)
     ) async throws -> BudgetExchange {
         try await transaction(durable: true) { [logger] connection in
             let pause = max(0, pauseRemaining)
@@ -23,6 +23,20 @@ extension PostgresMessageStore: BudgetCoordination {
             guard let first = locked.first else { throw PostgresStoreError("the budget row of system '\(system)' could not be locked") }
             let (pausedUntil, now) = try first.decode((Int64, Int64).self)
             try await connection.query("DELETE FROM budget_shares WHERE system = \(system) AND counted_until <= \(now)", logger: logger)
+            // Identities' pauses: merged (the later end wins), ended ones deleted, the rest read back.
+            let told = lanePausesRemaining.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+            if !told.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO budget_lane_pauses AS p (system, lane, paused_until)
+                    SELECT \(system), lane, \(now) + remaining FROM unnest(\(told.map(\.key))::text[], \(told.map(\.value))::bigint[]) AS t(lane, remaining)
+                    ON CONFLICT (system, lane) DO UPDATE SET paused_until = GREATEST(p.paused_until, EXCLUDED.paused_until)
+                    """, logger: logger)
+            }
+            try await connection.query("DELETE FROM budget_lane_pauses WHERE system = \(system) AND paused_until <= \(now)", logger: logger)
+            let lanes = try await connection.query(
+                "SELECT lane, paused_until - \(now) FROM budget_lane_pauses WHERE system = \(system)", logger: logger
+            ).collect().map { try $0.decode((String, Int64).self) }
             let others = try await connection.query(
                 """
                 SELECT holder, node, concurrency, requests, execution_ms, want_concurrency, want_requests, want_execution_ms,
@@ -47,7 +61,9 @@ extension PostgresMessageStore: BudgetCoordination {
                     live_until = EXCLUDED.live_until, concurrency_until = EXCLUDED.concurrency_until, counted_until = EXCLUDED.counted_until
                 """, logger: logger)
             let row = BudgetShareRow(system: system, holder: holder, node: node, held: held, demand: demand, live: lease > .zero)
-            return BudgetExchange(row: row, pauseRemaining: max(0, pausedUntil - now))
+            return BudgetExchange(
+                row: row, pauseRemaining: max(0, pausedUntil - now),
+                lanePausesRemaining: Dictionary(lanes, uniquingKeysWith: { first, _ in first }))
         }
     }
 

@@ -161,5 +161,16 @@ enum PostgresSchema {
                 "CREATE TABLE dashboard_sessions (id_hash text PRIMARY KEY, token_hash text NOT NULL, csrf text NOT NULL, expires_at bigint NOT NULL)",
                 "CREATE INDEX dashboard_sessions_expiry ON dashboard_sessions (expires_at)",
             ]),
+        Migration(
+            version: 5, name: "pauses of a target's identities shared between nodes",
+            statements: [
+                // One row per paused identity of a system (a Dataverse application user told to
+                // wait), until the database's time `paused_until` (ms); written under the
+                // system's row lock in budget_systems, with its shares.
+                """
+                CREATE TABLE budget_lane_pauses (
+                    system text NOT NULL, lane text NOT NULL, paused_until bigint NOT NULL, PRIMARY KEY (system, lane))
+                """,
+            ]),
     ]
 }

@@ -134,7 +134,7 @@ struct PostgresBudgetShareTests {
         for node in [a, b] { await node.store.close() }
     }
 
-    @Test("a Retry-After pause one node was told reaches the other nodes' budgets")
+    @Test("a Retry-After pause one node was told reaches the other nodes' budgets, the system's and one application user's")
     func pauseReachesEveryNode() async throws {
         let url = try PostgresURL.parse(try await ThrowawayPostgres.database()).get()
         let clock = SystemClock()
@@ -152,12 +152,15 @@ struct PostgresBudgetShareTests {
         }
         let until = clock.now() + 10_000
         await budgets[0].pause(until: until)
+        budgets[0].pause(lane: "app-2", until: until)
         let (other, own) = (budgets[1], budgets[0])
         let learnt = await eventually(8) { other.pausedUntil >= until - 100 }
         let shares = try await stores[0].budgetShares().map { "\($0.holder) holds \($0.held)" }
         let share = await other.currentShare
         #expect(learnt, "node b's budget learnt node a's pause; b's share \(String(describing: share)), rows \(shares)")
         #expect(own.pausedUntil >= until)
+        #expect(await eventually(8) { other.pausedUntil(lane: "app-2") >= until - 100 }, "node b's budget learnt that app-2 waits")
+        #expect(other.pausedUntil(lane: "app-1") == 0, "only the user that was throttled waits")
         for keeper in keepers { keeper.cancel() }
         for keeper in keepers { _ = await keeper.result }
         for store in stores { await store.close() }

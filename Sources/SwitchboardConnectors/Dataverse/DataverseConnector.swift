@@ -37,7 +37,8 @@ public final class DataverseConnector: Connector {
         let clientID: String
         let clientSecret: String
         let tokens = TokenCache()
-        /// Until when this user's service protection limit asked to wait.
+        /// Until when this user's service protection limit asked to wait, when the connector has
+        /// no budget to keep it in.
         let pausedUntil = Mutex<ContinuousClock.Instant?>(nil)
 
         init(clientID: String, clientSecret: String) {
@@ -275,23 +276,39 @@ public final class DataverseConnector: Connector {
 
     /// - Parameter user: The one user to send as (a client id); nil: the next free one.
     private func lane(_ user: String? = nil) -> Choice {
-        let now = ContinuousClock.now
         if let user, let lane = lanes.first(where: { $0.clientID == user }) {
-            if let until = lane.pausedUntil.withLock({ $0 }), until > now { return .allPaused(until - now) }
+            if let remaining = remainingPause(lane) { return .allPaused(remaining) }
             return .lane(lane)
         }
         return nextLane.withLock { next -> Choice in
             var soonest: Duration?
             for offset in 0..<lanes.count {
                 let lane = lanes[(next + offset) % lanes.count]
-                if let until = lane.pausedUntil.withLock({ $0 }), until > now {
-                    soonest = min(soonest ?? until - now, until - now)
+                if let remaining = remainingPause(lane) {
+                    soonest = min(soonest ?? remaining, remaining)
                     continue
                 }
                 next = (next + offset + 1) % lanes.count
                 return .lane(lane)
             }
             return .allPaused(soonest ?? .seconds(1))
+        }
+    }
+
+    /// How long a user stays paused from now; nil when it is not. With a budget the pause is kept
+    /// there, so that a budget shared with other nodes carries it to them.
+    private func remainingPause(_ lane: Lane) -> Duration? {
+        if let budget { return budget.remainingPause(lane: lane.clientID) }
+        let now = ContinuousClock.now
+        guard let until = lane.pausedUntil.withLock({ $0 }), until > now else { return nil }
+        return until - now
+    }
+
+    private func pause(_ lane: Lane, for duration: Duration) {
+        if let budget {
+            budget.pause(lane: lane.clientID, for: duration)
+        } else {
+            lane.pausedUntil.withLock { $0 = ContinuousClock.now + duration }
         }
     }
 
@@ -360,7 +377,7 @@ public final class DataverseConnector: Connector {
                 // This user waits as long as it was told; the others carry on, so the message is retried soon.
                 let seconds =
                     response.headers.first(name: "Retry-After").flatMap(Double.init).flatMap { $0.isFinite && $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 1
-                lane.pausedUntil.withLock { $0 = ContinuousClock.now + .milliseconds(Int64(seconds * 1000)) }
+                pause(lane, for: .milliseconds(Int64(seconds * 1000)))
                 let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
                 return (.transient(status: 429, retryAfter: nil, body: "application user \(lane.clientID) throttled: \(text)"), signals)
             }

@@ -8,7 +8,8 @@ import Synchronization
 /// want of share, it splits each limit fairly by the live holders' demand (`FairShare`), takes no
 /// more than the limit minus what the others hold, lowers its budget before reporting a smaller
 /// share and raises it only after the larger one is written. It also carries each system's pause
-/// (`Retry-After`) from the node that was told to every other.
+/// (`Retry-After`), and each of its identities' (a throttled Dataverse application user), from
+/// the node that was told to every other.
 ///
 /// Guarantees: the nodes' requests in flight to a system never add up to more than its
 /// `maxConcurrent`, nor their requests inside its window to more than `maxRequests` (the
@@ -97,7 +98,7 @@ public final class BudgetShareKeeper: Service, Sendable {
         let exchange = try await coordination.exchangeBudgetShare(
             system: budget.systemID, holder: holder, node: node, lease: leaving ? .zero : lease,
             grace: .milliseconds(budget.windowMillis), concurrencyGrace: concurrencyGrace,
-            pauseRemaining: max(0, budget.pausedUntil - started)
+            pauseRemaining: max(0, budget.pausedUntil - started), lanePausesRemaining: budget.lanePausesRemaining(now: started)
         ) { others in
             let grant =
                 leaving
@@ -112,6 +113,7 @@ public final class BudgetShareKeeper: Service, Sendable {
         // the clocks' drift.
         if !leaving { await budget.raise(to: granted.withLock { $0 }, until: started + lease.milliseconds - lease.milliseconds / 10) }
         if exchange.pauseRemaining > 0 { await budget.pause(until: clock.now() + exchange.pauseRemaining) }
+        for (lane, remaining) in exchange.lanePausesRemaining { budget.pause(lane: lane, until: clock.now() + remaining) }
     }
 
     /// This holder's share: its fair part of each limit among the live holders, but never more

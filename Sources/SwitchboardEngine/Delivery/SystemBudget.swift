@@ -55,6 +55,38 @@ public actor SystemBudget {
     /// Epoch ms until which no permit is granted. 0 when not paused.
     public nonisolated var pausedUntil: Int64 { pause.load(ordering: .relaxed) }
 
+    /// Epoch ms until which each identity the system is reached as (a Dataverse application
+    /// user, by its client id) was told to wait. The connector skips a paused identity; a shared
+    /// budget's keeper carries these pauses between nodes, as it does the system's.
+    private let lanePauses = Mutex<[String: Int64]>([:])
+
+    /// Pauses one identity until `deadline` (epoch ms); a later deadline extends it, an earlier one is ignored.
+    public nonisolated func pause(lane: String, until deadline: Int64) {
+        lanePauses.withLock { $0[lane] = max($0[lane] ?? 0, deadline) }
+    }
+
+    /// Epoch ms until which `lane` is paused; 0 when it is not.
+    public nonisolated func pausedUntil(lane: String) -> Int64 { lanePauses.withLock { $0[lane] ?? 0 } }
+
+    /// Pauses one identity for `duration` from now, by the budget's clock.
+    public nonisolated func pause(lane: String, for duration: Duration) {
+        pause(lane: lane, until: clock.now() + duration.milliseconds)
+    }
+
+    /// How long `lane` stays paused from now; nil when it is not paused.
+    public nonisolated func remainingPause(lane: String) -> Duration? {
+        let remaining = pausedUntil(lane: lane) - clock.now()
+        return remaining > 0 ? .milliseconds(remaining) : nil
+    }
+
+    /// The identities paused at `now`, each with how long it stays so (ms); ended pauses are dropped.
+    public nonisolated func lanePausesRemaining(now: Int64) -> [String: Int64] {
+        lanePauses.withLock { pauses in
+            pauses = pauses.filter { $0.value > now }
+            return pauses.mapValues { $0 - now }
+        }
+    }
+
     /// True when the limits set neither a concurrency nor a rate: then a permit only has to wait
     /// for a pause, and callers may skip `acquire` and `release` while `pausedUntil` has passed.
     public nonisolated var isUnlimited: Bool { limits.maxConcurrent == nil && limits.maxRequests == nil && limits.maxExecution == nil }

@@ -28,10 +28,14 @@ public struct BudgetExchange: Sendable {
     public var row: BudgetShareRow
     /// How long the system stays paused from now (ms), merged from every node's `Retry-After`; 0 when not paused.
     public var pauseRemaining: Int64
+    /// How long each identity the system is reached as (a Dataverse application user, by its
+    /// client id) stays paused from now (ms), merged from every node; only those still paused.
+    public var lanePausesRemaining: [String: Int64]
 
-    public init(row: BudgetShareRow, pauseRemaining: Int64) {
+    public init(row: BudgetShareRow, pauseRemaining: Int64, lanePausesRemaining: [String: Int64] = [:]) {
         self.row = row
         self.pauseRemaining = pauseRemaining
+        self.lanePausesRemaining = lanePausesRemaining
     }
 }
 
@@ -46,10 +50,11 @@ public protocol BudgetCoordination: Sendable {
     /// Reads the other holders' rows of `system` that still count, lets `decide` say what this
     /// holder now holds and wants, and writes that row, live for `lease` and counted for `grace`
     /// after it (its concurrency for `concurrencyGrace`); merges `pauseRemaining` (ms from now,
-    /// 0 for none) into the system's pause. Rows no longer counted are deleted.
+    /// 0 for none) into the system's pause, and `lanePausesRemaining` into its identities'
+    /// pauses. Rows no longer counted are deleted.
     func exchangeBudgetShare(
         system: String, holder: String, node: String, lease: Duration, grace: Duration, concurrencyGrace: Duration,
-        pauseRemaining: Int64, decide: @escaping @Sendable (_ others: [BudgetShareRow]) async throws -> (held: BudgetUse, demand: BudgetUse)
+        pauseRemaining: Int64, lanePausesRemaining: [String: Int64], decide: @escaping @Sendable (_ others: [BudgetShareRow]) async throws -> (held: BudgetUse, demand: BudgetUse)
     ) async throws -> BudgetExchange
     /// Every row that still counts, by system then holder.
     func budgetShares() async throws -> [BudgetShareRow]
