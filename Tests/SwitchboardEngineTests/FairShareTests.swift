@@ -47,6 +47,20 @@ struct FairShareTests {
         #expect(BudgetShareKeeper.grant(limits: limits, holder: "b/1", demand: busy, others: [dead]) == BudgetUse(concurrency: 10, requests: 100, executionMillis: 0))
     }
 
+    @Test("over a window much longer than the lease, a holder gets what it used plus three leases' worth of the rate, not the whole window")
+    func grantBoundedByLease() {
+        // Dataverse's service protection limits for one user: 6,000 requests and 20 minutes of execution per 5 minutes.
+        let limits = SystemLimits(maxConcurrent: 52, maxRequests: 6_000, window: .seconds(300), maxExecution: .seconds(1_200))
+        let busy = BudgetUse(concurrency: 52, requests: 6_000, executionMillis: 1_200_000)
+        let used = BudgetUse(concurrency: 2, requests: 100, executionMillis: 30_000)
+        let grant = BudgetShareKeeper.grant(limits: limits, holder: "a/1", demand: busy, others: [], used: used, lease: .seconds(10))
+        // 6,000 × 3 × 10 s / 300 s = 600 requests; 1,200 s × 3 × 10 / 300 = 120 s.
+        #expect(grant == BudgetUse(concurrency: 52, requests: 700, executionMillis: 150_000))
+        // Over a short window the whole limit is within three leases: the fair part stands.
+        let short = SystemLimits(maxConcurrent: 10, maxRequests: 100, window: .seconds(1))
+        #expect(BudgetShareKeeper.grant(limits: short, holder: "a/1", demand: busy, others: [], used: .zero, lease: .seconds(10)).requests == 100)
+    }
+
     @Test("a shared budget grants nothing before its share, within its share after, and lowers at once")
     func sharedBudget() async throws {
         let clock = ManualClock()

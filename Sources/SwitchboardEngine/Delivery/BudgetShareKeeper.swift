@@ -95,6 +95,8 @@ public final class BudgetShareKeeper: Service, Sendable {
         let granted = Mutex(BudgetUse.zero)
         // Read before the system's row is locked, so the lock is held for one hop onto the budget (the lowering), not two.
         let demand = leaving ? BudgetUse.zero : await budget.demand()
+        let used = leaving ? BudgetUse.zero : await budget.used()
+        let lease = lease
         let exchange = try await coordination.exchangeBudgetShare(
             system: budget.systemID, holder: holder, node: node, lease: leaving ? .zero : lease,
             grace: .milliseconds(budget.windowMillis), concurrencyGrace: concurrencyGrace,
@@ -104,7 +106,7 @@ public final class BudgetShareKeeper: Service, Sendable {
                 leaving
                 ? BudgetUse.zero
                 : Self.grant(
-                    limits: limits, holder: holder, demand: demand, others: others)
+                    limits: limits, holder: holder, demand: demand, others: others, used: used, lease: lease)
             granted.withLock { $0 = grant }
             return (await budget.lower(to: grant), demand)
         }
@@ -117,8 +119,19 @@ public final class BudgetShareKeeper: Service, Sendable {
     }
 
     /// This holder's share: its fair part of each limit among the live holders, but never more
-    /// than the limit minus what every other holder still holds.
-    static func grant(limits: SystemLimits, holder: String, demand: BudgetUse, others: [BudgetShareRow]) -> BudgetUse {
+    /// than the limit minus what every other holder still holds, and, of the requests and the
+    /// execution time, never more than it has used inside the window plus three leases' worth of
+    /// the limit's rate. A holder that dies counts with its share until the window ends (it may
+    /// have used all of it before its lease lapsed); over a long window (Dataverse's 5 minutes
+    /// against a 10 s lease) an unused share held that long would stop the other nodes.
+    static func grant(
+        limits: SystemLimits, holder: String, demand: BudgetUse, others: [BudgetShareRow], used: BudgetUse = .zero, lease: Duration = .seconds(10)
+    ) -> BudgetUse {
+        let window = max(1, limits.window.milliseconds)
+        func allowance(_ limit: Int64?, _ amount: Int64) -> Int64 {
+            guard let limit else { return 0 }
+            return amount + max(1, Int64((Double(limit) * 3 * Double(lease.milliseconds) / Double(window)).rounded(.up)))
+        }
         let live = (others.filter(\.live).map { ($0.holder, $0.demand) } + [(holder, demand)]).sorted { $0.0 < $1.0 }
         let index = live.firstIndex { $0.0 == holder } ?? 0
         func part(_ limit: Int64?, _ amount: (BudgetUse) -> Int64) -> Int64 {
@@ -127,9 +140,11 @@ public final class BudgetShareKeeper: Service, Sendable {
             let held = others.map { amount($0.held) }.reduce(0, +)
             return max(0, min(fair, limit - held))
         }
+        let requests = limits.maxRequests.map(Int64.init)
+        let execution = limits.maxExecution?.milliseconds
         return BudgetUse(
             concurrency: Int(part(limits.maxConcurrent.map(Int64.init), { Int64($0.concurrency) })),
-            requests: Int(part(limits.maxRequests.map(Int64.init), { Int64($0.requests) })),
-            executionMillis: part(limits.maxExecution?.milliseconds, \.executionMillis))
+            requests: Int(min(part(requests, { Int64($0.requests) }), allowance(requests, Int64(used.requests)))),
+            executionMillis: min(part(execution, \.executionMillis), allowance(execution, used.executionMillis)))
     }
 }
