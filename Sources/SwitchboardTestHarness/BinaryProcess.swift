@@ -37,6 +37,36 @@ public enum Binary {
         try await blocking { try runToolSynchronously(path, arguments, environment: environment, timeout: timeout) }
     }
 
+    /// Runs a program whose standard error is discarded (a browser's helper processes may hold it
+    /// open after it exits), reads its standard output until it contains `marker` or ends, then
+    /// sends it `signal` when given and waits for it to exit; past `timeout` it is ended, so the
+    /// read returns. On a thread of its own (`blocking`). Returns what it printed and its exit status.
+    public static func printed(
+        _ url: URL, _ arguments: [String], until marker: String? = nil, then signal: Int32? = nil, timeout: Duration = .seconds(60)
+    ) async throws -> (output: String, status: Int32) {
+        try await blocking {
+            let process = Process()
+            process.executableURL = url
+            process.arguments = arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let watchdog = DispatchWorkItem { process.terminate() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.milliseconds)), execute: watchdog)
+            defer { watchdog.cancel() }
+            var text = ""
+            while marker.map({ !text.contains($0) }) ?? true {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            if let signal { Foundation.kill(process.processIdentifier, signal) }
+            process.waitUntilExit()
+            return (text, process.terminationStatus)
+        }
+    }
+
     /// `runTool` on the caller's thread, which it blocks until the program ends: only for where
     /// no `await` can be (a static condition of a suite's trait).
     public static func runToolSynchronously(

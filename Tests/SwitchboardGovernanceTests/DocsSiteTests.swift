@@ -18,22 +18,7 @@ struct DocsSiteTests {
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--user-data-dir=\(NSTemporaryDirectory())sb-chromium-\(UUID().uuidString)",
         ]
-        // Standard error is not read: Chromium's helper processes may hold it open after it exits.
-        return try await blocking {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: chromium)
-            process.arguments = options + arguments
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let watchdog = DispatchWorkItem { process.terminate() }
-            DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            watchdog.cancel()
-            return String(decoding: data, as: UTF8.self)
-        }
+        return try await Binary.printed(URL(fileURLWithPath: chromium), options + arguments).output
     }
 
     @Test("the binary writes the example's site; Chromium renders the overview and an integration page, with the diagram's links")

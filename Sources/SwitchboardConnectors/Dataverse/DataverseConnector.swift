@@ -37,9 +37,6 @@ public final class DataverseConnector: Connector {
         let clientID: String
         let clientSecret: String
         let tokens = TokenCache()
-        /// Until when this user's service protection limit asked to wait, when the connector has
-        /// no budget to keep it in.
-        let pausedUntil = Mutex<ContinuousClock.Instant?>(nil)
 
         init(clientID: String, clientSecret: String) {
             self.clientID = clientID
@@ -48,8 +45,9 @@ public final class DataverseConnector: Connector {
     }
     /// Response bodies kept for the audit log. Default 4 KiB.
     public let maxRecordedBody = 4096
-    /// The environment's budget, shared by every integration writing to it; nil: unlimited.
-    private let budget: SystemBudget?
+    /// The environment's budget, shared by every integration writing to it (unlimited when none
+    /// was given); it also keeps each user's pause, so a budget shared with other nodes carries it to them.
+    private let budget: SystemBudget
     private let lastHint = Mutex<Int?>(nil)
     /// What the metadata says of each table written or read, by entity set name.
     private let tables = Mutex<[String: DataverseTable]>([:])
@@ -62,9 +60,9 @@ public final class DataverseConnector: Connector {
     ///   - environmentURL: For example `https://contoso.crm.dynamics.com`.
     ///   - settings: The users' credentials, the authorities to trust (`caFile`) and how writes are gathered.
     ///   - budget: Taken once per HTTP request, and told each answer's duration, throttling and
-    ///     the service's recommended parallelism (`x-ms-dop-hint`).
+    ///     the service's recommended parallelism (`x-ms-dop-hint`). Default none: unlimited.
     public init(environmentURL: String, settings: DataverseConnectionSettings, maxConnections: Int = 16, budget: SystemBudget? = nil) throws {
-        self.budget = budget
+        self.budget = budget ?? SystemBudget(systemID: environmentURL, limits: SystemLimits(), clock: SystemClock())
         client = OutboundClient.make(maxConnectionsPerHost: maxConnections, connectTimeout: settings.connectTimeout, caFile: settings.caFile)
         connectionPoolSize = maxConnections
         self.settings = settings
@@ -277,14 +275,14 @@ public final class DataverseConnector: Connector {
     /// - Parameter user: The one user to send as (a client id); nil: the next free one.
     private func lane(_ user: String? = nil) -> Choice {
         if let user, let lane = lanes.first(where: { $0.clientID == user }) {
-            if let remaining = remainingPause(lane) { return .allPaused(remaining) }
+            if let remaining = budget.remainingPause(lane: lane.clientID) { return .allPaused(remaining) }
             return .lane(lane)
         }
         return nextLane.withLock { next -> Choice in
             var soonest: Duration?
             for offset in 0..<lanes.count {
                 let lane = lanes[(next + offset) % lanes.count]
-                if let remaining = remainingPause(lane) {
+                if let remaining = budget.remainingPause(lane: lane.clientID) {
                     soonest = min(soonest ?? remaining, remaining)
                     continue
                 }
@@ -292,23 +290,6 @@ public final class DataverseConnector: Connector {
                 return .lane(lane)
             }
             return .allPaused(soonest ?? .seconds(1))
-        }
-    }
-
-    /// How long a user stays paused from now; nil when it is not. With a budget the pause is kept
-    /// there, so that a budget shared with other nodes carries it to them.
-    private func remainingPause(_ lane: Lane) -> Duration? {
-        if let budget { return budget.remainingPause(lane: lane.clientID) }
-        let now = ContinuousClock.now
-        guard let until = lane.pausedUntil.withLock({ $0 }), until > now else { return nil }
-        return until - now
-    }
-
-    private func pause(_ lane: Lane, for duration: Duration) {
-        if let budget {
-            budget.pause(lane: lane.clientID, for: duration)
-        } else {
-            lane.pausedUntil.withLock { $0 = ContinuousClock.now + duration }
         }
     }
 
@@ -338,7 +319,6 @@ public final class DataverseConnector: Connector {
             if case .connectionFailed(let reason) = outcome { return .connectionFailed("signing in to \(settings.authority) failed: \(reason)") }
             return outcome
         }
-        guard let budget else { return await execute(request, token: token, lane: lane, timeout: timeout, raw: raw).outcome }
         do {
             return try await budget.metered { await self.execute(request, token: token, lane: lane, timeout: timeout, raw: raw) }
         } catch {
@@ -377,7 +357,7 @@ public final class DataverseConnector: Connector {
                 // This user waits as long as it was told; the others carry on, so the message is retried soon.
                 let seconds =
                     response.headers.first(name: "Retry-After").flatMap(Double.init).flatMap { $0.isFinite && $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 1
-                pause(lane, for: .milliseconds(Int64(seconds * 1000)))
+                budget.pause(lane: lane.clientID, for: .milliseconds(Int64(seconds * 1000)))
                 let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
                 return (.transient(status: 429, retryAfter: nil, body: "application user \(lane.clientID) throttled: \(text)"), signals)
             }

@@ -94,8 +94,7 @@ public final class BudgetShareKeeper: Service, Sendable {
         let limits = budget.limits
         let granted = Mutex(BudgetUse.zero)
         // Read before the system's row is locked, so the lock is held for one hop onto the budget (the lowering), not two.
-        let demand = leaving ? BudgetUse.zero : await budget.demand()
-        let used = leaving ? BudgetUse.zero : await budget.used()
+        let (used, demand) = leaving ? (BudgetUse.zero, BudgetUse.zero) : await budget.usage()
         let lease = lease
         let exchange = try await coordination.exchangeBudgetShare(
             system: budget.systemID, holder: holder, node: node, lease: leaving ? .zero : lease,

@@ -320,9 +320,15 @@ public actor SystemBudget {
     /// What this node would use if nothing held it back: what it uses, or, while callers wait,
     /// everything (it would take whatever it got: a split by demand then gives every waiting
     /// node an even part, and a node that waits for nothing what it uses).
-    public func demand() -> BudgetUse {
-        guard waiting == 0 else { return BudgetUse(concurrency: Int(Int32.max), requests: Int(Int32.max), executionMillis: Int64(Int32.max)) }
-        return used()
+    public func demand() -> BudgetUse { usage().demand }
+
+    /// `used()` and `demand()` together, from one reading.
+    public func usage() -> (used: BudgetUse, demand: BudgetUse) {
+        let used = used()
+        guard waiting == 0 else {
+            return (used, BudgetUse(concurrency: Int(Int32.max), requests: Int(Int32.max), executionMillis: Int64(Int32.max)))
+        }
+        return (used, used)
     }
 
     /// Lowers this node's share to `grant` where it is lower, at once, and returns what the node

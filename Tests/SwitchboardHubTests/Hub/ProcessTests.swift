@@ -275,33 +275,13 @@ struct DemoCommandTests {
     func demo() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let process = Process()
-        process.executableURL = Binary.url
-        process.arguments = ["demo", directory.url.appendingPathComponent("quickstart").path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // A watchdog: if the demo never gets there, end it so the read below returns.
-        let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
-        let printed = output.fileHandleForReading
-        let text = try await blocking {
-            var text = ""
-            while !text.contains("erp received PUT /api/sales-orders/1003") {
-                let chunk = printed.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            kill(process.processIdentifier, SIGINT)
-            process.waitUntilExit()
-            return text
-        }
-        watchdog.cancel()
+        let (text, status) = try await Binary.printed(
+            Binary.url, ["demo", directory.url.appendingPathComponent("quickstart").path], until: "erp received PUT /api/sales-orders/1003",
+            then: SIGINT)
         #expect(text.contains("wrote the quickstart workspace"))
         #expect(text.contains("web shop sent order 1002: 202"))
         #expect(text.contains(#"erp received PUT /api/sales-orders/1001 {"channel":"web""#), "\(text)")
         #expect(!text.contains("/api/sales-orders/1002"), "the pending order is filtered, never sent")
-        #expect(process.terminationStatus == 0)
+        #expect(status == 0)
     }
 }
