@@ -152,20 +152,23 @@ public final class PostgresMessageStore: MessageStore, Sendable {
         return try await outcome.receive().get()
     }
 
-    private func retrying<T: Sendable>(durable: Bool, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    private func retrying<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 0
+        let (address, logger) = (address, logger)
         while true {
             attempt += 1
             do {
                 return try await client.withConnection { connection in
-                    try await connection.query("BEGIN", logger: logger)
                     do {
-                        if !durable { try await connection.query("SET LOCAL synchronous_commit TO OFF", logger: logger) }
-                        let result = try await body(connection)
-                        try await connection.query("COMMIT", logger: logger)
-                        return result
+                        return try await connection.whileOpen(address: address) {
+                            try await connection.query("BEGIN", logger: logger)
+                            if !durable { try await connection.query("SET LOCAL synchronous_commit TO OFF", logger: logger) }
+                            let result = try await body(connection)
+                            try await connection.query("COMMIT", logger: logger)
+                            return result
+                        }
                     } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        await Self.rollBack(connection, after: error, logger: logger)
                         throw error
                     }
                 }
@@ -177,11 +180,41 @@ public final class PostgresMessageStore: MessageStore, Sendable {
         }
     }
 
+    /// Ends a transaction that failed. When the connection is gone (the database restarted or
+    /// failed over) the server has rolled back already, and a statement sent on a closed
+    /// connection is never answered (see `whileOpen`). Then, and when `ROLLBACK` itself does not
+    /// answer within 2 s, the connection is closed, which rolls back on the server and takes it
+    /// out of the pool.
+    static func rollBack(_ connection: PostgresConnection, after error: any Error, logger: Logger) async {
+        if connection.isClosed || PostgresStoreError.isConnectionLost(error) || error is PostgresStoreError {
+            try? await connection.close()
+            return
+        }
+        let answered = OneShot<Bool>()
+        let rollback = Task {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            answered.send(true)
+        }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(2))
+            answered.send(false)
+        }
+        if await answered.receive() == false {
+            rollback.cancel()
+            try? await connection.close()
+        }
+        timer.cancel()
+    }
+
     /// Runs one statement outside a transaction and collects its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await prepare()
         do {
-            return try await bounded { [client, logger] in try await client.query(query, logger: logger).collect() }
+            return try await bounded { [client, logger, address] in
+                try await client.withConnection { connection in
+                    try await connection.whileOpen(address: address) { try await connection.query(query, logger: logger).collect() }
+                }
+            }
         } catch let error as PSQLError {
             throw PostgresStoreError("the PostgreSQL store \(address): \(PostgresStoreError.describe(error))")
         }
@@ -518,6 +551,22 @@ public struct PostgresStoreError: Error, CustomStringConvertible {
     }
 
     /// A serialization failure or a deadlock: the transaction can be run again.
+    /// True when the error says the connection itself failed or closed, rather than a statement.
+    static func isConnectionLost(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .unexpectedBackendMessage,
+            .messageDecodingFailure:
+            return true
+        case .server:
+            // Class 57 (the server is shutting down or crashed) and 08 (connection exception).
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("57") || state.hasPrefix("08")
+        default:
+            return false
+        }
+    }
+
     static func isRetryable(_ error: PSQLError) -> Bool {
         guard let state = error.serverInfo?[.sqlState] else { return false }
         return state == "40001" || state == "40P01"

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SwitchboardModel
+import SwitchboardTesting
 
 /// Posts `{"n": N}` for every N in `range` to `/hooks/orders` with 16 clients until one fails (the
 /// hub was killed); returns the numbers acknowledged with 202 and their message ids.

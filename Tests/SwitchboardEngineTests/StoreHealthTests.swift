@@ -19,12 +19,6 @@ struct StoreHealthTests {
         func log(event: LogEvent) { kept.withLock { $0.append((event.level, "\(event.message)")) } }
     }
 
-    final class Locked<Value: Sendable>: Sendable {
-        private let mutex: Mutex<Value>
-        init(_ value: Value) { mutex = Mutex(value) }
-        func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    }
-
     struct Refusal: Error, CustomStringConvertible { var description: String { "database or disk is full" } }
 
     @Test("a store that flickers between refusing and taking writes is one outage in the log; past the interval it is told again")

@@ -198,12 +198,13 @@ struct MultiNodeProcessTests {
     func databaseRestart() async throws {
         // A cluster of its own: the restart must not disturb the other tests' databases.
         let cluster = try await ThrowawayPostgres.dedicated()
+        let database = try await cluster.database()
         let directory = try TemporaryDirectory()
         let sink = Sink()
         sink.setBehaviour { _, _ in .init(status: 200, delay: .milliseconds(5)) }
         let sinkTask = Task { try await sink.application(port: 0).runService() }
         defer { directory.remove(); sinkTask.cancel(); cluster.stop() }
-        try workspace(directory, database: try await cluster.database(), sinkPort: try await sink.port())
+        try workspace(directory, database: database, sinkPort: try await sink.port())
         let hub = try await RunningBinary(workspace: directory.url, extraArguments: ["--node", "survivor"])
         let restarted = Locked(false)
         let acknowledged = await post(count: 400, ports: { [hub.port] }) { total in
@@ -215,7 +216,15 @@ struct MultiNodeProcessTests {
         let expected = Set(acknowledged.map(\.id))
         let arrived = await eventually(45) { expected.isSubset(of: Set(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })) }
         let missing = expected.subtracting(sink.received.compactMap { $0.header("X-Switchboard-Message-Id") })
-        #expect(arrived, "\(missing.count) acknowledged messages never reached the target; log: \(hub.logged.suffix(2_000))")
+        if !arrived {
+            // Where the missing messages are, and what the node said about the store.
+            let ids = missing.sorted().prefix(20).map { "'\($0)'" }.joined(separator: ",")
+            let rows = try? await cluster.sql(
+                "SELECT id, ordering_key, state, attempts, available_at, lease_owner, lease_expires_at, (extract(epoch from now()) * 1000)::bigint AS now FROM messages WHERE id IN (\(ids)) ORDER BY seq",
+                database: String(database.split(separator: "/").last!.split(separator: "?").first!))
+            let said = hub.logged.split(separator: "\n").filter { !$0.contains("sb.write=storing a webhook") }.suffix(40).joined(separator: "\n")
+            Issue.record("\(missing.count) acknowledged messages never reached the target; rows: \(rows ?? "none")\nlog: \(said)")
+        }
         #expect(await hub.terminate() == 0)
     }
 }
