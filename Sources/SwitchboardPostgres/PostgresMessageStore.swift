@@ -30,7 +30,11 @@ import Synchronization
 /// Times are the nodes' clocks (epoch milliseconds, as the engine passes them): keep the nodes'
 /// clocks synchronised (NTP), as leases and retry times compare them.
 public final class PostgresMessageStore: MessageStore, Sendable {
+    /// Connections whose commits wait for the flush: arrivals and everything but leases and outcomes.
     let client: PostgresClient
+    /// Connections opened with `synchronous_commit` off, for leases and outcomes: a quarter of the
+    /// pool, at least two. Their transactions save the `SET LOCAL` a round trip would cost.
+    let lazyClient: PostgresClient
     private let runner: Task<Void, Never>
     private let migrated: Task<Void, any Error>
     let logger: Logger
@@ -39,8 +43,8 @@ public final class PostgresMessageStore: MessageStore, Sendable {
     /// When `claim` last looked for expired leases, per integration.
     private let leaseSweeps = Mutex<[String: Int64]>([:])
 
-    /// Connects (lazily, through a pool of at most `poolSize` connections) and migrates the schema
-    /// forward in the background; `prepare()` waits for both and says why not.
+    /// Connects (lazily, through pools of at most `poolSize` connections in all) and migrates the
+    /// schema forward in the background; `prepare()` waits for both and says why not.
     public init(url: PostgresURL, poolSize: Int = 10, logger: Logger = Logger(label: "switchboard.postgres")) throws {
         var configuration: PostgresClient.Configuration
         if let socket = url.socketPath {
@@ -50,14 +54,25 @@ public final class PostgresMessageStore: MessageStore, Sendable {
                 host: url.host ?? "localhost", port: url.port, username: url.user, password: url.password, database: url.database,
                 tls: try Self.tls(url))
         }
-        configuration.options.maximumConnections = max(1, poolSize)
+        let lazyConnections = max(2, poolSize / 4)
+        configuration.options.maximumConnections = max(1, poolSize - lazyConnections)
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("application_name", "switchboard")]
+        // Prepared statements (`HotStatements`) are planned once per connection.
+        configuration.options.additionalStartupParameters = [("application_name", "switchboard"), ("plan_cache_mode", "force_generic_plan")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        configuration.options.maximumConnections = lazyConnections
+        configuration.options.additionalStartupParameters.append(("synchronous_commit", "off"))
+        let lazyClient = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
+        self.lazyClient = lazyClient
         self.logger = logger
         self.address = url.description
-        runner = Task { await client.run() }
+        runner = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                group.addTask { await lazyClient.run() }
+            }
+        }
         migrated = Task { [logger] in try await PostgresMigrator.migrate(client, logger: logger) }
     }
 
@@ -126,7 +141,19 @@ public final class PostgresMessageStore: MessageStore, Sendable {
     /// the flush (`synchronous_commit = off`).
     func transaction<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await prepare()
-        return try await bounded { try await self.retrying(durable: durable, body) }
+        return try await bounded { try await self.retrying(durable: durable, explicit: true, body) }
+    }
+
+    /// Runs one prepared statement as its own transaction (no `BEGIN` and `COMMIT`: one round trip
+    /// instead of three), retried like `transaction`, and collects its rows.
+    func statement<Statement: PostgresPreparedStatement>(durable: Bool, _ statement: Statement) async throws -> [Statement.Row]
+    where Statement.Row: Sendable {
+        try await prepare()
+        return try await bounded { [self] in
+            try await retrying(durable: durable, explicit: false) { [logger] connection in
+                try await connection.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
+            }
+        }
     }
 
     /// Longest one operation may take before it fails with a sentence: 15 s. A connection that
@@ -152,23 +179,25 @@ public final class PostgresMessageStore: MessageStore, Sendable {
         return try await outcome.receive().get()
     }
 
-    private func retrying<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    private func retrying<T: Sendable>(durable: Bool, explicit: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws -> T
+    {
         var attempt = 0
         let (address, logger) = (address, logger)
         while true {
             attempt += 1
             do {
-                return try await client.withConnection { connection in
+                return try await (durable ? client : lazyClient).withConnection { connection in
                     do {
                         return try await connection.whileOpen(address: address) {
+                            guard explicit else { return try await body(connection) }
                             try await connection.query("BEGIN", logger: logger)
-                            if !durable { try await connection.query("SET LOCAL synchronous_commit TO OFF", logger: logger) }
                             let result = try await body(connection)
                             try await connection.query("COMMIT", logger: logger)
                             return result
                         }
                     } catch {
-                        await Self.rollBack(connection, after: error, logger: logger)
+                        if explicit { await Self.rollBack(connection, after: error, logger: logger) }
                         throw error
                     }
                 }
@@ -228,6 +257,15 @@ public final class PostgresMessageStore: MessageStore, Sendable {
 
     public func enqueue(_ messages: [NewMessage], checkpoint: SourceCheckpoint?) async throws -> [EnqueueResult] {
         guard !messages.isEmpty || checkpoint != nil else { return [] }
+        if checkpoint == nil && messages.allSatisfy({ $0.idempotencyKey == nil }) {
+            // Webhooks without idempotency keys, the common case: the messages and their audit in
+            // one statement, one round trip.
+            let (rows, payloads) = Self.arrivals(messages)
+            _ = try await statement(
+                durable: true,
+                HotStatements.StoreArrivals(rows: rows, payloads: payloads, audit: Self.auditJSON(messages.map(MessageTransitions.received))))
+            return messages.map { .accepted(id: $0.id) }
+        }
         return try await transaction(durable: true) { [self] connection in
             if let checkpoint {
                 if let previous = checkpoint.previous {
@@ -314,6 +352,13 @@ public final class PostgresMessageStore: MessageStore, Sendable {
     }
 
     static func insert(_ messages: [NewMessage], _ connection: PostgresConnection, logger: Logger) async throws {
+        let (rows, payloads) = arrivals(messages)
+        try await connection.query(
+            "\(unescaped: insertArrivals.head)\(rows)\(unescaped: insertArrivals.payloads)\(payloads)\(unescaped: insertArrivals.tail)", logger: logger)
+    }
+
+    /// New messages as `insertArrivals` reads them: their columns as a JSON array, their payloads.
+    static func arrivals(_ messages: [NewMessage]) -> (rows: String, payloads: [ByteBuffer]) {
         let rows = JSONValue.array(
             messages.map { message in
                 .object([
@@ -323,26 +368,59 @@ public final class PostgresMessageStore: MessageStore, Sendable {
                     "traceparent": jsonOrNull(message.traceparent),
                 ])
             })
-        let payloads = messages.map { ByteBuffer(bytes: $0.payload) }
-        // The sequence is taken in arrival order: the outer SELECT reads the inner one in order.
-        try await connection.query(
-            """
+        return (rows.jsonString, messages.map { ByteBuffer(bytes: $0.payload) })
+    }
+
+    /// `head`, the rows (`arrivals`), `payloads`, the payloads, `tail`: an `INSERT` of new messages
+    /// to compose into a statement. The sequence is taken in arrival order: the outer `SELECT`
+    /// reads the inner one in order.
+    static let insertArrivals = (
+        head: """
             INSERT INTO messages (seq, id, integration, state, attempts, available_at, ordering_key, idempotency_key, payload, received_at, updated_at, traceparent)
             SELECT nextval('messages_seq'), id, integration, 0, 0, received_at, ordering_key, idempotency_key, payload, received_at, received_at, traceparent
             FROM (
                 SELECT r.* FROM ROWS FROM (
-                    jsonb_to_recordset(\(rows.jsonString)::jsonb)
-                        AS (id text, integration text, received_at bigint, ordering_key text, idempotency_key text, traceparent text),
-                    unnest(\(payloads)::bytea[])
+                    jsonb_to_recordset(
+            """,
+        payloads: """
+            ::jsonb) AS (id text, integration text, received_at bigint, ordering_key text, idempotency_key text, traceparent text),
+                    unnest(
+            """,
+        tail: """
+            ::bytea[])
                 ) WITH ORDINALITY AS r(id, integration, received_at, ordering_key, idempotency_key, traceparent, payload, n)
                 ORDER BY r.n
             ) AS arrivals
-            """, logger: logger)
-    }
+            """
+    )
 
     static func insert(_ records: [AuditRecord], _ connection: PostgresConnection, logger: Logger) async throws {
         guard !records.isEmpty else { return }
-        let rows = JSONValue.array(
+        try await connection.query(
+            "INSERT INTO audit \(unescaped: auditColumns) \(unescaped: auditSelect)\(auditJSON(records))\(unescaped: auditRecordset) ORDER BY r.n",
+            logger: logger)
+    }
+
+    /// The audit table's columns an insert names, in the order `auditSelect` reads them.
+    static let auditColumns = "(at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor, revision, request)"
+
+    /// `auditSelect`, the records as JSON (`auditJSON`), `auditRecordset`: a `SELECT` of audit
+    /// rows (`r`, numbered `r.n` in their order) to compose into a statement.
+    static let auditSelect = """
+        SELECT r.at, r.message_id, r.integration, r.kind, r.from_state, r.to_state, r.attempt, r.status, r.duration_ms, r.detail, r.actor,
+            r.revision, r.request
+        FROM ROWS FROM (jsonb_to_recordset(
+        """
+    static let auditRecordset = """
+        ::jsonb) AS (
+                at bigint, message_id text, integration text, kind text, from_state smallint, to_state smallint, attempt integer,
+                status integer, duration_ms bigint, detail text, actor text, revision text, request text)
+        ) WITH ORDINALITY AS r(at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor, revision, request, n)
+        """
+
+    /// Audit records as the JSON array `auditRows` reads.
+    static func auditJSON(_ records: [AuditRecord]) -> String {
+        JSONValue.array(
             records.map { record in
                 .object([
                     "at": .int(record.at), "message_id": .string(record.messageID), "integration": .string(record.integration),
@@ -352,18 +430,8 @@ public final class PostgresMessageStore: MessageStore, Sendable {
                     "actor": .string(record.actor), "revision": jsonOrNull(record.revision),
                     "request": jsonOrNull(record.request),
                 ])
-            })
-        try await connection.query(
-            """
-            INSERT INTO audit (at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor, revision, request)
-            SELECT at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor, revision, request
-            FROM ROWS FROM (
-                jsonb_to_recordset(\(rows.jsonString)::jsonb) AS (
-                    at bigint, message_id text, integration text, kind text, from_state smallint, to_state smallint, attempt integer,
-                    status integer, duration_ms bigint, detail text, actor text, revision text, request text)
-            ) WITH ORDINALITY AS r(at, message_id, integration, kind, from_state, to_state, attempt, status, duration_ms, detail, actor, revision, request, n)
-            ORDER BY r.n
-            """, logger: logger)
+            }
+        ).jsonString
     }
 
     // MARK: Leases
@@ -390,23 +458,15 @@ public final class PostgresMessageStore: MessageStore, Sendable {
                     """, logger: logger
                 ).collect()
             }
-            if rows.count < limit {
-                rows += try await connection.query(
-                    """
-                    SELECT \(unescaped: Self.columns) FROM messages_pending AS m
-                    WHERE m.integration = \(integration) AND m.state IN (0, 3) AND m.available_at <= \(now)
-                      AND (m.ordering_key IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM messages_pending AS p
-                            WHERE p.integration = m.integration AND p.ordering_key = m.ordering_key AND (p.seq < m.seq OR p.state = 1)))
-                    ORDER BY m.seq LIMIT \(limit - rows.count) FOR UPDATE SKIP LOCKED
-                    """, logger: logger
-                ).collect()
+            var messages = try rows.map(Self.message)
+            if messages.count < limit {
+                let ready = HotStatements.ReadyMessages(integration: integration, now: now, limit: Int64(limit - messages.count))
+                for try await message in try await connection.execute(ready, logger: logger) { messages.append(message) }
             }
             var claimed: [Message] = []
             var audit: [AuditRecord] = []
             var leased: (seqs: [Int64], tokens: [String], expires: [Int64], interruptions: [Int]) = ([], [], [], [])
-            for row in rows {
-                var message = try Self.message(row)
+            for var message in messages {
                 // A lease of a dead node counts as expired now.
                 if message.state == .leased, let expires = message.lifecycle.leaseExpiresAt, expires > now {
                     let held = message.lifecycle
@@ -433,16 +493,11 @@ public final class PostgresMessageStore: MessageStore, Sendable {
                 claimed.append(message)
             }
             if !claimed.isEmpty {
-                try await connection.query(
-                    """
-                    UPDATE messages_pending AS m
-                    SET state = 1, lease_owner = \(owner), lease_token = u.token, lease_expires_at = u.expires, updated_at = \(now),
-                        interruptions = u.interruptions
-                    FROM unnest(\(leased.seqs)::bigint[], \(leased.tokens)::text[], \(leased.expires)::bigint[], \(leased.interruptions)::integer[])
-                        AS u(seq, token, expires, interruptions)
-                    WHERE m.seq = u.seq
-                    """, logger: logger)
-                try await Self.insert(audit, connection, logger: logger)
+                try await connection.execute(
+                    HotStatements.Lease(
+                        owner: owner, now: now, seqs: leased.seqs, tokens: leased.tokens, expires: leased.expires,
+                        interruptions: leased.interruptions.map(Int32.init), audit: Self.auditJSON(audit)),
+                    logger: logger)
             }
             return claimed
         }
@@ -450,36 +505,22 @@ public final class PostgresMessageStore: MessageStore, Sendable {
 
     public func complete(_ completions: [Completion]) async throws -> [Bool] {
         guard !completions.isEmpty else { return [] }
-        return try await transaction(durable: false) { [self] connection in
-                let rows = JSONValue.array(
-                completions.map { completion in
-                    let lifecycle = completion.lifecycle
-                    return .object([
-                        "id": .string(completion.messageID), "token": .string(completion.leaseToken),
-                        "state": .int(Int64(lifecycle.state.rawValue)), "attempts": .int(Int64(lifecycle.attempts)),
-                        "available_at": .int(lifecycle.availableAt), "updated_at": .int(completion.audit.last?.at ?? lifecycle.availableAt),
-                        "last_status": jsonOrNull(completion.lastStatus), "last_error": jsonOrNull(completion.lastError),
-                        "interruptions": .int(Int64(lifecycle.interruptions)),
-                    ])
-                })
-            let updated = try await connection.query(
-                """
-                UPDATE messages AS m
-                SET state = c.state, attempts = c.attempts, available_at = c.available_at, lease_owner = NULL, lease_token = NULL,
-                    lease_expires_at = NULL, updated_at = c.updated_at, last_status = c.last_status, last_error = c.last_error,
-                    interruptions = c.interruptions
-                FROM jsonb_to_recordset(\(rows.jsonString)::jsonb) AS c(
-                    id text, token text, state smallint, attempts integer, available_at bigint, updated_at bigint, last_status integer,
-                    last_error text, interruptions integer)
-                WHERE m.state = 1 AND m.id = c.id AND m.lease_token = c.token
-                RETURNING m.id
-                """, logger: logger
-            ).collect()
-            let done = Set(try updated.map { try $0.decode(String.self) })
-            let results = completions.map { done.contains($0.messageID) }
-            try await Self.insert(zip(completions, results).filter(\.1).flatMap(\.0.audit), connection, logger: logger)
-            return results
-        }
+        let rows = JSONValue.array(
+            completions.map { completion in
+                let lifecycle = completion.lifecycle
+                return .object([
+                    "id": .string(completion.messageID), "token": .string(completion.leaseToken),
+                    "state": .int(Int64(lifecycle.state.rawValue)), "attempts": .int(Int64(lifecycle.attempts)),
+                    "available_at": .int(lifecycle.availableAt), "updated_at": .int(completion.audit.last?.at ?? lifecycle.availableAt),
+                    "last_status": jsonOrNull(completion.lastStatus), "last_error": jsonOrNull(completion.lastError),
+                    "interruptions": .int(Int64(lifecycle.interruptions)),
+                ])
+            })
+        let updated = try await statement(
+            durable: false,
+            HotStatements.Complete(rows: rows.jsonString, ids: completions.map(\.messageID), audit: Self.auditJSON(completions.flatMap(\.audit))))
+        let done = Set(updated)
+        return completions.map { done.contains($0.messageID) }
     }
 
     public func releaseLeases(owner: String, now: Int64, recovering maxInterruptions: Int?, keeping: Set<String>) async throws -> Int {
