@@ -113,6 +113,9 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Finance & Operations' OData service emulated without a server: entities from a schema,
+        // records per company, keys, query options, create, update, delete, errors in its shape.
+        .target(name: "FinanceOperationsEmulatorCore", dependencies: ["SwitchboardValues"]),
         // The emulator's HTTP and HTTPS server (`switchboard emulate dataverse`).
         // The emulator's state file (`--state`): records in SQLite, for the emulator alone.
         .target(
@@ -221,6 +224,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        .testTarget(name: "FinanceOperationsEmulatorTests", dependencies: ["FinanceOperationsEmulatorCore", "SwitchboardValues"]),
         .testTarget(
             name: "DataverseEmulatorTests",
             dependencies: [

@@ -1,0 +1,181 @@
+import Foundation
+import SwitchboardValues
+
+/// The OData service at `/data`: the service document, `$metadata`, reads of entity sets and of
+/// one record by key, `$count`, create, update and delete. Behaviour without a server: the
+/// emulator's HTTP layer turns requests into `ServiceRequest`s.
+///
+/// Guarantees: every request gets an answer in the service's shape (`ServiceError`), never a
+/// crash; a refused write stores nothing. Reads see the caller's default company unless
+/// `cross-company=true`; a key naming another company is not found without it.
+public struct DataService: Sendable {
+    public let schema: EntitySchema
+    public let records: EntityRecords
+    /// Largest page a read returns: 10,000, the service's documented maximum.
+    public var pageSize: Int
+
+    public init(schema: EntitySchema, records: EntityRecords = EntityRecords(), pageSize: Int = 10_000) {
+        self.schema = schema
+        self.records = records
+        self.pageSize = pageSize
+    }
+
+    public func handle(_ request: ServiceRequest) -> ServiceResponse {
+        do throws(ServiceError) {
+            return try route(request)
+        } catch {
+            return .error(error)
+        }
+    }
+
+    private func route(_ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
+        var path = request.path
+        guard path == "/data" || path.hasPrefix("/data/") else { throw .noResource(request.root + request.path) }
+        path.removeFirst("/data".count)
+        if path.hasPrefix("/") { path.removeFirst() }
+        if path.isEmpty {
+            guard request.method == "GET" else { throw ServiceError(status: 405, message: "The service document is read with GET.") }
+            return serviceDocument(request)
+        }
+        if path == "$metadata" {
+            guard request.method == "GET" else { throw ServiceError(status: 405, message: "$metadata is read with GET.") }
+            return .text(ServiceMetadata.document(schema), type: "application/xml")
+        }
+        let (setName, keyText, rest) = Self.split(path)
+        guard let entity = schema.entity(set: setName) else { throw .noResource(request.root + request.path) }
+        if rest == "$count", keyText == nil {
+            guard request.method == "GET" else { throw ServiceError(status: 405, message: "$count is read with GET.") }
+            let query = try EntityQuery.parse(request, entity: entity)
+            return .text(String(visible(entity, request, query).count))
+        }
+        guard rest.isEmpty else { throw .noResource(request.root + request.path) }
+        guard let keyText else {
+            switch request.method {
+            case "GET": return try read(entity, request)
+            case "POST": return try create(entity, request)
+            default: throw ServiceError(status: 405, message: "The entity set \(entity.setName) takes GET and POST; \(request.method) needs a key.")
+            }
+        }
+        let key = try EntityKey.parse(keyText, for: entity)
+        switch request.method {
+        case "GET": return try readOne(entity, key, request)
+        case "PATCH", "PUT", "MERGE": return try update(entity, key, request)
+        case "DELETE": return try delete(entity, key, request)
+        default: throw ServiceError(status: 405, message: "A record of \(entity.setName) takes GET, PATCH, PUT and DELETE.")
+        }
+    }
+
+    /// `CustomersV3(…)/$count` into the set's name, the key's text and what follows.
+    static func split(_ path: String) -> (set: String, key: String?, rest: String) {
+        guard let open = path.firstIndex(of: "("), let close = path.lastIndex(of: ")"), open < close else {
+            let parts = path.split(separator: "/", maxSplits: 1)
+            return (String(parts.first ?? ""), nil, parts.count > 1 ? String(parts[1]) : "")
+        }
+        var rest = String(path[path.index(after: close)...])
+        if rest.hasPrefix("/") { rest.removeFirst() }
+        return (String(path[..<open]), String(path[path.index(after: open)..<close]), rest)
+    }
+
+    private func serviceDocument(_ request: ServiceRequest) -> ServiceResponse {
+        .json(
+            200,
+            .object([
+                "@odata.context": .string(request.root + "/data/$metadata"),
+                "value": .array(schema.entities.map { .object(["name": .string($0.setName), "kind": .string("EntitySet"), "url": .string($0.setName)]) }),
+            ]))
+    }
+
+    /// The records a read sees: the caller's company, or every company with `cross-company=true`.
+    private func visible(_ entity: EntityType, _ request: ServiceRequest, _ query: EntityQuery) -> [StoredEntity] {
+        let all = records.records(entity)
+        guard entity.perCompany, !query.crossCompany else { return all }
+        let company = request.company.lowercased()
+        return all.filter { $0.values[EntitySchema.company]?.text == company }
+    }
+
+    private func read(_ entity: EntityType, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
+        let query = try EntityQuery.parse(request, entity: entity)
+        let matching = query.sorted(visible(entity, request, query))
+        let wanted = query.top.map { min($0, max(0, matching.count - query.skip)) } ?? max(0, matching.count - query.skip)
+        let page = Array(matching.dropFirst(query.skip).prefix(min(wanted, pageSize)))
+        var body: [String: JSONValue] = [
+            "@odata.context": .string(request.root + "/data/$metadata#" + entity.setName + Self.selection(query.select)),
+            "value": .array(page.map { .object(object($0, entity, select: query.select)) }),
+        ]
+        if query.count { body["@odata.count"] = .int(Int64(matching.count)) }
+        if wanted > page.count {
+            // The next page: the same request from where this one ended.
+            var options = request.query.filter { $0.0 != "$skip" && $0.0 != "$top" }
+            options.append(("$skip", String(query.skip + page.count)))
+            if let top = query.top { options.append(("$top", String(top - page.count))) }
+            body["@odata.nextLink"] = .string(request.root + "/data/" + entity.setName + "?" + Self.encode(options))
+        }
+        return .json(200, .object(body))
+    }
+
+    private func readOne(_ entity: EntityType, _ key: EntityKey, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
+        let query = try EntityQuery.parse(request, entity: entity)
+        let record = try found(entity, key, request, crossCompany: query.crossCompany)
+        var body = object(record, entity, select: query.select)
+        body["@odata.context"] = .string(request.root + "/data/$metadata#" + entity.setName + Self.selection(query.select) + "/$entity")
+        return .json(200, .object(body), headers: [("ETag", record.etag)])
+    }
+
+    private func create(_ entity: EntityType, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
+        let body = try EntityWrite.parse(request.body, for: entity)
+        let values = try EntityWrite.create(body, entity: entity, schema: schema, company: request.company)
+        let record = try records.insert(entity, values)
+        let key = EntityKey(values: record.values.filter { entity.key.contains($0.key) })
+        var answer = object(record, entity, select: nil)
+        answer["@odata.context"] = .string(request.root + "/data/$metadata#" + entity.setName + "/$entity")
+        return .json(201, .object(answer), headers: [("ETag", record.etag), ("Location", request.root + "/data/" + entity.setName + key.segment(for: entity))])
+    }
+
+    private func update(_ entity: EntityType, _ key: EntityKey, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
+        let crossCompany = request.option("cross-company")?.lowercased() == "true"
+        _ = try found(entity, key, request, crossCompany: crossCompany)
+        let body = try EntityWrite.parse(request.body, for: entity)
+        let schema = schema
+        guard try records.update(entity, key: key, { values throws(ServiceError) in try EntityWrite.update(body, into: &values, entity: entity, schema: schema) }) != nil
+        else { throw .notFound(entity.setName) }
+        return .empty(204)
+    }
+
+    private func delete(_ entity: EntityType, _ key: EntityKey, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
+        let crossCompany = request.option("cross-company")?.lowercased() == "true"
+        _ = try found(entity, key, request, crossCompany: crossCompany)
+        guard entity.deletable else {
+            throw .writeFailed(entity, ["Warning: \(entity.setName) does not support delete operations."], status: 400)
+        }
+        guard records.delete(entity, key: key) else { throw .notFound(entity.setName) }
+        return .empty(204)
+    }
+
+    /// The record with this key, if the request may see its company.
+    private func found(_ entity: EntityType, _ key: EntityKey, _ request: ServiceRequest, crossCompany: Bool) throws(ServiceError) -> StoredEntity {
+        guard let record = records.record(entity, key: key) else { throw .notFound(entity.setName) }
+        if entity.perCompany, !crossCompany, record.values[EntitySchema.company]?.text != request.company.lowercased() {
+            throw .notFound(entity.setName)
+        }
+        return record
+    }
+
+    /// A record as the service writes it: `@odata.etag` and every field (or the selected ones).
+    private func object(_ record: StoredEntity, _ entity: EntityType, select: [String]?) -> [String: JSONValue] {
+        var object: [String: JSONValue] = ["@odata.etag": .string(record.etag)]
+        for field in entity.fields where select?.contains(field.name) ?? true {
+            object[field.name] = record.values[field.name] ?? EntityWrite.defaultValue(field, schema: schema)
+        }
+        return object
+    }
+
+    static func selection(_ select: [String]?) -> String { select.map { "(" + $0.joined(separator: ",") + ")" } ?? "" }
+
+    static func encode(_ options: [(String, String)]) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+#")
+        return options.map { name, value in
+            (name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name) + "=" + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)
+        }.joined(separator: "&")
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import SwitchboardValues
+import Synchronization
+
+/// One stored record of a data entity: every field's value (defaults filled in), its
+/// `RecVersion` (changed by every update) and its `RecId` (fixed at create).
+public struct StoredEntity: Sendable, Hashable {
+    public var values: [String: JSONValue]
+    public var recVersion: Int64
+    public var recId: Int64
+
+    /// `W/"…"`, the base64 of `'RecVersion,RecId'`, as the service's ETags decode.
+    public var etag: String {
+        let text = "'\(recVersion),\(recId)'"
+        return "W/\"" + Data(text.utf8).base64EncodedString() + "\""
+    }
+}
+
+/// Every entity's records, in memory, safe to share between requests.
+///
+/// Guarantees: a key identifies at most one record per entity (text compared without regard to
+/// case, as the service's SQL collation does; numbers by value, so `LineNumber=1.0` is `1`);
+/// a failed write changes nothing.
+public final class EntityRecords: Sendable {
+    private struct State {
+        var tables: [String: [[String]: StoredEntity]] = [:]
+        var nextRecId: Int64 = 5_637_144_576
+        /// The last number each entity's number sequence gave, per company.
+        var sequences: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// The key's identity: each part in key order, text in lower case, numbers by value.
+    static func identity(_ values: [String: JSONValue], of entity: EntityType) -> [String] {
+        entity.key.map { normalized(values[$0] ?? .null) }
+    }
+
+    /// A key part as keys compare it.
+    static func normalized(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): text.lowercased()
+        case .int(let number): String(Double(number))
+        case .double(let number): String(number)
+        case let other: other.text
+        }
+    }
+
+    public func record(_ entity: EntityType, key: EntityKey) -> StoredEntity? {
+        let identity = Self.identity(key.values, of: entity)
+        return state.withLock { $0.tables[entity.setName]?[identity] }
+    }
+
+    /// Every record of the entity, oldest first (by RecId).
+    public func records(_ entity: EntityType) -> [StoredEntity] {
+        state.withLock { Array(($0.tables[entity.setName] ?? [:]).values) }.sorted { $0.recId < $1.recId }
+    }
+
+    /// Stores a new record from `values` (already checked and completed by `EntityWrite`); keys
+    /// left out and covered by a number sequence are given the sequence's next number. Refuses a
+    /// key that exists.
+    func insert(_ entity: EntityType, _ values: [String: JSONValue]) throws(ServiceError) -> StoredEntity {
+        try state.withLock { state throws(ServiceError) -> StoredEntity in
+            var values = values
+            let company = values[EntitySchema.company]?.text.lowercased() ?? ""
+            for field in entity.fields where entity.key.contains(field.name) && Self.isEmpty(values[field.name]) {
+                if let prefix = field.numberSequence {
+                    let counter = "\(entity.setName)/\(company)"
+                    var next = state.sequences[counter, default: 0] + 1
+                    var candidate = values
+                    repeat {
+                        candidate[field.name] = .string(prefix + String(format: "%06d", next))
+                        next += 1
+                    } while state.tables[entity.setName]?[Self.identity(candidate, of: entity)] != nil
+                    state.sequences[counter] = next - 1
+                    values = candidate
+                } else if case .real = field.type {
+                    values[field.name] = .double(Double(Self.nextNumber(field.name, values, entity, state)))
+                } else if case .int64 = field.type {
+                    values[field.name] = .int(Self.nextNumber(field.name, values, entity, state))
+                } else if case .int = field.type {
+                    values[field.name] = .int(Self.nextNumber(field.name, values, entity, state))
+                }
+            }
+            let identity = Self.identity(values, of: entity)
+            if state.tables[entity.setName]?[identity] != nil {
+                let parts = entity.key.map { "\($0): \(values[$0]?.text ?? "")" }.joined(separator: ", ")
+                throw .writeFailed(entity, ["Info: Cannot create a record in \(entity.tableName). \(parts).\nThe record already exists."])
+            }
+            state.nextRecId += 1
+            let record = StoredEntity(values: values, recVersion: 1, recId: state.nextRecId)
+            state.tables[entity.setName, default: [:]][identity] = record
+            return record
+        }
+    }
+
+    /// Replaces the values of the record with this key; nil when there is none.
+    func update(_ entity: EntityType, key: EntityKey, _ change: (inout [String: JSONValue]) throws(ServiceError) -> Void) throws(ServiceError)
+        -> StoredEntity?
+    {
+        let identity = Self.identity(key.values, of: entity)
+        return try state.withLock { state throws(ServiceError) -> StoredEntity? in
+            guard var record = state.tables[entity.setName]?[identity] else { return nil }
+            try change(&record.values)
+            // The service draws a new RecVersion at random on every update.
+            record.recVersion = Int64.random(in: 2...Int64(Int32.max))
+            state.tables[entity.setName]?[identity] = record
+            return record
+        }
+    }
+
+    /// Removes the record with this key; false when there is none.
+    func delete(_ entity: EntityType, key: EntityKey) -> Bool {
+        let identity = Self.identity(key.values, of: entity)
+        return state.withLock { $0.tables[entity.setName]?.removeValue(forKey: identity) != nil }
+    }
+
+    /// Forgets every record and number sequence.
+    public func reset() { state.withLock { $0 = State() } }
+
+    static func isEmpty(_ value: JSONValue?) -> Bool {
+        switch value {
+        case nil, .null: true
+        case .string(let text): text.isEmpty
+        default: false
+        }
+    }
+
+    /// One more than the largest value of `field` among the records sharing the other key parts.
+    private static func nextNumber(_ field: String, _ values: [String: JSONValue], _ entity: EntityType, _ state: State) -> Int64 {
+        let others = entity.key.filter { $0 != field }
+        let siblings = (state.tables[entity.setName] ?? [:]).values.filter { record in
+            others.allSatisfy { identity(record.values, of: entity)[entity.key.firstIndex(of: $0)!] == identity(values, of: entity)[entity.key.firstIndex(of: $0)!] }
+        }
+        let largest = siblings.compactMap { record -> Double? in
+            switch record.values[field] {
+            case .int(let number): Double(number)
+            case .double(let number): number
+            default: nil
+            }
+        }.max() ?? 0
+        return Int64(largest.rounded(.down)) + 1
+    }
+}

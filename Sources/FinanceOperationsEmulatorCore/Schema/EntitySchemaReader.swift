@@ -1,0 +1,112 @@
+import Foundation
+import SwitchboardValues
+
+/// Reads a Finance & Operations emulator schema (YAML), reporting every problem as
+/// `file:line:column: sentence`.
+///
+/// ```yaml
+/// enums:
+///   NoYes: [No, Yes]
+/// entities:
+///   - set: CustomersV3
+///     type: CustomerV3
+///     table: CustCustomerV3Entity
+///     key: [CustomerAccount]          # dataAreaId goes first by itself when per_company
+///     per_company: true               # the default
+///     fields:
+///       CustomerAccount: { type: string, max_length: 20, number_sequence: "C-" }
+///       CustomerGroupId: { type: string, max_length: 10, mandatory: true }
+///       CreditLimit: real
+///       IsSalesTaxIncludedInPrice: { type: enum, enum: NoYes }
+/// ```
+/// Field types: string (`max_length`, default 60), int, int64, real, date, datetime, enum.
+/// `deletable: false` makes the entity refuse deletes.
+public enum EntitySchemaReader {
+    static let defaultStringLength = 60
+
+    public static func read(contentsOf url: URL) throws -> EntitySchema {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw WorkspaceError(diagnostics: [
+                Diagnostic(SourceLocation(file: url.lastPathComponent, line: 1, column: 1), "the schema file \(url.path) cannot be read")
+            ])
+        }
+        return try read(String(decoding: data, as: UTF8.self), file: url.lastPathComponent)
+    }
+
+    public static func read(_ text: String, file: String) throws -> EntitySchema {
+        let sink = DiagnosticSink()
+        var entities: [EntityType] = []
+        var enums: [String: [String]] = [:]
+        if let root = YAMLValue.document(text, file: file, sink: sink)?.mapping() {
+            root.rejectUnknownKeys(["enums", "entities"])
+            for entry in root["enums"]?.mapping()?.entries ?? [] {
+                guard let members = entry.value.stringList() else { continue }
+                if members.isEmpty { entry.value.report("\(entry.value.path): the enum \(entry.key) has no members") }
+                enums[entry.key] = members
+            }
+            for item in root.required("entities")?.sequence() ?? [] {
+                if let entity = readEntity(item, enums: enums) { entities.append(entity) }
+            }
+            var sets: Set<String> = []
+            for (entity, item) in zip(entities, root["entities"]?.sequence() ?? []) where !sets.insert(entity.setName).inserted {
+                item.report("\(item.path): the entity set \(entity.setName) is declared twice")
+            }
+        }
+        if !sink.diagnostics.isEmpty { throw WorkspaceError(diagnostics: sink.diagnostics) }
+        return EntitySchema(entities: entities, enums: enums)
+    }
+
+    private static func readEntity(_ item: YAMLValue, enums: [String: [String]]) -> EntityType? {
+        guard let fields = item.mapping() else { return nil }
+        fields.rejectUnknownKeys(["set", "type", "table", "key", "per_company", "deletable", "fields"])
+        let setName = fields.requiredString("set")
+        let typeName = fields.requiredString("type")
+        let key = fields.required("key")?.stringList()
+        var entityFields: [EntityField] = []
+        for entry in fields.required("fields")?.mapping()?.entries ?? [] {
+            if let field = readField(entry.key, entry.value, enums: enums) { entityFields.append(field) }
+        }
+        guard let setName, let typeName, let key else { return nil }
+        if key.isEmpty { item.report("\(item.path).key names no field") }
+        for name in key where name != EntitySchema.company && !entityFields.contains(where: { $0.name == name }) {
+            item.report("\(item.path).key names \(name), which is not a field of \(setName)")
+        }
+        return EntityType(
+            name: typeName, setName: setName, tableName: fields.string("table") ?? "\(typeName)Entity",
+            perCompany: fields["per_company"]?.bool() ?? true, fields: entityFields, key: key, deletable: fields["deletable"]?.bool() ?? true)
+    }
+
+    private static func readField(_ name: String, _ value: YAMLValue, enums: [String: [String]]) -> EntityField? {
+        if case .scalar = value.node {
+            guard let type = value.string() else { return nil }
+            return makeField(name, type: type, fields: nil, at: value, enums: enums)
+        }
+        guard let fields = value.mapping() else { return nil }
+        fields.rejectUnknownKeys(["type", "max_length", "mandatory", "enum", "number_sequence"])
+        guard let type = fields.requiredString("type") else { return nil }
+        return makeField(name, type: type, fields: fields, at: value, enums: enums)
+    }
+
+    private static func makeField(_ name: String, type: String, fields: YAMLMapping?, at value: YAMLValue, enums: [String: [String]]) -> EntityField? {
+        let fieldType: FieldType
+        switch type {
+        case "string": fieldType = .string(maxLength: fields?["max_length"]?.int(min: 1) ?? defaultStringLength)
+        case "int": fieldType = .int
+        case "int64": fieldType = .int64
+        case "real": fieldType = .real
+        case "date": fieldType = .date
+        case "datetime": fieldType = .dateTime
+        case "enum":
+            guard let name = fields?.requiredString("enum") else {
+                if fields == nil { value.report("\(value.path) is an enum and needs its name: { type: enum, enum: NoYes }") }
+                return nil
+            }
+            if enums[name] == nil { value.report("\(value.path) names the enum \(name), which enums: does not declare") }
+            fieldType = .enumeration(name)
+        default:
+            value.report("\(value.path) has the unknown type '\(type)' (known: string, int, int64, real, date, datetime, enum)")
+            return nil
+        }
+        return EntityField(name, fieldType, mandatory: fields?["mandatory"]?.bool() ?? false, numberSequence: fields?.string("number_sequence"))
+    }
+}

@@ -1,0 +1,219 @@
+import FinanceOperationsEmulatorCore
+import Foundation
+import SwitchboardValues
+import Testing
+
+/// The OData service at `/data`, with requests shaped as Microsoft's documentation and captured
+/// traffic show them, without a server.
+@Suite("Finance and Operations emulator: the OData service")
+struct DataServiceTests {
+    let service = DataService(schema: DefaultEntities.schema)
+    static let root = "https://127.0.0.1:8443"
+
+    func send(_ method: String, _ target: String, _ body: String? = nil, company: String = "usmf") -> (status: Int, json: JSONValue, response: ServiceResponse) {
+        let parts = target.split(separator: "?", maxSplits: 1)
+        let query = parts.count > 1
+            ? parts[1].split(separator: "&").map { pair -> (String, String) in
+                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                return (kv[0], kv.count > 1 ? kv[1] : "")
+            } : []
+        let response = service.handle(
+            ServiceRequest(
+                method: method, path: String(parts[0]).removingPercentEncoding ?? String(parts[0]), query: query, body: Array((body ?? "").utf8),
+                root: Self.root, company: company))
+        return (response.status, (try? JSONValue(json: response.body)) ?? .null, response)
+    }
+
+    static let customer = #"{"CustomerAccount":"US-001","OrganizationName":"Contoso","CustomerGroupId":"10","SalesCurrencyCode":"USD"}"#
+
+    @Test("the default schema reads, and every entity is per company with dataAreaId first in its key")
+    func defaultSchema() throws {
+        let schema = try EntitySchemaReader.read(DefaultEntities.yaml, file: "default")
+        #expect(schema.entities.map(\.setName) == [
+            "CustomersV3", "VendorsV2", "ReleasedProductsV2", "SalesOrderHeadersV2", "SalesOrderLines", "PurchaseOrderHeadersV2",
+            "PurchaseOrderLinesV2", "LedgerJournalHeaders", "LedgerJournalLines",
+        ])
+        #expect(schema.entities.allSatisfy { $0.perCompany && $0.key.first == "dataAreaId" })
+        #expect(schema.entity(set: "LedgerJournalLines")?.key == ["dataAreaId", "JournalBatchNumber", "LineNumber"])
+    }
+
+    @Test("create answers 201 with the whole record, defaults filled in, an ETag and a Location with the composite key")
+    func create() throws {
+        let created = send("POST", "/data/CustomersV3", Self.customer)
+        #expect(created.status == 201)
+        #expect(created.json["dataAreaId"] == .string("usmf"), "the caller's default company")
+        #expect(created.json["PartyType"] == .string("Organization"), "an enum's default is its first member")
+        #expect(created.json["CreditLimit"] == .double(0))
+        #expect(created.json["@odata.context"] == .string(Self.root + "/data/$metadata#CustomersV3/$entity"))
+        #expect(created.response.header("Location") == Self.root + "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')")
+        let etag = try #require(created.response.header("ETag"))
+        #expect(created.json["@odata.etag"] == .string(etag))
+        // W/"base64('RecVersion,RecId')", as the service's ETags decode.
+        let inner = String(etag.dropFirst(3).dropLast())
+        let decoded = String(decoding: try #require(Data(base64Encoded: inner)), as: UTF8.self)
+        #expect(decoded.wholeMatch(of: /'1,[0-9]+'/) != nil, "\(decoded)")
+    }
+
+    @Test("a record is read by its key in any order of the parts; text in keys compares without regard to case")
+    func readByKey() {
+        _ = send("POST", "/data/CustomersV3", Self.customer)
+        let read = send("GET", "/data/CustomersV3(CustomerAccount='us-001',dataAreaId='USMF')")
+        #expect(read.status == 200)
+        #expect(read.json["OrganizationName"] == .string("Contoso"))
+        #expect(read.response.header("ETag") != nil)
+        let selected = send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')?$select=CustomerAccount,OrganizationName")
+        #expect(selected.json["OrganizationName"] == .string("Contoso") && selected.json["CustomerGroupId"] == nil)
+        #expect(selected.json["@odata.context"] == .string(Self.root + "/data/$metadata#CustomersV3(CustomerAccount,OrganizationName)/$entity"))
+        let missing = send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-999')")
+        #expect(missing.status == 404)
+        #expect(missing.json["error"]?["message"] == .string("Resource not found for the segment 'CustomersV3'."))
+    }
+
+    @Test("reads see the default company; cross-company=true sees every company; a key in another company is not found without it")
+    func companies() {
+        #expect(send("POST", "/data/CustomersV3", Self.customer).status == 201)
+        #expect(send("POST", "/data/CustomersV3", #"{"dataAreaId":"USRT","CustomerAccount":"US-001","CustomerGroupId":"20","SalesCurrencyCode":"USD"}"#).status == 201)
+        #expect(send("GET", "/data/CustomersV3").json["value"]?.arrayValue?.count == 1)
+        let every = send("GET", "/data/CustomersV3?cross-company=true").json["value"]?.arrayValue ?? []
+        #expect(Set(every.compactMap { $0["dataAreaId"]?.text }) == ["usmf", "usrt"])
+        #expect(send("GET", "/data/CustomersV3(dataAreaId='usrt',CustomerAccount='US-001')").status == 404)
+        #expect(send("GET", "/data/CustomersV3(dataAreaId='usrt',CustomerAccount='US-001')?cross-company=true").json["CustomerGroupId"] == .string("20"))
+        #expect(send("GET", "/data/CustomersV3", company: "usrt").json["value"]?.arrayValue?.first?["CustomerGroupId"] == .string("20"))
+    }
+
+    @Test("update changes only the fields given and answers 204 with a new ETag; delete answers 204; released products refuse delete")
+    func updateAndDelete() {
+        let created = send("POST", "/data/CustomersV3", Self.customer)
+        let key = "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')"
+        #expect(send("PATCH", key, #"{"CreditLimit": 5000.5, "PrimaryContactEmail": "ap@contoso.example"}"#).status == 204)
+        let read = send("GET", key)
+        #expect(read.json["CreditLimit"] == .double(5000.5) && read.json["OrganizationName"] == .string("Contoso"))
+        #expect(read.json["@odata.etag"] != created.json["@odata.etag"])
+        #expect(send("PUT", key, #"{"OrganizationName": "Contoso Ltd"}"#).status == 204)
+        #expect(send("GET", key).json["CreditLimit"] == .double(5000.5), "PUT changes the fields given, as the service was seen to")
+        #expect(send("PATCH", key, #"{"CustomerAccount": "US-002"}"#).status == 400, "a key field is not renamed")
+        #expect(send("DELETE", key).status == 204)
+        #expect(send("GET", key).status == 404)
+        #expect(send("DELETE", key).status == 404)
+        #expect(send("POST", "/data/ReleasedProductsV2", #"{"ItemNumber":"A-1","ProductNumber":"A-1"}"#).status == 201)
+        let refused = send("DELETE", "/data/ReleasedProductsV2(dataAreaId='usmf',ItemNumber='A-1')")
+        #expect(refused.status == 400)
+        #expect(send("GET", "/data/ReleasedProductsV2(dataAreaId='usmf',ItemNumber='A-1')").status == 200)
+    }
+
+    @Test("a failed write answers in the service's shape with the infolog, and stores nothing")
+    func failedWrites() {
+        let mandatory = send("POST", "/data/CustomersV3", #"{"CustomerAccount":"US-003","OrganizationName":"Fabrikam"}"#)
+        #expect(mandatory.status == 500)
+        #expect(mandatory.json["error"]?["message"] == .string("An error has occurred."))
+        let infolog = mandatory.json["error"]?["innererror"]?["message"]?.text ?? ""
+        #expect(infolog.hasPrefix("Write failed for table row of type 'CustCustomerV3Entity'. Infolog: "), "\(infolog)")
+        #expect(infolog.contains("Field 'CustomerGroupId' must be filled in.") && infolog.contains("Field 'SalesCurrencyCode' must be filled in."))
+        #expect(mandatory.json["error"]?["innererror"]?["type"] == .string("Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException"))
+        #expect(send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-003')").status == 404)
+
+        #expect(send("POST", "/data/CustomersV3", Self.customer).status == 201)
+        let duplicate = send("POST", "/data/CustomersV3", Self.customer)
+        #expect(duplicate.status == 500)
+        #expect(duplicate.json["error"]?["innererror"]?["message"]?.text.contains("The record already exists.") == true)
+
+        let unknown = send("POST", "/data/CustomersV3", #"{"CustomerAccount":"US-004","Colour":"red","CustomerGroupId":"10","SalesCurrencyCode":"USD"}"#)
+        #expect(unknown.status == 400)
+        #expect(unknown.json["error"]?["message"]?.text.contains("The property 'Colour' does not exist on type 'Microsoft.Dynamics.DataEntities.CustomerV3'") == true)
+        let badEnum = send("PATCH", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')", #"{"IsSalesTaxIncludedInPrice":"Maybe"}"#)
+        #expect(badEnum.status == 400)
+        #expect(badEnum.json["error"]?["message"]?.text.contains("Microsoft.Dynamics.DataEntities.NoYes") == true)
+        let tooLong = send("PATCH", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')", #"{"CustomerGroupId":"ABCDEFGHIJKL"}"#)
+        #expect(tooLong.status == 500)
+        #expect(send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')").json["CustomerGroupId"] == .string("10"))
+        #expect(send("POST", "/data/CustomersV3", "not json").status == 400)
+    }
+
+    @Test("keys left out come from the number sequence or the next line number")
+    func generatedKeys() {
+        let order = send("POST", "/data/SalesOrderHeadersV2", #"{"OrderingCustomerAccountNumber":"US-001","InvoiceCustomerAccountNumber":"US-001"}"#)
+        #expect(order.json["SalesOrderNumber"] == .string("SO-000001"))
+        #expect(send("POST", "/data/SalesOrderHeadersV2", #"{"OrderingCustomerAccountNumber":"US-001","InvoiceCustomerAccountNumber":"US-001"}"#).json["SalesOrderNumber"] == .string("SO-000002"))
+        let header = send("POST", "/data/LedgerJournalHeaders", #"{"JournalName":"GenJrn"}"#).json["JournalBatchNumber"]?.text ?? ""
+        let line = #"{"JournalBatchNumber":"\#(header)","TransDate":"2026-12-01","CurrencyCode":"USD","DebitAmount":10}"#
+        #expect(send("POST", "/data/LedgerJournalLines", line).json["LineNumber"] == .double(1))
+        #expect(send("POST", "/data/LedgerJournalLines", line).json["LineNumber"] == .double(2))
+        let read = send("GET", "/data/LedgerJournalLines(dataAreaId='usmf',JournalBatchNumber='\(header)',LineNumber=2)")
+        #expect(read.status == 200, "a number key part is bare")
+        #expect(send("GET", "/data/LedgerJournalLines(dataAreaId='usmf',JournalBatchNumber='\(header)',LineNumber=2.0)").status == 200)
+        #expect(send("GET", "/data/LedgerJournalLines(dataAreaId='usmf',JournalBatchNumber='\(header)')").status == 400, "every key part is needed")
+        #expect(send("POST", "/data/ReleasedProductsV2", #"{"ProductNumber":"A-1"}"#).status == 500, "no number sequence: the key is mandatory")
+    }
+
+    @Test("$top, $skip, $orderby, $count and /$count; pages of at most the page size, followed by @odata.nextLink")
+    func paging() {
+        let small = DataService(schema: DefaultEntities.schema, pageSize: 4)
+        for number in 1...10 {
+            _ = small.handle(ServiceRequest(
+                method: "POST", path: "/data/VendorsV2",
+                body: Array(#"{"VendorAccountNumber":"V\#(String(format: "%02d", number))","VendorGroupId":"G\#(number % 3)"}"#.utf8), root: Self.root, company: "usmf"))
+        }
+        func get(_ query: [(String, String)]) -> JSONValue {
+            (try? JSONValue(json: small.handle(ServiceRequest(method: "GET", path: "/data/VendorsV2", query: query, root: Self.root, company: "usmf")).body)) ?? .null
+        }
+        var seen: [String] = []
+        var page = get([("$count", "true")])
+        #expect(page["@odata.count"] == .int(10))
+        while true {
+            seen += (page["value"]?.arrayValue ?? []).compactMap { $0["VendorAccountNumber"]?.text }
+            guard let next = page["@odata.nextLink"]?.text, let url = URLComponents(string: next) else { break }
+            #expect(next.hasPrefix(Self.root + "/data/VendorsV2?"))
+            page = get((url.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        }
+        #expect(seen == (1...10).map { String(format: "V%02d", $0) }, "every record once, in order")
+        let top = get([("$top", "3"), ("$skip", "2"), ("$orderby", "VendorAccountNumber desc")])
+        #expect((top["value"]?.arrayValue ?? []).compactMap { $0["VendorAccountNumber"]?.text } == ["V08", "V07", "V06"])
+        #expect(top["@odata.nextLink"] == nil)
+        let count = small.handle(ServiceRequest(method: "GET", path: "/data/VendorsV2/$count", root: Self.root, company: "usmf"))
+        #expect(String(decoding: count.body, as: UTF8.self) == "10")
+        #expect(get([("$top", "-1")])["error"] != nil)
+        #expect(get([("$select", "Nope")])["error"]?["message"]?.text.contains("Could not find a property named 'Nope'") == true)
+    }
+
+    @Test("the service document, $metadata, and unknown paths")
+    func documents() {
+        let root = send("GET", "/data/")
+        #expect(root.json["value"]?.arrayValue?.contains { $0["name"] == .string("CustomersV3") } == true)
+        let metadata = send("GET", "/data/$metadata")
+        let xml = String(decoding: metadata.response.body, as: UTF8.self)
+        #expect(xml.contains(#"<EntitySet Name="CustomersV3" EntityType="Microsoft.Dynamics.DataEntities.CustomerV3" />"#))
+        #expect(xml.contains(#"<EnumType Name="NoYes">"#) && xml.contains(#"<EntityContainer Name="Resources">"#))
+        #expect(send("GET", "/data/Nothing").status == 404)
+        #expect(send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001'").status == 404)
+        #expect(send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount=US-001)").status == 400)
+        #expect(send("GET", "/data/CustomersV3('US-001')").status == 400, "a composite key names its parts")
+    }
+
+    @Test("a schema file's mistakes are each named with file, line and column")
+    func schemaErrors() {
+        let text = """
+            entities:
+              - set: Things
+                type: Thing
+                key: [Code, Missing]
+                fields:
+                  Code: { type: text }
+                  Flag: { type: enum, enum: Nope }
+            """
+        do {
+            _ = try EntitySchemaReader.read(text, file: "fno.yaml")
+            Issue.record("the schema was accepted")
+        } catch let error as WorkspaceError {
+            let lines = error.diagnostics.map(\.description)
+            #expect(lines.contains { $0.hasPrefix("fno.yaml:") && $0.contains("unknown type 'text'") }, "\(lines)")
+            #expect(lines.contains { $0.contains("the enum Nope") }, "\(lines)")
+            #expect(lines.contains { $0.contains("names Missing, which is not a field of Things") }, "\(lines)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}
+
+extension JSONValue {
+    var arrayValue: [JSONValue]? { if case .array(let items) = self { items } else { nil } }
+}
