@@ -105,17 +105,19 @@ let package = Package(
         ),
         // The Dataverse Web API's behaviour, without a server: schema, records, OData queries,
         // $batch, bulk messages, change tracking, tokens, service protection limits, webhooks.
+        // OData `$filter` read in a service's dialect and evaluated over records: both emulators'.
+        .target(name: "ODataFilter", dependencies: ["SwitchboardValues"]),
         .target(
             name: "DataverseEmulatorCore",
             dependencies: [
-                "SwitchboardValues",
+                "SwitchboardValues", "ODataFilter",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // Finance & Operations' OData service emulated without a server: entities from a schema,
         // records per company, keys, query options, create, update, delete, errors in its shape.
-        .target(name: "FinanceOperationsEmulatorCore", dependencies: ["SwitchboardValues"]),
+        .target(name: "FinanceOperationsEmulatorCore", dependencies: ["SwitchboardValues", "ODataFilter"]),
         // The emulator's HTTP and HTTPS server (`switchboard emulate dataverse`).
         // The emulator's state file (`--state`): records in SQLite, for the emulator alone.
         .target(
@@ -195,7 +197,7 @@ let package = Package(
         // connector, store or server: only the parsers.
         .executableTarget(
             name: "SwitchboardFuzz",
-            dependencies: ["SwitchboardValues", "SwitchboardModel", "SwitchboardEngine", "DataverseEmulatorCore"]
+            dependencies: ["SwitchboardValues", "SwitchboardModel", "SwitchboardEngine", "DataverseEmulatorCore", "ODataFilter"]
         ),
         // The engine's tests link no GRDB, Hummingbird or AsyncHTTPClient: the build proves the layering.
         .testTarget(

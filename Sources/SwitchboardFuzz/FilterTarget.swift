@@ -1,4 +1,5 @@
 import DataverseEmulatorCore
+import ODataFilter
 import SwitchboardValues
 
 extension FuzzTarget {

@@ -217,3 +217,64 @@ struct DataServiceTests {
 extension JSONValue {
     var arrayValue: [JSONValue]? { if case .array(let items) = self { items } else { nil } }
 }
+
+/// `$filter` in Finance & Operations' dialect.
+@Suite("Finance and Operations emulator: $filter")
+struct FilterDialectTests {
+    let tests = DataServiceTests()
+
+    func names(_ query: String, company: String = "usmf") -> [String]? {
+        let answer = tests.send("GET", "/data/CustomersV3?" + query, company: company)
+        guard answer.status == 200 else { return nil }
+        return (answer.json["value"]?.arrayValue ?? []).compactMap { $0["OrganizationName"]?.text }
+    }
+
+    func seed() {
+        let rows = [
+            ("C1", "Contoso Retail", "Yes", 100.0, "usmf"), ("C2", "Fabrikam", "No", 2500.0, "usmf"),
+            ("C3", "Retail Partners", "No", 50.0, "usmf"), ("C4", "Litware Retail", "Yes", 900.0, "usrt"),
+        ]
+        for (account, name, tax, limit, company) in rows {
+            let body = #"{"dataAreaId":"\#(company)","CustomerAccount":"\#(account)","OrganizationName":"\#(name)","CustomerGroupId":"10","SalesCurrencyCode":"USD","IsSalesTaxIncludedInPrice":"\#(tax)","CreditLimit":\#(limit)}"#
+            #expect(tests.send("POST", "/data/CustomersV3", body).status == 201)
+        }
+    }
+
+    @Test("contains is a wildcard (eq '*retail*'), as are starts and ends; text compares without regard to case")
+    func wildcards() {
+        seed()
+        #expect(names("$filter=OrganizationName eq '*retail*'") == ["Contoso Retail", "Retail Partners"])
+        #expect(names("$filter=OrganizationName eq 'retail*'") == ["Retail Partners"])
+        #expect(names("$filter=OrganizationName eq '*RETAIL'") == ["Contoso Retail"])
+        #expect(names("$filter=OrganizationName eq 'fabrikam'") == ["Fabrikam"])
+        #expect(names("$filter=OrganizationName ne '*retail*'") == ["Fabrikam"])
+    }
+
+    @Test("enums as Microsoft.Dynamics.DataEntities.NoYes'Yes' with eq and ne only; numbers; and, or, not; with cross-company")
+    func enumsAndLogic() {
+        seed()
+        #expect(names("$filter=IsSalesTaxIncludedInPrice eq Microsoft.Dynamics.DataEntities.NoYes'Yes'") == ["Contoso Retail"])
+        #expect(names("$filter=IsSalesTaxIncludedInPrice ne Microsoft.Dynamics.DataEntities.NoYes'Yes'") == ["Fabrikam", "Retail Partners"])
+        #expect(names("$filter=IsSalesTaxIncludedInPrice gt Microsoft.Dynamics.DataEntities.NoYes'No'") == nil, "only eq and ne on enums")
+        #expect(names("$filter=CreditLimit ge 100 and not (OrganizationName eq 'Fabrikam')") == ["Contoso Retail"])
+        #expect(names("$filter=CreditLimit lt 60 or CreditLimit gt 2000") == ["Fabrikam", "Retail Partners"])
+        #expect(names("$filter=dataAreaId eq 'usrt'&cross-company=true") == ["Litware Retail"], "another company, as the documentation shows")
+        #expect(names("$filter=dataAreaId eq 'usrt'") == [], "without cross-company only the default company is read")
+    }
+
+    @Test("functions, in and has answer 400 with a sentence; an unknown property is named")
+    func refusals() {
+        seed()
+        for query in ["$filter=contains(OrganizationName,'Retail')", "$filter=startswith(OrganizationName,'Con')"] {
+            let answer = tests.send("GET", "/data/CustomersV3?" + query)
+            #expect(answer.status == 400, "\(query)")
+            #expect(answer.json["error"]?["message"]?.text.contains("wildcard") == true, "\(answer.json)")
+        }
+        let inOperator = tests.send("GET", "/data/CustomersV3?$filter=CustomerAccount in ('C1','C2')")
+        #expect(inOperator.status == 400 && inOperator.json["error"]?["message"] == .string("The operators 'has' and 'in' are not supported."))
+        let unknown = tests.send("GET", "/data/CustomersV3?$filter=Colour eq 'red'")
+        #expect(unknown.status == 400 && unknown.json["error"]?["message"]?.text.contains("'Colour'") == true)
+        let count = tests.send("GET", "/data/CustomersV3/$count?$filter=OrganizationName eq '*retail*'")
+        #expect(String(decoding: count.response.body, as: UTF8.self) == "2")
+    }
+}

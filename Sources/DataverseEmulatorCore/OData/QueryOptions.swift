@@ -1,4 +1,5 @@
 import Foundation
+import ODataFilter
 import SwitchboardValues
 
 /// `$select`, `$filter`, `$orderby`, `$top`, `$count` and paging of a collection request, checked

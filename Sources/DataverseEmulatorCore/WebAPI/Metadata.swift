@@ -1,4 +1,5 @@
 import Foundation
+import ODataFilter
 import SwitchboardValues
 
 /// Table metadata as the Web API serves it: `EntityDefinitions`, their `Attributes` and `Keys`,

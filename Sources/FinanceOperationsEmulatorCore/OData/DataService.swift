@@ -85,9 +85,10 @@ public struct DataService: Sendable {
             ]))
     }
 
-    /// The records a read sees: the caller's company, or every company with `cross-company=true`.
+    /// The records a read sees: those `$filter` keeps, of the caller's company or, with
+    /// `cross-company=true`, of every company.
     private func visible(_ entity: EntityType, _ request: ServiceRequest, _ query: EntityQuery) -> [StoredEntity] {
-        let all = records.records(entity)
+        let all = query.filtered(records.records(entity))
         guard entity.perCompany, !query.crossCompany else { return all }
         let company = request.company.lowercased()
         return all.filter { $0.values[EntitySchema.company]?.text == company }

@@ -1,11 +1,14 @@
+import ODataFilter
 import SwitchboardValues
 
 /// The query options of a read of an entity set, as the service documents them
 /// (https://learn.microsoft.com/en-us/dynamics365/fin-ops-core/dev-itpro/data-entities/odata):
-/// `$select`, `$top`, `$skip`, `$orderby`, `$count`, and `cross-company=true`; pages of at most
+/// `$filter` (in the service's dialect: `FilterDialect.financeOperations`), `$select`, `$top`,
+/// `$skip`, `$orderby`, `$count`, and `cross-company=true`; pages of at most
 /// 10,000 records ("server driven paging with a maximum page size of 10,000") with an
 /// `@odata.nextLink` to follow verbatim.
 struct EntityQuery {
+    var filter: FilterExpression?
     var select: [String]?
     var top: Int?
     var skip = 0
@@ -49,7 +52,7 @@ struct EntityQuery {
             case "cross-company":
                 query.crossCompany = value.lowercased() == "true"
             case "$filter":
-                throw ServiceError(status: 501, message: "$filter is not emulated yet by this version of the Finance and Operations emulator.")
+                query.filter = try filter(value, entity: entity)
             case "$expand":
                 throw ServiceError(status: 501, message: "$expand is not emulated yet by this version of the Finance and Operations emulator.")
             case "$format":
@@ -61,6 +64,12 @@ struct EntityQuery {
             }
         }
         return query
+    }
+
+    /// The records `$filter` keeps.
+    func filtered(_ records: [StoredEntity]) -> [StoredEntity] {
+        guard let filter else { return records }
+        return records.filter { record in filter.matches({ record.values[$0] ?? .null }, dialect: .financeOperations) }
     }
 
     /// Orders records by `$orderby` (then by RecId, the order the service returns them in).

@@ -1,97 +1,12 @@
 import Foundation
 import SwitchboardValues
 
-/// A parsed `$filter`: comparisons, `and`/`or`/`not`, `contains`/`startswith`/`endswith`, `null`.
-package indirect enum FilterExpression: Sendable, Hashable {
-    case compare(property: String, op: ComparisonOperator, literal: JSONValue)
-    case function(name: String, property: String, text: String)
-    case and(FilterExpression, FilterExpression)
-    case or(FilterExpression, FilterExpression)
-    case not(FilterExpression)
-
-    package enum ComparisonOperator: String, Sendable, CaseIterable {
-        case eq, ne, gt, ge, lt, le
-    }
-
-    /// Every property the expression reads, to check them against the table.
-    package var properties: [String] {
-        switch self {
-        case .compare(let property, _, _), .function(_, let property, _): [property]
-        case .and(let left, let right), .or(let left, let right): left.properties + right.properties
-        case .not(let inner): inner.properties
-        }
-    }
-
-    /// Evaluates against a record's stored values (`values` keyed by property name as queried).
-    /// Text compares without regard to case, as Dataverse's SQL collation does.
-    package func matches(_ value: (String) -> JSONValue) -> Bool {
-        switch self {
-        case .and(let left, let right): return left.matches(value) && right.matches(value)
-        case .or(let left, let right): return left.matches(value) || right.matches(value)
-        case .not(let inner): return !inner.matches(value)
-        case .function(let name, let property, let text):
-            guard case .string(let field) = value(property) else { return false }
-            let haystack = field.lowercased(), needle = text.lowercased()
-            switch name {
-            case "contains": return haystack.contains(needle)
-            case "startswith": return haystack.hasPrefix(needle)
-            default: return haystack.hasSuffix(needle)
-            }
-        case .compare(let property, let op, let literal):
-            let field = value(property)
-            if case .null = literal {
-                switch op {
-                case .eq: return field == .null
-                case .ne: return field != .null
-                default: return false
-                }
-            }
-            if case .null = field { return op == .ne }
-            guard let order = Self.compare(field, literal) else { return op == .ne }
-            switch op {
-            case .eq: return order == .orderedSame
-            case .ne: return order != .orderedSame
-            case .gt: return order == .orderedDescending
-            case .ge: return order != .orderedAscending
-            case .lt: return order == .orderedAscending
-            case .le: return order != .orderedDescending
-            }
-        }
-    }
-
-    /// Orders two values of comparable kinds; nil when they cannot be compared.
-    static func compare(_ left: JSONValue, _ right: JSONValue) -> ComparisonResult? {
-        switch (left, right) {
-        case (.string(let a), .string(let b)):
-            if let dateA = ValueCoercion.parseDate(a), let dateB = ValueCoercion.parseDate(b) { return order(dateA, dateB) }
-            return a.lowercased().compare(b.lowercased())
-        case (.bool(let a), .bool(let b)): return a == b ? .orderedSame : (!a ? .orderedAscending : .orderedDescending)
-        default:
-            guard let a = number(left), let b = number(right) else { return nil }
-            return order(a, b)
-        }
-    }
-
-    private static func number(_ value: JSONValue) -> Double? {
-        switch value {
-        case .int(let number): Double(number)
-        case .largeInteger(let digits): Double(digits)
-        case .double(let number): number
-        default: nil
-        }
-    }
-
-    private static func order<T: Comparable>(_ a: T, _ b: T) -> ComparisonResult {
-        a == b ? .orderedSame : a < b ? .orderedAscending : .orderedDescending
-    }
-}
-
-/// Reads `$filter` text into a `FilterExpression`, with Dataverse's kind of message on a syntax error.
+/// Reads `$filter` text into a `FilterExpression` in a service's dialect (`FilterDialect`).
 ///
 /// Guarantee: no input can exhaust the stack. Nesting (parentheses and `not`) deeper than
 /// `maxDepth`, or more than `maxTerms` terms joined by `and`/`or`, is refused as a bad request
 /// before the tree grows, since parsing, evaluating and freeing the tree all recurse.
-package struct FilterParser {
+package struct ODataFilterParser {
     private let text: [Character]
     private var index = 0
     private var depth = 0
@@ -101,17 +16,23 @@ package struct FilterParser {
     /// Most terms joined by `and` and `or` accepted. 500.
     static let maxTerms = 500
 
-    private init(_ text: String) { self.text = Array(text) }
+    private let dialect: FilterDialect
 
-    package static func parse(_ text: String) throws(DataverseError) -> FilterExpression {
-        var parser = FilterParser(text)
+    private init(_ text: String, dialect: FilterDialect) {
+        self.text = Array(text)
+        self.dialect = dialect
+    }
+
+    /// Throws a sentence naming the position and what was expected there.
+    package static func parse(_ text: String, dialect: FilterDialect) throws(FilterSyntaxError) -> FilterExpression {
+        var parser = ODataFilterParser(text, dialect: dialect)
         let expression = try parser.orExpression()
         parser.skipSpaces()
         guard parser.index == parser.text.count else { throw parser.syntaxError("unexpected '\(String(parser.text[parser.index...]))'") }
         return expression
     }
 
-    private mutating func orExpression() throws(DataverseError) -> FilterExpression {
+    private mutating func orExpression() throws(FilterSyntaxError) -> FilterExpression {
         var left = try andExpression()
         while keyword("or") {
             try countTerm()
@@ -120,7 +41,7 @@ package struct FilterParser {
         return left
     }
 
-    private mutating func andExpression() throws(DataverseError) -> FilterExpression {
+    private mutating func andExpression() throws(FilterSyntaxError) -> FilterExpression {
         var left = try unary()
         while keyword("and") {
             try countTerm()
@@ -129,12 +50,12 @@ package struct FilterParser {
         return left
     }
 
-    private mutating func countTerm() throws(DataverseError) {
+    private mutating func countTerm() throws(FilterSyntaxError) {
         terms += 1
         if terms > Self.maxTerms { throw syntaxError("the filter joins more than \(Self.maxTerms) terms with and/or") }
     }
 
-    private mutating func unary() throws(DataverseError) -> FilterExpression {
+    private mutating func unary() throws(FilterSyntaxError) -> FilterExpression {
         depth += 1
         defer { depth -= 1 }
         if depth > Self.maxDepth { throw syntaxError("the filter nests deeper than \(Self.maxDepth) levels of parentheses and not") }
@@ -152,7 +73,10 @@ package struct FilterParser {
         let name = identifier()
         guard !name.isEmpty else { throw syntaxError("a property name expected") }
         skipSpaces()
-        if ["contains", "startswith", "endswith"].contains(name.lowercased()), peek == "(" {
+        if peek == "(" {
+            guard dialect.functions, ["contains", "startswith", "endswith"].contains(name.lowercased()) else {
+                throw FilterSyntaxError(message: dialect.refusedFunction(name))
+            }
             index += 1
             skipSpaces()
             let property = identifier()
@@ -169,16 +93,32 @@ package struct FilterParser {
         }
         let opStart = index
         let opName = identifier().lowercased()
+        if let refusal = dialect.refusedOperators[opName] { throw FilterSyntaxError(message: refusal) }
         guard let op = FilterExpression.ComparisonOperator(rawValue: opName) else {
             index = opName.isEmpty ? index : opStart
             throw syntaxError(
                 "a comparison (eq, ne, gt, ge, lt, le) expected after '\(String(text[start..<opStart]).trimmingCharacters(in: .whitespaces))'")
         }
         skipSpaces()
+        if let namespace = dialect.enumNamespace, let member = try enumLiteral(namespace) {
+            guard op == .eq || op == .ne else { throw syntaxError("the operations supported for enums are eq and ne") }
+            return .compare(property: name, op: op, literal: .string(member))
+        }
         return .compare(property: name, op: op, literal: try literal())
     }
 
-    private mutating func literal() throws(DataverseError) -> JSONValue {
+    /// `Microsoft.Dynamics.DataEntities.NoYes'Yes'`: the member's name; nil when the literal is
+    /// not written in the namespace.
+    private mutating func enumLiteral(_ namespace: String) throws(FilterSyntaxError) -> String? {
+        let prefix = Array(namespace + ".")
+        guard text.count - index > prefix.count, Array(text[index..<index + prefix.count]) == prefix else { return nil }
+        index += prefix.count
+        guard !identifier().isEmpty, peek == "'" else { throw syntaxError("an enum value is written \(namespace).Type'Member'") }
+        guard case .string(let member) = try literal() else { throw syntaxError("an enum member is quoted") }
+        return member
+    }
+
+    private mutating func literal() throws(FilterSyntaxError) -> JSONValue {
         skipSpaces()
         guard let first = peek else { throw syntaxError("a value expected") }
         if first == "'" {
@@ -205,8 +145,7 @@ package struct FilterParser {
         default:
             if let number = Int64(word) { return .int(number) }
             if let number = Double(word) { return .double(number) }
-            if let id = RecordKey.normalizedGUID(word) { return .string(id) }
-            if let date = ValueCoercion.parseDate(word) { return .string(ValueCoercion.formatDate(date)) }
+            if let value = dialect.unquoted(word) { return value }
             index = start
             throw syntaxError("'\(word)' is not a value (text goes in single quotes)")
         }
@@ -233,7 +172,7 @@ package struct FilterParser {
 
     private var peek: Character? { index < text.count ? text[index] : nil }
 
-    private func syntaxError(_ detail: String) -> DataverseError {
-        DataverseError.badRequest("Syntax error at position \(index) in '\(String(text))': \(detail).")
+    private func syntaxError(_ detail: String) -> FilterSyntaxError {
+        FilterSyntaxError(message: "Syntax error at position \(index) in '\(String(text))': \(detail).")
     }
 }
