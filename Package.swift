@@ -105,12 +105,24 @@ let package = Package(
         ),
         // The Dataverse Web API's behaviour, without a server: schema, records, OData queries,
         // $batch, bulk messages, change tracking, tokens, service protection limits, webhooks.
+        // What both emulators' servers share and that needs no server: the Entra-shaped token
+        // issuer, application users, and the local certificate authority for HTTPS.
+        .target(
+            name: "EmulatorSecurity",
+            dependencies: [
+                "SwitchboardValues",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // OData `$filter` read in a service's dialect and evaluated over records: both emulators'.
         .target(name: "ODataFilter", dependencies: ["SwitchboardValues"]),
         .target(
             name: "DataverseEmulatorCore",
             dependencies: [
-                "SwitchboardValues", "ODataFilter",
+                "SwitchboardValues", "ODataFilter", "EmulatorSecurity",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
@@ -247,7 +259,7 @@ let package = Package(
             name: "SwitchboardServerTests",
             dependencies: [
                 "SwitchboardModel", "SwitchboardEngine", "SwitchboardServer", "SwitchboardConnectors", "SwitchboardTesting",
-                "SwitchboardTestHarness", "DataverseEmulator",
+                "SwitchboardTestHarness", "EmulatorSecurity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import DataverseEmulator
+import EmulatorSecurity
 import Foundation
 import NIOCore
 import NIOSSL

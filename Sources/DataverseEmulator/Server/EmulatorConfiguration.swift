@@ -1,3 +1,6 @@
+// The local certificate authority (`SelfSignedCertificate`), under this module's name as before
+// it moved to a target of its own.
+@_exported import EmulatorSecurity
 import DataverseEmulatorCore
 import Foundation
 

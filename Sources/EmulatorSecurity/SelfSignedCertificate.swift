@@ -63,7 +63,7 @@ public enum SelfSignedCertificate {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let authorityKey = P256.Signing.PrivateKey()
         let authorityName = try DistinguishedName {
-            CommonName("Switchboard Dataverse Emulator Local CA")
+            CommonName("Switchboard Emulator Local CA")
             OrganizationName("Switchboard")
         }
         let authority = try Certificate(

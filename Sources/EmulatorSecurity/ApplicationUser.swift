@@ -23,7 +23,7 @@ public struct ApplicationUser: Sendable, Hashable {
     }
 
     /// A stable GUID-shaped id from the client id, so a user keeps its id across restarts.
-    static func derivedID(_ clientID: String) -> String {
+    package static func derivedID(_ clientID: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var bytes: [UInt8] = []
         for round in 0..<2 {

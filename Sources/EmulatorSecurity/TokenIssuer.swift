@@ -168,7 +168,7 @@ public final class TokenIssuer: Sendable {
             status,
             .object([
                 "error": .string(error), "error_description": .string(description), "error_codes": .array([.int(Int64(code))]),
-                "timestamp": .string(ValueCoercion.formatDate(clock())), "trace_id": .string(UUID().uuidString.lowercased()),
+                "timestamp": .string(clock().formatted(Date.ISO8601FormatStyle())), "trace_id": .string(UUID().uuidString.lowercased()),
                 "correlation_id": .string(UUID().uuidString.lowercased()),
             ])
         )
