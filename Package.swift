@@ -130,6 +130,20 @@ let package = Package(
         // Finance & Operations' OData service emulated without a server: entities from a schema,
         // records per company, keys, query options, create, update, delete, errors in its shape.
         .target(name: "FinanceOperationsEmulatorCore", dependencies: ["SwitchboardValues", "ODataFilter"]),
+        // Its HTTP and HTTPS server (`switchboard emulate finance-operations`): tokens and `/data`.
+        .target(
+            name: "FinanceOperationsEmulator",
+            dependencies: [
+                "FinanceOperationsEmulatorCore", "EmulatorSecurity", "SwitchboardValues",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // The emulator's HTTP and HTTPS server (`switchboard emulate dataverse`).
         // The emulator's state file (`--state`): records in SQLite, for the emulator alone.
         .target(
@@ -185,7 +199,8 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardHub", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore", "DataverseEmulatorState",
+                "SwitchboardHub", "SwitchboardConnectors", "DataverseEmulator", "DataverseEmulatorCore", "DataverseEmulatorState", "FinanceOperationsEmulator",
+                "FinanceOperationsEmulatorCore", "EmulatorSecurity",
                 "SwitchboardSQLite",
                 "SwitchboardGovernance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -238,7 +253,16 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "FinanceOperationsEmulatorTests", dependencies: ["FinanceOperationsEmulatorCore", "SwitchboardValues"]),
+        .testTarget(
+            name: "FinanceOperationsEmulatorTests",
+            dependencies: [
+                "FinanceOperationsEmulatorCore", "FinanceOperationsEmulator", "EmulatorSecurity", "SwitchboardValues", "SwitchboardTesting",
+                "SwitchboardTestHarness", "switchboard",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "DataverseEmulatorTests",
             dependencies: [

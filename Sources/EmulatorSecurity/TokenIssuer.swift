@@ -144,6 +144,20 @@ public final class TokenIssuer: Sendable {
     }
 
     /// The signing key as a JSON Web Key Set, as Entra publishes at `/{tenant}/discovery/v2.0/keys`.
+    /// OpenID discovery (`/{tenant}/v2.0/.well-known/openid-configuration`), which MSAL (under
+    /// azure-identity) reads to find the token endpoint. `authority` is `https://HOST:PORT/TENANT`.
+    public static func openIDConfiguration(authority: String) -> JSONValue {
+        .object([
+            "issuer": .string("\(authority)/v2.0"), "token_endpoint": .string("\(authority)/oauth2/v2.0/token"),
+            "authorization_endpoint": .string("\(authority)/oauth2/v2.0/authorize"),
+            "jwks_uri": .string("\(authority)/discovery/v2.0/keys"),
+            "token_endpoint_auth_methods_supported": .array([.string("client_secret_post"), .string("client_secret_basic")]),
+            "response_types_supported": .array([.string("code"), .string("token")]),
+            "subject_types_supported": .array([.string("pairwise")]),
+            "id_token_signing_alg_values_supported": .array([.string("RS256")]), "tenant_region_scope": .null,
+        ])
+    }
+
     public func jwks() -> JSONValue {
         guard let primitives = try? key.publicKey.getKeyPrimitives() else { return .object(["keys": .array([])]) }
         return .object([

@@ -11,7 +11,30 @@ import SwitchboardSQLite
 struct Emulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a local emulator of a Microsoft service for development and load tests.",
-        subcommands: [EmulateDataverse.self])
+        subcommands: [EmulateDataverse.self, EmulateFinanceOperations.self])
+}
+
+/// The certificate and key an emulator serves HTTPS with: the files given, or those of a local
+/// authority in the `--self-signed` folder (kept across restarts while valid, made when
+/// missing); nil for plain HTTP.
+func serverCertificate(certificate: String?, key: String?, selfSigned: String?) throws -> (certificate: String, key: String)? {
+    switch (certificate, key, selfSigned) {
+    case (let certificate?, let key?, nil):
+        return (certificate, key)
+    case (nil, nil, let folder?):
+        let (files, outcome) = try SelfSignedCertificate.prepare(in: URL(fileURLWithPath: folder).standardizedFileURL)
+        switch outcome {
+        case .keptBoth: say("kept \(files.authority.path) (clients that trust it go on trusting) and the server certificate beside it")
+        case .keptAuthority:
+            say("kept \(files.authority.path) (clients that trust it go on trusting); wrote a new \(files.certificate.path) and \(files.key.path)")
+        case .wroteNew: say("wrote \(files.authority.path) (trust it in the client), \(files.certificate.path) and \(files.key.path)")
+        }
+        return (files.certificate.path, files.key.path)
+    case (nil, nil, nil):
+        return nil
+    default:
+        fail("give --tls-cert and --tls-key together, or --self-signed FOLDER, not both")
+    }
 }
 
 struct EmulateDataverse: AsyncParsableCommand {
@@ -93,24 +116,8 @@ struct EmulateDataverse: AsyncParsableCommand {
         guard let spikeLength = Duration.parse(spike) else { fail("--spike \(spike): write a duration such as 2s or 500ms") }
         configuration.faults = FaultInjection(
             failureRate: failRate, spikeRate: spikeRate, spikeMillis: Double(spikeLength.milliseconds), dropRate: dropRate)
-        switch (tlsCert, tlsKey, selfSigned) {
-        case (let cert?, let key?, nil):
-            configuration.tls = .init(certificatePath: cert, keyPath: key)
-        case (nil, nil, let folder?):
-            let (files, outcome) = try SelfSignedCertificate.prepare(in: URL(fileURLWithPath: folder).standardizedFileURL)
-            configuration.tls = .init(certificatePath: files.certificate.path, keyPath: files.key.path)
-            switch outcome {
-            case .keptBoth: say("kept \(files.authority.path) (clients that trust it go on trusting) and the server certificate beside it")
-            case .keptAuthority:
-                say(
-                    "kept \(files.authority.path) (clients that trust it go on trusting); wrote a new \(files.certificate.path) and \(files.key.path)"
-                )
-            case .wroteNew: say("wrote \(files.authority.path) (trust it in the client), \(files.certificate.path) and \(files.key.path)")
-            }
-        case (nil, nil, nil):
-            break
-        default:
-            fail("give --tls-cert and --tls-key together, or --self-signed FOLDER, not both")
+        if let (certificate, key) = try serverCertificate(certificate: tlsCert, key: tlsKey, selfSigned: selfSigned) {
+            configuration.tls = .init(certificatePath: certificate, keyPath: key)
         }
         guard let level = Logger.Level(rawValue: logLevel) else {
             fail("--log-level \(logLevel) is not a level (trace, debug, info, notice, warning, error, critical)")

@@ -67,18 +67,7 @@ public final class DataverseEmulator: Sendable {
         // OpenID discovery, which MSAL (under azure-identity) reads to find the token endpoint.
         router.get("\(tenant)/v2.0/.well-known/openid-configuration") { request, _ in
             let authority = "\(self.scheme)://\(request.head.authority ?? "\(self.configuration.host):\(self.configuration.port)")/\(tenant)"
-            return Self.response(
-                .json(
-                    200,
-                    .object([
-                        "issuer": .string("\(authority)/v2.0"), "token_endpoint": .string("\(authority)/oauth2/v2.0/token"),
-                        "authorization_endpoint": .string("\(authority)/oauth2/v2.0/authorize"),
-                        "jwks_uri": .string("\(authority)/discovery/v2.0/keys"),
-                        "token_endpoint_auth_methods_supported": .array([.string("client_secret_post"), .string("client_secret_basic")]),
-                        "response_types_supported": .array([.string("code"), .string("token")]),
-                        "subject_types_supported": .array([.string("pairwise")]),
-                        "id_token_signing_alg_values_supported": .array([.string("RS256")]), "tenant_region_scope": .null,
-                    ])))
+            return Self.response(.json(200, TokenIssuer.openIDConfiguration(authority: authority)))
         }
         for method in [HTTPRequest.Method.get, .post, .patch, .put, .delete] {
             router.on("api/data/**", method: method) { request, context in try await self.webAPI(request, context: context) }

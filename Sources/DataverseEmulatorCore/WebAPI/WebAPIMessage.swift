@@ -24,17 +24,7 @@ public struct WebAPIRequest: Sendable {
 
     /// Splits `a=1&b=2` into decoded pairs, keeping their order. `+` stands for a space, as
     /// clients that form-encode query strings (Python's requests) write it; a plus is `%2B`.
-    public static func parseQuery(_ query: String?) -> [(String, String)] {
-        guard let query, !query.isEmpty else { return [] }
-        func decode(_ text: Substring) -> String {
-            let spaced = text.replacingOccurrences(of: "+", with: " ")
-            return spaced.removingPercentEncoding ?? spaced
-        }
-        return query.split(separator: "&").map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
-        }
-    }
+    public static func parseQuery(_ query: String?) -> [(String, String)] { QueryString.parse(query) }
 }
 
 /// A Web API response: status, headers and body.

@@ -1,0 +1,87 @@
+import ArgumentParser
+import EmulatorSecurity
+import FinanceOperationsEmulator
+import FinanceOperationsEmulatorCore
+import Foundation
+import Logging
+import SwitchboardValues
+
+struct EmulateFinanceOperations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finance-operations",
+        abstract: "Serve a local Finance & Operations OData service at /data/.",
+        discussion: """
+            Clients get a token from /{tenant}/oauth2/v2.0/token (client credentials, scope https://HOST:PORT/.default)
+            and call /data/ with it; a client must be registered (--client) to be served. Without --tls-cert/--tls-key
+            or --self-signed it serves plain HTTP. See docs/finance-operations-emulator.md.
+            """)
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one.") var port = 8443
+    @Option(help: "PEM certificate chain to serve HTTPS with.", completion: .file()) var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.", completion: .file()) var tlsKey: String?
+    @Option(
+        help:
+            "Serve HTTPS with a local CA and a server certificate in this folder (ca.pem, ca-key.pem, cert.pem, key.pem), kept across restarts while valid, made when missing; clients trust ca.pem.",
+        completion: .directory) var selfSigned: String?
+    @Option(help: "An entity schema (YAML) instead of the default entities.", completion: .file()) var schema: String?
+    @Flag(help: "Print the default entity schema and exit.") var printSchema = false
+    @Option(help: "Tenant in the token endpoint's path.") var tenant = "switchboard"
+    @Option(
+        name: .customLong("client"),
+        help: "A registered application as CLIENT_ID:SECRET or CLIENT_ID:SECRET:COMPANY (its user's default company, usmf unless given); repeat for several. Default switchboard-app:switchboard-secret:usmf."
+    )
+    var clients: [String] = []
+    @Option(name: .customLong("unregistered-client"), help: "A client that gets tokens but is not registered, as CLIENT_ID:SECRET; its requests are refused with 401.")
+    var unregistered: [String] = []
+    @Option(help: "Largest page a read returns (the service's maximum is 10,000).") var pageSize = 10_000
+    @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "notice"
+
+    func run() async throws {
+        if printSchema {
+            print(DefaultEntities.yaml)
+            return
+        }
+        var applications: [FinanceOperationsEmulatorConfiguration.Application] = []
+        for text in clients.isEmpty ? ["switchboard-app:switchboard-secret:usmf"] : clients {
+            let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty, parts.count == 2 || !parts[2].isEmpty else {
+                fail("--client \(text): write it as CLIENT_ID:SECRET or CLIENT_ID:SECRET:COMPANY")
+            }
+            applications.append(.init(credentials: ApplicationUser(clientID: parts[0], clientSecret: parts[1]), company: parts.count == 3 ? parts[2] : "usmf"))
+        }
+        var configuration = FinanceOperationsEmulatorConfiguration(applications: applications)
+        configuration.unregistered = unregistered.map { text in
+            guard let user = ApplicationUser(credentials: text) else { fail("--unregistered-client \(text): write it as CLIENT_ID:SECRET") }
+            return user
+        }
+        configuration.host = host
+        configuration.port = port
+        configuration.tenant = tenant
+        guard (1...10_000).contains(pageSize) else { fail("--page-size \(pageSize): give 1 to 10,000") }
+        configuration.pageSize = pageSize
+        if let schema {
+            do { configuration.schema = try EntitySchemaReader.read(contentsOf: URL(fileURLWithPath: schema)) } catch { fail("\(error)") }
+        }
+        if let (certificate, key) = try serverCertificate(certificate: tlsCert, key: tlsKey, selfSigned: selfSigned) {
+            configuration.tls = .init(certificatePath: certificate, keyPath: key)
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            fail("--log-level \(logLevel) is not a level (trace, debug, info, notice, warning, error, critical)")
+        }
+        let emulator: FinanceOperationsEmulator
+        do { emulator = try FinanceOperationsEmulator(configuration: configuration) } catch { fail("the emulator could not start: \(error)") }
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let settings = configuration
+        do {
+            try await emulator.run(logger: makeLogger(level: level)) { port in
+                say("Finance and Operations emulator listening at \(scheme)://\(settings.host):\(port)/data/")
+                say(
+                    "token endpoint: \(scheme)://\(settings.host):\(port)/\(settings.tenant)/oauth2/v2.0/token (scope \(scheme)://\(settings.host):\(port)/.default)"
+                )
+            }
+        } catch let error as ListenFailure {
+            fail(error.description)
+        }
+    }
+}
