@@ -155,9 +155,14 @@ public final class Hub: Sendable {
     /// Runs until a signal or `shutdown()`, then stops gracefully. Each runtime shuts its
     /// connectors down when it stops.
     public func run() async throws {
+        // On SQLite, the hub's hold on its store for as long as it runs (`store restore` and
+        // `store migrate` refuse while it is held).
+        var running: HubLock?
+        defer { _ = running }
         do {
             // A database that cannot be reached stops the start with its sentence, before anything listens.
             do {
+                if let sqlite = store as? SQLiteMessageStore { running = try HubLock(store: sqlite.path) }
                 try await store.prepare()
                 try await presence.announce()
             } catch {

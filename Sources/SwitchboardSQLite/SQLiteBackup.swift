@@ -15,13 +15,12 @@ extension SQLiteMessageStore {
     }
 
     /// Replaces the store at `path` with the backup at `backup`, after checking that the backup
-    /// is a Switchboard store. The store must be closed (no hub running): its `-wal` file, which
-    /// exists while a process has the store open, is taken as a sign that one has.
+    /// is a Switchboard store. No hub may be running on the store (`HubLock`); what the old store
+    /// left in its `-wal` and `-shm` files goes with it.
     public static func restore(from backup: String, to path: String) throws {
         guard FileManager.default.fileExists(atPath: backup) else { throw SQLiteBackupError("no backup at \(backup)") }
-        if FileManager.default.fileExists(atPath: path + "-wal") {
-            throw SQLiteBackupError(
-                "the store \(path) is open (its -wal file exists): stop the hub first; after a crash, start and stop it once so that it closes cleanly")
+        if HubLock.isHeld(store: path) {
+            throw SQLiteBackupError("the store \(path) is in use by a running hub: stop the hub first")
         }
         var configuration = Configuration()
         configuration.readonly = true
@@ -45,6 +44,8 @@ extension SQLiteMessageStore {
         let staging = path + ".restoring"
         try? FileManager.default.removeItem(atPath: staging)
         try FileManager.default.copyItem(atPath: backup, toPath: staging)
+        // The old store's write-ahead log must not be applied to the restored one.
+        try? FileManager.default.removeItem(atPath: path + "-wal")
         try? FileManager.default.removeItem(atPath: path + "-shm")
         guard rename(staging, path) == 0 else { throw SQLiteBackupError("cannot replace \(path): \(String(cString: strerror(errno)))") }
     }

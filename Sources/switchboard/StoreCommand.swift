@@ -60,8 +60,8 @@ struct StoreCommand: AsyncParsableCommand {
         func run() async throws {
             let path = StoreCommand.sqlitePath(workspace, verb: "migrate")
             guard FileManager.default.fileExists(atPath: path) else { fail("no store at \(path); there is nothing to migrate") }
-            if FileManager.default.fileExists(atPath: path + "-wal") {
-                fail("the store \(path) is open (its -wal file exists): stop the hub first, so that nothing arrives during the copy")
+            if HubLock.isHeld(store: path) {
+                fail("the store \(path) is in use by a running hub: stop the hub first, so that nothing arrives during the copy")
             }
             let url: PostgresURL
             switch PostgresURL.parse(to) {

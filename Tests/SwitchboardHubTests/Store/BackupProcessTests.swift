@@ -20,7 +20,7 @@ struct BackupProcessTests {
         #expect(taken.status == 0, "\(taken)")
         #expect(try await Binary.run(["store", "backup", "-w", directory.path, backup]).error.contains("exists"))
         let refused = try await Binary.run(["store", "restore", "-w", directory.path, backup])
-        #expect(refused.status == 1 && refused.error.contains("stop the hub first"), "\(refused)")
+        #expect(refused.status == 1 && refused.error.contains("in use by a running hub: stop the hub first"), "\(refused)")
         let after = await postNumbered(40..<60, port: hub.port)
         #expect(after.count == 20)
         #expect(await hub.terminate() == 0)
@@ -35,5 +35,19 @@ struct BackupProcessTests {
         let ids = Set(before.map(\.id))
         for id in ids { #expect(listed.output.contains(id)) }
         for id in after.map(\.id) { #expect(!listed.output.contains(id), "a message stored after the backup came back") }
+
+        // A hub killed with -9 holds nothing: the store restores without starting it again, and
+        // what the killed hub left in its write-ahead log does not reach the restored store.
+        let killed = try await RunningBinary(workspace: directory.url, extraArguments: ["--hold"])
+        let lost = await postNumbered(60..<70, port: killed.port)
+        #expect(lost.count == 10)
+        #expect(try await Binary.run(["store", "restore", "-w", directory.path, backup]).status == 1, "refused while it runs")
+        killed.kill()
+        _ = await killed.terminate()
+        let again = try await Binary.run(["store", "restore", "-w", directory.path, backup])
+        #expect(again.status == 0, "\(again)")
+        let relisted = try await Binary.run(["messages", "list", "-w", directory.path, "--limit", "1000", "--json"])
+        for id in lost.map(\.id) { #expect(!relisted.output.contains(id), "a message of the killed hub's log came back") }
+        for id in ids { #expect(relisted.output.contains(id)) }
     }
 }
