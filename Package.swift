@@ -224,7 +224,7 @@ let package = Package(
         // connector, store or server: only the parsers.
         .executableTarget(
             name: "SwitchboardFuzz",
-            dependencies: ["SwitchboardValues", "SwitchboardModel", "SwitchboardEngine", "DataverseEmulatorCore", "ODataFilter"]
+            dependencies: ["SwitchboardValues", "SwitchboardModel", "SwitchboardEngine", "DataverseEmulatorCore", "ODataFilter", "FinanceOperationsEmulatorCore"]
         ),
         // The engine's tests link no GRDB, Hummingbird or AsyncHTTPClient: the build proves the layering.
         .testTarget(

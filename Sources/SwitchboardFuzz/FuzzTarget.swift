@@ -19,7 +19,7 @@ struct FuzzTarget: Sendable {
     let run: @Sendable ([UInt8]) -> Void
 
     /// Every target, in the order scripts/fuzz runs them.
-    static let all: [FuzzTarget] = [.json, .workspace, .scalars, .steps, .filter, .key, .batch, .webhook, .retryAfter, .schema]
+    static let all: [FuzzTarget] = [.json, .workspace, .scalars, .steps, .filter, .key, .batch, .webhook, .retryAfter, .schema, .financeOperations]
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
