@@ -117,19 +117,21 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // OData `$batch` bodies (multipart/mixed) read and answered: both emulators'.
+        .target(name: "ODataMultipart"),
         // OData `$filter` read in a service's dialect and evaluated over records: both emulators'.
         .target(name: "ODataFilter", dependencies: ["SwitchboardValues"]),
         .target(
             name: "DataverseEmulatorCore",
             dependencies: [
-                "SwitchboardValues", "ODataFilter", "EmulatorSecurity",
+                "SwitchboardValues", "ODataFilter", "ODataMultipart", "EmulatorSecurity",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // Finance & Operations' OData service emulated without a server: entities from a schema,
         // records per company, keys, query options, create, update, delete, errors in its shape.
-        .target(name: "FinanceOperationsEmulatorCore", dependencies: ["SwitchboardValues", "ODataFilter"]),
+        .target(name: "FinanceOperationsEmulatorCore", dependencies: ["SwitchboardValues", "ODataFilter", "ODataMultipart"]),
         // Its HTTP and HTTPS server (`switchboard emulate finance-operations`): tokens and `/data`.
         .target(
             name: "FinanceOperationsEmulator",
@@ -224,7 +226,7 @@ let package = Package(
         // connector, store or server: only the parsers.
         .executableTarget(
             name: "SwitchboardFuzz",
-            dependencies: ["SwitchboardValues", "SwitchboardModel", "SwitchboardEngine", "DataverseEmulatorCore", "ODataFilter", "FinanceOperationsEmulatorCore"]
+            dependencies: ["SwitchboardValues", "SwitchboardModel", "SwitchboardEngine", "DataverseEmulatorCore", "ODataFilter", "ODataMultipart", "FinanceOperationsEmulatorCore"]
         ),
         // The engine's tests link no GRDB, Hummingbird or AsyncHTTPClient: the build proves the layering.
         .testTarget(

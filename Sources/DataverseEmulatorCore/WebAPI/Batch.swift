@@ -1,4 +1,5 @@
 import Foundation
+import ODataMultipart
 import SwitchboardValues
 
 /// `POST $batch`: a multipart/mixed body of requests and change sets.
@@ -13,18 +14,8 @@ package enum Batch {
     /// The documented maximum of requests in one batch.
     static let maxRequests = 1_000
 
-    package struct Part {
-        var contentID: String?
-        var method: String
-        var target: String
-        var headers: [String: String]
-        var body: [UInt8]
-    }
-
-    package enum Item {
-        case request(Part)
-        case changeSet([Part])
-    }
+    package typealias Part = MultipartBatch.Part
+    package typealias Item = MultipartBatch.Item
 
     static func handle(_ request: WebAPIRequest, api: WebAPI, baseURL: String, user: ApplicationUser) -> WebAPIResponse {
         guard request.method == "POST" else {
@@ -162,86 +153,20 @@ package enum Batch {
         return (path, pieces.count > 1 ? WebAPIRequest.parseQuery(String(pieces[1])) : [])
     }
 
-    // MARK: - Multipart
-
-    package static func boundary(_ contentType: String?) -> String? {
-        guard let contentType, contentType.lowercased().hasPrefix("multipart/mixed") else { return nil }
-        for parameter in contentType.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if pair.count == 2, pair[0].lowercased() == "boundary" { return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-        }
-        return nil
-    }
+    package static func boundary(_ contentType: String?) -> String? { MultipartBatch.boundary(contentType) }
 
     package static func parseBatch(_ body: [UInt8], boundary: String) throws(DataverseError) -> [Item] {
-        var items: [Item] = []
-        for (index, section) in try sections(String(decoding: body, as: UTF8.self), boundary: boundary).enumerated() {
-            let (headers, content) = splitHeaders(section)
-            if let inner = Self.boundary(headers["content-type"]) {
-                let parts = try sections(content, boundary: inner).enumerated().map { offset, text throws(DataverseError) in
-                    try request(text, where: "change set in part \(index + 1), request \(offset + 1)")
-                }
-                items.append(.changeSet(parts))
-            } else {
-                items.append(.request(try request(section, where: "part \(index + 1)")))
-            }
+        do throws(BatchSyntaxError) {
+            return try MultipartBatch.parse(body, boundary: boundary, example: "POST /api/data/v9.2/accounts HTTP/1.1")
+        } catch {
+            throw .badRequest(error.message)
         }
-        return items
-    }
-
-    /// The text between `--boundary` lines, without the closing `--boundary--`.
-    private static func sections(_ text: String, boundary: String) throws(DataverseError) -> [String] {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
-        let delimiter = "--\(boundary)"
-        guard normalized.contains(delimiter + "--") else {
-            throw DataverseError.badRequest("The batch body does not end with '--\(boundary)--'.")
-        }
-        let body = normalized.components(separatedBy: delimiter + "--")[0]
-        return body.components(separatedBy: delimiter).dropFirst().map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\n")) }
-    }
-
-    /// One `application/http` part: its MIME headers, then the request line, headers and body.
-    private static func request(_ section: String, where location: String) throws(DataverseError) -> Part {
-        let (mimeHeaders, http) = splitHeaders(section)
-        guard mimeHeaders["content-type"]?.lowercased().hasPrefix("application/http") == true else {
-            throw DataverseError.badRequest("The \(location) of the batch must have 'Content-Type: application/http'.")
-        }
-        let lines = http.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
-        let requestLine = lines[0].split(separator: " ")
-        guard requestLine.count >= 2, ["GET", "POST", "PATCH", "PUT", "DELETE"].contains(String(requestLine[0])) else {
-            throw DataverseError.badRequest(
-                "The \(location) of the batch does not start with a request line such as 'POST /api/data/v9.2/accounts HTTP/1.1'.")
-        }
-        let (headers, body) = splitHeaders(lines.count > 1 ? String(lines[1]) : "")
-        return Part(
-            contentID: mimeHeaders["content-id"] ?? headers["content-id"], method: String(requestLine[0]), target: String(requestLine[1]),
-            headers: headers, body: Array(body.trimmingCharacters(in: .whitespacesAndNewlines).utf8))
-    }
-
-    /// Headers (names lower-cased) up to the first blank line, and what follows it.
-    private static func splitHeaders(_ text: String) -> ([String: String], String) {
-        var headers: [String: String] = [:]
-        var rest = Substring(text)
-        while let newline = rest.firstIndex(of: "\n") ?? (rest.isEmpty ? nil : rest.endIndex) {
-            let line = rest[..<newline]
-            rest = newline < rest.endIndex ? rest[rest.index(after: newline)...] : ""
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { break }
-            if let colon = line.firstIndex(of: ":") {
-                headers[line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
-                    in: .whitespaces)
-            }
-        }
-        return (headers, String(rest))
     }
 
     private static func httpPart(_ answer: WebAPIResponse, contentID: String?) -> String {
-        var text = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
-        if let contentID { text += "Content-ID: \(contentID)\r\n" }
-        text += "\r\nHTTP/1.1 \(answer.status) \(reason(answer.status))\r\n"
-        for (name, value) in answer.headers { text += "\(name): \(value)\r\n" }
-        if let entity = answer.header("OData-EntityId"), answer.header("Location") == nil { text += "Location: \(entity)\r\n" }
-        text += "\r\n" + String(decoding: answer.body, as: UTF8.self) + "\r\n"
-        return text
+        var headers = answer.headers
+        if let entity = answer.header("OData-EntityId"), answer.header("Location") == nil { headers.append(("Location", entity)) }
+        return MultipartBatch.httpPart(status: answer.status, headers: headers, body: answer.body, contentID: contentID)
     }
 
     private static func finish(_ output: String, boundary: String, status: Int, operations: Int) -> WebAPIResponse {
@@ -250,21 +175,5 @@ package enum Batch {
             body: Array((output + "--\(boundary)--\r\n").utf8))
         response.operations = max(1, operations)
         return response
-    }
-
-    private static func reason(_ status: Int) -> String {
-        switch status {
-        case 200: "OK"
-        case 201: "Created"
-        case 204: "No Content"
-        case 304: "Not Modified"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 412: "Precondition Failed"
-        case 429: "Too Many Requests"
-        default: "Status"
-        }
     }
 }
