@@ -90,7 +90,8 @@ public final class FinanceOperationsEmulator: Sendable {
         let path = request.uri.path.removingPercentEncoding ?? request.uri.path
         let answer = service.handle(
             ServiceRequest(
-                method: request.method.rawValue, path: path, query: QueryString.parse(request.uri.query), body: Array(body.readableBytesView),
+                method: request.method.rawValue, path: path, query: QueryString.parse(request.uri.query),
+                headers: request.headers.map { ($0.name.canonicalName, $0.value) }, body: Array(body.readableBytesView),
                 root: root, company: application.company))
         var headers = HTTPFields()
         for (name, value) in answer.headers {

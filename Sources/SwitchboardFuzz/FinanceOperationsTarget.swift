@@ -6,7 +6,7 @@ import Synchronization
 extension FuzzTarget {
     /// The Finance & Operations emulator's OData service: the input's first line is a request line
     /// (`PATCH /data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-1')?cross-company=true`),
-    /// the rest its body, handled by a `DataService` over the default entities with a customer
+    /// the rest its body (a `$batch` body's boundary is `batch_1`), handled by a `DataService` over the default entities with a customer
     /// and a journal seeded (keys, `$filter` in the service's dialect, query options, writes); and
     /// the whole input read as an entity schema.
     static let financeOperations = FuzzTarget(
@@ -24,7 +24,8 @@ extension FuzzTarget {
         _ = FinanceOperationsFixture.service().handle(
             ServiceRequest(
                 method: method, path: String(path).removingPercentEncoding ?? String(path), query: QueryString.parse(String(query)),
-                body: Array(body.utf8), root: "https://127.0.0.1:8443", company: "usmf"))
+                headers: [("Content-Type", "multipart/mixed; boundary=batch_1")], body: Array(body.utf8), root: "https://127.0.0.1:8443",
+                company: "usmf"))
     }
 }
 

@@ -278,3 +278,73 @@ struct FilterDialectTests {
         #expect(String(decoding: count.response.body, as: UTF8.self) == "2")
     }
 }
+
+/// `$batch`, shaped as the captured traffic of the Excel add-in: change sets of POSTs with
+/// relative request lines.
+@Suite("Finance and Operations emulator: $batch")
+struct ServiceBatchTests {
+    let tests = DataServiceTests()
+
+    static func part(_ id: Int, _ method: String, _ target: String, _ body: String? = nil) -> String {
+        var text = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: \(id)\r\n\r\n\(method) \(target) HTTP/1.1\r\n"
+        if let body { text += "Content-Type: application/json; type=entry\r\n\r\n\(body)\r\n" } else { text += "\r\n" }
+        return text
+    }
+
+    static func changeSet(_ boundary: String, _ parts: [String]) -> String {
+        "Content-Type: multipart/mixed; boundary=\(boundary)\r\n\r\n" + parts.map { "--\(boundary)\r\n\($0)" }.joined() + "--\(boundary)--\r\n"
+    }
+
+    func send(_ items: [String]) -> (status: Int, text: String) {
+        let body = items.map { "--batch_1\r\n\($0)" }.joined() + "--batch_1--\r\n"
+        let response = tests.service.handle(
+            ServiceRequest(
+                method: "POST", path: "/data/$batch", headers: [("Content-Type", "multipart/mixed; boundary=batch_1")], body: Array(body.utf8),
+                root: DataServiceTests.root, company: "usmf"))
+        return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+
+    static func group(_ code: String, _ name: String) -> String {
+        #"{"CustomerAccount":"\#(code)","OrganizationName":"\#(name)","CustomerGroupId":"10","SalesCurrencyCode":"USD"}"#
+    }
+
+    @Test("a change set is all or none: one failing request leaves nothing of its change set, the answer is 200 with the failing part alone, and the next change set is applied")
+    func atomicChangeSets() {
+        let answer = send([
+            Self.changeSet("changeset_a", [
+                Self.part(1, "POST", "CustomersV3?cross-company=true", Self.group("B-1", "Batch one")),
+                Self.part(2, "POST", "CustomersV3", #"{"CustomerAccount":"B-2"}"#),
+            ]),
+            Self.changeSet("changeset_b", [
+                Self.part(3, "POST", "CustomersV3", Self.group("B-3", "Batch three")),
+                Self.part(4, "PATCH", "CustomersV3(dataAreaId='usmf',CustomerAccount='B-3')", #"{"CreditLimit": 7}"#),
+            ]),
+            Self.part(5, "GET", "CustomersV3(dataAreaId='usmf',CustomerAccount='B-3')"),
+        ])
+        #expect(answer.status == 200)
+        #expect(answer.text.contains("HTTP/1.1 500 Internal Server Error"), "\(answer.text)")
+        #expect(answer.text.contains("Content-ID: 2") && !answer.text.contains("Content-ID: 1\r\n"), "the failed change set answers with its failing part alone")
+        #expect(answer.text.contains("must be filled in."))
+        #expect(answer.text.contains("HTTP/1.1 201 Created") && answer.text.contains("HTTP/1.1 204 No Content") && answer.text.contains("HTTP/1.1 200 OK"))
+        #expect(answer.text.contains("\"CreditLimit\":7"), "the GET after the change set sees its update")
+        #expect(tests.send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='B-1')").status == 404, "rolled back with its change set")
+        #expect(tests.send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='B-3')").json["CreditLimit"] == .double(7))
+    }
+
+    @Test("more than 5,000 operations, a GET in a change set, a nested $batch and a body that is no batch are refused with a sentence")
+    func refusals() {
+        let many = Self.changeSet("changeset_m", (1...5_001).map { Self.part($0, "POST", "CustomersV3", Self.group("M-\($0)", "Many")) })
+        let tooMany = send([many])
+        #expect(tooMany.status == 400 && tooMany.text.contains("A maximum number of '5000' operations are allowed"), "\(tooMany.text.prefix(300))")
+        #expect(tests.send("GET", "/data/CustomersV3/$count").response.body == Array("0".utf8), "nothing ran")
+        let get = send([Self.changeSet("changeset_g", [Self.part(1, "GET", "CustomersV3")])])
+        #expect(get.status == 200 && get.text.contains("GET requests are not allowed in a change set"))
+        let nested = send([Self.part(1, "POST", "$batch", "x")])
+        #expect(nested.text.contains("cannot hold another $batch"))
+        let broken = tests.service.handle(
+            ServiceRequest(method: "POST", path: "/data/$batch", headers: [("Content-Type", "multipart/mixed; boundary=batch_1")], body: Array("--batch_1\r\nnothing".utf8), root: DataServiceTests.root, company: "usmf"))
+        #expect(broken.status == 400)
+        let noBoundary = tests.service.handle(ServiceRequest(method: "POST", path: "/data/$batch", root: DataServiceTests.root, company: "usmf"))
+        #expect(noBoundary.status == 400)
+    }
+}

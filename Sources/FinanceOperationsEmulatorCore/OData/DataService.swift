@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardValues
+import Synchronization
 
 /// The OData service at `/data`: the service document, `$metadata`, reads of entity sets and of
 /// one record by key, `$count`, create, update and delete. Behaviour without a server: the
@@ -8,11 +9,11 @@ import SwitchboardValues
 /// Guarantees: every request gets an answer in the service's shape (`ServiceError`), never a
 /// crash; a refused write stores nothing. Reads see the caller's default company unless
 /// `cross-company=true`; a key naming another company is not found without it.
-public struct DataService: Sendable {
+public final class DataService: Sendable {
     public let schema: EntitySchema
     public let records: EntityRecords
     /// Largest page a read returns: 10,000, the service's documented maximum.
-    public var pageSize: Int
+    public let pageSize: Int
 
     public init(schema: EntitySchema, records: EntityRecords = EntityRecords(), pageSize: Int = 10_000) {
         self.schema = schema
@@ -20,7 +21,15 @@ public struct DataService: Sendable {
         self.pageSize = pageSize
     }
 
+    /// Requests one after another: a change set runs alone, so what it rolls back is its own.
+    private let serial = Mutex(())
+
     public func handle(_ request: ServiceRequest) -> ServiceResponse {
+        serial.withLock { _ in answer(request) }
+    }
+
+    /// The answer to one request, as a response (an error in the service's shape).
+    func answer(_ request: ServiceRequest) -> ServiceResponse {
         do throws(ServiceError) {
             return try route(request)
         } catch {
@@ -40,6 +49,10 @@ public struct DataService: Sendable {
         if path == "$metadata" {
             guard request.method == "GET" else { throw ServiceError(status: 405, message: "$metadata is read with GET.") }
             return .text(ServiceMetadata.document(schema), type: "application/xml")
+        }
+        if path == "$batch" {
+            guard request.method == "POST" else { throw ServiceError(status: 405, message: "A $batch request must use POST.") }
+            return try ServiceBatch.run(request, service: self)
         }
         let (setName, keyText, rest) = Self.split(path)
         guard let entity = schema.entity(set: setName) else { throw .noResource(request.root + request.path) }

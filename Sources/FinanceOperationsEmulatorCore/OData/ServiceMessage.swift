@@ -7,6 +7,8 @@ public struct ServiceRequest: Sendable {
     public var path: String
     /// The query's name and value pairs, percent-decoded, in order.
     public var query: [(String, String)]
+    /// The request's headers (names in any case).
+    public var headers: [(String, String)]
     public var body: [UInt8]
     /// The scheme, host and port the request reached (`https://127.0.0.1:8443`): links start with it.
     public var root: String
@@ -14,16 +16,22 @@ public struct ServiceRequest: Sendable {
     /// `cross-company=true` and where creates without `dataAreaId` go.
     public var company: String
 
-    public init(method: String, path: String, query: [(String, String)] = [], body: [UInt8] = [], root: String, company: String) {
+    public init(
+        method: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = [], body: [UInt8] = [], root: String,
+        company: String
+    ) {
         self.method = method
         self.path = path
         self.query = query
+        self.headers = headers
         self.body = body
         self.root = root
         self.company = company
     }
 
     func option(_ name: String) -> String? { query.first { $0.0 == name }?.1 }
+
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
 }
 
 /// The emulated service's answer.

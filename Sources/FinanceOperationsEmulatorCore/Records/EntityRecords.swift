@@ -22,7 +22,7 @@ public struct StoredEntity: Sendable, Hashable {
 /// case, as the service's SQL collation does; numbers by value, so `LineNumber=1.0` is `1`);
 /// a failed write changes nothing.
 public final class EntityRecords: Sendable {
-    private struct State {
+    fileprivate struct State: Sendable {
         var tables: [String: [[String]: StoredEntity]] = [:]
         var nextRecId: Int64 = 5_637_144_576
         /// The last number each entity's number sequence gave, per company.
@@ -119,6 +119,16 @@ public final class EntityRecords: Sendable {
 
     /// Forgets every record and number sequence.
     public func reset() { state.withLock { $0 = State() } }
+
+    /// Every record and number sequence at this moment, to go back to (`restore`).
+    struct Snapshot: Sendable {
+        fileprivate var state: State
+    }
+
+    func snapshot() -> Snapshot { state.withLock { Snapshot(state: $0) } }
+
+    /// Puts back what `snapshot` saw: the change set that failed since leaves nothing behind.
+    func restore(_ snapshot: Snapshot) { state.withLock { $0 = snapshot.state } }
 
     static func isEmpty(_ value: JSONValue?) -> Bool {
         switch value {
