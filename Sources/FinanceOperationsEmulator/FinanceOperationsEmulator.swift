@@ -22,15 +22,23 @@ import SwitchboardValues
 /// - `/data`, `/data/$metadata`, `/data/{EntitySet}…`: the OData service; every request needs a
 ///   bearer token of a registered application (otherwise 401).
 /// - `POST /_emulator/reset`: forgets every record.
+///
+/// `/data` is throttled by priority (`ResourceThrottle`): `429` with `Retry-After` and the
+/// service's sentence, lower priorities first.
 public final class FinanceOperationsEmulator: Sendable {
     public let configuration: FinanceOperationsEmulatorConfiguration
     public let issuer: TokenIssuer
     public let service: DataService
+    public let throttle: ResourceThrottle
 
-    public init(configuration: FinanceOperationsEmulatorConfiguration) throws {
+    /// - Parameter millis: The throttling window's clock, in epoch milliseconds; the system clock by default.
+    public init(
+        configuration: FinanceOperationsEmulatorConfiguration, millis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) throws {
         self.configuration = configuration
         issuer = try TokenIssuer(tenant: configuration.tenant, users: configuration.applications.map(\.credentials) + configuration.unregistered)
         service = DataService(schema: configuration.schema, pageSize: configuration.pageSize)
+        throttle = ResourceThrottle(settings: configuration.throttling, clock: millis)
     }
 
     var scheme: String { configuration.tls == nil ? "http" : "https" }
@@ -88,6 +96,12 @@ public final class FinanceOperationsEmulator: Sendable {
         var request = request
         let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
         let path = request.uri.path.removingPercentEncoding ?? request.uri.path
+        // A batch weighs as many operations as it holds requests.
+        let operations = path.hasSuffix("/$batch") ? max(1, Self.parts(in: body.readableBytesView)) : 1
+        if case .throttled(let seconds) = throttle.admit(client: application.credentials.clientID, priority: application.priority, operations: operations) {
+            let error = JSONValue.object(["error": .object(["code": .string(""), "message": .string(ResourceThrottle.message(retryAfter: seconds))])])
+            return Self.json(429, error, headers: [.retryAfter: String(seconds)])
+        }
         let answer = service.handle(
             ServiceRequest(
                 method: request.method.rawValue, path: path, query: QueryString.parse(request.uri.query),
@@ -98,6 +112,24 @@ public final class FinanceOperationsEmulator: Sendable {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    /// How many `application/http` parts a batch body holds.
+    static func parts(in body: some Collection<UInt8>) -> Int {
+        let needle = Array("application/http".utf8)
+        let bytes = Array(body)
+        guard bytes.count >= needle.count else { return 0 }
+        var count = 0
+        var index = 0
+        while index <= bytes.count - needle.count {
+            if bytes[index] | 0x20 == needle[0], zip(bytes[index..<index + needle.count], needle).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) {
+                count += 1
+                index += needle.count
+            } else {
+                index += 1
+            }
+        }
+        return count
     }
 
     private func token(_ request: Request) async throws -> Response {

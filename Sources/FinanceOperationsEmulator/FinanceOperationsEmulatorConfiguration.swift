@@ -22,10 +22,13 @@ public struct FinanceOperationsEmulatorConfiguration: Sendable {
         public var credentials: ApplicationUser
         /// The mapped user's default company (`usmf` by default).
         public var company: String
+        /// Its row on the Throttling priority mapping form. Medium unless given.
+        public var priority: ResourceThrottle.Priority
 
-        public init(credentials: ApplicationUser, company: String = "usmf") {
+        public init(credentials: ApplicationUser, company: String = "usmf", priority: ResourceThrottle.Priority = .medium) {
             self.credentials = credentials
             self.company = company.lowercased()
+            self.priority = priority
         }
     }
 
@@ -40,6 +43,8 @@ public struct FinanceOperationsEmulatorConfiguration: Sendable {
     public var unregistered: [ApplicationUser] = []
     public var schema: EntitySchema = DefaultEntities.schema
     public var pageSize = 10_000
+    /// Priority-based throttling of `/data` (`ResourceThrottle.Settings`; on by default).
+    public var throttling = ResourceThrottle.Settings()
     public var maxBodyBytes = 64 << 20
 
     public init(applications: [Application]) {

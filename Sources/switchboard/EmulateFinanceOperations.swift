@@ -35,6 +35,12 @@ struct EmulateFinanceOperations: AsyncParsableCommand {
     @Option(name: .customLong("unregistered-client"), help: "A client that gets tokens but is not registered, as CLIENT_ID:SECRET; its requests are refused with 401.")
     var unregistered: [String] = []
     @Option(help: "Largest page a read returns (the service's maximum is 10,000).") var pageSize = 10_000
+    @Option(help: "A registered client's throttling priority as CLIENT_ID=low|medium|high; repeat for several. Medium unless given.")
+    var priority: [String] = []
+    @Option(help: "Operations per --window the environment carries; low priority is throttled at half, medium at three quarters, high at all of it.")
+    var capacity = 3_000
+    @Option(help: "The window throttling counts the load over.") var window = "60s"
+    @Flag(help: "Turn priority-based throttling off.") var noThrottling = false
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "notice"
 
     func run() async throws {
@@ -50,7 +56,22 @@ struct EmulateFinanceOperations: AsyncParsableCommand {
             }
             applications.append(.init(credentials: ApplicationUser(clientID: parts[0], clientSecret: parts[1]), company: parts.count == 3 ? parts[2] : "usmf"))
         }
+        for text in priority {
+            let pair = text.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2, let level = ResourceThrottle.Priority(rawValue: pair[1].lowercased()) else {
+                fail("--priority \(text): write it as CLIENT_ID=low, CLIENT_ID=medium or CLIENT_ID=high")
+            }
+            guard let index = applications.firstIndex(where: { $0.credentials.clientID == pair[0] }) else {
+                fail("--priority \(text): \(pair[0]) is not a registered --client")
+            }
+            applications[index].priority = level
+        }
         var configuration = FinanceOperationsEmulatorConfiguration(applications: applications)
+        guard capacity >= 1 else { fail("--capacity \(capacity): give at least 1 operation") }
+        guard let windowLength = Duration.parse(window), windowLength > .zero else { fail("--window \(window): write a duration such as 60s or 5m") }
+        configuration.throttling.enabled = !noThrottling
+        configuration.throttling.capacity = capacity
+        configuration.throttling.windowMillis = windowLength.milliseconds
         configuration.unregistered = unregistered.map { text in
             guard let user = ApplicationUser(credentials: text) else { fail("--unregistered-client \(text): write it as CLIENT_ID:SECRET") }
             return user
@@ -79,6 +100,11 @@ struct EmulateFinanceOperations: AsyncParsableCommand {
                 say(
                     "token endpoint: \(scheme)://\(settings.host):\(port)/\(settings.tenant)/oauth2/v2.0/token (scope \(scheme)://\(settings.host):\(port)/.default)"
                 )
+                let throttling = settings.throttling
+                say(
+                    throttling.enabled
+                        ? "priority-based throttling: \(throttling.capacity) operations per \(throttling.windowMillis / 1000) s; low priority throttled at \(Int(throttling.capacity / 2)), medium at \(throttling.capacity * 3 / 4)"
+                        : "priority-based throttling is off")
             }
         } catch let error as ListenFailure {
             fail(error.description)

@@ -100,6 +100,32 @@ struct FinanceOperationsProcessTests {
         #expect(await emulator.terminate() == 0)
     }
 
+    @Test("throttling by priority: a low-priority application gets 429 with Retry-After at half the capacity while a high-priority one goes on")
+    func throttlingByPriority() async throws {
+        let emulator = try await RunningEmulator([
+            "--client", "low-app:secret-l", "--client", "high-app:secret-h", "--priority", "low-app=low", "--priority", "high-app=high",
+            "--capacity", "20", "--window", "60s",
+        ])
+        let low = try #require(try await emulator.token("low-app", "secret-l").json["access_token"]?.text)
+        let high = try #require(try await emulator.token("high-app", "secret-h").json["access_token"]?.text)
+        var statuses: [Int] = []
+        for _ in 0..<11 { statuses.append(try await emulator.call(.GET, "/data/CustomersV3", token: low).status) }
+        #expect(statuses == Array(repeating: 200, count: 10) + [429], "\(statuses)")
+        var request = HTTPClientRequest(url: emulator.base + "/data/CustomersV3")
+        request.headers.add(name: "Authorization", value: "Bearer \(low)")
+        let throttled = try await emulator.client.execute(request, timeout: .seconds(10))
+        #expect(throttled.status.code == 429)
+        #expect(throttled.headers.first(name: "Retry-After") == "10", "called again before its Retry-After: twice as long")
+        let text = String(buffer: try await throttled.body.collect(upTo: 1 << 16))
+        #expect(text.contains("due to system experiencing high resource utilization"), "\(text)")
+        var highStatuses: [Int] = []
+        for _ in 0..<11 { highStatuses.append(try await emulator.call(.GET, "/data/CustomersV3", token: high).status) }
+        #expect(highStatuses == Array(repeating: 200, count: 10) + [429], "high priority goes on to the whole capacity: \(highStatuses)")
+        let bad = try await Binary.run(["emulate", "finance-operations", "--client", "a:b", "--priority", "a=urgent"])
+        #expect(bad.status == 1 && bad.error == "--priority a=urgent: write it as CLIENT_ID=low, CLIENT_ID=medium or CLIENT_ID=high\n", "\(bad)")
+        #expect(await emulator.terminate() == 0)
+    }
+
     @Test("--print-schema prints the default entities as a file that loads back to the same entities")
     func printSchema() async throws {
         let printed = try await Binary.run(["emulate", "finance-operations", "--print-schema"])
