@@ -348,3 +348,48 @@ struct ServiceBatchTests {
         #expect(noBoundary.status == 400)
     }
 }
+
+/// `$expand` one level deep, and navigation paths.
+@Suite("Finance and Operations emulator: $expand")
+struct ExpandTests {
+    let tests = DataServiceTests()
+
+    func seed() -> String {
+        let header = tests.send("POST", "/data/SalesOrderHeadersV2", #"{"OrderingCustomerAccountNumber":"US-001","InvoiceCustomerAccountNumber":"US-001"}"#)
+        let number = header.json["SalesOrderNumber"]?.text ?? ""
+        let other = tests.send("POST", "/data/SalesOrderHeadersV2", #"{"OrderingCustomerAccountNumber":"US-002","InvoiceCustomerAccountNumber":"US-002"}"#)
+        for (order, item) in [(number, "A"), (number, "B"), (other.json["SalesOrderNumber"]?.text ?? "", "C")] {
+            #expect(tests.send("POST", "/data/SalesOrderLines", #"{"SalesOrderNumber":"\#(order)","ItemNumber":"\#(item)","LineAmount":10}"#).status == 201)
+        }
+        return number
+    }
+
+    @Test("$expand=SalesOrderLines($select=…) gives each header its own lines; the navigation path reads them too")
+    func expandLines() {
+        let number = seed()
+        let read = tests.send("GET", "/data/SalesOrderHeadersV2(dataAreaId='usmf',SalesOrderNumber='\(number)')?$expand=SalesOrderLines($select=ItemNumber)")
+        #expect(read.status == 200, "\(read.json)")
+        let lines = read.json["SalesOrderLines"]?.arrayValue ?? []
+        #expect(lines.compactMap { $0["ItemNumber"]?.text }.sorted() == ["A", "B"])
+        #expect(lines.allSatisfy { $0["LineAmount"] == nil }, "the lines' $select")
+        let all = tests.send("GET", "/data/SalesOrderHeadersV2?$expand=SalesOrderLines").json["value"]?.arrayValue ?? []
+        #expect(all.map { ($0["SalesOrderLines"]?.arrayValue ?? []).count } == [2, 1])
+        let path = tests.send("GET", "/data/SalesOrderHeadersV2(dataAreaId='usmf',SalesOrderNumber='\(number)')/SalesOrderLines")
+        #expect((path.json["value"]?.arrayValue ?? []).count == 2)
+        let xml = String(decoding: tests.send("GET", "/data/$metadata").response.body, as: UTF8.self)
+        #expect(xml.contains(#"<NavigationProperty Name="SalesOrderLines" Type="Collection(Microsoft.Dynamics.DataEntities.SalesOrderLine)" />"#))
+    }
+
+    @Test("a single-valued navigation expands to one record; nested and unknown expansions are refused with a sentence")
+    func singleAndRefused() {
+        let header = tests.send("POST", "/data/LedgerJournalHeaders", #"{"JournalName":"GenJrn","Description":"Accruals"}"#).json["JournalBatchNumber"]?.text ?? ""
+        _ = tests.send("POST", "/data/LedgerJournalLines", #"{"JournalBatchNumber":"\#(header)","TransDate":"2026-12-01","CurrencyCode":"USD"}"#)
+        let line = tests.send("GET", "/data/LedgerJournalLines?$expand=LedgerJournalHeader").json["value"]?.arrayValue?.first
+        #expect(line?["LedgerJournalHeader"]?["Description"] == .string("Accruals"))
+        let nested = tests.send("GET", "/data/SalesOrderHeadersV2?$expand=SalesOrderLines($expand=Other)")
+        #expect(nested.status == 400 && nested.json["error"]?["message"]?.text.contains("only first-level expansion is supported") == true)
+        #expect(tests.send("GET", "/data/SalesOrderHeadersV2?$expand=Nothing").status == 400)
+        #expect(tests.send("GET", "/data/SalesOrderHeadersV2?$expand=SalesOrderLines($select=Nope)").status == 400)
+        #expect(tests.send("GET", "/data/SalesOrderHeadersV2?$expand=SalesOrderLines(").status == 400)
+    }
+}

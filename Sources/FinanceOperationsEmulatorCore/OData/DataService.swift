@@ -58,8 +58,29 @@ public final class DataService: Sendable {
         guard let entity = schema.entity(set: setName) else { throw .noResource(request.root + request.path) }
         if rest == "$count", keyText == nil {
             guard request.method == "GET" else { throw ServiceError(status: 405, message: "$count is read with GET.") }
-            let query = try EntityQuery.parse(request, entity: entity)
+            let query = try EntityQuery.parse(request, entity: entity, schema: schema)
             return .text(String(visible(entity, request, query).count))
+        }
+        if !rest.isEmpty, let keyText, let navigation = entity.navigation(rest) {
+            // `SalesOrderHeadersV2(…)/SalesOrderLines`: the related records.
+            guard request.method == "GET" else { throw ServiceError(status: 405, message: "A navigation property is read with GET.") }
+            let key = try EntityKey.parse(keyText, for: entity)
+            let query = try EntityQuery.parse(request, entity: entity, schema: schema)
+            let record = try found(entity, key, request, crossCompany: query.crossCompany)
+            guard let target = schema.entity(set: navigation.set) else { throw .noResource(request.root + request.path) }
+            let related = self.related(record, navigation)
+            if navigation.many {
+                return .json(
+                    200,
+                    .object([
+                        "@odata.context": .string(request.root + "/data/$metadata#" + target.setName),
+                        "value": .array(related.map { .object(object($0, target, select: nil)) }),
+                    ]))
+            }
+            guard let one = related.first else { throw .notFound(navigation.name) }
+            var body = object(one, target, select: nil)
+            body["@odata.context"] = .string(request.root + "/data/$metadata#" + target.setName + "/$entity")
+            return .json(200, .object(body))
         }
         guard rest.isEmpty else { throw .noResource(request.root + request.path) }
         guard let keyText else {
@@ -108,13 +129,13 @@ public final class DataService: Sendable {
     }
 
     private func read(_ entity: EntityType, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
-        let query = try EntityQuery.parse(request, entity: entity)
+        let query = try EntityQuery.parse(request, entity: entity, schema: schema)
         let matching = query.sorted(visible(entity, request, query))
         let wanted = query.top.map { min($0, max(0, matching.count - query.skip)) } ?? max(0, matching.count - query.skip)
         let page = Array(matching.dropFirst(query.skip).prefix(min(wanted, pageSize)))
         var body: [String: JSONValue] = [
             "@odata.context": .string(request.root + "/data/$metadata#" + entity.setName + Self.selection(query.select)),
-            "value": .array(page.map { .object(object($0, entity, select: query.select)) }),
+            "value": .array(page.map { .object(object($0, entity, select: query.select, expand: query.expand)) }),
         ]
         if query.count { body["@odata.count"] = .int(Int64(matching.count)) }
         if wanted > page.count {
@@ -128,9 +149,9 @@ public final class DataService: Sendable {
     }
 
     private func readOne(_ entity: EntityType, _ key: EntityKey, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
-        let query = try EntityQuery.parse(request, entity: entity)
+        let query = try EntityQuery.parse(request, entity: entity, schema: schema)
         let record = try found(entity, key, request, crossCompany: query.crossCompany)
-        var body = object(record, entity, select: query.select)
+        var body = object(record, entity, select: query.select, expand: query.expand)
         body["@odata.context"] = .string(request.root + "/data/$metadata#" + entity.setName + Self.selection(query.select) + "/$entity")
         return .json(200, .object(body), headers: [("ETag", record.etag)])
     }
@@ -174,13 +195,33 @@ public final class DataService: Sendable {
         return record
     }
 
-    /// A record as the service writes it: `@odata.etag` and every field (or the selected ones).
-    private func object(_ record: StoredEntity, _ entity: EntityType, select: [String]?) -> [String: JSONValue] {
+    /// A record as the service writes it: `@odata.etag` and every field (or the selected ones),
+    /// and each expanded navigation property's records (an array, or one record or null).
+    private func object(
+        _ record: StoredEntity, _ entity: EntityType, select: [String]?, expand: [(navigation: EntityNavigation, select: [String]?)] = []
+    ) -> [String: JSONValue] {
         var object: [String: JSONValue] = ["@odata.etag": .string(record.etag)]
         for field in entity.fields where select?.contains(field.name) ?? true {
             object[field.name] = record.values[field.name] ?? EntityWrite.defaultValue(field, schema: schema)
         }
+        for (navigation, fields) in expand {
+            guard let target = schema.entity(set: navigation.set) else { continue }
+            let related = self.related(record, navigation).map { JSONValue.object(self.object($0, target, select: fields)) }
+            object[navigation.name] = navigation.many ? .array(related) : related.first ?? .null
+        }
         return object
+    }
+
+    /// The records a navigation property leads to: same company, joined fields equal.
+    private func related(_ record: StoredEntity, _ navigation: EntityNavigation) -> [StoredEntity] {
+        guard let target = schema.entity(set: navigation.set) else { return [] }
+        var join = navigation.join
+        if target.perCompany, record.values[EntitySchema.company] != nil { join[EntitySchema.company] = EntitySchema.company }
+        return records.records(target).filter { candidate in
+            join.allSatisfy { local, remote in
+                EntityRecords.normalized(record.values[local] ?? .null) == EntityRecords.normalized(candidate.values[remote] ?? .null)
+            }
+        }
     }
 
     static func selection(_ select: [String]?) -> String { select.map { "(" + $0.joined(separator: ",") + ")" } ?? "" }

@@ -1,3 +1,4 @@
+import Foundation
 import ODataFilter
 import SwitchboardValues
 
@@ -10,6 +11,8 @@ import SwitchboardValues
 struct EntityQuery {
     var filter: FilterExpression?
     var select: [String]?
+    /// `$expand`: each navigation property and the fields selected of its records (nil: all).
+    var expand: [(navigation: EntityNavigation, select: [String]?)] = []
     var top: Int?
     var skip = 0
     var orderBy: [(field: String, descending: Bool)] = []
@@ -19,7 +22,7 @@ struct EntityQuery {
     /// The options this emulator knows; any other `$` option is refused.
     static let known: Set<String> = ["$select", "$top", "$skip", "$orderby", "$count", "$filter", "$expand", "$format", "cross-company"]
 
-    static func parse(_ request: ServiceRequest, entity: EntityType) throws(ServiceError) -> EntityQuery {
+    static func parse(_ request: ServiceRequest, entity: EntityType, schema: EntitySchema) throws(ServiceError) -> EntityQuery {
         var query = EntityQuery()
         for (name, value) in request.query {
             switch name {
@@ -54,7 +57,7 @@ struct EntityQuery {
             case "$filter":
                 query.filter = try filter(value, entity: entity)
             case "$expand":
-                throw ServiceError(status: 501, message: "$expand is not emulated yet by this version of the Finance and Operations emulator.")
+                query.expand = try expansions(value, entity: entity, schema: schema)
             case "$format":
                 guard value.lowercased() == "json" else { throw .badRequest("The $format '\(value)' is not supported; the service answers JSON.") }
             default:
@@ -64,6 +67,55 @@ struct EntityQuery {
             }
         }
         return query
+    }
+
+    /// `$expand=SalesOrderLines($select=ItemNumber,LineAmount),Other`: navigation properties of
+    /// the entity, one level deep ("only first-level expansion is supported"), each with an
+    /// optional `$select`.
+    static func expansions(_ text: String, entity: EntityType, schema: EntitySchema) throws(ServiceError) -> [(navigation: EntityNavigation, select: [String]?)] {
+        var items: [String] = []
+        var depth = 0
+        var current = ""
+        for character in text {
+            if character == "(" { depth += 1 }
+            if character == ")" { depth -= 1 }
+            if character == ",", depth == 0 {
+                items.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        items.append(current)
+        guard depth == 0 else { throw .badRequest("The $expand '\(text)' has unbalanced parentheses.") }
+        var expansions: [(navigation: EntityNavigation, select: [String]?)] = []
+        for item in items.map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let name = String(item.prefix { $0 != "(" })
+            guard let navigation = entity.navigation(name) else {
+                throw .badRequest("Could not find a property named '\(name)' on type '\(EntitySchema.namespace).\(entity.name)'.")
+            }
+            guard let target = schema.entity(set: navigation.set) else { throw .badRequest("The navigation \(name) leads to no entity set.") }
+            var select: [String]?
+            if item.count > name.count {
+                let options = item.dropFirst(name.count + 1).dropLast()
+                for option in options.split(separator: ";") {
+                    let pair = option.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
+                    guard pair.count == 2, pair[0] == "$select" else {
+                        if option.contains("$expand") {
+                            throw .badRequest("The $expand '\(item)' nests another expansion; only first-level expansion is supported.")
+                        }
+                        throw .badRequest("The $expand '\(item)' takes $select only.")
+                    }
+                    let fields = pair[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    for field in fields where target.field(field) == nil {
+                        throw .badRequest("Could not find a property named '\(field)' on type '\(EntitySchema.namespace).\(target.name)'.")
+                    }
+                    select = fields
+                }
+            }
+            expansions.append((navigation, select))
+        }
+        return expansions
     }
 
     /// The records `$filter` keeps.

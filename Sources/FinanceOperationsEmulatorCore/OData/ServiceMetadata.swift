@@ -21,6 +21,11 @@ enum ServiceMetadata {
                 if case .real = field.type { attributes += " Precision=\"32\" Scale=\"6\"" }
                 xml += "<Property \(attributes) />\n"
             }
+            for navigation in entity.navigations {
+                guard let target = schema.entity(set: navigation.set) else { continue }
+                let type = "\(EntitySchema.namespace).\(target.name)"
+                xml += "<NavigationProperty Name=\"\(escaped(navigation.name))\" Type=\"\(navigation.many ? "Collection(\(escaped(type)))" : escaped(type))\" />\n"
+            }
             xml += "</EntityType>\n"
         }
         for (name, members) in schema.enums.sorted(by: { $0.key < $1.key }) {

@@ -7,7 +7,9 @@
 /// .../entity-released-products-v2-releasedproductv2, .../entity-sales-order-headers-v2-salesorderheaderv2,
 /// .../entity-sales-order-lines-v2-salesorderline, .../entity-general-journal-ledgerjournalheader,
 /// .../entity-general-journal-ledgerjournalline; released products refuse delete:
-/// https://learn.microsoft.com/en-us/dynamics365/supply-chain/pim/data-entities
+/// https://learn.microsoft.com/en-us/dynamics365/supply-chain/pim/data-entities. Navigation
+/// properties: `SalesOrderHeadersV2(...)/SalesOrderLines` and `$expand=PurchaseOrderLinesV2` as
+/// community captures use them; the journal line's to its header is the emulator's own.
 public enum DefaultEntities {
     public static let yaml = """
         enums:
@@ -103,6 +105,8 @@ public enum DefaultEntities {
               SalesOrderStatus: { type: enum, enum: SalesStatus }
               DefaultShippingWarehouseId: { type: string, max_length: 10 }
               DefaultShippingSiteId: { type: string, max_length: 10 }
+            navigation:
+              SalesOrderLines: { set: SalesOrderLines, on: { SalesOrderNumber: SalesOrderNumber }, many: true }
           - set: SalesOrderLines
             type: SalesOrderLine
             table: SalesOrderLineV2Entity
@@ -136,6 +140,8 @@ public enum DefaultEntities {
               VendorPaymentMethodName: { type: string, max_length: 10 }
               DefaultReceivingWarehouseId: { type: string, max_length: 10 }
               DefaultReceivingSiteId: { type: string, max_length: 10 }
+            navigation:
+              PurchaseOrderLinesV2: { set: PurchaseOrderLinesV2, on: { PurchaseOrderNumber: PurchaseOrderNumber }, many: true }
           - set: PurchaseOrderLinesV2
             type: PurchaseOrderLineV2
             table: PurchPurchaseOrderLineV2Entity
@@ -177,6 +183,8 @@ public enum DefaultEntities {
               DebitAmount: real
               CreditAmount: real
               Text: { type: string, max_length: 60 }
+            navigation:
+              LedgerJournalHeader: { set: LedgerJournalHeaders, on: { JournalBatchNumber: JournalBatchNumber }, many: false }
         """
 
     /// The default schema, read once.

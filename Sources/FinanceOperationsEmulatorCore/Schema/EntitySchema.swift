@@ -52,6 +52,26 @@ public struct EntityField: Sendable, Hashable {
     }
 }
 
+/// A navigation property: the records of another entity set that share this record's company
+/// and the values of the joined fields (`SalesOrderHeadersV2.SalesOrderLines`: the lines whose
+/// `SalesOrderNumber` is the header's).
+public struct EntityNavigation: Sendable, Hashable {
+    public var name: String
+    /// The related entity set.
+    public var set: String
+    /// Each field of this entity and the related entity's field that must equal it.
+    public var join: [String: String]
+    /// A collection (the lines of a header) or one record.
+    public var many: Bool
+
+    public init(name: String, set: String, join: [String: String], many: Bool) {
+        self.name = name
+        self.set = set
+        self.join = join
+        self.many = many
+    }
+}
+
 /// A data entity as OData exposes it: an entity set (`CustomersV3`) of an entity type
 /// (`CustomerV3`), its fields and its key.
 public struct EntityType: Sendable, Hashable {
@@ -70,8 +90,14 @@ public struct EntityType: Sendable, Hashable {
     public var key: [String]
     /// Refuses delete, as Released products V2 does.
     public var deletable: Bool
+    /// Its navigation properties, which `$expand` follows one level deep.
+    public var navigations: [EntityNavigation]
 
-    public init(name: String, setName: String, tableName: String, perCompany: Bool, fields: [EntityField], key: [String], deletable: Bool = true) {
+    public init(
+        name: String, setName: String, tableName: String, perCompany: Bool, fields: [EntityField], key: [String], deletable: Bool = true,
+        navigations: [EntityNavigation] = []
+    ) {
+        self.navigations = navigations
         self.name = name
         self.setName = setName
         self.tableName = tableName
@@ -82,6 +108,8 @@ public struct EntityType: Sendable, Hashable {
     }
 
     public func field(_ name: String) -> EntityField? { fields.first { $0.name == name } }
+
+    public func navigation(_ name: String) -> EntityNavigation? { navigations.first { $0.name == name } }
 }
 
 /// The entities and enums one emulator serves.

@@ -18,6 +18,8 @@ import SwitchboardValues
 ///       CustomerGroupId: { type: string, max_length: 10, mandatory: true }
 ///       CreditLimit: real
 ///       IsSalesTaxIncludedInPrice: { type: enum, enum: NoYes }
+///     navigation:                     # what $expand follows, one level deep
+///       Orders: { set: SalesOrderHeadersV2, on: { CustomerAccount: OrderingCustomerAccountNumber }, many: true }
 /// ```
 /// Field types: string (`max_length`, default 60), int, int64, real, date, datetime, enum.
 /// `deletable: false` makes the entity refuse deletes.
@@ -47,6 +49,16 @@ public enum EntitySchemaReader {
             for item in root.required("entities")?.sequence() ?? [] {
                 if let entity = readEntity(item, enums: enums) { entities.append(entity) }
             }
+            let names = Set(entities.map(\.setName))
+            for (entity, item) in zip(entities, root["entities"]?.sequence() ?? []) {
+                for navigation in entity.navigations {
+                    if !names.contains(navigation.set) { item.report("\(item.path).navigation.\(navigation.name) names the entity set \(navigation.set), which is not declared") }
+                    let target = entities.first { $0.setName == navigation.set }
+                    for remote in navigation.join.values where target != nil && target?.field(remote) == nil {
+                        item.report("\(item.path).navigation.\(navigation.name) joins on \(remote), which is not a field of \(navigation.set)")
+                    }
+                }
+            }
             var sets: Set<String> = []
             for (entity, item) in zip(entities, root["entities"]?.sequence() ?? []) where !sets.insert(entity.setName).inserted {
                 item.report("\(item.path): the entity set \(entity.setName) is declared twice")
@@ -58,13 +70,27 @@ public enum EntitySchemaReader {
 
     private static func readEntity(_ item: YAMLValue, enums: [String: [String]]) -> EntityType? {
         guard let fields = item.mapping() else { return nil }
-        fields.rejectUnknownKeys(["set", "type", "table", "key", "per_company", "deletable", "fields"])
+        fields.rejectUnknownKeys(["set", "type", "table", "key", "per_company", "deletable", "fields", "navigation"])
         let setName = fields.requiredString("set")
         let typeName = fields.requiredString("type")
         let key = fields.required("key")?.stringList()
         var entityFields: [EntityField] = []
         for entry in fields.required("fields")?.mapping()?.entries ?? [] {
             if let field = readField(entry.key, entry.value, enums: enums) { entityFields.append(field) }
+        }
+        var navigations: [EntityNavigation] = []
+        for entry in fields["navigation"]?.mapping()?.entries ?? [] {
+            guard let navigation = entry.value.mapping() else { continue }
+            navigation.rejectUnknownKeys(["set", "on", "many"])
+            guard let set = navigation.requiredString("set"), let on = navigation.required("on")?.mapping() else { continue }
+            var join: [String: String] = [:]
+            for pair in on.entries {
+                if !entityFields.contains(where: { $0.name == pair.key }) {
+                    pair.value.report("\(pair.value.path): \(pair.key) is not a field of this entity")
+                }
+                join[pair.key] = pair.value.string()
+            }
+            navigations.append(EntityNavigation(name: entry.key, set: set, join: join, many: navigation["many"]?.bool() ?? true))
         }
         guard let setName, let typeName, let key else { return nil }
         if key.isEmpty { item.report("\(item.path).key names no field") }
@@ -73,7 +99,8 @@ public enum EntitySchemaReader {
         }
         return EntityType(
             name: typeName, setName: setName, tableName: fields.string("table") ?? "\(typeName)Entity",
-            perCompany: fields["per_company"]?.bool() ?? true, fields: entityFields, key: key, deletable: fields["deletable"]?.bool() ?? true)
+            perCompany: fields["per_company"]?.bool() ?? true, fields: entityFields, key: key, deletable: fields["deletable"]?.bool() ?? true,
+            navigations: navigations)
     }
 
     private static func readField(_ name: String, _ value: YAMLValue, enums: [String: [String]]) -> EntityField? {
