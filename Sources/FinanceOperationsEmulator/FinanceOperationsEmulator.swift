@@ -21,7 +21,9 @@ import SwitchboardValues
 ///   service requires its environment URL.
 /// - `/data`, `/data/$metadata`, `/data/{EntitySet}…`: the OData service; every request needs a
 ///   bearer token of a registered application (otherwise 401).
-/// - `POST /_emulator/reset`: forgets every record.
+/// - `POST /_emulator/reset`: forgets every record; `POST /_emulator/seed` creates records, all
+///   or none; `GET /_emulator/stats` and `GET /_emulator/metrics` (Prometheus) count requests by
+///   status, 429s by priority and records by entity set.
 ///
 /// `/data` is throttled by priority (`ResourceThrottle`): `429` with `Retry-After` and the
 /// service's sentence, lower priorities first.
@@ -30,6 +32,7 @@ public final class FinanceOperationsEmulator: Sendable {
     public let issuer: TokenIssuer
     public let service: DataService
     public let throttle: ResourceThrottle
+    let counters = EmulatorCounters()
 
     /// - Parameter millis: The throttling window's clock, in epoch milliseconds; the system clock by default.
     public init(
@@ -61,6 +64,21 @@ public final class FinanceOperationsEmulator: Sendable {
             self.service.records.reset()
             return Response(status: .noContent)
         }
+        router.post("_emulator/seed") { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: self.configuration.maxBodyBytes)
+            let company = self.configuration.applications.first?.company ?? "usmf"
+            switch self.service.seed(Array(body.readableBytesView), company: company) {
+            case .success(let count): return Self.json(200, .object(["created": .int(Int64(count))]))
+            case .failure(let error): return Self.json(error.status, error.body)
+            }
+        }
+        router.get("_emulator/stats") { _, _ in Self.json(200, self.statistics()) }
+        router.get("_emulator/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: self.prometheus())))
+        }
         let server: HTTPServerBuilder
         if let tls = configuration.tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
@@ -82,9 +100,11 @@ public final class FinanceOperationsEmulator: Sendable {
         let application: FinanceOperationsEmulatorConfiguration.Application
         switch issuer.verify(authorization: request.headers[.authorization], resourceHost: host) {
         case .failure(let rejection):
+            counters.record(status: 401, client: nil)
             return Self.json(401, ServiceErrorBody.unauthorized(rejection.message), headers: [.wwwAuthenticate: "Bearer"])
         case .success(let user):
             guard let registered = configuration.applications.first(where: { $0.credentials.clientID == user.clientID }) else {
+                counters.record(status: 401, client: user.clientID)
                 return Self.json(
                     401,
                     ServiceErrorBody.unauthorized(
@@ -100,6 +120,7 @@ public final class FinanceOperationsEmulator: Sendable {
         let operations = path.hasSuffix("/$batch") ? max(1, Self.parts(in: body.readableBytesView)) : 1
         if case .throttled(let seconds) = throttle.admit(client: application.credentials.clientID, priority: application.priority, operations: operations) {
             let error = JSONValue.object(["error": .object(["code": .string(""), "message": .string(ResourceThrottle.message(retryAfter: seconds))])])
+            counters.record(status: 429, client: application.credentials.clientID)
             return Self.json(429, error, headers: [.retryAfter: String(seconds)])
         }
         let answer = service.handle(
@@ -107,11 +128,51 @@ public final class FinanceOperationsEmulator: Sendable {
                 method: request.method.rawValue, path: path, query: QueryString.parse(request.uri.query),
                 headers: request.headers.map { ($0.name.canonicalName, $0.value) }, body: Array(body.readableBytesView),
                 root: root, company: application.company))
+        counters.record(status: answer.status, client: application.credentials.clientID)
         var headers = HTTPFields()
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }
         return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    /// `GET /_emulator/stats`: requests by status and application, 429s by priority, records per entity set.
+    func statistics() -> JSONValue {
+        let (byStatus, byClient) = counters.snapshot
+        let throttled = throttle.throttledByPriority
+        return .object([
+            "requests_by_status": .object(Dictionary(uniqueKeysWithValues: byStatus.map { (String($0.key), JSONValue.int(Int64($0.value))) })),
+            "requests_by_application": .object(byClient.mapValues { .int(Int64($0)) }),
+            "throttled_by_priority": .object(
+                Dictionary(uniqueKeysWithValues: ResourceThrottle.Priority.allCases.map { ($0.rawValue, JSONValue.int(Int64(throttled[$0] ?? 0))) })),
+            "records": .object(
+                Dictionary(uniqueKeysWithValues: configuration.schema.entities.map { ($0.setName, JSONValue.int(Int64(service.records.records($0).count))) })),
+        ])
+    }
+
+    /// `GET /_emulator/metrics`: the same in Prometheus' text format.
+    func prometheus() -> String {
+        let (byStatus, _) = counters.snapshot
+        let throttled = throttle.throttledByPriority
+        var lines = [
+            "# HELP finance_operations_emulator_requests_total Requests to /data, by status.",
+            "# TYPE finance_operations_emulator_requests_total counter",
+        ]
+        for (status, count) in byStatus.sorted(by: { $0.key < $1.key }) {
+            lines.append("finance_operations_emulator_requests_total{status=\"\(status)\"} \(count)")
+        }
+        lines += [
+            "# HELP finance_operations_emulator_throttled_total Requests refused with 429, by the application's priority.",
+            "# TYPE finance_operations_emulator_throttled_total counter",
+        ]
+        for priority in ResourceThrottle.Priority.allCases {
+            lines.append("finance_operations_emulator_throttled_total{priority=\"\(priority.rawValue)\"} \(throttled[priority] ?? 0)")
+        }
+        lines += ["# HELP finance_operations_emulator_records Records held, by entity set.", "# TYPE finance_operations_emulator_records gauge"]
+        for entity in configuration.schema.entities {
+            lines.append("finance_operations_emulator_records{entity_set=\"\(entity.setName)\"} \(service.records.records(entity).count)")
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// How many `application/http` parts a batch body holds.

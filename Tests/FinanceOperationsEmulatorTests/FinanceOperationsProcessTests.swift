@@ -121,8 +121,31 @@ struct FinanceOperationsProcessTests {
         var highStatuses: [Int] = []
         for _ in 0..<11 { highStatuses.append(try await emulator.call(.GET, "/data/CustomersV3", token: high).status) }
         #expect(highStatuses == Array(repeating: 200, count: 10) + [429], "high priority goes on to the whole capacity: \(highStatuses)")
+        // The admin endpoints count what happened.
+        let stats = try await emulator.call(.GET, "/_emulator/stats", token: nil)
+        #expect(stats.json["throttled_by_priority"]?["low"] == .int(2) && stats.json["throttled_by_priority"]?["high"] == .int(1), "\(stats.json)")
+        #expect(stats.json["requests_by_status"]?["429"] == .int(3) && stats.json["requests_by_status"]?["200"] == .int(20), "\(stats.json)")
+        let metrics = try await emulator.client.execute(HTTPClientRequest(url: emulator.base + "/_emulator/metrics"), timeout: .seconds(10))
+        let exposition = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+        #expect(exposition.contains(#"finance_operations_emulator_throttled_total{priority="low"} 2"#), "\(exposition)")
         let bad = try await Binary.run(["emulate", "finance-operations", "--client", "a:b", "--priority", "a=urgent"])
         #expect(bad.status == 1 && bad.error == "--priority a=urgent: write it as CLIENT_ID=low, CLIENT_ID=medium or CLIENT_ID=high\n", "\(bad)")
+        #expect(await emulator.terminate() == 0)
+    }
+
+    @Test("POST /_emulator/seed creates records as a client would, all or none, and names the first record it refuses")
+    func seed() async throws {
+        let emulator = try await RunningEmulator()
+        let seeded = try await emulator.call(
+            .POST, "/_emulator/seed", token: nil,
+            body: #"{"CustomersV3": [{"CustomerAccount": "S-1", "CustomerGroupId": "10", "SalesCurrencyCode": "EUR"}, {"dataAreaId": "usrt", "CustomerAccount": "S-2", "CustomerGroupId": "20", "SalesCurrencyCode": "USD"}], "VendorsV2": [{"VendorGroupId": "V1"}]}"#)
+        #expect(seeded.status == 200 && seeded.json["created"] == .int(3), "\(seeded.json)")
+        let refused = try await emulator.call(
+            .POST, "/_emulator/seed", token: nil, body: #"{"CustomersV3": [{"CustomerAccount": "S-3", "CustomerGroupId": "10", "SalesCurrencyCode": "EUR"}, {"CustomerAccount": "S-4"}]}"#)
+        #expect(refused.status == 400 && refused.json["error"]?["message"]?.text.hasPrefix("CustomersV3[1]: Write failed") == true, "\(refused.json)")
+        let stats = try await emulator.call(.GET, "/_emulator/stats", token: nil)
+        #expect(stats.json["records"]?["CustomersV3"] == .int(2), "all or none: S-3 is not there either; \(stats.json)")
+        #expect(try await emulator.call(.POST, "/_emulator/seed", token: nil, body: #"{"Nothing": []}"#).status == 400)
         #expect(await emulator.terminate() == 0)
     }
 

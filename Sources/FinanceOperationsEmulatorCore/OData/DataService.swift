@@ -28,6 +28,41 @@ public final class DataService: Sendable {
         serial.withLock { _ in answer(request) }
     }
 
+    /// `{"CustomersV3": [{…}, …], …}`: creates the records as a client would (defaults, number
+    /// sequences, `dataAreaId` or `company`), all or none. Returns how many, or the first refusal
+    /// naming its set and position.
+    public func seed(_ body: [UInt8], company: String) -> Result<Int, ServiceError> {
+        serial.withLock { _ in
+            guard case .object(let sets)? = try? JSONValue(json: body) else {
+                return .failure(.badRequest("The seed body must be a JSON object of entity set names to arrays of records."))
+            }
+            let before = records.snapshot()
+            var created = 0
+            for (name, value) in sets.sorted(by: { $0.key < $1.key }) {
+                guard let entity = schema.entity(set: name) else {
+                    records.restore(before)
+                    return .failure(.badRequest("The seed names the entity set '\(name)', which the schema does not declare."))
+                }
+                guard case .array(let items) = value else {
+                    records.restore(before)
+                    return .failure(.badRequest("\(name) must be an array of records."))
+                }
+                for (index, item) in items.enumerated() {
+                    do throws(ServiceError) {
+                        guard case .object(let fields) = item else { throw .badRequest("it is not a JSON object") }
+                        let values = try EntityWrite.create(fields.filter { !$0.key.contains("@") }, entity: entity, schema: schema, company: company)
+                        _ = try records.insert(entity, values)
+                        created += 1
+                    } catch {
+                        records.restore(before)
+                        return .failure(ServiceError(status: 400, message: "\(name)[\(index)]: \(error.inner ?? error.message)"))
+                    }
+                }
+            }
+            return .success(created)
+        }
+    }
+
     /// The answer to one request, as a response (an error in the service's shape).
     func answer(_ request: ServiceRequest) -> ServiceResponse {
         do throws(ServiceError) {
