@@ -393,3 +393,33 @@ struct ExpandTests {
         #expect(tests.send("GET", "/data/SalesOrderHeadersV2?$expand=SalesOrderLines(").status == 400)
     }
 }
+
+/// Optimistic concurrency with `If-Match`.
+@Suite("Finance and Operations emulator: If-Match")
+struct IfMatchTests {
+    let tests = DataServiceTests()
+
+    func write(_ method: String, _ body: String?, ifMatch: String?) -> Int {
+        var headers: [(String, String)] = []
+        if let ifMatch { headers.append(("If-Match", ifMatch)) }
+        return tests.service.handle(
+            ServiceRequest(
+                method: method, path: "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')", headers: headers,
+                body: Array((body ?? "").utf8), root: DataServiceTests.root, company: "usmf")
+        ).status
+    }
+
+    @Test("an update or delete with the record's ETag, with *, or without If-Match is applied; with an old ETag it is refused with 412 and changes nothing")
+    func preconditions() throws {
+        let created = tests.send("POST", "/data/CustomersV3", DataServiceTests.customer)
+        let first = try #require(created.json["@odata.etag"]?.text)
+        #expect(write("PATCH", #"{"CreditLimit": 1}"#, ifMatch: first) == 204)
+        #expect(write("PATCH", #"{"CreditLimit": 2}"#, ifMatch: first) == 412, "the first ETag is stale now")
+        #expect(tests.send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')").json["CreditLimit"] == .double(1))
+        #expect(write("PATCH", #"{"CreditLimit": 3}"#, ifMatch: "*") == 204)
+        #expect(write("PATCH", #"{"CreditLimit": 4}"#, ifMatch: nil) == 204)
+        #expect(write("DELETE", nil, ifMatch: first) == 412)
+        let current = try #require(tests.send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')").json["@odata.etag"]?.text)
+        #expect(write("DELETE", nil, ifMatch: current) == 204)
+    }
+}

@@ -203,7 +203,7 @@ public final class DataService: Sendable {
 
     private func update(_ entity: EntityType, _ key: EntityKey, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
         let crossCompany = request.option("cross-company")?.lowercased() == "true"
-        _ = try found(entity, key, request, crossCompany: crossCompany)
+        try Self.precondition(request, try found(entity, key, request, crossCompany: crossCompany))
         let body = try EntityWrite.parse(request.body, for: entity)
         let schema = schema
         guard try records.update(entity, key: key, { values throws(ServiceError) in try EntityWrite.update(body, into: &values, entity: entity, schema: schema) }) != nil
@@ -213,12 +213,23 @@ public final class DataService: Sendable {
 
     private func delete(_ entity: EntityType, _ key: EntityKey, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
         let crossCompany = request.option("cross-company")?.lowercased() == "true"
-        _ = try found(entity, key, request, crossCompany: crossCompany)
+        try Self.precondition(request, try found(entity, key, request, crossCompany: crossCompany))
         guard entity.deletable else {
             throw .writeFailed(entity, ["Warning: \(entity.setName) does not support delete operations."], status: 400)
         }
         guard records.delete(entity, key: key) else { throw .notFound(entity.setName) }
         return .empty(204)
+    }
+
+    /// `If-Match`: none or `*` writes whatever the record's version; an ETag writes only while
+    /// it is the record's (412 otherwise), as OData's optimistic concurrency goes. Whether the
+    /// service checks it is unconfirmed; clients send `If-Match: *`.
+    static func precondition(_ request: ServiceRequest, _ record: StoredEntity) throws(ServiceError) {
+        guard let match = request.header("If-Match")?.trimmingCharacters(in: .whitespaces), match != "*" else { return }
+        let tags = match.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard tags.contains(record.etag) else {
+            throw ServiceError(status: 412, message: "The ETag in If-Match (\(match.prefix(80))) is not the record's; it changed since it was read.")
+        }
     }
 
     /// The record with this key, if the request may see its company.
