@@ -35,6 +35,23 @@ public final class TokenIssuer: Sendable {
         self.clock = clock
     }
 
+    /// The answer to a token request as it arrived: its URL-encoded form body and its
+    /// `Authorization` header (HTTP Basic carries `client_id` and `client_secret`, which Entra
+    /// also accepts).
+    public func token(body: String, authorization: String?, resourceHost: String) -> (status: Int, body: JSONValue) {
+        let form = Dictionary(QueryString.parse(body), uniquingKeysWith: { first, _ in first })
+        var basic: (String, String)?
+        if let authorization, authorization.lowercased().hasPrefix("basic "),
+            let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
+            let colon = decoded.firstIndex(of: ":")
+        {
+            basic = (
+                String(decoded[..<colon]).removingPercentEncoding ?? "", String(decoded[decoded.index(after: colon)...]).removingPercentEncoding ?? ""
+            )
+        }
+        return token(form: form, basic: basic, resourceHost: resourceHost)
+    }
+
     /// The answer to a token request: status and JSON body, in Entra ID's shapes.
     ///
     /// - Parameters:

@@ -196,18 +196,8 @@ public final class FinanceOperationsEmulator: Sendable {
     private func token(_ request: Request) async throws -> Response {
         var request = request
         let body = try await request.collectBody(upTo: 64 << 10)
-        let form = Dictionary(QueryString.parse(String(buffer: body)), uniquingKeysWith: { first, _ in first })
-        var basic: (String, String)?
-        if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("basic "),
-            let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
-            let colon = decoded.firstIndex(of: ":")
-        {
-            basic = (
-                String(decoded[..<colon]).removingPercentEncoding ?? "", String(decoded[decoded.index(after: colon)...]).removingPercentEncoding ?? ""
-            )
-        }
         let host = request.head.authority ?? "\(configuration.host):\(configuration.port)"
-        let (status, json) = issuer.token(form: form, basic: basic, resourceHost: host)
+        let (status, json) = issuer.token(body: String(buffer: body), authorization: request.headers[.authorization], resourceHost: host)
         return Self.json(status, json, headers: [.cacheControl: "no-store"])
     }
 

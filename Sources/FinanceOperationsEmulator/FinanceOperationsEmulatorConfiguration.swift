@@ -4,16 +4,7 @@ import FinanceOperationsEmulatorCore
 /// How `switchboard emulate finance-operations` serves. Defaults: 127.0.0.1:8443 without TLS
 /// files (plain HTTP), the default entities, pages of 10,000 records, bodies up to 64 MiB.
 public struct FinanceOperationsEmulatorConfiguration: Sendable {
-    /// A certificate chain and its private key, PEM files.
-    public struct TLSFiles: Sendable, Hashable {
-        public var certificatePath: String
-        public var keyPath: String
-
-        public init(certificatePath: String, keyPath: String) {
-            self.certificatePath = certificatePath
-            self.keyPath = keyPath
-        }
-    }
+    public typealias TLSFiles = EmulatorSecurity.TLSFiles
 
     /// An application registered on the Microsoft Entra applications form (System
     /// administration > Setup > Microsoft Entra applications): its client id mapped to a user,

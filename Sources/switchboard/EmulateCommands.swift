@@ -14,26 +14,37 @@ struct Emulate: AsyncParsableCommand {
         subcommands: [EmulateDataverse.self, EmulateFinanceOperations.self])
 }
 
-/// The certificate and key an emulator serves HTTPS with: the files given, or those of a local
-/// authority in the `--self-signed` folder (kept across restarts while valid, made when
-/// missing); nil for plain HTTP.
-func serverCertificate(certificate: String?, key: String?, selfSigned: String?) throws -> (certificate: String, key: String)? {
-    switch (certificate, key, selfSigned) {
-    case (let certificate?, let key?, nil):
-        return (certificate, key)
-    case (nil, nil, let folder?):
-        let (files, outcome) = try SelfSignedCertificate.prepare(in: URL(fileURLWithPath: folder).standardizedFileURL)
-        switch outcome {
-        case .keptBoth: say("kept \(files.authority.path) (clients that trust it go on trusting) and the server certificate beside it")
-        case .keptAuthority:
-            say("kept \(files.authority.path) (clients that trust it go on trusting); wrote a new \(files.certificate.path) and \(files.key.path)")
-        case .wroteNew: say("wrote \(files.authority.path) (trust it in the client), \(files.certificate.path) and \(files.key.path)")
+/// How an emulator serves HTTPS: `--tls-cert` and `--tls-key`, or `--self-signed FOLDER`; neither
+/// for plain HTTP.
+struct EmulatorTLSOptions: ParsableArguments {
+    @Option(help: "PEM certificate chain to serve HTTPS with.", completion: .file()) var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.", completion: .file()) var tlsKey: String?
+    @Option(
+        help:
+            "Serve HTTPS with a local CA and a server certificate in this folder (ca.pem, ca-key.pem, cert.pem, key.pem), kept across restarts while valid, made when missing; clients trust ca.pem.",
+        completion: .directory) var selfSigned: String?
+
+    /// The certificate and key to serve with: the files given, or those of a local authority in
+    /// the `--self-signed` folder (kept across restarts while valid, made when missing); nil for
+    /// plain HTTP.
+    func files() throws -> (certificate: String, key: String)? {
+        switch (tlsCert, tlsKey, selfSigned) {
+        case (let certificate?, let key?, nil):
+            return (certificate, key)
+        case (nil, nil, let folder?):
+            let (files, outcome) = try SelfSignedCertificate.prepare(in: URL(fileURLWithPath: folder).standardizedFileURL)
+            switch outcome {
+            case .keptBoth: say("kept \(files.authority.path) (clients that trust it go on trusting) and the server certificate beside it")
+            case .keptAuthority:
+                say("kept \(files.authority.path) (clients that trust it go on trusting); wrote a new \(files.certificate.path) and \(files.key.path)")
+            case .wroteNew: say("wrote \(files.authority.path) (trust it in the client), \(files.certificate.path) and \(files.key.path)")
+            }
+            return (files.certificate.path, files.key.path)
+        case (nil, nil, nil):
+            return nil
+        default:
+            fail("give --tls-cert and --tls-key together, or --self-signed FOLDER, not both")
         }
-        return (files.certificate.path, files.key.path)
-    case (nil, nil, nil):
-        return nil
-    default:
-        fail("give --tls-cert and --tls-key together, or --self-signed FOLDER, not both")
     }
 }
 
@@ -49,12 +60,7 @@ struct EmulateDataverse: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 8443
-    @Option(help: "PEM certificate chain to serve HTTPS with.", completion: .file()) var tlsCert: String?
-    @Option(help: "PEM private key of --tls-cert.", completion: .file()) var tlsKey: String?
-    @Option(
-        help:
-            "Serve HTTPS with a local CA and a server certificate in this folder (ca.pem, ca-key.pem, cert.pem, key.pem), kept across restarts while valid, made when missing; clients trust ca.pem.",
-        completion: .directory) var selfSigned: String?
+    @OptionGroup var tls: EmulatorTLSOptions
     @Option(
         help:
             "Schema file (YAML) of the tables to serve; the default serves account, contact, lead, opportunity, product, salesorder, salesorderdetail.",
@@ -116,7 +122,7 @@ struct EmulateDataverse: AsyncParsableCommand {
         guard let spikeLength = Duration.parse(spike) else { fail("--spike \(spike): write a duration such as 2s or 500ms") }
         configuration.faults = FaultInjection(
             failureRate: failRate, spikeRate: spikeRate, spikeMillis: Double(spikeLength.milliseconds), dropRate: dropRate)
-        if let (certificate, key) = try serverCertificate(certificate: tlsCert, key: tlsKey, selfSigned: selfSigned) {
+        if let (certificate, key) = try tls.files() {
             configuration.tls = .init(certificatePath: certificate, keyPath: key)
         }
         guard let level = Logger.Level(rawValue: logLevel) else {

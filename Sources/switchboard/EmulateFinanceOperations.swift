@@ -18,12 +18,7 @@ struct EmulateFinanceOperations: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 8443
-    @Option(help: "PEM certificate chain to serve HTTPS with.", completion: .file()) var tlsCert: String?
-    @Option(help: "PEM private key of --tls-cert.", completion: .file()) var tlsKey: String?
-    @Option(
-        help:
-            "Serve HTTPS with a local CA and a server certificate in this folder (ca.pem, ca-key.pem, cert.pem, key.pem), kept across restarts while valid, made when missing; clients trust ca.pem.",
-        completion: .directory) var selfSigned: String?
+    @OptionGroup var tls: EmulatorTLSOptions
     @Option(help: "An entity schema (YAML) instead of the default entities.", completion: .file()) var schema: String?
     @Flag(help: "Print the default entity schema and exit.") var printSchema = false
     @Option(help: "Tenant in the token endpoint's path.") var tenant = "switchboard"
@@ -84,7 +79,7 @@ struct EmulateFinanceOperations: AsyncParsableCommand {
         if let schema {
             do { configuration.schema = try EntitySchemaReader.read(contentsOf: URL(fileURLWithPath: schema)) } catch { fail("\(error)") }
         }
-        if let (certificate, key) = try serverCertificate(certificate: tlsCert, key: tlsKey, selfSigned: selfSigned) {
+        if let (certificate, key) = try tls.files() {
             configuration.tls = .init(certificatePath: certificate, keyPath: key)
         }
         guard let level = Logger.Level(rawValue: logLevel) else {

@@ -91,16 +91,8 @@ struct EmulatorProcessTests {
         #expect(tls.error == "give --tls-cert and --tls-key together, or --self-signed FOLDER, not both\n")
     }
 
-    static let pythonSDKAvailable: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import PowerPlatform.Dataverse, azure.identity"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
+    static let pythonSDKAvailable =
+        (try? Binary.runToolSynchronously("/usr/bin/env", ["python3", "-c", "import PowerPlatform.Dataverse, azure.identity"], timeout: .seconds(30)))?.status == 0
 
     @Test(
         "Microsoft's Python Dataverse SDK with azure-identity works against it unchanged but for the URL, authority and CA",

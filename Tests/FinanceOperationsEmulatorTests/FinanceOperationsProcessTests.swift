@@ -170,16 +170,8 @@ struct FinanceOperationsProcessTests {
         #expect(schema.status == 1 && schema.error.contains("fno.yaml:6:") && schema.error.contains("unknown type 'text'"), "\(schema)")
     }
 
-    static let pythonAvailable: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import azure.identity, requests"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
+    static let pythonAvailable =
+        (try? Binary.runToolSynchronously("/usr/bin/env", ["python3", "-c", "import azure.identity, requests"], timeout: .seconds(30)))?.status == 0
 
     @Test(
         "azure-identity's ClientSecretCredential gets a token and Python requests shaped as the documentation shows work",

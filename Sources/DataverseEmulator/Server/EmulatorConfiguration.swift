@@ -27,15 +27,7 @@ public struct EmulatorConfiguration: Sendable {
     public var maxBodyBytes = 16 << 20
     public var schema = DefaultSchema.schema
 
-    public struct TLSFiles: Sendable, Hashable {
-        public var certificatePath: String
-        public var keyPath: String
-
-        public init(certificatePath: String, keyPath: String) {
-            self.certificatePath = certificatePath
-            self.keyPath = keyPath
-        }
-    }
+    public typealias TLSFiles = EmulatorSecurity.TLSFiles
 
     public init() {}
 }

@@ -25,12 +25,7 @@ public enum SchemaReader {
     static let defaultMemoLength = 2_000
 
     public static func read(contentsOf url: URL) throws -> EmulatorSchema {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw WorkspaceError(diagnostics: [
-                Diagnostic(SourceLocation(file: url.lastPathComponent, line: 1, column: 1), "the schema file \(url.path) cannot be read")
-            ])
-        }
-        return try read(String(decoding: data, as: UTF8.self), file: url.lastPathComponent)
+        try read(try SchemaFile.text(at: url), file: url.lastPathComponent)
     }
 
     public static func read(_ text: String, file: String) throws -> EmulatorSchema {

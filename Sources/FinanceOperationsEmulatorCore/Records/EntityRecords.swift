@@ -141,8 +141,9 @@ public final class EntityRecords: Sendable {
     /// One more than the largest value of `field` among the records sharing the other key parts.
     private static func nextNumber(_ field: String, _ values: [String: JSONValue], _ entity: EntityType, _ state: State) -> Int64 {
         let others = entity.key.filter { $0 != field }
+        let wanted = others.map { normalized(values[$0] ?? .null) }
         let siblings = (state.tables[entity.setName] ?? [:]).values.filter { record in
-            others.allSatisfy { identity(record.values, of: entity)[entity.key.firstIndex(of: $0)!] == identity(values, of: entity)[entity.key.firstIndex(of: $0)!] }
+            others.map { normalized(record.values[$0] ?? .null) } == wanted
         }
         let largest = siblings.compactMap { record -> Double? in
             switch record.values[field] {

@@ -27,12 +27,7 @@ public enum EntitySchemaReader {
     static let defaultStringLength = 60
 
     public static func read(contentsOf url: URL) throws -> EntitySchema {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw WorkspaceError(diagnostics: [
-                Diagnostic(SourceLocation(file: url.lastPathComponent, line: 1, column: 1), "the schema file \(url.path) cannot be read")
-            ])
-        }
-        return try read(String(decoding: data, as: UTF8.self), file: url.lastPathComponent)
+        try read(try SchemaFile.text(at: url), file: url.lastPathComponent)
     }
 
     public static func read(_ text: String, file: String) throws -> EntitySchema {
