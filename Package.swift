@@ -190,6 +190,7 @@ let package = Package(
             name: "SwitchboardTestHarness",
             dependencies: [
                 "SwitchboardTesting", "SwitchboardHub", "SwitchboardConnectors", "SwitchboardServer", "DataverseEmulator", "DataverseEmulatorCore",
+                "FinanceOperationsEmulator", "FinanceOperationsEmulatorCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -252,6 +253,7 @@ let package = Package(
             dependencies: [
                 "switchboard", "SwitchboardConnectors", "SwitchboardEngine", "SwitchboardModel", "SwitchboardServer", "SwitchboardHub",
                 "SwitchboardGovernance", "SwitchboardTesting", "SwitchboardTestHarness", "DataverseEmulatorCore",
+                "FinanceOperationsEmulator", "FinanceOperationsEmulatorCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -5,6 +5,7 @@ extension ConnectorRegistry {
     public static let standard = ConnectorRegistry([
         HTTPKind(),
         DataverseKind(),
+        FinanceOperationsKind(),
         PostgresKind(),
         SQLiteKind(),
         FilesKind(),

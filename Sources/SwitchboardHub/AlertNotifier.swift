@@ -228,7 +228,7 @@ final class AlertNotifier: Service, Sendable {
         let request = OutboundRequest(method: "POST", url: url, path: "", headers: [("Content-Type", "application/json")], body: body)
         switch await sender.send(request, timeout: .seconds(10)) {
         case .response(let status, _, _) where (200..<300).contains(status): break
-        case .response(let status, _, let text), .transient(let status, _, let text):
+        case .response(let status, _, let text), .transient(let status, _, let text), .refused(let status, let text):
             // The address itself is a credential: never logged.
             logger.error(
                 "alert notification refused", metadata: ["sb.alert": "\(rule.id)", "sb.status": "\(status)", "sb.body": "\(text.prefix(200))"])

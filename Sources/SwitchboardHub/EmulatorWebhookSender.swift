@@ -17,7 +17,7 @@ public final class EmulatorWebhookSender: WebhookSender {
 
     public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: Duration) async -> (status: Int?, error: String?) {
         switch await connector.send(OutboundRequest(method: "POST", url: url, path: "", headers: headers, body: body), timeout: timeout) {
-        case .response(let status, _, _), .transient(let status, _, _): return (status, nil)
+        case .response(let status, _, _), .transient(let status, _, _), .refused(let status, _): return (status, nil)
         case .timeout: return (nil, "no answer within \(timeout)")
         case .connectionFailed(let reason), .unsendable(let reason): return (nil, reason)
         }

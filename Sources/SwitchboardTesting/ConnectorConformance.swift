@@ -54,6 +54,7 @@ public enum ConnectorConformance {
         switch outcome {
         case .response(let status, let retryAfter, let body), .transient(let status, let retryAfter, let body):
             "\(status) \(retryAfter ?? "") \(body)"
+        case .refused(let status, let body): "\(status) refused \(body)"
         case .timeout: "timeout"
         case .connectionFailed(let reason), .unsendable(let reason): reason
         }

@@ -22,7 +22,7 @@ struct ConnectorSpecTests {
     func command() async throws {
         let list = try await Binary.run(["connectors"])
         #expect(list.status == 0)
-        for kind in ["http", "dataverse", "postgres", "sqlite", "files"] {
+        for kind in ["http", "dataverse", "finance-operations", "postgres", "sqlite", "files"] {
             #expect(list.output.contains("\n\(kind) ") || list.output.hasPrefix("\(kind) "))
         }
         let dataverse = try await Binary.run(["connectors", "dataverse"])
@@ -30,7 +30,7 @@ struct ConnectorSpecTests {
         #expect(dataverse.output.contains("### Polled source (`source.changes`)"))
         let unknown = try await Binary.run(["connectors", "sftp"])
         #expect(unknown.status == 1)
-        #expect(unknown.error.contains("there is no connector kind 'sftp'; the kinds are http, dataverse, postgres, sqlite, files"))
+        #expect(unknown.error.contains("there is no connector kind 'sftp'; the kinds are http, dataverse, finance-operations, postgres, sqlite, files"))
     }
 
     @Test("a field the spec does not list is refused with the spec's field names; a required one is reported missing")

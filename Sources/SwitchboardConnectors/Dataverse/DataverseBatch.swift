@@ -47,32 +47,4 @@ enum DataverseBatch {
         }
         return JSONValue.object(["Targets": .array(targets)]).serialized()
     }
-
-    /// Each `application/http` part of a batch answer as an outcome, in order.
-    static func parts(_ body: [UInt8], contentType: String?) -> [TransportOutcome]? {
-        guard let contentType, let range = contentType.range(of: "boundary=") else { return nil }
-        let boundary =
-            contentType[range.upperBound...].split(separator: ";").first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) } ?? ""
-        let text = String(decoding: body, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-        let sections = text.components(separatedBy: "--\(boundary)--")[0].components(separatedBy: "--\(boundary)").dropFirst()
-        return sections.compactMap { section -> TransportOutcome? in
-            // MIME headers, a blank line, the status line, headers, a blank line, the body.
-            let pieces = section.trimmingCharacters(in: .newlines).components(separatedBy: "\n\n")
-            guard pieces.count >= 2 else { return nil }
-            let http = pieces[1...].joined(separator: "\n\n")
-            let lines = http.split(separator: "\n", omittingEmptySubsequences: false)
-            guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/"),
-                let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "")
-            else { return nil }
-            var retryAfter: String?
-            for line in lines.dropFirst() {
-                if line.isEmpty { break }
-                if line.lowercased().hasPrefix("retry-after:") {
-                    retryAfter = line.dropFirst("retry-after:".count).trimmingCharacters(in: .whitespaces)
-                }
-            }
-            let partBody = http.components(separatedBy: "\n\n").dropFirst().joined(separator: "\n\n").trimmingCharacters(in: .whitespacesAndNewlines)
-            return .response(status: status, retryAfter: retryAfter, body: partBody)
-        }
-    }
 }

@@ -86,6 +86,8 @@ public final class DataverseChangeFeed: ChangeFeed {
             return .refused("GET \(url) was answered 400: \(Self.message(answer))")
         case .response(let status, let retryAfter, _), .transient(let status, let retryAfter, _):
             throw ChangeFeedError("GET \(url) was answered \(status): \(Self.message(answer))", retryAfterMillis: Self.millis(retryAfter))
+        case .refused(let status, _):
+            throw ChangeFeedError("GET \(url) was answered \(status): \(Self.message(answer))")
         case .timeout:
             throw ChangeFeedError("GET \(url) had no answer in time")
         case .connectionFailed(let reason), .unsendable(let reason):

@@ -28,21 +28,8 @@ public final class DataverseConnector: Connector {
     private let client: HTTPClient
     private let settings: DataverseConnectionSettings
     private let environmentURL: String
-    /// One sign-in per application user, used in turn; a user throttled with `Retry-After` is
-    /// skipped until its pause ends.
-    private let lanes: [Lane]
-    private let nextLane = Mutex(0)
-
-    final class Lane: Sendable {
-        let clientID: String
-        let clientSecret: String
-        let tokens = TokenCache()
-
-        init(clientID: String, clientSecret: String) {
-            self.clientID = clientID
-            self.clientSecret = clientSecret
-        }
-    }
+    /// The application users, signed in in turn; one throttled with `Retry-After` is skipped until its pause ends.
+    private let applications: EntraApplications
     /// Response bodies kept for the audit log. Default 4 KiB.
     public let maxRecordedBody = 4096
     /// The environment's budget, shared by every integration writing to it (unlimited when none
@@ -66,10 +53,11 @@ public final class DataverseConnector: Connector {
         client = OutboundClient.make(maxConnectionsPerHost: maxConnections, connectTimeout: settings.connectTimeout, caFile: settings.caFile)
         connectionPoolSize = maxConnections
         self.settings = settings
-        lanes =
-            [Lane(clientID: settings.clientID, clientSecret: settings.clientSecret)]
-            + settings.additionalUsers.map { Lane(clientID: $0.clientID, clientSecret: $0.clientSecret) }
         self.environmentURL = environmentURL.hasSuffix("/") ? String(environmentURL.dropLast()) : environmentURL
+        applications = EntraApplications(
+            [(settings.clientID, settings.clientSecret)] + settings.additionalUsers, authority: settings.authority, tenant: settings.tenant,
+            scope: "\(self.environmentURL)/.default", noun: "application user", client: client, budget: self.budget,
+            connectTimeout: settings.connectTimeout)
         webAPI = self.environmentURL + DataverseRequests.root
     }
 
@@ -192,7 +180,7 @@ public final class DataverseConnector: Connector {
             bytes = raw
         }
         guard case .response(200, let retryAfter, _) = outcome else { return Array(repeating: outcome, count: writes.count) }
-        guard let parts = DataverseBatch.parts(bytes, contentType: contentType), parts.count == writes.count else {
+        guard let parts = ODataBatchAnswer.parts(bytes, contentType: contentType), parts.count == writes.count else {
             return Array(
                 repeating: .response(status: 502, retryAfter: retryAfter, body: "the $batch answer could not be read as one part per request"),
                 count: writes.count)
@@ -266,58 +254,15 @@ public final class DataverseConnector: Connector {
         return outcome
     }
 
-    /// The next application user not paused, or, when all are, the time the first pause ends.
-    private enum Choice {
-        case lane(Lane)
-        case allPaused(Duration)
-    }
-
-    /// - Parameter user: The one user to send as (a client id); nil: the next free one.
-    private func lane(_ user: String? = nil) -> Choice {
-        if let user, let lane = lanes.first(where: { $0.clientID == user }) {
-            if let remaining = budget.remainingPause(lane: lane.clientID) { return .allPaused(remaining) }
-            return .lane(lane)
-        }
-        return nextLane.withLock { next -> Choice in
-            var soonest: Duration?
-            for offset in 0..<lanes.count {
-                let lane = lanes[(next + offset) % lanes.count]
-                if let remaining = budget.remainingPause(lane: lane.clientID) {
-                    soonest = min(soonest ?? remaining, remaining)
-                    continue
-                }
-                next = (next + offset + 1) % lanes.count
-                return .lane(lane)
-            }
-            return .allPaused(soonest ?? .seconds(1))
-        }
-    }
-
     /// One HTTP request as the next free user, through the system's budget.
     private func sendOne(
         _ request: OutboundRequest, timeout: Duration, user: String? = nil, raw: ((String?, [UInt8]) -> Void)? = nil
     ) async -> TransportOutcome {
-        let lane: Lane
-        switch self.lane(user) {
-        case .lane(let free): lane = free
-        case .allPaused(let wait):
-            // Every user is throttled: the system waits as long as the first pause has left.
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
-            return .response(
-                status: 429, retryAfter: String(seconds),
-                body: user.map { "application user \($0) is throttled; it may send again in \(seconds) s" }
-                    ?? "every application user of this environment is throttled; the first may send again in \(seconds) s")
-        }
+        let lane: EntraApplications.Application
         let token: String
-        do {
-            token = try await lane.tokens.token { try await self.requestToken(for: lane, timeout: timeout) }
-        } catch let failure as TokenFailure {
-            return failure.outcome
-        } catch {
-            // As for any request: no answer in time is a timeout, no connection a connection failure.
-            let outcome = OutboundClient.outcome(of: error, url: settings.authority, connectTimeout: settings.connectTimeout)
-            if case .connectionFailed(let reason) = outcome { return .connectionFailed("signing in to \(settings.authority) failed: \(reason)") }
-            return outcome
+        switch await applications.signIn(as: user, timeout: timeout) {
+        case .success(let signedIn): (lane, token) = signedIn
+        case .failure(let refusal): return refusal.outcome
         }
         do {
             return try await budget.metered { await self.execute(request, token: token, lane: lane, timeout: timeout, raw: raw) }
@@ -330,7 +275,7 @@ public final class DataverseConnector: Connector {
     /// the service says this user has left in its window (`x-ms-ratelimit-time-remaining-xrm-requests`,
     /// seconds) and a changed recommended parallelism (`x-ms-dop-hint`).
     private func execute(
-        _ request: OutboundRequest, token: String, lane: Lane, timeout: Duration,
+        _ request: OutboundRequest, token: String, lane: EntraApplications.Application, timeout: Duration,
         raw: ((String?, [UInt8]) -> Void)?
     ) async -> (outcome: TransportOutcome, signals: [SystemBudget.Signal]) {
         var outbound = HTTPClientRequest(url: request.url)
@@ -350,14 +295,12 @@ public final class DataverseConnector: Connector {
             }),
                 seconds.isFinite, seconds >= 0, seconds < 1e9
             {
-                signals.append(.executionRemaining(millis: Int64(seconds * 1000), users: lanes.count))
+                signals.append(.executionRemaining(millis: Int64(seconds * 1000), users: applications.all.count))
             }
             if status == 401 { await lane.tokens.invalidate() }
-            if status == 429, lanes.count > 1 {
+            if status == 429, applications.all.count > 1 {
                 // This user waits as long as it was told; the others carry on, so the message is retried soon.
-                let seconds =
-                    response.headers.first(name: "Retry-After").flatMap(Double.init).flatMap { $0.isFinite && $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 1
-                budget.pause(lane: lane.clientID, for: .milliseconds(Int64(seconds * 1000)))
+                applications.pause(lane, retryAfter: response.headers.first(name: "Retry-After"))
                 let text = body.getString(at: body.readerIndex, length: min(body.readableBytes, maxRecordedBody)) ?? ""
                 return (.transient(status: 429, retryAfter: nil, body: "application user \(lane.clientID) throttled: \(text)"), signals)
             }
@@ -376,57 +319,5 @@ public final class DataverseConnector: Connector {
         } catch {
             return (OutboundClient.outcome(of: error, url: request.url, connectTimeout: settings.connectTimeout), [])
         }
-    }
-
-    /// A token request that was answered with an error: retried (throttled or 5xx) or not (a wrong secret).
-    struct TokenFailure: Error {
-        var outcome: TransportOutcome
-    }
-
-    private func requestToken(for lane: Lane, timeout: Duration) async throws -> (token: String, lifetime: Duration) {
-        var request = HTTPClientRequest(url: "\(settings.authority)/\(settings.tenant)/oauth2/v2.0/token")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        let form = [
-            ("grant_type", "client_credentials"), ("client_id", lane.clientID), ("client_secret", lane.clientSecret),
-            ("scope", "\(environmentURL)/.default"),
-        ]
-        request.body = .bytes(ByteBuffer(string: form.map { "\($0.0)=\($0.1.percentEncoded)" }.joined(separator: "&")))
-        let response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        let json = (try? JSONValue(json: Array(bytes.readableBytesView))) ?? .null
-        guard response.status == .ok, case .string(let token)? = json["access_token"] else {
-            let description = json["error_description"]?.text ?? json["error"]?.text ?? "status \(response.status.code)"
-            // The sign-in's answer goes to the audit log as the attempt's; 401 and 400 dead-letter
-            // (a wrong secret does not fix itself), 429 and 5xx retry.
-            throw TokenFailure(
-                outcome: .response(
-                    status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
-                    body: "signing in failed: \(description)"))
-        }
-        let seconds: Int64 = if case .int(let value)? = json["expires_in"] { value } else { 3_599 }
-        return (token, .seconds(seconds))
-    }
-}
-
-/// The current token and its renewal, one request at a time.
-actor TokenCache {
-    private var current: (token: String, renewAt: ContinuousClock.Instant)?
-    private var pending: Task<(token: String, lifetime: Duration), any Error>?
-
-    func token(fetch: @escaping @Sendable () async throws -> (token: String, lifetime: Duration)) async throws -> String {
-        if let current, ContinuousClock.now < current.renewAt { return current.token }
-        let task = pending ?? Task { try await fetch() }
-        pending = task
-        defer { pending = nil }
-        let fetched = try await task.value
-        // Renew when a tenth of the lifetime is left, and at least a minute before it ends.
-        let margin = max(fetched.lifetime / 10, .seconds(60))
-        current = (fetched.token, ContinuousClock.now + max(fetched.lifetime - margin, .zero))
-        return fetched.token
-    }
-
-    func invalidate() {
-        current = nil
     }
 }

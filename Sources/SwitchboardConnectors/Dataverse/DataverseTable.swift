@@ -53,7 +53,7 @@ struct DataverseTableUnknown: Error {
     var message: String {
         switch outcome {
         case .unsendable(let reason), .connectionFailed(let reason): reason
-        case .response(let status, _, let body), .transient(let status, _, let body): "answered \(status): \(body.prefix(200))"
+        case .response(let status, _, let body), .transient(let status, _, let body), .refused(let status, let body): "answered \(status): \(body.prefix(200))"
         case .timeout: "no answer in time"
         }
     }

@@ -36,8 +36,13 @@ public enum TransportOutcome: Sendable, Hashable {
     /// No connection, or it broke: the target may never have seen the request.
     case connectionFailed(String)
     /// The target answered with an error its connector knows passes (a race, a busy server, a
-    /// deadlock), whatever the status says: retried like a 5xx.
+    /// deadlock, one of several identities paused), whatever the status says: retried like a
+    /// 5xx, not before `retryAfter` when given; unlike a `response`'s, that wait does not pause
+    /// the whole system.
     case transient(status: Int, retryAfter: String?, body: String)
+    /// The target answered with an error its connector knows is permanent, whatever the status
+    /// says (Finance & Operations reports a failed validation as a `500`): dead-lettered with the body.
+    case refused(status: Int, body: String)
     /// The connector could not build a request from the message (a key with no value, a body
     /// that is not an object): nothing was sent, and retrying cannot help.
     case unsendable(String)
@@ -48,7 +53,7 @@ extension TransportOutcome {
     public var retryAfter: String? {
         switch self {
         case .response(_, let retryAfter, _), .transient(_, let retryAfter, _): retryAfter
-        case .timeout, .connectionFailed, .unsendable: nil
+        case .timeout, .connectionFailed, .unsendable, .refused: nil
         }
     }
 }

@@ -297,7 +297,7 @@ public final class Dispatcher: Service, Sendable {
         var status: Int?
         var detail: String
         switch outcome {
-        case .response(let code, _, let body), .transient(let code, _, let body):
+        case .response(let code, _, let body), .transient(let code, _, let body), .refused(let code, let body):
             status = code
             detail = body
             work.answer = body
@@ -314,11 +314,14 @@ public final class Dispatcher: Service, Sendable {
         case .timeout: board.targetFailed(route.targetSystem, detail, now: now)
         case .connectionFailed(let reason): board.targetFailed(route.targetSystem, reason, now: now)
         case .response(let code, _, _) where code >= 500: board.targetFailed(route.targetSystem, "answered \(code): \(detail.prefix(200))", now: now)
-        case .response, .transient: board.targetAnswered(route.targetSystem)
+        case .response, .transient, .refused: board.targetAnswered(route.targetSystem)
         case .unsendable: break
         }
-        if case .retryable(let notBefore?) = verdict { board.throttled(route.targetSystem, until: notBefore) }
-        if case .retryable(let notBefore?) = verdict, let system = budgets[route.targetSystem] {
+        // A `Retry-After` the target answered pauses the whole system; one a connector gives with
+        // a `transient` outcome (one of several identities is paused) delays this message alone.
+        let systemWait: Int64? = if case .retryable(let notBefore?) = verdict, case .response = outcome { notBefore } else { nil }
+        if let notBefore = systemWait { board.throttled(route.targetSystem, until: notBefore) }
+        if let notBefore = systemWait, let system = budgets[route.targetSystem] {
             await system.pause(until: notBefore)
             metrics.throttled(system: route.targetSystem)
             logger.notice("target asked to wait", metadata: ["sb.system": "\(route.targetSystem)", "sb.until": "\(notBefore)"])

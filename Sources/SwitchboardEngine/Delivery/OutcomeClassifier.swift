@@ -10,12 +10,13 @@ public enum OutcomeClassifier {
     }
 
     /// 2xx delivered; 408, 425, 429, 5xx, timeouts and connection errors retryable; other 4xx, a
-    /// message the connector could not build a request from (and anything else) permanent.
+    /// message the connector could not build a request from, an answer the connector knows is
+    /// permanent (`refused`) and anything else permanent.
     public static func classify(_ outcome: TransportOutcome, now: Int64) -> Verdict {
         switch outcome {
         case .timeout, .connectionFailed:
             return .retryable(notBefore: nil)
-        case .unsendable:
+        case .unsendable, .refused:
             return .permanent
         case .transient(_, let retryAfter, _):
             return .retryable(notBefore: retryAfter.flatMap { RetryAfter.deadline($0, now: now) })
