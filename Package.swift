@@ -131,7 +131,7 @@ let package = Package(
         ),
         // Finance & Operations' OData service emulated without a server: entities from a schema,
         // records per company, keys, query options, create, update, delete, errors in its shape.
-        .target(name: "FinanceOperationsEmulatorCore", dependencies: ["SwitchboardValues", "ODataFilter", "ODataMultipart"]),
+        .target(name: "FinanceOperationsEmulatorCore", dependencies: ["SwitchboardValues", "ODataFilter", "ODataMultipart", "EmulatorSecurity"]),
         // Its HTTP and HTTPS server (`switchboard emulate finance-operations`): tokens and `/data`.
         .target(
             name: "FinanceOperationsEmulator",

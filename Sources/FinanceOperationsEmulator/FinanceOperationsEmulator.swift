@@ -21,6 +21,8 @@ import SwitchboardValues
 ///   service requires its environment URL.
 /// - `/data`, `/data/$metadata`, `/data/{EntitySet}…`: the OData service; every request needs a
 ///   bearer token of a registered application (otherwise 401).
+/// - `/_emulator/business-events/…`: endpoints (`POST endpoints` registers one, `GET` lists,
+///   `DELETE endpoints/{name}`), `GET sent` and `GET errors` (the error log), `POST {EventId}/resend`.
 /// - `POST /_emulator/reset`: forgets every record; `POST /_emulator/seed` creates records, all
 ///   or none; `GET /_emulator/stats` and `GET /_emulator/metrics` (Prometheus) count requests by
 ///   status, 429s by priority and records by entity set.
@@ -32,15 +34,21 @@ public final class FinanceOperationsEmulator: Sendable {
     public let issuer: TokenIssuer
     public let service: DataService
     public let throttle: ResourceThrottle
+    public let businessEvents: BusinessEventDispatcher
     let counters = EmulatorCounters()
 
-    /// - Parameter millis: The throttling window's clock, in epoch milliseconds; the system clock by default.
+    /// - Parameters:
+    ///   - webhookSender: Posts business events; nil: none can be registered.
+    ///   - millis: The throttling window's and the events' clock, in epoch milliseconds; the system clock by default.
     public init(
-        configuration: FinanceOperationsEmulatorConfiguration, millis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        configuration: FinanceOperationsEmulatorConfiguration, webhookSender: (any WebhookSender)? = nil,
+        millis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) throws {
         self.configuration = configuration
         issuer = try TokenIssuer(tenant: configuration.tenant, users: configuration.applications.map(\.credentials) + configuration.unregistered)
-        service = DataService(schema: configuration.schema, pageSize: configuration.pageSize)
+        let events = BusinessEventDispatcher(settings: configuration.businessEvents, sender: webhookSender, millis: millis)
+        businessEvents = events
+        service = DataService(schema: configuration.schema, pageSize: configuration.pageSize) { raised in events.publish(raised) }
         throttle = ResourceThrottle(settings: configuration.throttling, clock: millis)
     }
 
@@ -72,6 +80,38 @@ public final class FinanceOperationsEmulator: Sendable {
             case .success(let count): return Self.json(200, .object(["created": .int(Int64(count))]))
             case .failure(let error): return Self.json(error.status, error.body)
             }
+        }
+        router.post("_emulator/business-events/endpoints") { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let known = Set(self.configuration.schema.entities.flatMap { $0.businessEvents.map(\.id) })
+            switch self.businessEvents.register(Array(body.readableBytesView), known: known) {
+            case .success(let endpoint): return Self.json(201, Self.json(endpoint))
+            case .failure(let error): return Self.json(error.status, error.body)
+            }
+        }
+        router.get("_emulator/business-events/endpoints") { _, _ in
+            Self.json(200, .object(["value": .array(self.businessEvents.endpoints.map(Self.json))]))
+        }
+        router.delete("_emulator/business-events/endpoints/:name") { _, context in
+            let name = context.parameters.get("name") ?? ""
+            guard self.businessEvents.unregister(name) else {
+                return Self.json(404, ServiceError(status: 404, message: "There is no endpoint named \(name).").body)
+            }
+            return Response(status: .noContent)
+        }
+        router.get("_emulator/business-events/sent") { _, _ in
+            Self.json(200, .object(["value": .array(self.businessEvents.sent.map(BusinessEventDispatcher.json))]))
+        }
+        router.get("_emulator/business-events/errors") { _, _ in
+            Self.json(200, .object(["value": .array(self.businessEvents.errors.map(BusinessEventDispatcher.json))]))
+        }
+        router.post("_emulator/business-events/:event/resend") { _, context in
+            let id = context.parameters.get("event") ?? ""
+            guard self.businessEvents.resend(eventID: id) else {
+                return Self.json(404, ServiceError(status: 404, message: "No business event with the id \(id) was sent or failed.").body)
+            }
+            return Response(status: .accepted)
         }
         router.get("_emulator/stats") { _, _ in Self.json(200, self.statistics()) }
         router.get("_emulator/metrics") { _, _ in
@@ -136,6 +176,13 @@ public final class FinanceOperationsEmulator: Sendable {
         return Response(status: .init(code: answer.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
+    static func json(_ endpoint: BusinessEventDispatcher.Endpoint) -> JSONValue {
+        .object([
+            "name": .string(endpoint.name), "url": .string(endpoint.url), "business_events": .array(endpoint.events.map(JSONValue.string)),
+            "legal_entity": endpoint.legalEntity.map(JSONValue.string) ?? .null,
+        ])
+    }
+
     /// `GET /_emulator/stats`: requests by status and application, 429s by priority, records per entity set.
     func statistics() -> JSONValue {
         let (byStatus, byClient) = counters.snapshot
@@ -145,6 +192,10 @@ public final class FinanceOperationsEmulator: Sendable {
             "requests_by_application": .object(byClient.mapValues { .int(Int64($0)) }),
             "throttled_by_priority": .object(
                 Dictionary(uniqueKeysWithValues: ResourceThrottle.Priority.allCases.map { ($0.rawValue, JSONValue.int(Int64(throttled[$0] ?? 0))) })),
+            "business_events": .object([
+                "sent": .int(Int64(businessEvents.sent.filter(\.succeeded).count)), "failed": .int(Int64(businessEvents.errors.count)),
+                "pending": .int(Int64(businessEvents.pending)),
+            ]),
             "records": .object(
                 Dictionary(uniqueKeysWithValues: configuration.schema.entities.map { ($0.setName, JSONValue.int(Int64(service.records.records($0).count))) })),
         ])
@@ -168,6 +219,12 @@ public final class FinanceOperationsEmulator: Sendable {
         for priority in ResourceThrottle.Priority.allCases {
             lines.append("finance_operations_emulator_throttled_total{priority=\"\(priority.rawValue)\"} \(throttled[priority] ?? 0)")
         }
+        lines += [
+            "# HELP finance_operations_emulator_business_events_total Business event deliveries finished, by result.",
+            "# TYPE finance_operations_emulator_business_events_total counter",
+            "finance_operations_emulator_business_events_total{result=\"sent\"} \(businessEvents.sent.filter(\.succeeded).count)",
+            "finance_operations_emulator_business_events_total{result=\"failed\"} \(businessEvents.sent.filter { !$0.succeeded }.count)",
+        ]
         lines += ["# HELP finance_operations_emulator_records Records held, by entity set.", "# TYPE finance_operations_emulator_records gauge"]
         for entity in configuration.schema.entities {
             lines.append("finance_operations_emulator_records{entity_set=\"\(entity.setName)\"} \(service.records.records(entity).count)")

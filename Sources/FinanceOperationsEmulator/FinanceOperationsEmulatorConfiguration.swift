@@ -37,6 +37,8 @@ public struct FinanceOperationsEmulatorConfiguration: Sendable {
     /// Priority-based throttling of `/data` (`ResourceThrottle.Settings`; on by default).
     public var throttling = ResourceThrottle.Settings()
     public var maxBodyBytes = 64 << 20
+    /// Retries and timeout of business event deliveries (the documented defaults).
+    public var businessEvents = BusinessEventDispatcher.Settings()
 
     public init(applications: [Application]) {
         self.applications = applications

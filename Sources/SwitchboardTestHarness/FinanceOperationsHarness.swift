@@ -8,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import ServiceLifecycle
+import SwitchboardHub
 import SwitchboardModel
 import SwitchboardTesting
 
@@ -26,7 +27,13 @@ public final class FinanceOperationsHarness: Sendable {
 
     public static let firstApplication = Application(credentials: ApplicationUser(clientID: "app-1", clientSecret: "secret-1"))
 
-    public init(applications: [Application] = [FinanceOperationsHarness.firstApplication], throttling: ResourceThrottle.Settings? = nil) async throws {
+    private let sender = EmulatorWebhookSender()
+
+    /// - Parameter businessEvents: The deliveries' retries and timeout; default the service's (3 retries, 1 s apart).
+    public init(
+        applications: [Application] = [FinanceOperationsHarness.firstApplication], throttling: ResourceThrottle.Settings? = nil,
+        businessEvents: BusinessEventDispatcher.Settings = .init()
+    ) async throws {
         folder = try TemporaryDirectory()
         let files = try SelfSignedCertificate.write(to: folder.url.appendingPathComponent("tls"))
         var configuration = FinanceOperationsEmulatorConfiguration(applications: applications)
@@ -37,7 +44,8 @@ public final class FinanceOperationsHarness: Sendable {
         } else {
             configuration.throttling.enabled = false
         }
-        emulator = try FinanceOperationsEmulator(configuration: configuration)
+        configuration.businessEvents = businessEvents
+        emulator = try FinanceOperationsEmulator(configuration: configuration, webhookSender: sender)
         var logger = Logger(label: "finance-operations-emulator-test")
         logger.logLevel = .critical
         let listening = Locked<Int?>(nil)
@@ -60,6 +68,7 @@ public final class FinanceOperationsHarness: Sendable {
     public func stop() async throws {
         task.cancel()
         try await client.shutdown()
+        try await sender.shutdown()
         folder.remove()
     }
 

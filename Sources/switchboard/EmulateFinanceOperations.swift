@@ -4,6 +4,7 @@ import FinanceOperationsEmulator
 import FinanceOperationsEmulatorCore
 import Foundation
 import Logging
+import SwitchboardHub
 import SwitchboardValues
 
 struct EmulateFinanceOperations: AsyncParsableCommand {
@@ -86,7 +87,10 @@ struct EmulateFinanceOperations: AsyncParsableCommand {
             fail("--log-level \(logLevel) is not a level (trace, debug, info, notice, warning, error, critical)")
         }
         let emulator: FinanceOperationsEmulator
-        do { emulator = try FinanceOperationsEmulator(configuration: configuration) } catch { fail("the emulator could not start: \(error)") }
+        let sender = EmulatorWebhookSender()
+        do { emulator = try FinanceOperationsEmulator(configuration: configuration, webhookSender: sender) } catch {
+            fail("the emulator could not start: \(error)")
+        }
         let scheme = configuration.tls == nil ? "http" : "https"
         let settings = configuration
         do {
@@ -102,7 +106,9 @@ struct EmulateFinanceOperations: AsyncParsableCommand {
                         : "priority-based throttling is off")
             }
         } catch let error as ListenFailure {
+            try? await sender.shutdown()
             fail(error.description)
         }
+        try? await sender.shutdown()
     }
 }

@@ -95,7 +95,7 @@ struct EmulatorLimitsTests {
         // The schema's tables, then the system tables every environment has.
         #expect(
             schema.tables.map(\.logicalName)
-                == ["account", "contact", "lead", "opportunity", "product", "salesorder", "salesorderdetail", "sdkmessage", "sdkmessagefilter"])
+                == ["account", "contact", "lead", "opportunity", "product", "salesorder", "invoice", "salesorderdetail", "sdkmessage", "sdkmessagefilter"])
         let text = """
             tables:
               - logical_name: widget

@@ -1,5 +1,6 @@
 import FinanceOperationsEmulatorCore
 import Foundation
+import SwitchboardTesting
 import SwitchboardValues
 import Testing
 
@@ -31,8 +32,9 @@ struct DataServiceTests {
         let schema = try EntitySchemaReader.read(DefaultEntities.yaml, file: "default")
         #expect(schema.entities.map(\.setName) == [
             "CustomersV3", "VendorsV2", "ReleasedProductsV2", "SalesOrderHeadersV2", "SalesOrderLines", "PurchaseOrderHeadersV2",
-            "PurchaseOrderLinesV2", "LedgerJournalHeaders", "LedgerJournalLines",
+            "PurchaseOrderLinesV2", "LedgerJournalHeaders", "LedgerJournalLines", "SalesInvoiceHeadersV2",
         ])
+        #expect(schema.entity(set: "SalesInvoiceHeadersV2")?.businessEvents.map(\.id) == ["SalesInvoicePostedBusinessEvent"])
         #expect(schema.entities.allSatisfy { $0.perCompany && $0.key.first == "dataAreaId" })
         #expect(schema.entity(set: "LedgerJournalLines")?.key == ["dataAreaId", "JournalBatchNumber", "LineNumber"])
     }
@@ -421,5 +423,38 @@ struct IfMatchTests {
         #expect(write("DELETE", nil, ifMatch: first) == 412)
         let current = try #require(tests.send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='US-001')").json["@odata.etag"]?.text)
         #expect(write("DELETE", nil, ifMatch: current) == 204)
+    }
+}
+
+/// Business events raised by writes: only those that commit.
+@Suite("Finance and Operations emulator: business events of committed writes")
+struct RaisedEventTests {
+    @Test("a create raises the entity's event with its fields and dates as /Date(ms)/; a failed create and a rolled-back change set raise none")
+    func onlyCommittedWrites() throws {
+        let raised = Locked<[RaisedBusinessEvent]>([])
+        let service = DataService(schema: DefaultEntities.schema) { events in raised.withLock { $0 += events } }
+        func request(_ method: String, _ path: String, body: String, headers: [(String, String)] = [("Content-Type", "application/json")]) -> ServiceResponse {
+            service.handle(ServiceRequest(method: method, path: path, query: [], headers: headers, body: Array(body.utf8), root: "https://fno", company: "usmf"))
+        }
+        let invoice = #"{"InvoiceNumber":"INV-9","InvoiceCustomerAccountNumber":"C-1","InvoiceDate":"2026-01-31","CurrencyCode":"USD","TotalInvoiceAmount":10}"#
+        #expect(request("POST", "/data/SalesInvoiceHeadersV2", body: invoice).status == 201)
+        #expect(request("POST", "/data/SalesInvoiceHeadersV2", body: #"{"InvoiceNumber":"INV-10"}"#).status == 500)
+        let boundary = "batch_1"
+        let changeSet = "changeset_1"
+        let batch = """
+            --\(boundary)\r\nContent-Type: multipart/mixed; boundary=\(changeSet)\r\n\r\n\
+            --\(changeSet)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+            POST SalesInvoiceHeadersV2 HTTP/1.1\r\nContent-Type: application/json\r\n\r\n\(invoice.replacingOccurrences(of: "INV-9", with: "INV-11"))\r\n\
+            --\(changeSet)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+            POST SalesInvoiceHeadersV2 HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{"InvoiceNumber":"INV-12"}\r\n\
+            --\(changeSet)--\r\n--\(boundary)--\r\n
+            """
+        #expect(request("POST", "/data/$batch", body: batch, headers: [("Content-Type", "multipart/mixed; boundary=\(boundary)")]).status == 200)
+        let events = raised.withLock { $0 }
+        #expect(events.map(\.id) == ["SalesInvoicePostedBusinessEvent"])
+        #expect(events.first?.legalEntity == "usmf")
+        #expect(events.first?.fields["InvoiceId"] == .string("INV-9"))
+        #expect(events.first?.fields["InvoiceDate"] == .string("/Date(1769817600000)/"))
+        #expect(events.first?.fields["InvoiceDueDate"] == .string(BusinessEventPayload.emptyDate))
     }
 }

@@ -131,6 +131,23 @@ public enum DefaultSchema {
             keys:
               - { name: ordernumber_key, display_name: Order ID Key, columns: [ordernumber] }
 
+          - logical_name: invoice
+            entity_set: invoices
+            display_name: Invoice
+            primary_id: invoiceid
+            primary_name: name
+            columns:
+              name: { type: string, max_length: 300, display_name: Name }
+              invoicenumber: { type: string, max_length: 100, display_name: Invoice ID }
+              description: { type: memo, display_name: Description }
+              totalamount: { type: money, display_name: Total Amount }
+              totaltax: { type: money, display_name: Total Tax }
+              duedate: { type: datetime, display_name: Due Date }
+              customerid: { type: lookup, target: account, display_name: Customer }
+              salesorderid: { type: lookup, target: salesorder, display_name: Order }
+            keys:
+              - { name: invoicenumber_key, display_name: Invoice ID Key, columns: [invoicenumber] }
+
           - logical_name: salesorderdetail
             entity_set: salesorderdetails
             display_name: Order Product

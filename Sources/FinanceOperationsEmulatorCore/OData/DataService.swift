@@ -15,17 +15,51 @@ public final class DataService: Sendable {
     /// Largest page a read returns: 10,000, the service's documented maximum.
     public let pageSize: Int
 
-    public init(schema: EntitySchema, records: EntityRecords = EntityRecords(), pageSize: Int = 10_000) {
+    /// Gets the business events of each request's committed writes, in order, while the request
+    /// still holds the service: it must only hand them on.
+    private let onCommit: @Sendable ([RaisedBusinessEvent]) -> Void
+
+    public init(
+        schema: EntitySchema, records: EntityRecords = EntityRecords(), pageSize: Int = 10_000,
+        onCommit: @escaping @Sendable ([RaisedBusinessEvent]) -> Void = { _ in }
+    ) {
         self.schema = schema
         self.records = records
         self.pageSize = pageSize
+        self.onCommit = onCommit
     }
 
     /// Requests one after another: a change set runs alone, so what it rolls back is its own.
     private let serial = Mutex(())
+    /// Business events raised by the current request's writes; a change set that rolls back drops its own.
+    private let pending = Mutex<[RaisedBusinessEvent]>([])
 
     public func handle(_ request: ServiceRequest) -> ServiceResponse {
-        serial.withLock { _ in answer(request) }
+        serial.withLock { _ in
+            let response = answer(request)
+            let raised = pending.withLock { pending in
+                defer { pending.removeAll() }
+                return pending
+            }
+            if !raised.isEmpty { onCommit(raised) }
+            return response
+        }
+    }
+
+    /// Events raised so far in this request, to roll back to.
+    var pendingEvents: Int { pending.withLock { $0.count } }
+
+    /// Forgets the events raised since `mark` (a change set rolled back).
+    func dropEvents(since mark: Int) {
+        pending.withLock { $0.removeSubrange(min(mark, $0.count)...) }
+    }
+
+    private func raise(_ trigger: EntityBusinessEvent.Trigger, _ entity: EntityType, _ record: [String: JSONValue]) {
+        let events = entity.businessEvents.filter { $0.on.contains(trigger) }
+        guard !events.isEmpty else { return }
+        pending.withLock { pending in
+            for event in events { pending.append(RaisedBusinessEvent.raised(event, entity: entity, record: record)) }
+        }
     }
 
     /// `{"CustomersV3": [{…}, …], …}`: creates the records as a client would (defaults, number
@@ -195,6 +229,7 @@ public final class DataService: Sendable {
         let body = try EntityWrite.parse(request.body, for: entity)
         let values = try EntityWrite.create(body, entity: entity, schema: schema, company: request.company)
         let record = try records.insert(entity, values)
+        raise(.create, entity, record.values)
         let key = EntityKey(values: record.values.filter { entity.key.contains($0.key) })
         var answer = object(record, entity, select: nil)
         answer["@odata.context"] = .string(request.root + "/data/$metadata#" + entity.setName + "/$entity")
@@ -206,18 +241,22 @@ public final class DataService: Sendable {
         try Self.precondition(request, try found(entity, key, request, crossCompany: crossCompany))
         let body = try EntityWrite.parse(request.body, for: entity)
         let schema = schema
-        guard try records.update(entity, key: key, { values throws(ServiceError) in try EntityWrite.update(body, into: &values, entity: entity, schema: schema) }) != nil
+        guard
+            let updated = try records.update(entity, key: key, { values throws(ServiceError) in try EntityWrite.update(body, into: &values, entity: entity, schema: schema) })
         else { throw .notFound(entity.setName) }
+        raise(.update, entity, updated.values)
         return .empty(204)
     }
 
     private func delete(_ entity: EntityType, _ key: EntityKey, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
         let crossCompany = request.option("cross-company")?.lowercased() == "true"
-        try Self.precondition(request, try found(entity, key, request, crossCompany: crossCompany))
+        let existing = try found(entity, key, request, crossCompany: crossCompany)
+        try Self.precondition(request, existing)
         guard entity.deletable else {
             throw .writeFailed(entity, ["Warning: \(entity.setName) does not support delete operations."], status: 400)
         }
         guard records.delete(entity, key: key) else { throw .notFound(entity.setName) }
+        raise(.delete, entity, existing.values)
         return .empty(204)
     }
 

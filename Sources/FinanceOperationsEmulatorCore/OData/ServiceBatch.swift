@@ -46,6 +46,7 @@ enum ServiceBatch {
             case .changeSet(let parts):
                 let changeBoundary = "changesetresponse_\(UUID().uuidString.lowercased())"
                 let before = service.records.snapshot()
+                let raisedBefore = service.pendingEvents
                 var answers: [(MultipartBatch.Part, ServiceResponse)] = []
                 for part in parts {
                     let answer =
@@ -57,6 +58,7 @@ enum ServiceBatch {
                 }
                 if let failed = answers.last, failed.1.status >= 400 {
                     service.records.restore(before)
+                    service.dropEvents(since: raisedBefore)
                     answers = [failed]
                 }
                 var section = "--\(batchBoundary)\r\nContent-Type: multipart/mixed; boundary=\(changeBoundary)\r\n\r\n"

@@ -9,7 +9,11 @@
 /// .../entity-general-journal-ledgerjournalline; released products refuse delete:
 /// https://learn.microsoft.com/en-us/dynamics365/supply-chain/pim/data-entities. Navigation
 /// properties: `SalesOrderHeadersV2(...)/SalesOrderLines` and `$expand=PurchaseOrderLinesV2` as
-/// community captures use them; the journal line's to its header is the emulator's own.
+/// community captures use them; the journal line's to its header is the emulator's own. Sales
+/// invoice headers V2 (fields from the Common Data Model's SalesInvoiceHeaderV2Entity page; the
+/// customer account, order number and due date fields are the emulator's assumption) stand for
+/// posted invoices: creating one raises `SalesInvoicePostedBusinessEvent` with its documented
+/// contract fields (https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/business-events/business-events-dev-doc).
 public enum DefaultEntities {
     public static let yaml = """
         enums:
@@ -185,6 +189,35 @@ public enum DefaultEntities {
               Text: { type: string, max_length: 60 }
             navigation:
               LedgerJournalHeader: { set: LedgerJournalHeaders, on: { JournalBatchNumber: JournalBatchNumber }, many: false }
+          - set: SalesInvoiceHeadersV2
+            type: SalesInvoiceHeaderV2
+            table: SalesInvoiceHeaderV2Entity
+            key: [InvoiceNumber]
+            deletable: false
+            fields:
+              InvoiceNumber: { type: string, max_length: 20, number_sequence: "INV-" }
+              InvoiceCustomerAccountNumber: { type: string, max_length: 20, mandatory: true }
+              SalesOrderNumber: { type: string, max_length: 20 }
+              InvoiceDate: { type: date, mandatory: true }
+              DueDate: date
+              CurrencyCode: { type: string, max_length: 3, mandatory: true }
+              PaymentTermsName: { type: string, max_length: 10 }
+              CustomersOrderReference: { type: string, max_length: 60 }
+              TotalInvoiceAmount: real
+              TotalTaxAmount: real
+              TotalChargeAmount: real
+            business_events:
+              SalesInvoicePostedBusinessEvent:
+                on: [create]
+                fields:
+                  InvoiceAccount: InvoiceCustomerAccountNumber
+                  InvoiceId: InvoiceNumber
+                  SalesOrderId: SalesOrderNumber
+                  InvoiceDate: InvoiceDate
+                  InvoiceDueDate: DueDate
+                  InvoiceAmountInAccountingCurrency: TotalInvoiceAmount
+                  InvoiceTaxAmount: TotalTaxAmount
+                  LegalEntity: dataAreaId
         """
 
     /// The default schema, read once.

@@ -72,6 +72,34 @@ public struct EntityNavigation: Sendable, Hashable {
     }
 }
 
+/// A business event a write of an entity raises, standing in for the business process that
+/// raises it in the service (posting an invoice raises `SalesInvoicePostedBusinessEvent`): its
+/// id (the event's class name), the writes that raise it, and each payload field (its
+/// contract's `DataMember` name) with the entity field it is read from.
+/// https://learn.microsoft.com/dynamics365/fin-ops-core/dev-itpro/business-events/business-events-dev-doc
+public struct EntityBusinessEvent: Sendable, Hashable {
+    public enum Trigger: String, Sendable, Hashable, CaseIterable {
+        case create, update, delete
+    }
+
+    public var id: String
+    public var on: Set<Trigger>
+    /// Payload field names and the entity fields they are read from, in order.
+    public var fields: [(payload: String, field: String)]
+
+    public init(id: String, on: Set<Trigger>, fields: [(payload: String, field: String)]) {
+        self.id = id
+        self.on = on
+        self.fields = fields
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.id == b.id && a.on == b.on && a.fields.map { [$0.payload, $0.field] } == b.fields.map { [$0.payload, $0.field] }
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+}
+
 /// A data entity as OData exposes it: an entity set (`CustomersV3`) of an entity type
 /// (`CustomerV3`), its fields and its key.
 public struct EntityType: Sendable, Hashable {
@@ -92,12 +120,15 @@ public struct EntityType: Sendable, Hashable {
     public var deletable: Bool
     /// Its navigation properties, which `$expand` follows one level deep.
     public var navigations: [EntityNavigation]
+    /// The business events its writes raise. Default none.
+    public var businessEvents: [EntityBusinessEvent]
 
     public init(
         name: String, setName: String, tableName: String, perCompany: Bool, fields: [EntityField], key: [String], deletable: Bool = true,
-        navigations: [EntityNavigation] = []
+        navigations: [EntityNavigation] = [], businessEvents: [EntityBusinessEvent] = []
     ) {
         self.navigations = navigations
+        self.businessEvents = businessEvents
         self.name = name
         self.setName = setName
         self.tableName = tableName

@@ -20,6 +20,8 @@ import SwitchboardValues
 ///       IsSalesTaxIncludedInPrice: { type: enum, enum: NoYes }
 ///     navigation:                     # what $expand follows, one level deep
 ///       Orders: { set: SalesOrderHeadersV2, on: { CustomerAccount: OrderingCustomerAccountNumber }, many: true }
+///     business_events:                # raised after the write commits (create, update, delete)
+///       CustomerCreatedBusinessEvent: { on: [create], fields: { CustomerAccount: CustomerAccount, LegalEntity: dataAreaId } }
 /// ```
 /// Field types: string (`max_length`, default 60), int, int64, real, date, datetime, enum.
 /// `deletable: false` makes the entity refuse deletes.
@@ -65,7 +67,7 @@ public enum EntitySchemaReader {
 
     private static func readEntity(_ item: YAMLValue, enums: [String: [String]]) -> EntityType? {
         guard let fields = item.mapping() else { return nil }
-        fields.rejectUnknownKeys(["set", "type", "table", "key", "per_company", "deletable", "fields", "navigation"])
+        fields.rejectUnknownKeys(["set", "type", "table", "key", "per_company", "deletable", "fields", "navigation", "business_events"])
         let setName = fields.requiredString("set")
         let typeName = fields.requiredString("type")
         let key = fields.required("key")?.stringList()
@@ -87,6 +89,29 @@ public enum EntitySchemaReader {
             }
             navigations.append(EntityNavigation(name: entry.key, set: set, join: join, many: navigation["many"]?.bool() ?? true))
         }
+        let perCompany = fields["per_company"]?.bool() ?? true
+        var events: [EntityBusinessEvent] = []
+        for entry in fields["business_events"]?.mapping()?.entries ?? [] {
+            guard let event = entry.value.mapping() else { continue }
+            event.rejectUnknownKeys(["on", "fields"])
+            var triggers: Set<EntityBusinessEvent.Trigger> = []
+            for word in event.required("on")?.stringList() ?? [] {
+                guard let trigger = EntityBusinessEvent.Trigger(rawValue: word) else {
+                    event["on"]?.report("\(entry.value.path).on has '\(word)'; a business event is raised on create, update or delete")
+                    continue
+                }
+                triggers.insert(trigger)
+            }
+            var payload: [(payload: String, field: String)] = []
+            for pair in event.required("fields")?.mapping()?.entries ?? [] {
+                guard let field = pair.value.string() else { continue }
+                if field != EntitySchema.company || !perCompany, !entityFields.contains(where: { $0.name == field }) {
+                    pair.value.report("\(pair.value.path): \(field) is not a field of this entity")
+                }
+                payload.append((pair.key, field))
+            }
+            events.append(EntityBusinessEvent(id: entry.key, on: triggers, fields: payload))
+        }
         guard let setName, let typeName, let key else { return nil }
         if key.isEmpty { item.report("\(item.path).key names no field") }
         for name in key where name != EntitySchema.company && !entityFields.contains(where: { $0.name == name }) {
@@ -94,8 +119,8 @@ public enum EntitySchemaReader {
         }
         return EntityType(
             name: typeName, setName: setName, tableName: fields.string("table") ?? "\(typeName)Entity",
-            perCompany: fields["per_company"]?.bool() ?? true, fields: entityFields, key: key, deletable: fields["deletable"]?.bool() ?? true,
-            navigations: navigations)
+            perCompany: perCompany, fields: entityFields, key: key, deletable: fields["deletable"]?.bool() ?? true,
+            navigations: navigations, businessEvents: events)
     }
 
     private static func readField(_ name: String, _ value: YAMLValue, enums: [String: [String]]) -> EntityField? {

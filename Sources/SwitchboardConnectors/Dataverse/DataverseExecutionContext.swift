@@ -76,13 +76,8 @@ public enum DataverseExecutionContext {
             }
             if type.hasPrefix("OptionSetValue:") || type.hasPrefix("Money:") { return object["Value"] ?? .null }
             return value
-        case .string(let text) where text.hasPrefix("/Date(") && text.hasSuffix(")/"):
-            // "/Date(1506409448000)/" or with an offset, "/Date(1506409448000-0700)/": the milliseconds are UTC.
-            var inner = text.dropFirst(6).dropLast(2)
-            let sign = inner.first == "-" ? "-" : ""
-            if !sign.isEmpty { inner = inner.dropFirst() }
-            guard let millis = Int64(sign + inner.prefix { $0.isNumber }) else { return value }
-            return .string(Date(timeIntervalSince1970: Double(millis) / 1000).formatted(Date.ISO8601FormatStyle()))
+        case .string(let text) where text.hasPrefix("/Date("):
+            return MicrosoftJSONDate.iso8601(text).map(JSONValue.string) ?? value
         default:
             return value
         }

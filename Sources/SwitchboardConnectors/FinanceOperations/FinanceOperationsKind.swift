@@ -81,6 +81,15 @@ public struct FinanceOperationsKind: ConnectorRuntime {
                 doc: "The application (its `client_id`) this integration writes as, for its own throttling priority; default each write goes to the next application not throttled."
             ),
         ],
+        webhookFormats: [
+            WebhookFormatSpec(
+                name: "finance-operations",
+                summary:
+                    "A Finance & Operations business event as its HTTPS endpoint receives it: the flat payload (`BusinessEventId`, `EventId`, `ControlNumber`, `BusinessEventLegalEntity`, the event's fields), `/Date(ms)/` values as ISO 8601 times.",
+                defaultIdempotencyKey: "$.EventId", carriesWholeRecords: false,
+                readsDescription: "Finance & Operations business events (activated for this endpoint in the Business events catalog)",
+                messages: [], recordFields: [])
+        ],
         usualLocation: .cloud,
         idempotency: "`upsert`, `update` and `delete` by key are harmless when repeated (a delete of a record already gone is delivered); `create` is not (SB150).",
         limits:
@@ -217,6 +226,14 @@ public struct FinanceOperationsKind: ConnectorRuntime {
                 budget: context.budget)
         } catch {
             throw ConnectorSetupError("the Finance & Operations connector for '\(context.system.id)' cannot start: \(error)")
+        }
+    }
+
+    /// The decoder of the spec's one webhook format, with the spec's default idempotency key.
+    public func webhookFormat(_ name: String) -> WebhookFormat? {
+        guard let format = spec.webhookFormats.first(where: { $0.name == name }) else { return nil }
+        return WebhookFormat(name: name, defaultIdempotencyKey: format.defaultIdempotencyKey.flatMap(JSONPath.init)) { payload throws(IngestError) in
+            try FinanceOperationsBusinessEvent.flatten(payload)
         }
     }
 
