@@ -1,5 +1,6 @@
 import DataverseEmulator
 import DataverseEmulatorCore
+import FinanceOperationsEmulator
 import Foundation
 import SwitchboardConnectors
 import SwitchboardEngine
@@ -98,5 +99,86 @@ struct ExampleWorkspaceTests {
         try await emulator.stop()
         try await sender.shutdown()
         erpTask.cancel()
+    }
+
+    /// A copy of an example pointed at these emulators: their ports, and their CAs where the example expects them.
+    static func copy(_ example: String, into folder: TemporaryDirectory, dataverse: EmulatorHarness, fno: FinanceOperationsHarness) throws -> URL {
+        let workspace = folder.url.appendingPathComponent("ws")
+        try FileManager.default.copyItem(at: Self.examples.appendingPathComponent(example), to: workspace)
+        let landscape = workspace.appendingPathComponent("switchboard.yaml")
+        try String(contentsOf: landscape, encoding: .utf8)
+            .replacingOccurrences(of: "https://127.0.0.1:8443", with: dataverse.origin)
+            .replacingOccurrences(of: "https://127.0.0.1:8444", with: fno.origin)
+            .write(to: landscape, atomically: true, encoding: .utf8)
+        for (folder, ca) in [(".emulator-tls", dataverse.folder.url.appendingPathComponent("tls/ca.pem").path), (".fno-tls", fno.caPath)] {
+            try FileManager.default.createDirectory(at: workspace.appendingPathComponent(folder), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: ca, toPath: workspace.appendingPathComponent("\(folder)/ca.pem").path)
+        }
+        return workspace
+    }
+
+    static let fnoApplication = FinanceOperationsHarness.Application(credentials: ApplicationUser(clientID: "switchboard-app", clientSecret: "fno-secret"))
+
+    @Test("dataverse-customers-to-fno: an account with a number becomes a customer of usmf in Finance & Operations; one without is filtered")
+    func customersToFinanceOperations() async throws {
+        let dataverse = try await EmulatorHarness(users: [ApplicationUser(clientID: "switchboard-app", clientSecret: "switchboard-secret")])
+        let fno = try await FinanceOperationsHarness(applications: [Self.fnoApplication])
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let workspace = try Self.copy("dataverse-customers-to-fno", into: folder, dataverse: dataverse, fno: fno)
+        let token = try await dataverse.token(clientID: "switchboard-app", secret: "switchboard-secret")
+        _ = try await dataverse.send(
+            "POST", "accounts", token: token, body: #"{"name": "Fourth Coffee", "accountnumber": "C-200", "address1_city": "Redmond"}"#)
+        _ = try await dataverse.send("POST", "accounts", token: token, body: #"{"name": "Prospect without a number"}"#)
+        let (hub, task, _) = try await Self.startHub(workspace)
+        let fnoToken = try await fno.token(clientID: "switchboard-app", secret: "fno-secret")
+        let customer = Locked(JSONValue.null)
+        #expect(try await eventually(30) {
+            let answer = try await fno.send("GET", "/data/CustomersV3(dataAreaId='usmf',CustomerAccount='C-200')", token: fnoToken)
+            customer.withLock { $0 = answer.json }
+            return answer.status == 200
+        })
+        #expect(customer.withLock { $0["OrganizationName"] } == .string("Fourth Coffee"))
+        #expect(customer.withLock { $0["AddressCity"] } == .string("Redmond"))
+        #expect(customer.withLock { $0["CustomerGroupId"] } == .string("10"))
+        #expect(try await eventually { try await hub.store.counts().contains { $0.state == .filtered && $0.count == 1 } })
+        await hub.shutdown()
+        try await task.value
+        try await dataverse.stop()
+        try await fno.stop()
+    }
+
+    @Test("fno-invoices-to-dataverse: a posted invoice's business event becomes a Dataverse invoice")
+    func invoicesToDataverse() async throws {
+        let dataverse = try await EmulatorHarness(users: [ApplicationUser(clientID: "switchboard-app", clientSecret: "switchboard-secret")])
+        let fno = try await FinanceOperationsHarness(applications: [Self.fnoApplication])
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let workspace = try Self.copy("fno-invoices-to-dataverse", into: folder, dataverse: dataverse, fno: fno)
+        let (hub, task, port) = try await Self.startHub(workspace)
+        let fnoToken = try await fno.token(clientID: "switchboard-app", secret: "fno-secret")
+        let endpoint = try String(contentsOf: workspace.appendingPathComponent("endpoint.json"), encoding: .utf8)
+            .replacingOccurrences(of: "http://127.0.0.1:8080", with: "http://127.0.0.1:\(port)")
+        #expect(try await fno.send("POST", "/_emulator/business-events/endpoints", token: fnoToken, body: endpoint).status == 201)
+        let posted = try await fno.send(
+            "POST", "/data/SalesInvoiceHeadersV2", token: fnoToken,
+            body: #"{"InvoiceCustomerAccountNumber": "C-200", "InvoiceDate": "2026-12-03", "DueDate": "2026-12-31", "CurrencyCode": "USD", "TotalInvoiceAmount": 1250.5, "TotalTaxAmount": 250.1}"#)
+        #expect(posted.status == 201)
+        let number = try #require(posted.json["InvoiceNumber"]?.text)
+        let token = try await dataverse.token(clientID: "switchboard-app", secret: "switchboard-secret")
+        let invoices = Locked<[JSONValue]>([])
+        #expect(try await eventually(30) {
+            let rows = try await dataverse.send("GET", "invoices?$select=invoicenumber,name,totalamount", token: token).json["value"]?.arrayItems ?? []
+            invoices.withLock { $0 = rows }
+            return !rows.isEmpty
+        })
+        let invoice = try #require(invoices.withLock { $0.first })
+        #expect(invoice["invoicenumber"] == .string(number))
+        #expect(invoice["name"] == .string("Invoice \(number) (usmf)"))
+        #expect(invoice["totalamount"] == .double(1250.5))
+        await hub.shutdown()
+        try await task.value
+        try await dataverse.stop()
+        try await fno.stop()
     }
 }
