@@ -80,15 +80,17 @@ struct IntegrationReader {
         let polled = registry.kinds.flatMap { kind in kind.spec.sources.map { (kind: kind, spec: $0) } }
         map.rejectUnknownKeys(Set(["system", "webhook"] + polled.map(\.spec.key)))
         let system = checkSystem(map.required("system"))
-        let given = polled.filter { map[$0.spec.key] != nil }
-        let keys = (map["webhook"] != nil ? ["webhook"] : []) + given.map(\.spec.key)
+        // Several kinds may offer a polled source of the same key (`changes`): the system's kind reads it.
+        let given = Set(polled.map(\.spec.key)).filter { map[$0] != nil }.sorted()
+        let keys = (map["webhook"] != nil ? ["webhook"] : []) + given
         if keys.count > 1 {
             map[keys[1]]?.report("\(map.path) has both \(keys[0]) and \(keys[1]); an integration has one source")
             return nil
         }
-        if let (kind, spec) = given.first, let field = map[spec.key] {
+        let systemKind = registry.kind(of: system.flatMap { landscape.system($0) })
+        let offering = polled.filter { $0.spec.key == given.first }
+        if let (kind, spec) = offering.first(where: { $0.kind.spec.kind == systemKind?.spec.kind }) ?? offering.first, let field = map[spec.key] {
             guard let fields = ConfigFields(field, specs: spec.fields) else { return nil }
-            let systemKind = registry.kind(of: system.flatMap { landscape.system($0) })
             let context = ReadContext(
                 resolver: resolver, resolveSecrets: true, system: system,
                 connection: system.flatMap { landscape.system($0)?.connections[environment] })

@@ -21,12 +21,22 @@ public final class DataService: Sendable {
 
     public init(
         schema: EntitySchema, records: EntityRecords = EntityRecords(), pageSize: Int = 10_000,
-        onCommit: @escaping @Sendable ([RaisedBusinessEvent]) -> Void = { _ in }
+        onCommit: @escaping @Sendable ([RaisedBusinessEvent]) -> Void = { _ in }, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.now = now
         self.schema = schema
         self.records = records
         self.pageSize = pageSize
         self.onCommit = onCommit
+    }
+
+    /// The time written to entities' `modifiedField`.
+    private let now: @Sendable () -> Date
+
+    /// The time of a write, as the entity's modified field holds it: UTC with milliseconds.
+    private func stamp(_ values: inout [String: JSONValue], _ entity: EntityType) {
+        guard let field = entity.modifiedField else { return }
+        values[field] = .string(now().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 
     /// Requests one after another: a change set runs alone, so what it rolls back is its own.
@@ -84,7 +94,8 @@ public final class DataService: Sendable {
                 for (index, item) in items.enumerated() {
                     do throws(ServiceError) {
                         guard case .object(let fields) = item else { throw .badRequest("it is not a JSON object") }
-                        let values = try EntityWrite.create(fields.filter { !$0.key.contains("@") }, entity: entity, schema: schema, company: company)
+                        var values = try EntityWrite.create(fields.filter { !$0.key.contains("@") }, entity: entity, schema: schema, company: company)
+                        stamp(&values, entity)
                         _ = try records.insert(entity, values)
                         created += 1
                     } catch {
@@ -227,7 +238,8 @@ public final class DataService: Sendable {
 
     private func create(_ entity: EntityType, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
         let body = try EntityWrite.parse(request.body, for: entity)
-        let values = try EntityWrite.create(body, entity: entity, schema: schema, company: request.company)
+        var values = try EntityWrite.create(body, entity: entity, schema: schema, company: request.company)
+        stamp(&values, entity)
         let record = try records.insert(entity, values)
         raise(.create, entity, record.values)
         let key = EntityKey(values: record.values.filter { entity.key.contains($0.key) })
@@ -242,7 +254,12 @@ public final class DataService: Sendable {
         let body = try EntityWrite.parse(request.body, for: entity)
         let schema = schema
         guard
-            let updated = try records.update(entity, key: key, { values throws(ServiceError) in try EntityWrite.update(body, into: &values, entity: entity, schema: schema) })
+            let updated = try records.update(
+                entity, key: key,
+                { values throws(ServiceError) in
+                    try EntityWrite.update(body, into: &values, entity: entity, schema: schema)
+                    self.stamp(&values, entity)
+                })
         else { throw .notFound(entity.setName) }
         raise(.update, entity, updated.values)
         return .empty(204)

@@ -9,7 +9,9 @@
 /// .../entity-general-journal-ledgerjournalline; released products refuse delete:
 /// https://learn.microsoft.com/en-us/dynamics365/supply-chain/pim/data-entities. Navigation
 /// properties: `SalesOrderHeadersV2(...)/SalesOrderLines` and `$expand=PurchaseOrderLinesV2` as
-/// community captures use them; the journal line's to its header is the emulator's own. Sales
+/// community captures use them; the journal line's to its header is the emulator's own.
+/// Customers V3 carry `ModifiedDateTime`, set on every write, as an entity extended for polling
+/// does (the standard entity does not expose it). Sales
 /// invoice headers V2 (fields from the Common Data Model's SalesInvoiceHeaderV2Entity page; the
 /// customer account, order number and due date fields are the emulator's assumption) stand for
 /// posted invoices: creating one raises `SalesInvoicePostedBusinessEvent` with its documented
@@ -51,6 +53,8 @@ public enum DefaultEntities {
               AddressCountryRegionId: { type: string, max_length: 10 }
               PrimaryContactEmail: { type: string, max_length: 255 }
               PrimaryContactPhone: { type: string, max_length: 255 }
+              ModifiedDateTime: datetime
+            modified_field: ModifiedDateTime
           - set: VendorsV2
             type: VendorV2
             table: VendVendorV2Entity

@@ -122,11 +122,15 @@ public struct EntityType: Sendable, Hashable {
     public var navigations: [EntityNavigation]
     /// The business events its writes raise. Default none.
     public var businessEvents: [EntityBusinessEvent]
+    /// A date-and-time field the service sets to the time of every create and update (an entity
+    /// extended with its table's `ModifiedDateTime`), which clients poll by. Default none.
+    public var modifiedField: String?
 
     public init(
         name: String, setName: String, tableName: String, perCompany: Bool, fields: [EntityField], key: [String], deletable: Bool = true,
-        navigations: [EntityNavigation] = [], businessEvents: [EntityBusinessEvent] = []
+        navigations: [EntityNavigation] = [], businessEvents: [EntityBusinessEvent] = [], modifiedField: String? = nil
     ) {
+        self.modifiedField = modifiedField
         self.navigations = navigations
         self.businessEvents = businessEvents
         self.name = name

@@ -20,6 +20,7 @@ import SwitchboardValues
 ///       IsSalesTaxIncludedInPrice: { type: enum, enum: NoYes }
 ///     navigation:                     # what $expand follows, one level deep
 ///       Orders: { set: SalesOrderHeadersV2, on: { CustomerAccount: OrderingCustomerAccountNumber }, many: true }
+///     modified_field: ModifiedDateTime  # a datetime field set on every create and update
 ///     business_events:                # raised after the write commits (create, update, delete)
 ///       CustomerCreatedBusinessEvent: { on: [create], fields: { CustomerAccount: CustomerAccount, LegalEntity: dataAreaId } }
 /// ```
@@ -67,7 +68,7 @@ public enum EntitySchemaReader {
 
     private static func readEntity(_ item: YAMLValue, enums: [String: [String]]) -> EntityType? {
         guard let fields = item.mapping() else { return nil }
-        fields.rejectUnknownKeys(["set", "type", "table", "key", "per_company", "deletable", "fields", "navigation", "business_events"])
+        fields.rejectUnknownKeys(["set", "type", "table", "key", "per_company", "deletable", "fields", "navigation", "business_events", "modified_field"])
         let setName = fields.requiredString("set")
         let typeName = fields.requiredString("type")
         let key = fields.required("key")?.stringList()
@@ -112,6 +113,12 @@ public enum EntitySchemaReader {
             }
             events.append(EntityBusinessEvent(id: entry.key, on: triggers, fields: payload))
         }
+        let modified = fields.string("modified_field")
+        if let modified, let field = entityFields.first(where: { $0.name == modified }), field.type != .dateTime {
+            fields["modified_field"]?.report("\(item.path).modified_field names \(modified), which is not a datetime field")
+        } else if let modified, !entityFields.contains(where: { $0.name == modified }) {
+            fields["modified_field"]?.report("\(item.path).modified_field names \(modified), which is not a field of this entity")
+        }
         guard let setName, let typeName, let key else { return nil }
         if key.isEmpty { item.report("\(item.path).key names no field") }
         for name in key where name != EntitySchema.company && !entityFields.contains(where: { $0.name == name }) {
@@ -120,7 +127,7 @@ public enum EntitySchemaReader {
         return EntityType(
             name: typeName, setName: setName, tableName: fields.string("table") ?? "\(typeName)Entity",
             perCompany: perCompany, fields: entityFields, key: key, deletable: fields["deletable"]?.bool() ?? true,
-            navigations: navigations, businessEvents: events)
+            navigations: navigations, businessEvents: events, modifiedField: modified)
     }
 
     private static func readField(_ name: String, _ value: YAMLValue, enums: [String: [String]]) -> EntityField? {

@@ -207,6 +207,17 @@ public final class FinanceOperationsConnector: Connector {
         return parts
     }
 
+    /// A `GET` of a URL under the environment as the next free application, through the budget:
+    /// the answer and its whole body (the outcome's body is cut to `maxRecordedBody`).
+    func read(_ url: String, timeout: Duration) async -> (outcome: TransportOutcome, body: [UInt8]) {
+        var bytes: [UInt8] = []
+        let outcome = await sendOne(Self.request("GET", url), timeout: timeout, application: nil) { _, raw in bytes = raw }
+        return (outcome, bytes)
+    }
+
+    /// The OData service's root, `https://contoso.operations.dynamics.com/data/`.
+    var serviceRoot: String { environmentURL + FinanceOperationsRequests.root }
+
     /// A request of the connector's own (a batch, a read) with the headers every OData request carries.
     private static func request(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8] = []) -> OutboundRequest {
         OutboundRequest(

@@ -81,6 +81,22 @@ public struct FinanceOperationsKind: ConnectorRuntime {
                 doc: "The application (its `client_id`) this integration writes as, for its own throttling priority; default each write goes to the next application not throttled."
             ),
         ],
+        sources: [
+            SourceSpec(
+                key: "changes", summary: "polls a Finance & Operations entity by its modified date and time",
+                fields: [
+                    FieldSpec("entity", .string, required: true, doc: "The entity's public collection name.", example: "CustomersV3"),
+                    FieldSpec(
+                        "modified_field", .string, default: "ModifiedDateTime",
+                        doc: "The date-and-time field the service sets on every write (standard entities mostly need it added by an extension)."),
+                    FieldSpec("select", .stringList, doc: "Fields read (`dataAreaId` and the modified field are added); default all (`check` asks for a list, SB180)."),
+                    FieldSpec("company", .string, doc: "The one company read; default every company the application may see."),
+                    FieldSpec("interval", .duration, default: "30s", doc: "Time between polls once caught up."),
+                    FieldSpec("initial_load", .boolean, default: "true", doc: "Whether the first poll turns every existing record into a message."),
+                ],
+                position: "the latest modified time read and the records read at that time, saved in the same transaction as the messages",
+                recordFields: ["record"])
+        ],
         webhookFormats: [
             WebhookFormatSpec(
                 name: "finance-operations",
@@ -187,6 +203,22 @@ public struct FinanceOperationsKind: ConnectorRuntime {
         }
         guard let entity else { return nil }
         return FinanceOperationsWrite(entity: entity, operation: operation, key: key, company: company, body: body, application: application)
+    }
+
+    package func readSource(_ key: String, _ map: ConfigFields, context: ReadContext) -> (any SourceSettings)? {
+        guard key == "changes", let entity = map.string("entity") else { return nil }
+        var changes = FinanceOperationsChanges(entity: entity, select: map.stringList("select") ?? [], company: map.string("company")?.lowercased())
+        if let field = map.string("modified_field") { changes.modifiedField = field }
+        if let interval = map.duration("interval") { changes.interval = interval }
+        if let initial = map.bool("initial_load") { changes.initialLoad = initial }
+        return changes
+    }
+
+    public func makeFeed(_ source: PolledSource, connector: any Connector) throws(ConnectorSetupError) -> any ChangeFeed {
+        guard let changes = source.settings as? FinanceOperationsChanges, let connector = connector as? FinanceOperationsConnector else {
+            throw ConnectorSetupError("source.\(source.key) is not a Finance & Operations polled entity")
+        }
+        return FinanceOperationsChangeFeed(connector: connector, changes: changes)
     }
 
     /// No published limits: concurrency from 4 up to `defaultMaxConcurrent` (or the declared
