@@ -104,6 +104,7 @@ public final class DataService: Sendable {
                     }
                 }
             }
+            records.keep(before)
             return .success(created)
         }
     }

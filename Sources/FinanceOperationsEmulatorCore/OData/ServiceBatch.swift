@@ -60,6 +60,8 @@ enum ServiceBatch {
                     service.records.restore(before)
                     service.dropEvents(since: raisedBefore)
                     answers = [failed]
+                } else {
+                    service.records.keep(before)
                 }
                 var section = "--\(batchBoundary)\r\nContent-Type: multipart/mixed; boundary=\(changeBoundary)\r\n\r\n"
                 for (part, answer) in answers {

@@ -27,6 +27,21 @@ public final class EntityRecords: Sendable {
         var nextRecId: Int64 = 5_637_144_576
         /// The last number each entity's number sequence gave, per company.
         var sequences: [String: Int] = [:]
+        /// While a change set (or a seed) runs: what each write replaced, newest last, to put back
+        /// on failure. An undo log rather than a copy, so a change set costs what it writes, not
+        /// what the entity holds.
+        var journal: [Undo]?
+
+        mutating func setRecord(_ set: String, _ identity: [String], _ record: StoredEntity?) {
+            if journal != nil { journal?.append(.record(set: set, identity: identity, previous: tables[set]?[identity])) }
+            if let record { tables[set, default: [:]][identity] = record } else { tables[set]?.removeValue(forKey: identity) }
+        }
+    }
+
+    fileprivate enum Undo: Sendable {
+        case record(set: String, identity: [String], previous: StoredEntity?)
+        case sequence(counter: String, previous: Int?)
+        case recId(Int64)
     }
 
     private let state = Mutex(State())
@@ -74,6 +89,7 @@ public final class EntityRecords: Sendable {
                         candidate[field.name] = .string(prefix + String(format: "%06d", next))
                         next += 1
                     } while state.tables[entity.setName]?[Self.identity(candidate, of: entity)] != nil
+                    if state.journal != nil { state.journal?.append(.sequence(counter: counter, previous: state.sequences[counter])) }
                     state.sequences[counter] = next - 1
                     values = candidate
                 } else if case .real = field.type {
@@ -89,9 +105,10 @@ public final class EntityRecords: Sendable {
                 let parts = entity.key.map { "\($0): \(values[$0]?.text ?? "")" }.joined(separator: ", ")
                 throw .writeFailed(entity, ["Info: Cannot create a record in \(entity.tableName). \(parts).\nThe record already exists."])
             }
+            if state.journal != nil { state.journal?.append(.recId(state.nextRecId)) }
             state.nextRecId += 1
             let record = StoredEntity(values: values, recVersion: 1, recId: state.nextRecId)
-            state.tables[entity.setName, default: [:]][identity] = record
+            state.setRecord(entity.setName, identity, record)
             return record
         }
     }
@@ -106,7 +123,7 @@ public final class EntityRecords: Sendable {
             try change(&record.values)
             // The service draws a new RecVersion at random on every update.
             record.recVersion = Int64.random(in: 2...Int64(Int32.max))
-            state.tables[entity.setName]?[identity] = record
+            state.setRecord(entity.setName, identity, record)
             return record
         }
     }
@@ -114,21 +131,51 @@ public final class EntityRecords: Sendable {
     /// Removes the record with this key; false when there is none.
     func delete(_ entity: EntityType, key: EntityKey) -> Bool {
         let identity = Self.identity(key.values, of: entity)
-        return state.withLock { $0.tables[entity.setName]?.removeValue(forKey: identity) != nil }
+        return state.withLock { state in
+            guard state.tables[entity.setName]?[identity] != nil else { return false }
+            state.setRecord(entity.setName, identity, nil)
+            return true
+        }
     }
 
     /// Forgets every record and number sequence.
     public func reset() { state.withLock { $0 = State() } }
 
-    /// Every record and number sequence at this moment, to go back to (`restore`).
+    /// A point to go back to (`restore`): how long the undo log was when it was taken.
     struct Snapshot: Sendable {
-        fileprivate var state: State
+        fileprivate var depth: Int
     }
 
-    func snapshot() -> Snapshot { state.withLock { Snapshot(state: $0) } }
+    /// Starts logging what writes replace, from this point; end with `restore` or `keep`.
+    func snapshot() -> Snapshot {
+        state.withLock { state in
+            if state.journal == nil { state.journal = [] }
+            return Snapshot(depth: state.journal?.count ?? 0)
+        }
+    }
 
-    /// Puts back what `snapshot` saw: the change set that failed since leaves nothing behind.
-    func restore(_ snapshot: Snapshot) { state.withLock { $0 = snapshot.state } }
+    /// Puts back every record and number sequence as they were at `snapshot`: the change set that
+    /// failed since leaves nothing behind.
+    func restore(_ snapshot: Snapshot) {
+        state.withLock { state in
+            while let count = state.journal?.count, count > snapshot.depth, let undo = state.journal?.removeLast() {
+                switch undo {
+                case .record(let set, let identity, let previous):
+                    if let previous { state.tables[set, default: [:]][identity] = previous } else { state.tables[set]?.removeValue(forKey: identity) }
+                case .sequence(let counter, let previous): state.sequences[counter] = previous
+                case .recId(let previous): state.nextRecId = previous
+                }
+            }
+            if snapshot.depth == 0 { state.journal = nil }
+        }
+    }
+
+    /// Keeps what was written since `snapshot`; the outermost one stops the log.
+    func keep(_ snapshot: Snapshot) {
+        state.withLock { state in
+            if snapshot.depth == 0 { state.journal = nil }
+        }
+    }
 
     static func isEmpty(_ value: JSONValue?) -> Bool {
         switch value {
