@@ -214,7 +214,7 @@ let package = Package(
             name: "SwitchboardBenchmark",
             dependencies: [
                 "SwitchboardHub", "SwitchboardServer", "SwitchboardEngine", "SwitchboardModel", "SwitchboardConnectors", "DataverseEmulator",
-                "DataverseEmulatorCore", "SwitchboardSQLite",
+                "DataverseEmulatorCore", "SwitchboardSQLite", "FinanceOperationsEmulator", "FinanceOperationsEmulatorCore", "EmulatorSecurity",
                 "SwitchboardTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

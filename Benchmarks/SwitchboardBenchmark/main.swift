@@ -9,6 +9,8 @@
 // `--phases dataverse-bulk [--records N] [--batch-size B] [--batch-with batch|multiple] [--naive-seconds S]` loads N orders through the hub into the
 // emulator with its service protection limits on (scaled to a 10 s window), then sends them the
 // naive way (BulkLoad.swift).
+// `--phases fno-bulk [--records N] [--batch-size B] [--capacity C] [--naive-seconds S]` loads N customers through the hub into the
+// Finance & Operations emulator under priority-based throttling, then the naive way (FinanceOperationsBulkLoad.swift).
 // `--phases prune [--records N]` fills a store with N delivered messages and prunes them in batches
 // and in one transaction while webhooks keep arriving (Prune.swift).
 //
@@ -49,6 +51,8 @@ struct Options {
     var batchWith = "batch"
     /// How long the naive comparison runs; 0 skips it.
     var naiveSeconds = 60
+    /// `fno-bulk`: the emulator's throttling capacity per 10 s window.
+    var capacity: Int?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -64,6 +68,7 @@ struct Options {
             case "--batch-size": batchSize = Int(iterator.next() ?? "") ?? batchSize
             case "--batch-with": batchWith = iterator.next() ?? batchWith
             case "--naive-seconds": naiveSeconds = Int(iterator.next() ?? "") ?? naiveSeconds
+            case "--capacity": capacity = Int(iterator.next() ?? "")
             case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             default: print("unknown argument \(argument)"); exit(2)
             }
@@ -346,6 +351,15 @@ if options.phases.contains("dataverse-bulk") {
     settings.batchWith = options.batchWith
     settings.naiveSeconds = options.naiveSeconds
     try await dataverseBulkLoad(settings, post: { port, n in await post(port: port, n) }, logger: quiet)
+}
+// 5b. A bulk load into the Finance & Operations emulator under priority-based throttling.
+if options.phases.contains("fno-bulk") {
+    var settings = FinanceOperationsBulkSettings()
+    settings.records = options.records
+    settings.batchSize = options.batchSize
+    settings.naiveSeconds = options.naiveSeconds
+    if let capacity = options.capacity { settings.capacity = capacity }
+    try await financeOperationsBulkLoad(settings, post: { port, n in await post(port: port, n) }, logger: quiet)
 }
 // 6. Pruning a large store while webhooks arrive.
 if options.phases.contains("prune") {

@@ -184,7 +184,7 @@ public final class FinanceOperationsEmulator: Sendable {
     }
 
     /// `GET /_emulator/stats`: requests by status and application, 429s by priority, records per entity set.
-    func statistics() -> JSONValue {
+    public func statistics() -> JSONValue {
         let (byStatus, byClient) = counters.snapshot
         let throttled = throttle.throttledByPriority
         return .object([

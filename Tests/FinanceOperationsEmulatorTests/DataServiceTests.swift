@@ -458,3 +458,30 @@ struct RaisedEventTests {
         #expect(events.first?.fields["InvoiceDueDate"] == .string(BusinessEventPayload.emptyDate))
     }
 }
+
+@Suite("Finance and Operations emulator: reads by whole keys")
+struct KeyLookupTests {
+    @Test("an or of whole keys answers those records, across companies only with cross-company; a partial key or a wildcard is filtered as usual")
+    func keyLookups() throws {
+        let service = DataService(schema: DefaultEntities.schema)
+        func send(_ method: String, _ path: String, query: [(String, String)] = [], body: String = "") -> ServiceResponse {
+            service.handle(
+                ServiceRequest(
+                    method: method, path: path, query: query, headers: [("Content-Type", "application/json")], body: Array(body.utf8), root: "https://fno",
+                    company: "usmf"))
+        }
+        for (account, company) in [("C-1", "usmf"), ("C-2", "usmf"), ("C-1", "usrt")] {
+            let body = #"{"CustomerAccount":"\#(account)","dataAreaId":"\#(company)","CustomerGroupId":"10","SalesCurrencyCode":"USD"}"#
+            #expect(send("POST", "/data/CustomersV3", body: body).status == 201)
+        }
+        func accounts(_ filter: String, crossCompany: Bool = true) throws -> [String] {
+            let answer = send("GET", "/data/CustomersV3", query: [("$filter", filter)] + (crossCompany ? [("cross-company", "true")] : []))
+            return (try JSONValue(json: answer.body)["value"]?.arrayItems ?? []).map { "\($0["dataAreaId"]?.text ?? "")/\($0["CustomerAccount"]?.text ?? "")" }
+        }
+        let whole = "(dataAreaId eq 'usrt' and CustomerAccount eq 'c-1') or (dataAreaId eq 'usmf' and CustomerAccount eq 'C-2') or (dataAreaId eq 'usmf' and CustomerAccount eq 'C-9')"
+        #expect(try accounts(whole) == ["usmf/C-2", "usrt/C-1"])
+        #expect(try accounts(whole, crossCompany: false) == ["usmf/C-2"])
+        #expect(try accounts("CustomerAccount eq 'C-1'") == ["usmf/C-1", "usrt/C-1"])
+        #expect(try accounts("dataAreaId eq 'usmf' and CustomerAccount eq 'C-*'") == ["usmf/C-1", "usmf/C-2"])
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import ODataFilter
 import SwitchboardValues
 import Synchronization
 
@@ -203,10 +204,46 @@ public final class DataService: Sendable {
     /// The records a read sees: those `$filter` keeps, of the caller's company or, with
     /// `cross-company=true`, of every company.
     private func visible(_ entity: EntityType, _ request: ServiceRequest, _ query: EntityQuery) -> [StoredEntity] {
-        let all = query.filtered(records.records(entity))
+        let candidates: [StoredEntity]
+        if let keys = query.filter.flatMap({ Self.keyLookups($0, entity: entity) }) {
+            // A filter on whole keys (`(dataAreaId eq 'usmf' and CustomerAccount eq 'C-1') or …`)
+            // is answered from the keys, as the service's indexes would, not by a scan.
+            candidates = Set(keys).compactMap { records.record(entity, key: EntityKey(values: $0)) }.sorted { $0.recId < $1.recId }
+        } else {
+            candidates = records.records(entity)
+        }
+        let all = query.filtered(candidates)
         guard entity.perCompany, !query.crossCompany else { return all }
         let company = request.company.lowercased()
         return all.filter { $0.values[EntitySchema.company]?.text == company }
+    }
+
+    /// The keys a filter names exactly, when it is an `or` of `and`s of `eq` on every key field
+    /// (no wildcard); nil for any other filter.
+    static func keyLookups(_ filter: FilterExpression, entity: EntityType) -> [[String: JSONValue]]? {
+        func alternatives(_ expression: FilterExpression) -> [FilterExpression] {
+            if case .or(let left, let right) = expression { return alternatives(left) + alternatives(right) }
+            return [expression]
+        }
+        func conjuncts(_ expression: FilterExpression) -> [FilterExpression] {
+            if case .and(let left, let right) = expression { return conjuncts(left) + conjuncts(right) }
+            return [expression]
+        }
+        var keys: [[String: JSONValue]] = []
+        for alternative in alternatives(filter) {
+            var key: [String: JSONValue] = [:]
+            for part in conjuncts(alternative) {
+                guard case .compare(let property, .eq, let literal) = part, entity.key.contains(property), key[property] == nil else { return nil }
+                switch literal {
+                case .string(let text) where !text.contains("*"): key[property] = literal
+                case .int, .double, .largeInteger: key[property] = literal
+                default: return nil
+                }
+            }
+            guard key.count == entity.key.count else { return nil }
+            keys.append(key)
+        }
+        return keys
     }
 
     private func read(_ entity: EntityType, _ request: ServiceRequest) throws(ServiceError) -> ServiceResponse {
