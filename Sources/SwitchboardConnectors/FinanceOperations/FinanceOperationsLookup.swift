@@ -29,7 +29,7 @@ enum FinanceOperationsLookup {
     static func url(environmentURL: String, _ writes: [FinanceOperationsRequests.Write]) -> String {
         guard let first = writes.first else { return environmentURL + FinanceOperationsRequests.root }
         let clauses = writes.map { write in
-            "(" + write.key.map { "\($0.field)%20eq%20\(literal($0.value))" }.joined(separator: "%20and%20") + ")"
+            "(" + write.key.map { "\($0.field)%20eq%20\(FinanceOperationsRequests.literal($0.value))" }.joined(separator: "%20and%20") + ")"
         }
         var url =
             environmentURL + FinanceOperationsRequests.root + first.write.entity + "?$filter=" + clauses.joined(separator: "%20or%20")
@@ -52,9 +52,5 @@ enum FinanceOperationsLookup {
 
     private static func signature(_ values: [JSONValue]) -> String {
         values.map { $0.text.lowercased() }.joined(separator: "\u{1F}")
-    }
-
-    private static func literal(_ value: JSONValue) -> String {
-        (try? ODataLiteral.literal(value, as: nil)) ?? ODataLiteral.quoted(value.text)
     }
 }

@@ -112,11 +112,7 @@ enum FinanceOperationsRequests {
             default: throw StepError("target.finance-operations.key.\(field) from \(path) is \(value.kindName), which cannot be a key")
             }
         }
-        var parts: [(column: String?, literal: String)] = []
-        for (field, value) in key {
-            let literal = (try? ODataLiteral.literal(value, as: nil)) ?? ODataLiteral.quoted(value.text)
-            parts.append((field, literal))
-        }
+        let parts: [(column: String?, literal: String)] = key.map { ($0.field, literal($0.value)) }
         let address = String(ODataLiteral.reference(entitySet: write.entity, key: parts).dropFirst())
         var record: [String: JSONValue]?
         if write.operation != .delete {
@@ -133,5 +129,10 @@ enum FinanceOperationsRequests {
             record = fields
         }
         return Write(write: write, key: key, address: address, record: record, messageID: delivery.messageID)
+    }
+
+    /// A key value as the URL and `$filter` write it: a number bare, text quoted.
+    static func literal(_ value: JSONValue) -> String {
+        (try? ODataLiteral.literal(value, as: nil)) ?? ODataLiteral.quoted(value.text)
     }
 }
